@@ -1,0 +1,138 @@
+"""Thresholds and weights the analytics use, with the DESIGN.md defaults.
+
+The analytics never read ``config.toml`` themselves: callers (CLI, dashboard) build an
+:class:`AnalyticsSettings` from their typed config with :meth:`AnalyticsSettings.from_config`
+and pass it in, so every function stays pure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
+from typing import Any, Mapping
+
+#: Complaint categories that are unreasonable for grid analysis (DESIGN.md, "Complaints").
+UNREASONABLE_CATEGORIES: tuple[str, ...] = (
+    "customer_side_fault",
+    "power_theft",
+    "billing",
+    "service_attitude",
+)
+
+#: Text keywords that mark a ticket as unreasonable whatever its category: faults behind the
+#: meter (表后/户内), theft, arrears and billing, attitude.
+UNREASONABLE_KEYWORDS: tuple[str, ...] = (
+    "表后",
+    "户内",
+    "内部线路",
+    "客户内部",
+    "空开跳闸",
+    "漏电保护",
+    "窃电",
+    "欠费",
+    "电费",
+    "服务态度",
+    "customer side",
+    "inside the house",
+    "breaker in the house",
+    "theft",
+    "arrears",
+    "bill",
+    "attitude",
+)
+
+#: Complaint categories that are expected to coincide with an outage.
+OUTAGE_CATEGORIES: tuple[str, ...] = ("outage", "frequent_outage", "repair_timeout", "repair_quality")
+#: Complaint categories that are expected to coincide with a low-voltage period.
+VOLTAGE_CATEGORIES: tuple[str, ...] = ("low_voltage", "voltage_fluctuation")
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """Every threshold and weight the analytics use; defaults follow DESIGN.md / config.toml.
+
+    Times: ``tz`` defines local days and months. Reliability: IEEE 1366-2022 momentary limit,
+    2.5β MED rule over ``med_years`` preceding years, CEMI-n / CELID-t parameters. Voltage:
+    GB/T 12325-2008 limits for 220 V single phase (198.0 V to 235.4 V), low-voltage rule and
+    minimum hours per local day. Frequent outages: provincial 频繁停电 rules. Ranking: score
+    weights, customer basis, AIHC budget and optional project costs (10,000 yuan).
+    """
+
+    tz: str = "Asia/Shanghai"
+    momentary_minutes: float = 5.0
+    customer_basis: str = "households"  # or "users_10kv" (DL/T 836)
+    med_years: int = 5
+    med_beta_multiplier: float = 2.5
+    cemi_n: int = 3
+    celid_t_hours: float = 8.0
+    aihc_budget_hours: float = 10.0
+
+    voltage_nominal: float = 220.0
+    voltage_low: float = 198.0
+    voltage_high: float = 235.4
+    low_voltage_rule: str = "any"
+    low_voltage_min_hours: float = 1.0
+    evening_peak_hours: tuple[int, int] = (18, 22)  # local hours [18, 22)
+    overload_ratio: float = 1.0  # kW above ratio * kVA counts as overloaded
+
+    frequent_feeder_count: int = 3
+    frequent_feeder_days: int = 60
+    frequent_area_count_window: int = 3
+    frequent_area_window_days: int = 60
+    frequent_area_count_year: int = 5
+
+    unreasonable_categories: tuple[str, ...] = UNREASONABLE_CATEGORIES
+    unreasonable_keywords: tuple[str, ...] = UNREASONABLE_KEYWORDS
+    # A complaint about an outage matches one on its area/feeder from this many hours before the
+    # outage starts until this many hours after it ends.
+    complaint_match_before_hours: float = 1.0
+    complaint_match_after_hours: float = 48.0
+    # Treat outage / low-voltage complaints with no matching event as unreasonable.
+    require_matching_event: bool = False
+
+    weight_complaints: float = 1.0
+    weight_customer_hours: float = 0.5
+    weight_low_voltage_hours: float = 0.5
+    window_days: int = 365
+    costs: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+
+    def __post_init__(self) -> None:
+        if self.customer_basis not in ("households", "users_10kv"):
+            raise ValueError(f"customer_basis must be households or users_10kv: {self.customer_basis!r}")
+        if self.low_voltage_rule not in ("any", "all"):
+            raise ValueError(f"low_voltage_rule must be any or all: {self.low_voltage_rule!r}")
+        if not isinstance(self.costs, MappingProxyType):
+            object.__setattr__(self, "costs", MappingProxyType(dict(self.costs)))
+
+    @classmethod
+    def from_config(cls, config: Any, **overrides: Any) -> AnalyticsSettings:
+        """Build settings from the application's typed config (``feederwatch.config.Settings``).
+
+        Duck-typed so that ``analytics`` does not import the application shell: it reads
+        ``config.site.timezone`` and the fields of ``config.thresholds`` and ``config.ranking``
+        whose names match fields here.
+        """
+        names = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {}
+        site = getattr(config, "site", None)
+        if site is not None and getattr(site, "timezone", None):
+            values["tz"] = site.timezone
+        for section in ("thresholds", "ranking"):
+            sec = getattr(config, section, None)
+            if sec is None:
+                continue
+            data = sec.model_dump() if hasattr(sec, "model_dump") else dict(vars(sec))
+            for key, value in data.items():
+                if key in names:
+                    values[key] = value
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> AnalyticsSettings:
+        """A copy with some fields changed."""
+        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data.update(changes)
+        return AnalyticsSettings(**data)
+
+
+DEFAULT_SETTINGS = AnalyticsSettings()

@@ -1,0 +1,115 @@
+"""Options of each source type, validated with the whole config before anything runs.
+
+Each ``[sources.NAME]`` table in config.toml is checked against the model of its ``type``; a
+typo or an impossible value fails at start-up with one line naming the key, never when the job
+first fires. The source classes themselves live in ``collectors.registry``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+RecordKind = Literal["outages", "voltage", "complaints", "network"]
+
+
+class SourceOptions(BaseModel):
+    """Options every source has: its schedule, staleness limit and version rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    enabled: bool = True
+    # Either a fixed interval or a 5-field cron expression (minute hour day month weekday).
+    interval_seconds: Annotated[float, Field(gt=0)] | None = None
+    cron: str | None = None
+    stale_after_seconds: Annotated[float, Field(gt=0)] | None = None
+    # A column whose higher value marks the newer version of a repeated id (e.g. lastUpdated).
+    version_column: str | None = None
+    # Authoritative sources register unknown feeders/areas instead of quarantining their records.
+    authoritative: bool = False
+    # Source column -> canonical column (docs/formats.md), on top of the built-in presets.
+    mapping: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> SourceOptions:
+        if self.interval_seconds is not None and self.cron is not None:
+            raise ValueError("give interval_seconds or cron, not both")
+        if self.cron is not None and len(self.cron.split()) != 5:
+            raise ValueError(f"cron must have 5 fields (minute hour day month weekday): {self.cron!r}")
+        return self
+
+
+class SimulatorOptions(SourceOptions):
+    """The embedded simulated county (collectors/simulator)."""
+
+    type: Literal["simulator"]
+    preset: Literal["small", "medium", "county"] = "county"
+    seed: int = 1
+    # Simulated seconds per real second for the live stream.
+    speed: Annotated[float, Field(gt=0)] = 1.0
+    # Days of history to backfill before going live; start defaults to today minus history_days.
+    history_days: Annotated[int, Field(ge=1, le=3660)] = 365
+    start: date | None = None
+    resolution: Literal["15min", "1h"] = "15min"
+
+
+class FileOptions(SourceOptions):
+    """A watched folder of CSV / XLSX / JSON exports (file drop)."""
+
+    type: Literal["file"]
+    path: str
+    kind: RecordKind | Literal["auto"] = "auto"
+    pattern: str = "*"
+    encoding: str = "auto"
+    # Seconds a file's size must stay unchanged before it is taken (still being written otherwise).
+    settle_seconds: Annotated[float, Field(ge=0)] = 2.0
+    max_file_mb: Annotated[float, Field(gt=0)] = 512.0
+
+
+class HttpOptions(SourceOptions):
+    """An HTTP JSON feed polled in snapshot or incremental mode."""
+
+    type: Literal["http"]
+    url: str
+    kind: RecordKind = "outages"
+    mode: Literal["snapshot", "incremental"] = "snapshot"
+    # Name of the environment variable holding the auth token (never the token itself).
+    token_env: str | None = None
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    timeout_seconds: Annotated[float, Field(gt=0)] = 10.0
+    verify_tls: bool = True
+    page_size: Annotated[int, Field(gt=0)] = 500
+    max_pages: Annotated[int, Field(gt=0)] = 1000
+    max_response_mb: Annotated[float, Field(gt=0)] = 50.0
+    retries: Annotated[int, Field(ge=0)] = 3
+
+
+class SqlOptions(SourceOptions):
+    """Another database read by SQLAlchemy URL, a query and a watermark column."""
+
+    type: Literal["sql"]
+    # Either a URL without secrets, or the name of an environment variable holding the URL.
+    url: str | None = None
+    url_env: str | None = None
+    query: str
+    kind: RecordKind = "outages"
+    watermark_column: str | None = None
+    retries: Annotated[int, Field(ge=0)] = 3
+
+    @model_validator(mode="after")
+    def _one_url(self) -> SqlOptions:
+        if (self.url is None) == (self.url_env is None):
+            raise ValueError("give exactly one of url or url_env")
+        return self
+
+
+OPTIONS_BY_TYPE: dict[str, type[SourceOptions]] = {
+    "simulator": SimulatorOptions,
+    "file": FileOptions,
+    "http": HttpOptions,
+    "sql": SqlOptions,
+}

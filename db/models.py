@@ -1,0 +1,303 @@
+"""The schema: every entity of DESIGN.md's vocabulary, plus collection bookkeeping.
+
+Network tables carry an integer surrogate ``id`` (compact foreign keys, above all in the
+voltage readings) and the external ``code`` of docs/formats.md, unique. Times are UTC.
+Voltage readings are stored compactly: integer epoch seconds and integer decivolts in a
+WITHOUT ROWID table keyed (transformer_id, ts) on SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.base import Base, UTCDateTime, utcnow
+
+COMPLAINT_CATEGORIES = (
+    "outage",
+    "frequent_outage",
+    "low_voltage",
+    "voltage_fluctuation",
+    "repair_timeout",
+    "repair_quality",
+    "customer_side_fault",
+    "power_theft",
+    "billing",
+    "service_attitude",
+    "other",
+)
+#: Categories that are not the grid's fault (DESIGN.md): counted and shown, never ranked on.
+UNREASONABLE_CATEGORIES = ("customer_side_fault", "power_theft", "billing", "service_attitude")
+OUTAGE_LEVELS = ("substation", "feeder", "transformer", "unknown")
+#: Rollup phase codes: 1, 2, 3 = A, B, C; 0 = the area as a whole under the any/all-phase rule.
+PHASES = {"X": 0, "A": 1, "B": 2, "C": 3}
+
+
+class Substation(Base):
+    __tablename__ = "substations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    capacity_mva: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    town: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Feeder(Base):
+    __tablename__ = "feeders"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    voltage_kv: Mapped[float | None] = mapped_column(Float)
+    # GeoJSON geometry (LineString or MultiLineString), WGS84 lon/lat.
+    geometry: Mapped[str | None] = mapped_column(Text)
+    length_km: Mapped[float | None] = mapped_column(Float)
+    conductor: Mapped[str | None] = mapped_column(String(64))
+    conductor_mm2: Mapped[float | None] = mapped_column(Float)
+    year_built: Mapped[int | None] = mapped_column(Integer)
+    rated_mva: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Transformer(Base):
+    """A distribution transformer and its area (台区): public (公变) or dedicated (专变)."""
+
+    __tablename__ = "transformers"
+    __table_args__ = (CheckConstraint("customers >= 0", name="customers_nonneg"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16), default="public")
+    kva: Mapped[float | None] = mapped_column(Float)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    town: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    distance_km: Mapped[float | None] = mapped_column(Float)
+    # Minutes one voltage reading stands for (15 for 96-point meters, 60 for hourly).
+    reading_interval_min: Mapped[int] = mapped_column(SmallInteger, default=15)
+    source: Mapped[str | None] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Outage(Base):
+    """One interruption on one feeder (a 35 kV fault is one event_id with a row per feeder)."""
+
+    __tablename__ = "outages"
+    __table_args__ = (
+        UniqueConstraint("source", "natural_id", name="uq_outages_source_natural_id"),
+        CheckConstraint("customers >= 0", name="customers_nonneg"),
+        Index("ix_outages_active", "end_at", "start_at"),
+        Index("ix_outages_feeder_start", "feeder_id", "start_at"),
+        Index("ix_outages_start", "start_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    natural_id: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(16), default="feeder")
+    substation_id: Mapped[int | None] = mapped_column(ForeignKey("substations.id"))
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"))
+    transformer_id: Mapped[int | None] = mapped_column(ForeignKey("transformers.id"))
+    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    area_text: Mapped[str | None] = mapped_column(Text)
+    region: Mapped[str | None] = mapped_column(String(100))
+    start_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    end_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    etr_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    customers: Mapped[int] = mapped_column(Integer, default=0)
+    cause: Mapped[str | None] = mapped_column(String(100))
+    planned: Mapped[bool] = mapped_column(Boolean, default=False)
+    supply_shortage: Mapped[bool] = mapped_column(Boolean, default=False)
+    inferred_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    suspicious: Mapped[bool] = mapped_column(Boolean, default=False)
+    bad_location: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Source's version of the record (e.g. lastUpdated as epoch seconds); higher wins.
+    version: Mapped[float | None] = mapped_column(Float)
+    # Hash of the stored content: re-ingesting identical rows is detected as unchanged.
+    row_hash: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class VoltageReading(Base):
+    """A transformer-terminal reading: epoch seconds (UTC) and decivolts per phase."""
+
+    __tablename__ = "voltage_readings"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    transformer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ts: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    va_dv: Mapped[int | None] = mapped_column(SmallInteger)
+    vb_dv: Mapped[int | None] = mapped_column(SmallInteger)
+    vc_dv: Mapped[int | None] = mapped_column(SmallInteger)
+    # Active power in units of 0.1 kW.
+    kw_dw: Mapped[int | None] = mapped_column(Integer)
+
+
+class _VoltageRollup:
+    """Columns shared by the hourly and daily rollups (per transformer, period and phase)."""
+
+    transformer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Period start, epoch seconds UTC (daily: local midnight).
+    period_start: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True
+    )
+    phase: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+    v_min: Mapped[float | None] = mapped_column(Float)
+    v_max: Mapped[float | None] = mapped_column(Float)
+    v_sum: Mapped[float | None] = mapped_column(Float)
+    minutes_monitored: Mapped[float] = mapped_column(Float)
+    minutes_below: Mapped[float] = mapped_column(Float)
+    minutes_above: Mapped[float] = mapped_column(Float)
+    kw_max: Mapped[float | None] = mapped_column(Float)
+    # The limits and rule in force when computed; `feederwatch rollups rebuild` when they change.
+    low_limit: Mapped[float] = mapped_column(Float)
+    high_limit: Mapped[float] = mapped_column(Float)
+    rule: Mapped[str] = mapped_column(String(3))
+
+
+class VoltageHourly(_VoltageRollup, Base):
+    __tablename__ = "voltage_hourly"
+    __table_args__ = (Index("ix_voltage_hourly_period", "period_start"),)
+
+
+class VoltageDaily(_VoltageRollup, Base):
+    __tablename__ = "voltage_daily"
+    __table_args__ = (Index("ix_voltage_daily_period", "period_start"),)
+
+
+class Complaint(Base):
+    """A 95598 work order."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index("ix_complaints_feeder_time", "feeder_id", "received_at"),
+        Index("ix_complaints_time", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    category: Mapped[str] = mapped_column(String(32))
+    reasonable: Mapped[bool | None] = mapped_column(Boolean)
+    merged_into: Mapped[str | None] = mapped_column(String(64))
+    transformer_id: Mapped[int | None] = mapped_column(ForeignKey("transformers.id"))
+    feeder_id: Mapped[int | None] = mapped_column(ForeignKey("feeders.id"))
+    town: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[float | None] = mapped_column(Float)
+    row_hash: Mapped[str] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CollectorRun(Base):
+    """One run of one source: what it read, stored, skipped and refused."""
+
+    __tablename__ = "collector_runs"
+    __table_args__ = (Index("ix_collector_runs_source_started", "source", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # running, ok, partial (some quarantined), failed
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    rows_upserted: Mapped[int] = mapped_column(Integer, default=0)
+    rows_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    rows_quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class QuarantinedRecord(Base):
+    """A record refused by the pipeline, kept with its raw content and the reason."""
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_source_created", "source", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("collector_runs.id"))
+    raw: Mapped[str] = mapped_column(Text)
+    reason_code: Mapped[str] = mapped_column(String(48), index=True)
+    reason_text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SourceWatermark(Base):
+    """How far a source has been collected; advanced in the same transaction as its data."""
+
+    __tablename__ = "source_watermarks"
+
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class IngestChunk(Base):
+    """A committed chunk of a file ingest, so a killed ingest resumes after it."""
+
+    __tablename__ = "ingest_chunks"
+
+    file_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chunk_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(64))
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    rows: Mapped[int] = mapped_column(Integer)
+    committed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataVersion(Base):
+    """A single counter bumped by every ingest; the dashboard caches reads by it."""
+
+    __tablename__ = "data_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,20 @@
+"""Read queries: the only SQL outside db/ writers. Each returns plain values or DataFrames
+with the canonical column names of docs/formats.md (codes, not surrogate ids; UTC times)."""
+
+from db.queries.network import code_maps, network
+from db.queries.records import (
+    active_outages,
+    collector_runs,
+    complaints,
+    data_version,
+    outages,
+    quarantine,
+    table_counts,
+    voltage_rollups,
+    watermark,
+)
+
+__all__ = [
+    "active_outages", "code_maps", "collector_runs", "complaints", "data_version", "network",
+    "outages", "quarantine", "table_counts", "voltage_rollups", "watermark",
+]

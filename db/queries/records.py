@@ -1,0 +1,172 @@
+"""Reads of outages, complaints, voltage rollups and collection bookkeeping."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Engine, Select, func, select
+from sqlalchemy.orm import aliased
+
+from db.models import (
+    CollectorRun,
+    Complaint,
+    DataVersion,
+    Feeder,
+    Outage,
+    QuarantinedRecord,
+    SourceWatermark,
+    Substation,
+    Transformer,
+    VoltageDaily,
+    VoltageHourly,
+)
+
+UTC_COLUMNS_OUTAGES = ("start", "end", "etr", "updated_at")
+
+
+def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
+    for col in columns:
+        if col in df:
+            df[col] = pd.to_datetime(df[col], utc=True)
+    return df
+
+
+def _outage_select() -> Select:
+    o, s, f, t = Outage, Substation, Feeder, Transformer
+    return (
+        select(o.id, o.source, o.natural_id.label("outage_id"), o.event_id, o.level,
+               s.code.label("substation"), f.code.label("feeder"), t.code.label("transformer"),
+               o.start_at.label("start"), o.end_at.label("end"), o.etr_at.label("etr"),
+               o.customers, o.cause, o.planned, o.supply_shortage, o.inferred_end,
+               o.suspicious, o.bad_location, o.lon, o.lat, o.area_text, o.region, o.version,
+               o.updated_at)
+        .join(s, o.substation_id == s.id, isouter=True)
+        .join(f, o.feeder_id == f.id, isouter=True)
+        .join(t, o.transformer_id == t.id, isouter=True)
+    )
+
+
+def outages(engine: Engine, start: datetime | None = None, end: datetime | None = None,
+            source: str | None = None) -> pd.DataFrame:
+    """Outages overlapping [start, end) (all when omitted), canonical columns, UTC times."""
+    stmt = _outage_select()
+    if end is not None:
+        stmt = stmt.where(Outage.start_at < end)
+    if start is not None:
+        stmt = stmt.where((Outage.end_at.is_(None)) | (Outage.end_at > start))
+    if source is not None:
+        stmt = stmt.where(Outage.source == source)
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt.order_by(Outage.start_at, Outage.id), conn)
+    return _utc(df, UTC_COLUMNS_OUTAGES)
+
+
+def active_outages(engine: Engine) -> pd.DataFrame:
+    """Outages without an end (active now), newest first."""
+    stmt = _outage_select().where(Outage.end_at.is_(None)).order_by(Outage.start_at.desc())
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    return _utc(df, UTC_COLUMNS_OUTAGES)
+
+
+def complaints(engine: Engine, start: datetime | None = None,
+               end: datetime | None = None) -> pd.DataFrame:
+    """Complaints received in [start, end), canonical columns."""
+    c, f, t = Complaint, Feeder, Transformer
+    tf = aliased(Feeder)
+    stmt = (
+        select(c.ticket_id, c.received_at.label("time"), c.category, c.reasonable,
+               c.merged_into, t.code.label("transformer"),
+               func.coalesce(f.code, tf.code).label("feeder"), c.town, c.address, c.text,
+               c.source)
+        .join(t, c.transformer_id == t.id, isouter=True)
+        .join(f, c.feeder_id == f.id, isouter=True)
+        .join(tf, t.feeder_id == tf.id, isouter=True)
+    )
+    if start is not None:
+        stmt = stmt.where(c.received_at >= start)
+    if end is not None:
+        stmt = stmt.where(c.received_at < end)
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt.order_by(c.received_at, c.ticket_id), conn)
+    return _utc(df, ("time",))
+
+
+PHASE_NAMES = {0: "X", 1: "A", 2: "B", 3: "C"}
+
+
+def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = None,
+                    end: datetime | None = None, transformers: list[str] | None = None
+                    ) -> pd.DataFrame:
+    """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups, canonical columns
+    (transformer, period_start UTC, phase A/B/C/X, n, v_min, v_max, v_sum, minutes_*, kw_max)."""
+    r = VoltageDaily if freq == "D" else VoltageHourly
+    t = Transformer
+    stmt = select(t.code.label("transformer"), r.period_start, r.phase, r.n, r.v_min, r.v_max,
+                  r.v_sum, r.minutes_monitored, r.minutes_below, r.minutes_above,
+                  r.kw_max).join(t, r.transformer_id == t.id)
+    if start is not None:
+        stmt = stmt.where(r.period_start >= int(start.timestamp()))
+    if end is not None:
+        stmt = stmt.where(r.period_start < int(end.timestamp()))
+    if transformers is not None:
+        stmt = stmt.where(t.code.in_(transformers))
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    df["period_start"] = pd.to_datetime(df["period_start"], unit="s", utc=True)
+    df["phase"] = df["phase"].map(PHASE_NAMES)
+    return df
+
+
+def collector_runs(engine: Engine, source: str | None = None, limit: int = 200) -> pd.DataFrame:
+    """The latest collector runs, newest first."""
+    stmt = select(CollectorRun).order_by(CollectorRun.started_at.desc(), CollectorRun.id.desc())
+    if source is not None:
+        stmt = stmt.where(CollectorRun.source == source)
+    cols = [c for c in CollectorRun.__table__.c if c.name != "detail"]
+    stmt = stmt.with_only_columns(*cols).limit(limit)
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    return _utc(df, ("started_at", "finished_at"))
+
+
+def quarantine(engine: Engine, source: str | None = None, limit: int = 1000,
+               offset: int = 0) -> pd.DataFrame:
+    """Quarantined records, newest first."""
+    q = QuarantinedRecord
+    stmt = select(q.id, q.source, q.kind, q.run_id, q.reason_code, q.reason_text, q.raw,
+                  q.created_at).order_by(q.id.desc()).limit(limit).offset(offset)
+    if source is not None:
+        stmt = stmt.where(q.source == source)
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    return _utc(df, ("created_at",))
+
+
+def table_counts(engine: Engine) -> dict[str, int]:
+    """Row counts of the main tables."""
+    models = (Substation, Feeder, Transformer, Outage, Complaint, VoltageHourly, VoltageDaily,
+              CollectorRun, QuarantinedRecord)
+    with engine.connect() as conn:
+        counts = {m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
+                  for m in models}
+        # Readings can be hundreds of millions: estimate cheaply from rollups instead of COUNT(*).
+        counts["voltage_readings"] = int(conn.execute(
+            select(func.coalesce(func.sum(VoltageHourly.n), 0)).where(VoltageHourly.phase == 0)
+        ).scalar_one())
+    return counts
+
+
+def data_version(engine: Engine) -> int:
+    """The data version: bumped by every ingest; the dashboard's cache key."""
+    with engine.connect() as conn:
+        return int(conn.execute(select(DataVersion.version).where(DataVersion.id == 1))
+                   .scalar_one_or_none() or 0)
+
+
+def watermark(engine: Engine, source: str) -> str | None:
+    """A source's stored watermark, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(SourceWatermark.value)
+                            .where(SourceWatermark.source == source)).scalar_one_or_none()

@@ -1,0 +1,285 @@
+"""Bulk, idempotent upserts by natural key, chunked, one transaction per chunk.
+
+Version rule for records that may arrive more than once (outages, complaints): when both the
+stored and the incoming record carry a version, the higher version wins; on a tie the later end
+wins (an ended outage beats an active one) and, when the ends differ, the tie is counted as a
+conflict in the run summary. A record without a version replaces the stored one (arrival order:
+sources without versions are trusted to send their newest state last). Identical content is
+detected by a row hash and counted as unchanged, so re-ingesting the same rows changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Engine, Table, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from db.base import utcnow
+from db.models import Complaint, DataVersion, Feeder, Outage, SourceWatermark, Substation, Transformer
+
+DEFAULT_CHUNK_ROWS = 5_000
+
+
+@dataclass
+class UpsertCounts:
+    """What one upsert did: rows offered, inserted or changed, already identical, tie conflicts."""
+
+    read: int = 0
+    upserted: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    superseded: int = 0  # duplicates within the batch that lost to a newer version
+    ids: dict[str, int] = field(default_factory=dict)
+
+    def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
+        self.read += other.read
+        self.upserted += other.upserted
+        self.unchanged += other.unchanged
+        self.conflicts += other.conflicts
+        self.superseded += other.superseded
+        self.ids.update(other.ids)
+        return self
+
+
+def _insert_for(conn: Connection, table: Table):
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"upserts are implemented for SQLite and PostgreSQL, not {dialect}")
+
+
+def _records(df: pd.DataFrame) -> list[dict]:
+    """DataFrame rows as plain Python values (NaN/NaT -> None, numpy scalars -> Python)."""
+    out = df.astype(object).where(df.notna(), None)
+    return out.to_dict("records")
+
+
+def row_hash(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """A stable 32-hex hash of the given columns per row, for unchanged-row detection."""
+    text = df[list(columns)].astype(object).where(df[list(columns)].notna(), "").astype(str)
+    joined = text.agg("\x1f".join, axis=1) if len(df) else pd.Series([], dtype=object)
+    return joined.map(lambda s: hashlib.blake2b(s.encode("utf-8"), digest_size=16).hexdigest())
+
+
+def _end_key(values: pd.Series) -> pd.Series:
+    # An active record (no end) ranks below any ended one on a version tie.
+    return values.map(lambda v: v.timestamp() if v is not None and not pd.isna(v) else -np.inf)
+
+
+def resolve_batch_duplicates(df: pd.DataFrame, key: str, end: str | None) -> tuple[pd.DataFrame, int, int]:
+    """Keep one row per ``key`` by the version rule; return (rows, conflicts, superseded)."""
+    if not df[key].duplicated().any():
+        return df, 0, 0
+    work = df.assign(_order=np.arange(len(df)),
+                     _ver=df["version"].astype("float64").fillna(-np.inf) if "version" in df else -np.inf,
+                     _end=_end_key(df[end]) if end else 0.0)
+    dup = work[work[key].duplicated(keep=False)]
+    # Conflicts: same id and same version with different ends.
+    conflicts = 0
+    if end:
+        groups = dup.groupby([key, "_ver"], sort=False)["_end"].nunique()
+        conflicts = int((groups - 1).clip(lower=0).sum())
+    has_version = "version" in df and df["version"].notna().any()
+    order = ["_ver", "_end", "_order"] if has_version else ["_order"]
+    kept = work.sort_values(order, kind="stable").drop_duplicates(key, keep="last")
+    kept = kept.sort_values("_order").drop(columns=["_order", "_ver", "_end"])
+    return kept, conflicts, len(df) - len(kept)
+
+
+def _wins(incoming_ver, incoming_end, stored_ver, stored_end) -> tuple[bool, bool]:
+    """(incoming replaces stored, counted as a conflict) under the version rule."""
+    if incoming_ver is None or stored_ver is None or pd.isna(incoming_ver) or pd.isna(stored_ver):
+        return True, False
+    if incoming_ver != stored_ver:
+        return incoming_ver > stored_ver, False
+    ie = -np.inf if incoming_end is None or pd.isna(incoming_end) else incoming_end.timestamp()
+    se = -np.inf if stored_end is None or pd.isna(stored_end) else stored_end.timestamp()
+    return ie > se, ie != se
+
+
+def _upsert_versioned(
+    engine: Engine,
+    table: Table,
+    rows: pd.DataFrame,
+    key_cols: Sequence[str],
+    end_col: str | None,
+    hash_cols: Sequence[str],
+    chunk_rows: int,
+) -> UpsertCounts:
+    counts = UpsertCounts(read=len(rows))
+    natural = key_cols[-1]
+    rows, conflicts, superseded = resolve_batch_duplicates(rows, natural, end_col)
+    counts.conflicts += conflicts
+    counts.superseded += superseded
+    rows = rows.assign(row_hash=row_hash(rows, hash_cols), updated_at=utcnow())
+    for start in range(0, len(rows), chunk_rows):
+        chunk = rows.iloc[start : start + chunk_rows]
+        with engine.begin() as conn:
+            counts += _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col)
+            bump_data_version(conn)
+    return counts
+
+
+def _upsert_versioned_chunk(conn: Connection, table: Table, chunk: pd.DataFrame,
+                            key_cols: Sequence[str], end_col: str | None) -> UpsertCounts:
+    counts = UpsertCounts(read=0)
+    keys = list(chunk[list(key_cols)].itertuples(index=False, name=None))
+    cols = [table.c[c] for c in key_cols]
+    stored = {}
+    fetch = [*cols, table.c.version, table.c.row_hash] + ([table.c[end_col]] if end_col else [])
+    for i in range(0, len(keys), 500):
+        part = keys[i : i + 500]
+        cond = tuple_(*cols).in_(part) if len(cols) > 1 else cols[0].in_([k[0] for k in part])
+        for row in conn.execute(select(*fetch).where(cond)):
+            stored[tuple(row[: len(cols)])] = row[len(cols) :]
+    write = []
+    for rec, key in zip(_records(chunk), keys, strict=True):
+        old = stored.get(key)
+        if old is None:
+            write.append(rec)
+            continue
+        old_version, old_hash, *old_end = old
+        if old_hash == rec["row_hash"]:
+            counts.unchanged += 1
+            continue
+        wins, conflict = _wins(rec.get("version"), rec.get(end_col) if end_col else None,
+                               old_version, old_end[0] if old_end else None)
+        counts.conflicts += int(conflict)
+        if wins:
+            write.append(rec)
+        else:
+            counts.unchanged += 1
+    if write:
+        stmt = _insert_for(conn, table)
+        update_cols = {c: stmt.excluded[c] for c in write[0] if c not in key_cols and c != "id"}
+        stmt = stmt.on_conflict_do_update(index_elements=list(key_cols), set_=update_cols)
+        conn.execute(stmt, write)
+    counts.upserted += len(write)
+    return counts
+
+
+OUTAGE_COLUMNS = (
+    "natural_id", "event_id", "level", "substation_id", "feeder_id", "transformer_id", "lon",
+    "lat", "area_text", "region", "start_at", "end_at", "etr_at", "customers", "cause", "planned",
+    "supply_shortage", "inferred_end", "suspicious", "bad_location", "version",
+)
+COMPLAINT_COLUMNS = (
+    "ticket_id", "received_at", "category", "reasonable", "merged_into", "transformer_id",
+    "feeder_id", "town", "address", "text", "version",
+)
+
+
+def upsert_outages(engine: Engine, rows: pd.DataFrame, source: str, *,
+                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
+    """Upsert validated outage rows (OUTAGE_COLUMNS, ids resolved) of one source by natural id."""
+    rows = rows.reindex(columns=list(OUTAGE_COLUMNS)).assign(source=source)
+    hash_cols = [c for c in OUTAGE_COLUMNS if c != "natural_id"]
+    return _upsert_versioned(engine, Outage.__table__, rows, ("source", "natural_id"), "end_at",
+                             hash_cols, chunk_rows)
+
+
+def upsert_complaints(engine: Engine, rows: pd.DataFrame, source: str, *,
+                      chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
+    """Upsert validated complaint rows (COMPLAINT_COLUMNS) by ticket id."""
+    rows = rows.reindex(columns=list(COMPLAINT_COLUMNS)).assign(source=source)
+    hash_cols = [c for c in COMPLAINT_COLUMNS if c != "ticket_id"]
+    return _upsert_versioned(engine, Complaint.__table__, rows, ("ticket_id",), None, hash_cols,
+                             chunk_rows)
+
+
+def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> UpsertCounts:
+    """Insert or update network rows by their external ``code``; returns counts and code -> id."""
+    counts = UpsertCounts(read=len(rows))
+    if rows.empty:
+        return counts
+    rows = rows.drop_duplicates("code", keep="last").assign(updated_at=utcnow())
+    records = _records(rows)
+    stmt = _insert_for(conn, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["code"],
+        set_={c: stmt.excluded[c] for c in records[0] if c not in ("code", "id")},
+    )
+    conn.execute(stmt, records)
+    counts.upserted = len(records)
+    counts.ids = dict(conn.execute(select(table.c.code, table.c.id)
+                                   .where(table.c.code.in_(rows["code"].tolist()))).all())
+    return counts
+
+
+def upsert_network(engine: Engine, substations: pd.DataFrame | None = None,
+                   feeders: pd.DataFrame | None = None,
+                   transformers: pd.DataFrame | None = None) -> dict[str, UpsertCounts]:
+    """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids."""
+    out: dict[str, UpsertCounts] = {}
+    with engine.begin() as conn:
+        for name, table, rows in (("substations", Substation.__table__, substations),
+                                  ("feeders", Feeder.__table__, feeders),
+                                  ("transformers", Transformer.__table__, transformers)):
+            if rows is not None:
+                out[name] = upsert_by_code(conn, table, rows)
+        bump_data_version(conn)
+    return out
+
+
+READING_COLUMNS = ("transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw")
+
+
+def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
+    """Insert or replace voltage readings (READING_COLUMNS, integers) in the caller's transaction.
+
+    The raw DBAPI cursor is used on purpose: for tens of millions of readings, SQLAlchemy's
+    per-row parameter processing costs more than the database work itself.
+    """
+    if rows.empty:
+        return 0
+    cols = list(READING_COLUMNS)
+    data = rows[cols]
+    values = list(zip(*(_int_or_none(data[c]) for c in cols), strict=True))
+    placeholders = ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * len(cols))
+    sql = (
+        f"INSERT INTO voltage_readings ({', '.join(cols)}) VALUES ({placeholders}) "
+        "ON CONFLICT (transformer_id, ts) DO UPDATE SET va_dv = excluded.va_dv, "
+        "vb_dv = excluded.vb_dv, vc_dv = excluded.vc_dv, kw_dw = excluded.kw_dw"
+    )
+    raw = conn.connection.driver_connection
+    cur = raw.cursor()
+    try:
+        cur.executemany(sql, values)
+    finally:
+        cur.close()
+    return len(values)
+
+
+def _int_or_none(values: pd.Series) -> Iterable:
+    if values.isna().any():
+        return [None if pd.isna(v) else int(v) for v in values.tolist()]
+    return values.astype("int64").tolist()
+
+
+def bump_data_version(conn: Connection) -> None:
+    """Advance the data version the dashboard caches by (in the caller's transaction)."""
+    conn.execute(update(DataVersion).where(DataVersion.id == 1)
+                 .values(version=DataVersion.version + 1, updated_at=utcnow()))
+
+
+def upsert_watermark(conn: Connection, source: str, value: str) -> None:
+    """Store a source's watermark in the caller's transaction (so it covers exactly its data)."""
+    stmt = _insert_for(conn, SourceWatermark.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["source"],
+                                      set_={"value": stmt.excluded.value,
+                                            "updated_at": stmt.excluded.updated_at})
+    conn.execute(stmt, [{"source": source, "value": value, "updated_at": utcnow()}])
+
+
+__all__ = [
+    "UpsertCounts", "upsert_outages", "upsert_complaints", "upsert_network", "upsert_readings",
+    "upsert_by_code", "bump_data_version", "upsert_watermark", "resolve_batch_duplicates",
+    "row_hash",
+]

@@ -1,0 +1,222 @@
+"""Typed settings from config.toml (plus environment), checked whole before anything runs.
+
+Load order: ``--config PATH``; else ``./config.toml`` if present; else the built-in defaults
+(``feederwatch/default_config.toml``, identical to the shipped ``config.toml``). A relative SQLite
+path is resolved against the folder of the config file (the current folder for the defaults).
+``FEEDERWATCH_DATABASE_URL`` overrides the database URL. Secrets are only ever named
+(``token_env = "OMS_TOKEN"``); their values are read from the environment at use.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import make_url
+
+from collectors.options import OPTIONS_BY_TYPE, SourceOptions
+
+DATABASE_URL_ENV = "FEEDERWATCH_DATABASE_URL"
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``str()`` is the one line shown to the user."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///data/feederwatch.db"
+    raw_retention_days: Annotated[int, Field(ge=1)] = 400
+
+    @field_validator("url")
+    @classmethod
+    def _parsable(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except Exception as exc:  # sqlalchemy raises ArgumentError with a long text
+            raise ValueError(f"not a database URL: {value!r}") from exc
+        return value
+
+
+class SiteSettings(_Section):
+    name: str = "模拟县供电公司"
+    timezone: str = "Asia/Shanghai"
+    centre: tuple[float, float] = (116.25, 36.58)
+    zoom: Annotated[float, Field(ge=0, le=20)] = 10
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r}") from exc
+        return value
+
+    @field_validator("centre")
+    @classmethod
+    def _lon_lat(cls, value: tuple[float, float]) -> tuple[float, float]:
+        lon, lat = value
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise ValueError("centre must be [longitude, latitude] in degrees")
+        return value
+
+
+class Thresholds(_Section):
+    momentary_minutes: Annotated[float, Field(gt=0)] = 5.0
+    voltage_nominal: Annotated[float, Field(gt=0)] = 220.0
+    voltage_low: Annotated[float, Field(gt=0)] = 198.0
+    voltage_high: Annotated[float, Field(gt=0)] = 235.4
+    low_voltage_rule: Literal["any", "all"] = "any"
+    low_voltage_min_hours: Annotated[float, Field(gt=0, le=24)] = 1.0
+    frequent_feeder_count: Annotated[int, Field(ge=1)] = 3
+    frequent_feeder_days: Annotated[int, Field(ge=1)] = 60
+    frequent_area_count_window: Annotated[int, Field(ge=1)] = 3
+    frequent_area_window_days: Annotated[int, Field(ge=1)] = 60
+    frequent_area_count_year: Annotated[int, Field(ge=1)] = 5
+    stale_after_seconds: Annotated[float, Field(gt=0)] = 300.0
+
+    @model_validator(mode="after")
+    def _limits_ordered(self) -> Thresholds:
+        if not self.voltage_low < self.voltage_nominal < self.voltage_high:
+            raise ValueError(
+                f"voltage_low ({self.voltage_low}) < voltage_nominal ({self.voltage_nominal})"
+                f" < voltage_high ({self.voltage_high}) does not hold"
+            )
+        return self
+
+
+class RankingSettings(_Section):
+    window_days: Annotated[int, Field(ge=7)] = 365
+    weight_complaints: Annotated[float, Field(ge=0)] = 1.0
+    weight_customer_hours: Annotated[float, Field(ge=0)] = 0.5
+    weight_low_voltage_hours: Annotated[float, Field(ge=0)] = 0.5
+    customer_basis: Literal["households", "users_10kv"] = "households"
+    aihc_budget_hours: Annotated[float, Field(ge=0)] = 10.0
+    costs: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
+class DashboardSettings(_Section):
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, le=65535)] = 8050
+    refresh_seconds: Annotated[float, Field(ge=1)] = 15
+    language: Literal["zh", "en"] = "zh"
+    tile_url: str = ""
+    tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    login: bool = False
+    secure_cookies: bool = False
+
+
+class Settings(_Section):
+    """The whole configuration. ``config_dir`` is where relative paths are resolved."""
+
+    database: DatabaseSettings = DatabaseSettings()
+    site: SiteSettings = SiteSettings()
+    thresholds: Thresholds = Thresholds()
+    ranking: RankingSettings = RankingSettings()
+    dashboard: DashboardSettings = DashboardSettings()
+    sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    config_path: Path | None = None
+    config_dir: Path = Path(".")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.site.timezone)
+
+    @property
+    def database_url(self) -> str:
+        """The database URL in force: the environment override, else the config's, resolved."""
+        return resolve_database_url(os.environ.get(DATABASE_URL_ENV) or self.database.url,
+                                    self.config_dir)
+
+    def source_options(self) -> dict[str, SourceOptions]:
+        """Each configured source's validated options (already checked at load)."""
+        return {name: OPTIONS_BY_TYPE[raw["type"]].model_validate(raw)
+                for name, raw in self.sources.items()}
+
+
+def resolve_database_url(url: str, base: Path) -> str:
+    """Resolve a relative SQLite file path against ``base``; other URLs pass unchanged."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return url
+    path = Path(parsed.database)
+    if not path.is_absolute():
+        path = (base / path).resolve()
+    return parsed.set(database=str(path)).render_as_string(hide_password=False)
+
+
+def default_config_text() -> str:
+    return resources.files("feederwatch").joinpath("default_config.toml").read_text("utf-8")
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc if not str(part).startswith("function-"))
+
+
+def _first_error(exc: ValidationError, prefix: str = "") -> str:
+    err = exc.errors()[0]
+    where = _location(err["loc"])
+    where = f"{prefix}.{where}" if prefix and where else (prefix or where)
+    msg = err["msg"].removeprefix("Value error, ")
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"{where}: {msg}" if where else msg
+
+
+def parse_settings(data: dict[str, Any], *, origin: str, config_dir: Path,
+                   config_path: Path | None = None) -> Settings:
+    """Validate a parsed TOML document; raise ConfigError with one line naming file and key."""
+    try:
+        settings = Settings.model_validate(
+            {**data, "config_dir": config_dir, "config_path": config_path}
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {_first_error(exc)}") from None
+    for name, raw in settings.sources.items():
+        kind = raw.get("type")
+        if kind not in OPTIONS_BY_TYPE:
+            known = ", ".join(sorted(OPTIONS_BY_TYPE))
+            raise ConfigError(f"{origin}: sources.{name}.type: must be one of {known}, got {kind!r}")
+        try:
+            OPTIONS_BY_TYPE[kind].model_validate(raw)
+        except ValidationError as exc:
+            raise ConfigError(f"{origin}: {_first_error(exc, f'sources.{name}')}") from None
+    env_url = os.environ.get(DATABASE_URL_ENV)
+    if env_url:
+        try:
+            make_url(env_url)
+        except Exception:
+            # Never echo the value: it may carry a password.
+            raise ConfigError(f"environment {DATABASE_URL_ENV}: not a database URL") from None
+    return settings
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load settings from ``path``, else ./config.toml, else the built-in defaults."""
+    if path is None and Path("config.toml").is_file():
+        path = Path("config.toml")
+    if path is None:
+        return parse_settings(tomllib.loads(default_config_text()), origin="<built-in defaults>",
+                              config_dir=Path.cwd())
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc.__class__.__name__})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_settings(data, origin=str(path), config_dir=path.resolve().parent,
+                          config_path=path.resolve())
