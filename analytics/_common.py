@@ -94,9 +94,9 @@ def local_periods(start: int, end: int, tz: str, freq: str) -> list[tuple[int, i
 
 def text(series: pd.Series) -> pd.Series:
     """Ids as trimmed Python-object strings with missing values as None (simple to compare)."""
-    s = series.astype("object")
-    s = s.where(s.notna(), None)
-    return s.map(lambda v: (str(v).strip() or None) if v is not None else None)
+    vals = [(str(v).strip() or None) if isinstance(v, str) or (v is not None and not pd.isna(v)) else None
+            for v in series.astype("object").tolist()]
+    return pd.Series(vals, dtype=object)
 
 
 def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
@@ -108,12 +108,7 @@ def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
     """
     tr = network["transformers"]
     fd = network["feeders"]
-    out = pd.DataFrame(
-        {
-            "transformer": text(tr["transformer"]).to_numpy(),
-            "feeder": text(tr["feeder"]).to_numpy(),
-        }
-    )
+    out = pd.DataFrame({"transformer": text(tr["transformer"]), "feeder": text(tr["feeder"])})
     kind = text(tr["kind"]).str.lower().to_numpy() if "kind" in tr else np.array(["public"] * len(tr))
     out["kind"] = np.where(pd.Series(kind).fillna("public").to_numpy() == "dedicated", "dedicated", "public")
     hh = pd.to_numeric(tr["customers"], errors="coerce").fillna(0).to_numpy(dtype=float) if "customers" in tr else np.ones(len(tr))
@@ -123,6 +118,6 @@ def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
     for col in ("town", "address"):
         out[col] = text(tr[col]).to_numpy() if col in tr else None
     f2s = dict(zip(text(fd["feeder"]), text(fd["substation"])))
-    out["substation"] = out["feeder"].map(f2s)
+    out["substation"] = pd.Series([f2s.get(f) for f in out["feeder"]], dtype=object)
     out["customers"] = out["users_10kv"] if basis == "users_10kv" else out["households"]
     return out

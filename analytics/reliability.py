@@ -1,0 +1,501 @@
+"""Reliability indices: SAIFI, SAIDI, CAIDI, CAIFI, ASAI, MAIFI, CEMI-n, CELID-t (IEEE 1366-2022),
+AIHC, RS-1, RS-3 (DL/T 836-2016), Major Event Days by the 2.5β method (IEEE 1366-2022 §4.5).
+
+Counting rules (DESIGN.md, Definitions):
+
+- Customers are counted per transformer area (台区). An outage at transformer level interrupts
+  its area; at feeder level every area on the feeder; at substation level (a 35 kV event, one row
+  per feeder) every area on the named feeder, or on all the substation's feeders when the row
+  names none. Overlapping outages on one area are merged into one interruption (union of time;
+  intervals that merely touch stay separate).
+- An interruption is sustained when it lasts more than ``momentary_minutes`` (5 min) and
+  momentary otherwise (IEEE 1366), judged on the merged interval's whole duration. An active
+  outage (``end`` missing) is taken to end at ``now`` (default: the window end).
+- In a window or month, an interruption is *counted* (SAIFI, MAIFI, CAIFI, CEMI-n) in the period
+  where it starts, and its minutes (SAIDI, AIHC, CELID-t) are the minutes that fall inside the
+  period, so an outage crossing the window edge or midnight contributes only its inside part.
+  Daily SAIDI for MED follows IEEE 1366: a whole interruption accrues to the day it begins.
+- Two customer bases: ``households`` (the transformers' ``customers``; IEEE 1366) and
+  ``users_10kv`` (one per public transformer plus the customers of dedicated transformers;
+  DL/T 836).
+- Outages that cannot be placed in the network (feeder empty or unknown, transformer unknown)
+  count with their own ``customers`` (on the users basis scaled by the network's
+  users/households ratio) in the system totals, and in their substation's when it is known; they
+  add to the numerators only, never to the customers served.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics._common import (
+    NAT,
+    NS_PER_DAY,
+    NS_PER_MIN,
+    areas_table,
+    local_floor,
+    local_periods,
+    ns_to_utc,
+    text,
+    to_ns,
+    window_ns,
+)
+from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
+
+LEVELS = ("substation", "feeder", "transformer")
+BY_KEYS = {"system": None, "substation": "substation", "feeder": "feeder", "area": "transformer",
+           "transformer": "transformer"}
+
+
+# --------------------------------------------------------------------------------------------
+# Outages -> merged interruptions per area
+# --------------------------------------------------------------------------------------------
+def _outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Canonical outage columns with derived level, bools and int64-ns times."""
+    n = len(outages)
+    o = pd.DataFrame(index=range(n))
+    for col in ("outage_id", "event_id", "substation", "feeder", "transformer", "cause"):
+        o[col] = text(outages[col]) if col in outages else pd.Series([None] * n, dtype=object)
+    o["event_id"] = pd.Series([e if e is not None else i for e, i in zip(o["event_id"], o["outage_id"])], dtype=object)
+    given = text(outages["level"]).str.lower().tolist() if "level" in outages else [None] * n
+    o["level"] = pd.Series([
+        g if g in LEVELS else ("transformer" if t is not None else "feeder" if f is not None else "substation")
+        for g, t, f in zip(given, o["transformer"], o["feeder"])], dtype=object)
+    for col in ("planned", "supply_shortage"):
+        if col in outages:
+            o[col] = outages[col].astype("object").map(_as_bool).to_numpy(dtype=bool)
+        else:
+            o[col] = False
+    if "cause" in outages:
+        cause = pd.Series([(c or "").lower() for c in o["cause"]])
+        o["planned"] = o["planned"].to_numpy() | (cause == "planned").to_numpy()
+        o["supply_shortage"] = o["supply_shortage"].to_numpy() | (cause == "supply_shortage").to_numpy()
+    o["start"] = to_ns(outages["start"], tz) if n else np.zeros(0, "int64")
+    o["end"] = to_ns(outages["end"], tz) if (n and "end" in outages) else np.full(n, NAT)
+    o["own_customers"] = (pd.to_numeric(outages["customers"], errors="coerce").fillna(0).to_numpy(float)
+                          if "customers" in outages else np.zeros(n))
+    keep = o["start"].to_numpy() != NAT
+    return o if keep.all() else o[keep].reset_index(drop=True)
+
+
+def _as_bool(v: Any) -> bool:
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return False
+    if isinstance(v, str):
+        return v.strip().lower() in ("1", "true", "yes", "y", "是", "t")
+    return bool(v)
+
+
+class _Areas:
+    """The network's areas as integer slots plus lookups from ids to slot arrays."""
+
+    def __init__(self, network: dict, basis: str):
+        a = areas_table(network, basis)
+        self.table = a
+        self.n = len(a)
+        self.index = {t: i for i, t in enumerate(a["transformer"])}
+        self.by_feeder = {k: np.asarray(v, dtype=np.int64)
+                          for k, v in a.groupby("feeder", sort=False).indices.items()}
+        self.by_substation = {k: np.asarray(v, dtype=np.int64)
+                              for k, v in a.groupby("substation", sort=False).indices.items()}
+        self.served = a["customers"].to_numpy(float)
+        hh = a["households"].sum()
+        self.users_per_household = (a["users_10kv"].sum() / hh) if hh > 0 else 1.0
+        self.basis = basis
+        fd = network["feeders"]
+        self.feeder_substation = dict(zip(text(fd["feeder"]), text(fd["substation"])))
+        self.substations = set(text(network["substations"]["substation"])) if "substations" in network \
+            else set(self.feeder_substation.values())
+
+
+def _expand(areas: _Areas, o: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Rows (slot, outage row) for every area each outage interrupts; unlocated outages get
+    pseudo-slots numbered from ``areas.n`` upwards. Returns slots, outage rows, pseudo table."""
+    slots: list[np.ndarray] = []
+    rows: list[np.ndarray] = []
+    pseudo_rows: list[int] = []
+    empty = np.zeros(0, np.int64)
+    lv, fd, ss, tr = (o[c].to_numpy() for c in ("level", "feeder", "substation", "transformer"))
+    for i in range(len(o)):
+        hit = empty
+        if lv[i] == "transformer" and tr[i] in areas.index:
+            hit = np.array([areas.index[tr[i]]], dtype=np.int64)
+        elif lv[i] != "transformer" and fd[i] is not None and fd[i] in areas.by_feeder:
+            hit = areas.by_feeder[fd[i]]
+        elif lv[i] == "substation" and fd[i] is None and ss[i] in areas.by_substation:
+            hit = areas.by_substation[ss[i]]
+        if len(hit):
+            slots.append(hit)
+            rows.append(np.full(len(hit), i, dtype=np.int64))
+        else:
+            pseudo_rows.append(i)
+    pseudo_slot = areas.n + np.arange(len(pseudo_rows), dtype=np.int64)
+    slots.append(pseudo_slot)
+    rows.append(np.asarray(pseudo_rows, dtype=np.int64))
+    pr = o.iloc[pseudo_rows]
+    factor = areas.users_per_household if areas.basis == "users_10kv" else 1.0
+    sub = [s if s is not None else areas.feeder_substation.get(f) for s, f in zip(pr["substation"], pr["feeder"])]
+    pseudo = pd.DataFrame({
+        "transformer": pd.Series([None] * len(pr), dtype=object),
+        "feeder": pd.Series([f if f in areas.by_feeder else None for f in pr["feeder"]], dtype=object),
+        "substation": pd.Series([s if s in areas.substations else None for s in sub], dtype=object),
+        "customers": pr["own_customers"].to_numpy(float) * factor,
+    })
+    return np.concatenate(slots), np.concatenate(rows), pseudo
+
+
+def _merge(slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momentary_min: float) -> pd.DataFrame:
+    """Union of time per slot: overlapping outage rows on one area become one interruption."""
+    start = o["start"].to_numpy()[row]
+    end = o["end"].to_numpy()[row]
+    end = np.where(end == NAT, np.maximum(now, start), end)
+    order = np.lexsort((start, slot))
+    slot, row, start, end = slot[order], row[order], start[order], end[order]
+    n = len(slot)
+    if n == 0:
+        cols = ["slot", "start", "end", "row", "planned", "supply_shortage", "n_outages", "minutes", "momentary"]
+        return pd.DataFrame({c: np.zeros(0, "int64") for c in cols})
+    new_slot = np.r_[True, slot[1:] != slot[:-1]]
+    # running max of end within each slot: offset by slot so that one cumulative max serves all
+    seg = np.cumsum(new_slot) - 1
+    run = pd.Series(end).groupby(seg).cummax().to_numpy()
+    prev_run = np.r_[NAT, run[:-1]]
+    new_block = new_slot | (start >= prev_run)
+    first = np.flatnonzero(new_block)
+    b_end = np.maximum.reduceat(end, first)
+    planned = o["planned"].to_numpy()[row]
+    short = o["supply_shortage"].to_numpy()[row]
+    m = pd.DataFrame({
+        "slot": slot[first],
+        "start": start[first],
+        "end": b_end,
+        "row": row[first],
+        "planned": np.minimum.reduceat(planned.astype(np.int8), first).astype(bool),
+        "supply_shortage": np.minimum.reduceat(short.astype(np.int8), first).astype(bool),
+        "n_outages": np.diff(np.r_[first, n]),
+    })
+    m["minutes"] = (m["end"] - m["start"]) / NS_PER_MIN
+    m["momentary"] = m["minutes"].to_numpy() <= momentary_min
+    return m
+
+
+class _Model:
+    """Outages placed on the network and merged, for one customer basis."""
+
+    def __init__(self, network: dict, outages: pd.DataFrame, settings: AnalyticsSettings,
+                 basis: str | None, now: int):
+        self.settings = settings
+        self.tz = settings.tz
+        self.areas = _Areas(network, basis or settings.customer_basis)
+        self.o = _outage_frame(outages, self.tz)
+        self.slot, self.row, self.pseudo = _expand(self.areas, self.o)
+        self.now = now
+        self.n_slots = self.areas.n + len(self.pseudo)
+        self.customers = np.r_[self.areas.served, self.pseudo["customers"].to_numpy(float)]
+        self.served = np.r_[self.areas.served, np.zeros(len(self.pseudo))]
+        self._merged: dict[str, pd.DataFrame] = {}
+
+    def merged(self, kind: str = "all") -> pd.DataFrame:
+        """Merged interruptions of one class: all, planned, fault, no_shortage."""
+        if kind not in self._merged:
+            o = self.o
+            mask = {
+                "all": np.ones(len(o), bool),
+                "planned": o["planned"].to_numpy(),
+                "fault": ~o["planned"].to_numpy(),
+                "no_shortage": ~o["supply_shortage"].to_numpy(),
+            }[kind]
+            keep = mask[self.row]
+            self._merged[kind] = _merge(self.slot[keep], self.row[keep], o, self.now,
+                                        self.settings.momentary_minutes)
+        return self._merged[kind]
+
+    def group_codes(self, by: str) -> tuple[np.ndarray, list]:
+        """Slot -> group code (-1 = not in any group) and the group labels."""
+        if by == "system":
+            return np.zeros(self.n_slots, np.int64), ["system"]
+        a = self.areas.table
+        if by in ("area", "transformer"):
+            labels = list(a["transformer"])
+            return np.r_[np.arange(self.areas.n), np.full(len(self.pseudo), -1)].astype(np.int64), labels
+        col = BY_KEYS[by]
+        values = list(a[col]) + list(self.pseudo[col])
+        labels = sorted({v for v in a[col] if v is not None})
+        lookup = {v: i for i, v in enumerate(labels)}
+        return np.array([lookup.get(v, -1) for v in values], dtype=np.int64), labels
+
+
+# --------------------------------------------------------------------------------------------
+# Indices
+# --------------------------------------------------------------------------------------------
+def _slot_stats(m: pd.DataFrame, n_slots: int, ps: int, pe: int, drop: np.ndarray | None = None):
+    """Per slot: sustained interruptions counted, momentary counted, sustained minutes inside."""
+    start, end = m["start"].to_numpy(), m["end"].to_numpy()
+    slot = m["slot"].to_numpy()
+    sus = ~m["momentary"].to_numpy()
+    counted = (start >= ps) & (start < pe)
+    inside = np.clip(np.minimum(end, pe) - np.maximum(start, ps), 0, None) / NS_PER_MIN
+    if drop is not None:
+        counted &= ~drop
+        sus = sus & ~drop
+        mom_ok = ~drop
+    else:
+        mom_ok = np.ones(len(m), bool)
+    cnt = np.bincount(slot[counted & sus], minlength=n_slots).astype(float)
+    mom = np.bincount(slot[counted & m["momentary"].to_numpy() & mom_ok], minlength=n_slots).astype(float)
+    mins = np.bincount(slot[sus], weights=inside[sus], minlength=n_slots)
+    return cnt, mom, mins
+
+
+def _aggregate(model: _Model, codes: np.ndarray, n_groups: int, cnt, mom, mins) -> dict[str, np.ndarray]:
+    s = model.settings
+    ok = codes >= 0
+    c = codes[ok]
+    N = model.customers[ok]
+
+    served = np.bincount(c, weights=model.served[ok], minlength=n_groups)
+    ci = np.bincount(c, weights=N * cnt[ok], minlength=n_groups)
+    cmi = np.bincount(c, weights=N * mins[ok], minlength=n_groups)
+    distinct = np.bincount(c, weights=N * (cnt[ok] >= 1), minlength=n_groups)
+    momci = np.bincount(c, weights=N * mom[ok], minlength=n_groups)
+    cemi = np.bincount(c, weights=N * (cnt[ok] > s.cemi_n), minlength=n_groups)
+    celid = np.bincount(c, weights=N * (mins[ok] >= s.celid_t_hours * 60.0), minlength=n_groups)
+    return {"served": served, "ci": ci, "cmi": cmi, "distinct": distinct, "momci": momci,
+            "cemi": cemi, "celid": celid}
+
+
+def _div(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
+
+
+def _period_frame(model: _Model, by: str, ps: int, pe: int, med_days: set[int]) -> pd.DataFrame:
+    codes, labels = model.group_codes(by)
+    g = len(labels)
+    minutes_in_period = (pe - ps) / NS_PER_MIN
+    hours = minutes_in_period / 60.0
+    m_all = model.merged("all")
+    base = _aggregate(model, codes, g, *_slot_stats(m_all, model.n_slots, ps, pe))
+    served = base["served"]
+    saifi = _div(base["ci"], served)
+    saidi = _div(base["cmi"], served)
+    out = {
+        "customers_served": served,
+        "customers_interrupted": base["ci"],
+        "customer_minutes": base["cmi"],
+        "customer_hours": base["cmi"] / 60.0,
+        "saifi": saifi,
+        "saidi": saidi,
+        "caidi": _div(saidi, saifi),
+        "caifi": _div(base["ci"], base["distinct"]),
+        "asai": 1.0 - saidi / minutes_in_period,
+        "maifi": _div(base["momci"], served),
+        "cemi_n": _div(base["cemi"], served),
+        "celid_t": _div(base["celid"], served),
+        "aihc": saidi / 60.0,
+        "rs1": (1.0 - (saidi / 60.0) / hours) * 100.0,
+    }
+    ns = _aggregate(model, codes, g, *_slot_stats(model.merged("no_shortage"), model.n_slots, ps, pe))
+    out["rs3"] = (1.0 - _div(ns["cmi"], served) / 60.0 / hours) * 100.0
+    for kind in ("planned", "fault"):
+        k = _aggregate(model, codes, g, *_slot_stats(model.merged(kind), model.n_slots, ps, pe))
+        out[f"saifi_{kind}"] = _div(k["ci"], served)
+        out[f"saidi_{kind}"] = _div(k["cmi"], served)
+        out[f"aihc_{kind}"] = out[f"saidi_{kind}"] / 60.0
+    drop = np.isin(local_floor(m_all["start"].to_numpy(), model.tz, "D"), np.array(sorted(med_days), dtype=np.int64))
+    ex = _aggregate(model, codes, g, *_slot_stats(m_all, model.n_slots, ps, pe, drop=drop))
+    out["saifi_ex_med"] = _div(ex["ci"], served)
+    out["saidi_ex_med"] = _div(ex["cmi"], served)
+    out["caidi_ex_med"] = _div(out["saidi_ex_med"], out["saifi_ex_med"])
+    budget = model.settings.aihc_budget_hours
+    out["budget_use"] = _div(out["aihc"], np.full(g, budget * 1.0)) if budget > 0 else np.full(g, np.nan)
+    frame = pd.DataFrame(out)
+    key = BY_KEYS[by]
+    if key is not None:
+        frame.insert(0, key, labels)
+    return frame
+
+
+def med_threshold(daily_saidi: pd.Series | np.ndarray, beta_multiplier: float = 2.5) -> dict[str, float]:
+    """IEEE 1366-2022 2.5β method: drop zero days, α = mean(ln SAIDI), β = sample standard
+    deviation (ddof=1) of ln SAIDI, T_MED = exp(α + 2.5β). Returns alpha, beta, threshold and
+    the number of non-zero days used (threshold is NaN with fewer than two)."""
+    x = np.asarray(daily_saidi, dtype=float)
+    x = x[np.isfinite(x) & (x > 0)]
+    if len(x) < 2:
+        return {"alpha": np.nan, "beta": np.nan, "threshold": np.nan, "n_days": float(len(x))}
+    lx = np.log(x)
+    alpha, beta = float(lx.mean()), float(lx.std(ddof=1))
+    return {"alpha": alpha, "beta": beta, "threshold": float(np.exp(alpha + beta_multiplier * beta)),
+            "n_days": float(len(x))}
+
+
+def _daily_saidi(model: _Model, lo: int, hi: int) -> pd.Series:
+    """Daily system SAIDI (minutes), each sustained interruption accrued whole to the local day
+    it begins (IEEE 1366-2022), for local days in [lo, hi); days without interruptions are 0."""
+    m = model.merged("all")
+    sus = ~m["momentary"].to_numpy()
+    start = m["start"].to_numpy()
+    sel = sus & (start >= lo) & (start < hi)
+    days = local_floor(start[sel], model.tz, "D")
+    w = model.customers[m["slot"].to_numpy()[sel]] * m["minutes"].to_numpy()[sel]
+    served = model.served.sum()
+    all_days = np.array([p[0] for p in local_periods(lo, hi, model.tz, "D")], dtype=np.int64) if hi > lo else np.zeros(0, np.int64)
+    s = pd.Series(w, index=days).groupby(level=0).sum() / (served if served > 0 else np.nan)
+    return s.reindex(all_days, fill_value=0.0)
+
+
+def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd.DataFrame, dict]:
+    s = model.settings
+    local_ws = pd.Timestamp(ws, tz="UTC").tz_convert(s.tz).tz_localize(None)
+    lo_limit = int((local_ws - pd.DateOffset(years=s.med_years)).tz_localize(s.tz).tz_convert("UTC").as_unit("ns").value)
+    if history_start is not None:
+        first = int(pd.Timestamp(history_start).tz_localize(s.tz).tz_convert("UTC").value) \
+            if pd.Timestamp(history_start).tzinfo is None else int(pd.Timestamp(history_start).tz_convert("UTC").value)
+    else:
+        st = model.o["start"].to_numpy()
+        st = st[st < ws]
+        first = int(local_floor(np.array([st.min()]), s.tz, "D")[0]) if len(st) else ws
+    lo = max(lo_limit, first)
+    hist = _daily_saidi(model, lo, ws) if lo < ws else pd.Series(dtype=float)
+    info = med_threshold(hist.to_numpy(), s.med_beta_multiplier)
+    info["years_available"] = round((ws - lo) / (365.25 * NS_PER_DAY), 2)
+    cur = _daily_saidi(model, ws, we)
+    t = info["threshold"]
+    is_med = (cur.to_numpy() > t) if np.isfinite(t) else np.zeros(len(cur), bool)
+    days = pd.DataFrame({"day": ns_to_utc(cur.index.to_numpy()).tz_convert(s.tz).tz_localize(None).normalize(),
+                         "day_start": ns_to_utc(cur.index.to_numpy()),
+                         "saidi": cur.to_numpy(), "is_med": is_med})
+    info["med_days"] = [d.date().isoformat() for d in days.loc[days["is_med"], "day"]]
+    return days, info
+
+
+def _now(now: Any, we: int, tz: str) -> int:
+    if now is None:
+        return we
+    t = pd.Timestamp(now)
+    t = t.tz_localize(tz) if t.tzinfo is None else t
+    return int(t.tz_convert("UTC").as_unit("ns").value)
+
+
+def major_event_days(network: dict, outages: pd.DataFrame, *, window: tuple, settings: AnalyticsSettings = DEFAULT_SETTINGS,
+                     basis: str | None = None, history_start: Any = None) -> tuple[pd.DataFrame, dict]:
+    """Major Event Days of the window by the IEEE 1366-2022 2.5β method.
+
+    The threshold comes from daily system SAIDI over the ``med_years`` (5) years before the window
+    (or what the outage history covers, from its first outage or ``history_start``; the number of
+    years used is reported as ``years_available``). Returns a table of the window's local days
+    (day, day_start UTC, saidi, is_med) and a dict: alpha, beta, threshold, n_days,
+    years_available, med_days (ISO dates)."""
+    ws, we = window_ns(window, settings.tz)
+    model = _Model(network, outages, settings, basis, _now(None, we, settings.tz))
+    return _med(model, ws, we, history_start)
+
+
+def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
+            settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None,
+            freq: str | None = None, now: Any = None, history_start: Any = None) -> pd.DataFrame:
+    """Reliability indices per ``by`` ("system", "substation", "feeder" or "area") over a window,
+    or per local month inside it with ``freq="M"``.
+
+    Columns: the group key (substation / feeder / transformer; none for system), ``period_start``
+    and ``month`` with ``freq``, customers_served, customers_interrupted, customer_minutes,
+    customer_hours, SAIFI, SAIDI (minutes), CAIDI, CAIFI, ASAI, MAIFI, CEMI-n, CELID-t
+    (IEEE 1366-2022; n and t from settings, CELID-t on total duration), AIHC (hours), RS-1 and
+    RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/AIHC split into
+    planned and fault, SAIFI/SAIDI/CAIDI without Major Event Days (IEEE 1366 2.5β, see
+    :func:`major_event_days`), and ``budget_use`` = AIHC / yearly ``aihc_budget_hours``.
+    ``window`` is (start, end), end exclusive; dates and naive times are local.
+    """
+    if by not in BY_KEYS:
+        raise ValueError(f"by must be one of system, substation, feeder, area: {by!r}")
+    ws, we = window_ns(window, settings.tz)
+    model = _Model(network, outages, settings, basis, _now(now, we, settings.tz))
+    _, info = _med(model, ws, we, history_start)
+    med_days = {int(x) for x in local_floor(
+        np.array([ts for ts in _med_day_starts(info, settings.tz)], dtype=np.int64), settings.tz, "D")}
+    if freq is None:
+        frame = _period_frame(model, by, ws, we, med_days)
+    elif freq in ("M", "MS", "month"):
+        parts = []
+        for ps, pe in local_periods(ws, we, settings.tz, "M"):
+            f = _period_frame(model, by, ps, pe, med_days)
+            local = pd.Timestamp(ps, tz="UTC").tz_convert(settings.tz)
+            f.insert(0, "month", local.strftime("%Y-%m"))
+            f.insert(1, "period_start", pd.Timestamp(ps, tz="UTC"))
+            parts.append(f)
+        frame = pd.concat(parts, ignore_index=True)
+    else:
+        raise ValueError(f"freq must be None or 'M': {freq!r}")
+    frame.attrs.update({"med": info, "basis": model.areas.basis, "cemi_n": settings.cemi_n,
+                        "celid_t_hours": settings.celid_t_hours})
+    return frame
+
+
+def _med_day_starts(info: dict, tz: str) -> list[int]:
+    return [int(pd.Timestamp(d).tz_localize(tz).tz_convert("UTC").value) for d in info.get("med_days", [])]
+
+
+def system_indices(network: dict, outages: pd.DataFrame, *, window: tuple,
+                   settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None,
+                   now: Any = None, history_start: Any = None) -> pd.DataFrame:
+    """System indices for the window: one row as :func:`indices` with ``by="system"``, plus the
+    MED figures (IEEE 1366-2022 2.5β): med_threshold, med_alpha, med_beta, med_count,
+    med_years_available, and the budget figures budget_hours_per_customer and budget_use."""
+    frame = indices("system", network, outages, window=window, settings=settings, basis=basis,
+                    now=now, history_start=history_start)
+    info = frame.attrs["med"]
+    frame["med_threshold"] = info["threshold"]
+    frame["med_alpha"] = info["alpha"]
+    frame["med_beta"] = info["beta"]
+    frame["med_count"] = len(info["med_days"])
+    frame["med_years_available"] = info["years_available"]
+    frame["budget_hours_per_customer"] = settings.aihc_budget_hours
+    return frame
+
+
+def area_interruptions(network: dict, outages: pd.DataFrame, *, settings: AnalyticsSettings = DEFAULT_SETTINGS,
+                       now: Any = None, kind: str = "all", basis: str | None = None) -> pd.DataFrame:
+    """Merged interruptions per transformer area (union of overlapping outages, DESIGN.md).
+
+    One row per interruption: transformer (None for outages not placed in the network), feeder,
+    substation, start/end (UTC), minutes, momentary (≤ ``momentary_minutes``, IEEE 1366),
+    customers (on the basis), planned / supply_shortage (true when every merged outage was),
+    n_outages, and from the earliest merged outage: outage_id, event_id, level, cause.
+    ``kind`` restricts the outages first: all, planned, fault or no_shortage. Active outages end
+    at ``now`` (default: the latest time in the data)."""
+    tmp = _outage_frame(outages, settings.tz)
+    if now is None:
+        ends = np.r_[tmp["start"].to_numpy(), tmp["end"].to_numpy()[tmp["end"].to_numpy() != NAT]]
+        now_ns = int(ends.max()) if len(ends) else 0
+    else:
+        now_ns = _now(now, 0, settings.tz)
+    model = _Model(network, outages, settings, basis, now_ns)
+    return _interruption_table(model, kind)
+
+
+def _interruption_table(model: _Model, kind: str = "all") -> pd.DataFrame:
+    m = model.merged(kind)
+    slot = m["slot"].to_numpy()
+    a = model.areas.table
+    tr = np.r_[a["transformer"].to_numpy(object), np.full(len(model.pseudo), None, dtype=object)]
+    fd = np.r_[a["feeder"].to_numpy(object), model.pseudo["feeder"].to_numpy(object)]
+    ss = np.r_[a["substation"].to_numpy(object), model.pseudo["substation"].to_numpy(object)]
+    o = model.o
+    r = m["row"].to_numpy()
+    return pd.DataFrame({
+        "slot": slot,
+        "transformer": tr[slot], "feeder": fd[slot], "substation": ss[slot],
+        "start": ns_to_utc(m["start"].to_numpy()), "end": ns_to_utc(m["end"].to_numpy()),
+        "start_ns": m["start"].to_numpy(), "end_ns": m["end"].to_numpy(),
+        "minutes": m["minutes"].to_numpy(), "momentary": m["momentary"].to_numpy(),
+        "customers": model.customers[slot],
+        "planned": m["planned"].to_numpy(), "supply_shortage": m["supply_shortage"].to_numpy(),
+        "n_outages": m["n_outages"].to_numpy(),
+        "outage_id": o["outage_id"].to_numpy(object)[r], "event_id": o["event_id"].to_numpy(object)[r],
+        "level": o["level"].to_numpy(object)[r], "cause": o["cause"].to_numpy(object)[r],
+    })
