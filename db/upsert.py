@@ -122,8 +122,10 @@ def _upsert_versioned(
     for start in range(0, len(rows), chunk_rows):
         chunk = rows.iloc[start : start + chunk_rows]
         with engine.begin() as conn:
-            counts += _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col)
-            bump_data_version(conn)
+            done = _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col)
+            if done.upserted:
+                bump_data_version(conn)
+        counts += done
     return counts
 
 
