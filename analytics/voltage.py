@@ -151,6 +151,8 @@ def rollup_readings(readings: pd.DataFrame, *, freq: str = "h", interval_min: fl
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
+    out["transformer"] = out["transformer"].astype("str")
+    out["phase"] = out["phase"].astype("str")
     return out.sort_values(["transformer", "period_start", "phase"], kind="stable").reset_index(drop=True)
 
 
@@ -176,6 +178,8 @@ def rollup_daily_from_hourly(hourly: pd.DataFrame, *, tz: str = "Asia/Shanghai")
         minutes_above=("minutes_above", "sum"), kw_max=("kw_max", "max"),
     ).reset_index()
     agg["n"] = agg["n"].astype(np.int64)
+    agg["transformer"] = agg["transformer"].astype("str")
+    agg["phase"] = agg["phase"].astype("str")
     return agg[ROLLUP_COLUMNS]
 
 

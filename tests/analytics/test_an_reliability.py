@@ -1,0 +1,173 @@
+"""Reliability indices on hand-made tables; every expected number is written out literally.
+
+Network: S1 feeds F1 (T1 100 households, T2 50) and F2 (T3 200, T4 dedicated 1); S2 feeds F3
+(T5 150). 501 households; 5 users on the 10 kV basis (4 public transformers + 1 dedicated).
+Window: January 2025, local time (44,640 minutes, 744 hours).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analytics import reliability as R
+from analytics.settings import AnalyticsSettings
+
+JAN = ("2025-01-01", "2025-02-01")
+S = AnalyticsSettings(cemi_n=1, celid_t_hours=2.0)
+
+
+@pytest.fixture(scope="module")
+def net():
+    return {
+        "substations": pd.DataFrame({"substation": ["S1", "S2"]}),
+        "feeders": pd.DataFrame({"feeder": ["F1", "F2", "F3"], "substation": ["S1", "S1", "S2"]}),
+        "transformers": pd.DataFrame({
+            "transformer": ["T1", "T2", "T3", "T4", "T5"],
+            "feeder": ["F1", "F1", "F2", "F2", "F3"],
+            "kind": ["public", "public", "public", "dedicated", "public"],
+            "customers": [100, 50, 200, 1, 150],
+            "kva": [200, 100, 400, 500, 315],
+        }),
+    }
+
+
+@pytest.fixture(scope="module")
+def outages():
+    rows = [
+        # feeder F1 10:00-11:00 and area T1 10:30-12:00 overlap: T1 is out once, 10:00-12:00
+        ("O1", "feeder", "S1", "F1", None, "2025-01-05 10:00", "2025-01-05 11:00", False, False, 150),
+        ("O2", "transformer", "S1", "F1", "T1", "2025-01-05 10:30", "2025-01-05 12:00", False, False, 100),
+        # 3 minutes: momentary on T3 and T4
+        ("O3", "feeder", "S1", "F2", None, "2025-01-10 08:00", "2025-01-10 08:03", False, False, 201),
+        # 35 kV event at S2 without a feeder: all of S2's areas; crosses midnight; supply shortage
+        ("O4", "substation", "S2", None, None, "2025-01-20 23:00", "2025-01-21 01:00", False, True, 150),
+        # starts before the window: 60 minutes inside, not counted as an interruption of January
+        ("O5", "feeder", "S2", "F3", None, "2024-12-31 23:00", "2025-01-01 01:00", False, False, 150),
+        # planned, crosses the window end: counted in January with 30 of its 60 minutes
+        ("O6", "feeder", "S1", "F1", None, "2025-01-31 23:30", "2025-02-01 00:30", True, False, 150),
+        # feeder unknown to the network: its own 40 customers, system and S1 only
+        ("O7", "feeder", "S1", "FX", None, "2025-01-15 12:00", "2025-01-15 12:30", False, False, 40),
+    ]
+    return pd.DataFrame(rows, columns=["outage_id", "level", "substation", "feeder", "transformer", "start",
+                                       "end", "planned", "supply_shortage", "customers"])
+
+
+def test_an001_system_indices_households(net, outages):
+    r = R.system_indices(net, outages, window=JAN, settings=S).iloc[0]
+    assert r["customers_served"] == 501
+    assert r["customers_interrupted"] == 490  # 100*2 + 50*2 + 150 + 40
+    assert r["customer_minutes"] == 47700  # 100*150 + 50*90 + 150*180 + 40*30
+    assert r["saifi"] == pytest.approx(0.9780439121756487)
+    assert r["saidi"] == pytest.approx(95.20958083832335)
+    assert r["caidi"] == pytest.approx(97.34693877551021)
+    assert r["caifi"] == pytest.approx(1.4411764705882353)  # 490 / 340 distinct
+    assert r["maifi"] == pytest.approx(0.40119760479041916)  # 201 / 501
+    assert r["asai"] == pytest.approx(0.9978671688880304)
+    assert r["cemi_n"] == pytest.approx(0.2994011976047904)  # T1 + T2 had 2 > 1
+    assert r["celid_t"] == pytest.approx(0.499001996007984)  # T1 150 min, T5 180 min >= 120
+    assert r["aihc"] == pytest.approx(1.5868263473053892)
+    assert r["rs1"] == pytest.approx(99.78671688880304)
+    assert r["rs3"] == pytest.approx(99.86720108170756)  # O4 (supply shortage) left out
+    assert r["saidi_planned"] == pytest.approx(8.982035928143713)
+    assert r["saifi_planned"] == pytest.approx(0.2994011976047904)
+    assert r["saidi_fault"] == pytest.approx(86.22754491017965)
+    assert r["budget_use"] == pytest.approx(0.15868263473053892)  # AIHC / 10 h
+    assert r["med_years_available"] == 0
+    assert r["med_count"] == 0
+
+
+def test_an002_users_10kv_basis(net, outages):
+    r = R.system_indices(net, outages, window=JAN, settings=S, basis="users_10kv").iloc[0]
+    assert r["customers_served"] == 5
+    # every area is one user; O7's 40 households count 40 * 5/501 users
+    assert r["saifi"] == pytest.approx(1.0798403193612773)
+    assert r["saidi"] == pytest.approx(86.39520958083833)
+
+
+def test_an003_by_feeder_and_substation(net, outages):
+    f = R.indices("feeder", net, outages, window=JAN, settings=S).set_index("feeder")
+    assert list(f.index) == ["F1", "F2", "F3"]
+    assert f.loc["F1", "saifi"] == 2.0
+    assert f.loc["F1", "saidi"] == 130.0
+    assert f.loc["F1", "caidi"] == 65.0
+    assert f.loc["F2", "saifi"] == 0.0
+    assert f.loc["F2", "maifi"] == 1.0
+    assert f.loc["F3", "saifi"] == 1.0
+    assert f.loc["F3", "saidi"] == 180.0  # O4 120 min + O5's 60 minutes inside the window
+    s = R.indices("substation", net, outages, window=JAN, settings=S).set_index("substation")
+    assert s.loc["S1", "saifi"] == pytest.approx(0.9686609686609686)  # (300 + 40) / 351
+    assert s.loc["S1", "saidi"] == pytest.approx(58.97435897435897)  # 20700 / 351
+    assert s.loc["S2", "saidi"] == 180.0
+
+
+def test_an004_by_area_and_month(net, outages):
+    a = R.indices("area", net, outages, window=JAN, settings=S).set_index("transformer")
+    assert a.loc["T1", "saidi"] == 150.0
+    assert a.loc["T1", "saifi"] == 2.0
+    assert a.loc["T2", "saidi"] == 90.0
+    m = R.indices("system", net, outages, window=("2025-01-01", "2025-03-01"), settings=S, freq="M")
+    assert list(m["month"]) == ["2025-01", "2025-02"]
+    assert list(m["customer_minutes"]) == [47700.0, 4500.0]  # O6: 30 min each side of midnight
+    assert list(m["customers_interrupted"]) == [490.0, 0.0]
+
+
+def test_an005_merged_interruptions(net, outages):
+    it = R.area_interruptions(net, outages, settings=S)
+    t1 = it[it["transformer"] == "T1"].sort_values("start")
+    assert list(t1["minutes"]) == [120.0, 60.0]
+    assert list(t1["n_outages"]) == [2, 1]
+    assert it["momentary"].sum() == 2
+
+
+def test_an006_momentary_boundary(net):
+    o = pd.DataFrame({
+        "outage_id": ["A", "B"], "feeder": ["F3", "F3"],
+        "start": ["2025-01-03 10:00:00", "2025-01-04 10:00:00"],
+        "end": ["2025-01-03 10:05:00", "2025-01-04 10:05:01"],
+    })
+    r = R.system_indices(net, o, window=JAN, settings=S).iloc[0]
+    assert r["maifi"] == pytest.approx(150 / 501)  # exactly 5 min is momentary
+    assert r["saifi"] == pytest.approx(150 / 501)  # 5 min 1 s is sustained
+
+
+def test_an007_active_outage_ends_at_window_end(net):
+    o = pd.DataFrame({"outage_id": ["A"], "feeder": ["F3"], "start": ["2025-01-31 22:00"], "end": [None]})
+    r = R.system_indices(net, o, window=JAN, settings=S).iloc[0]
+    assert r["customer_minutes"] == 150 * 120
+
+
+def test_an008_med_threshold_known_series():
+    import numpy as np
+
+    m = R.med_threshold(np.exp([1.0, 2.0, 3.0, 4.0, 5.0, 0.0]) * [1, 1, 1, 1, 1, 0])
+    assert m["n_days"] == 5  # the zero day is dropped
+    assert m["alpha"] == pytest.approx(3.0)
+    assert m["beta"] == pytest.approx(1.5811388300841898)
+    assert m["threshold"] == pytest.approx(1046.123885728329)
+
+
+def test_an009_med_days_from_history():
+    net = {"substations": pd.DataFrame({"substation": ["S"]}),
+           "feeders": pd.DataFrame({"feeder": ["F"], "substation": ["S"]}),
+           "transformers": pd.DataFrame({"transformer": ["T"], "feeder": ["F"], "customers": [100]})}
+    rows = [("2024-03-01 10:00", 10), ("2024-05-01 10:00", 20), ("2024-07-01 10:00", 40),
+            ("2024-09-01 10:00", 80),  # history: ln SAIDI = ln 10..ln 80
+            ("2025-01-10 10:00", 300), ("2025-01-20 10:00", 100), ("2025-01-25 23:00", 300)]
+    o = pd.DataFrame({"outage_id": [f"O{i}" for i in range(len(rows))], "feeder": "F",
+                      "start": pd.to_datetime([r[0] for r in rows]),
+                      "end": pd.to_datetime([r[0] for r in rows]) + pd.to_timedelta([r[1] for r in rows], "min")})
+    days, info = R.major_event_days(net, o, window=JAN)
+    assert info["alpha"] == pytest.approx(3.3423058638339636)
+    assert info["beta"] == pytest.approx(0.8948491622597642)
+    assert info["threshold"] == pytest.approx(264.92023203468005)
+    assert info["years_available"] == 0.84  # 2024-03-01 .. 2025-01-01 = 306 days
+    # the 23:00 outage runs past midnight but accrues to the day it began (IEEE 1366)
+    assert info["med_days"] == ["2025-01-10", "2025-01-25"]
+    assert len(days) == 31
+    r = R.system_indices(net, o, window=JAN).iloc[0]
+    assert r["saidi"] == 700.0
+    assert r["saidi_ex_med"] == 100.0
+    assert r["saifi_ex_med"] == 1.0
+    assert r["med_count"] == 2
+    assert r["med_threshold"] == pytest.approx(264.92023203468005)
