@@ -1,0 +1,532 @@
+"""Feeder tracing for GIS segment exports (docs/formats.md, "GIS segment export").
+
+A GIS dump describes the medium-voltage grid as buses, line segments, line switches and the
+HV/MV transformers. :func:`trace_feeders` turns it into the canonical ``substations`` and
+``feeders`` tables (formats.md, "Network") plus a ``diagnostics`` table;
+:func:`read_segment_export` reads the four CSV files of such a dump from a folder.
+
+Topology rules
+--------------
+* **Busbars / substations.** Every distinct transformer ``lv_bus`` is a substation busbar. The
+  transformers sharing an ``lv_bus`` form one substation; ``capacity_mva`` is the sum of their
+  ``sn_mva`` (transformers with ``in_service`` false, when that column exists, are ignored).
+  ``voltage_kv``, ``lon``, ``lat`` and ``name`` are those of the busbar bus.
+* **Open lines.** A line is *open* (never traversed) when it is out of service (``in_service``
+  false, when the column exists) or when any switch with ``et == "l"`` on it is open. Booleans are
+  read leniently: ``True/False``, ``1/0``, ``"true"/"false"``, ``"yes"/"no"``, ``"y"/"n"``,
+  ``"是"/"否"``; an empty ``closed`` counts as closed (the GIS default).
+* **Feeders.** Each closed line leaving a busbar starts one radial feeder. The feeder is the
+  breadth-first search over closed lines from the far end of that line. Busbars are never
+  entered: they are not counted as feeder buses and the search does not cross them.
+* **Open tie switches.** A line with an open switch belongs to **no** feeder (it is not part of
+  ``line_ids``, ``length_km`` or ``geometry``); it is listed in ``diagnostics`` as ``open_line``
+  with the feeders it would connect.
+* **Loops.** When the search meets an already visited bus of the same feeder through an unused
+  line (or comes back to its own busbar), the line is kept in the feeder (it is a real, closed,
+  energised segment) but the feeder is flagged ``has_loop`` and a ``loop`` row is added to the
+  diagnostics. A later starting line whose first bus was already claimed by a feeder of the
+  same busbar does not start a second feeder (the loop row names it).
+* **Busbar ties.** A closed line reaching *another* busbar is not crossed and belongs to no
+  feeder; it is reported as ``busbar_tie`` (two substations in parallel). If a feeder of another
+  busbar already owns the first bus of a starting line, no new feeder is started.
+
+Codes (deterministic)
+---------------------
+Substations are ordered by busbar id and numbered ``SS1, SS2, ...`` (``substation_prefix``).
+The feeders of substation ``SS<i>`` are ordered by (busbar id, first bus id of the starting line,
+starting line id) and numbered ``F<i>-1, F<i>-2, ...`` (``feeder_prefix``), so ``F2-1`` is the
+first feeder of ``SS2``. Ids compare numerically when they are integers, otherwise as text (all
+integers sort before text ids). Feeder names are ``"<busbar name> / <first bus name>"``.
+
+Ids: integer-like values (``12``, ``12.0``, ``"12"``) are normalised to ``int`` so that the tables
+agree with each other; other ids are stripped strings.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections import Counter, deque
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["REQUIRED_COLUMNS", "read_segment_export", "trace_feeders"]
+
+#: Required columns per table (formats.md); ``lines`` may also carry ``type`` and ``in_service``.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "buses": ("bus_id", "name", "vn_kv", "lon", "lat"),
+    "lines": ("line_id", "from_bus", "to_bus", "length_km", "std_type", "geometry_geojson"),
+    "switches": ("switch_id", "bus", "element", "et", "closed"),
+    "trafos": ("hv_bus", "lv_bus", "sn_mva"),
+}
+
+_FILE_PATTERNS: dict[str, str] = {
+    "buses": "*bus*.csv",
+    "lines": "*line*.csv",
+    "switches": "*switch*.csv",
+    "trafos": "*trafo*.csv",
+}
+
+SUBSTATION_COLUMNS = ["substation", "name", "voltage_kv", "capacity_mva", "lon", "lat",
+                      "busbar", "trafo_count", "feeder_count"]
+FEEDER_COLUMNS = ["feeder", "substation", "name", "length_km", "conductor", "geometry",
+                  "bus_count", "buses", "line_ids", "busbar", "first_bus", "start_line",
+                  "overhead_km", "has_loop"]
+DIAGNOSTIC_COLUMNS = ["kind", "feeder", "substation", "bus", "line_id", "detail"]
+
+_TRUE = {"true", "1", "yes", "y", "t", "是", "on", "closed"}
+_FALSE = {"false", "0", "no", "n", "f", "否", "off", "open"}
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+
+def read_segment_export(folder: Path | str) -> dict[str, pd.DataFrame]:
+    """Read a GIS segment export from ``folder``.
+
+    Looks for one file per table: ``*bus*.csv`` (buses), ``*line*.csv`` (lines),
+    ``*switch*.csv`` (switches) and ``*trafo*.csv`` (transformers). Returns
+    ``{"buses", "lines", "switches", "trafos"}`` so that ``trace_feeders(**read_segment_export(p))``
+    works. A missing switches file means "no switches" (an empty table); any other missing file
+    raises ``FileNotFoundError``, several candidates for one table raise ``ValueError``, and a
+    missing required column raises ``ValueError("<file>: missing column <name>")``.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"segment export folder not found: {folder}")
+    out: dict[str, pd.DataFrame] = {}
+    for table, pattern in _FILE_PATTERNS.items():
+        matches = sorted(p for p in folder.glob(pattern) if p.is_file())
+        if not matches:
+            if table == "switches":
+                out[table] = pd.DataFrame(columns=list(REQUIRED_COLUMNS[table]))
+                continue
+            raise FileNotFoundError(f"{folder}: no {pattern} file for {table}")
+        if len(matches) > 1:
+            names = ", ".join(p.name for p in matches)
+            raise ValueError(f"{folder}: several {pattern} files for {table}: {names}")
+        path = matches[0]
+        frame = pd.read_csv(path)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        _check_columns(frame, table, label=path.name)
+        out[table] = frame
+    return out
+
+
+def _check_columns(frame: pd.DataFrame, table: str, *, label: str) -> None:
+    for column in REQUIRED_COLUMNS[table]:
+        if column not in frame.columns:
+            raise ValueError(f"{label}: missing column {column}")
+
+
+# --------------------------------------------------------------------------------------------
+# small helpers
+
+def _is_missing(value: Any) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _norm_id(value: Any) -> Any:
+    """Integer-like ids become ``int``; other ids stripped ``str``; missing ids ``None``."""
+    if _is_missing(value):
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        f = float(value)
+        return int(f) if math.isfinite(f) and f.is_integer() else str(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    digits = text[1:] if text.startswith("-") else text
+    if digits.isascii() and digits.isdigit() and (digits == "0" or not digits.startswith("0")):
+        return int(text)
+    return text
+
+
+def _id_key(value: Any) -> tuple[int, Any]:
+    """Sort key: integers numerically first, then text."""
+    if isinstance(value, int):
+        return (0, value)
+    return (1, str(value))
+
+
+def _parse_bool(value: Any, default: bool) -> bool:
+    if _is_missing(value):
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, numbers.Number):
+        return float(value) != 0.0
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if not text:
+        return default
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def _float(value: Any) -> float:
+    if _is_missing(value):
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _text(value: Any) -> str | None:
+    if _is_missing(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _line_coords(raw: Any) -> list[list[list[float]]] | None:
+    """Parse a GeoJSON LineString/MultiLineString (text or dict) into a list of parts."""
+    if _is_missing(raw):
+        return None
+    try:
+        geom = json.loads(raw) if isinstance(raw, str) else raw
+        if isinstance(geom, dict) and geom.get("type") == "Feature":
+            geom = geom.get("geometry")
+        kind = geom.get("type")
+        coords = geom.get("coordinates")
+        if kind == "LineString":
+            parts = [coords]
+        elif kind == "MultiLineString":
+            parts = list(coords)
+        else:
+            return None
+        out = []
+        for part in parts:
+            pts = [[float(p[0]), float(p[1])] for p in part]
+            if len(pts) < 2 or not all(math.isfinite(c) for pt in pts for c in pt):
+                return None
+            out.append(pts)
+        return out or None
+    except (ValueError, TypeError, AttributeError, IndexError, KeyError):
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# tracing
+
+def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFrame,
+                  trafos: pd.DataFrame, *, feeder_prefix: str = "F",
+                  substation_prefix: str = "SS") -> dict[str, pd.DataFrame]:
+    """Trace the radial feeders of a GIS segment export.
+
+    Returns ``{"substations", "feeders", "diagnostics"}``:
+
+    ``substations``
+        ``substation, name, voltage_kv, capacity_mva, lon, lat`` (canonical) plus ``busbar``
+        (lv bus id), ``trafo_count`` and ``feeder_count``.
+    ``feeders``
+        ``feeder, substation, name, length_km, conductor, geometry`` (canonical; ``geometry`` is
+        GeoJSON ``MultiLineString`` text in lon/lat, one part per line segment, ``None`` if no
+        line has usable coordinates) plus ``bus_count``, ``buses`` (bus ids in BFS order, the
+        first bus first, busbar excluded), ``line_ids`` (BFS order, starting line first),
+        ``busbar``, ``first_bus``, ``start_line``, ``overhead_km`` (length of ``type == "ol"``
+        lines; NaN without a ``type`` column) and ``has_loop``. ``conductor`` is the most common
+        ``std_type`` (ties: the longer total length, then alphabetical).
+    ``diagnostics``
+        One row per finding, columns ``kind, feeder, substation, bus, line_id, detail``; kinds:
+        ``loop`` (bus reached twice within a feeder), ``busbar_tie`` (closed line reaching another
+        busbar), ``open_line`` (open switch or out of service; ``detail`` says which and the
+        feeders on each side), ``island_line`` / ``island_bus`` (closed line / bus reached from no
+        busbar; HV transformer buses are not reported), ``unknown_bus`` (a line, switch or
+        transformer referencing a bus missing from ``buses``; lines are still traversed),
+        ``unknown_line`` (a switch on a line missing from ``lines``), ``bad_geometry`` (line
+        geometry unparsable; the straight bus-to-bus segment is used when the buses have
+        coordinates), ``bad_value`` (unparsable ``closed``/``in_service``, taken as open).
+
+    See the module docstring for the rules and the code scheme. Raises ``ValueError("<table>:
+    missing column <name>")`` when an input lacks a required column.
+    """
+    for table, frame in (("buses", buses), ("lines", lines), ("switches", switches),
+                         ("trafos", trafos)):
+        _check_columns(frame, table, label=table)
+
+    diags: list[dict[str, Any]] = []
+
+    def diag(kind: str, *, feeder=None, substation=None, bus=None, line_id=None, detail=""):
+        diags.append({"kind": kind, "feeder": feeder, "substation": substation, "bus": bus,
+                      "line_id": line_id, "detail": detail})
+
+    # ---- buses
+    bus_info: dict[Any, dict[str, Any]] = {}
+    for rec in buses.to_dict("records"):
+        bid = _norm_id(rec["bus_id"])
+        if bid is None:
+            continue
+        bus_info[bid] = {"name": _text(rec.get("name")), "vn_kv": _float(rec.get("vn_kv")),
+                         "lon": _float(rec.get("lon")), "lat": _float(rec.get("lat"))}
+    unknown_reported: set[tuple[Any, str]] = set()
+
+    def check_bus(bid: Any, where: str, line_id=None) -> None:
+        if bid is not None and bid not in bus_info and (bid, where) not in unknown_reported:
+            unknown_reported.add((bid, where))
+            diag("unknown_bus", bus=bid, line_id=line_id, detail=f"referenced by {where}")
+
+    # ---- lines
+    has_type = "type" in lines.columns
+    has_in_service = "in_service" in lines.columns
+    line_info: dict[Any, dict[str, Any]] = {}
+    for rec in lines.to_dict("records"):
+        lid = _norm_id(rec["line_id"])
+        a, b = _norm_id(rec["from_bus"]), _norm_id(rec["to_bus"])
+        if lid is None or a is None or b is None:
+            diag("bad_value", line_id=lid, detail="line without id or end bus; ignored")
+            continue
+        in_service = True
+        if has_in_service:
+            try:
+                in_service = _parse_bool(rec.get("in_service"), True)
+            except ValueError:
+                in_service = False
+                diag("bad_value", line_id=lid,
+                     detail=f"in_service {rec.get('in_service')!r} unreadable; taken as out")
+        line_info[lid] = {"from": a, "to": b, "length": _float(rec.get("length_km")),
+                          "std_type": _text(rec.get("std_type")),
+                          "type": _text(rec.get("type")) if has_type else None,
+                          "geometry": rec.get("geometry_geojson"),
+                          "in_service": in_service, "open_switches": []}
+        check_bus(a, f"line {lid}", lid)
+        check_bus(b, f"line {lid}", lid)
+
+    # ---- switches (only et == "l" matter)
+    for rec in switches.to_dict("records"):
+        et = _text(rec.get("et"))
+        if et is None or et.lower() != "l":
+            continue
+        sid = _norm_id(rec.get("switch_id"))
+        lid = _norm_id(rec.get("element"))
+        sbus = _norm_id(rec.get("bus"))
+        try:
+            closed = _parse_bool(rec.get("closed"), True)
+        except ValueError:
+            closed = False
+            diag("bad_value", line_id=lid,
+                 detail=f"switch {sid} closed {rec.get('closed')!r} unreadable; taken as open")
+        check_bus(sbus, f"switch {sid}", lid)
+        if lid not in line_info:
+            diag("unknown_line", line_id=lid, bus=sbus, detail=f"switch {sid} on unknown line")
+            continue
+        if not closed:
+            line_info[lid]["open_switches"].append((sid, sbus))
+
+    # ---- substations
+    has_trafo_service = "in_service" in trafos.columns
+    stations: dict[Any, dict[str, Any]] = {}
+    hv_buses: set[Any] = set()
+    for rec in trafos.to_dict("records"):
+        lv, hv = _norm_id(rec["lv_bus"]), _norm_id(rec["hv_bus"])
+        if lv is None:
+            continue
+        if has_trafo_service:
+            try:
+                if not _parse_bool(rec.get("in_service"), True):
+                    continue
+            except ValueError:
+                pass
+        check_bus(lv, "transformer lv_bus")
+        check_bus(hv, "transformer hv_bus")
+        if hv is not None:
+            hv_buses.add(hv)
+        st = stations.setdefault(lv, {"capacity": 0.0, "count": 0})
+        sn = _float(rec.get("sn_mva"))
+        st["capacity"] += 0.0 if math.isnan(sn) else sn
+        st["count"] += 1
+    busbars = sorted(stations, key=_id_key)
+    ss_code = {bb: f"{substation_prefix}{i}" for i, bb in enumerate(busbars, 1)}
+
+    # ---- adjacency over closed lines
+    def is_closed(lid: Any) -> bool:
+        info = line_info[lid]
+        return info["in_service"] and not info["open_switches"]
+
+    adj: dict[Any, list[tuple[Any, Any]]] = {}
+    for lid in sorted(line_info, key=_id_key):
+        info = line_info[lid]
+        if not is_closed(lid):
+            continue
+        if info["from"] == info["to"]:
+            diag("loop", bus=info["from"], line_id=lid, detail="line starts and ends at one bus")
+            continue
+        adj.setdefault(info["from"], []).append((info["to"], lid))
+        adj.setdefault(info["to"], []).append((info["from"], lid))
+    for bid in adj:
+        adj[bid].sort(key=lambda t: (_id_key(t[0]), _id_key(t[1])))
+
+    # ---- BFS per starting line
+    bus_owner: dict[Any, str] = {}
+    line_owner: dict[Any, str] = {}
+    tie_reported: set[Any] = set()
+    feeder_rows: list[dict[str, Any]] = []
+
+    for si, bb in enumerate(busbars, 1):
+        ss = ss_code[bb]
+        k = 0
+        for first, start_lid in adj.get(bb, []):  # sorted by (first bus, line id)
+            if start_lid in line_owner or start_lid in tie_reported:
+                continue  # already used by a loop of an earlier feeder, or a reported tie
+            if first in stations:
+                tie_reported.add(start_lid)
+                diag("busbar_tie", substation=ss, bus=first, line_id=start_lid,
+                     detail=f"line joins busbars {bb} and {first}; not traversed")
+                continue
+            if first in bus_owner:
+                owner = bus_owner[first]
+                diag("loop" if owner.startswith(f"{feeder_prefix}{si}-") else "busbar_tie",
+                     feeder=owner, substation=ss, bus=first, line_id=start_lid,
+                     detail=f"starting line from busbar {bb} reaches bus {first} already in "
+                            f"{owner}; no new feeder")
+                continue
+            k += 1
+            code = f"{feeder_prefix}{si}-{k}"
+            order_buses = [first]
+            order_lines = [start_lid]
+            bus_owner[first] = code
+            line_owner[start_lid] = code
+            has_loop = False
+            queue = deque([first])
+            while queue:
+                u = queue.popleft()
+                for v, lid in adj.get(u, []):
+                    if lid in line_owner or lid in tie_reported:
+                        continue
+                    if v in stations:
+                        if v == bb:
+                            line_owner[lid] = code
+                            order_lines.append(lid)
+                            has_loop = True
+                            diag("loop", feeder=code, substation=ss, bus=v, line_id=lid,
+                                 detail=f"feeder returns to its own busbar {bb}")
+                        else:
+                            tie_reported.add(lid)
+                            diag("busbar_tie", feeder=code, substation=ss, bus=v, line_id=lid,
+                                 detail=f"closed line reaches busbar {v} of "
+                                        f"{ss_code[v]}; not traversed")
+                        continue
+                    if v in bus_owner:
+                        # Unreachable for another feeder (BFS covers the whole component), so v
+                        # belongs to this one: a second path to v is a loop.
+                        line_owner[lid] = code
+                        order_lines.append(lid)
+                        has_loop = True
+                        diag("loop", feeder=code, substation=ss, bus=v, line_id=lid,
+                             detail=f"bus {v} reached twice (from bus {u})")
+                        continue
+                    bus_owner[v] = code
+                    line_owner[lid] = code
+                    order_buses.append(v)
+                    order_lines.append(lid)
+                    queue.append(v)
+            feeder_rows.append(_feeder_row(code, ss, bb, first, start_lid, order_buses,
+                                           order_lines, has_loop, line_info, bus_info,
+                                           has_type, diag))
+
+    # ---- open lines, islands
+    for lid in sorted(line_info, key=_id_key):
+        info = line_info[lid]
+        if is_closed(lid):
+            if lid not in line_owner and lid not in tie_reported and info["from"] != info["to"]:
+                diag("island_line", line_id=lid,
+                     detail=f"closed line {info['from']}-{info['to']} reached from no busbar")
+            continue
+        why = ("out of service" if not info["in_service"] else
+               "open switch " + ", ".join(f"{s} at bus {b}" for s, b in info["open_switches"]))
+        sides = [bus_owner.get(info["from"]) or ss_code.get(info["from"]),
+                 bus_owner.get(info["to"]) or ss_code.get(info["to"])]
+        diag("open_line", line_id=lid,
+             detail=f"{why}; bus {info['from']} ({sides[0] or 'none'}) - "
+                    f"bus {info['to']} ({sides[1] or 'none'})")
+    for bid in sorted(bus_info, key=_id_key):
+        if bid in bus_owner or bid in stations or bid in hv_buses:
+            continue
+        diag("island_bus", bus=bid, detail="bus reached from no busbar")
+
+    # ---- tables
+    feeders_df = pd.DataFrame(feeder_rows, columns=FEEDER_COLUMNS)
+    counts = Counter(feeders_df["substation"]) if len(feeders_df) else Counter()
+    sub_rows = []
+    for bb in busbars:
+        info = bus_info.get(bb, {})
+        sub_rows.append({
+            "substation": ss_code[bb],
+            "name": info.get("name") or f"Busbar {bb}",
+            "voltage_kv": info.get("vn_kv", float("nan")),
+            "capacity_mva": stations[bb]["capacity"],
+            "lon": info.get("lon", float("nan")),
+            "lat": info.get("lat", float("nan")),
+            "busbar": bb,
+            "trafo_count": stations[bb]["count"],
+            "feeder_count": counts.get(ss_code[bb], 0),
+        })
+    substations_df = pd.DataFrame(sub_rows, columns=SUBSTATION_COLUMNS)
+    diagnostics_df = pd.DataFrame(diags, columns=DIAGNOSTIC_COLUMNS)
+    return {"substations": substations_df, "feeders": feeders_df,
+            "diagnostics": diagnostics_df}
+
+
+def _feeder_row(code: str, ss: str, busbar: Any, first: Any, start_lid: Any,
+                order_buses: list[Any], order_lines: list[Any], has_loop: bool,
+                line_info: dict[Any, dict[str, Any]], bus_info: dict[Any, dict[str, Any]],
+                has_type: bool, diag) -> dict[str, Any]:
+    length = 0.0
+    overhead = 0.0
+    type_counts: Counter[str] = Counter()
+    type_length: dict[str, float] = {}
+    parts: list[list[list[float]]] = []
+    for lid in order_lines:
+        info = line_info[lid]
+        seg = info["length"]
+        if not math.isnan(seg):
+            length += seg
+        std = info["std_type"]
+        if std is not None:
+            type_counts[std] += 1
+            type_length[std] = type_length.get(std, 0.0) + (0.0 if math.isnan(seg) else seg)
+        if has_type and (info["type"] or "").lower() == "ol" and not math.isnan(seg):
+            overhead += seg
+        coords = _line_coords(info["geometry"])
+        if coords is None:
+            ends = [bus_info.get(info["from"]), bus_info.get(info["to"])]
+            fallback = None
+            if all(e is not None and math.isfinite(e["lon"]) and math.isfinite(e["lat"])
+                   for e in ends):
+                fallback = [[[ends[0]["lon"], ends[0]["lat"]], [ends[1]["lon"], ends[1]["lat"]]]]
+            if not _is_missing(info["geometry"]) or fallback is None:
+                diag("bad_geometry", feeder=code, substation=ss, line_id=lid,
+                     detail="geometry unreadable" + ("; straight segment used" if fallback
+                                                     else "; line left out of the geometry"))
+            coords = fallback
+        if coords:
+            parts.extend(coords)
+    conductor = None
+    if type_counts:
+        conductor = min(type_counts,
+                        key=lambda s: (-type_counts[s], -type_length.get(s, 0.0), s))
+    busbar_name = (bus_info.get(busbar) or {}).get("name") or f"Busbar {busbar}"
+    first_name = (bus_info.get(first) or {}).get("name") or f"Bus {first}"
+    geometry = (json.dumps({"type": "MultiLineString", "coordinates": parts})
+                if parts else None)
+    return {
+        "feeder": code, "substation": ss, "name": f"{busbar_name} / {first_name}",
+        "length_km": round(length, 6), "conductor": conductor, "geometry": geometry,
+        "bus_count": len(order_buses), "buses": list(order_buses),
+        "line_ids": list(order_lines), "busbar": busbar, "first_bus": first,
+        "start_line": start_lid, "overhead_km": round(overhead, 6) if has_type else float("nan"),
+        "has_loop": has_loop,
+    }
