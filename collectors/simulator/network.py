@@ -31,7 +31,7 @@ KVA_SIZES = np.array([50, 80, 100, 125, 160, 200, 250, 315, 400, 500, 630, 800, 
 
 # Reference ("strong feeder") sustained fault rates per km and year, by cause.
 CAUSES = ["weather", "equipment", "vegetation", "animal", "third_party", "overload"]
-REF_RATE_PER_KM = np.array([0.022, 0.014, 0.008, 0.006, 0.010, 0.0])
+REF_RATE_PER_KM = np.array([0.008, 0.006, 0.0035, 0.0025, 0.004, 0.0])
 REF_SUB_FAULT_RATE = 0.3  # 35 kV faults per substation-year for a sound substation
 REF_DROP_PER_KM = 0.0035  # feeder voltage drop at design peak per km for a sound feeder, pu
 
@@ -217,13 +217,14 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     ded_kva = rng.choice([100, 160, 200, 250, 315, 400, 500, 630, 800, 1000], n_a)
     peak_kw = np.where(dedicated, ded_kva * rng.uniform(0.35, 0.7, n_a),
                        customers * kw_per_cust * 0.75)
+    peak_kw = np.where(bad[a_f], peak_kw * 1.35, peak_kw)  # weak lines also carry growing load
     need = np.where(dedicated, ded_kva, peak_kw / 0.85)
     kva = np.where(dedicated, ded_kva,
                    KVA_SIZES[np.minimum(np.searchsorted(KVA_SIZES, need), len(KVA_SIZES) - 1)])
     # a share of rural areas is undersized / has long low-voltage lines (area-level weakness)
     lv_weak = (~a_urban) & (~dedicated) & (rng.random(n_a) < 0.10)
-    lv_drop = np.where(dedicated, 0.01, np.where(a_urban, rng.uniform(0.02, 0.045, n_a),
-                                                   rng.uniform(0.03, 0.06, n_a)))
+    lv_drop = np.where(dedicated, 0.01, np.where(a_urban, rng.uniform(0.025, 0.05, n_a),
+                                                   rng.uniform(0.035, 0.07, n_a)))
     lv_drop = np.where(lv_weak, rng.uniform(0.07, 0.11, n_a), lv_drop)
     # utilities raise the transformer tap on far rural areas
     tap = np.where((~a_urban) & (adist > 8), 0.025, 0.0)
@@ -239,7 +240,7 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     lmax = np.array([adist[ptr[f]:ptr[f + 1]].max() for f in range(n_f)])
     r_km = 28.3 / mm2
     drop_far = (f_peak_mw * r_km + 0.45 * f_peak_mw * 0.38) * lmax / 2 / 100
-    drop_far = np.clip(drop_far, 0.005, 0.2)
+    drop_far = np.clip(drop_far, 0.005, 0.22)
     ref_drop_far = np.minimum(drop_far, np.maximum(0.01, REF_DROP_PER_KM * lmax))
     rel = adist / lmax[a_f]
     shape = rel * (2 - rel)
@@ -269,9 +270,9 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     f_rate_ref[:, 5] = 0.0
     storm_exp = np.clip(f_len / 12, 0.3, 3.0) * np.sqrt(thin) * np.sqrt(np.maximum(veg, 0.3))
     storm_exp_ref = np.minimum(storm_exp, np.clip(f_len / 12, 0.3, 3.0) * 0.8)
-    mom_rate = 0.12 * f_len * np.sqrt(veg) * hidden
-    mom_rate_ref = np.minimum(mom_rate, 0.12 * f_len * 0.6)
-    planned_rate = np.where(f_urban, 0.8, 1.3) * rng.uniform(0.6, 1.4, n_f)
+    mom_rate = 0.10 * f_len * np.sqrt(veg) * hidden
+    mom_rate_ref = np.minimum(mom_rate, 0.10 * f_len * 0.6)
+    planned_rate = np.where(f_urban, 0.4, 0.7) * rng.uniform(0.6, 1.4, n_f)
 
     f_names, f_ids, cond_names = [], [], []
     for f in range(n_f):
