@@ -44,8 +44,6 @@ COMPLAINT_CATEGORIES = (
 #: Categories that are not the grid's fault (DESIGN.md): counted and shown, never ranked on.
 UNREASONABLE_CATEGORIES = ("customer_side_fault", "power_theft", "billing", "service_attitude")
 OUTAGE_LEVELS = ("substation", "feeder", "transformer", "unknown")
-#: Rollup phase codes: 1, 2, 3 = A, B, C; 0 = the area as a whole under the any/all-phase rule.
-PHASES = {"X": 0, "A": 1, "B": 2, "C": 3}
 
 
 class Substation(Base):
@@ -162,37 +160,57 @@ class VoltageReading(Base):
     kw_dw: Mapped[int | None] = mapped_column(Integer)
 
 
+#: Phase column prefixes in the rollups: a, b, c, and x = the area as a whole (a reading is
+#: below for x when any phase is below, or all phases with rule "all"; x_min/x_max span phases).
+ROLLUP_PHASES = ("a", "b", "c", "x")
+
+
 class _VoltageRollup:
-    """Columns shared by the hourly and daily rollups (per transformer, period and phase)."""
+    """Per transformer and period, one row with a column group per phase (a, b, c, x).
+
+    One wide row instead of one row per phase: a quarter of the rows to write on every ingest,
+    which is what bulk ingest of 15-minute readings is bound by. Voltages in decivolts.
+    """
 
     transformer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # Period start, epoch seconds UTC (daily: local midnight).
+    # Period start, epoch seconds UTC (daily: local midnight). A reading stamped at the end of
+    # its interval belongs to the period containing (ts - 1 s): 24:00 is the day's last point.
     period_start: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True
     )
-    phase: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
-    v_min: Mapped[float | None] = mapped_column(Float)
-    v_max: Mapped[float | None] = mapped_column(Float)
-    v_sum: Mapped[float | None] = mapped_column(Float)
-    minutes_monitored: Mapped[float] = mapped_column(Float)
-    minutes_below: Mapped[float] = mapped_column(Float)
-    minutes_above: Mapped[float] = mapped_column(Float)
-    kw_max: Mapped[float | None] = mapped_column(Float)
-    # The limits and rule in force when computed; `feederwatch rollups rebuild` when they change.
-    low_limit: Mapped[float] = mapped_column(Float)
-    high_limit: Mapped[float] = mapped_column(Float)
+    minutes_monitored: Mapped[int] = mapped_column(Integer)
+    kw_max_dw: Mapped[int | None] = mapped_column(Integer)
+    # The limits (decivolts) and rule in force when computed; `feederwatch rollups rebuild`
+    # recomputes from raw readings when they change.
+    low_dv: Mapped[int] = mapped_column(SmallInteger)
+    high_dv: Mapped[int] = mapped_column(SmallInteger)
     rule: Mapped[str] = mapped_column(String(3))
 
 
+def _phase_columns(cls):
+    for p in ROLLUP_PHASES:
+        for suffix, kind in (("n", Integer), ("min", SmallInteger), ("max", SmallInteger),
+                             ("sum", BigInteger().with_variant(Integer, "sqlite")),
+                             ("below_min", Integer), ("above_min", Integer)):
+            name = f"{p}_{suffix}"
+            cls.__annotations__[name] = Mapped[int | None]
+            setattr(cls, name, mapped_column(kind, nullable=True))
+    return cls
+
+
+@_phase_columns
 class VoltageHourly(_VoltageRollup, Base):
     __tablename__ = "voltage_hourly"
     __table_args__ = (Index("ix_voltage_hourly_period", "period_start"),)
+    __annotations__ = {}
 
 
+@_phase_columns
 class VoltageDaily(_VoltageRollup, Base):
     __tablename__ = "voltage_daily"
     __table_args__ = (Index("ix_voltage_daily_period", "period_start"),)
+    __annotations__ = {}
 
 
 class Complaint(Base):

@@ -11,6 +11,7 @@ detected by a row hash and counted as unchanged, so re-ingesting the same rows c
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -104,8 +105,18 @@ def _wins(incoming_ver, incoming_end, stored_ver, stored_end) -> tuple[bool, boo
     return ie > se, ie != se
 
 
+@contextmanager
+def _transaction(target: Engine | Connection):
+    """The caller's transaction when given a Connection; a new one per use for an Engine."""
+    if isinstance(target, Connection):
+        yield target
+    else:
+        with target.begin() as conn:
+            yield conn
+
+
 def _upsert_versioned(
-    engine: Engine,
+    target: Engine | Connection,
     table: Table,
     rows: pd.DataFrame,
     key_cols: Sequence[str],
@@ -121,7 +132,7 @@ def _upsert_versioned(
     rows = rows.assign(row_hash=row_hash(rows, hash_cols), updated_at=utcnow())
     for start in range(0, len(rows), chunk_rows):
         chunk = rows.iloc[start : start + chunk_rows]
-        with engine.begin() as conn:
+        with _transaction(target) as conn:
             done = _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col)
             if done.upserted:
                 bump_data_version(conn)
@@ -178,21 +189,24 @@ COMPLAINT_COLUMNS = (
 )
 
 
-def upsert_outages(engine: Engine, rows: pd.DataFrame, source: str, *,
+def upsert_outages(target: Engine | Connection, rows: pd.DataFrame, source: str, *,
                    chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
-    """Upsert validated outage rows (OUTAGE_COLUMNS, ids resolved) of one source by natural id."""
+    """Upsert validated outage rows (OUTAGE_COLUMNS, ids resolved) of one source by natural id.
+
+    Given an Engine, each chunk commits on its own; given a Connection, everything happens in
+    the caller's transaction."""
     rows = rows.reindex(columns=list(OUTAGE_COLUMNS)).assign(source=source)
     hash_cols = [c for c in OUTAGE_COLUMNS if c != "natural_id"]
-    return _upsert_versioned(engine, Outage.__table__, rows, ("source", "natural_id"), "end_at",
+    return _upsert_versioned(target, Outage.__table__, rows, ("source", "natural_id"), "end_at",
                              hash_cols, chunk_rows)
 
 
-def upsert_complaints(engine: Engine, rows: pd.DataFrame, source: str, *,
+def upsert_complaints(target: Engine | Connection, rows: pd.DataFrame, source: str, *,
                       chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
     """Upsert validated complaint rows (COMPLAINT_COLUMNS) by ticket id."""
     rows = rows.reindex(columns=list(COMPLAINT_COLUMNS)).assign(source=source)
     hash_cols = [c for c in COMPLAINT_COLUMNS if c != "ticket_id"]
-    return _upsert_versioned(engine, Complaint.__table__, rows, ("ticket_id",), None, hash_cols,
+    return _upsert_versioned(target, Complaint.__table__, rows, ("ticket_id",), None, hash_cols,
                              chunk_rows)
 
 
@@ -215,12 +229,12 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
     return counts
 
 
-def upsert_network(engine: Engine, substations: pd.DataFrame | None = None,
+def upsert_network(target: Engine | Connection, substations: pd.DataFrame | None = None,
                    feeders: pd.DataFrame | None = None,
                    transformers: pd.DataFrame | None = None) -> dict[str, UpsertCounts]:
     """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids."""
     out: dict[str, UpsertCounts] = {}
-    with engine.begin() as conn:
+    with _transaction(target) as conn:
         for name, table, rows in (("substations", Substation.__table__, substations),
                                   ("feeders", Feeder.__table__, feeders),
                                   ("transformers", Transformer.__table__, transformers)):

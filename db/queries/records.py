@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import aliased
 
 from db.models import (
+    ROLLUP_PHASES,
     CollectorRun,
     Complaint,
     DataVersion,
@@ -93,19 +94,18 @@ def complaints(engine: Engine, start: datetime | None = None,
     return _utc(df, ("time",))
 
 
-PHASE_NAMES = {0: "X", 1: "A", 2: "B", 3: "C"}
-
-
 def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = None,
-                    end: datetime | None = None, transformers: list[str] | None = None
-                    ) -> pd.DataFrame:
-    """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups, canonical columns
-    (transformer, period_start UTC, phase A/B/C/X, n, v_min, v_max, v_sum, minutes_*, kw_max)."""
+                    end: datetime | None = None, transformers: list[str] | None = None,
+                    long: bool = True) -> pd.DataFrame:
+    """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups in volts and minutes.
+
+    Long form (default): one row per transformer, period and phase (A, B, C, and X = the area
+    under the any/all-phase rule) with n, v_min, v_max, v_sum, minutes_monitored,
+    minutes_below, minutes_above, kw_max. ``long=False`` keeps the stored wide layout."""
     r = VoltageDaily if freq == "D" else VoltageHourly
     t = Transformer
-    stmt = select(t.code.label("transformer"), r.period_start, r.phase, r.n, r.v_min, r.v_max,
-                  r.v_sum, r.minutes_monitored, r.minutes_below, r.minutes_above,
-                  r.kw_max).join(t, r.transformer_id == t.id)
+    cols = [c for c in r.__table__.c if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")]
+    stmt = select(t.code.label("transformer"), *cols).join(t, r.transformer_id == t.id)
     if start is not None:
         stmt = stmt.where(r.period_start >= int(start.timestamp()))
     if end is not None:
@@ -113,10 +113,28 @@ def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = No
     if transformers is not None:
         stmt = stmt.where(t.code.in_(transformers))
     with engine.connect() as conn:
-        df = pd.read_sql(stmt, conn)
-    df["period_start"] = pd.to_datetime(df["period_start"], unit="s", utc=True)
-    df["phase"] = df["phase"].map(PHASE_NAMES)
-    return df
+        wide = pd.read_sql(stmt.order_by(t.code, r.period_start), conn)
+    wide["period_start"] = pd.to_datetime(wide["period_start"], unit="s", utc=True)
+    wide["kw_max"] = wide.pop("kw_max_dw") / 10.0
+    if not long:
+        return wide
+    parts = []
+    for phase in ROLLUP_PHASES:
+        part = wide[["transformer", "period_start", "minutes_monitored", "kw_max"]].copy()
+        part["phase"] = phase.upper()
+        part["n"] = wide[f"{phase}_n"]
+        for stat in ("min", "max", "sum"):
+            part[f"v_{stat}"] = wide[f"{phase}_{stat}"] / 10.0
+        part["minutes_below"] = wide[f"{phase}_below_min"]
+        part["minutes_above"] = wide[f"{phase}_above_min"]
+        if phase != "x":
+            # Per phase, time monitored is that phase's readings times the interval.
+            per_reading = wide["minutes_monitored"] / wide["n"].where(wide["n"] > 0)
+            part["minutes_monitored"] = (wide[f"{phase}_n"] * per_reading).fillna(0)
+        parts.append(part[part["n"] > 0])
+    cols_out = ["transformer", "period_start", "phase", "n", "v_min", "v_max", "v_sum",
+                "minutes_monitored", "minutes_below", "minutes_above", "kw_max"]
+    return pd.concat(parts, ignore_index=True)[cols_out]
 
 
 def collector_runs(engine: Engine, source: str | None = None, limit: int = 200) -> pd.DataFrame:
@@ -153,7 +171,7 @@ def table_counts(engine: Engine) -> dict[str, int]:
                   for m in models}
         # Readings can be hundreds of millions: estimate cheaply from rollups instead of COUNT(*).
         counts["voltage_readings"] = int(conn.execute(
-            select(func.coalesce(func.sum(VoltageHourly.n), 0)).where(VoltageHourly.phase == 0)
+            select(func.coalesce(func.sum(VoltageHourly.n), 0))
         ).scalar_one())
     return counts
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 05:11:55.314309
+Create Date: 2026-11-27 05:15:47.617226
 """
 from __future__ import annotations
 
@@ -88,19 +88,37 @@ def upgrade() -> None:
     op.create_table('voltage_daily',
     sa.Column('transformer_id', sa.Integer(), nullable=False),
     sa.Column('period_start', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('phase', sa.SmallInteger(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.Column('v_min', sa.Float(), nullable=True),
-    sa.Column('v_max', sa.Float(), nullable=True),
-    sa.Column('v_sum', sa.Float(), nullable=True),
-    sa.Column('minutes_monitored', sa.Float(), nullable=False),
-    sa.Column('minutes_below', sa.Float(), nullable=False),
-    sa.Column('minutes_above', sa.Float(), nullable=False),
-    sa.Column('kw_max', sa.Float(), nullable=True),
-    sa.Column('low_limit', sa.Float(), nullable=False),
-    sa.Column('high_limit', sa.Float(), nullable=False),
+    sa.Column('minutes_monitored', sa.Integer(), nullable=False),
+    sa.Column('kw_max_dw', sa.Integer(), nullable=True),
+    sa.Column('low_dv', sa.SmallInteger(), nullable=False),
+    sa.Column('high_dv', sa.SmallInteger(), nullable=False),
     sa.Column('rule', sa.String(length=3), nullable=False),
-    sa.PrimaryKeyConstraint('transformer_id', 'period_start', 'phase', name=op.f('pk_voltage_daily'))
+    sa.Column('a_n', sa.Integer(), nullable=True),
+    sa.Column('a_min', sa.SmallInteger(), nullable=True),
+    sa.Column('a_max', sa.SmallInteger(), nullable=True),
+    sa.Column('a_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('a_below_min', sa.Integer(), nullable=True),
+    sa.Column('a_above_min', sa.Integer(), nullable=True),
+    sa.Column('b_n', sa.Integer(), nullable=True),
+    sa.Column('b_min', sa.SmallInteger(), nullable=True),
+    sa.Column('b_max', sa.SmallInteger(), nullable=True),
+    sa.Column('b_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('b_below_min', sa.Integer(), nullable=True),
+    sa.Column('b_above_min', sa.Integer(), nullable=True),
+    sa.Column('c_n', sa.Integer(), nullable=True),
+    sa.Column('c_min', sa.SmallInteger(), nullable=True),
+    sa.Column('c_max', sa.SmallInteger(), nullable=True),
+    sa.Column('c_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('c_below_min', sa.Integer(), nullable=True),
+    sa.Column('c_above_min', sa.Integer(), nullable=True),
+    sa.Column('x_n', sa.Integer(), nullable=True),
+    sa.Column('x_min', sa.SmallInteger(), nullable=True),
+    sa.Column('x_max', sa.SmallInteger(), nullable=True),
+    sa.Column('x_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('x_below_min', sa.Integer(), nullable=True),
+    sa.Column('x_above_min', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('transformer_id', 'period_start', name=op.f('pk_voltage_daily'))
     )
     with op.batch_alter_table('voltage_daily', schema=None) as batch_op:
         batch_op.create_index('ix_voltage_daily_period', ['period_start'], unique=False)
@@ -108,19 +126,37 @@ def upgrade() -> None:
     op.create_table('voltage_hourly',
     sa.Column('transformer_id', sa.Integer(), nullable=False),
     sa.Column('period_start', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('phase', sa.SmallInteger(), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.Column('v_min', sa.Float(), nullable=True),
-    sa.Column('v_max', sa.Float(), nullable=True),
-    sa.Column('v_sum', sa.Float(), nullable=True),
-    sa.Column('minutes_monitored', sa.Float(), nullable=False),
-    sa.Column('minutes_below', sa.Float(), nullable=False),
-    sa.Column('minutes_above', sa.Float(), nullable=False),
-    sa.Column('kw_max', sa.Float(), nullable=True),
-    sa.Column('low_limit', sa.Float(), nullable=False),
-    sa.Column('high_limit', sa.Float(), nullable=False),
+    sa.Column('minutes_monitored', sa.Integer(), nullable=False),
+    sa.Column('kw_max_dw', sa.Integer(), nullable=True),
+    sa.Column('low_dv', sa.SmallInteger(), nullable=False),
+    sa.Column('high_dv', sa.SmallInteger(), nullable=False),
     sa.Column('rule', sa.String(length=3), nullable=False),
-    sa.PrimaryKeyConstraint('transformer_id', 'period_start', 'phase', name=op.f('pk_voltage_hourly'))
+    sa.Column('a_n', sa.Integer(), nullable=True),
+    sa.Column('a_min', sa.SmallInteger(), nullable=True),
+    sa.Column('a_max', sa.SmallInteger(), nullable=True),
+    sa.Column('a_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('a_below_min', sa.Integer(), nullable=True),
+    sa.Column('a_above_min', sa.Integer(), nullable=True),
+    sa.Column('b_n', sa.Integer(), nullable=True),
+    sa.Column('b_min', sa.SmallInteger(), nullable=True),
+    sa.Column('b_max', sa.SmallInteger(), nullable=True),
+    sa.Column('b_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('b_below_min', sa.Integer(), nullable=True),
+    sa.Column('b_above_min', sa.Integer(), nullable=True),
+    sa.Column('c_n', sa.Integer(), nullable=True),
+    sa.Column('c_min', sa.SmallInteger(), nullable=True),
+    sa.Column('c_max', sa.SmallInteger(), nullable=True),
+    sa.Column('c_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('c_below_min', sa.Integer(), nullable=True),
+    sa.Column('c_above_min', sa.Integer(), nullable=True),
+    sa.Column('x_n', sa.Integer(), nullable=True),
+    sa.Column('x_min', sa.SmallInteger(), nullable=True),
+    sa.Column('x_max', sa.SmallInteger(), nullable=True),
+    sa.Column('x_sum', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('x_below_min', sa.Integer(), nullable=True),
+    sa.Column('x_above_min', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('transformer_id', 'period_start', name=op.f('pk_voltage_hourly'))
     )
     with op.batch_alter_table('voltage_hourly', schema=None) as batch_op:
         batch_op.create_index('ix_voltage_hourly_period', ['period_start'], unique=False)

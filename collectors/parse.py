@@ -1,0 +1,102 @@
+"""Vectorised parsing of raw text columns: times, booleans, numbers, ids.
+
+Each parser returns the parsed values plus a boolean mask of the entries that were given but
+could not be parsed, so the caller can quarantine exactly those rows with a reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+# Ambiguous day-first or month-first dates (01/07/2025): refused, never guessed.
+_AMBIGUOUS = r"^\s*\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+_HAS_OFFSET = r"(?:[zZ]|[+-]\d{2}:?\d{2})\s*$"
+_CJK_DATE = r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日"
+TRUE_WORDS = {"1", "true", "t", "yes", "y", "是", "1.0"}
+FALSE_WORDS = {"0", "false", "f", "no", "n", "否", "0.0"}
+
+
+def mask(values: pd.Series) -> pd.Series:
+    """A plain numpy-bool mask (missing counts as False)."""
+    return values.fillna(False).astype(bool)
+
+
+def blank(values: pd.Series) -> pd.Series:
+    """True where a raw value is missing or only whitespace."""
+    if values.dtype.kind in "fiumMb":
+        return values.isna()
+    return mask(values.isna() | (values.astype("string").str.strip() == ""))
+
+
+def clean_text(values: pd.Series) -> pd.Series:
+    """Trimmed text with blanks as missing (object dtype, None for missing)."""
+    out = values.astype("string").str.strip()
+    return out.where(out != "", None).astype(object).where(lambda s: s.notna(), None)
+
+
+def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Parse timestamps to tz-aware UTC.
+
+    With an offset (``Z``, ``+08:00``) a value is taken as given; without one it is local time in
+    ``tz``. ``YYYY/MM/DD`` and ``YYYY年MM月DD日`` are accepted; day-first forms are ambiguous.
+    Returns (times, bad mask, ambiguous mask); blanks are NaT and neither bad nor ambiguous."""
+    index = values.index
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        return values.dt.tz_convert("UTC"), pd.Series(False, index=index), pd.Series(False, index=index)
+    if values.dtype.kind == "M":
+        local = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        bad = local.isna() & values.notna()
+        return local, bad, pd.Series(False, index=index)
+    missing = blank(values)
+    text = values.astype("string").str.strip()
+    text = text.str.replace(_CJK_DATE, r"\1-\2-\3", regex=True)
+    text = text.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True)
+    # Zero-pad single-digit months and days (2025-7-1 9:05) so ISO 8601 parsing accepts them.
+    text = text.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
+    text = text.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
+    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d)(?=:)", r"\1 0\2", regex=True)
+    ambiguous = text.str.match(_AMBIGUOUS).fillna(False).astype(bool) & ~missing
+    with_offset = text.str.contains(_HAS_OFFSET, regex=True).fillna(False).astype(bool)
+    result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
+    aware = with_offset & ~missing & ~ambiguous
+    if aware.any():
+        result[aware] = pd.to_datetime(text[aware], utc=True, errors="coerce", format="ISO8601")
+    naive = ~with_offset & ~missing & ~ambiguous
+    if naive.any():
+        parsed = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
+        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            parsed = parsed.dt.tz_convert("UTC")
+        else:
+            parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+        result[naive] = parsed
+    bad = result.isna() & ~missing & ~ambiguous
+    return result, bad, ambiguous
+
+
+def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse yes/no words (1/0, true/false, yes/no, 是/否); blanks are False."""
+    if values.dtype == bool:
+        return values, pd.Series(False, index=values.index)
+    text = values.astype("string").str.strip().str.lower()
+    truthy = text.isin(TRUE_WORDS).fillna(False).astype(bool)
+    falsy = text.isin(FALSE_WORDS).fillna(False).astype(bool)
+    missing = blank(values)
+    bad = ~(truthy | falsy | missing)
+    return truthy, mask(bad)
+
+
+def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Parse numbers (float64); thousands separators tolerated. Returns (numbers, bad mask)."""
+    if values.dtype.kind in "fiu":
+        return values.astype("float64"), pd.Series(False, index=values.index)
+    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    bad = mask(numbers.isna() & ~blank(values)) | np.isinf(numbers.fillna(0))
+    return numbers.where(~bad), bad
+
+
+def epoch_seconds(times: pd.Series) -> pd.Series:
+    """UTC times as epoch seconds (float64; missing stays NaN)."""
+    seconds = (times.array.asi8 // 10**9).astype("float64")
+    return pd.Series(np.where(times.isna(), np.nan, seconds), index=times.index)

@@ -1,0 +1,298 @@
+"""The one pipeline every source feeds: validate, quarantine, upsert, roll up, record the run.
+
+A batch is ingested in ONE transaction: its good rows, its quarantined rows, the rollups it
+touched, the watermark or file-chunk marker that says it is done, and the data version. A batch
+that fails leaves nothing behind; a batch that committed is never redone (its chunk marker is
+found on resume).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from collectors.mapping import apply_mapping
+from collectors.validate import VALIDATORS, Checked, Context, raw_json, wide_to_long
+from db.models import (
+    CollectorRun,
+    Feeder,
+    IngestChunk,
+    QuarantinedRecord,
+    Substation,
+    Transformer,
+)
+from db.rollups import RollupLimits, update_rollups
+from db.upsert import (
+    bump_data_version,
+    upsert_by_code,
+    upsert_complaints,
+    upsert_outages,
+    upsert_readings,
+    upsert_watermark,
+)
+
+log = logging.getLogger(__name__)
+
+NETWORK_TABLES = ("substations", "feeders", "transformers")
+KINDS = ("outages", "voltage", "complaints", *NETWORK_TABLES)
+
+
+@dataclass
+class BatchSummary:
+    """What one or more batches did, for run records and the CLI summary table."""
+
+    read: int = 0
+    upserted: int = 0
+    unchanged: int = 0
+    conflicts: int = 0
+    quarantined: Counter = field(default_factory=Counter)
+    notes: Counter = field(default_factory=Counter)
+    chunks_skipped: int = 0
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(self.quarantined.values())
+
+    def add(self, other: BatchSummary) -> None:
+        self.read += other.read
+        self.upserted += other.upserted
+        self.unchanged += other.unchanged
+        self.conflicts += other.conflicts
+        self.quarantined.update(other.quarantined)
+        self.notes.update(other.notes)
+        self.chunks_skipped += other.chunks_skipped
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """Per-source choices that shape validation."""
+
+    source: str
+    mapping: dict[str, str] = field(default_factory=dict)
+    authoritative: bool = False
+    version_column: str | None = None
+    interval_min: int | None = None  # voltage reading interval; inferred when None
+
+
+class Pipeline:
+    """Validates and stores batches for one database under one set of thresholds."""
+
+    def __init__(self, engine: Engine, *, tz: str = "Asia/Shanghai",
+                 limits: RollupLimits | None = None, suspicious_hours: float = 168.0):
+        self.engine = engine
+        self.tz = tz
+        self.limits = limits or RollupLimits(tz=tz)
+        self.suspicious_hours = suspicious_hours
+        self._network: dict | None = None
+
+    @classmethod
+    def from_settings(cls, engine: Engine, settings) -> Pipeline:
+        th = settings.thresholds
+        return cls(engine, tz=settings.site.timezone,
+                   limits=RollupLimits.from_volts(th.voltage_low, th.voltage_high,
+                                                  th.low_voltage_rule, settings.site.timezone))
+
+    # --- network context ----------------------------------------------------------------
+    def refresh_network(self) -> None:
+        self._network = None
+
+    def _load_network(self) -> dict:
+        if self._network is None:
+            with self.engine.connect() as conn:
+                self._network = self._read_network(conn)
+        return self._network
+
+    @staticmethod
+    def _read_network(conn: Connection) -> dict:
+        maps = {name: dict(conn.execute(select(model.code, model.id)).all())
+                for name, model in (("substations", Substation), ("feeders", Feeder),
+                                    ("transformers", Transformer))}
+        tr = pd.DataFrame(conn.execute(
+            select(Transformer.code, Feeder.code, Transformer.customers,
+                   Transformer.reading_interval_min, Transformer.id)
+            .join(Feeder, Transformer.feeder_id == Feeder.id, isouter=True)).all(),
+            columns=["transformer", "feeder", "customers", "interval", "id"])
+        fs = dict(conn.execute(select(Feeder.code, Substation.code)
+                               .join(Substation, Feeder.substation_id == Substation.id)).all())
+        return {
+            "maps": maps,
+            "feeder_of_transformer": dict(zip(tr["transformer"], tr["feeder"], strict=True)),
+            "served_transformer": dict(zip(tr["transformer"], tr["customers"], strict=True)),
+            "served_feeder": tr.groupby("feeder")["customers"].sum().to_dict(),
+            "interval": pd.Series(tr["interval"].to_numpy(), index=tr["id"].to_numpy()),
+            "feeder_of_substation": fs,
+        }
+
+    def context(self, options: IngestOptions, now: datetime | None = None) -> Context:
+        net = self._load_network()
+        return Context(
+            tz=self.tz, substations=net["maps"]["substations"], feeders=net["maps"]["feeders"],
+            transformers=net["maps"]["transformers"],
+            feeder_of_substation=net["feeder_of_substation"],
+            feeder_of_transformer=net["feeder_of_transformer"],
+            served_feeder=net["served_feeder"], served_transformer=net["served_transformer"],
+            authoritative=options.authoritative, now=now or datetime.now(UTC),
+            suspicious_hours=self.suspicious_hours, version_column=options.version_column)
+
+    # --- runs -----------------------------------------------------------------------------
+    def start_run(self, source: str, kind: str | None = None) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(insert(CollectorRun).values(
+                source=source, kind=kind, status="running",
+                started_at=datetime.now(UTC)).returning(CollectorRun.id)).scalar_one()
+
+    def finish_run(self, run_id: int, summary: BatchSummary, error: str | None = None) -> str:
+        if error:
+            status = "failed"
+        elif summary.quarantined_total:
+            status = "partial"
+        else:
+            status = "ok"
+        detail = {"quarantined": dict(summary.quarantined), "notes": dict(summary.notes)}
+        with self.engine.begin() as conn:
+            conn.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(
+                finished_at=datetime.now(UTC), status=status, rows_read=summary.read,
+                rows_upserted=summary.upserted, rows_unchanged=summary.unchanged,
+                rows_quarantined=summary.quarantined_total, conflicts=summary.conflicts,
+                chunks_skipped=summary.chunks_skipped, error=error, detail=detail))
+        return status
+
+    # --- batches --------------------------------------------------------------------------
+    def ingest(self, kind: str, raw: pd.DataFrame, options: IngestOptions, *,
+               run_id: int | None = None, chunk: tuple[str, int] | None = None,
+               watermark: str | None = None, now: datetime | None = None) -> BatchSummary:
+        """Validate and store one batch of raw records of ``kind`` in one transaction.
+
+        ``chunk`` = (file key, chunk number) records the batch as done for resumable file
+        ingests; ``watermark`` is stored for the source in the same transaction."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        raw = raw.reset_index(drop=True)
+        frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
+        summary = BatchSummary(read=len(raw))
+        wide_rejects = None
+        if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
+            frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
+            frame = frame.reset_index(drop=True)
+        checked = VALIDATORS[kind](frame, self.context(options, now))
+        with self.engine.begin() as conn:
+            if checked.new_codes:
+                self._register(conn, checked.new_codes, options.source)
+                checked = VALIDATORS[kind](frame, self.context(options, now))
+            self._store(conn, kind, checked, options, summary)
+            records = []
+            if wide_rejects is not None and not wide_rejects.empty:
+                records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
+            source_frame = raw if wide_rejects is None else frame
+            records += self._quarantine_rows(source_frame, checked.rejected, kind, options.source, run_id)
+            if records:
+                conn.execute(insert(QuarantinedRecord), records)
+            for rec in records:
+                summary.quarantined[rec["reason_code"]] += 1
+            if chunk is not None:
+                conn.execute(insert(IngestChunk).values(
+                    file_key=chunk[0], chunk_no=chunk[1], source=options.source, run_id=run_id,
+                    rows=len(raw), committed_at=datetime.now(UTC)))
+            if watermark is not None:
+                upsert_watermark(conn, options.source, watermark)
+            if records or summary.upserted:
+                bump_data_version(conn)
+        summary.notes.update(checked.notes)
+        if wide_rejects is not None:
+            # Wide rows expand into many readings: count read as the readings offered.
+            summary.read = len(frame) + len(wide_rejects)
+        if kind in NETWORK_TABLES:
+            self.refresh_network()
+        return summary
+
+    def tz_context(self, options: IngestOptions, now: datetime | None) -> Context:
+        return Context(tz=self.tz, now=now or datetime.now(UTC))
+
+    def committed_chunks(self, file_key: str) -> set[int]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(IngestChunk.chunk_no)
+                                    .where(IngestChunk.file_key == file_key)).scalars())
+
+    def _store(self, conn: Connection, kind: str, checked: Checked, options: IngestOptions,
+               summary: BatchSummary) -> None:
+        good = checked.good
+        if kind == "outages":
+            counts = upsert_outages(conn, good, options.source)
+        elif kind == "complaints":
+            counts = upsert_complaints(conn, good, options.source)
+        elif kind == "voltage":
+            summary.upserted += upsert_readings(conn, good)
+            interval = self._intervals(conn, good, options)
+            update_rollups(conn, good, interval, self.limits)
+            return
+        else:
+            table = {"substations": Substation, "feeders": Feeder,
+                     "transformers": Transformer}[kind].__table__
+            counts = upsert_by_code(conn, table, good.assign(source=options.source))
+        summary.upserted += counts.upserted
+        summary.unchanged += counts.unchanged + counts.superseded
+        summary.conflicts += counts.conflicts
+
+    def _intervals(self, conn: Connection, good: pd.DataFrame, options: IngestOptions) -> pd.Series:
+        """Reading interval (minutes) per transformer id: configured, else inferred from the
+        spacing of this batch's readings, else what the network table says."""
+        stored = self._load_network()["interval"]
+        if good.empty:
+            return stored
+        if options.interval_min:
+            inferred = pd.Series(options.interval_min, index=good["transformer_id"].unique())
+        else:
+            ordered = good[["transformer_id", "ts"]].sort_values(["transformer_id", "ts"])
+            gaps = ordered.groupby("transformer_id")["ts"].diff() / 60
+            inferred = gaps.groupby(ordered["transformer_id"]).median().dropna()
+            inferred = inferred[inferred.isin([1, 5, 10, 15, 30, 60])]
+        inferred = inferred.astype("int64")
+        changed = inferred[inferred.ne(stored.reindex(inferred.index))]
+        for minutes, ids in changed.groupby(changed).groups.items():
+            conn.execute(update(Transformer).where(Transformer.id.in_([int(i) for i in ids]))
+                         .values(reading_interval_min=int(minutes)))
+        merged = stored.copy()
+        merged.loc[inferred.index] = inferred
+        self._network["interval"] = merged
+        return merged
+
+    def _register(self, conn: Connection, new_codes: dict[str, set[str]], source: str) -> None:
+        """An authoritative source's unknown substations/feeders/areas become network rows."""
+        for table_name, model in (("substations", Substation), ("feeders", Feeder),
+                                  ("transformers", Transformer)):
+            codes = sorted(new_codes.get(table_name, ()))
+            if codes:
+                upsert_by_code(conn, model.__table__, pd.DataFrame({"code": codes, "source": source}))
+                log.info("registered %d new %s from authoritative source %s", len(codes),
+                         table_name, source)
+        # Read inside the open transaction so the new codes are visible before commit.
+        self._network = self._read_network(conn)
+
+    @staticmethod
+    def _quarantine_rows(frame: pd.DataFrame, rejected: pd.DataFrame, kind: str, source: str,
+                         run_id: int | None) -> list[dict]:
+        if rejected.empty:
+            return []
+        raws = raw_json(frame, rejected.index)
+        now = datetime.now(UTC)
+        return [{"source": source, "kind": kind, "run_id": run_id, "raw": raw,
+                 "reason_code": code, "reason_text": text, "created_at": now}
+                for raw, code, text in zip(raws, rejected["reason_code"], rejected["reason_text"],
+                                           strict=True)]
+
+    def quarantine_whole(self, source: str, kind: str, what: str, reason_code: str,
+                         reason_text: str, run_id: int | None = None) -> None:
+        """Record an input refused whole (unreadable file, bad feed) in the quarantine."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(QuarantinedRecord).values(
+                source=source, kind=kind, run_id=run_id, raw=json.dumps({"input": what}),
+                reason_code=reason_code, reason_text=reason_text, created_at=datetime.now(UTC)))
+
+
+__all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES"]

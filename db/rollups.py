@@ -1,0 +1,209 @@
+"""Hourly and daily voltage rollups, maintained on ingest and rebuilt on demand.
+
+A reading is stamped at the end of its interval (docs/formats.md): it belongs to the period that
+contains ``ts - 1 s``, so 24:00 is the last point of its day and 00:15 the first. Minutes below /
+above the limits are the readings below / above times the area's reading interval (GB/T 12325
+counts time outside the limits over time monitored). The ``x`` column group is the area as a
+whole: a reading is below when any phase is (rule "any") or every present phase is (rule "all").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, Table, and_, delete, select
+
+from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+
+
+@dataclass(frozen=True)
+class RollupLimits:
+    """Limits in decivolts and the any/all-phase rule, recorded with every rollup row."""
+
+    low_dv: int = 1980
+    high_dv: int = 2354
+    rule: str = "any"
+    tz: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_volts(cls, low: float, high: float, rule: str, tz: str) -> RollupLimits:
+        return cls(int(round(low * 10)), int(round(high * 10)), rule, tz)
+
+
+def _period_start(ts: np.ndarray, freq: str, tz: str) -> np.ndarray:
+    inside = ts - 1  # end-of-interval stamps: 01:00 belongs to 00:00-01:00
+    if freq == "h":
+        return inside - inside % 3600
+    zone = ZoneInfo(tz)
+    lo, hi = int(inside.min()), int(inside.max())
+    off_lo = pd.Timestamp(lo, unit="s", tz="UTC").tz_convert(zone).utcoffset().total_seconds()
+    off_hi = pd.Timestamp(hi, unit="s", tz="UTC").tz_convert(zone).utcoffset().total_seconds()
+    if off_lo == off_hi and hi - lo < 40 * 86400:
+        # No offset change inside the batch (always so in Asia/Shanghai): plain arithmetic.
+        local = inside + int(off_lo)
+        return local - local % 86400 - int(off_lo)
+    stamps = pd.to_datetime(inside, unit="s", utc=True).tz_convert(zone).floor(
+        "D", ambiguous=False, nonexistent="shift_forward")
+    return (stamps.tz_convert("UTC").asi8 // 10**9).astype("int64")
+
+
+def compute_rollups(readings: pd.DataFrame, interval_min: pd.Series | int, freq: str,
+                    limits: RollupLimits) -> pd.DataFrame:
+    """Wide rollup rows (the columns of VoltageHourly / VoltageDaily) from raw readings.
+
+    ``readings`` has the stored columns (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw);
+    ``interval_min`` is the reading interval per transformer_id (a Series) or one number."""
+    if readings.empty:
+        return pd.DataFrame(columns=[c.name for c in VoltageHourly.__table__.c])
+    tid = readings["transformer_id"].to_numpy(np.int64)
+    ts = readings["ts"].to_numpy(np.int64)
+    period = _period_start(ts, freq, limits.tz)
+    if isinstance(interval_min, pd.Series):
+        minutes = interval_min.reindex(readings["transformer_id"]).fillna(15).to_numpy(np.int64)
+    else:
+        minutes = np.full(len(ts), int(interval_min), dtype=np.int64)
+    phases = {p: readings[f"v{p}_dv"].to_numpy(np.float64, na_value=np.nan) for p in "abc"}
+    stack = np.vstack([phases["a"], phases["b"], phases["c"]])
+    present = ~np.isnan(stack)
+    any_present = present.any(axis=0)
+    with np.errstate(all="ignore"):
+        x_min = np.where(any_present, np.nanmin(np.where(present, stack, np.inf), axis=0), np.nan)
+        x_max = np.where(any_present, np.nanmax(np.where(present, stack, -np.inf), axis=0), np.nan)
+        x_mean = np.where(any_present, np.nansum(stack, axis=0) / present.sum(axis=0), np.nan)
+    if limits.rule == "all":
+        x_below_flag, x_above_flag = x_max < limits.low_dv, x_min > limits.high_dv
+    else:
+        x_below_flag, x_above_flag = x_min < limits.low_dv, x_max > limits.high_dv
+
+    frame = {"transformer_id": tid, "period_start": period, "_m": minutes,
+             "_kw": readings["kw_dw"].to_numpy(np.float64, na_value=np.nan)}
+    for p in "abc":
+        v = phases[p]
+        ok = ~np.isnan(v)
+        frame[f"{p}_v"] = v
+        frame[f"{p}_ok"] = ok.astype(np.int64)
+        frame[f"{p}_lo"] = np.where(ok & (v < limits.low_dv), minutes, 0)
+        frame[f"{p}_hi"] = np.where(ok & (v > limits.high_dv), minutes, 0)
+    frame.update({"x_vmin": x_min, "x_vmax": x_max, "x_v": x_mean,
+                  "x_ok": any_present.astype(np.int64), "x_lo": np.where(x_below_flag, minutes, 0),
+                  "x_hi": np.where(x_above_flag, minutes, 0),
+                  "_mon": np.where(any_present, minutes, 0)})
+    df = pd.DataFrame(frame)
+    agg: dict[str, tuple[str, str]] = {"n": ("x_ok", "sum"), "minutes_monitored": ("_mon", "sum"),
+                                       "kw_max_dw": ("_kw", "max")}
+    for p in "abc":
+        agg |= {f"{p}_n": (f"{p}_ok", "sum"), f"{p}_min": (f"{p}_v", "min"),
+                f"{p}_max": (f"{p}_v", "max"), f"{p}_sum": (f"{p}_v", "sum"),
+                f"{p}_below_min": (f"{p}_lo", "sum"), f"{p}_above_min": (f"{p}_hi", "sum")}
+    agg |= {"x_n": ("x_ok", "sum"), "x_min": ("x_vmin", "min"), "x_max": ("x_vmax", "max"),
+            "x_sum": ("x_v", "sum"), "x_below_min": ("x_lo", "sum"),
+            "x_above_min": ("x_hi", "sum")}
+    out = df.groupby(["transformer_id", "period_start"], sort=True).agg(**agg).reset_index()
+    out["x_sum"] = out["x_sum"].round()
+    for p in ROLLUP_PHASES:
+        # A phase never seen in the period has no min/max/sum (NULL), not 0.
+        missing = out[f"{p}_n"] == 0
+        out.loc[missing, [f"{p}_min", f"{p}_max", f"{p}_sum"]] = np.nan
+    out["low_dv"], out["high_dv"], out["rule"] = limits.low_dv, limits.high_dv, limits.rule
+    return out
+
+
+def _table(freq: str) -> Table:
+    return (VoltageHourly if freq == "h" else VoltageDaily).__table__
+
+
+def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
+    """Insert or replace rollup rows in the caller's transaction (raw cursor, for volume)."""
+    if rows.empty:
+        return 0
+    table = _table(freq)
+    cols = [c.name for c in table.c]
+    data = rows[cols]
+    values = list(zip(*(
+        data[c].tolist() if data[c].dtype == object
+        else [None if pd.isna(v) else int(v) for v in data[c].tolist()]
+        if data[c].isna().any() else data[c].astype("int64").tolist()
+        for c in cols), strict=True))
+    mark = "%s" if conn.dialect.name == "postgresql" else "?"
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start"))
+    sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
+           f"ON CONFLICT (transformer_id, period_start) DO UPDATE SET {updates}")
+    cur = conn.connection.driver_connection.cursor()
+    try:
+        cur.executemany(sql, values)
+    finally:
+        cur.close()
+    return len(values)
+
+
+def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
+    table = _table(freq)
+    lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
+    stored = pd.DataFrame(conn.execute(
+        select(table.c.transformer_id, table.c.period_start)
+        .where(table.c.period_start.between(lo, hi))).all(),
+        columns=["transformer_id", "period_start"])
+    if stored.empty:
+        return stored
+    return keys.merge(stored, on=["transformer_id", "period_start"])
+
+
+def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: int) -> pd.DataFrame:
+    r = VoltageReading.__table__
+    frames = []
+    for i in range(0, len(transformer_ids), 500):
+        part = transformer_ids[i : i + 500]
+        frames.append(pd.DataFrame(conn.execute(
+            select(r.c.transformer_id, r.c.ts, r.c.va_dv, r.c.vb_dv, r.c.vc_dv, r.c.kw_dw)
+            .where(and_(r.c.transformer_id.in_(part), r.c.ts > ts_lo, r.c.ts <= ts_hi))).all(),
+            columns=["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]))
+    return pd.concat(frames, ignore_index=True)
+
+
+PERIOD_SECONDS = {"h": 3600, "D": 86400 + 3600}  # a local day is at most 25 h long
+
+
+def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Series | int,
+                   limits: RollupLimits) -> dict[str, int]:
+    """Bring hourly and daily rollups up to date after ``readings`` were upserted.
+
+    Periods seen for the first time are computed from the batch itself (the common case: no
+    read-back). Periods that already had rollups (late, corrected or re-sent readings) are
+    recomputed from the raw readings now stored, so they always equal a fresh computation."""
+    written = {}
+    for freq in ("h", "D"):
+        fresh = compute_rollups(readings, interval_min, freq, limits)
+        seen = _existing_keys(conn, freq, fresh[["transformer_id", "period_start"]])
+        if not seen.empty:
+            tids = sorted(seen["transformer_id"].unique().tolist())
+            lo = int(seen["period_start"].min())
+            hi = int(seen["period_start"].max()) + PERIOD_SECONDS[freq]
+            raw = _read_raw(conn, tids, lo, hi)
+            redo = compute_rollups(raw, interval_min, freq, limits).merge(
+                seen, on=["transformer_id", "period_start"])
+            fresh = pd.concat([fresh.merge(seen, on=["transformer_id", "period_start"],
+                                           how="left", indicator=True)
+                               .query("_merge == 'left_only'").drop(columns="_merge"), redo],
+                              ignore_index=True)
+        written[freq] = write_rollups(conn, fresh, freq)
+    return written
+
+
+def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupLimits,
+                batch_transformers: int = 200) -> dict[str, int]:
+    """Recompute every rollup from the raw readings kept (after a change of limits)."""
+    r = VoltageReading.__table__
+    tids = [row[0] for row in conn.execute(select(r.c.transformer_id).distinct()).all()]
+    conn.execute(delete(VoltageHourly))
+    conn.execute(delete(VoltageDaily))
+    totals = {"h": 0, "D": 0}
+    for i in range(0, len(tids), batch_transformers):
+        part = tids[i : i + batch_transformers]
+        raw = _read_raw(conn, part, -(2**62), 2**62)
+        for freq in ("h", "D"):
+            totals[freq] += write_rollups(conn, compute_rollups(raw, interval_min, freq, limits),
+                                          freq)
+    return totals
