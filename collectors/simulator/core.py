@@ -262,7 +262,7 @@ class Simulation:
                         comp[cm].reset_index(drop=True))
 
     # ---------------------------------------------------------------- truth & live
-    def ground_truth(self, tolerance: float = 0.05, max_reps: int = 400) -> dict:
+    def ground_truth(self, tolerance: float = 0.05, max_reps: int = 2000) -> dict:
         """The ground_truth.json content (see collectors.simulator.truth)."""
         from .truth import ground_truth
         return ground_truth(self, tolerance=tolerance, max_reps=max_reps)

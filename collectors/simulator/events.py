@@ -44,7 +44,8 @@ class _Rows:
 
     def add(self, **kw):
         kw.setdefault("event_key", -1)
-        n = max(len(np.atleast_1d(v)) for v in kw.values())
+        lens = [np.size(v) for v in kw.values() if np.ndim(v) > 0]
+        n = 0 if 0 in lens else (max(lens) if lens else 1)
         for k, v in kw.items():
             self.cols.setdefault(k, []).append(np.broadcast_to(np.asarray(v), (n,)).copy())
 
