@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from collectors.mapping import apply_mapping
-from collectors.validate import VALIDATORS, Checked, Context, raw_json, wide_to_long
+from collectors.validate import REASONS, VALIDATORS, Checked, Context, raw_json, wide_to_long
 from db.models import (
     CollectorRun,
     Feeder,
@@ -40,6 +40,7 @@ from db.upsert import (
 log = logging.getLogger(__name__)
 
 NETWORK_TABLES = ("substations", "feeders", "transformers")
+PRE_REJECT = "_reject"  # column a reader sets on rows it found broken
 KINDS = ("outages", "voltage", "complaints", *NETWORK_TABLES)
 
 
@@ -174,8 +175,19 @@ class Pipeline:
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         raw = raw.reset_index(drop=True)
-        frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
         summary = BatchSummary(read=len(raw))
+        # Rows the reader already found broken (cut off, wrong field count) go straight to
+        # quarantine with that reason.
+        pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
+        if PRE_REJECT in raw:
+            flagged = raw[PRE_REJECT].notna()
+            pre_rejected = pd.DataFrame({"reason_code": raw.loc[flagged, PRE_REJECT],
+                                         "reason_text": raw.loc[flagged, PRE_REJECT].map(REASONS)})
+            raw_all = raw.drop(columns=PRE_REJECT)
+            raw = raw_all[~flagged]
+        else:
+            raw_all = raw
+        frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
         wide_rejects = None
         if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
             frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
@@ -186,10 +198,10 @@ class Pipeline:
                 self._register(conn, checked.new_codes, options.source)
                 checked = VALIDATORS[kind](frame, self.context(options, now))
             self._store(conn, kind, checked, options, summary)
-            records = []
+            records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
             if wide_rejects is not None and not wide_rejects.empty:
                 records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
-            source_frame = raw if wide_rejects is None else frame
+            source_frame = raw_all if wide_rejects is None else frame
             records += self._quarantine_rows(source_frame, checked.rejected, kind, options.source, run_id)
             if records:
                 conn.execute(insert(QuarantinedRecord), records)
@@ -218,6 +230,10 @@ class Pipeline:
         with self.engine.connect() as conn:
             return set(conn.execute(select(IngestChunk.chunk_no)
                                     .where(IngestChunk.file_key == file_key)).scalars())
+
+    def forget_chunks(self, file_key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(IngestChunk).where(IngestChunk.file_key == file_key))
 
     def _store(self, conn: Connection, kind: str, checked: Checked, options: IngestOptions,
                summary: BatchSummary) -> None:

@@ -26,6 +26,7 @@ MAX_TEXT_LEN = 10_000
 MAX_CUSTOMERS = 5_000_000
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 FUTURE_SLACK = timedelta(days=2)
+ETR_HORIZON_DAYS = 60
 STUCK_RUN = 8  # identical readings in a row (2 h at 15 min) = a stuck meter
 PLAUSIBLE_VOLTS = (100.0, 300.0)
 KV_RANGE = (0.1, 0.3)
@@ -173,13 +174,15 @@ def _check_texts(rej: Rejects, frame: pd.DataFrame, columns) -> None:
             rej.add(lengths > MAX_TEXT_LEN, "huge_field", name)
 
 
-def _check_time(rej: Rejects, values: pd.Series, ctx: Context, what: str, required: bool) -> pd.Series:
+def _check_time(rej: Rejects, values: pd.Series, ctx: Context, what: str, required: bool,
+                future_ok: bool = False) -> pd.Series:
     times, bad, ambiguous = parse_times(values, ctx.tz)
     if required:
         rej.add(blank(values), "missing_time", what)
     rej.add(ambiguous, "ambiguous_time", what)
     rej.add(bad, "bad_time", values.astype(str).str.slice(0, 40))
-    rej.add(times > pd.Timestamp(ctx.now + FUTURE_SLACK), "time_in_future", what)
+    if not future_ok:
+        rej.add(times > pd.Timestamp(ctx.now + FUTURE_SLACK), "time_in_future", what)
     rej.add(times < EARLIEST, "time_too_old", what)
     return times
 
@@ -219,8 +222,12 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     _check_texts(rej, frame, ("area_text", "cause", "region"))
     start = _check_time(rej, _col(frame, "start"), ctx, "start", required=True)
     end = _check_time(rej, _col(frame, "end"), ctx, "end", required=False)
-    etr = _check_time(rej, _col(frame, "etr"), ctx, "etr", required=False)
+    etr = _check_time(rej, _col(frame, "etr"), ctx, "etr", required=False, future_ok=True)
     rej.add(end < start, "end_before_start")
+    # An estimate years ahead is a typo in the estimate, not a reason to lose the outage.
+    implausible_etr = (etr - start) > pd.Timedelta(days=ETR_HORIZON_DAYS)
+    notes["etr_implausible_cleared"] += int((implausible_etr & rej.ok).sum())
+    etr = etr.where(~implausible_etr)
     customers, bad = parse_numbers(_col(frame, "customers"))
     rej.add(bad | (customers.notna() & (customers % 1 != 0)), "bad_customers")
     rej.add(customers < 0, "negative_customers")

@@ -10,7 +10,6 @@ detected by a row hash and counted as unchanged, so re-ingesting the same rows c
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -63,10 +62,14 @@ def _records(df: pd.DataFrame) -> list[dict]:
 
 
 def row_hash(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
-    """A stable 32-hex hash of the given columns per row, for unchanged-row detection."""
-    text = df[list(columns)].astype(object).where(df[list(columns)].notna(), "").astype(str)
-    joined = text.agg("\x1f".join, axis=1) if len(df) else pd.Series([], dtype=object)
-    return joined.map(lambda s: hashlib.blake2b(s.encode("utf-8"), digest_size=16).hexdigest())
+    """A stable 16-hex hash of the given columns per row, for unchanged-row detection.
+
+    Values are hashed as text so that the same content hashes alike whatever the dtype or
+    time resolution pandas chose for a batch."""
+    sub = df[list(columns)]
+    text = sub.astype(object).where(sub.notna(), "").astype(str)
+    hashed = pd.util.hash_pandas_object(text, index=False)
+    return pd.Series([format(v, "016x") for v in hashed.tolist()], index=df.index, dtype=object)
 
 
 def _end_key(values: pd.Series) -> pd.Series:

@@ -1,0 +1,65 @@
+"""The source contract.
+
+A source knows one outside system. It declares its options model (collectors.options, checked
+with the whole config at start-up) and, when asked, yields ``Batch`` objects: raw records as a
+DataFrame with the kind they are. It never writes to the database: the pipeline does. A source
+that cannot deliver raises ``CollectorError``, saying whether trying again may help.
+
+Adding a source type (checklist, also in README):
+1. an options model in ``collectors/options.py`` and its entry in ``OPTIONS_BY_TYPE``;
+2. a ``Source`` subclass in ``collectors/sources/<name>.py`` implementing ``batches``;
+3. its dotted path in ``collectors/registry.py``'s ``SOURCES``;
+4. tests against a real peer (a real file, a real HTTP server on 127.0.0.1, a real database);
+5. a sample ``[sources.NAME]`` table in README's configuration section.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import pandas as pd
+
+from collectors.options import SourceOptions
+
+
+class CollectorError(Exception):
+    """A source could not deliver. ``permanent`` is True when retrying cannot help
+    (bad credentials, a missing table), False for transient trouble (timeouts, 5xx, 429)."""
+
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass
+class Batch:
+    """Raw records of one kind, plus what the pipeline must store with them atomically."""
+
+    kind: str
+    frame: pd.DataFrame
+    watermark: str | None = None  # stored in the same transaction as the records
+    chunk: tuple[str, int] | None = None  # (file key, chunk number) for resumable files
+    label: str = ""  # where the records came from (file name, URL page), for logs
+
+
+class Source:
+    """Base class of every source type; subclasses set ``options_model`` and ``batches``."""
+
+    options_model: ClassVar[type[SourceOptions]] = SourceOptions
+
+    def __init__(self, name: str, options: SourceOptions, *, settings=None, state=None):
+        self.name = name
+        self.options = options
+        self.settings = settings
+        # Per-source persistent state read back from the database (watermark etc.).
+        self.state = state
+
+    def batches(self, watermark: str | None) -> Iterator[Batch]:
+        """Yield raw batches newer than ``watermark``; raise CollectorError on failure."""
+        raise NotImplementedError
+
+    def finished(self) -> None:
+        """Called after every batch of a run committed (e.g. to move processed files)."""

@@ -1,0 +1,258 @@
+"""Reading export files (CSV, XLSX, JSON) in chunks, with resumable ingest.
+
+Encodings are detected (UTF-8, UTF-8 with BOM, GBK/GB18030); a file that cannot be read at all is
+refused whole with a reason code (``FileRefused``). Rows with a problem of their own (a cut-off
+last row, a wrong number of fields) travel in a ``_reject`` column that the pipeline sends
+straight to quarantine, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from collectors.pipeline import NETWORK_TABLES, PRE_REJECT, BatchSummary, IngestOptions, Pipeline
+from collectors.validate import REASONS
+
+DEFAULT_CHUNK_ROWS = {"voltage": 200_000}
+OTHER_CHUNK_ROWS = 20_000
+SNIFF_BYTES = 1 << 20
+MAX_XLSX_EXPANSION = 200  # uncompressed / compressed, beyond which an XLSX is a zip bomb
+REJECT = PRE_REJECT
+
+NAME_HINTS = (
+    ("outages", ("outage", "停电")),
+    ("voltage", ("voltage", "电压", "curve", "曲线")),
+    ("complaints", ("complaint", "ticket", "95598", "工单", "投诉")),
+    ("substations", ("substation", "变电站")),
+    ("feeders", ("feeder", "线路")),
+    ("transformers", ("transformer", "台区", "area")),
+)
+
+
+class FileRefused(Exception):
+    """A file refused whole; ``code`` is a reason code of collectors.validate.REASONS."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        self.text = REASONS[code] + (f": {detail}" if detail else "")
+        super().__init__(self.text)
+
+
+def file_key(path: Path) -> str:
+    """Identity of a file's content (size + head + tail), stable when the file is moved."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(65536))
+        if size > 65536:
+            fh.seek(max(size - 65536, 65536))
+            digest.update(fh.read(65536))
+    return digest.hexdigest()[:40]
+
+
+def guess_kind(path: Path) -> str | None:
+    """The record kind from the file name (English or Chinese words), or None."""
+    name = path.name.lower()
+    for kind, words in NAME_HINTS:
+        if any(word in name for word in words):
+            return kind
+    return None
+
+
+def sniff_encoding(path: Path) -> str:
+    """utf-8-sig, utf-8 or gb18030 (a superset of GBK), judged on the first megabyte."""
+    opener = _opener(path)
+    with opener(path) as fh:
+        head = fh.read(SNIFF_BYTES)
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            codecs.getincrementaldecoder(encoding)().decode(head, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise FileRefused("undecodable", path.name)
+
+
+def _opener(path: Path) -> Callable:
+    if path.suffix == ".gz":
+        import gzip
+
+        return lambda p: gzip.open(p, "rb")
+    return lambda p: open(p, "rb")
+
+
+def read_chunks(path: Path, kind: str, *, chunk_rows: int | None = None,
+                max_bytes: int = 512 << 20) -> Iterator[pd.DataFrame]:
+    """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time."""
+    chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS.get(kind, OTHER_CHUNK_ROWS)
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise FileRefused("file_too_large", f"{size} bytes > {max_bytes}")
+    if size == 0:
+        raise FileRefused("empty_file", path.name)
+    suffixes = [s.lower() for s in path.suffixes]
+    if ".xlsx" in suffixes:
+        yield from _chunks_of(_read_xlsx(path, max_bytes), chunk_rows)
+    elif suffixes and suffixes[-1] in (".json", ".geojson"):
+        yield from _chunks_of(_read_json(path), chunk_rows)
+    else:
+        yield from _read_csv(path, chunk_rows)
+
+
+def _chunks_of(frame: pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    if frame.empty:
+        raise FileRefused("empty_file")
+    for start in range(0, len(frame), chunk_rows):
+        yield frame.iloc[start : start + chunk_rows].reset_index(drop=True)
+
+
+def _check_header(header: list[str]) -> None:
+    if not header or all(not h.strip() for h in header):
+        raise FileRefused("empty_file", "no header")
+    seen = set()
+    for name in header:
+        if name.strip() in seen:
+            raise FileRefused("duplicate_header", name.strip())
+        seen.add(name.strip())
+
+
+def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    encoding = sniff_encoding(path)
+    with _opener(path)(path) as fh:
+        text_head = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+        header = next(csv.reader(text_head), [])
+    _check_header(header)
+    truncated = _ends_without_newline(path)
+    try:
+        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                             chunksize=chunk_rows, encoding=encoding, skipinitialspace=False)
+        first = True
+        previous: pd.DataFrame | None = None
+        for chunk in reader:
+            first = False
+            if previous is not None:
+                yield previous
+            previous = chunk
+        if first or previous is None:
+            raise FileRefused("empty_file", "header only")
+        if truncated:
+            previous = previous.copy()
+            previous.loc[previous.index[-1], REJECT] = "truncated_row"
+        yield previous
+    except UnicodeDecodeError as exc:
+        raise FileRefused("undecodable", f"{path.name} at byte {exc.start}") from None
+    except pd.errors.ParserError:
+        # Rows with a wrong number of fields: read again with the csv module and send those
+        # rows to quarantine (only files small enough to be hand-made exports get here).
+        yield from _chunks_of(_read_csv_lenient(path, encoding, header, truncated), chunk_rows)
+
+
+def _ends_without_newline(path: Path) -> bool:
+    with _opener(path)(path) as fh:
+        if path.suffix == ".gz":
+            data = fh.read()
+            return not data.endswith(b"\n")
+        fh.seek(0, io.SEEK_END)
+        fh.seek(fh.tell() - 1)
+        return fh.read(1) not in (b"\n", b"\r")
+
+
+def _read_csv_lenient(path: Path, encoding: str, header: list[str], truncated: bool) -> pd.DataFrame:
+    with _opener(path)(path) as fh:
+        rows = list(csv.reader(io.TextIOWrapper(fh, encoding=encoding, newline="")))[1:]
+    width = len(header)
+    records = []
+    for row in rows:
+        rec = dict(zip(header, row + [None] * (width - len(row)), strict=False))
+        if len(row) != width:
+            rec[REJECT] = "bad_row_shape"
+        records.append(rec)
+    frame = pd.DataFrame.from_records(records, columns=[*header, REJECT])
+    frame = frame.replace("", None)
+    if truncated and len(frame):
+        frame.loc[frame.index[-1], REJECT] = "truncated_row"
+    return frame
+
+
+def _read_xlsx(path: Path, max_bytes: int) -> pd.DataFrame:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise FileRefused("malformed_file", f"{path.name} is not an XLSX archive") from None
+    compressed = max(path.stat().st_size, 1)
+    if expanded > max_bytes or expanded / compressed > MAX_XLSX_EXPANSION:
+        raise FileRefused("zip_bomb", f"{expanded} bytes uncompressed from {compressed}")
+    try:
+        frame = pd.read_excel(path, dtype=str, engine="openpyxl")
+    except Exception as exc:  # openpyxl raises many types for broken workbooks
+        raise FileRefused("malformed_file", f"{path.name}: {exc.__class__.__name__}") from None
+    _check_header([str(c) for c in frame.columns if not str(c).startswith("Unnamed")] or [""])
+    if any(str(c).endswith(".1") for c in frame.columns):
+        raise FileRefused("duplicate_header", next(str(c) for c in frame.columns if str(c).endswith(".1")))
+    return frame
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    encoding = sniff_encoding(path)
+    try:
+        data = json.loads(path.read_bytes().decode(encoding))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise FileRefused("malformed_file", f"{path.name}: {exc}") from None
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        records = [{**(f.get("properties") or {}), "geometry": json.dumps(f.get("geometry"))}
+                   for f in data.get("features", [])]
+    elif isinstance(data, dict) and isinstance(data.get("items"), list):
+        records = data["items"]
+    elif isinstance(data, list):
+        records = data
+    else:
+        raise FileRefused("malformed_file", "expected a list of records, {items: [...]} or GeoJSON")
+    if not all(isinstance(r, dict) for r in records):
+        raise FileRefused("malformed_file", "every record must be a JSON object")
+    frame = pd.DataFrame.from_records(records)
+    return frame.astype(object).where(frame.notna(), None).map(
+        lambda v: v if v is None or isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+
+
+def ingest_file(pipeline: Pipeline, path: Path, kind: str, options: IngestOptions, *,
+                run_id: int | None = None, chunk_rows: int | None = None,
+                on_chunk: Callable[[int, BatchSummary], None] | None = None) -> BatchSummary:
+    """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
+    (killed, crashed) are skipped, so a rerun resumes where that run stopped."""
+    key = file_key(path)
+    done = pipeline.committed_chunks(key)
+    summary = BatchSummary()
+    for number, frame in enumerate(read_chunks(path, kind, chunk_rows=chunk_rows)):
+        if number in done:
+            summary.chunks_skipped += 1
+            continue
+        part = pipeline.ingest(kind, frame, options, run_id=run_id, chunk=(key, number))
+        summary.add(part)
+        if on_chunk is not None:
+            on_chunk(len(frame), part)
+    # Finished: the markers only serve to resume an interrupted ingest. Ingesting the file
+    # again later (say, after the missing feeders were added) reads it all again.
+    pipeline.forget_chunks(key)
+    return summary
+
+
+def network_files(folder: Path) -> list[tuple[str, Path]]:
+    """The network tables of a folder in dependency order (substations, feeders, areas)."""
+    found = []
+    for table in NETWORK_TABLES:
+        matches = sorted(p for p in folder.iterdir()
+                         if p.is_file() and guess_kind(p) == table)
+        found += [(table, p) for p in matches]
+    return found

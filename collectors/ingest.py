@@ -1,0 +1,106 @@
+"""``feederwatch ingest KIND PATH``: one file (or a network folder) through the pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from collectors.files import FileRefused, guess_kind, ingest_file, network_files
+from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
+from db.engine import make_engine
+from db.migrate import upgrade
+
+EXIT_OK, EXIT_REFUSED, EXIT_QUARANTINED = 0, 2, 3
+
+
+def print_summary(summary: BatchSummary, title: str) -> None:
+    """The summary table: read, upserted, unchanged, quarantined by reason."""
+    rows = [("read", summary.read), ("upserted", summary.upserted),
+            ("unchanged", summary.unchanged), ("quarantined", summary.quarantined_total)]
+    if summary.conflicts:
+        rows.append(("version conflicts (latest end kept)", summary.conflicts))
+    if summary.chunks_skipped:
+        rows.append(("chunks already committed (resumed)", summary.chunks_skipped))
+    rows += [(f"  quarantined: {code}", n) for code, n in sorted(summary.quarantined.items())]
+    rows += [(f"  note: {code}", n) for code, n in sorted(summary.notes.items()) if n]
+    width = max(len(label) for label, _ in rows)
+    click.echo(title)
+    for label, value in rows:
+        click.echo(f"  {label:<{width}}  {value:>10,}")
+
+
+def _progress(total_bytes: int):
+    if not sys.stderr.isatty():
+        return None, None
+    bar = click.progressbar(length=max(total_bytes, 1), label="ingesting", file=sys.stderr)
+    bar.__enter__()
+    state = {"rows": 0, "bytes_per_row": None}
+
+    def on_chunk(rows: int, _part) -> None:
+        state["rows"] += rows
+        if state["bytes_per_row"] is None:
+            state["bytes_per_row"] = total_bytes / max(rows * 2, 1)
+        bar.update(int(rows * state["bytes_per_row"]))
+
+    return bar, on_chunk
+
+
+def ingest_path(pipeline: Pipeline, kind: str, path: Path, options: IngestOptions,
+                run_id: int | None = None, on_chunk=None) -> BatchSummary:
+    """Ingest a file, or for ``network`` a folder of tables or a GIS segment export."""
+    summary = BatchSummary()
+    if kind == "network":
+        if path.is_dir() and any(p.name.endswith(("bus.csv", "_bus.csv")) for p in path.iterdir()):
+            from collectors.network_trace import read_segment_export, trace_feeders
+
+            traced = trace_feeders(**read_segment_export(path))
+            for table in ("substations", "feeders"):
+                frame = traced[table].drop(columns=[c for c in ("buses", "line_ids")
+                                                    if c in traced[table]])
+                summary.add(pipeline.ingest(table, frame.astype(str).replace("nan", None),
+                                            options, run_id=run_id))
+            return summary
+        files = network_files(path) if path.is_dir() else [(guess_kind(path), path)]
+        if not files or any(table is None for table, _ in files):
+            raise FileRefused("unknown_kind", str(path))
+        for table, file in files:
+            summary.add(ingest_file(pipeline, file, table, options, run_id=run_id,
+                                    on_chunk=on_chunk))
+        return summary
+    if path.is_dir():
+        raise FileRefused("unknown_kind", f"{path} is a folder; give a file")
+    return ingest_file(pipeline, path, kind, options, run_id=run_id, on_chunk=on_chunk)
+
+
+def ingest_file_command(settings, kind: str, path: Path, source: str) -> int:
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    pipeline = Pipeline.from_settings(engine, settings)
+    configured = settings.source_options().get(source)
+    options = IngestOptions(
+        source=source,
+        mapping=dict(configured.mapping) if configured else {},
+        authoritative=configured.authoritative if configured else kind == "network",
+        version_column=configured.version_column if configured else None)
+    run_id = pipeline.start_run(source, kind)
+    size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()) if p.is_file())
+    bar, on_chunk = _progress(size)
+    try:
+        summary = ingest_path(pipeline, kind, path, options, run_id=run_id, on_chunk=on_chunk)
+    except FileRefused as exc:
+        pipeline.quarantine_whole(source, kind, str(path), exc.code, exc.text, run_id)
+        pipeline.finish_run(run_id, BatchSummary(), error=f"{exc.code}: {exc.text}")
+        click.echo(f"feederwatch: error: {path}: {exc.text} [{exc.code}]", err=True)
+        return EXIT_REFUSED
+    except ValueError as exc:
+        pipeline.finish_run(run_id, BatchSummary(), error=str(exc))
+        click.echo(f"feederwatch: error: {path}: {exc}", err=True)
+        return EXIT_REFUSED
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    pipeline.finish_run(run_id, summary)
+    print_summary(summary, f"{kind} from {path} (source {source}):")
+    return EXIT_QUARANTINED if summary.quarantined_total else EXIT_OK
