@@ -90,6 +90,8 @@ class AnalyticsSettings:
     # Treat outage / low-voltage complaints with no matching event as unreasonable.
     require_matching_event: bool = False
 
+    # A sound asset's outage rate: this quantile of the estimated per-km (per-substation) rates.
+    reference_quantile: float = 0.25
     weight_complaints: float = 1.0
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5

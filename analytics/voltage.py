@@ -33,6 +33,22 @@ PHASES = ("A", "B", "C")
 NS_PER_HOUR = 3_600_000_000_000
 
 
+def clean_readings(readings: pd.DataFrame, *, plausible: tuple[float, float] = (100.0, 300.0)) -> pd.DataFrame:
+    """Phase voltages as the ingestion pipeline stores them (docs/formats.md): values in kV
+    (0.1–0.3) × 1000, line-to-line values (330–460 V) / √3, anything else outside 100–300 V set
+    missing. For feeding source frames (e.g. the simulator's) straight into the analytics."""
+    out = readings.copy()
+    for c in ("va", "vb", "vc"):
+        if c not in out:
+            continue
+        v = pd.to_numeric(out[c], errors="coerce").to_numpy(float)
+        v = np.where((v >= 0.1) & (v <= 0.3), v * 1000.0, v)
+        v = np.where((v >= 330.0) & (v <= 460.0), v / np.sqrt(3.0), v)
+        v = np.where((v >= plausible[0]) & (v <= plausible[1]), v, np.nan)
+        out[c] = v
+    return out
+
+
 def _fast_floor(ns: np.ndarray, tz: str, freq: str) -> np.ndarray:
     """Local floor; integer arithmetic when the zone keeps one UTC offset over the data."""
     if len(ns) == 0:
@@ -386,8 +402,9 @@ def feeder_voltage(area_figures: pd.DataFrame, network: dict) -> pd.DataFrame:
 # --------------------------------------------------------------------------------------------
 def _group_min(codes: np.ndarray, values: np.ndarray, T: int) -> np.ndarray:
     out = np.full(T, np.inf)
-    if len(codes):
-        np.minimum.at(out, codes, values)
+    ok = ~np.isnan(values)
+    if ok.any():
+        np.minimum.at(out, codes[ok], values[ok])
     return out
 
 

@@ -1,0 +1,523 @@
+"""Upgrade priorities: rank 10 kV feeders and 35 kV substations by the complaints an upgrade would
+avoid per year, and explain each rank (DESIGN.md, "Upgrade priorities").
+
+Method, in four steps, all fitted on the data passed in:
+
+1. **Drivers per transformer area** over the window: sustained interruptions (IEEE 1366, merged
+   per area) split by who owns them - the feeder (10 kV faults), the substation (35 kV faults,
+   35 kV overload trips, supply shortage / 限电), or nobody an upgrade would help (planned work,
+   area-level outages); for each, the number of interruptions, their hours, and repeated outages
+   (each interruption's count beyond the second in the area's rolling 60 days, the 频繁停电
+   mechanism), plus low-voltage hours and days (GB/T 12325, from daily voltage rollups). Each
+   driver is weighted by customers^γ (calls grow less than proportionally with households;
+   γ ∈ {0.5, 0.75, 1} chosen by likelihood).
+2. **Attribution**: counted complaints per area (reasonable, repeats merged, unmatched ones
+   located by address where possible) = Σ b_k · driver_k with b_k ≥ 0, fitted by Poisson
+   maximum likelihood (:func:`analytics.complaints.attribute`); each term is the complaints
+   attributable to that driver.
+3. **Underlying rates**: a feeder's fault count in one year is a handful of events, so its
+   rate is estimated by empirical-Bayes shrinkage towards a Poisson regression on its asset
+   attributes (log length, conductor section, age, load ratio) (:func:`shrink_rates`). A sound
+   feeder's rate is the ``reference_quantile`` of the per-km rates, times its length; the same
+   for 35 kV fault rates per substation.
+4. **Avoidable complaints per year** = expected complaints per outage × (estimated rate −
+   sound rate) + repeated-outage complaints scaled the same way + low-voltage complaints the
+   upgrade removes (a feeder owns the low voltage that grows along it; a substation the part
+   common to all its feeders at peak; what is left is local to the area and recommends an area
+   project). 35 kV-level outages belong to the substation, never to its feeders.
+
+The score adds weighted customer-hours avoided and low-voltage customer-hours removed (per 1000,
+weights from settings).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from analytics._common import NS_PER_DAY, areas_table, text, to_ns, ts_ns, window_ns
+from analytics.complaints import attribute, classify_complaints, shrink_rates
+from analytics.reliability import _interruption_table, _Model, indices as _indices, system_indices as _system_indices
+from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
+from analytics.voltage import area_voltage
+
+PROJECTS = {
+    "35kv_capacity_upgrade": "35 kV capacity upgrade (主变增容)",
+    "new_substation_point": "new 35 kV substation point (新建变电站布点)",
+    "reconductoring": "10 kV reconductoring (导线改造)",
+    "feeder_split": "10 kV feeder split (线路切改/分割)",
+    "new_tie": "10 kV new tie line (新建联络)",
+    "insulation_or_automation": "insulation or distribution automation (绝缘化/配电自动化)",
+    "area_split_or_capacity": "area split or transformer capacity (台区切改/增容)",
+}
+COST_ALIASES = {"reconductor": "reconductoring", "split": "feeder_split", "tie": "new_tie",
+                "automation": "insulation_or_automation", "insulation": "insulation_or_automation",
+                "capacity_35kv": "35kv_capacity_upgrade", "substation": "new_substation_point",
+                "area": "area_split_or_capacity"}
+CLASSES = ("feeder", "substation", "other")
+DRIVERS = ("base", "interruptions", "hours", "repeated", "lv_hours", "lv_days")
+
+
+@dataclass
+class Analysis:
+    """Everything :func:`rank` computes once, reusable for both levels and the indices."""
+
+    network: dict
+    settings: AnalyticsSettings
+    window: tuple
+    areas: pd.DataFrame
+    area_drivers: pd.DataFrame
+    complaints: pd.DataFrame
+    fit: dict
+    coefficients: pd.DataFrame
+    feeders: pd.DataFrame
+    substations: pd.DataFrame
+    outages: pd.DataFrame
+
+    def rank(self, level: str) -> pd.DataFrame:
+        table = self.feeders if level == "feeder" else self.substations
+        return table.copy()
+
+
+def _default_window(outages: pd.DataFrame, complaints: pd.DataFrame, settings: AnalyticsSettings) -> tuple:
+    ends = []
+    for df, col in ((outages, "start"), (complaints, "time")):
+        if df is not None and len(df):
+            ends.append(to_ns(df[col], settings.tz).max())
+    end = pd.Timestamp(max(ends), tz="UTC") if ends else pd.Timestamp.now(tz="UTC")
+    local_end = end.tz_convert(settings.tz).normalize() + pd.Timedelta(days=1)
+    return (local_end - pd.Timedelta(days=settings.window_days), local_end)
+
+
+def _owner_class(it: pd.DataFrame) -> np.ndarray:
+    """feeder: unplanned feeder-level outages; substation: unplanned 35 kV outages (faults,
+    overload trips, supply shortage); other: planned work and area-level outages."""
+    level = it["level"].to_numpy(object)
+    planned = it["planned"].to_numpy(bool)
+    short = it["supply_shortage"].to_numpy(bool)
+    cls = np.full(len(it), "other", dtype=object)
+    cls[(level == "feeder") & ~planned & ~short] = "feeder"
+    cls[(level == "substation") & (~planned | short)] = "substation"
+    return cls
+
+
+def _repeat_counts(slot: np.ndarray, start: np.ndarray, days: int) -> np.ndarray:
+    """For each interruption, how many of the area's interruptions started in the preceding
+    ``days`` days, itself included (the k in 'k-th outage in 60 days')."""
+    order = np.lexsort((start, slot))
+    s, t = slot[order].astype(np.float64), start[order].astype(np.float64) / NS_PER_DAY
+    key = s * 1e6 + t
+    k = np.arange(len(key)) - np.searchsorted(key, key - days, side="right") + 1
+    out = np.empty(len(key), dtype=np.int64)
+    out[order] = k
+    return out
+
+
+def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
+            voltage_daily: pd.DataFrame | None, settings: AnalyticsSettings = DEFAULT_SETTINGS,
+            window: tuple | None = None) -> Analysis:
+    """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it."""
+    s = settings
+    if window is None:
+        window = _default_window(outages, complaints, s)
+    ws, we = window_ns(window, s.tz)
+    years = (we - ws) / (365.0 * NS_PER_DAY)
+    areas = areas_table(network, "households")
+    n_a = len(areas)
+    cust = areas["households"].to_numpy(float)
+
+    # --- 1. interruptions and drivers per area
+    lookback = ws - s.frequent_area_window_days * NS_PER_DAY
+    o_start = to_ns(outages["start"], s.tz) if len(outages) else np.zeros(0, np.int64)
+    o = outages[(o_start >= lookback) & (o_start < we)] if len(outages) else outages
+    model = _Model(network, o, s, "households", we)
+    it = _interruption_table(model)
+    it = it[~it["momentary"].to_numpy()].reset_index(drop=True)
+    k60 = _repeat_counts(it["slot"].to_numpy(), it["start_ns"].to_numpy(), s.frequent_area_window_days)
+    inwin = (it["start_ns"].to_numpy() >= ws).astype(bool)
+    it = it[inwin].reset_index(drop=True)
+    k60 = k60[inwin]
+    cls = _owner_class(it)
+    it["owner"] = cls
+    it["k60"] = k60
+    hours = np.minimum(it["end_ns"].to_numpy(), we) - it["start_ns"].to_numpy()
+    it["hours"] = hours / 3.6e12
+    it["repeated"] = np.maximum(0, k60 - (s.frequent_area_count_window - 1))
+    located = it["slot"].to_numpy() < n_a
+    itl = it[located]
+    slot = itl["slot"].to_numpy()
+    raw = {}
+    for c in CLASSES:
+        m = itl["owner"].to_numpy() == c
+        raw[("interruptions", c)] = np.bincount(slot[m], minlength=n_a).astype(float)
+        raw[("hours", c)] = np.bincount(slot[m], weights=itl["hours"].to_numpy()[m], minlength=n_a)
+        raw[("repeated", c)] = np.bincount(slot[m], weights=itl["repeated"].to_numpy(float)[m], minlength=n_a)
+
+    # voltage
+    lv_hours = np.zeros(n_a)
+    lv_days = np.zeros(n_a)
+    vfig = None
+    if voltage_daily is not None and len(voltage_daily):
+        vfig = area_voltage(voltage_daily, network["transformers"], window=window, settings=s, freq="D")
+        vf = vfig.set_index("transformer")
+        idx = pd.Index(areas["transformer"])
+        pos = idx.get_indexer(vf.index)
+        ok = pos >= 0
+        lv_hours[pos[ok]] = vf["hours_below"].to_numpy(float)[ok]
+        lv_days[pos[ok]] = vf["low_voltage_days"].to_numpy(float)[ok]
+
+    # --- 2. complaints
+    cc = classify_complaints(complaints, network=network, outages=None, voltage_daily=None, settings=s)
+    t_c = to_ns(cc["time"], s.tz)
+    cc = cc[(t_c >= ws) & (t_c < we)].reset_index(drop=True)
+    counted = cc[cc["counted"].to_numpy(bool)]
+    a_idx = pd.Index(areas["transformer"]).get_indexer(counted["area"].astype(object).where(counted["area"].notna(), "\0"))
+    y = np.bincount(a_idx[a_idx >= 0], minlength=n_a).astype(float)
+
+    # --- fit, choosing the customer exponent by likelihood
+    best = None
+    for gamma in (0.5, 0.75, 1.0):
+        w = np.power(np.maximum(cust, 1.0), gamma)
+        X = _design(raw, lv_hours, lv_days, w)
+        rows, coef, gof = attribute(X, y, list(X.columns))
+        mu = np.maximum(rows["expected"].to_numpy(), 1e-12)
+        ll = float(np.sum(y * np.log(mu) - mu))
+        if best is None or ll > best[0]:
+            best = (ll, gamma, w, rows, coef, gof)
+    ll, gamma, w, rows, coef, gof = best
+    b = dict(zip(coef["driver"], coef["coefficient"]))
+    gof = dict(gof, gamma=gamma, loglik=ll)
+
+    # per-area contributions by owner class
+    contrib = {}
+    for drv in ("interruptions", "hours", "repeated"):
+        for c in CLASSES:
+            contrib[(drv, c)] = b[f"{drv}"] * raw[(drv, c)] * w
+    lv_contrib = (b["lv_hours"] * lv_hours + b["lv_days"] * lv_days) * w
+
+    ad = areas[["transformer", "feeder", "substation", "households", "kva"]].copy()
+    ad["observed_complaints"] = y
+    ad["expected_complaints"] = rows["expected"].to_numpy()
+    ad["lv_hours"] = lv_hours
+    ad["lv_days"] = lv_days
+    ad["from_low_voltage"] = lv_contrib
+    for (drv, c), v in contrib.items():
+        ad[f"from_{drv}_{c}"] = v
+    ad["from_base"] = b["base"] * w
+    kw_max = np.zeros(n_a)
+    if vfig is not None:
+        kw_max = vfig.set_index("transformer")["kw_max"].reindex(areas["transformer"]).fillna(0.0).to_numpy(float)
+    ad["kw_max"] = kw_max
+
+    feeders = _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages)
+    subs = _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders)
+    return Analysis(network=network, settings=s, window=window, areas=areas, area_drivers=ad,
+                    complaints=cc, fit=gof, coefficients=coef, feeders=feeders, substations=subs,
+                    outages=outages)
+
+
+def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray) -> pd.DataFrame:
+    X = pd.DataFrame({"base": w})
+    for drv in ("interruptions", "hours", "repeated"):
+        X[drv] = sum(raw[(drv, c)] for c in CLASSES) * w
+    X["lv_hours"] = lv_hours * w
+    X["lv_days"] = lv_days * w
+    return X
+
+
+def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, length: np.ndarray,
+           quantile: float) -> tuple[np.ndarray, np.ndarray]:
+    """(EB rate per year, sound rate per year) for units with ``length`` (km or 1)."""
+    eb = shrink_rates(counts, np.full(len(counts), years), covariates)["rate"]
+    per = eb / np.maximum(length, 1e-9)
+    ref = np.quantile(per, quantile) * length
+    return eb, np.minimum(ref, eb)
+
+
+def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages) -> pd.DataFrame:
+    fd = network["feeders"].copy()
+    fid = text(fd["feeder"])
+    n_f = len(fd)
+    f_index = pd.Index(fid)
+    a_f = f_index.get_indexer(areas["feeder"])
+    okf = a_f >= 0
+
+    def per_feeder(v):
+        return np.bincount(a_f[okf], weights=np.asarray(v, float)[okf], minlength=n_f)
+
+    # observed feeder fault interruptions (events) and their mean hours
+    fo = it[(it["owner"] == "feeder")]
+    ev = fo.drop_duplicates(["feeder", "event_id"])
+    ev_f = f_index.get_indexer(ev["feeder"].astype(object).where(ev["feeder"].notna(), "\0"))
+    n_obs = np.bincount(ev_f[ev_f >= 0], minlength=n_f).astype(float)
+    mean_hours = float(fo["hours"].mean()) if len(fo) else 0.0
+
+    length = pd.to_numeric(fd.get("length_km", pd.Series(np.ones(n_f))), errors="coerce").fillna(1.0).to_numpy(float)
+    mm2 = pd.to_numeric(fd.get("conductor_mm2", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    mm2 = np.where(np.isfinite(mm2), mm2, np.nanmedian(mm2) if np.isfinite(mm2).any() else 95.0)
+    year_built = pd.to_numeric(fd.get("year_built", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    ref_year = pd.Timestamp(window[1]).year
+    age = np.where(np.isfinite(year_built), ref_year - year_built, np.nanmedian(ref_year - year_built)
+                   if np.isfinite(year_built).any() else 15.0)
+    kw = per_feeder(ad["kw_max"].to_numpy(float))
+    rated = pd.to_numeric(fd.get("rated_mva", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    load_ratio = np.where(rated > 0, kw / 1000.0 / np.where(rated > 0, rated, 1.0), np.nan)
+    cov = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age,
+                           np.nan_to_num(load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0)])
+    eb, ref = _rates(n_obs, years, cov, length, s_quantile(s))
+
+    # expected complaints per feeder fault (customers-weighted drivers at the mean duration)
+    wf = per_feeder(w)
+    yield_per = (b["interruptions"] + b["hours"] * mean_hours) * wf
+    obs_rate = n_obs / years
+    excess = np.maximum(eb - ref, 0.0)
+    from_int = b["interruptions"] * wf * excess
+    from_dur = b["hours"] * mean_hours * wf * excess
+    rep_obs = per_feeder(ad["from_repeated_feeder"]) / years
+    frac2 = np.where(eb > 0, 1 - (ref / np.where(eb > 0, eb, 1)) ** 2, 0.0)
+    from_rep = rep_obs * np.where(obs_rate > 0, (eb / np.maximum(obs_rate, 1e-9)), 0.0) * frac2
+    from_rep = np.minimum(from_rep, rep_obs * 3)
+    # low voltage: the feeder owns what grows along it; the rest is local or the substation's
+    lv_share_feeder, lv_share_sub = _lv_shares(network, areas, ad)
+    from_lv = per_feeder(ad["from_low_voltage"].to_numpy() * lv_share_feeder) / years
+    avoid = from_int + from_dur + from_rep + from_lv
+    # customer-hours avoided (households) and LV customer-hours removed, per year
+    fo_l = fo[fo["slot"].to_numpy() < len(areas)]
+    ch_fault = np.bincount(f_index.get_indexer(fo_l["feeder"].astype(object)),
+                           weights=(fo_l["customers"] * fo_l["hours"]).to_numpy(float), minlength=n_f)
+    ch_avoided = ch_fault / years * np.where(eb > 0, excess / np.where(eb > 0, eb, 1), 0.0)
+    lvch = per_feeder(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_feeder) / years
+
+    out = pd.DataFrame({"feeder": fid, "substation": text(fd["substation"])})
+    if "name" in fd:
+        out["name"] = fd["name"].astype(object).to_numpy()
+    out["avoidable_complaints"] = avoid
+    out["from_interruptions"] = from_int
+    out["from_duration"] = from_dur
+    out["from_repeated_outages"] = from_rep
+    out["from_low_voltage"] = from_lv
+    out["customer_hours_avoided"] = ch_avoided
+    out["lv_customer_hours_removed"] = lvch
+    out["observed_complaints"] = per_feeder(ad["observed_complaints"])
+    counted = cc[cc["counted"].to_numpy(bool)]
+    out["complaints_counted"] = counted.groupby("feeder_matched").size().reindex(fid).fillna(0).to_numpy()
+    out["expected_complaints"] = per_feeder(ad["expected_complaints"])
+    out["customers"] = per_feeder(areas["households"])
+    out["fault_outages"] = n_obs
+    out["fault_rate_eb"] = eb
+    out["fault_rate_sound"] = ref
+    out["expected_per_fault"] = yield_per
+    out["length_km"] = length
+    out["load_ratio"] = load_ratio
+    out["low_voltage_days"] = per_feeder(ad["lv_days"])
+    return _finish("feeder", out, network, it, cc, s, window, outages, lv_share_feeder, ad)
+
+
+def s_quantile(s: AnalyticsSettings) -> float:
+    return getattr(s, "reference_quantile", 0.25)
+
+
+def _lv_shares(network: dict, areas: pd.DataFrame, ad: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Split each area's low voltage between feeder, substation and the area itself.
+
+    Per substation, the low voltage its areas share regardless of distance (the lower quartile
+    of the low-voltage hours of its feeders' nearest areas) is the substation's; per feeder, the
+    part explained by electrical distance (a non-decreasing fit of low-voltage hours on
+    distance) is the feeder's; the excess of an area above its feeder's trend is local."""
+    n = len(areas)
+    lvh = ad["lv_hours"].to_numpy(float)
+    share_f = np.zeros(n)
+    share_s = np.zeros(n)
+    tr = network["transformers"]
+    dist = (pd.to_numeric(tr["distance_km"], errors="coerce").to_numpy(float)
+            if "distance_km" in tr else np.full(n, np.nan))
+    feeder = areas["feeder"].to_numpy(object)
+    sub = areas["substation"].to_numpy(object)
+    sub_level = {}
+    for ss in pd.unique(sub):
+        m = sub == ss
+        near = []
+        for f in pd.unique(feeder[m]):
+            mf = np.flatnonzero(feeder == f)
+            if len(mf) == 0:
+                continue
+            d = np.where(np.isfinite(dist[mf]), dist[mf], 0.0)
+            near.append(lvh[mf][np.argsort(d)[: max(1, len(mf) // 5)]].mean())
+        sub_level[ss] = float(np.quantile(near, 0.25)) if near else 0.0
+    for f in pd.unique(feeder):
+        mf = np.flatnonzero(feeder == f)
+        base = sub_level.get(sub[mf[0]], 0.0)
+        d = np.where(np.isfinite(dist[mf]), dist[mf], 0.0)
+        order = np.argsort(d, kind="stable")
+        h = np.maximum(lvh[mf][order] - base, 0.0)
+        trend = _isotonic_median(h)
+        own = np.minimum(h, trend)
+        tot = np.maximum(lvh[mf][order], 1e-12)
+        sf = np.where(lvh[mf][order] > 0, own / tot, 0.0)
+        ss_ = np.where(lvh[mf][order] > 0, np.minimum(base, lvh[mf][order]) / tot, 0.0)
+        share_f[mf[order]] = sf
+        share_s[mf[order]] = ss_
+    return share_f, share_s
+
+
+def _isotonic_median(h: np.ndarray) -> np.ndarray:
+    """A robust non-decreasing trend: running median of a window, then cumulative maximum
+    of its lower envelope, so that one isolated bad area does not lift its neighbours."""
+    n = len(h)
+    if n == 0:
+        return h
+    k = max(3, n // 4)
+    med = np.array([np.median(h[max(0, i - k // 2): min(n, i + k // 2 + 1)]) for i in range(n)])
+    return np.maximum.accumulate(med)
+
+
+def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders) -> pd.DataFrame:
+    ss = network["substations"].copy() if "substations" in network else \
+        pd.DataFrame({"substation": sorted(set(areas["substation"].dropna()))})
+    sid = text(ss["substation"])
+    n_s = len(ss)
+    s_index = pd.Index(sid)
+    a_s = s_index.get_indexer(areas["substation"].astype(object).where(areas["substation"].notna(), "\0"))
+    oks = a_s >= 0
+
+    def per_sub(v):
+        return np.bincount(a_s[oks], weights=np.asarray(v, float)[oks], minlength=n_s)
+
+    so = it[it["owner"] == "substation"]
+    level_sub = so.copy()
+    # 35 kV faults (not overload trips or supply shortage) are thinned to a sound rate
+    cause = level_sub["cause"].fillna("").astype(str).str.lower().to_numpy()
+    is_fault = (~level_sub["supply_shortage"].to_numpy(bool)) & (cause != "overload")
+    ev = level_sub[is_fault].drop_duplicates(["event_id"])
+    ev_s = s_index.get_indexer(ev["substation"].astype(object).where(ev["substation"].notna(), "\0"))
+    n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
+    eb, ref = _rates(n_obs, years, None, np.ones(n_s), s_quantile(s))
+    frac = np.where(n_obs > 0, np.maximum(eb - ref, 0) / np.maximum(n_obs / years, 1e-9), 0.0)
+
+    def contrib(mask, drv):
+        sub_it = level_sub[mask]
+        loc = sub_it["slot"].to_numpy() < len(areas)
+        sl = sub_it["slot"].to_numpy()[loc]
+        val = {"interruptions": np.ones(loc.sum()), "hours": sub_it["hours"].to_numpy()[loc],
+               "repeated": sub_it["repeated"].to_numpy(float)[loc]}[drv]
+        per_area = np.bincount(sl, weights=val, minlength=len(areas)) * w * b[drv]
+        return per_sub(per_area) / years
+
+    parts = {}
+    for drv in ("interruptions", "hours", "repeated"):
+        always = contrib(~is_fault, drv)
+        faults = contrib(is_fault, drv)
+        parts[drv] = always + np.where(n_obs > 0, faults * frac, 0.0)
+    _, lv_share_sub = _lv_shares(network, areas, ad)
+    from_lv = per_sub(ad["from_low_voltage"].to_numpy() * lv_share_sub) / years
+    avoid = parts["interruptions"] + parts["hours"] + parts["repeated"] + from_lv
+    loc = level_sub["slot"].to_numpy() < len(areas)
+    ch = np.bincount(s_index.get_indexer(level_sub["substation"].astype(object).where(level_sub["substation"].notna(), "\0"))[loc].clip(0),
+                     weights=(level_sub["customers"] * level_sub["hours"]).to_numpy(float)[loc], minlength=n_s)
+    out = pd.DataFrame({"substation": sid})
+    if "name" in ss:
+        out["name"] = ss["name"].astype(object).to_numpy()
+    out["avoidable_complaints"] = avoid
+    out["from_interruptions"] = parts["interruptions"]
+    out["from_duration"] = parts["hours"]
+    out["from_repeated_outages"] = parts["repeated"]
+    out["from_low_voltage"] = from_lv
+    out["customer_hours_avoided"] = ch / years
+    out["lv_customer_hours_removed"] = per_sub(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_sub) / years
+    out["observed_complaints"] = per_sub(ad["observed_complaints"])
+    counted = cc[cc["counted"].to_numpy(bool)]
+    out["complaints_counted"] = counted.groupby("substation_matched").size().reindex(sid).fillna(0).to_numpy()
+    out["expected_complaints"] = per_sub(ad["expected_complaints"])
+    out["customers"] = per_sub(areas["households"])
+    out["fault_outages_35kv"] = n_obs
+    out["fault_rate_eb"] = eb
+    out["fault_rate_sound"] = ref
+    out["overload_or_shortage_events"] = np.bincount(
+        s_index.get_indexer(level_sub[~is_fault].drop_duplicates("event_id")["substation"].astype(object)).clip(0),
+        minlength=n_s) if (~is_fault).any() else np.zeros(n_s)
+    cap = pd.to_numeric(ss.get("capacity_mva", pd.Series(np.full(n_s, np.nan))), errors="coerce").to_numpy(float)
+    peak_mw = per_sub(ad["kw_max"].to_numpy(float)) / 1000.0
+    out["load_ratio"] = np.where(cap > 0, peak_mw / np.where(cap > 0, cap, 1), np.nan)
+    out["low_voltage_days"] = per_sub(ad["lv_days"])
+    return _finish("substation", out, network, it, cc, s, None, None, lv_share_sub, ad)
+
+
+def _finish(level: str, out: pd.DataFrame, network, it, cc, s: AnalyticsSettings, window, outages,
+            lv_share, ad) -> pd.DataFrame:
+    """Score, rank, project kind, cost figures."""
+    out["score"] = (s.weight_complaints * out["avoidable_complaints"]
+                    + s.weight_customer_hours * out["customer_hours_avoided"] / 1000.0
+                    + s.weight_low_voltage_hours * out["lv_customer_hours_removed"] / 1000.0)
+    cpk = np.where(out["customers"] > 0, out["observed_complaints"] / np.maximum(out["customers"], 1) * 1000, np.nan)
+    out["complaints_per_1000"] = cpk
+    out["project"] = [_project(level, r) for r in out.itertuples(index=False)]
+    out["project_label"] = out["project"].map(PROJECTS)
+    costs = {COST_ALIASES.get(k, k): float(v) for k, v in dict(s.costs).items()}
+    out["cost_10k_yuan"] = out["project"].map(lambda p: costs.get(p, np.nan)).astype(float)
+    out["avoided_per_10k_yuan"] = out["avoidable_complaints"] / out["cost_10k_yuan"]
+    out = out.sort_values(["score", level], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out.insert(0, "rank", np.arange(1, len(out) + 1))
+    return out
+
+
+def _project(level: str, r) -> str:
+    parts = {"interruptions": r.from_interruptions, "duration": r.from_duration,
+             "repeated": r.from_repeated_outages, "low_voltage": r.from_low_voltage}
+    outage = parts["interruptions"] + parts["duration"] + parts["repeated"]
+    if level == "substation":
+        loaded = (np.isfinite(r.load_ratio) and r.load_ratio >= 0.9) or r.overload_or_shortage_events > 0
+        return "35kv_capacity_upgrade" if loaded or r.from_low_voltage > outage else "new_substation_point"
+    if r.from_low_voltage > outage:
+        lr = r.load_ratio if np.isfinite(r.load_ratio) else 0.0
+        return "feeder_split" if lr >= 0.8 or r.length_km >= 15 else "reconductoring"
+    if parts["duration"] > parts["interruptions"] + parts["repeated"]:
+        return "new_tie"
+    return "insulation_or_automation"
+
+
+# --------------------------------------------------------------------------------------------
+# Public entry points
+# --------------------------------------------------------------------------------------------
+def rank(level: str, network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
+         voltage_daily: pd.DataFrame | None, settings: AnalyticsSettings = DEFAULT_SETTINGS,
+         window: tuple | None = None) -> pd.DataFrame:
+    """Feeders (``level="feeder"``) or substations ranked by avoidable complaints per year.
+
+    One row per feeder / substation, sorted by ``rank`` (1 = upgrade first): ``score``
+    (avoidable complaints + weighted customer-hours avoided and low-voltage customer-hours
+    removed, per 1000), ``avoidable_complaints`` and its breakdown ``from_interruptions``,
+    ``from_duration``, ``from_repeated_outages``, ``from_low_voltage``; key figures (``saidi``,
+    ``saifi``, ``low_voltage_days``, ``complaints_per_1000``, ``load_ratio``, observed and
+    expected complaints, customers, estimated and sound fault rates); ``project`` (one of
+    :data:`PROJECTS`) with ``project_label``; and, with ``settings.costs``, ``cost_10k_yuan``
+    and ``avoided_per_10k_yuan``. ``window`` defaults to the last ``settings.window_days`` of
+    the data. Model and rules: module docstring."""
+    if level not in ("feeder", "substation"):
+        raise ValueError(f"level must be feeder or substation: {level!r}")
+    a = analyse(network, outages, complaints, voltage_daily, settings, window)
+    out = a.rank(level)
+    return _with_indices(level, out, a)
+
+
+def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
+    idx = _indices(level, a.network, a.outages, window=a.window, settings=a.settings, basis="households")
+    keep = idx[[level, "saidi", "saifi", "caidi"]]
+    out = out.merge(keep, on=level, how="left")
+    cols = ["rank", level] + [c for c in out.columns if c not in ("rank", level)]
+    return out[cols]
+
+
+def system_indices(network: dict, outages: pd.DataFrame, *, window: tuple,
+                   settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None, **kw: Any) -> pd.DataFrame:
+    """System reliability indices for the window (see :func:`analytics.reliability.system_indices`)."""
+    return _system_indices(network, outages, window=window, settings=settings, basis=basis, **kw)
+
+
+def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
+            settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None, **kw: Any) -> pd.DataFrame:
+    """Reliability indices per system / substation / feeder / area (see
+    :func:`analytics.reliability.indices`)."""
+    return _indices(by, network, outages, window=window, settings=settings, basis=basis, **kw)
