@@ -222,8 +222,9 @@ class Simulation:
                 m = np.repeat(stuck_day, P)
                 vals[m, i, 0], vals[m, i, 1], vals[m, i, 2] = row.stuck_a, row.stuck_b, row.stuck_c
             elif row.fault == "gaps":
-                rng = np.random.default_rng([self.seed, 8, d0, i])
-                drop = rng.random(T) < 0.3
+                drop = np.concatenate([np.random.default_rng([self.seed, 8, int(d), int(i)])
+                                       .random(P) < 0.3 for d in di]) if len(di) else \
+                    np.zeros(0, bool)
                 drop |= np.repeat(di % 7 == 3, P)
                 keep[drop, i] = False
         times = (self.t0.value + ((di[:, None] * 1440 + hours[None, :] * 60)

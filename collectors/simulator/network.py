@@ -73,7 +73,8 @@ def _grid_walk(rng, x0, y0, heading, length, step=(0.35, 1.1)):
     out = [pts[0]]
     for i in range(1, len(pts) - 1):
         a, b, c = np.array(out[-1]), np.array(pts[i]), np.array(pts[i + 1])
-        if abs(np.cross(b - a, c - b)) > 1e-12:
+        u, w = b - a, c - b
+        if abs(u[0] * w[1] - u[1] * w[0]) > 1e-12:
             out.append(pts[i])
     out.append(pts[-1])
     return np.array(out)
