@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from collectors.pipeline import NETWORK_TABLES, PRE_REJECT, BatchSummary, IngestOptions, Pipeline
-from collectors.validate import REASONS
+from collectors.validate import InputRefused
 
 DEFAULT_CHUNK_ROWS = {"voltage": 200_000}
 OTHER_CHUNK_ROWS = 20_000
@@ -38,13 +38,8 @@ NAME_HINTS = (
 )
 
 
-class FileRefused(Exception):
-    """A file refused whole; ``code`` is a reason code of collectors.validate.REASONS."""
-
-    def __init__(self, code: str, detail: str = ""):
-        self.code = code
-        self.text = REASONS[code] + (f": {detail}" if detail else "")
-        super().__init__(self.text)
+# A file refused whole is an input refused whole.
+FileRefused = InputRefused
 
 
 def file_key(path: Path) -> str:
@@ -144,7 +139,7 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
             if previous is not None:
                 yield previous
             previous = chunk
-        if first or previous is None:
+        if first or previous is None or previous.empty:
             raise FileRefused("empty_file", "header only")
         if truncated:
             previous = previous.copy()

@@ -18,7 +18,16 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from collectors.mapping import apply_mapping
-from collectors.validate import REASONS, VALIDATORS, Checked, Context, raw_json, wide_to_long
+from collectors.validate import (
+    REASONS,
+    VALIDATORS,
+    Checked,
+    Context,
+    InputRefused,
+    check_columns,
+    raw_json,
+    wide_to_long,
+)
 from db.models import (
     CollectorRun,
     Feeder,
@@ -190,8 +199,12 @@ class Pipeline:
         frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
         wide_rejects = None
         if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
+            for name in ("transformer", "date", "phase"):
+                if name not in frame.columns:
+                    raise InputRefused("missing_column", name)
             frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
             frame = frame.reset_index(drop=True)
+        check_columns(frame, kind)
         checked = VALIDATORS[kind](frame, self.context(options, now))
         with self.engine.begin() as conn:
             if checked.new_codes:

@@ -96,6 +96,32 @@ CATEGORY_NAMES = {
 }
 
 
+REQUIRED_COLUMNS = {
+    "outages": ("outage_id", "start"),
+    "voltage": ("transformer", "time"),
+    "complaints": ("ticket_id", "time"),
+    "substations": ("substation",),
+    "feeders": ("feeder", "substation"),
+    "transformers": ("transformer", "feeder"),
+}
+
+
+class InputRefused(Exception):
+    """An input refused whole; ``code`` is one of REASONS."""
+
+    def __init__(self, code: str, detail: str = ""):
+        self.code = code
+        self.text = REASONS[code] + (f": {detail}" if detail else "")
+        super().__init__(self.text)
+
+
+def check_columns(frame: pd.DataFrame, kind: str) -> None:
+    """Refuse a batch whose (mapped) columns lack one that every record of ``kind`` needs."""
+    for name in REQUIRED_COLUMNS[kind]:
+        if name not in frame.columns:
+            raise InputRefused("missing_column", name)
+
+
 @dataclass
 class Context:
     """What validation needs to know about the world: the network and the clock."""

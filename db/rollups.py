@@ -122,11 +122,7 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
     table = _table(freq)
     cols = [c.name for c in table.c]
     data = rows[cols]
-    values = list(zip(*(
-        data[c].tolist() if data[c].dtype == object
-        else [None if pd.isna(v) else int(v) for v in data[c].tolist()]
-        if data[c].isna().any() else data[c].astype("int64").tolist()
-        for c in cols), strict=True))
+    values = list(zip(*(_column_values(data[c], c) for c in cols), strict=True))
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start"))
     sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
@@ -137,6 +133,14 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
     finally:
         cur.close()
     return len(values)
+
+
+def _column_values(values: pd.Series, name: str) -> list:
+    if name == "rule":
+        return values.astype(str).tolist()
+    if values.isna().any():
+        return [None if pd.isna(v) else int(v) for v in values.tolist()]
+    return values.astype("int64").tolist()
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
@@ -173,7 +177,9 @@ def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Se
     Periods seen for the first time are computed from the batch itself (the common case: no
     read-back). Periods that already had rollups (late, corrected or re-sent readings) are
     recomputed from the raw readings now stored, so they always equal a fresh computation."""
-    written = {}
+    written = {"h": 0, "D": 0}
+    if readings.empty:
+        return written
     for freq in ("h", "D"):
         fresh = compute_rollups(readings, interval_min, freq, limits)
         seen = _existing_keys(conn, freq, fresh[["transformer_id", "period_start"]])

@@ -119,3 +119,23 @@ def pytest_setup_options():
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return options
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def module_engine(request, tmp_path_factory):
+    """One migrated database per test module and back end (for suites of many small cases)."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path_factory.mktemp('db') / 'fw.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    require(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
+    with PgSchema() as schema:
+        eng = make_engine(schema.url)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
