@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, areas_table, text, to_ns, ts_ns, window_ns
+from analytics._common import NS_PER_DAY, areas_table, local_floor, text, to_ns, ts_ns, window_ns
 from analytics.complaints import attribute, classify_complaints, shrink_rates
 from analytics.reliability import _interruption_table, _Model, indices as _indices, system_indices as _system_indices
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
@@ -135,6 +135,8 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     o = outages[(o_start >= lookback) & (o_start < we)] if len(outages) else outages
     model = _Model(network, o, s, "households", we)
     it = _interruption_table(model)
+    mom = it[it["momentary"].to_numpy() & (it["start_ns"].to_numpy() >= ws) & (it["level"].to_numpy(object) == "feeder")]
+    momentary_events = mom.drop_duplicates(["feeder", "event_id"])["feeder"].value_counts()
     it = it[~it["momentary"].to_numpy()].reset_index(drop=True)
     k60 = _repeat_counts(it["slot"].to_numpy(), it["start_ns"].to_numpy(), s.frequent_area_window_days)
     inwin = (it["start_ns"].to_numpy() >= ws).astype(bool)
@@ -212,7 +214,8 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
         kw_max = vfig.set_index("transformer")["kw_max"].reindex(areas["transformer"]).fillna(0.0).to_numpy(float)
     ad["kw_max"] = kw_max
 
-    feeders = _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages)
+    feeders = _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages,
+                            momentary_events)
     subs = _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders)
     return Analysis(network=network, settings=s, window=window, areas=areas, area_drivers=ad,
                     complaints=cc, fit=gof, coefficients=coef, feeders=feeders, substations=subs,
@@ -230,14 +233,31 @@ def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray)
 
 def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, length: np.ndarray,
            quantile: float) -> tuple[np.ndarray, np.ndarray]:
-    """(EB rate per year, sound rate per year) for units with ``length`` (km or 1)."""
-    eb = shrink_rates(counts, np.full(len(counts), years), covariates)["rate"]
-    per = eb / np.maximum(length, 1e-9)
-    ref = np.quantile(per, quantile) * length
-    return eb, np.minimum(ref, eb)
+    """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
+
+    Rates are per unit of length (outages of overhead lines grow with their length), shrunk
+    towards the asset-attribute regression; a sound unit has the ``quantile`` of the per-km
+    rates over all units."""
+    exposure = years * np.maximum(length, 1e-6)
+    per_km = shrink_rates(counts, exposure, covariates)["rate"]
+    ref_per_km = float(np.quantile(per_km, quantile))
+    eb = per_km * np.maximum(length, 1e-6)
+    return eb, np.minimum(ref_per_km * np.maximum(length, 1e-6), eb)
 
 
-def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages) -> pd.DataFrame:
+def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
+    """Local days on which unusually many feeders fault at once (storms): at least
+    max(4, 5 % of the feeders) distinct feeders with a sustained unplanned outage."""
+    if len(fo) == 0:
+        return np.zeros(0, np.int64)
+    day = local_floor(fo["start_ns"].to_numpy(), tz, "D")
+    per_day = pd.DataFrame({"day": day, "feeder": fo["feeder"].to_numpy(object)}).drop_duplicates()
+    counts = per_day["day"].value_counts()
+    return counts.index[counts.to_numpy() >= max(4, int(np.ceil(0.05 * n_feeders)))].to_numpy(np.int64)
+
+
+def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages,
+                  momentary_events) -> pd.DataFrame:
     fd = network["feeders"].copy()
     fid = text(fd["feeder"])
     n_f = len(fd)
@@ -252,8 +272,11 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     fo = it[(it["owner"] == "feeder")]
     ev = fo.drop_duplicates(["feeder", "event_id"])
     ev_f = f_index.get_indexer(ev["feeder"].astype(object).where(ev["feeder"].notna(), "\0"))
-    n_obs = np.bincount(ev_f[ev_f >= 0], minlength=n_f).astype(float)
-    mean_hours = float(fo["hours"].mean()) if len(fo) else 0.0
+    storm = np.isin(local_floor(ev["start_ns"].to_numpy(), s.tz, "D"), _storm_days(ev, n_f, s.tz))
+    okev = ev_f >= 0
+    n_obs = np.bincount(ev_f[okev], minlength=n_f).astype(float)
+    n_storm = np.bincount(ev_f[okev & storm], minlength=n_f).astype(float)
+    ev_hours = ev["hours"].to_numpy(float)
 
     length = pd.to_numeric(fd.get("length_km", pd.Series(np.ones(n_f))), errors="coerce").fillna(1.0).to_numpy(float)
     mm2 = pd.to_numeric(fd.get("conductor_mm2", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
@@ -265,17 +288,38 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     kw = per_feeder(ad["kw_max"].to_numpy(float))
     rated = pd.to_numeric(fd.get("rated_mva", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
     load_ratio = np.where(rated > 0, kw / 1000.0 / np.where(rated > 0, rated, 1.0), np.nan)
-    cov = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age,
-                           np.nan_to_num(load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0)])
-    eb, ref = _rates(n_obs, years, cov, length, s_quantile(s))
+    density = per_feeder(areas["households"]) / np.maximum(length, 0.1)
+    n_mom = momentary_events.reindex(fid).fillna(0).to_numpy(float)
+    cov = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age, np.log1p(density),
+                           np.nan_to_num(load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0),
+                           np.log1p(n_mom / years / np.maximum(length, 0.1))])
+    q = s.reference_quantile
+    # rates per cause (storms apart): each cause has its own asset drivers and sound level
+    cause = ev["cause"].fillna("unknown").astype(str).str.lower().to_numpy(object)
+    cause = np.where(storm, "storm", cause)
+    eb = np.zeros(n_f)
+    ref = np.zeros(n_f)
+    ex_hours = np.zeros(n_f)
+    excess = np.zeros(n_f)
+    for c in pd.unique(cause):
+        m = okev & (cause == c)
+        n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
+        if n_c.sum() < 1:
+            continue
+        eb_c, ref_c = _rates(n_c, years, cov, length, q)
+        h_c = float(ev_hours[(cause == c)].mean())
+        eb += eb_c
+        ref += ref_c
+        excess += np.maximum(eb_c - ref_c, 0.0)
+        ex_hours += np.maximum(eb_c - ref_c, 0.0) * h_c
+    mean_hours = np.where(excess > 0, ex_hours / np.maximum(excess, 1e-12), float(ev_hours.mean()) if len(ev_hours) else 0.0)
 
     # expected complaints per feeder fault (customers-weighted drivers at the mean duration)
     wf = per_feeder(w)
     yield_per = (b["interruptions"] + b["hours"] * mean_hours) * wf
     obs_rate = n_obs / years
-    excess = np.maximum(eb - ref, 0.0)
     from_int = b["interruptions"] * wf * excess
-    from_dur = b["hours"] * mean_hours * wf * excess
+    from_dur = b["hours"] * wf * ex_hours
     rep_obs = per_feeder(ad["from_repeated_feeder"]) / years
     frac2 = np.where(eb > 0, 1 - (ref / np.where(eb > 0, eb, 1)) ** 2, 0.0)
     from_rep = rep_obs * np.where(obs_rate > 0, (eb / np.maximum(obs_rate, 1e-9)), 0.0) * frac2
@@ -307,6 +351,8 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     out["expected_complaints"] = per_feeder(ad["expected_complaints"])
     out["customers"] = per_feeder(areas["households"])
     out["fault_outages"] = n_obs
+    out["storm_outages"] = n_storm
+    out["momentary_events"] = n_mom
     out["fault_rate_eb"] = eb
     out["fault_rate_sound"] = ref
     out["expected_per_fault"] = yield_per
@@ -314,10 +360,6 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     out["load_ratio"] = load_ratio
     out["low_voltage_days"] = per_feeder(ad["lv_days"])
     return _finish("feeder", out, network, it, cc, s, window, outages, lv_share_feeder, ad)
-
-
-def s_quantile(s: AnalyticsSettings) -> float:
-    return getattr(s, "reference_quantile", 0.25)
 
 
 def _lv_shares(network: dict, areas: pd.DataFrame, ad: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -394,7 +436,7 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
     ev = level_sub[is_fault].drop_duplicates(["event_id"])
     ev_s = s_index.get_indexer(ev["substation"].astype(object).where(ev["substation"].notna(), "\0"))
     n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
-    eb, ref = _rates(n_obs, years, None, np.ones(n_s), s_quantile(s))
+    eb, ref = _rates(n_obs, years, None, np.ones(n_s), s.reference_quantile)
     frac = np.where(n_obs > 0, np.maximum(eb - ref, 0) / np.maximum(n_obs / years, 1e-9), 0.0)
 
     def contrib(mask, drv):

@@ -91,7 +91,7 @@ class AnalyticsSettings:
     require_matching_event: bool = False
 
     # A sound asset's outage rate: this quantile of the estimated per-km (per-substation) rates.
-    reference_quantile: float = 0.25
+    reference_quantile: float = 0.0
     weight_complaints: float = 1.0
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5
