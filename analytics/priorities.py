@@ -213,6 +213,9 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     if vfig is not None:
         kw_max = vfig.set_index("transformer")["kw_max"].reindex(areas["transformer"]).fillna(0.0).to_numpy(float)
     ad["kw_max"] = kw_max
+    lva = _lv_attribution(network, areas, voltage_daily, window, s)
+    for k, v in lva.items():
+        ad[f"lv_{k}"] = v
 
     feeders = _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages,
                             momentary_events)
@@ -325,8 +328,8 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     from_rep = rep_obs * np.where(obs_rate > 0, (eb / np.maximum(obs_rate, 1e-9)), 0.0) * frac2
     from_rep = np.minimum(from_rep, rep_obs * 3)
     # low voltage: the feeder owns what grows along it; the rest is local or the substation's
-    lv_share_feeder, lv_share_sub = _lv_shares(network, areas, ad)
-    from_lv = per_feeder(ad["from_low_voltage"].to_numpy() * lv_share_feeder) / years
+    from_lv = per_feeder((b["lv_hours"] * ad["lv_hours_feeder"] + b["lv_days"] * ad["lv_days_feeder"]) * w) / years
+    lv_share_feeder = np.where(ad["lv_hours"] > 0, ad["lv_hours_feeder"] / np.maximum(ad["lv_hours"], 1e-9), 0.0)
     avoid = from_int + from_dur + from_rep + from_lv
     # customer-hours avoided (households) and LV customer-hours removed, per year
     fo_l = fo[fo["slot"].to_numpy() < len(areas)]
@@ -362,58 +365,110 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     return _finish("feeder", out, network, it, cc, s, window, outages, lv_share_feeder, ad)
 
 
-def _lv_shares(network: dict, areas: pd.DataFrame, ad: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Split each area's low voltage between feeder, substation and the area itself.
+def _lv_attribution(network: dict, areas: pd.DataFrame, voltage_daily: pd.DataFrame | None, window: tuple,
+                    s: AnalyticsSettings) -> dict[str, np.ndarray]:
+    """Low-voltage hours and days per area that a sound feeder / a sound substation would remove.
 
-    Per substation, the low voltage its areas share regardless of distance (the lower quartile
-    of the low-voltage hours of its feeders' nearest areas) is the substation's; per feeder, the
-    part explained by electrical distance (a non-decreasing fit of low-voltage hours on
-    distance) is the feeder's; the excess of an area above its feeder's trend is local."""
+    From the daily X-phase rollups: each area's mean daily minimum voltage is fitted per feeder
+    as c_f − k_f·shape(d/d_max), shape(x) = x(2 − x) (the voltage profile of a uniformly loaded
+    radial line, DL/T 5729 / textbook drop), with areas far below the line (local weakness)
+    left out of the fit. A sound feeder has the ``reference_quantile`` of the drop per km, so
+    its uplift at an area on a day is (k_f − k_sound)·shape, scaled by the feeder's load that
+    day; a sound substation lifts each day's bus level (the median minimum voltage of areas near
+    the substation, local weakness removed) to the median over substations. A low-voltage
+    area-day is removed when the uplift brings its minimum voltage to the limit (GB/T 12325)."""
     n = len(areas)
-    lvh = ad["lv_hours"].to_numpy(float)
-    share_f = np.zeros(n)
-    share_s = np.zeros(n)
+    zero = {k: np.zeros(n) for k in ("hours_feeder", "days_feeder", "hours_sub", "days_sub")}
+    if voltage_daily is None or len(voltage_daily) == 0:
+        return zero
+    x = voltage_daily[voltage_daily["phase"].astype(str).to_numpy() == "X"]
+    ps = to_ns(x["period_start"], "UTC")
+    ws, we = window_ns(window, s.tz)
+    m = (ps >= ws) & (ps < we)
+    x, ps = x[m], ps[m]
+    pos = pd.Index(areas["transformer"]).get_indexer(text(x["transformer"]))
+    ok = pos >= 0
+    a = pos[ok]
+    day = ps[ok]
+    vmin = x["v_min"].to_numpy(float)[ok]
+    below = x["minutes_below"].to_numpy(float)[ok]
+    kw = x["kw_max"].to_numpy(float)[ok]
+    good = np.isfinite(vmin)
+    a, day, vmin, below, kw = a[good], day[good], vmin[good], below[good], kw[good]
+    if len(a) == 0:
+        return zero
+    dcode, days_u = pd.factorize(day, sort=True)
+    D = len(days_u)
     tr = network["transformers"]
-    dist = (pd.to_numeric(tr["distance_km"], errors="coerce").to_numpy(float)
-            if "distance_km" in tr else np.full(n, np.nan))
+    dist_map = dict(zip(text(tr["transformer"]), pd.to_numeric(tr["distance_km"], errors="coerce"))) \
+        if "distance_km" in tr else {}
+    dist = np.array([dist_map.get(t, np.nan) for t in areas["transformer"]], dtype=float)
     feeder = areas["feeder"].to_numpy(object)
+    f_code, f_names = pd.factorize(feeder)
+    n_f = len(f_names)
+    dmax = np.zeros(n_f)
+    np.maximum.at(dmax, f_code, np.nan_to_num(dist))
+    rel = np.where(dmax[f_code] > 0, np.nan_to_num(dist) / np.maximum(dmax[f_code], 1e-9), 0.5)
+    shape = rel * (2 - rel)
+    cnt = np.bincount(a, minlength=n)
+    vbar = np.where(cnt > 0, np.bincount(a, weights=vmin, minlength=n) / np.maximum(cnt, 1), np.nan)
+    has = np.isfinite(vbar)
+    # robust line per feeder
+    c_f = np.full(n_f, np.nan)
+    k_f = np.zeros(n_f)
+    local = np.zeros(n)
+    for f in range(n_f):
+        idx = np.flatnonzero((f_code == f) & has)
+        if len(idx) < 3:
+            if len(idx):
+                c_f[f] = float(np.median(vbar[idx]))
+            continue
+        keep = np.ones(len(idx), bool)
+        for _ in range(3):
+            X = np.column_stack([np.ones(keep.sum()), -shape[idx][keep]])
+            coef = np.linalg.lstsq(X, vbar[idx][keep], rcond=None)[0]
+            res = vbar[idx] - (coef[0] - coef[1] * shape[idx])
+            mad = np.median(np.abs(res[keep] - np.median(res[keep]))) * 1.4826 + 0.3
+            keep = res > -2.5 * mad
+        c_f[f], k_f[f] = coef[0], max(coef[1], 0.0)
+        local[idx] = np.minimum(res, 0.0) * (res < -2.5 * mad)
+    k_per_km = k_f / np.maximum(dmax, 1e-9)
+    valid = dmax > 0
+    ref_per_km = float(np.quantile(k_per_km[valid], s.drop_reference_quantile)) if valid.any() else 0.0
+    k_sound = np.minimum(k_f, ref_per_km * dmax)
+    # feeder load per day (sum of area peaks) relative to its mean
+    fa = f_code[a]
+    key = fa.astype(np.int64) * D + dcode
+    load = np.bincount(key, weights=np.nan_to_num(kw), minlength=n_f * D).reshape(n_f, D)
+    nday = np.bincount(key, minlength=n_f * D).reshape(n_f, D)
+    mean_load = load.sum(axis=1) / np.maximum((nday > 0).sum(axis=1), 1)
+    scale = np.where(mean_load[:, None] > 0, load / np.maximum(mean_load[:, None], 1e-9), 1.0)
+    uplift_f = (k_f - k_sound)[fa] * shape[a] * scale[fa, dcode]
+    # substation bus level per day from areas near the bus, local weakness removed
     sub = areas["substation"].to_numpy(object)
-    sub_level = {}
-    for ss in pd.unique(sub):
-        m = sub == ss
-        near = []
-        for f in pd.unique(feeder[m]):
-            mf = np.flatnonzero(feeder == f)
-            if len(mf) == 0:
-                continue
-            d = np.where(np.isfinite(dist[mf]), dist[mf], 0.0)
-            near.append(lvh[mf][np.argsort(d)[: max(1, len(mf) // 5)]].mean())
-        sub_level[ss] = float(np.quantile(near, 0.25)) if near else 0.0
-    for f in pd.unique(feeder):
-        mf = np.flatnonzero(feeder == f)
-        base = sub_level.get(sub[mf[0]], 0.0)
-        d = np.where(np.isfinite(dist[mf]), dist[mf], 0.0)
-        order = np.argsort(d, kind="stable")
-        h = np.maximum(lvh[mf][order] - base, 0.0)
-        trend = _isotonic_median(h)
-        own = np.minimum(h, trend)
-        tot = np.maximum(lvh[mf][order], 1e-12)
-        sf = np.where(lvh[mf][order] > 0, own / tot, 0.0)
-        ss_ = np.where(lvh[mf][order] > 0, np.minimum(base, lvh[mf][order]) / tot, 0.0)
-        share_f[mf[order]] = sf
-        share_s[mf[order]] = ss_
-    return share_f, share_s
-
-
-def _isotonic_median(h: np.ndarray) -> np.ndarray:
-    """A robust non-decreasing trend: running median of a window, then cumulative maximum
-    of its lower envelope, so that one isolated bad area does not lift its neighbours."""
-    n = len(h)
-    if n == 0:
-        return h
-    k = max(3, n // 4)
-    med = np.array([np.median(h[max(0, i - k // 2): min(n, i + k // 2 + 1)]) for i in range(n)])
-    return np.maximum.accumulate(med)
+    s_code, s_names = pd.factorize(sub)
+    n_s = len(s_names)
+    near = shape[a] <= 0.35
+    adj = vmin - local[a] + (k_f[fa] * shape[a] * scale[fa, dcode])  # back to the bus
+    sa = s_code[a]
+    bus = np.full((n_s, D), np.nan)
+    kk = (sa[near].astype(np.int64) * D + dcode[near])
+    med = pd.Series(adj[near]).groupby(kk).median()
+    bus.reshape(-1)[med.index.to_numpy()] = med.to_numpy()
+    ref_bus = np.nanmedian(bus, axis=0)
+    uplift_s = np.nan_to_num(np.maximum(ref_bus[None, :] - bus, 0.0))[sa, dcode]
+    low = s.voltage_low
+    need = s.low_voltage_min_hours * 60.0
+    lv = below > 0
+    fixed_f = lv & (vmin + uplift_f >= low)
+    fixed_s = lv & (vmin + uplift_s >= low)
+    out = {
+        "hours_feeder": np.bincount(a[fixed_f], weights=below[fixed_f], minlength=n) / 60.0,
+        "days_feeder": np.bincount(a[fixed_f & (below >= need)], minlength=n).astype(float),
+        "hours_sub": np.bincount(a[fixed_s], weights=below[fixed_s], minlength=n) / 60.0,
+        "days_sub": np.bincount(a[fixed_s & (below >= need)], minlength=n).astype(float),
+    }
+    return out
 
 
 def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders) -> pd.DataFrame:
@@ -453,8 +508,8 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
         always = contrib(~is_fault, drv)
         faults = contrib(is_fault, drv)
         parts[drv] = always + np.where(n_obs > 0, faults * frac, 0.0)
-    _, lv_share_sub = _lv_shares(network, areas, ad)
-    from_lv = per_sub(ad["from_low_voltage"].to_numpy() * lv_share_sub) / years
+    from_lv = per_sub((b["lv_hours"] * ad["lv_hours_sub"] + b["lv_days"] * ad["lv_days_sub"]) * w) / years
+    lv_share_sub = np.where(ad["lv_hours"] > 0, ad["lv_hours_sub"] / np.maximum(ad["lv_hours"], 1e-9), 0.0)
     avoid = parts["interruptions"] + parts["hours"] + parts["repeated"] + from_lv
     loc = level_sub["slot"].to_numpy() < len(areas)
     ch = np.bincount(s_index.get_indexer(level_sub["substation"].astype(object).where(level_sub["substation"].notna(), "\0"))[loc].clip(0),

@@ -92,6 +92,8 @@ class AnalyticsSettings:
 
     # A sound asset's outage rate: this quantile of the estimated per-km (per-substation) rates.
     reference_quantile: float = 0.0
+    # A sound feeder's voltage drop per km: this quantile of the feeders' estimated drops per km.
+    drop_reference_quantile: float = 0.5
     weight_complaints: float = 1.0
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5
