@@ -31,6 +31,12 @@ def blank(values: pd.Series) -> pd.Series:
 
 def clean_text(values: pd.Series) -> pd.Series:
     """Trimmed text with blanks as missing (object dtype, None for missing)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # Clean the few categories, not the million values (simulator and XLSX codes).
+        cleaned = clean_text(pd.Series(values.cat.categories, dtype=object))
+        codes = values.cat.codes.to_numpy()
+        table = np.append(cleaned.to_numpy(dtype=object), None)
+        return pd.Series(table[codes], index=values.index, dtype=object)
     out = values.astype("string").str.strip()
     return out.where(out != "", None).astype(object).where(lambda s: s.notna(), None)
 

@@ -50,65 +50,109 @@ def _period_start(ts: np.ndarray, freq: str, tz: str) -> np.ndarray:
     return (stamps.tz_convert("UTC").asi8 // 10**9).astype("int64")
 
 
+_STATS = ("n", "min", "max", "sum", "below_min", "above_min")
+
+
+def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Group rows by (tid, period) and reduce each column by the rule its name ends with:
+    ``_min`` -> fmin, ``_max`` -> fmax (NaN ignored), anything else -> sum. Sorted output."""
+    order = np.lexsort((period, tid))
+    if not (np.all(order[1:] > order[:-1])):
+        tid, period = tid[order], period[order]
+        cols = {k: v[order] for k, v in cols.items()}
+    change = np.empty(len(tid), dtype=bool)
+    change[0] = True
+    np.not_equal(tid[1:], tid[:-1], out=change[1:])
+    change[1:] |= period[1:] != period[:-1]
+    starts = np.flatnonzero(change)
+    out = {"transformer_id": tid[starts], "period_start": period[starts]}
+    for name, values in cols.items():
+        if name.endswith("_min") and not name.endswith("below_min") and not name.endswith("above_min"):
+            out[name] = np.fmin.reduceat(values, starts)
+        elif name.endswith("_max"):
+            out[name] = np.fmax.reduceat(values, starts)
+        else:
+            out[name] = np.add.reduceat(values, starts)
+    return pd.DataFrame(out)
+
+
 def compute_rollups(readings: pd.DataFrame, interval_min: pd.Series | int, freq: str,
                     limits: RollupLimits) -> pd.DataFrame:
     """Wide rollup rows (the columns of VoltageHourly / VoltageDaily) from raw readings.
 
     ``readings`` has the stored columns (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw);
     ``interval_min`` is the reading interval per transformer_id (a Series) or one number."""
+    return both_rollups(readings, interval_min, limits)[freq]
+
+
+def both_rollups(readings: pd.DataFrame, interval_min: pd.Series | int,
+                 limits: RollupLimits) -> dict[str, pd.DataFrame]:
+    """Hourly and daily rollups at once; daily rows are the hourly rows summed up (a local
+    day is made of whole hours), so the raw readings are reduced only once."""
     if readings.empty:
-        return pd.DataFrame(columns=[c.name for c in VoltageHourly.__table__.c])
+        empty = pd.DataFrame(columns=[c.name for c in VoltageHourly.__table__.c])
+        return {"h": empty, "D": empty.copy()}
+    hourly = _hourly(readings, interval_min, limits)
+    daily = _daily_from_hourly(hourly, limits.tz)
+    return {"h": _finish(hourly, limits), "D": _finish(daily, limits)}
+
+
+def _hourly(readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits) -> pd.DataFrame:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
-    period = _period_start(ts, freq, limits.tz)
+    period = _period_start(ts, "h", limits.tz)
     if isinstance(interval_min, pd.Series):
-        minutes = interval_min.reindex(readings["transformer_id"]).fillna(15).to_numpy(np.int64)
+        minutes = interval_min.reindex(readings["transformer_id"]).fillna(15).to_numpy(np.float64)
     else:
-        minutes = np.full(len(ts), int(interval_min), dtype=np.int64)
+        minutes = np.full(len(ts), float(interval_min))
     phases = {p: readings[f"v{p}_dv"].to_numpy(np.float64, na_value=np.nan) for p in "abc"}
     stack = np.vstack([phases["a"], phases["b"], phases["c"]])
     present = ~np.isnan(stack)
     any_present = present.any(axis=0)
     with np.errstate(all="ignore"):
-        x_min = np.where(any_present, np.nanmin(np.where(present, stack, np.inf), axis=0), np.nan)
-        x_max = np.where(any_present, np.nanmax(np.where(present, stack, -np.inf), axis=0), np.nan)
-        x_mean = np.where(any_present, np.nansum(stack, axis=0) / present.sum(axis=0), np.nan)
+        x_min = np.fmin(np.fmin(phases["a"], phases["b"]), phases["c"])
+        x_max = np.fmax(np.fmax(phases["a"], phases["b"]), phases["c"])
+        x_mean = np.nansum(stack, axis=0) / present.sum(axis=0)
     if limits.rule == "all":
-        x_below_flag, x_above_flag = x_max < limits.low_dv, x_min > limits.high_dv
+        x_below, x_above = x_max < limits.low_dv, x_min > limits.high_dv
     else:
-        x_below_flag, x_above_flag = x_min < limits.low_dv, x_max > limits.high_dv
-
-    frame = {"transformer_id": tid, "period_start": period, "_m": minutes,
-             "_kw": readings["kw_dw"].to_numpy(np.float64, na_value=np.nan)}
+        x_below, x_above = x_min < limits.low_dv, x_max > limits.high_dv
+    cols: dict[str, np.ndarray] = {
+        "n": any_present.astype(np.float64),
+        "minutes_monitored": np.where(any_present, minutes, 0.0),
+        "kw_max_dw": readings["kw_dw"].to_numpy(np.float64, na_value=np.nan),
+    }
     for p in "abc":
         v = phases[p]
         ok = ~np.isnan(v)
-        frame[f"{p}_v"] = v
-        frame[f"{p}_ok"] = ok.astype(np.int64)
-        frame[f"{p}_lo"] = np.where(ok & (v < limits.low_dv), minutes, 0)
-        frame[f"{p}_hi"] = np.where(ok & (v > limits.high_dv), minutes, 0)
-    frame.update({"x_vmin": x_min, "x_vmax": x_max, "x_v": x_mean,
-                  "x_ok": any_present.astype(np.int64), "x_lo": np.where(x_below_flag, minutes, 0),
-                  "x_hi": np.where(x_above_flag, minutes, 0),
-                  "_mon": np.where(any_present, minutes, 0)})
-    df = pd.DataFrame(frame)
-    agg: dict[str, tuple[str, str]] = {"n": ("x_ok", "sum"), "minutes_monitored": ("_mon", "sum"),
-                                       "kw_max_dw": ("_kw", "max")}
-    for p in "abc":
-        agg |= {f"{p}_n": (f"{p}_ok", "sum"), f"{p}_min": (f"{p}_v", "min"),
-                f"{p}_max": (f"{p}_v", "max"), f"{p}_sum": (f"{p}_v", "sum"),
-                f"{p}_below_min": (f"{p}_lo", "sum"), f"{p}_above_min": (f"{p}_hi", "sum")}
-    agg |= {"x_n": ("x_ok", "sum"), "x_min": ("x_vmin", "min"), "x_max": ("x_vmax", "max"),
-            "x_sum": ("x_v", "sum"), "x_below_min": ("x_lo", "sum"),
-            "x_above_min": ("x_hi", "sum")}
-    out = df.groupby(["transformer_id", "period_start"], sort=True).agg(**agg).reset_index()
-    out["x_sum"] = out["x_sum"].round()
+        cols |= {f"{p}_n": ok.astype(np.float64), f"{p}_min": v, f"{p}_max": v,
+                 f"{p}_sum": np.where(ok, v, 0.0),
+                 f"{p}_below_min": np.where(ok & (v < limits.low_dv), minutes, 0.0),
+                 f"{p}_above_min": np.where(ok & (v > limits.high_dv), minutes, 0.0)}
+    cols |= {"x_n": any_present.astype(np.float64), "x_min": x_min, "x_max": x_max,
+             "x_sum": np.where(any_present, x_mean, 0.0),
+             "x_below_min": np.where(x_below, minutes, 0.0),
+             "x_above_min": np.where(x_above, minutes, 0.0)}
+    return _reduce(tid, period, cols)
+
+
+def _daily_from_hourly(hourly: pd.DataFrame, tz: str) -> pd.DataFrame:
+    # An hour starting at h covers (h, h + 1 h]; its day is the local day of h.
+    day = _period_start(hourly["period_start"].to_numpy(np.int64) + 1, "D", tz)
+    cols = {c: hourly[c].to_numpy(np.float64) for c in hourly.columns
+            if c not in ("transformer_id", "period_start")}
+    return _reduce(hourly["transformer_id"].to_numpy(np.int64), day, cols)
+
+
+def _finish(rows: pd.DataFrame, limits: RollupLimits) -> pd.DataFrame:
     for p in ROLLUP_PHASES:
         # A phase never seen in the period has no min/max/sum (NULL), not 0.
-        missing = out[f"{p}_n"] == 0
-        out.loc[missing, [f"{p}_min", f"{p}_max", f"{p}_sum"]] = np.nan
-    out["low_dv"], out["high_dv"], out["rule"] = limits.low_dv, limits.high_dv, limits.rule
-    return out
+        missing = rows[f"{p}_n"] == 0
+        for stat in ("min", "max", "sum"):
+            rows[f"{p}_{stat}"] = rows[f"{p}_{stat}"].where(~missing)
+    rows["x_sum"] = rows["x_sum"].round()
+    rows["low_dv"], rows["high_dv"], rows["rule"] = limits.low_dv, limits.high_dv, limits.rule
+    return rows
 
 
 def _table(freq: str) -> Table:
@@ -177,25 +221,25 @@ def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Se
     Periods seen for the first time are computed from the batch itself (the common case: no
     read-back). Periods that already had rollups (late, corrected or re-sent readings) are
     recomputed from the raw readings now stored, so they always equal a fresh computation."""
-    written = {"h": 0, "D": 0}
     if readings.empty:
-        return written
-    for freq in ("h", "D"):
-        fresh = compute_rollups(readings, interval_min, freq, limits)
-        seen = _existing_keys(conn, freq, fresh[["transformer_id", "period_start"]])
-        if not seen.empty:
-            tids = sorted(seen["transformer_id"].unique().tolist())
-            lo = int(seen["period_start"].min())
-            hi = int(seen["period_start"].max()) + PERIOD_SECONDS[freq]
-            raw = _read_raw(conn, tids, lo, hi)
-            redo = compute_rollups(raw, interval_min, freq, limits).merge(
-                seen, on=["transformer_id", "period_start"])
-            fresh = pd.concat([fresh.merge(seen, on=["transformer_id", "period_start"],
-                                           how="left", indicator=True)
-                               .query("_merge == 'left_only'").drop(columns="_merge"), redo],
-                              ignore_index=True)
-        written[freq] = write_rollups(conn, fresh, freq)
-    return written
+        return {"h": 0, "D": 0}
+    fresh = both_rollups(readings, interval_min, limits)
+    seen = {freq: _existing_keys(conn, freq, fresh[freq][["transformer_id", "period_start"]])
+            for freq in ("h", "D")}
+    if not (seen["h"].empty and seen["D"].empty):
+        both = pd.concat([seen["h"], seen["D"]])
+        tids = sorted(both["transformer_id"].unique().tolist())
+        raw = _read_raw(conn, tids, int(both["period_start"].min()),
+                        int(both["period_start"].max()) + PERIOD_SECONDS["D"])
+        redo = both_rollups(raw, interval_min, limits)
+        key = ["transformer_id", "period_start"]
+        for freq in ("h", "D"):
+            if seen[freq].empty:
+                continue
+            kept = fresh[freq].merge(seen[freq], on=key, how="left", indicator=True)
+            fresh[freq] = pd.concat([kept[kept["_merge"] == "left_only"].drop(columns="_merge"),
+                                     redo[freq].merge(seen[freq], on=key)], ignore_index=True)
+    return {freq: write_rollups(conn, fresh[freq], freq) for freq in ("h", "D")}
 
 
 def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupLimits,
@@ -209,7 +253,6 @@ def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupL
     for i in range(0, len(tids), batch_transformers):
         part = tids[i : i + batch_transformers]
         raw = _read_raw(conn, part, -(2**62), 2**62)
-        for freq in ("h", "D"):
-            totals[freq] += write_rollups(conn, compute_rollups(raw, interval_min, freq, limits),
-                                          freq)
+        for freq, rows in both_rollups(raw, interval_min, limits).items():
+            totals[freq] += write_rollups(conn, rows, freq)
     return totals
