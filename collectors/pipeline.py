@@ -176,11 +176,13 @@ class Pipeline:
     # --- batches --------------------------------------------------------------------------
     def ingest(self, kind: str, raw: pd.DataFrame, options: IngestOptions, *,
                run_id: int | None = None, chunk: tuple[str, int] | None = None,
-               watermark: str | None = None, now: datetime | None = None) -> BatchSummary:
+               watermark: str | None = None, watermark_source: str | None = None,
+               now: datetime | None = None) -> BatchSummary:
         """Validate and store one batch of raw records of ``kind`` in one transaction.
 
         ``chunk`` = (file key, chunk number) records the batch as done for resumable file
-        ingests; ``watermark`` is stored for the source in the same transaction."""
+        ingests; ``watermark`` is stored for the source (or under ``watermark_source``) in the
+        same transaction."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         raw = raw.reset_index(drop=True)
@@ -225,7 +227,7 @@ class Pipeline:
                     file_key=chunk[0], chunk_no=chunk[1], source=options.source, run_id=run_id,
                     rows=len(raw), committed_at=datetime.now(UTC)))
             if watermark is not None:
-                upsert_watermark(conn, options.source, watermark)
+                upsert_watermark(conn, watermark_source or options.source, watermark)
             if records or summary.upserted:
                 bump_data_version(conn)
         summary.notes.update(checked.notes)
