@@ -9,6 +9,7 @@ from db.queries.records import (
     data_version,
     outages,
     quarantine,
+    source_status,
     table_counts,
     voltage_rollups,
     watermark,
@@ -16,5 +17,5 @@ from db.queries.records import (
 
 __all__ = [
     "active_outages", "code_maps", "collector_runs", "complaints", "data_version", "network",
-    "outages", "quarantine", "table_counts", "voltage_rollups", "watermark",
+    "outages", "quarantine", "source_status", "table_counts", "voltage_rollups", "watermark",
 ]

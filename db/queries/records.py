@@ -188,3 +188,18 @@ def watermark(engine: Engine, source: str) -> str | None:
     with engine.connect() as conn:
         return conn.execute(select(SourceWatermark.value)
                             .where(SourceWatermark.source == source)).scalar_one_or_none()
+
+
+def source_status(engine: Engine) -> pd.DataFrame:
+    """Per source: the last run (start, end, status, rows, error) and the last success time."""
+    r = CollectorRun
+    last_id = select(r.source, func.max(r.id).label("last_id")).group_by(r.source).subquery()
+    ok = (select(r.source, func.max(r.finished_at).label("last_success"))
+          .where(r.status.in_(("ok", "partial"))).group_by(r.source).subquery())
+    stmt = (select(r.source, r.started_at, r.finished_at, r.status, r.rows_read, r.rows_upserted,
+                   r.rows_quarantined, r.error, ok.c.last_success)
+            .join(last_id, r.id == last_id.c.last_id)
+            .join(ok, ok.c.source == r.source, isouter=True).order_by(r.source))
+    with engine.connect() as conn:
+        df = pd.read_sql(stmt, conn)
+    return _utc(df, ("started_at", "finished_at", "last_success"))
