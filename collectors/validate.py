@@ -262,7 +262,9 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(customers > MAX_CUSTOMERS, "absurd_customers")
     planned, bad_planned = parse_bools(_col(frame, "planned"))
     shortage, bad_shortage = parse_bools(_col(frame, "supply_shortage"))
-    rej.add(bad_planned | bad_shortage, "bad_boolean")
+    # Set by collectors that end an outage themselves (snapshot feeds: it vanished).
+    inferred_end, bad_inferred = parse_bools(_col(frame, "inferred_end"))
+    rej.add(bad_planned | bad_shortage | bad_inferred, "bad_boolean")
     lon, bad_lon = parse_numbers(_col(frame, "lon"))
     lat, bad_lat = parse_numbers(_col(frame, "lat"))
     rej.add(bad_lon | bad_lat, "bad_coordinate")
@@ -304,7 +306,7 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
         "area_text": clean_text(_col(frame, "area_text")), "region": clean_text(_col(frame, "region")),
         "start_at": start, "end_at": end, "etr_at": etr,
         "customers": customers.fillna(0), "cause": clean_text(_col(frame, "cause")),
-        "planned": planned, "supply_shortage": shortage, "inferred_end": False,
+        "planned": planned, "supply_shortage": shortage, "inferred_end": inferred_end,
         "suspicious": suspicious, "bad_location": bad_location.fillna(False), "version": version,
         # Codes travel along for authoritative registration.
         "_substation": substation, "_feeder": feeder, "_transformer": transformer,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pandas as pd
 from sqlalchemy import Engine
 
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
@@ -29,7 +28,7 @@ def load_network(pipeline: Pipeline, sim, source: str = "sim") -> BatchSummary:
 
 
 def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, source: str = "sim",
-                 voltage: str = "all", recent_days: int = 7,
+                 voltage: str = "all", recent_days: int = 7, chunk_days: int = 3,
                  progress: Callable[[str, int, int], None] | None = None) -> BatchSummary:
     """Network, outages and complaints of the whole simulation, and voltage readings:
     ``voltage="all"`` every month, ``"recent"`` only the last ``recent_days`` days,
@@ -46,31 +45,35 @@ def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, sourc
                                     watermark=_label(sim), watermark_source=f"{source}:events"))
     if voltage == "none":
         return summary
-    end = sim.t0 + pd.Timedelta(days=sim.days)
-    split = end - pd.Timedelta(days=recent_days)
     if voltage in ("all", "recent"):
         key = f"{source}:voltage-recent"
         if watermark(engine, key) != _label(sim):
-            frame = sim.voltage(days=recent_days)
+            frame = sim.voltage_days(sim.days - recent_days, sim.days)
             summary.add(pipeline.ingest("voltage", frame, options, watermark=_label(sim),
                                         watermark_source=key))
         if progress:
             progress("voltage-recent", 1, 1)
     if voltage in ("all", "older"):
-        months = list(sim.iter_batches(freq="MS"))
-        for number, batch in enumerate(months, start=1):
-            key = f"{source}:voltage-month"
-            label = f"{_label(sim)}:{number}"
-            done = watermark(engine, key)
-            if done is not None and done.startswith(_label(sim) + ":") and int(done.rsplit(":", 1)[1]) >= number:
-                continue
-            frame = batch.voltage
-            frame = frame[frame["time"] <= split]
-            summary.add(pipeline.ingest("voltage", frame, options, watermark=label,
+        # Newest first, a few days per transaction: the dashboard's recent weeks fill in
+        # first, and a live collector writing at the same time never waits long for the lock.
+        key = f"{source}:voltage-older"
+        first_loaded = _resume_day(watermark(engine, key), sim, sim.days - recent_days)
+        total = max(sim.days - recent_days, 1)
+        for d1 in range(first_loaded, 0, -chunk_days):
+            d0 = max(0, d1 - chunk_days)
+            frame = sim.voltage_days(d0, d1)
+            summary.add(pipeline.ingest("voltage", frame, options, watermark=f"{_label(sim)}@{d0}",
                                         watermark_source=key))
             if progress:
-                progress("voltage-history", number, len(months))
+                progress("voltage-history", total - d0, total)
     return summary
+
+
+def _resume_day(mark: str | None, sim, default: int) -> int:
+    """The first simulation day already loaded by an earlier (possibly killed) backfill."""
+    if mark is None or not mark.startswith(_label(sim) + "@"):
+        return default
+    return int(mark.rsplit("@", 1)[1])
 
 
 def _label(sim) -> str:

@@ -241,6 +241,10 @@ class Simulation:
         })
         return df
 
+    def voltage_days(self, first: int, last: int) -> pd.DataFrame:
+        """Voltage readings of simulation days [first, last) (day 0 = the start date)."""
+        return self._voltage_days(max(0, first), min(self.days, last))
+
     def voltage(self, days: int | None = None) -> pd.DataFrame:
         """Voltage readings (long form); only the last ``days`` local days when given."""
         d0 = 0 if days is None else max(0, self.days - int(days))
