@@ -99,6 +99,21 @@ def text(series: pd.Series) -> pd.Series:
     return pd.Series(vals, dtype=object)
 
 
+def factor_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, labels)`` of an id column, ids trimmed as :func:`text` does; missing ids get
+    code -1. Cleans only the distinct values, so it is fast on long columns."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(uniques, pd.CategoricalIndex) or hasattr(uniques, "categories"):
+        uniques = np.asarray(uniques, dtype=object)
+    cleaned = text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    ok = cleaned.notna().to_numpy()
+    labels, relabel = pd.factorize(cleaned[ok])
+    mapping = np.full(len(cleaned) + 1, -1, dtype=np.int64)
+    mapping[np.flatnonzero(ok)] = labels
+    out = mapping[np.where(codes >= 0, codes, len(cleaned))]
+    return out, np.asarray(relabel, dtype=object)
+
+
 def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
     """One row per transformer area: transformer, feeder, substation, kind, kva, households,
     users_10kv and ``customers`` on the chosen basis.

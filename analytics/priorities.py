@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, areas_table, local_floor, text, to_ns, ts_ns, window_ns
+from analytics._common import NS_PER_DAY, areas_table, factor_text, local_floor, text, to_ns, ts_ns, window_ns
 from analytics.complaints import attribute, classify_complaints, shrink_rates
 from analytics.reliability import _interruption_table, _Model, indices as _indices, system_indices as _system_indices
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
@@ -162,14 +162,14 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     lv_hours = np.zeros(n_a)
     lv_days = np.zeros(n_a)
     vfig = None
-    if voltage_daily is not None and len(voltage_daily):
-        vfig = area_voltage(voltage_daily, network["transformers"], window=window, settings=s, freq="D")
-        vf = vfig.set_index("transformer")
-        idx = pd.Index(areas["transformer"])
-        pos = idx.get_indexer(vf.index)
-        ok = pos >= 0
-        lv_hours[pos[ok]] = vf["hours_below"].to_numpy(float)[ok]
-        lv_days[pos[ok]] = vf["low_voltage_days"].to_numpy(float)[ok]
+    xv = _x_rows(voltage_daily, areas, window, s)
+    kw_max = np.zeros(n_a)
+    if xv is not None:
+        lv_hours = np.bincount(xv["a"], weights=xv["below"], minlength=n_a) / 60.0
+        lv_days = np.bincount(xv["a"][xv["below"] >= s.low_voltage_min_hours * 60.0 - 1e-9],
+                              minlength=n_a).astype(float)
+        okw = np.isfinite(xv["kw"])
+        np.maximum.at(kw_max, xv["a"][okw], xv["kw"][okw])
 
     # --- 2. complaints
     cc = classify_complaints(complaints, network=network, outages=None, voltage_daily=None, settings=s)
@@ -209,11 +209,8 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     for (drv, c), v in contrib.items():
         ad[f"from_{drv}_{c}"] = v
     ad["from_base"] = b["base"] * w
-    kw_max = np.zeros(n_a)
-    if vfig is not None:
-        kw_max = vfig.set_index("transformer")["kw_max"].reindex(areas["transformer"]).fillna(0.0).to_numpy(float)
     ad["kw_max"] = kw_max
-    lva = _lv_attribution(network, areas, voltage_daily, window, s)
+    lva = _lv_attribution(network, areas, xv, s)
     for k, v in lva.items():
         ad[f"lv_{k}"] = v
 
@@ -365,7 +362,31 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     return _finish("feeder", out, network, it, cc, s, window, outages, lv_share_feeder, ad)
 
 
-def _lv_attribution(network: dict, areas: pd.DataFrame, voltage_daily: pd.DataFrame | None, window: tuple,
+def _x_rows(voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tuple,
+            s: AnalyticsSettings) -> dict[str, np.ndarray] | None:
+    """The combined-phase (X) daily rollup rows inside the window, as arrays: area slot ``a``,
+    ``day`` (UTC ns of the local midnight), ``vmin``, ``below`` (minutes), ``kw`` (kw_max)."""
+    if voltage_daily is None or len(voltage_daily) == 0:
+        return None
+    pcode, plabels = pd.factorize(voltage_daily["phase"])
+    xcode = [i for i, p in enumerate(plabels) if str(p).strip().upper() == "X"]
+    if not xcode:
+        return None
+    x = voltage_daily[pcode == xcode[0]]
+    ps = to_ns(x["period_start"], "UTC")
+    ws, we = window_ns(window, s.tz)
+    m = (ps >= ws) & (ps < we)
+    x, ps = x[m], ps[m]
+    tcode, tnames = factor_text(x["transformer"])
+    name_pos = pd.Index(areas["transformer"]).get_indexer(tnames)
+    pos = np.where(tcode >= 0, name_pos[np.maximum(tcode, 0)], -1)
+    ok = pos >= 0
+    return {"a": pos[ok], "day": ps[ok], "vmin": x["v_min"].to_numpy(float)[ok],
+            "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
+            "kw": x["kw_max"].to_numpy(float)[ok]}
+
+
+def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray] | None,
                     s: AnalyticsSettings) -> dict[str, np.ndarray]:
     """Low-voltage hours and days per area that a sound feeder / a sound substation would remove.
 
@@ -379,20 +400,9 @@ def _lv_attribution(network: dict, areas: pd.DataFrame, voltage_daily: pd.DataFr
     area-day is removed when the uplift brings its minimum voltage to the limit (GB/T 12325)."""
     n = len(areas)
     zero = {k: np.zeros(n) for k in ("hours_feeder", "days_feeder", "hours_sub", "days_sub")}
-    if voltage_daily is None or len(voltage_daily) == 0:
+    if xv is None:
         return zero
-    x = voltage_daily[voltage_daily["phase"].astype(str).to_numpy() == "X"]
-    ps = to_ns(x["period_start"], "UTC")
-    ws, we = window_ns(window, s.tz)
-    m = (ps >= ws) & (ps < we)
-    x, ps = x[m], ps[m]
-    pos = pd.Index(areas["transformer"]).get_indexer(text(x["transformer"]))
-    ok = pos >= 0
-    a = pos[ok]
-    day = ps[ok]
-    vmin = x["v_min"].to_numpy(float)[ok]
-    below = x["minutes_below"].to_numpy(float)[ok]
-    kw = x["kw_max"].to_numpy(float)[ok]
+    a, day, vmin, below, kw = xv["a"], xv["day"], xv["vmin"], xv["below"], xv["kw"]
     good = np.isfinite(vmin)
     a, day, vmin, below, kw = a[good], day[good], vmin[good], below[good], kw[good]
     if len(a) == 0:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, areas_table, local_floor, ns_to_utc, text, to_ns, window_ns
+from analytics._common import NS_PER_DAY, areas_table, factor_text, local_floor, ns_to_utc, text, to_ns, window_ns
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 
 ROLLUP_COLUMNS = ["transformer", "period_start", "phase", "n", "v_min", "v_max", "v_sum",
@@ -246,9 +246,18 @@ def area_voltage(rollups: pd.DataFrame, transformers: pd.DataFrame, *, window: A
     if not m.all():
         r, ps = r[m], ps[m]
     freq = freq or _infer_freq(ps, s.tz)
-    tr = text(r["transformer"]).to_numpy(object)
-    phase = r["phase"].astype(str).to_numpy()
-    tcode, names = pd.factorize(tr, sort=True)
+    tcode, names = factor_text(r["transformer"])
+    order = np.argsort(names, kind="stable")
+    rank_of = np.empty(len(names), dtype=np.int64)
+    rank_of[order] = np.arange(len(names))
+    names = names[order]
+    keep = tcode >= 0
+    if not keep.all():
+        r, ps, tcode = r[keep], ps[keep], tcode[keep]
+    tcode = rank_of[tcode]
+    pcode, plabels = pd.factorize(r["phase"])
+    plabels = np.array([str(p).strip().upper() for p in plabels], dtype=object)
+    phase = plabels[pcode]
     T = len(names)
     mon = r["minutes_monitored"].to_numpy(float)
     bel = r["minutes_below"].to_numpy(float)
