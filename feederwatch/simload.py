@@ -1,80 +1,104 @@
-"""Loading a simulated county into a database through the pipeline (demo, tests, benchmarks).
+"""The simulated county as batches for the pipeline (demo, the simulator source, tests, benches).
 
-Everything goes through ``collectors.pipeline`` like any other source's records; the history
-is loaded in monthly batches, each committed with a watermark, so a killed load resumes at
-the month it had reached.
+Everything goes through ``collectors.pipeline`` like any other source's records. The history is
+cut into batches that each carry the loader's state (a small JSON watermark) so a killed load
+resumes where it stopped: network, then the events (outages and complaints), then the most
+recent days of readings, then older readings newest-first a few days at a time — so the
+dashboard's recent weeks fill in first and a live collector writing meanwhile never waits long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import Engine
 
+from collectors.base import Batch
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
 from db.queries import watermark
 
 NETWORK_ORDER = ("substations", "feeders", "transformers")
 
 
-def load_network(pipeline: Pipeline, sim, source: str = "sim") -> BatchSummary:
-    """The simulated network (authoritative: the simulator owns its ids)."""
-    options = IngestOptions(source=source, authoritative=True)
-    summary = BatchSummary()
+@dataclass(frozen=True)
+class SimState:
+    """How far a simulated county has been loaded (stored as a JSON watermark)."""
+
+    label: str = ""
+    events_done: bool = False
+    recent_done: bool = False
+    older_from: int | None = None  # first simulation day of readings loaded, going backwards
+    live_until: str | None = None  # ISO time the live stream has been collected to
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None, label: str) -> SimState:
+        if text:
+            try:
+                state = cls(**json.loads(text))
+            except (ValueError, TypeError):
+                state = None
+            if state is not None and state.label == label:
+                return state
+        return cls(label=label)
+
+
+def sim_label(sim) -> str:
+    return f"{sim.preset}/{sim.seed}/{sim.start}/{sim.days}/{sim.resolution}"
+
+
+def history_batches(sim, state: SimState, *, voltage: str = "all", recent_days: int = 7,
+                    chunk_days: int = 3) -> Iterator[Batch]:
+    """Batches of the simulated history still missing after ``state``.
+
+    ``voltage``: "all", "recent" (the last ``recent_days`` days only), "older" (the rest) or
+    "none". Each batch's watermark is the state after it."""
     net = sim.network()
     for table in NETWORK_ORDER:
-        summary.add(pipeline.ingest(table, net[table], options))
-    return summary
+        yield Batch(table, net[table], label=f"simulated {table}")
+    if not state.events_done:
+        yield Batch("outages", sim.outages(), label="simulated outages")
+        state = replace(state, events_done=True)
+        yield Batch("complaints", sim.complaints(), watermark=state.to_json(),
+                    label="simulated complaints")
+    recent_from = max(sim.days - recent_days, 0)
+    if voltage in ("all", "recent") and not state.recent_done:
+        state = replace(state, recent_done=True)
+        yield Batch("voltage", sim.voltage_days(recent_from, sim.days), watermark=state.to_json(),
+                    label=f"simulated readings, last {recent_days} days")
+    if voltage in ("all", "older"):
+        first = recent_from if state.older_from is None else state.older_from
+        for last in range(first, 0, -chunk_days):
+            start = max(0, last - chunk_days)
+            state = replace(state, older_from=start)
+            yield Batch("voltage", sim.voltage_days(start, last), watermark=state.to_json(),
+                        label=f"simulated readings, days {start}-{last}")
 
 
 def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, source: str = "sim",
-                 voltage: str = "all", recent_days: int = 7, chunk_days: int = 3,
-                 progress: Callable[[str, int, int], None] | None = None) -> BatchSummary:
-    """Network, outages and complaints of the whole simulation, and voltage readings:
-    ``voltage="all"`` every month, ``"recent"`` only the last ``recent_days`` days,
-    ``"older"`` everything before those, ``"none"`` no readings.
-
-    Idempotent and resumable: a month already loaded (per the source's watermarks) is skipped."""
+                 state_key: str | None = None, voltage: str = "all", recent_days: int = 7,
+                 chunk_days: int = 3, progress: Callable[[str, int, int], None] | None = None
+                 ) -> BatchSummary:
+    """Load the simulated history into ``engine`` through the pipeline, resuming from the
+    state stored under ``state_key`` (default: the source name)."""
     pipeline = pipeline or Pipeline(engine, tz=sim.tz)
-    summary = load_network(pipeline, sim, source)
-    options = IngestOptions(source=source, authoritative=False,
-                            interval_min=15 if sim.resolution == "15min" else 60)
-    if watermark(engine, f"{source}:events") != _label(sim):
-        summary.add(pipeline.ingest("outages", sim.outages(), options))
-        summary.add(pipeline.ingest("complaints", sim.complaints(), options,
-                                    watermark=_label(sim), watermark_source=f"{source}:events"))
-    if voltage == "none":
-        return summary
-    if voltage in ("all", "recent"):
-        key = f"{source}:voltage-recent"
-        if watermark(engine, key) != _label(sim):
-            frame = sim.voltage_days(sim.days - recent_days, sim.days)
-            summary.add(pipeline.ingest("voltage", frame, options, watermark=_label(sim),
-                                        watermark_source=key))
-        if progress:
-            progress("voltage-recent", 1, 1)
-    if voltage in ("all", "older"):
-        # Newest first, a few days per transaction: the dashboard's recent weeks fill in
-        # first, and a live collector writing at the same time never waits long for the lock.
-        key = f"{source}:voltage-older"
-        first_loaded = _resume_day(watermark(engine, key), sim, sim.days - recent_days)
-        total = max(sim.days - recent_days, 1)
-        for d1 in range(first_loaded, 0, -chunk_days):
-            d0 = max(0, d1 - chunk_days)
-            frame = sim.voltage_days(d0, d1)
-            summary.add(pipeline.ingest("voltage", frame, options, watermark=f"{_label(sim)}@{d0}",
-                                        watermark_source=key))
-            if progress:
-                progress("voltage-history", total - d0, total)
+    key = state_key or source
+    state = SimState.from_json(watermark(engine, key), sim_label(sim))
+    network_options = IngestOptions(source=source, authoritative=True)
+    options = IngestOptions(source=source, interval_min=15 if sim.resolution == "15min" else 60)
+    summary = BatchSummary()
+    for batch in history_batches(sim, state, voltage=voltage, recent_days=recent_days,
+                                 chunk_days=chunk_days):
+        summary.add(pipeline.ingest(
+            batch.kind, batch.frame, network_options if batch.kind in NETWORK_ORDER else options,
+            watermark=batch.watermark, watermark_source=key))
+        if progress and batch.kind == "voltage" and batch.watermark:
+            done = SimState.from_json(batch.watermark, sim_label(sim))
+            loaded = sim.days - (done.older_from if done.older_from is not None
+                                 else max(sim.days - recent_days, 0))
+            progress(batch.label, loaded, sim.days)
     return summary
-
-
-def _resume_day(mark: str | None, sim, default: int) -> int:
-    """The first simulation day already loaded by an earlier (possibly killed) backfill."""
-    if mark is None or not mark.startswith(_label(sim) + "@"):
-        return default
-    return int(mark.rsplit("@", 1)[1])
-
-
-def _label(sim) -> str:
-    return f"{sim.preset}/{sim.seed}/{sim.t0.date()}/{sim.days}/{sim.resolution}"

@@ -1,0 +1,112 @@
+"""``feederwatch demo``: a simulated county on SQLite, live, with the dashboard.
+
+The first start builds ``data/demo.db`` (next to the config file, or in the current folder):
+the network, a year of outages and complaints and the last 7 days of readings, then serves
+the dashboard at once; older readings fill in behind (newest first, progress logged) while
+the simulator's live stream is collected every 30 seconds. Later starts reuse the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+
+import click
+
+from collectors.options import SimulatorOptions
+from collectors.simulator.source import simulation_for
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.queries import watermark
+from db.upsert import upsert_watermark
+from feederwatch.config import DATABASE_URL_ENV, Settings
+from feederwatch.simload import SimState, load_history, sim_label
+
+log = logging.getLogger("feederwatch.demo")
+SOURCE = "sim"
+
+
+def demo_settings(settings: Settings, preset: str | None) -> tuple[Settings, SimulatorOptions]:
+    """The demo's own settings: its database file and exactly one simulator source."""
+    options = next((o for o in settings.source_options().values() if o.type == "simulator"),
+                   SimulatorOptions(type="simulator", interval_seconds=30))
+    if preset:
+        options = options.model_copy(update={"preset": preset})
+    db_file = (settings.config_dir / "data" / "demo.db").resolve()
+    database = settings.database.model_copy(update={"url": f"sqlite:///{db_file}"})
+    raw = options.model_dump(exclude_none=True, mode="json")
+    return settings.model_copy(update={"database": database, "sources": {SOURCE: raw}}), options
+
+
+def _stored_start(engine) -> date | None:
+    mark = watermark(engine, SOURCE)
+    if not mark:
+        return None
+    try:
+        return date.fromisoformat(json.loads(mark)["label"].split("/")[2])
+    except (ValueError, KeyError, IndexError):
+        return None
+
+
+def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
+    """Create or reuse the demo database; returns (engine, simulation) ready to serve."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    sim = simulation_for(options, settings.site.timezone, _stored_start(engine))
+    state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
+    if state.live_until is None:
+        echo(f"Building the simulated county ({options.preset}, {options.history_days} days of "
+             f"history) in {settings.database_url.removeprefix('sqlite:///')} ...")
+        started = time.monotonic()
+        load_history(engine, sim, source=SOURCE, voltage="recent")
+        # The live collector starts where the history ends; older readings fill in behind.
+        state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
+        history_end = sim.t0 + pd.Timedelta(days=sim.days)
+        ready = replace(state, live_until=history_end.isoformat())
+        with engine.begin() as conn:
+            upsert_watermark(conn, SOURCE, ready.to_json())
+        echo(f"Outages, complaints and the last 7 days of readings loaded in "
+             f"{time.monotonic() - started:.0f} s.")
+    return engine, sim
+
+
+def backfill_in_background(engine, sim, echo=click.echo) -> threading.Thread:
+    """Load the older readings in a daemon thread, logging progress every tenth."""
+    def report(_label: str, loaded: int, total: int) -> None:
+        if loaded == total or loaded % max(total // 10, 1) == 0:
+            echo(f"readings backfill: {loaded}/{total} days")
+
+    def run() -> None:
+        try:
+            load_history(engine, sim, source=SOURCE, state_key=f"{SOURCE}:backfill",
+                         voltage="older", progress=report)
+        except Exception:  # the demo keeps serving; the log says why the backfill stopped
+            log.exception("readings backfill stopped")
+
+    thread = threading.Thread(target=run, name="readings-backfill", daemon=True)
+    thread.start()
+    return thread
+
+
+def demo_command(settings: Settings, preset: str | None = None, open_browser: bool = True) -> int:
+    if os.environ.pop(DATABASE_URL_ENV, None):
+        click.echo(f"demo: ignoring {DATABASE_URL_ENV}; the demo uses its own data/demo.db")
+    settings, options = demo_settings(settings, preset)
+    engine, sim = prepare(settings, options)
+    backfill_in_background(engine, sim)
+    from dashboard.server import serve_command
+
+    host, port = settings.dashboard.host, settings.dashboard.port
+    click.echo(f"FeederWatch demo: http://{host}:{port}/  (Ctrl+C to stop)")
+    if open_browser and os.environ.get("DISPLAY"):
+        import webbrowser
+
+        webbrowser.open(f"http://{host}:{port}/")
+    return serve_command(settings, with_collectors=True)
