@@ -36,6 +36,7 @@ from db.models import (
     Substation,
     Transformer,
 )
+from db.queries import committed_chunks
 from db.rollups import RollupLimits, update_rollups
 from db.upsert import (
     bump_data_version,
@@ -50,6 +51,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_TABLES = ("substations", "feeders", "transformers")
 PRE_REJECT = "_reject"  # column a reader sets on rows it found broken
+REFUSED = "refused"  # batch kind: inputs refused whole, to be recorded in the quarantine
 KINDS = ("outages", "voltage", "complaints", *NETWORK_TABLES)
 
 
@@ -183,6 +185,8 @@ class Pipeline:
         ``chunk`` = (file key, chunk number) records the batch as done for resumable file
         ingests; ``watermark`` is stored for the source (or under ``watermark_source``) in the
         same transaction."""
+        if kind == REFUSED:
+            return self._record_refused(raw, options.source, run_id)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         raw = raw.reset_index(drop=True)
@@ -242,9 +246,7 @@ class Pipeline:
         return Context(tz=self.tz, now=now or datetime.now(UTC))
 
     def committed_chunks(self, file_key: str) -> set[int]:
-        with self.engine.connect() as conn:
-            return set(conn.execute(select(IngestChunk.chunk_no)
-                                    .where(IngestChunk.file_key == file_key)).scalars())
+        return committed_chunks(self.engine, file_key)
 
     def forget_chunks(self, file_key: str) -> None:
         with self.engine.begin() as conn:
@@ -317,6 +319,16 @@ class Pipeline:
                 for raw, code, text in zip(raws, rejected["reason_code"], rejected["reason_text"],
                                            strict=True)]
 
+    def _record_refused(self, refused: pd.DataFrame, source: str, run_id: int | None) -> BatchSummary:
+        """Inputs a source could not read at all (columns input, kind, reason_code,
+        reason_text): each becomes one quarantine record."""
+        summary = BatchSummary()
+        for rec in refused.to_dict("records"):
+            self.quarantine_whole(source, rec.get("kind") or "unknown", rec["input"],
+                                  rec["reason_code"], rec["reason_text"], run_id)
+            summary.quarantined[rec["reason_code"]] += 1
+        return summary
+
     def quarantine_whole(self, source: str, kind: str, what: str, reason_code: str,
                          reason_text: str, run_id: int | None = None) -> None:
         """Record an input refused whole (unreadable file, bad feed) in the quarantine."""
@@ -326,4 +338,4 @@ class Pipeline:
                 reason_code=reason_code, reason_text=reason_text, created_at=datetime.now(UTC)))
 
 
-__all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES"]
+__all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES", "REFUSED"]

@@ -5,6 +5,7 @@ from db.queries.network import code_maps, network
 from db.queries.records import (
     active_outages,
     collector_runs,
+    committed_chunks,
     complaints,
     data_version,
     outages,
@@ -16,6 +17,6 @@ from db.queries.records import (
 )
 
 __all__ = [
-    "active_outages", "code_maps", "collector_runs", "complaints", "data_version", "network",
+    "active_outages", "code_maps", "collector_runs", "committed_chunks", "complaints", "data_version", "network",
     "outages", "quarantine", "source_status", "table_counts", "voltage_rollups", "watermark",
 ]

@@ -203,3 +203,12 @@ def source_status(engine: Engine) -> pd.DataFrame:
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     return _utc(df, ("started_at", "finished_at", "last_success"))
+
+
+def committed_chunks(engine: Engine, file_key: str) -> set[int]:
+    """Chunk numbers of a file already committed (by an interrupted or finished ingest)."""
+    from db.models import IngestChunk
+
+    with engine.connect() as conn:
+        return set(conn.execute(select(IngestChunk.chunk_no)
+                                .where(IngestChunk.file_key == file_key)).scalars())
