@@ -1,0 +1,108 @@
+"""``create_app(settings, engine)``: the Dash app shell. Wiring only: header with the site name,
+navigation from ``dash.page_registry``, the zh/en switch (remembered in local storage), last
+updated and the stale-data banner; pages live in ``dashboard/pages``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dash
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from sqlalchemy import Engine
+
+from dashboard import data, ids
+from dashboard.i18n import fmt_clock, norm_lang, tr
+
+HERE = Path(__file__).resolve().parent
+
+
+def _nav(lang: str) -> html.Nav:
+    links = []
+    for page in dash.page_registry.values():
+        if page.get("nav_order") is None:
+            continue
+        links.append((page["nav_order"], dcc.Link(
+            html.Span(tr(page["name"], lang), id={"type": ids.I18N, "key": page["name"],
+                                                  "n": f"nav-{page['module']}"}),
+            href=page["relative_path"], className="nav-link", id=f"nav-{page['nav_order']}")))
+    return html.Nav([link for _, link in sorted(links, key=lambda x: x[0])], id=ids.NAV,
+                    className="nav")
+
+
+def create_app(settings, engine: Engine | None = None) -> Dash:
+    """The dashboard for ``settings`` on ``engine`` (made from ``settings.database_url`` when
+    omitted). Everything is served locally (no CDN): Dash's bundles and ``assets/``."""
+    if engine is None:
+        from db.engine import make_engine
+
+        engine = make_engine(settings.database_url)
+    data.configure(settings, engine)
+    lang = settings.dashboard.language
+    # Page modules register their callbacks globally when (re)imported by use_pages; callbacks
+    # left behind by an earlier app in this process that never served would clash with ours.
+    dash._callback.GLOBAL_CALLBACK_LIST.clear()
+    dash._callback.GLOBAL_CALLBACK_MAP.clear()
+    app = Dash(
+        "dashboard", use_pages=True, pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"), serve_locally=True, title=settings.site.name,
+        suppress_callback_exceptions=True, update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = html.Div([
+        dcc.Store(id=ids.LANG, storage_type="local"),
+        dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
+        dcc.Interval(id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)),
+        html.Header([
+            html.Div(settings.site.name, id=ids.SITE_NAME, className="site-name"),
+            _nav(lang),
+            html.Div([
+                html.Span(id=ids.LAST_UPDATED, className="last-updated"),
+                dcc.RadioItems(id=ids.LANG_SWITCH, options=[{"label": "中文", "value": "zh"},
+                                                            {"label": "EN", "value": "en"}],
+                               value=lang, inline=True, className="lang-switch"),
+            ], className="header-right"),
+        ], className="header"),
+        html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
+        html.Main(dash.page_container, className="main"),
+    ])
+
+    @app.callback(Output(ids.LANG, "data"), Output(ids.LANG_SWITCH, "value"),
+                  Input(ids.LANG_SWITCH, "value"), Input(ids.LANG, "modified_timestamp"),
+                  State(ids.LANG, "data"))
+    def sync_language(choice, _ts, stored):
+        if ctx.triggered_id == ids.LANG_SWITCH:
+            return (choice, no_update) if choice != stored else (no_update, no_update)
+        wanted = norm_lang(stored, lang)
+        return no_update, (wanted if wanted != choice else no_update)
+
+    @app.callback(Output({"type": ids.I18N, "key": ALL, "n": ALL}, "children"),
+                  Input(ids.LANG, "data"), Input({"type": ids.I18N, "key": ALL, "n": ALL}, "id"))
+    def translate_labels(chosen, label_ids):
+        current = norm_lang(chosen, lang)
+        return [tr(i["key"], current) for i in label_ids]
+
+    @app.callback(Output(ids.LAST_UPDATED, "children"), Output(ids.STALE_BANNER, "children"),
+                  Output(ids.STALE_BANNER, "style"), Input(ids.STATUS_TICK, "n_intervals"),
+                  Input(ids.LANG, "data"))
+    def update_status(_n, chosen):
+        return status_bar(norm_lang(chosen, lang))
+
+    return app
+
+
+def status_bar(lang: str, now: datetime | None = None):
+    """(last-updated text, banner children, banner style) for the header."""
+    store = data.store()
+    now = now or datetime.now(UTC)
+    health = store.sources_health(now)
+    stale = {n: s for n, s in health.items() if s["stale"]}
+    updated = f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}"
+    if not stale:
+        return updated, [], {"display": "none"}
+    items = []
+    for name, s in sorted(stale.items()):
+        when = s["last_success"] or tr("shell.never", lang)
+        err = f" — {s['last_error']}" if s.get("last_error") else ""
+        items.append(html.Li(f"{name}: {tr('data.last_success', lang)} {when}{err}"))
+    return updated, [html.Strong(tr("shell.stale", lang)), html.Ul(items)], {"display": "block"}

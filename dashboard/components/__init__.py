@@ -1,0 +1,1 @@
+"""Reusable builders (``create_*``-style functions) shared by the pages."""

@@ -1,0 +1,73 @@
+"""Layout pieces: translated labels, cards, KPI tiles, grids, empty figures, colours."""
+
+from __future__ import annotations
+
+import itertools
+
+import dash_ag_grid as dag
+import plotly.graph_objects as go
+from dash import html
+
+from dashboard import ids
+from dashboard.i18n import tr
+
+# Colour-blind-safe severity scale (ColorBrewer RdYlBu, reversed: blue = good, red = bad).
+SEVERITY = ["#4575b4", "#91bfdb", "#e0c34a", "#fc8d59", "#d73027"]
+DRIVER_COLOURS = {"from_interruptions": "#0072b2", "from_duration": "#e69f00",
+                  "from_repeated_outages": "#cc79a7", "from_low_voltage": "#009e73"}
+SERIES = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
+FONT = "system-ui, -apple-system, 'Segoe UI', 'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', sans-serif"
+
+_counter = itertools.count()
+
+
+def t(key: str, lang: str = "zh", **fmt) -> html.Span:
+    """A static label that the shell's language callback re-translates (pattern-matching id)."""
+    return html.Span(tr(key, lang, **fmt), id={"type": ids.I18N, "key": key, "n": next(_counter)})
+
+
+def card(title, *children, class_name: str = "") -> html.Div:
+    head = html.Div(title, className="card-title") if title is not None else None
+    return html.Div([c for c in (head, *children) if c is not None], className=f"card {class_name}")
+
+
+def kpi(value_id: str, label_key: str, lang: str, value: str = "–") -> html.Div:
+    return html.Div([html.Div(value, id=value_id, className="kpi-value"),
+                     html.Div(t(label_key, lang), className="kpi-label")], className="kpi")
+
+
+def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) -> dag.AgGrid:
+    options = {"animateRows": False, "pagination": False, "enableCellTextSelection": True}
+    if row_id_field:
+        # rows keep their identity across refreshes: sort, filter and scroll survive new rowData
+        options["getRowId"] = {"function": f"String(params.data.{row_id_field})"}
+    options.update(kw.pop("dashGridOptions", {}))
+    return dag.AgGrid(
+        id=grid_id, rowData=[], columnDefs=kw.pop("columnDefs", []),
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80,
+                       "flex": 1},
+        dashGridOptions=options, style={"height": height, "width": "100%"},
+        **kw)
+
+
+def figure_layout(fig: go.Figure, height: int = 300, **kw) -> go.Figure:
+    fig.update_layout(height=height, margin={"l": 50, "r": 20, "t": 20, "b": 40},
+                      font={"family": FONT, "size": 13}, plot_bgcolor="white",
+                      paper_bgcolor="white", legend={"orientation": "h", "y": -0.18}, **kw)
+    fig.update_xaxes(gridcolor="#e5e5e5")
+    fig.update_yaxes(gridcolor="#e5e5e5")
+    return fig
+
+
+def empty_figure(message: str, height: int = 300) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": "#666"},
+                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return figure_layout(fig, height)
+
+
+def records(df) -> list[dict]:
+    """DataFrame rows as JSON-safe dicts (NaN -> None)."""
+    return df.astype(object).where(df.notna(), None).to_dict("records")

@@ -1,0 +1,325 @@
+"""The dashboard's one door to the data: read queries and analytics, memoised by data version.
+
+Pages never touch SQLAlchemy or ``db.queries`` directly; they call a :class:`DataStore`. Every
+expensive result is cached under the database's ``data_version`` (bumped by every ingest), so a
+new batch invalidates everything at once and nothing ever expires by wall-clock guesswork.
+Figures that depend on "now" (durations of active outages, the last 24 hours) are computed per
+request from cached inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from analytics import complaints as an_complaints
+from analytics import priorities as an_priorities
+from analytics import reliability as an_reliability
+from analytics import voltage as an_voltage
+from analytics.settings import AnalyticsSettings
+from db import queries
+
+DRIVERS = ("from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage")
+MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
+
+
+class _VersionCache:
+    """Results keyed by (data_version, name, args); a new version drops the old entries."""
+
+    def __init__(self) -> None:
+        self._version: int | None = None
+        self._values: dict[tuple, Any] = {}
+        self._locks: dict[tuple, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, version: int, key: tuple, compute: Callable[[], Any]) -> Any:
+        with self._guard:
+            if version != self._version:
+                self._version, self._values, self._locks = version, {}, {}
+            if key in self._values:
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        # one computation per key: concurrent first requests wait instead of repeating it
+        with lock:
+            with self._guard:
+                if self._version == version and key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._guard:
+                if self._version == version:
+                    self._values[key] = value
+            return value
+
+    def clear(self) -> None:
+        with self._guard:
+            self._version, self._values, self._locks = None, {}, {}
+
+
+class DataStore:
+    """Reads and analytics for one database and one configuration."""
+
+    def __init__(self, settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.tz = settings.site.timezone
+        self.analytics_settings = AnalyticsSettings.from_config(settings)
+        self.cache = _VersionCache()
+
+    # --- plumbing -------------------------------------------------------------------------
+    def version(self) -> int:
+        return queries.data_version(self.engine)
+
+    def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
+        return self.cache.get(self.version() if version is None else version, key, compute)
+
+    # --- raw reads (cached) ---------------------------------------------------------------
+    def network(self) -> dict[str, pd.DataFrame]:
+        return self._cached(("network",), lambda: queries.network(self.engine))
+
+    def outages(self) -> pd.DataFrame:
+        return self._cached(("outages",), lambda: queries.outages(self.engine))
+
+    def complaints(self) -> pd.DataFrame:
+        return self._cached(("complaints",), lambda: queries.complaints(self.engine))
+
+    def voltage_daily(self) -> pd.DataFrame:
+        return self._cached(("voltage_daily",), lambda: queries.voltage_rollups(self.engine, "D"))
+
+    def active(self) -> pd.DataFrame:
+        """Active outages with feeder names, newest first."""
+
+        def compute() -> pd.DataFrame:
+            df = queries.active_outages(self.engine)
+            names = self.network()["feeders"].set_index("feeder")["name"]
+            df["feeder_name"] = df["feeder"].map(names)
+            return df
+
+        return self._cached(("active",), compute)
+
+    def feeder_lines(self) -> pd.DataFrame:
+        """Per feeder: id, substation, name, and its polylines as lists of (lon, lat)."""
+
+        def compute() -> pd.DataFrame:
+            f = self.network()["feeders"]
+            lines = []
+            for geom in f["geometry"]:
+                try:
+                    g = json.loads(geom) if isinstance(geom, str) else None
+                except ValueError:
+                    g = None
+                if not g:
+                    lines.append([])
+                elif g["type"] == "LineString":
+                    lines.append([g["coordinates"]])
+                else:
+                    lines.append(g["coordinates"])
+            out = f[["feeder", "substation", "name", "length_km"]].copy()
+            out["lines"] = lines
+            return out
+
+        return self._cached(("feeder_lines",), compute)
+
+    # --- live -----------------------------------------------------------------------------
+    def live_summary(self, now: datetime | None = None) -> dict:
+        """The ``/api/live`` body (docs/formats.md)."""
+        now = now or datetime.now(UTC)
+        version = self.version()
+        act = self.active()
+        start = act["start"]
+        minutes = (pd.Timestamp(now) - start).dt.total_seconds() / 60.0 if len(act) else pd.Series()
+        stale = self.stale_sources(now)
+        return {
+            "generated_at": pd.Timestamp(now).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "active_outages": int(len(act)),
+            "customers_out": int(pd.to_numeric(act["customers"]).fillna(0).sum()) if len(act) else 0,
+            "feeders_affected": int(act["feeder"].dropna().nunique()) if len(act) else 0,
+            "started_last_hour": int((minutes <= 60).sum()) if len(act) else 0,
+            "longest_active_minutes": int(max(0.0, float(minutes.max()))) if len(act) else 0,
+            "data_version": version,
+            "stale": bool(stale),
+            "stale_sources": stale,
+        }
+
+    def sources_health(self, now: datetime | None = None) -> dict[str, dict]:
+        from feederwatch.health import collectors_health
+
+        return collectors_health(self.engine, self.settings, now)
+
+    def stale_sources(self, now: datetime | None = None) -> list[str]:
+        return sorted(name for name, s in self.sources_health(now).items() if s["stale"])
+
+    def customers_out_series(self, now: datetime | None = None, hours: int = 24,
+                             step_minutes: int = 10) -> pd.DataFrame:
+        """Customers out at each step of the last ``hours`` (time UTC, customers)."""
+        now = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
+        start = now - pd.Timedelta(hours=hours)
+        o = queries.outages(self.engine, start=start.to_pydatetime(), end=now.to_pydatetime())
+        grid = pd.date_range(start.floor(f"{step_minutes}min"), now, freq=f"{step_minutes}min")
+        total = np.zeros(len(grid))
+        if len(o):
+            st = o["start"].to_numpy("datetime64[ns]")
+            en = o["end"].fillna(now + pd.Timedelta(minutes=1)).to_numpy("datetime64[ns]")
+            cust = pd.to_numeric(o["customers"]).fillna(0).to_numpy(float)
+            g = grid.tz_convert(None).to_numpy("datetime64[ns]")
+            on = (st[None, :] <= g[:, None]) & (en[None, :] > g[:, None])
+            total = on.astype(float) @ cust
+        return pd.DataFrame({"time": grid, "customers": total})
+
+    # --- analysis -------------------------------------------------------------------------
+    def _settings_for(self, window_days: int | None) -> AnalyticsSettings:
+        s = self.analytics_settings
+        return s if not window_days else s.replace(window_days=int(window_days))
+
+    def analysis(self, window_days: int | None = None):
+        """The priority analysis (analytics.priorities.analyse) for the last ``window_days``."""
+        s = self._settings_for(window_days)
+        return self._cached(
+            ("analysis", s.window_days),
+            lambda: an_priorities.analyse(self.network(), self.outages(), self.complaints(),
+                                          self.voltage_daily(), s))
+
+    def ranking(self, level: str, window_days: int | None = None) -> pd.DataFrame:
+        """analytics.priorities.rank for ``level`` with SAIDI/SAIFI/CAIDI, config weights."""
+
+        def compute() -> pd.DataFrame:
+            a = self.analysis(window_days)
+            out = a.rank(level)
+            idx = an_priorities.indices(level, a.network, a.outages, window=a.window,
+                                        settings=a.settings)
+            out = out.merge(idx[[level, "saidi", "saifi", "caidi"]], on=level, how="left")
+            return out
+
+        return self._cached(("ranking", level, window_days or 0), compute)
+
+    def reranked(self, level: str, window_days: int | None, weights: tuple[float, float, float]
+                 ) -> pd.DataFrame:
+        """The ranking re-scored with other weights: the score of analytics.priorities
+        (complaints + w_h · customer-hours/1000 + w_lv · low-voltage customer-hours/1000)."""
+        wc, wh, wl = (max(0.0, float(w or 0)) for w in weights)
+        out = self.ranking(level, window_days).copy()
+        out["score"] = (wc * out["avoidable_complaints"]
+                        + wh * out["customer_hours_avoided"] / 1000.0
+                        + wl * out["lv_customer_hours_removed"] / 1000.0)
+        out = out.sort_values(["score", level], ascending=[False, True], kind="stable")
+        out = out.reset_index(drop=True)
+        out["rank"] = np.arange(1, len(out) + 1)
+        return out
+
+    def window(self, window_days: int | None = None) -> tuple:
+        return self.analysis(window_days).window
+
+    def feeder_measures(self, window_days: int | None = None) -> pd.DataFrame:
+        return self.ranking("feeder", window_days)
+
+    def substation_measures(self, window_days: int | None = None) -> pd.DataFrame:
+        return self.ranking("substation", window_days)
+
+    def classified_complaints(self) -> pd.DataFrame:
+        return self._cached(("classified",), lambda: an_complaints.classify_complaints(
+            self.complaints(), network=self.network(), outages=self.outages(),
+            settings=self.analytics_settings))
+
+    def frequent(self, level: str = "feeder") -> pd.DataFrame:
+        return self._cached(("frequent", level), lambda: an_complaints.frequent_outages(
+            self.network(), self.outages(), asof=pd.Timestamp.now(tz="UTC").floor("D"),
+            level=level, settings=self.analytics_settings))
+
+    def area_voltage(self, window_days: int | None = None) -> pd.DataFrame:
+        s = self._settings_for(window_days)
+        return self._cached(("area_voltage", s.window_days), lambda: an_voltage.area_voltage(
+            self.voltage_daily(), self.network()["transformers"], window=self.window(window_days),
+            settings=s, freq="D"))
+
+    def indices(self, by: str, window_days: int | None = None, monthly: bool = False
+                ) -> pd.DataFrame:
+        s = self._settings_for(window_days)
+        return self._cached(("indices", by, s.window_days, monthly), lambda: an_reliability.indices(
+            by, self.network(), self.outages(), window=self.window(window_days), settings=s,
+            freq="M" if monthly else None))
+
+    def system_indices(self, window_days: int | None = None) -> pd.DataFrame:
+        s = self._settings_for(window_days)
+        return self._cached(("system", s.window_days), lambda: an_reliability.system_indices(
+            self.network(), self.outages(), window=self.window(window_days), settings=s))
+
+    def major_event_days(self, window_days: int | None = None) -> tuple[pd.DataFrame, dict]:
+        s = self._settings_for(window_days)
+        return self._cached(("med", s.window_days), lambda: an_reliability.major_event_days(
+            self.network(), self.outages(), window=self.window(window_days), settings=s))
+
+    def voltage_compliance_daily(self) -> pd.DataFrame:
+        """System voltage compliance (GB/T 12325: time within limits / time monitored) per day."""
+
+        def compute() -> pd.DataFrame:
+            v = self.voltage_daily()
+            v = v[v["phase"] != "X"]
+            if v.empty:
+                return pd.DataFrame({"day": [], "compliance": []})
+            g = v.assign(ok=v["minutes_monitored"] - v["minutes_below"] - v["minutes_above"]) \
+                .groupby("period_start")[["ok", "minutes_monitored"]].sum()
+            return pd.DataFrame({"day": g.index, "compliance": (g["ok"] / g["minutes_monitored"]).to_numpy()})
+
+        return self._cached(("compliance_daily",), compute)
+
+    # --- details --------------------------------------------------------------------------
+    def voltage_hourly(self, transformers: list[str], days: int = 30) -> pd.DataFrame:
+        def compute() -> pd.DataFrame:
+            v = queries.voltage_rollups(self.engine, "h", transformers=transformers)
+            if v.empty:
+                return v
+            v = v[v["phase"] == "X"]
+            last = v["period_start"].max()
+            return v[v["period_start"] > last - pd.Timedelta(days=days)]
+
+        return self._cached(("voltage_hourly", tuple(transformers), days), compute)
+
+    # --- data page ------------------------------------------------------------------------
+    def collector_status(self) -> pd.DataFrame:
+        return queries.source_status(self.engine)
+
+    def quarantine(self, source: str | None = None, limit: int = 50, offset: int = 0
+                   ) -> pd.DataFrame:
+        return queries.quarantine(self.engine, source=source or None, limit=limit, offset=offset)
+
+    def table_counts(self) -> dict[str, int]:
+        return self._cached(("counts",), lambda: queries.table_counts(self.engine))
+
+    def database_size(self) -> int | None:
+        """Bytes of a SQLite file (with its WAL); None for other back ends."""
+        url = make_url(str(self.engine.url))
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        path = Path(url.database)
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+
+    def upload(self, kind: str, path: Path, source: str = "upload"):
+        """Ingest an uploaded export through the same pipeline as the file source."""
+        from collectors.ingest import ingest_path
+        from collectors.pipeline import IngestOptions, Pipeline
+
+        pipeline = Pipeline.from_settings(self.engine, self.settings)
+        return ingest_path(pipeline, kind, path, IngestOptions(source=source))
+
+
+_STORE: DataStore | None = None
+
+
+def configure(settings, engine: Engine) -> DataStore:
+    global _STORE
+    _STORE = DataStore(settings, engine)
+    return _STORE
+
+
+def store() -> DataStore:
+    if _STORE is None:
+        raise RuntimeError("dashboard.data.configure(settings, engine) has not been called")
+    return _STORE

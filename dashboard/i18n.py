@@ -1,0 +1,248 @@
+"""Chinese (default) and English labels, and number/date formats per language.
+
+``tr(key, lang)`` falls back to the key itself so a missing label shows up on screen, not as an
+error. Formats: Chinese dates read ``11月27日 13:05``, English ``27 Nov 13:05``; both group
+thousands with commas (what Chinese utility reports use in tables).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+import pandas as pd
+
+LANGS = ("zh", "en")
+
+LABELS: dict[str, tuple[str, str]] = {
+    # shell
+    "nav.live": ("实时停电", "Live"),
+    "nav.map": ("线路地图", "Map"),
+    "nav.priorities": ("改造优先级", "Priorities"),
+    "nav.reliability": ("可靠性与电压", "Reliability"),
+    "nav.data": ("数据", "Data"),
+    "nav.feeder": ("线路详情", "Feeder"),
+    "nav.substation": ("变电站详情", "Substation"),
+    "shell.last_updated": ("最后更新", "Last updated"),
+    "shell.stale": ("数据可能已过时：以下数据源未按时采集", "Data may be stale: these sources are late or failing"),
+    "shell.never": ("从未成功", "never succeeded"),
+    "shell.no_data": ("暂无数据", "No data"),
+    "shell.not_found": ("未找到", "Not found"),
+    # live
+    "live.title": ("实时停电看板", "Live outage board"),
+    "live.active": ("当前停电", "Active outages"),
+    "live.customers": ("停电户数", "Customers out"),
+    "live.feeders": ("受影响线路", "Feeders affected"),
+    "live.last_hour": ("近1小时新增", "Started last hour"),
+    "live.longest": ("最长停电", "Longest active"),
+    "live.table": ("当前停电列表", "Active outages"),
+    "live.trend": ("近24小时停电户数", "Customers out, last 24 hours"),
+    "live.by_substation": ("按变电站统计", "By substation"),
+    "live.new": ("新", "new"),
+    # common columns
+    "col.outage_id": ("停电编号", "Outage"),
+    "col.feeder": ("线路", "Feeder"),
+    "col.feeder_name": ("线路名称", "Feeder name"),
+    "col.substation": ("变电站", "Substation"),
+    "col.area": ("停电范围", "Area"),
+    "col.customers": ("户数", "Customers"),
+    "col.start": ("停电时间", "Start"),
+    "col.end": ("送电时间", "End"),
+    "col.duration": ("持续(分钟)", "Duration (min)"),
+    "col.cause": ("原因", "Cause"),
+    "col.etr": ("预计送电", "ETR"),
+    "col.rank": ("排名", "Rank"),
+    "col.name": ("名称", "Name"),
+    "col.score": ("优先分", "Score"),
+    "col.avoidable": ("可避免投诉/年", "Avoidable complaints/yr"),
+    "col.project": ("建议项目", "Recommended project"),
+    "col.saidi": ("SAIDI(分钟)", "SAIDI (min)"),
+    "col.saifi": ("SAIFI(次)", "SAIFI"),
+    "col.lv_days": ("低电压台区日", "Low-voltage days"),
+    "col.cpk": ("每千户投诉", "Complaints / 1,000"),
+    "col.complaints": ("投诉", "Complaints"),
+    "col.transformer": ("台区", "Area"),
+    "col.kind": ("类型", "Kind"),
+    "col.town": ("乡镇", "Town"),
+    "col.compliance": ("电压合格率", "Voltage compliance"),
+    "col.v_min": ("最低电压", "Lowest voltage"),
+    "col.hours_below": ("低于下限小时", "Hours below"),
+    "col.length": ("长度(km)", "Length (km)"),
+    "col.capacity": ("容量(MVA)", "Capacity (MVA)"),
+    "col.count": ("次数", "Count"),
+    "col.outages": ("停电次数", "Outages"),
+    # drivers
+    "drv.from_interruptions": ("停电次数", "Interruptions"),
+    "drv.from_duration": ("停电时长", "Duration"),
+    "drv.from_repeated_outages": ("频繁停电", "Repeated outages"),
+    "drv.from_low_voltage": ("低电压", "Low voltage"),
+    # map
+    "map.title": ("10kV线路地图", "10 kV feeder map"),
+    "map.measure": ("着色指标", "Colour by"),
+    "map.substation": ("变电站", "Substation"),
+    "map.window": ("统计窗口", "Window"),
+    "map.all": ("全部", "All"),
+    "map.outages": ("当前停电", "Active outages"),
+    "map.towns": ("乡镇", "Towns"),
+    "map.substations": ("35kV变电站", "35 kV substations"),
+    "measure.saidi": ("SAIDI(分钟)", "SAIDI (min)"),
+    "measure.saifi": ("SAIFI(次)", "SAIFI"),
+    "measure.low_voltage_days": ("低电压台区日", "Low-voltage days"),
+    "measure.complaints_per_1000": ("每千户投诉", "Complaints per 1,000 customers"),
+    "measure.score": ("优先分", "Priority score"),
+    "window.90": ("近90天", "Last 90 days"),
+    "window.180": ("近180天", "Last 180 days"),
+    "window.365": ("近365天", "Last 365 days"),
+    # priorities
+    "pri.title": ("改造优先级", "Upgrade priorities"),
+    "pri.level": ("层级", "Level"),
+    "pri.feeders": ("10kV线路", "10 kV feeders"),
+    "pri.substations": ("35kV变电站", "35 kV substations"),
+    "pri.weights": ("权重", "Weights"),
+    "pri.w_complaints": ("投诉", "Complaints"),
+    "pri.w_hours": ("停电户时", "Customer-hours"),
+    "pri.w_lv": ("低电压户时", "Low-voltage customer-hours"),
+    "pri.breakdown": ("可避免投诉构成（前20）", "Avoidable complaints by driver (top 20)"),
+    "pri.export_csv": ("导出CSV", "Export CSV"),
+    "pri.export_xlsx": ("导出Excel", "Export Excel"),
+    # detail
+    "det.outages": ("停电记录", "Outage history"),
+    "det.causes": ("停电原因", "Causes"),
+    "det.monthly": ("月度可靠性", "Reliability by month"),
+    "det.heatmap": ("电压热力图（小时×日，最低电压）", "Voltage heat map (hour × day, lowest V)"),
+    "det.worst": ("电压最差台区", "Worst areas"),
+    "det.complaints": ("投诉趋势", "Complaints over time"),
+    "det.frequent": ("频繁停电倒计时", "Frequent-outage countdown"),
+    "det.until_frequent": ("再停电{n}次即构成频繁停电", "{n} more outage(s) make it a frequent-outage feeder"),
+    "det.is_frequent": ("已构成频繁停电", "Already a frequent-outage feeder"),
+    "det.next_age_out": ("最早一次移出窗口", "Earliest outage leaves the window on"),
+    "det.areas": ("所带台区", "Its transformer areas"),
+    "det.feeders": ("所带线路", "Its feeders"),
+    # reliability
+    "rel.title": ("可靠性与电压质量", "Reliability and voltage"),
+    "rel.monthly": ("系统月度指标", "System indices by month"),
+    "rel.daily": ("日SAIDI（红色为重大事件日）", "Daily SAIDI (red: major event days)"),
+    "rel.by_sub": ("各变电站指标", "Indices by substation"),
+    "rel.voltage": ("电压合格率趋势", "Voltage compliance trend"),
+    "rel.with_med": ("含重大事件日", "with MED"),
+    "rel.ex_med": ("剔除重大事件日", "without MED"),
+    "rel.med_note": ("重大事件日阈值基于{years}年历史", "MED threshold from {years} years of history"),
+    "rel.med_none": ("历史数据不足，无法计算重大事件日阈值", "Not enough history for a MED threshold"),
+    "rel.rs1": ("RS-1 供电可靠率", "RS-1"),
+    "rel.rs3": ("RS-3 供电可靠率", "RS-3"),
+    # data
+    "data.title": ("数据源与数据质量", "Sources and data quality"),
+    "data.sources": ("数据源状态", "Source health"),
+    "data.counts": ("数据库记录数", "Row counts"),
+    "data.quarantine": ("隔离记录", "Quarantined records"),
+    "data.upload": ("上传导出文件（管理员）", "Upload an export file (admin)"),
+    "data.upload_hint": ("拖放或点击选择文件", "Drop or click to choose a file"),
+    "data.upload_done": ("导入完成", "Ingested"),
+    "data.upload_refused": ("文件被拒绝", "File refused"),
+    "data.read": ("读取", "read"),
+    "data.upserted": ("写入", "upserted"),
+    "data.unchanged": ("未变化", "unchanged"),
+    "data.quarantined": ("隔离", "quarantined"),
+    "data.source": ("数据源", "Source"),
+    "data.last_success": ("最后成功", "Last success"),
+    "data.status": ("状态", "Status"),
+    "data.lag": ("延迟(秒)", "Lag (s)"),
+    "data.error": ("错误", "Error"),
+    "data.rows": ("行数", "Rows"),
+    "data.table": ("表", "Table"),
+    "data.reason": ("原因", "Reason"),
+    "data.raw": ("原始记录", "Raw record"),
+    "data.kind": ("类别", "Kind"),
+    "data.time": ("时间", "Time"),
+    "data.db_size": ("数据库大小", "Database size"),
+    "data.page": ("页", "Page"),
+}
+
+CAUSES = {
+    "weather": ("天气", "weather"), "equipment": ("设备故障", "equipment"),
+    "vegetation": ("树障", "vegetation"), "animal": ("动物", "animal"),
+    "third_party": ("外力破坏", "third party"), "overload": ("过载", "overload"),
+    "planned": ("计划停电", "planned"), "supply_shortage": ("有序用电", "supply shortage"),
+    "unknown": ("原因不明", "unknown"),
+}
+
+CATEGORIES = {
+    "outage": ("停电", "outage"), "frequent_outage": ("频繁停电", "frequent outage"),
+    "low_voltage": ("低电压", "low voltage"), "voltage_fluctuation": ("电压波动", "voltage fluctuation"),
+    "repair_timeout": ("抢修超时", "repair timeout"), "repair_quality": ("抢修质量", "repair quality"),
+    "customer_side_fault": ("客户内部故障", "customer-side fault"), "power_theft": ("窃电", "power theft"),
+    "billing": ("电费", "billing"), "service_attitude": ("服务态度", "service attitude"),
+    "other": ("其他", "other"),
+}
+
+PROJECTS = {
+    "35kv_capacity_upgrade": ("主变增容", "35 kV capacity upgrade"),
+    "new_substation_point": ("新建变电站布点", "New 35 kV substation point"),
+    "reconductoring": ("导线改造", "10 kV reconductoring"),
+    "feeder_split": ("线路切改/分割", "10 kV feeder split"),
+    "new_tie": ("新建联络", "10 kV new tie line"),
+    "insulation_or_automation": ("绝缘化/配电自动化", "Insulation or distribution automation"),
+    "area_split_or_capacity": ("台区切改/增容", "Area split or transformer capacity"),
+}
+
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def norm_lang(lang: str | None, default: str = "zh") -> str:
+    return lang if lang in LANGS else default
+
+
+def tr(key: str, lang: str | None, **kw) -> str:
+    pair = LABELS.get(key)
+    text = key if pair is None else pair[1 if lang == "en" else 0]
+    return text.format(**kw) if kw else text
+
+
+def tr_map(table: dict[str, tuple[str, str]], value, lang: str | None) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    pair = table.get(str(value))
+    return str(value) if pair is None else pair[1 if lang == "en" else 0]
+
+
+def fmt_int(value) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{int(round(float(value))):,}"
+
+
+def fmt_num(value, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "–"
+    return f"{float(value):,.{digits}f}"
+
+
+def fmt_minutes(minutes, lang: str | None) -> str:
+    if minutes is None or (isinstance(minutes, float) and not math.isfinite(minutes)):
+        return "–"
+    m = int(round(float(minutes)))
+    h, m = divmod(m, 60)
+    if lang == "en":
+        return f"{h} h {m:02d} min" if h else f"{m} min"
+    return f"{h}小时{m:02d}分" if h else f"{m}分钟"
+
+
+def fmt_time(ts, lang: str | None, tz: str, with_date: bool = True) -> str:
+    """A UTC timestamp shown in the site's local time."""
+    if ts is None or ts is pd.NaT or (isinstance(ts, float) and math.isnan(ts)):
+        return ""
+    t = pd.Timestamp(ts)
+    if pd.isna(t):
+        return ""
+    if t.tzinfo is None:
+        t = t.tz_localize("UTC")
+    t = t.tz_convert(tz)
+    if not with_date:
+        return t.strftime("%H:%M")
+    if lang == "en":
+        return f"{t.day} {_EN_MONTHS[t.month - 1]} {t:%H:%M}"
+    return f"{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def fmt_clock(now: datetime, lang: str | None, tz: str) -> str:
+    return fmt_time(pd.Timestamp(now), lang, tz) + pd.Timestamp(now).tz_convert(tz).strftime(":%S")

@@ -1,0 +1,69 @@
+"""Component ids, in one place (STYLE.md: never scattered string literals).
+
+Shell ids are plain strings; each page's ids carry the page's prefix. Translated static labels use
+the pattern-matching id ``{"type": I18N, "key": ..., "n": ...}`` (see ``components.common.t``).
+"""
+
+# shell
+LANG = "lang-store"
+LANG_SWITCH = "lang-switch"
+NAV = "nav"
+NAV_LOCATION = "nav-location"
+SITE_NAME = "site-name"
+STATUS_TICK = "status-tick"
+LAST_UPDATED = "last-updated"
+STALE_BANNER = "stale-banner"
+I18N = "i18n"
+
+# live
+LIVE_TICK = "live-tick"
+LIVE_KPIS = "live-kpis"
+LIVE_KPI_ACTIVE = "live-kpi-active"
+LIVE_KPI_CUSTOMERS = "live-kpi-customers"
+LIVE_KPI_FEEDERS = "live-kpi-feeders"
+LIVE_KPI_LAST_HOUR = "live-kpi-last-hour"
+LIVE_KPI_LONGEST = "live-kpi-longest"
+LIVE_GRID = "live-grid"
+LIVE_TREND = "live-trend"
+LIVE_BY_SUBSTATION = "live-by-substation"
+LIVE_SEEN = "live-seen"
+
+# map
+MAP_GRAPH = "map-graph"
+MAP_MEASURE = "map-measure"
+MAP_SUBSTATION = "map-substation"
+MAP_WINDOW = "map-window"
+MAP_OUTAGES = "map-outages"
+
+# priorities
+PRI_LEVEL = "pri-level"
+PRI_WINDOW = "pri-window"
+PRI_W_COMPLAINTS = "pri-w-complaints"
+PRI_W_HOURS = "pri-w-hours"
+PRI_W_LV = "pri-w-lv"
+PRI_GRID = "pri-grid"
+PRI_BARS = "pri-bars"
+PRI_EXPORT_CSV = "pri-export-csv"
+PRI_EXPORT_XLSX = "pri-export-xlsx"
+PRI_DOWNLOAD = "pri-download"
+
+# feeder / substation detail
+FEEDER_ID = "feeder-id"
+FEEDER_BODY = "feeder-body"
+SUB_ID = "sub-id"
+SUB_BODY = "sub-body"
+
+# reliability
+REL_WINDOW = "rel-window"
+REL_BODY = "rel-body"
+
+# data
+DATA_SOURCES = "data-sources"
+DATA_COUNTS = "data-counts"
+DATA_QUARANTINE = "data-quarantine"
+DATA_Q_SOURCE = "data-q-source"
+DATA_Q_PAGE = "data-q-page"
+DATA_UPLOAD = "data-upload"
+DATA_UPLOAD_KIND = "data-upload-kind"
+DATA_UPLOAD_RESULT = "data-upload-result"
+DATA_REFRESH = "data-refresh"

@@ -1,0 +1,79 @@
+"""Serving the dashboard with waitress (a production WSGI server that also runs on Windows),
+plus the JSON endpoints ``/api/live`` and ``/healthz`` (docs/formats.md)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from flask import Flask, jsonify
+from sqlalchemy import Engine
+
+log = logging.getLogger("feederwatch.dashboard")
+
+
+def make_server(settings, engine: Engine | None = None) -> Flask:
+    """The Flask app of the dashboard with ``/api/live`` and ``/healthz`` added."""
+    from dashboard import data
+    from dashboard.app import create_app
+    from feederwatch.health import health
+
+    app = create_app(settings, engine)
+    server: Flask = app.server
+    store = data.store()
+
+    @server.get("/api/live")
+    def api_live():
+        try:
+            body = store.live_summary()
+        except Exception:  # the database is down: say so, without internals
+            log.exception("live summary failed")
+            return jsonify({"error": "database unreachable", "stale": True}), 503
+        return jsonify(body)
+
+    @server.get("/healthz")
+    def healthz():
+        code, body = health(store.engine, settings)
+        return jsonify(body), code
+
+    return server
+
+
+def serve_command(settings, with_collectors: bool) -> int:
+    """Serve until interrupted; with ``with_collectors`` run the scheduler in this process."""
+    from waitress import serve
+
+    from db.engine import make_engine
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cfg = settings.dashboard
+    engine = make_engine(settings.database_url)
+    server = make_server(settings, engine)
+    if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
+        banner = "!" * 78
+        print(f"{banner}\nWARNING: the dashboard listens on {cfg.host}:{cfg.port} with login "
+              f"switched OFF.\nAnyone who can reach this address can read the data and upload "
+              f"files.\nSet [dashboard].login = true or host = \"127.0.0.1\".\n{banner}",
+              file=sys.stderr, flush=True)
+    scheduler = None
+    if with_collectors:
+        try:
+            from collectors.scheduler import start_scheduler
+        except ImportError:
+            log.warning("collectors.scheduler is not available: serving without collectors")
+        else:
+            scheduler = start_scheduler(settings, engine)
+    print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
+    try:
+        serve(server, host=cfg.host, port=cfg.port, threads=8, ident="FeederWatch")
+    except KeyboardInterrupt:
+        pass
+    except OSError as exc:
+        print(f"error: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return 2
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown()
+        engine.dispose()
+    return 0
