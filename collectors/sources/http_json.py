@@ -1,0 +1,350 @@
+"""An HTTP JSON feed (docs/formats.md, "HTTP feed"), polled in snapshot or incremental mode.
+
+Sample configuration::
+
+    [sources.oms]
+    type = "http"
+    url = "https://oms.example.cn/feed/outages?mode=snapshot"
+    mode = "snapshot"          # or "incremental" (sends since=<watermark>)
+    token_env = "OMS_TOKEN"    # the token is read from this environment variable at use
+    interval_seconds = 30
+
+``snapshot``: each poll lists the outages active now. An outage listed before and missing now
+is ended at the first snapshot without it (its ``generated_at``) and flagged ``inferred_end``.
+The previous snapshot travels in the source's watermark (JSON), committed with the data, so a
+restarted or a second collector process carries on where the last run stopped.
+
+``incremental``: each poll asks for what changed ``since`` the watermark; the new watermark is
+the feed's ``generated_at`` (else the greatest version), stored with the last page's records.
+
+Every failure is a ``CollectorError``: timeouts, connection failures, 5xx, 429 (with its
+``Retry-After``) and garbled JSON are transient; TLS certificate or protocol failures, 401/403,
+other 4xx, an oversized response and a body that is not a feed are permanent. The token is sent
+in a header only and never appears in a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import ssl
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+import pandas as pd
+
+from collectors.base import Batch, CollectorError, Source
+from collectors.mapping import apply_mapping
+from collectors.options import HttpOptions
+
+USER_AGENT = "FeederWatch collector"
+
+
+def public_url(url: str) -> str:
+    """``url`` without its query and credentials, for messages."""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), None when absent or odd."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _is_tls_failure(exc: BaseException) -> bool:
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, ssl.SSLError):
+            return True
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "WRONG_VERSION_NUMBER" in text or \
+                "SSL:" in text:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _scalar(value):
+    # Nested objects are kept as JSON text: they travel to the quarantine intact.
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+class HttpSource(Source):
+    """Polls an HTTP JSON feed (``type = "http"``)."""
+
+    options_model = HttpOptions
+
+    def __init__(self, name: str, options: HttpOptions, *, settings=None, state=None):
+        super().__init__(name, options, settings=settings, state=state)
+        self._client: httpx.Client | None = None
+
+    # --- HTTP ----------------------------------------------------------------------------
+    @property
+    def client(self) -> httpx.Client:
+        if self._client is None:
+            o = self.options
+            self._client = httpx.Client(
+                timeout=httpx.Timeout(o.timeout_seconds), verify=o.verify_tls,
+                follow_redirects=True, max_redirects=5,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _auth_headers(self) -> dict[str, str]:
+        o = self.options
+        if not o.token_env:
+            return {}
+        token = os.environ.get(o.token_env)
+        if not token:
+            raise CollectorError(f"environment variable {o.token_env} (token_env) is not set",
+                                 permanent=True)
+        return {o.auth_header: f"{o.auth_scheme} {token}" if o.auth_scheme else token}
+
+    def fetch(self, url: str, params: dict | None = None) -> object:
+        """GET ``url`` and return its parsed JSON, within the timeout (for the whole body, so a
+        server dripping bytes cannot hold a run) and the size limit."""
+        o = self.options
+        where = public_url(url)
+        limit = int(o.max_response_mb * 1024 * 1024)
+        deadline = time.monotonic() + o.timeout_seconds
+        try:
+            target = httpx.URL(url)
+            if params:
+                # Keep the query the configured URL carries (mode=..., a feed id).
+                target = target.copy_merge_params({k: str(v) for k, v in params.items()})
+            with self.client.stream("GET", target, headers=self._auth_headers()) as response:
+                status = response.status_code
+                if status >= 400:
+                    self._raise_for_status(response, where)
+                declared = response.headers.get("Content-Length")
+                if declared and declared.isdigit() and int(declared) > limit:
+                    raise CollectorError(f"{where}: response of {int(declared):,} bytes exceeds "
+                                         f"max_response_mb={o.max_response_mb:g}", permanent=True)
+                body = bytearray()
+                for part in response.iter_bytes():
+                    body += part
+                    if len(body) > limit:
+                        raise CollectorError(f"{where}: response exceeds max_response_mb="
+                                             f"{o.max_response_mb:g}", permanent=True)
+                    if time.monotonic() > deadline:
+                        raise CollectorError(f"{where}: response not complete within "
+                                             f"{o.timeout_seconds:g} s (timeout)")
+        except CollectorError:
+            raise
+        except httpx.TimeoutException as exc:
+            raise CollectorError(f"{where}: timed out after {o.timeout_seconds:g} s "
+                                 f"({type(exc).__name__})") from None
+        except httpx.HTTPError as exc:
+            if _is_tls_failure(exc):
+                raise CollectorError(f"{where}: TLS failure (certificate or protocol; check the "
+                                     f"URL scheme and verify_tls): {_first_line(exc)}",
+                                     permanent=True) from None
+            raise CollectorError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        except ssl.SSLError as exc:
+            raise CollectorError(f"{where}: TLS failure: {_first_line(exc)}",
+                                 permanent=True) from None
+        except OSError as exc:
+            raise CollectorError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
+        try:
+            return json.loads(bytes(body).decode("utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            # Usually a cut-off body or a proxy's error page: the next try may well be fine.
+            raise CollectorError(f"{where}: garbled JSON ({type(exc).__name__}: "
+                                 f"{_first_line(exc)})") from None
+
+    @staticmethod
+    def _raise_for_status(response: httpx.Response, where: str) -> None:
+        status = response.status_code
+        try:
+            response.read()
+        except httpx.HTTPError:
+            pass
+        if status == 429 or status >= 500 or status == 408:
+            raise CollectorError(f"{where}: HTTP {status}",
+                                 retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+        if status in (401, 403):
+            raise CollectorError(f"{where}: HTTP {status}: authentication refused (check "
+                                 f"token_env)", permanent=True)
+        raise CollectorError(f"{where}: HTTP {status}", permanent=True)
+
+    def pages(self, params: dict) -> Iterator[tuple[list[dict], dict]]:
+        """Each page's items and its envelope (``{}`` for a bare list), following ``next``
+        links, else ``page``/``pages`` numbers."""
+        o = self.options
+        url: str = o.url
+        query = dict(params)
+        page = 1
+        while True:
+            data = self.fetch(url, query)
+            if isinstance(data, list):
+                yield data, {}
+                return
+            if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+                raise CollectorError(f"{public_url(url)}: not a feed (expected a JSON list or an "
+                                     f"object with 'items')", permanent=True)
+            yield data["items"], data
+            nxt = data.get("next")
+            if nxt:
+                url, query = urljoin(url, str(nxt)), None
+            elif isinstance(data.get("pages"), int) and page < data["pages"]:
+                query = dict(params, page=page + 1)
+            else:
+                return
+            page += 1
+            if page > o.max_pages:
+                raise CollectorError(f"{public_url(o.url)}: more than max_pages={o.max_pages} "
+                                     f"pages", permanent=True)
+
+    # --- records -------------------------------------------------------------------------
+    def batches(self, watermark: str | None) -> Iterator[Batch]:
+        if self.options.mode == "snapshot":
+            yield from self._snapshot(watermark)
+        else:
+            yield from self._incremental(watermark)
+
+    def _incremental(self, watermark: str | None) -> Iterator[Batch]:
+        o = self.options
+        since = _load(watermark).get("since") if watermark else None
+        params = {"page_size": o.page_size}
+        if since is not None:
+            params["since"] = since
+        new_since = since
+        pending: list[dict] | None = None
+        version_col = o.version_column or "version"
+        for number, (items, envelope) in enumerate(self.pages(params), start=1):
+            if number == 1 and envelope.get("generated_at"):
+                new_since = envelope["generated_at"]
+            elif not envelope.get("generated_at") and items:
+                versions = [i.get(version_col) for i in items if i.get(version_col) is not None]
+                if versions:
+                    best = max(versions, key=_sort_key)
+                    if new_since is None or _sort_key(best) > _sort_key(new_since):
+                        new_since = best
+            # The watermark goes with the last page only, so a failure mid-way re-reads all.
+            if pending:
+                yield Batch(o.kind, _frame(pending), None, label=f"{public_url(o.url)} page")
+            pending = items
+        mark = None
+        if new_since is not None and new_since != since:
+            mark = json.dumps({"mode": "incremental", "since": new_since})
+        if pending:
+            yield Batch(o.kind, _frame(pending), mark, label=f"{public_url(o.url)} last page")
+
+    def _snapshot(self, watermark: str | None) -> Iterator[Batch]:
+        o = self.options
+        state = _load(watermark) if watermark else {}
+        previous: dict[str, dict] = state.get("active", {}) if state.get("mode") == "snapshot" else {}
+        items: list[dict] = []
+        generated: set[str] = set()
+        for page_items, envelope in self.pages({"page_size": o.page_size}):
+            items.extend(page_items)
+            if envelope.get("generated_at"):
+                generated.add(str(envelope["generated_at"]))
+        taken_at = max(generated) if generated else \
+            datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if not items and not previous:
+            return
+        frame = _frame(items)
+        if o.kind != "outages":
+            yield Batch(o.kind, frame, None, label=public_url(o.url))
+            return
+        ids = _canonical(frame, o.mapping, "outage_id")
+        active = {str(i): item for i, item in zip(ids, items, strict=True) if i is not None}
+        ended: list[dict] = []
+        # Pages taken at different instants may have shifted under us (an outage ending
+        # between page 1 and page 2 moves the others up): only a consistent snapshot ends
+        # anything; the missing ones are kept and judged by the next snapshot.
+        consistent = len(generated) <= 1
+        carried = {}
+        for key, item in previous.items():
+            if key in active:
+                continue
+            if consistent:
+                ended.append(_ended(item, o.mapping, taken_at))
+            else:
+                carried[key] = item
+        state = {"mode": "snapshot", "generated_at": taken_at, "active": {**carried, **active}}
+        frame = _frame(items + ended) if ended else frame
+        if frame.empty:
+            return
+        yield Batch(o.kind, frame, json.dumps(state, ensure_ascii=False, default=str),
+                    label=public_url(o.url))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0][:300]
+
+
+def _load(watermark: str) -> dict:
+    try:
+        value = json.loads(watermark)
+    except (TypeError, json.JSONDecodeError):
+        return {"since": watermark}  # a plain watermark from an older version
+    return value if isinstance(value, dict) else {"since": value}
+
+
+def _sort_key(value):
+    if isinstance(value, (int, float)):
+        return (0, float(value), "")
+    try:
+        return (0, float(value), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(value))
+
+
+def _frame(items: list[dict]) -> pd.DataFrame:
+    rows = [{k: _scalar(v) for k, v in item.items()} for item in items if isinstance(item, dict)]
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
+
+
+def _canonical(frame: pd.DataFrame, mapping: dict[str, str], name: str) -> list:
+    if frame.empty:
+        return []
+    mapped = apply_mapping(frame, "outages", mapping)
+    if name not in mapped.columns:
+        return [None] * len(frame)
+    column = mapped[name]
+    if isinstance(column, pd.DataFrame):
+        column = column.iloc[:, 0]
+    return [None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in column]
+
+
+def _ended(item: dict, mapping: dict[str, str], at: str) -> dict:
+    """The vanished outage's last item, ended at ``at`` and flagged as an inferred end."""
+    probe = pd.DataFrame(columns=list(item))
+    mapped = apply_mapping(probe, "outages", mapping)
+    end_key = next((raw for raw, canon in zip(item, mapped.columns, strict=True)
+                    if canon == "end"), "end")
+    return {**item, end_key: at, "inferred_end": True}
+
+
+__all__ = ["HttpSource", "public_url", "retry_after_seconds"]
