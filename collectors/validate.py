@@ -9,8 +9,8 @@ are counted in ``notes`` instead.
 from __future__ import annotations
 
 import json
-import re
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +18,15 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from collectors.parse import blank, clean_text, epoch_seconds, mask, parse_bools, parse_numbers, parse_times
+from collectors.parse import (
+    blank,
+    clean_text,
+    epoch_seconds,
+    mask,
+    parse_bools,
+    parse_numbers,
+    parse_times,
+)
 from db.models import COMPLAINT_CATEGORIES
 
 MAX_ID_LEN = 64
@@ -30,7 +38,7 @@ ETR_HORIZON_DAYS = 60
 STUCK_RUN = 8  # identical readings in a row (2 h at 15 min) = a stuck meter
 PLAUSIBLE_VOLTS = (100.0, 300.0)
 KV_RANGE = (0.1, 0.3)
-LINE_TO_LINE_RANGE = (330.0, 460.0)
+LINE_TO_LINE_RANGE = (300.0, 460.0)
 
 REASONS: dict[str, str] = {
     # whole input
@@ -347,16 +355,29 @@ def validate_complaints(frame: pd.DataFrame, ctx: Context) -> Checked:
     return Checked(good, rej.frame(), Counter(), new_codes)
 
 
-def _volts(rej: Rejects, values: pd.Series, notes: Counter, phase: str) -> pd.Series:
-    volts, bad = parse_numbers(values)
-    rej.add(bad, "voltage_not_numeric", phase)
-    kv = volts.between(*KV_RANGE)
-    line = volts.between(*LINE_TO_LINE_RANGE)
-    notes["converted_kv"] += int((kv & rej.ok).sum())
-    notes["converted_line_to_line"] += int((line & rej.ok).sum())
-    volts = volts.where(~kv, volts * 1000).where(~line, volts / math.sqrt(3))
-    rej.add(volts == 0, "voltage_zero", phase)
-    rej.add(volts.notna() & ~volts.between(*PLAUSIBLE_VOLTS), "voltage_out_of_range", values)
+def _phase_volts(rej: Rejects, frame: pd.DataFrame, notes: Counter) -> dict[str, pd.Series]:
+    """Phase voltages in volts phase-to-neutral. A meter reports all its phases in one unit,
+    so units are judged per reading on its highest phase: kV (0.1-0.3) are multiplied by 1000,
+    line-to-line values (above 300 V, up to 460 V) divided by sqrt(3) — 322 V line-to-line is a
+    real 186 V low voltage, not an error."""
+    volts = {}
+    for p in "abc":
+        values, bad = parse_numbers(_col(frame, f"v{p}"))
+        rej.add(bad, "voltage_not_numeric", p.upper())
+        volts[p] = values
+    highest = pd.concat(volts.values(), axis=1).max(axis=1)
+    kv = highest.between(*KV_RANGE)
+    line = (highest > PLAUSIBLE_VOLTS[1]) & (highest <= LINE_TO_LINE_RANGE[1])
+    for p in "abc":
+        present = volts[p].notna()
+        notes["converted_kv"] += int((kv & present & rej.ok).sum())
+        notes["converted_line_to_line"] += int((line & present & rej.ok).sum())
+        volts[p] = volts[p].where(~kv, volts[p] * 1000).where(~line, volts[p] / math.sqrt(3))
+    for p in "abc":
+        rej.add(volts[p] == 0, "voltage_zero", p.upper())
+    for p in "abc":
+        rej.add(volts[p].notna() & ~volts[p].between(*PLAUSIBLE_VOLTS), "voltage_out_of_range",
+                _col(frame, f"v{p}"))
     return volts
 
 
@@ -367,7 +388,7 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
     new_codes: dict[str, set[str]] = {}
     transformer = _check_id(rej, _col(frame, "transformer"), "transformer")
     time = _check_time(rej, _col(frame, "time"), ctx, "time", required=True)
-    phases = {p: _volts(rej, _col(frame, f"v{p}"), notes, p.upper()) for p in "abc"}
+    phases = _phase_volts(rej, frame, notes)
     rej.add(phases["a"].isna() & phases["b"].isna() & phases["c"].isna(), "voltage_missing")
     kw, bad_kw = parse_numbers(_col(frame, "kw"))
     rej.add(bad_kw | (kw.abs() > 100_000), "bad_power")
