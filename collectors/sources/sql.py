@@ -55,21 +55,26 @@ class SqlSource(Source):
     def __init__(self, name: str, options: SqlOptions, *, settings=None, state=None):
         super().__init__(name, options, settings=settings, state=state)
         self._engine: Engine | None = None
+        self._engine_url: str | None = None
 
     @property
     def engine(self) -> Engine:
+        o = self.options
+        url = o.url
+        if o.url_env:
+            url = os.environ.get(o.url_env)
+            if not url:
+                raise CollectorError(f"environment variable {o.url_env} (url_env) is not set",
+                                     permanent=True)
+        # The URL may come from the environment and change between runs (a rotated password).
+        if self._engine is not None and self._engine_url != url:
+            self.close()
         if self._engine is None:
-            o = self.options
-            url = o.url
-            if o.url_env:
-                url = os.environ.get(o.url_env)
-                if not url:
-                    raise CollectorError(f"environment variable {o.url_env} (url_env) is not set",
-                                         permanent=True)
             try:
                 parsed = make_url(url)
                 kwargs = {} if parsed.get_backend_name() == "sqlite" else {"pool_pre_ping": True}
                 self._engine = create_engine(parsed, **kwargs)
+                self._engine_url = url
             except (ArgumentError, NoSuchModuleError, ValueError) as exc:
                 raise CollectorError(f"bad database URL for source {self.name}: "
                                      f"{type(exc).__name__}", permanent=True) from None
