@@ -473,4 +473,12 @@ def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarra
     a = 1.0 / inv_a
     rate = (y + a) / (E + a / m)
     weight = E / (E + a / m)
-    return {"rate": rate, "prior": m, "weight": weight, "shape": np.full(n, a)}
+
+    def predict(new_covariates: np.ndarray) -> np.ndarray:
+        """Prior mean rate for other attribute values (e.g. the asset rebuilt to standard)."""
+        if covariates is None or np.size(covariates) == 0:
+            return np.full(len(new_covariates), m[0])
+        Cn = (np.asarray(new_covariates, float).reshape(len(new_covariates), -1) - mu_c) / np.where(sd_c > 0, sd_c, 1.0)
+        return np.exp(np.clip(np.column_stack([np.ones(len(Cn)), Cn]) @ beta, -30, 30))
+
+    return {"rate": rate, "prior": m, "weight": weight, "shape": np.full(n, a), "predict": predict}

@@ -232,17 +232,22 @@ def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray)
 
 
 def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, length: np.ndarray,
-           quantile: float) -> tuple[np.ndarray, np.ndarray]:
+           quantile: float, sound_covariates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
     Rates are per unit of length (outages of overhead lines grow with their length), shrunk
-    towards the asset-attribute regression; a sound unit has the ``quantile`` of the per-km
-    rates over all units."""
+    towards the asset-attribute regression. The sound rate is the regression's prediction for
+    the asset rebuilt to standard (``sound_covariates``) when given, else the ``quantile`` of
+    the per-km rates over all units; never above the estimate itself."""
     exposure = years * np.maximum(length, 1e-6)
-    per_km = shrink_rates(counts, exposure, covariates)["rate"]
-    ref_per_km = float(np.quantile(per_km, quantile))
+    fit = shrink_rates(counts, exposure, covariates)
+    per_km = fit["rate"]
     eb = per_km * np.maximum(length, 1e-6)
-    return eb, np.minimum(ref_per_km * np.maximum(length, 1e-6), eb)
+    if sound_covariates is not None:
+        ref = fit["predict"](sound_covariates) * np.maximum(length, 1e-6)
+    else:
+        ref = float(np.quantile(per_km, quantile)) * np.maximum(length, 1e-6)
+    return eb, np.minimum(ref, eb)
 
 
 def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
@@ -294,6 +299,15 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
                            np.nan_to_num(load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0),
                            np.log1p(n_mom / years / np.maximum(length, 0.1))])
     q = s.reference_quantile
+    # the feeder rebuilt to standard (same route length and customers): conductor at least the
+    # median section, the age of the newest quarter of feeders, and the momentary-interruption
+    # rate of the best feeder (insulated / cleared line)
+    sound = cov.copy()
+    sound[:, 1] = np.maximum(cov[:, 1], np.median(cov[:, 1]))
+    sound[:, 2] = np.minimum(cov[:, 2], np.quantile(cov[:, 2], 0.25))
+    sound[:, 5] = np.min(cov[:, 5])
+    if not s.sound_by_attributes:
+        sound = None
     # rates per cause (storms apart): each cause has its own asset drivers and sound level
     cause = ev["cause"].fillna("unknown").astype(str).str.lower().to_numpy(object)
     cause = np.where(storm, "storm", cause)
@@ -306,7 +320,7 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
         n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
         if n_c.sum() < 1:
             continue
-        eb_c, ref_c = _rates(n_c, years, cov, length, q)
+        eb_c, ref_c = _rates(n_c, years, cov, length, q, sound)
         h_c = float(ev_hours[(cause == c)].mean())
         eb += eb_c
         ref += ref_c

@@ -92,6 +92,8 @@ class AnalyticsSettings:
 
     # A sound asset's outage rate: this quantile of the estimated per-km (per-substation) rates.
     reference_quantile: float = 0.0
+    # Sound rate = the rate regression at new-build attributes (else the quantile above).
+    sound_by_attributes: bool = True
     # A sound feeder's voltage drop per km: this quantile of the feeders' estimated drops per km.
     drop_reference_quantile: float = 0.5
     weight_complaints: float = 1.0
