@@ -166,8 +166,8 @@ class DataStore:
         grid = pd.date_range(start.floor(f"{step_minutes}min"), now, freq=f"{step_minutes}min")
         total = np.zeros(len(grid))
         if len(o):
-            st = o["start"].to_numpy("datetime64[ns]")
-            en = o["end"].fillna(now + pd.Timedelta(minutes=1)).to_numpy("datetime64[ns]")
+            st = o["start"].astype("datetime64[ns, UTC]").to_numpy("datetime64[ns]")
+            en = o["end"].astype("datetime64[ns, UTC]").fillna(now + pd.Timedelta(minutes=1)).to_numpy("datetime64[ns]")
             cust = pd.to_numeric(o["customers"]).fillna(0).to_numpy(float)
             g = grid.tz_convert(None).to_numpy("datetime64[ns]")
             on = (st[None, :] <= g[:, None]) & (en[None, :] > g[:, None])
@@ -271,14 +271,17 @@ class DataStore:
         return self._cached(("compliance_daily",), compute)
 
     # --- details --------------------------------------------------------------------------
-    def voltage_hourly(self, transformers: list[str], days: int = 30) -> pd.DataFrame:
+    def voltage_hourly(self, transformers: list[str], days: int = 21) -> pd.DataFrame:
+        """Hourly phase-X rollups of these areas over the last ``days`` days of readings."""
+
         def compute() -> pd.DataFrame:
-            v = queries.voltage_rollups(self.engine, "h", transformers=transformers)
-            if v.empty:
-                return v
-            v = v[v["phase"] == "X"]
-            last = v["period_start"].max()
-            return v[v["period_start"] > last - pd.Timedelta(days=days)]
+            daily = self.voltage_daily()
+            if daily.empty:
+                return daily
+            start = daily["period_start"].max() - pd.Timedelta(days=days - 1)
+            v = queries.voltage_rollups(self.engine, "h", start=start.to_pydatetime(),
+                                        transformers=transformers)
+            return v[v["phase"] == "X"]
 
         return self._cached(("voltage_hourly", tuple(transformers), days), compute)
 

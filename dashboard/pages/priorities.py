@@ -156,18 +156,23 @@ def export_frame(rows: list[dict], level: str, lang: str) -> pd.DataFrame:
           prevent_initial_call=True)
 def export(_csv, _xlsx, shown, all_rows, level, lang):
     """Exactly the rows on screen: the grid's rows after its sort and filter."""
-    store = data.store()
-    lang = norm_lang(lang, store.settings.dashboard.language)
+    kind = {ids.PRI_EXPORT_CSV: "csv", ids.PRI_EXPORT_XLSX: "xlsx"}.get(ctx.triggered_id)
+    if kind is None:
+        return no_update
     rows = shown if shown is not None else (all_rows or [])
+    return export_payload(kind, rows, level, lang)
+
+
+def export_payload(kind: str, rows: list[dict], level: str, lang: str | None) -> dict:
+    """The dcc.Download payload of ``rows`` as CSV (UTF-8 with BOM, so that Excel on Chinese
+    Windows reads the headers) or Excel, formula-like text neutralised."""
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
     level = level if level in ("feeder", "substation") else "feeder"
     df = export_frame(rows, level, lang)
     name = f"priorities_{level}"
-    if ctx.triggered_id == ids.PRI_EXPORT_XLSX:
+    if kind == "xlsx":
         buf = io.BytesIO()
         with pd.ExcelWriter(buf, engine="openpyxl") as xw:
             df.to_excel(xw, index=False, sheet_name=level)
         return dcc.send_bytes(buf.getvalue(), f"{name}.xlsx")
-    if ctx.triggered_id == ids.PRI_EXPORT_CSV:
-        # UTF-8 with BOM so that Excel on Chinese Windows opens the Chinese headers correctly
-        return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{name}.csv")
-    return no_update
+    return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{name}.csv")

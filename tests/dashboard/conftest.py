@@ -1,0 +1,57 @@
+"""Fixtures for the dashboard tests: one small simulated county per session, loaded through the
+real pipeline into a SQLite file, ending today so that live figures have something to show."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+
+@pytest.fixture(scope="session")
+def county_db(tmp_path_factory):
+    """(url, engine) of a small simulated county: 120 days ending today, hourly readings."""
+    from collectors.simulator import Simulation
+    from db.engine import make_engine
+    from db.migrate import upgrade
+    from feederwatch.simload import load_history
+
+    path = tmp_path_factory.mktemp("dash") / "county.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=119)).date()
+    load_history(engine, Simulation(preset="small", seed=1, start=start, days=120,
+                                    resolution="1h"))
+    yield url, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(county_db):
+    from feederwatch.config import load_settings
+
+    url, _ = county_db
+    base = load_settings(None)
+    return base.model_copy(update={"database": base.database.model_copy(update={"url": url})})
+
+
+def ingest_active_outage(engine, outage_id: str, feeder: str = "F0101", customers: int = 321,
+                         minutes_ago: int = 10, source: str = "test"):
+    """A new active outage, ingested through the pipeline like any source's record."""
+    from collectors.pipeline import IngestOptions, Pipeline
+
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=minutes_ago)
+    frame = pd.DataFrame([{"outage_id": outage_id, "feeder": feeder, "start": start.isoformat(),
+                           "end": None, "customers": customers, "cause": "weather"}])
+    return Pipeline(engine).ingest("outages", frame, IngestOptions(source=source))
+
+
+@pytest.fixture(scope="session")
+def app(settings, county_db):
+    """The Dash app on the session database (with two active outages)."""
+    from dashboard.app import create_app
+
+    _, engine = county_db
+    ingest_active_outage(engine, "T-ACTIVE-1", "F0101", 321, 30)
+    ingest_active_outage(engine, "T-ACTIVE-2", "F0201", 150, 200)
+    return create_app(settings, engine)

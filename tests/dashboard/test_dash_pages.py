@@ -1,0 +1,233 @@
+"""Callback-level tests: every page's layout and callbacks, called directly on the small
+simulated county (no browser)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from dash import html
+
+from tests.dashboard.conftest import ingest_active_outage
+
+
+def page(name):
+    return importlib.import_module(f"dashboard.pages.{name}")
+
+
+def texts(component) -> str:
+    """All text of a Dash component tree (for assertions on rendered content)."""
+    out = []
+
+    def walk(c):
+        if c is None:
+            return
+        if isinstance(c, (str, int, float)):
+            out.append(str(c))
+            return
+        if isinstance(c, (list, tuple)):
+            for x in c:
+                walk(x)
+            return
+        walk(getattr(c, "children", None))
+
+    walk(component)
+    return " ".join(out)
+
+
+def test_live001_layout_and_update(app):
+    live = page("live")
+    assert live.layout() is not None
+    kpis = live.update_live(0, "en", None)
+    active, customers, feeders, last_hour, longest, rows, seen = kpis
+    assert int(active) >= 2 and int(customers.replace(",", "")) >= 471
+    assert int(last_hour) >= 1 and "h" in longest
+    assert {r["outage_id"] for r in rows} >= {"T-ACTIVE-1", "T-ACTIVE-2"}
+    assert seen == [r["row_id"] for r in rows]
+    assert len({r["row_id"] for r in rows}) == len(rows)  # getRowId keys are unique
+    zh = live.update_live(0, "zh", seen)
+    assert "小时" in zh[4]
+    trend, by_sub = live.update_live_charts(0, "en")
+    assert isinstance(trend, go.Figure) and trend.data[0].y.max() >= 471
+    assert set(by_sub.data[0].x) >= {"SS01", "SS02"}
+    assert [c["headerName"] for c in live.live_columns("en")][:2] == ["Feeder", "Feeder name"]
+
+
+def test_live002_new_outage_changes_count(app, county_db):
+    live = page("live")
+    before = int(live.update_live(0, "en", None)[0])
+    _, seen_before = None, live.update_live(0, "en", None)[6]
+    ingest_active_outage(county_db[1], "T-LIVE-NEW", "F0102", 77, 3)
+    after = live.update_live(1, "en", seen_before)
+    assert int(after[0]) == before + 1
+    new = [r for r in after[5] if r["outage_id"] == "T-LIVE-NEW"][0]
+    assert new["is_new"] and new["customers"] == 77
+
+
+def test_map001_every_feeder_drawn(app):
+    from dashboard import data
+
+    mp = page("map")
+    mp.layout()
+    fig = mp.update_map("saidi", None, 365, ["on"], "en")
+    feeders = set(data.store().network()["feeders"]["feeder"])
+    drawn = {c for tr in fig.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
+    assert drawn == feeders
+    assert fig.layout.map.style == "white-bg"
+    # no remote resource in the figure: base layers are inline GeoJSON
+    assert all(layer.sourcetype == "geojson" for layer in fig.layout.map.layers)
+    one = mp.update_map("score", "SS01", 90, [], "zh")
+    drawn_one = {c for tr in one.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
+    assert drawn_one and all(c.startswith("F01") for c in drawn_one)
+
+
+def test_map002_click_opens_detail(app):
+    mp = page("map")
+    assert mp.open_feeder({"points": [{"customdata": "F0203"}]}) == "/feeder/F0203"
+    assert mp.open_feeder({"points": [{"customdata": "SS02"}]}) == "/substation/SS02"
+
+
+def test_map003_gcj02_when_tile_source_configured(app, settings):
+    from dashboard import data
+    from dashboard.components.geo import wgs84_to_gcj02
+    from dashboard.components.maps import create_map_figure
+
+    store = data.store()
+    cfg = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
+        update={"tile_url": "http://gis.local/{z}/{x}/{y}.png", "tile_crs": "gcj02"})})
+    args = (store.feeder_lines(), store.feeder_measures(), "saidi", store.network(),
+            store.substation_measures(), store.active())
+    plain = create_map_figure(*args, settings, "en")
+    conv = create_map_figure(*args, cfg, "en")
+    assert conv.layout.map.layers[0].source[0] == "http://gis.local/{z}/{x}/{y}.png"
+    lon0, lat0 = plain.data[-2].lon[0], plain.data[-2].lat[0]
+    glon, glat = wgs84_to_gcj02(lon0, lat0)
+    assert conv.data[-2].lon[0] == pytest.approx(float(glon))
+    assert 0.001 < abs(float(glon) - lon0) < 0.01  # a few hundred metres, as GCJ-02 does
+    # a known reference point (Beijing, Tiananmen): WGS84 -> GCJ-02
+    x, y = wgs84_to_gcj02(116.391305, 39.907333)
+    assert (float(x), float(y)) == pytest.approx((116.397547, 39.908737), abs=2e-5)
+
+
+def test_pri001_rank_and_reweight(app):
+    pr = page("priorities")
+    pr.layout()
+    rows, defs, bars = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
+    assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+    assert rows == sorted(rows, key=lambda r: -r["score"])
+    assert len(bars.data) == 4 and bars.layout.barmode == "stack"
+    lv_only, _, _ = pr.update_priorities("feeder", 365, 0, 0, 1, "en")
+    assert [r["feeder"] for r in lv_only] != [r["feeder"] for r in rows]
+    assert lv_only[0]["score"] == pytest.approx(max(r["score"] for r in lv_only))
+    subs, sdefs, _ = pr.update_priorities("substation", 180, 1, 0.5, 0.5, "zh")
+    assert {d["field"] for d in sdefs} >= {"substation", "score", "project"}
+    assert subs and "substation" in subs[0]
+
+
+def test_pri002_export_exact_rows_and_neutralised(app):
+    pr = page("priorities")
+    rows, _, _ = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
+    shown = [dict(r) for r in rows[3:7]]
+    shown[0]["name"] = "=HYPERLINK(\"http://evil\")"
+    shown[1]["name"] = "@SUM(A1)"
+    df = pr.export_frame(shown, "feeder", "en")
+    assert len(df) == 4 and list(df["Feeder"]) == [r["feeder"] for r in shown]
+    assert df["Name"].iloc[0].startswith("'=") and df["Name"].iloc[1].startswith("'@")
+    assert df["Rank"].tolist() == [r["rank"] for r in shown]
+
+    for ext in ("csv", "xlsx"):
+        out = pr.export_payload(ext, shown, "feeder", "en")
+        assert out["filename"].endswith(ext)
+        raw = base64.b64decode(out["content"]) if out.get("base64") else out["content"].encode()
+        back = (pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig") if ext == "csv"
+                else pd.read_excel(io.BytesIO(raw)))
+        assert back["Feeder"].tolist() == [r["feeder"] for r in shown]
+        assert back["Name"].iloc[0].startswith("'=")
+
+
+def test_det001_feeder_detail(app):
+    fd = page("feeder")
+    assert "F0101" in texts(fd.layout(feeder_id="F0101"))
+    body = fd.render_feeder("F0101", "en")
+    text = texts(body)
+    assert "Outage history" in text and "Frequent-outage countdown" in text
+    assert "T0101" in json.dumps(body.to_plotly_json(), default=str)
+    assert "Not found" in texts(fd.render_feeder("NOPE", "en"))
+
+
+def test_det002_substation_detail(app):
+    sd = page("substation")
+    sd.layout(substation_id="SS02")
+    body = sd.render_substation("SS02", "zh")
+    dumped = json.dumps(body.to_plotly_json(), default=str, ensure_ascii=False)
+    assert "/feeder/F0201" in dumped and "停电记录" in dumped
+    assert "未找到" in texts(sd.render_substation("SS99", "zh"))
+
+
+def test_rel001_reliability(app):
+    rel = page("reliability")
+    rel.layout()
+    body = rel.render_reliability(365, "en")
+    dumped = json.dumps(body.to_plotly_json(), default=str)
+    assert "SAIDI" in dumped and "RS-1" in dumped and "MED" in dumped
+    from dashboard import data
+
+    days, info = data.store().major_event_days(365)
+    fig = rel.daily_figure(days, info, "en")
+    assert len(fig.data[0].x) == len(days)
+
+
+def test_data001_status_quarantine_upload(app, tmp_path):
+    dp = page("data")
+    dp.layout()
+    sources, counts = dp.render_status(0, "en", None)
+    assert "sim" in texts(sources) and "outages" in texts(counts)
+    rows, defs = dp.render_quarantine("", 1, "en", None)
+    assert rows and rows[0]["reason_code"] == "voltage_stuck" and len(rows) == dp.PAGE_SIZE
+    rows2, _ = dp.render_quarantine("", 2, "en", None)
+    assert rows2[0]["id"] < rows[-1]["id"]
+    csv = ("outage_id,feeder,start,end,customers,cause\n"
+           "UP-1,F0103,2025-07-01 19:32:00,2025-07-01 21:05:00,120,weather\n"
+           "UP-2,NOFEEDER,2025-07-01 19:32:00,2025-07-01 21:05:00,50,weather\n")
+    payload = "data:text/csv;base64," + base64.b64encode(csv.encode()).decode()
+    result = dp.upload(payload, "oms.csv", "outages", "en")
+    text = texts(result)
+    assert "Ingested: oms.csv" in text and "read 2" in text and "quarantined 1" in text
+    refused = dp.upload("data:text/csv;base64,", "empty.csv", "outages", "en")
+    assert "File refused" in texts(refused)
+
+
+def test_shell001_status_and_translation(app):
+    from dashboard.app import status_bar
+
+    updated, banner, style = status_bar("en", datetime.now(UTC))
+    assert updated.startswith("Last updated")
+    assert style["display"] == "block" and "sim" in texts(banner)  # the simulator never ran here
+    cb = app.callback_map
+    assert any("i18n" in k for k in cb)
+
+
+def test_shell002_labels_in_both_languages():
+    from dashboard.i18n import LABELS, fmt_minutes, fmt_time
+
+    assert all(zh and en for zh, en in LABELS.values())
+    assert fmt_minutes(185, "zh") == "3小时05分" and fmt_minutes(185, "en") == "3 h 05 min"
+    t = pd.Timestamp("2025-07-01T11:30:00Z")
+    assert fmt_time(t, "zh", "Asia/Shanghai") == "7月1日 19:30"
+    assert fmt_time(t, "en", "Asia/Shanghai") == "1 Jul 19:30"
+
+
+def test_data002_cache_keyed_by_data_version(app, county_db):
+    from dashboard import data
+
+    store = data.store()
+    first = store.outages()
+    assert store.outages() is first  # same version: memoised
+    ingest_active_outage(county_db[1], "T-CACHE-1", "F0104", 5, 1)
+    assert store.outages() is not first and "T-CACHE-1" in set(store.outages()["outage_id"])
