@@ -258,14 +258,15 @@ def _one_attempt(engine, pipeline: Pipeline, name, options, source: Source, run_
     batches = source.batches(mark)
     try:
         for batch in batches:
+            # Checked before each batch, not after: a run whose last batch committed is done.
+            if stop is not None and stop.is_set():
+                raise _Stopped
             if batch.frame is None or batch.frame.empty:
                 continue
             summary.add(pipeline.ingest(
                 batch.kind, batch.frame, ingest_options(name, options, source, batch.kind),
                 run_id=run_id, chunk=batch.chunk, watermark=batch.watermark,
                 watermark_source=name))
-            if stop is not None and stop.is_set():
-                raise _Stopped
     finally:
         close = getattr(batches, "close", None)
         if close is not None:
