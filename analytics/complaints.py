@@ -443,7 +443,8 @@ def _poisson_glm(X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 
     return beta
 
 
-def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarray | None = None,
+                 min_dispersion: float = 0.0) -> dict[str, np.ndarray]:
     """Empirical-Bayes (Poisson–Gamma) estimate of each unit's event rate per unit exposure.
 
     Prior: rate_i ~ Gamma(shape a, mean m_i) with log m_i = X_i β fitted by Poisson regression
@@ -452,7 +453,9 @@ def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarra
     (y_i + a) / (E_i + a / m_i) (Clayton & Kaldor 1987; the approach predictive reliability
     tools use to blend a feeder's short record with its asset class). Returns dict with
     ``rate`` (posterior mean), ``prior`` (m_i), ``weight`` (credibility of the own record) and
-    ``shape`` (a)."""
+    ``shape`` (a). ``min_dispersion`` is a floor on 1/a (the squared coefficient of variation
+    of the rates around the regression), for when one period is too short to measure it.
+    ``predict`` gives the prior mean rate for other attribute values."""
     y = np.asarray(counts, float)
     E = np.maximum(np.asarray(exposure, float), 1e-12)
     n = len(y)
@@ -469,7 +472,7 @@ def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarra
     # method of moments: Var(y) = μ + μ²/a
     excess = np.sum((y - fitted) ** 2 - fitted)
     denom = np.sum(fitted ** 2)
-    inv_a = max(excess / denom, 1e-6) if denom > 0 else 1e-6
+    inv_a = max(excess / denom, 1e-6, min_dispersion) if denom > 0 else max(1e-6, min_dispersion)
     a = 1.0 / inv_a
     rate = (y + a) / (E + a / m)
     weight = E / (E + a / m)

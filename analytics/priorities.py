@@ -208,6 +208,8 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     ad["from_low_voltage"] = lv_contrib
     for (drv, c), v in contrib.items():
         ad[f"from_{drv}_{c}"] = v
+    ad["n_interruptions"] = sum(raw[("interruptions", c)] for c in CLASSES)
+    ad["n_interruptions_feeder"] = raw[("interruptions", "feeder")]
     ad["from_base"] = b["base"] * w
     ad["kw_max"] = kw_max
     lva = _lv_attribution(network, areas, xv, s)
@@ -232,7 +234,8 @@ def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray)
 
 
 def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, length: np.ndarray,
-           quantile: float, sound_covariates: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+           quantile: float, sound_covariates: np.ndarray | None = None,
+           min_dispersion: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
     Rates are per unit of length (outages of overhead lines grow with their length), shrunk
@@ -240,7 +243,7 @@ def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, leng
     the asset rebuilt to standard (``sound_covariates``) when given, else the ``quantile`` of
     the per-km rates over all units; never above the estimate itself."""
     exposure = years * np.maximum(length, 1e-6)
-    fit = shrink_rates(counts, exposure, covariates)
+    fit = shrink_rates(counts, exposure, covariates, min_dispersion=min_dispersion)
     per_km = fit["rate"]
     eb = per_km * np.maximum(length, 1e-6)
     if sound_covariates is not None:
@@ -320,7 +323,7 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
         n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
         if n_c.sum() < 1:
             continue
-        eb_c, ref_c = _rates(n_c, years, cov, length, q, sound)
+        eb_c, ref_c = _rates(n_c, years, cov, length, q, sound, s.rate_min_dispersion)
         h_c = float(ev_hours[(cause == c)].mean())
         eb += eb_c
         ref += ref_c
@@ -334,10 +337,14 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     obs_rate = n_obs / years
     from_int = b["interruptions"] * wf * excess
     from_dur = b["hours"] * wf * ex_hours
-    rep_obs = per_feeder(ad["from_repeated_feeder"]) / years
-    frac2 = np.where(eb > 0, 1 - (ref / np.where(eb > 0, eb, 1)) ** 2, 0.0)
-    from_rep = rep_obs * np.where(obs_rate > 0, (eb / np.maximum(obs_rate, 1e-9)), 0.0) * frac2
-    from_rep = np.minimum(from_rep, rep_obs * 3)
+    # repeated outages: every interruption in an area's 60 days counts towards the next ones'
+    # repeat count, so the feeder's faults own the share of the area's repeat complaints that
+    # their interruptions make up, times the avoidable fraction of its fault rate
+    rep_all = sum(ad[f"from_repeated_{c}"].to_numpy() for c in CLASSES)
+    n_int = ad["n_interruptions"].to_numpy()
+    own = np.where(n_int > 0, ad["n_interruptions_feeder"].to_numpy() / np.maximum(n_int, 1), 0.0)
+    avoid_frac = np.where(eb > 0, excess / np.maximum(eb, 1e-12), 0.0)
+    from_rep = per_feeder(rep_all * own) / years * avoid_frac
     # low voltage: the feeder owns what grows along it; the rest is local or the substation's
     from_lv = per_feeder((b["lv_hours"] * ad["lv_hours_feeder"] + b["lv_days"] * ad["lv_days_feeder"]) * w) / years
     lv_share_feeder = np.where(ad["lv_hours"] > 0, ad["lv_hours_feeder"] / np.maximum(ad["lv_hours"], 1e-9), 0.0)

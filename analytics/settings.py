@@ -94,6 +94,9 @@ class AnalyticsSettings:
     reference_quantile: float = 0.0
     # Sound rate = the rate regression at new-build attributes (else the quantile above).
     sound_by_attributes: bool = True
+    # Floor on the squared coefficient of variation of feeder outage rates around the asset
+    # regression (empirical Bayes prior), so that a feeder's own record always counts.
+    rate_min_dispersion: float = 0.1
     # A sound feeder's voltage drop per km: this quantile of the feeders' estimated drops per km.
     drop_reference_quantile: float = 0.5
     weight_complaints: float = 1.0
