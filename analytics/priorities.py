@@ -190,6 +190,29 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
         if best is None or ll > best[0]:
             best = (ll, gamma, w, rows, coef, gof)
     ll, gamma, w, rows, coef, gof = best
+    # propensity to call: towns (and areas within them) differ in how readily customers call
+    # 95598; estimated as empirical-Bayes ratios of observed to expected complaints, the
+    # town's pooled over its areas, each area's shrunk towards its town (gamma-Poisson)
+    prop = np.ones(n_a)
+    town = areas["town"].astype(object).where(areas["town"].notna(), "").to_numpy(object)
+    t_code, _ = pd.factorize(town)
+    for _ in range(s.propensity_iterations):
+        X = _design(raw, lv_hours, lv_days, w * prop)
+        rows, coef, gof = attribute(X, y, list(X.columns))
+        base_mu = rows["expected"].to_numpy() / prop
+        O_t = np.bincount(t_code, weights=y)
+        E_t = np.bincount(t_code, weights=base_mu)
+        p_t = (O_t + s.propensity_prior_town) / (E_t + s.propensity_prior_town)
+        k_a = s.propensity_prior_area
+        p_a = (y + k_a * p_t[t_code]) / (base_mu + k_a) if np.isfinite(k_a) else p_t[t_code]
+        p_a = p_a / (np.sum(p_a * base_mu) / max(np.sum(base_mu), 1e-12))
+        prop = p_a
+    if s.propensity_iterations:
+        w = w * prop
+        X = _design(raw, lv_hours, lv_days, w)
+        rows, coef, gof = attribute(X, y, list(X.columns))
+        mu = np.maximum(rows["expected"].to_numpy(), 1e-12)
+        ll = float(np.sum(y * np.log(mu) - mu))
     b = dict(zip(coef["driver"], coef["coefficient"]))
     gof = dict(gof, gamma=gamma, loglik=ll)
 

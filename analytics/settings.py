@@ -99,6 +99,10 @@ class AnalyticsSettings:
     rate_min_dispersion: float = 0.1
     # A sound feeder's voltage drop per km: this quantile of the feeders' estimated drops per km.
     drop_reference_quantile: float = 0.5
+    # Propensity to call 95598 per town and area: EB pseudo-counts of the town / area priors.
+    propensity_iterations: int = 3
+    propensity_prior_town: float = 10.0
+    propensity_prior_area: float = float("inf")  # inf: areas take their town's propensity
     weight_complaints: float = 1.0
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5
