@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -82,10 +83,17 @@ def local_periods(start: int, end: int, tz: str, freq: str) -> list[tuple[int, i
     t0 = pd.Timestamp(first, tz="UTC").tz_convert(tz).tz_localize(None)
     t1 = pd.Timestamp(end, tz="UTC").tz_convert(tz).tz_localize(None)
     step = "MS" if freq == "M" else "D"
-    edges = pd.date_range(t0, t1 + (pd.offsets.MonthBegin(1) if freq == "M" else pd.Timedelta(days=1)), freq=step)
-    edges_ns = edges.tz_localize(tz, nonexistent="shift_forward", ambiguous=True).tz_convert("UTC").as_unit("ns").asi8
+    edges = pd.date_range(
+        t0, t1 + (pd.offsets.MonthBegin(1) if freq == "M" else pd.Timedelta(days=1)), freq=step
+    )
+    edges_ns = (
+        edges.tz_localize(tz, nonexistent="shift_forward", ambiguous=True)
+        .tz_convert("UTC")
+        .as_unit("ns")
+        .asi8
+    )
     out = []
-    for a, b in zip(edges_ns[:-1], edges_ns[1:]):
+    for a, b in pairwise(edges_ns):
         a2, b2 = max(int(a), start), min(int(b), end)
         if b2 > a2:
             out.append((a2, b2))
@@ -94,8 +102,12 @@ def local_periods(start: int, end: int, tz: str, freq: str) -> list[tuple[int, i
 
 def text(series: pd.Series) -> pd.Series:
     """Ids as trimmed Python-object strings with missing values as None (simple to compare)."""
-    vals = [(str(v).strip() or None) if isinstance(v, str) or (v is not None and not pd.isna(v)) else None
-            for v in series.astype("object").tolist()]
+    vals = [
+        (str(v).strip() or None)
+        if isinstance(v, str) or (v is not None and not pd.isna(v))
+        else None
+        for v in series.astype("object").tolist()
+    ]
     return pd.Series(vals, dtype=object)
 
 
@@ -124,12 +136,22 @@ def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
     tr = network["transformers"]
     fd = network["feeders"]
     out = pd.DataFrame({"transformer": text(tr["transformer"]), "feeder": text(tr["feeder"])})
-    kind = text(tr["kind"]).str.lower().to_numpy() if "kind" in tr else np.array(["public"] * len(tr))
-    out["kind"] = np.where(pd.Series(kind).fillna("public").to_numpy() == "dedicated", "dedicated", "public")
-    hh = pd.to_numeric(tr["customers"], errors="coerce").fillna(0).to_numpy(dtype=float) if "customers" in tr else np.ones(len(tr))
+    kind = (
+        text(tr["kind"]).str.lower().to_numpy() if "kind" in tr else np.array(["public"] * len(tr))
+    )
+    out["kind"] = np.where(
+        pd.Series(kind).fillna("public").to_numpy() == "dedicated", "dedicated", "public"
+    )
+    hh = (
+        pd.to_numeric(tr["customers"], errors="coerce").fillna(0).to_numpy(dtype=float)
+        if "customers" in tr
+        else np.ones(len(tr))
+    )
     out["households"] = hh
     out["users_10kv"] = np.where(out["kind"].to_numpy() == "dedicated", np.maximum(hh, 1.0), 1.0)
-    out["kva"] = pd.to_numeric(tr["kva"], errors="coerce").to_numpy(dtype=float) if "kva" in tr else np.nan
+    out["kva"] = (
+        pd.to_numeric(tr["kva"], errors="coerce").to_numpy(dtype=float) if "kva" in tr else np.nan
+    )
     for col in ("town", "address"):
         out[col] = text(tr[col]).to_numpy() if col in tr else None
     f2s = dict(zip(text(fd["feeder"]), text(fd["substation"])))

@@ -12,7 +12,8 @@ analysis: counted and shown, never used for attribution or ranking.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,12 +35,20 @@ NS_PER_HOUR = 3_600_000_000_000
 # --------------------------------------------------------------------------------------------
 def _age_out(starts: np.ndarray, days: int, tz: str) -> list[str]:
     ends = np.sort(starts) + days * NS_PER_DAY
-    return [d.date().isoformat() for d in
-            pd.DatetimeIndex(ends.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)]
+    return [
+        d.date().isoformat()
+        for d in pd.DatetimeIndex(ends.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
+    ]
 
 
-def frequent_outages(network: dict, outages: pd.DataFrame, *, asof: Any, level: str = "feeder",
-                     settings: AnalyticsSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def frequent_outages(
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    asof: Any,
+    level: str = "feeder",
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """Frequent-outage (频繁停电) status of every feeder or area as of ``asof``.
 
     ``level="feeder"``: sustained feeder- and 35 kV-level outages on the feeder (one per event),
@@ -60,7 +69,9 @@ def frequent_outages(network: dict, outages: pd.DataFrame, *, asof: Any, level: 
     raise ValueError(f"level must be feeder or area: {level!r}")
 
 
-def _frequent_feeders(network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings) -> pd.DataFrame:
+def _frequent_feeders(
+    network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
+) -> pd.DataFrame:
     o = _outage_frame(outages, s.tz)
     end = o["end"].to_numpy()
     start = o["start"].to_numpy()
@@ -77,14 +88,23 @@ def _frequent_feeders(network: dict, outages: pd.DataFrame, now: int, s: Analyti
         st = groups.get(f, np.zeros(0, np.int64))
         n = len(st)
         dates = _age_out(st, s.frequent_feeder_days, s.tz)
-        rows.append({"feeder": f, "substation": ss, "outages_window": n,
-                     "frequent": n >= s.frequent_feeder_count,
-                     "outages_until_frequent": max(0, s.frequent_feeder_count - n),
-                     "age_out_dates": dates, "next_age_out": dates[0] if dates else None})
+        rows.append(
+            {
+                "feeder": f,
+                "substation": ss,
+                "outages_window": n,
+                "frequent": n >= s.frequent_feeder_count,
+                "outages_until_frequent": max(0, s.frequent_feeder_count - n),
+                "age_out_dates": dates,
+                "next_age_out": dates[0] if dates else None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def _frequent_areas(network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings) -> pd.DataFrame:
+def _frequent_areas(
+    network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
+) -> pd.DataFrame:
     model = _Model(network, outages, s, None, now)
     it = _interruption_table(model)
     it = it[(~it["momentary"]) & it["transformer"].notna()]
@@ -115,13 +135,24 @@ def _frequent_areas(network: dict, outages: pd.DataFrame, now: int, s: Analytics
     for i in range(len(a)):
         d60 = _age_out(by_area60.get(i, empty), s.frequent_area_window_days, s.tz)
         d365 = _age_out(by_area365.get(i, empty), 365, s.tz)
-        rows.append({"age_out_dates": d60, "age_out_dates_year": d365,
-                     "next_age_out": d60[0] if d60 else (d365[0] if d365 else None)})
-    out = pd.DataFrame({
-        "transformer": a["transformer"], "feeder": a["feeder"], "substation": a["substation"],
-        "outages_window": c60, "outages_year": c365, "frequent": frequent,
-        "outages_until_frequent": np.maximum(until, 0),
-    })
+        rows.append(
+            {
+                "age_out_dates": d60,
+                "age_out_dates_year": d365,
+                "next_age_out": d60[0] if d60 else (d365[0] if d365 else None),
+            }
+        )
+    out = pd.DataFrame(
+        {
+            "transformer": a["transformer"],
+            "feeder": a["feeder"],
+            "substation": a["substation"],
+            "outages_window": c60,
+            "outages_year": c365,
+            "frequent": frequent,
+            "outages_until_frequent": np.maximum(until, 0),
+        }
+    )
     return pd.concat([out, pd.DataFrame(rows)], axis=1)
 
 
@@ -170,9 +201,14 @@ def _match_location(c: pd.DataFrame, areas: pd.DataFrame) -> tuple[list, list, l
     return out_t, out_f, how
 
 
-def classify_complaints(complaints: pd.DataFrame, *, network: dict, outages: pd.DataFrame | None = None,
-                        voltage_daily: pd.DataFrame | None = None,
-                        settings: AnalyticsSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def classify_complaints(
+    complaints: pd.DataFrame,
+    *,
+    network: dict,
+    outages: pd.DataFrame | None = None,
+    voltage_daily: pd.DataFrame | None = None,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """Classify 95598 tickets for grid analysis (DESIGN.md, Complaints).
 
     Adds: ``area`` / ``feeder_matched`` / ``substation_matched`` and ``match`` (transformer,
@@ -197,11 +233,20 @@ def classify_complaints(complaints: pd.DataFrame, *, network: dict, outages: pd.
     c["substation_matched"] = pd.Series([f2s.get(x) for x in f], dtype=object)
     c["match"] = pd.Series(how, dtype=object)
     tid = text(c["ticket_id"]) if "ticket_id" in c else pd.Series([None] * len(c), dtype=object)
-    merged = text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
+    merged = (
+        text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
+    )
     c["repeat"] = np.array([m is not None and m != i for m, i in zip(merged, tid)], dtype=bool)
-    cat = (text(c["category"]).map(lambda v: (v or "other").lower()) if "category" in c
-           else pd.Series(["other"] * len(c), dtype=object))
-    txt = text(c["text"]).map(lambda v: v or "") if "text" in c else pd.Series([""] * len(c), dtype=object)
+    cat = (
+        text(c["category"]).map(lambda v: (v or "other").lower())
+        if "category" in c
+        else pd.Series(["other"] * len(c), dtype=object)
+    )
+    txt = (
+        text(c["text"]).map(lambda v: v or "")
+        if "text" in c
+        else pd.Series([""] * len(c), dtype=object)
+    )
     time_ns = to_ns(c["time"], s.tz)
 
     reason = np.array([""] * len(c), dtype=object)
@@ -243,10 +288,14 @@ def _outage_match(c, time_ns, is_out, network, outages, s) -> np.ndarray:
     it = _interruption_table(model)
     before = s.complaint_match_before_hours * NS_PER_HOUR
     after = s.complaint_match_after_hours * NS_PER_HOUR
-    by_area = {k: (g["start_ns"].to_numpy(), g["end_ns"].to_numpy())
-               for k, g in it[it["transformer"].notna()].groupby("transformer")}
-    by_feeder = {k: (g["start_ns"].to_numpy(), g["end_ns"].to_numpy())
-                 for k, g in it[it["feeder"].notna()].groupby("feeder")}
+    by_area = {
+        k: (g["start_ns"].to_numpy(), g["end_ns"].to_numpy())
+        for k, g in it[it["transformer"].notna()].groupby("transformer")
+    }
+    by_feeder = {
+        k: (g["start_ns"].to_numpy(), g["end_ns"].to_numpy())
+        for k, g in it[it["feeder"].notna()].groupby("feeder")
+    }
     out = np.full(len(c), np.nan)
     for i in np.flatnonzero(is_out):
         a, f = c.at[i, "area"], c.at[i, "feeder_matched"]
@@ -287,14 +336,17 @@ def complaint_summary(classified: pd.DataFrame, by: str = "feeder") -> pd.DataFr
     c = classified.copy()
     c["_key"] = c[key].astype(object).where(c[key].notna(), "(unmatched)")
     g = c.groupby("_key", sort=True)
-    out = pd.DataFrame({
-        "tickets": g.size(),
-        "repeats": g["repeat"].sum(),
-        "unreasonable": g["reasonable"].apply(lambda x: int((~x.astype(bool)).sum())),
-        "counted": g["counted"].sum(),
-    })
-    per_cat = c[c["counted"]].pivot_table(index="_key", columns="category", values="counted",
-                                          aggfunc="count", fill_value=0)
+    out = pd.DataFrame(
+        {
+            "tickets": g.size(),
+            "repeats": g["repeat"].sum(),
+            "unreasonable": g["reasonable"].apply(lambda x: int((~x.astype(bool)).sum())),
+            "counted": g["counted"].sum(),
+        }
+    )
+    per_cat = c[c["counted"]].pivot_table(
+        index="_key", columns="category", values="counted", aggfunc="count", fill_value=0
+    )
     out = out.join(per_cat, how="left").fillna(0)
     return out.reset_index().rename(columns={"_key": by})
 
@@ -302,8 +354,14 @@ def complaint_summary(classified: pd.DataFrame, by: str = "feeder") -> pd.DataFr
 # --------------------------------------------------------------------------------------------
 # Attribution: non-negative additive Poisson model
 # --------------------------------------------------------------------------------------------
-def fit_nonnegative_poisson(X: np.ndarray, y: np.ndarray, *, iters: int = 3000, tol: float = 1e-10,
-                            exposure: np.ndarray | None = None) -> np.ndarray:
+def fit_nonnegative_poisson(
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    iters: int = 3000,
+    tol: float = 1e-10,
+    exposure: np.ndarray | None = None,
+) -> np.ndarray:
     """Coefficients b ≥ 0 of E[y] = X b maximising the Poisson likelihood (identity link), by
     the EM / multiplicative update of Shepp & Vardi (1982): b_k ← b_k Σ_i x_ik y_i/μ_i / Σ_i x_ik.
     Each iteration raises the likelihood and keeps b non-negative. ``X`` must be ≥ 0."""
@@ -386,14 +444,21 @@ def goodness_of_fit(y: np.ndarray, mu: np.ndarray) -> dict[str, float]:
         return float(2 * np.sum(t - (y - m)))
 
     d, d0 = dev(mu), dev(np.full_like(y, max(y.mean(), 1e-12)))
-    return {"r2": 1 - sse / sst if sst > 0 else np.nan,
-            "deviance_explained": 1 - d / d0 if d0 > 0 else np.nan,
-            "dispersion": float(np.sum((y - mu) ** 2 / mu) / max(len(y) - 1, 1)),
-            "n": float(len(y))}
+    return {
+        "r2": 1 - sse / sst if sst > 0 else np.nan,
+        "deviance_explained": 1 - d / d0 if d0 > 0 else np.nan,
+        "dispersion": float(np.sum((y - mu) ** 2 / mu) / max(len(y) - 1, 1)),
+        "n": float(len(y)),
+    }
 
 
-def attribute(drivers: pd.DataFrame, complaints: pd.Series | np.ndarray, driver_columns: Sequence[str], *,
-              key: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+def attribute(
+    drivers: pd.DataFrame,
+    complaints: pd.Series | np.ndarray,
+    driver_columns: Sequence[str],
+    *,
+    key: str | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Fit expected complaints = Σ_k b_k · driver_k with b_k ≥ 0 (Poisson likelihood,
     :func:`fit_nonnegative_poisson`) and attribute each row's expected complaints to its drivers:
     the term b_k · driver_k is the number of complaints attributable to driver k.
@@ -409,21 +474,30 @@ def attribute(drivers: pd.DataFrame, complaints: pd.Series | np.ndarray, driver_
     b = fit_nonnegative_poisson(X / scale, y) / scale
     terms = X * b
     mu = terms.sum(axis=1)
-    rows = pd.DataFrame({f"from_{k}": terms[:, j] for j, k in enumerate(driver_columns)}, index=drivers.index)
+    rows = pd.DataFrame(
+        {f"from_{k}": terms[:, j] for j, k in enumerate(driver_columns)}, index=drivers.index
+    )
     rows.insert(0, "expected", mu)
     rows.insert(0, "observed", y)
     if key is not None:
         rows.insert(0, key, drivers[key].to_numpy())
-    coef = pd.DataFrame({"driver": list(driver_columns), "coefficient": b,
-                         "attributable": terms.sum(axis=0),
-                         "share": terms.sum(axis=0) / mu.sum() if mu.sum() > 0 else np.nan})
+    coef = pd.DataFrame(
+        {
+            "driver": list(driver_columns),
+            "coefficient": b,
+            "attributable": terms.sum(axis=0),
+            "share": terms.sum(axis=0) / mu.sum() if mu.sum() > 0 else np.nan,
+        }
+    )
     return rows, coef, goodness_of_fit(y, mu)
 
 
 # --------------------------------------------------------------------------------------------
 # Empirical Bayes outage rates
 # --------------------------------------------------------------------------------------------
-def _poisson_glm(X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 50, ridge: float = 1e-3) -> np.ndarray:
+def _poisson_glm(
+    X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 50, ridge: float = 1e-3
+) -> np.ndarray:
     """log E[y] = offset + X β by IRLS with a small ridge (numpy only)."""
     beta = np.zeros(X.shape[1])
     beta[0] = np.log(max(y.sum(), 1e-3) / np.exp(offset).sum())
@@ -443,8 +517,12 @@ def _poisson_glm(X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 
     return beta
 
 
-def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarray | None = None,
-                 min_dispersion: float = 0.0) -> dict[str, np.ndarray]:
+def shrink_rates(
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    covariates: np.ndarray | None = None,
+    min_dispersion: float = 0.0,
+) -> dict[str, np.ndarray]:
     """Empirical-Bayes (Poisson–Gamma) estimate of each unit's event rate per unit exposure.
 
     Prior: rate_i ~ Gamma(shape a, mean m_i) with log m_i = X_i β fitted by Poisson regression
@@ -471,7 +549,7 @@ def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarra
     fitted = m * E
     # method of moments: Var(y) = μ + μ²/a
     excess = np.sum((y - fitted) ** 2 - fitted)
-    denom = np.sum(fitted ** 2)
+    denom = np.sum(fitted**2)
     inv_a = max(excess / denom, 1e-6, min_dispersion) if denom > 0 else max(1e-6, min_dispersion)
     a = 1.0 / inv_a
     rate = (y + a) / (E + a / m)
@@ -481,7 +559,9 @@ def shrink_rates(counts: np.ndarray, exposure: np.ndarray, covariates: np.ndarra
         """Prior mean rate for other attribute values (e.g. the asset rebuilt to standard)."""
         if covariates is None or np.size(covariates) == 0:
             return np.full(len(new_covariates), m[0])
-        Cn = (np.asarray(new_covariates, float).reshape(len(new_covariates), -1) - mu_c) / np.where(sd_c > 0, sd_c, 1.0)
+        Cn = (np.asarray(new_covariates, float).reshape(len(new_covariates), -1) - mu_c) / np.where(
+            sd_c > 0, sd_c, 1.0
+        )
         return np.exp(np.clip(np.column_stack([np.ones(len(Cn)), Cn]) @ beta, -30, 30))
 
     return {"rate": rate, "prior": m, "weight": weight, "shape": np.full(n, a), "predict": predict}

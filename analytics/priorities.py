@@ -38,11 +38,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, areas_table, factor_text, local_floor, text, to_ns, ts_ns, window_ns
+from analytics._common import (
+    NS_PER_DAY,
+    areas_table,
+    factor_text,
+    local_floor,
+    text,
+    to_ns,
+    window_ns,
+)
 from analytics.complaints import attribute, classify_complaints, shrink_rates
-from analytics.reliability import _interruption_table, _Model, indices as _indices, system_indices as _system_indices
+from analytics.reliability import _interruption_table, _Model
+from analytics.reliability import indices as _indices
+from analytics.reliability import system_indices as _system_indices
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
-from analytics.voltage import area_voltage
 
 PROJECTS = {
     "35kv_capacity_upgrade": "35 kV capacity upgrade (主变增容)",
@@ -53,12 +62,17 @@ PROJECTS = {
     "insulation_or_automation": "insulation or distribution automation (绝缘化/配电自动化)",
     "area_split_or_capacity": "area split or transformer capacity (台区切改/增容)",
 }
-COST_ALIASES = {"reconductor": "reconductoring", "split": "feeder_split", "tie": "new_tie",
-                "automation": "insulation_or_automation", "insulation": "insulation_or_automation",
-                "capacity_35kv": "35kv_capacity_upgrade", "substation": "new_substation_point",
-                "area": "area_split_or_capacity"}
+COST_ALIASES = {
+    "reconductor": "reconductoring",
+    "split": "feeder_split",
+    "tie": "new_tie",
+    "automation": "insulation_or_automation",
+    "insulation": "insulation_or_automation",
+    "capacity_35kv": "35kv_capacity_upgrade",
+    "substation": "new_substation_point",
+    "area": "area_split_or_capacity",
+}
 CLASSES = ("feeder", "substation", "other")
-DRIVERS = ("base", "interruptions", "hours", "repeated", "lv_hours", "lv_days")
 
 
 @dataclass
@@ -82,7 +96,9 @@ class Analysis:
         return table.copy()
 
 
-def _default_window(outages: pd.DataFrame, complaints: pd.DataFrame, settings: AnalyticsSettings) -> tuple:
+def _default_window(
+    outages: pd.DataFrame, complaints: pd.DataFrame, settings: AnalyticsSettings
+) -> tuple:
     ends = []
     for df, col in ((outages, "start"), (complaints, "time")):
         if df is not None and len(df):
@@ -116,9 +132,14 @@ def _repeat_counts(slot: np.ndarray, start: np.ndarray, days: int) -> np.ndarray
     return out
 
 
-def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
-            voltage_daily: pd.DataFrame | None, settings: AnalyticsSettings = DEFAULT_SETTINGS,
-            window: tuple | None = None) -> Analysis:
+def analyse(
+    network: dict,
+    outages: pd.DataFrame,
+    complaints: pd.DataFrame,
+    voltage_daily: pd.DataFrame | None,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    window: tuple | None = None,
+) -> Analysis:
     """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it."""
     s = settings
     if window is None:
@@ -135,10 +156,16 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     o = outages[(o_start >= lookback) & (o_start < we)] if len(outages) else outages
     model = _Model(network, o, s, "households", we)
     it = _interruption_table(model)
-    mom = it[it["momentary"].to_numpy() & (it["start_ns"].to_numpy() >= ws) & (it["level"].to_numpy(object) == "feeder")]
+    mom = it[
+        it["momentary"].to_numpy()
+        & (it["start_ns"].to_numpy() >= ws)
+        & (it["level"].to_numpy(object) == "feeder")
+    ]
     momentary_events = mom.drop_duplicates(["feeder", "event_id"])["feeder"].value_counts()
     it = it[~it["momentary"].to_numpy()].reset_index(drop=True)
-    k60 = _repeat_counts(it["slot"].to_numpy(), it["start_ns"].to_numpy(), s.frequent_area_window_days)
+    k60 = _repeat_counts(
+        it["slot"].to_numpy(), it["start_ns"].to_numpy(), s.frequent_area_window_days
+    )
     inwin = (it["start_ns"].to_numpy() >= ws).astype(bool)
     it = it[inwin].reset_index(drop=True)
     k60 = k60[inwin]
@@ -156,27 +183,33 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
         m = itl["owner"].to_numpy() == c
         raw[("interruptions", c)] = np.bincount(slot[m], minlength=n_a).astype(float)
         raw[("hours", c)] = np.bincount(slot[m], weights=itl["hours"].to_numpy()[m], minlength=n_a)
-        raw[("repeated", c)] = np.bincount(slot[m], weights=itl["repeated"].to_numpy(float)[m], minlength=n_a)
+        raw[("repeated", c)] = np.bincount(
+            slot[m], weights=itl["repeated"].to_numpy(float)[m], minlength=n_a
+        )
 
     # voltage
     lv_hours = np.zeros(n_a)
     lv_days = np.zeros(n_a)
-    vfig = None
     xv = _x_rows(voltage_daily, areas, window, s)
     kw_max = np.zeros(n_a)
     if xv is not None:
         lv_hours = np.bincount(xv["a"], weights=xv["below"], minlength=n_a) / 60.0
-        lv_days = np.bincount(xv["a"][xv["below"] >= s.low_voltage_min_hours * 60.0 - 1e-9],
-                              minlength=n_a).astype(float)
+        lv_days = np.bincount(
+            xv["a"][xv["below"] >= s.low_voltage_min_hours * 60.0 - 1e-9], minlength=n_a
+        ).astype(float)
         okw = np.isfinite(xv["kw"])
         np.maximum.at(kw_max, xv["a"][okw], xv["kw"][okw])
 
     # --- 2. complaints
-    cc = classify_complaints(complaints, network=network, outages=None, voltage_daily=None, settings=s)
+    cc = classify_complaints(
+        complaints, network=network, outages=None, voltage_daily=None, settings=s
+    )
     t_c = to_ns(cc["time"], s.tz)
     cc = cc[(t_c >= ws) & (t_c < we)].reset_index(drop=True)
     counted = cc[cc["counted"].to_numpy(bool)]
-    a_idx = pd.Index(areas["transformer"]).get_indexer(counted["area"].astype(object).where(counted["area"].notna(), "\0"))
+    a_idx = pd.Index(areas["transformer"]).get_indexer(
+        counted["area"].astype(object).where(counted["area"].notna(), "\0")
+    )
     y = np.bincount(a_idx[a_idx >= 0], minlength=n_a).astype(float)
 
     # --- fit, choosing the customer exponent by likelihood
@@ -239,12 +272,21 @@ def analyse(network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
     for k, v in lva.items():
         ad[f"lv_{k}"] = v
 
-    feeders = _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages,
-                            momentary_events)
-    subs = _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders)
-    return Analysis(network=network, settings=s, window=window, areas=areas, area_drivers=ad,
-                    complaints=cc, fit=gof, coefficients=coef, feeders=feeders, substations=subs,
-                    outages=outages)
+    feeders = _feeder_table(network, areas, ad, it, b, w, years, cc, s, window, momentary_events)
+    subs = _substation_table(network, areas, ad, it, b, w, years, cc, s)
+    return Analysis(
+        network=network,
+        settings=s,
+        window=window,
+        areas=areas,
+        area_drivers=ad,
+        complaints=cc,
+        fit=gof,
+        coefficients=coef,
+        feeders=feeders,
+        substations=subs,
+        outages=outages,
+    )
 
 
 def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray) -> pd.DataFrame:
@@ -256,9 +298,15 @@ def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray)
     return X
 
 
-def _rates(counts: np.ndarray, years: float, covariates: np.ndarray | None, length: np.ndarray,
-           quantile: float, sound_covariates: np.ndarray | None = None,
-           min_dispersion: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def _rates(
+    counts: np.ndarray,
+    years: float,
+    covariates: np.ndarray | None,
+    length: np.ndarray,
+    quantile: float,
+    sound_covariates: np.ndarray | None = None,
+    min_dispersion: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
     Rates are per unit of length (outages of overhead lines grow with their length), shrunk
@@ -284,11 +332,14 @@ def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
     day = local_floor(fo["start_ns"].to_numpy(), tz, "D")
     per_day = pd.DataFrame({"day": day, "feeder": fo["feeder"].to_numpy(object)}).drop_duplicates()
     counts = per_day["day"].value_counts()
-    return counts.index[counts.to_numpy() >= max(4, int(np.ceil(0.05 * n_feeders)))].to_numpy(np.int64)
+    return counts.index[counts.to_numpy() >= max(4, int(np.ceil(0.05 * n_feeders)))].to_numpy(
+        np.int64
+    )
 
 
-def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window, outages,
-                  momentary_events) -> pd.DataFrame:
+def _feeder_table(
+    network, areas, ad, it, b, w, years, cc, s, window, momentary_events
+) -> pd.DataFrame:
     fd = network["feeders"].copy()
     fid = text(fd["feeder"])
     n_f = len(fd)
@@ -309,21 +360,43 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     n_storm = np.bincount(ev_f[okev & storm], minlength=n_f).astype(float)
     ev_hours = ev["hours"].to_numpy(float)
 
-    length = pd.to_numeric(fd.get("length_km", pd.Series(np.ones(n_f))), errors="coerce").fillna(1.0).to_numpy(float)
-    mm2 = pd.to_numeric(fd.get("conductor_mm2", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    length = (
+        pd.to_numeric(fd.get("length_km", pd.Series(np.ones(n_f))), errors="coerce")
+        .fillna(1.0)
+        .to_numpy(float)
+    )
+    mm2 = pd.to_numeric(
+        fd.get("conductor_mm2", pd.Series(np.full(n_f, np.nan))), errors="coerce"
+    ).to_numpy(float)
     mm2 = np.where(np.isfinite(mm2), mm2, np.nanmedian(mm2) if np.isfinite(mm2).any() else 95.0)
-    year_built = pd.to_numeric(fd.get("year_built", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    year_built = pd.to_numeric(
+        fd.get("year_built", pd.Series(np.full(n_f, np.nan))), errors="coerce"
+    ).to_numpy(float)
     ref_year = pd.Timestamp(window[1]).year
-    age = np.where(np.isfinite(year_built), ref_year - year_built, np.nanmedian(ref_year - year_built)
-                   if np.isfinite(year_built).any() else 15.0)
+    age = np.where(
+        np.isfinite(year_built),
+        ref_year - year_built,
+        np.nanmedian(ref_year - year_built) if np.isfinite(year_built).any() else 15.0,
+    )
     kw = per_feeder(ad["kw_max"].to_numpy(float))
-    rated = pd.to_numeric(fd.get("rated_mva", pd.Series(np.full(n_f, np.nan))), errors="coerce").to_numpy(float)
+    rated = pd.to_numeric(
+        fd.get("rated_mva", pd.Series(np.full(n_f, np.nan))), errors="coerce"
+    ).to_numpy(float)
     load_ratio = np.where(rated > 0, kw / 1000.0 / np.where(rated > 0, rated, 1.0), np.nan)
     density = per_feeder(areas["households"]) / np.maximum(length, 0.1)
     n_mom = momentary_events.reindex(fid).fillna(0).to_numpy(float)
-    cov = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age, np.log1p(density),
-                           np.nan_to_num(load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0),
-                           np.log1p(n_mom / years / np.maximum(length, 0.1))])
+    cov = np.column_stack(
+        [
+            np.log(np.maximum(length, 0.1)),
+            np.log(mm2),
+            age,
+            np.log1p(density),
+            np.nan_to_num(
+                load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0
+            ),
+            np.log1p(n_mom / years / np.maximum(length, 0.1)),
+        ]
+    )
     q = s.reference_quantile
     # the feeder rebuilt to standard (same route length and customers): conductor at least the
     # median section, the age of the newest quarter of feeders, and the momentary-interruption
@@ -352,12 +425,15 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
         ref += ref_c
         excess += np.maximum(eb_c - ref_c, 0.0)
         ex_hours += np.maximum(eb_c - ref_c, 0.0) * h_c
-    mean_hours = np.where(excess > 0, ex_hours / np.maximum(excess, 1e-12), float(ev_hours.mean()) if len(ev_hours) else 0.0)
+    mean_hours = np.where(
+        excess > 0,
+        ex_hours / np.maximum(excess, 1e-12),
+        float(ev_hours.mean()) if len(ev_hours) else 0.0,
+    )
 
     # expected complaints per feeder fault (customers-weighted drivers at the mean duration)
     wf = per_feeder(w)
     yield_per = (b["interruptions"] + b["hours"] * mean_hours) * wf
-    obs_rate = n_obs / years
     from_int = b["interruptions"] * wf * excess
     from_dur = b["hours"] * wf * ex_hours
     # repeated outages: every interruption in an area's 60 days counts towards the next ones'
@@ -369,15 +445,33 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     avoid_frac = np.where(eb > 0, excess / np.maximum(eb, 1e-12), 0.0)
     from_rep = per_feeder(rep_all * own) / years * avoid_frac
     # low voltage: the feeder owns what grows along it; the rest is local or the substation's
-    from_lv = per_feeder((b["lv_hours"] * ad["lv_hours_feeder"] + b["lv_days"] * ad["lv_days_feeder"]) * w) / years
-    lv_share_feeder = np.where(ad["lv_hours"] > 0, ad["lv_hours_feeder"] / np.maximum(ad["lv_hours"], 1e-9), 0.0)
+    from_lv = (
+        per_feeder(
+            (b["lv_hours"] * ad["lv_hours_feeder"] + b["lv_days"] * ad["lv_days_feeder"]) * w
+        )
+        / years
+    )
+    lv_share_feeder = np.where(
+        ad["lv_hours"] > 0, ad["lv_hours_feeder"] / np.maximum(ad["lv_hours"], 1e-9), 0.0
+    )
     avoid = from_int + from_dur + from_rep + from_lv
+    # low voltage neither the feeder nor the substation explains: local to the areas
+    local_h = np.maximum(ad["lv_hours"] - ad["lv_hours_feeder"] - ad["lv_hours_sub"], 0.0)
+    local_d = np.maximum(ad["lv_days"] - ad["lv_days_feeder"] - ad["lv_days_sub"], 0.0)
+    local_lv = per_feeder((b["lv_hours"] * local_h + b["lv_days"] * local_d) * w) / years
+    local_areas = per_feeder((local_d > 0).astype(float))
     # customer-hours avoided (households) and LV customer-hours removed, per year
     fo_l = fo[fo["slot"].to_numpy() < len(areas)]
-    ch_fault = np.bincount(f_index.get_indexer(fo_l["feeder"].astype(object)),
-                           weights=(fo_l["customers"] * fo_l["hours"]).to_numpy(float), minlength=n_f)
+    ch_fault = np.bincount(
+        f_index.get_indexer(fo_l["feeder"].astype(object)),
+        weights=(fo_l["customers"] * fo_l["hours"]).to_numpy(float),
+        minlength=n_f,
+    )
     ch_avoided = ch_fault / years * np.where(eb > 0, excess / np.where(eb > 0, eb, 1), 0.0)
-    lvch = per_feeder(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_feeder) / years
+    lvch = (
+        per_feeder(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_feeder)
+        / years
+    )
 
     out = pd.DataFrame({"feeder": fid, "substation": text(fd["substation"])})
     if "name" in fd:
@@ -391,7 +485,9 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     out["lv_customer_hours_removed"] = lvch
     out["observed_complaints"] = per_feeder(ad["observed_complaints"])
     counted = cc[cc["counted"].to_numpy(bool)]
-    out["complaints_counted"] = counted.groupby("feeder_matched").size().reindex(fid).fillna(0).to_numpy()
+    out["complaints_counted"] = (
+        counted.groupby("feeder_matched").size().reindex(fid).fillna(0).to_numpy()
+    )
     out["expected_complaints"] = per_feeder(ad["expected_complaints"])
     out["customers"] = per_feeder(areas["households"])
     out["fault_outages"] = n_obs
@@ -403,11 +499,14 @@ def _feeder_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, window,
     out["length_km"] = length
     out["load_ratio"] = load_ratio
     out["low_voltage_days"] = per_feeder(ad["lv_days"])
-    return _finish("feeder", out, network, it, cc, s, window, outages, lv_share_feeder, ad)
+    out["local_low_voltage_complaints"] = local_lv
+    out["local_low_voltage_areas"] = local_areas
+    return _finish("feeder", out, s)
 
 
-def _x_rows(voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tuple,
-            s: AnalyticsSettings) -> dict[str, np.ndarray] | None:
+def _x_rows(
+    voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tuple, s: AnalyticsSettings
+) -> dict[str, np.ndarray] | None:
     """The combined-phase (X) daily rollup rows inside the window, as arrays: area slot ``a``,
     ``day`` (UTC ns of the local midnight), ``vmin``, ``below`` (minutes), ``kw`` (kw_max)."""
     if voltage_daily is None or len(voltage_daily) == 0:
@@ -425,13 +524,18 @@ def _x_rows(voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tup
     name_pos = pd.Index(areas["transformer"]).get_indexer(tnames)
     pos = np.where(tcode >= 0, name_pos[np.maximum(tcode, 0)], -1)
     ok = pos >= 0
-    return {"a": pos[ok], "day": ps[ok], "vmin": x["v_min"].to_numpy(float)[ok],
-            "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
-            "kw": x["kw_max"].to_numpy(float)[ok]}
+    return {
+        "a": pos[ok],
+        "day": ps[ok],
+        "vmin": x["v_min"].to_numpy(float)[ok],
+        "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
+        "kw": x["kw_max"].to_numpy(float)[ok],
+    }
 
 
-def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray] | None,
-                    s: AnalyticsSettings) -> dict[str, np.ndarray]:
+def _lv_attribution(
+    network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray] | None, s: AnalyticsSettings
+) -> dict[str, np.ndarray]:
     """Low-voltage hours and days per area that a sound feeder / a sound substation would remove.
 
     From the daily X-phase rollups: each area's mean daily minimum voltage is fitted per feeder
@@ -454,8 +558,11 @@ def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray
     dcode, days_u = pd.factorize(day, sort=True)
     D = len(days_u)
     tr = network["transformers"]
-    dist_map = dict(zip(text(tr["transformer"]), pd.to_numeric(tr["distance_km"], errors="coerce"))) \
-        if "distance_km" in tr else {}
+    dist_map = (
+        dict(zip(text(tr["transformer"]), pd.to_numeric(tr["distance_km"], errors="coerce")))
+        if "distance_km" in tr
+        else {}
+    )
     dist = np.array([dist_map.get(t, np.nan) for t in areas["transformer"]], dtype=float)
     feeder = areas["feeder"].to_numpy(object)
     f_code, f_names = pd.factorize(feeder)
@@ -488,7 +595,9 @@ def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray
         local[idx] = np.minimum(res, 0.0) * (res < -2.5 * mad)
     k_per_km = k_f / np.maximum(dmax, 1e-9)
     valid = dmax > 0
-    ref_per_km = float(np.quantile(k_per_km[valid], s.drop_reference_quantile)) if valid.any() else 0.0
+    ref_per_km = (
+        float(np.quantile(k_per_km[valid], s.drop_reference_quantile)) if valid.any() else 0.0
+    )
     k_sound = np.minimum(k_f, ref_per_km * dmax)
     # feeder load per day (sum of area peaks) relative to its mean
     fa = f_code[a]
@@ -506,7 +615,7 @@ def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray
     adj = vmin - local[a] + (k_f[fa] * shape[a] * scale[fa, dcode])  # back to the bus
     sa = s_code[a]
     bus = np.full((n_s, D), np.nan)
-    kk = (sa[near].astype(np.int64) * D + dcode[near])
+    kk = sa[near].astype(np.int64) * D + dcode[near]
     med = pd.Series(adj[near]).groupby(kk).median()
     bus.reshape(-1)[med.index.to_numpy()] = med.to_numpy()
     ref_bus = np.nanmedian(bus, axis=0)
@@ -525,13 +634,18 @@ def _lv_attribution(network: dict, areas: pd.DataFrame, xv: dict[str, np.ndarray
     return out
 
 
-def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, feeders) -> pd.DataFrame:
-    ss = network["substations"].copy() if "substations" in network else \
-        pd.DataFrame({"substation": sorted(set(areas["substation"].dropna()))})
+def _substation_table(network, areas, ad, it, b, w, years, cc, s) -> pd.DataFrame:
+    ss = (
+        network["substations"].copy()
+        if "substations" in network
+        else pd.DataFrame({"substation": sorted(set(areas["substation"].dropna()))})
+    )
     sid = text(ss["substation"])
     n_s = len(ss)
     s_index = pd.Index(sid)
-    a_s = s_index.get_indexer(areas["substation"].astype(object).where(areas["substation"].notna(), "\0"))
+    a_s = s_index.get_indexer(
+        areas["substation"].astype(object).where(areas["substation"].notna(), "\0")
+    )
     oks = a_s >= 0
 
     def per_sub(v):
@@ -543,7 +657,9 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
     cause = level_sub["cause"].fillna("").astype(str).str.lower().to_numpy()
     is_fault = (~level_sub["supply_shortage"].to_numpy(bool)) & (cause != "overload")
     ev = level_sub[is_fault].drop_duplicates(["event_id"])
-    ev_s = s_index.get_indexer(ev["substation"].astype(object).where(ev["substation"].notna(), "\0"))
+    ev_s = s_index.get_indexer(
+        ev["substation"].astype(object).where(ev["substation"].notna(), "\0")
+    )
     n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
     eb, ref = _rates(n_obs, years, None, np.ones(n_s), s.reference_quantile)
     frac = np.where(n_obs > 0, np.maximum(eb - ref, 0) / np.maximum(n_obs / years, 1e-9), 0.0)
@@ -552,8 +668,11 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
         sub_it = level_sub[mask]
         loc = sub_it["slot"].to_numpy() < len(areas)
         sl = sub_it["slot"].to_numpy()[loc]
-        val = {"interruptions": np.ones(loc.sum()), "hours": sub_it["hours"].to_numpy()[loc],
-               "repeated": sub_it["repeated"].to_numpy(float)[loc]}[drv]
+        val = {
+            "interruptions": np.ones(loc.sum()),
+            "hours": sub_it["hours"].to_numpy()[loc],
+            "repeated": sub_it["repeated"].to_numpy(float)[loc],
+        }[drv]
         per_area = np.bincount(sl, weights=val, minlength=len(areas)) * w * b[drv]
         return per_sub(per_area) / years
 
@@ -562,12 +681,21 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
         always = contrib(~is_fault, drv)
         faults = contrib(is_fault, drv)
         parts[drv] = always + np.where(n_obs > 0, faults * frac, 0.0)
-    from_lv = per_sub((b["lv_hours"] * ad["lv_hours_sub"] + b["lv_days"] * ad["lv_days_sub"]) * w) / years
-    lv_share_sub = np.where(ad["lv_hours"] > 0, ad["lv_hours_sub"] / np.maximum(ad["lv_hours"], 1e-9), 0.0)
+    from_lv = (
+        per_sub((b["lv_hours"] * ad["lv_hours_sub"] + b["lv_days"] * ad["lv_days_sub"]) * w) / years
+    )
+    lv_share_sub = np.where(
+        ad["lv_hours"] > 0, ad["lv_hours_sub"] / np.maximum(ad["lv_hours"], 1e-9), 0.0
+    )
     avoid = parts["interruptions"] + parts["hours"] + parts["repeated"] + from_lv
     loc = level_sub["slot"].to_numpy() < len(areas)
-    ch = np.bincount(s_index.get_indexer(level_sub["substation"].astype(object).where(level_sub["substation"].notna(), "\0"))[loc].clip(0),
-                     weights=(level_sub["customers"] * level_sub["hours"]).to_numpy(float)[loc], minlength=n_s)
+    ch = np.bincount(
+        s_index.get_indexer(
+            level_sub["substation"].astype(object).where(level_sub["substation"].notna(), "\0")
+        )[loc].clip(0),
+        weights=(level_sub["customers"] * level_sub["hours"]).to_numpy(float)[loc],
+        minlength=n_s,
+    )
     out = pd.DataFrame({"substation": sid})
     if "name" in ss:
         out["name"] = ss["name"].astype(object).to_numpy()
@@ -577,50 +705,82 @@ def _substation_table(network, areas, ad, it, itl, b, w, years, vfig, cc, s, fee
     out["from_repeated_outages"] = parts["repeated"]
     out["from_low_voltage"] = from_lv
     out["customer_hours_avoided"] = ch / years
-    out["lv_customer_hours_removed"] = per_sub(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_sub) / years
+    out["lv_customer_hours_removed"] = (
+        per_sub(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_sub) / years
+    )
     out["observed_complaints"] = per_sub(ad["observed_complaints"])
     counted = cc[cc["counted"].to_numpy(bool)]
-    out["complaints_counted"] = counted.groupby("substation_matched").size().reindex(sid).fillna(0).to_numpy()
+    out["complaints_counted"] = (
+        counted.groupby("substation_matched").size().reindex(sid).fillna(0).to_numpy()
+    )
     out["expected_complaints"] = per_sub(ad["expected_complaints"])
     out["customers"] = per_sub(areas["households"])
     out["fault_outages_35kv"] = n_obs
     out["fault_rate_eb"] = eb
     out["fault_rate_sound"] = ref
-    out["overload_or_shortage_events"] = np.bincount(
-        s_index.get_indexer(level_sub[~is_fault].drop_duplicates("event_id")["substation"].astype(object)).clip(0),
-        minlength=n_s) if (~is_fault).any() else np.zeros(n_s)
-    cap = pd.to_numeric(ss.get("capacity_mva", pd.Series(np.full(n_s, np.nan))), errors="coerce").to_numpy(float)
+    out["overload_or_shortage_events"] = (
+        np.bincount(
+            s_index.get_indexer(
+                level_sub[~is_fault].drop_duplicates("event_id")["substation"].astype(object)
+            ).clip(0),
+            minlength=n_s,
+        )
+        if (~is_fault).any()
+        else np.zeros(n_s)
+    )
+    cap = pd.to_numeric(
+        ss.get("capacity_mva", pd.Series(np.full(n_s, np.nan))), errors="coerce"
+    ).to_numpy(float)
     peak_mw = per_sub(ad["kw_max"].to_numpy(float)) / 1000.0
     out["load_ratio"] = np.where(cap > 0, peak_mw / np.where(cap > 0, cap, 1), np.nan)
     out["low_voltage_days"] = per_sub(ad["lv_days"])
-    return _finish("substation", out, network, it, cc, s, None, None, lv_share_sub, ad)
+    return _finish("substation", out, s)
 
 
-def _finish(level: str, out: pd.DataFrame, network, it, cc, s: AnalyticsSettings, window, outages,
-            lv_share, ad) -> pd.DataFrame:
+def _finish(level: str, out: pd.DataFrame, s: AnalyticsSettings) -> pd.DataFrame:
     """Score, rank, project kind, cost figures."""
-    out["score"] = (s.weight_complaints * out["avoidable_complaints"]
-                    + s.weight_customer_hours * out["customer_hours_avoided"] / 1000.0
-                    + s.weight_low_voltage_hours * out["lv_customer_hours_removed"] / 1000.0)
-    cpk = np.where(out["customers"] > 0, out["observed_complaints"] / np.maximum(out["customers"], 1) * 1000, np.nan)
+    out["score"] = (
+        s.weight_complaints * out["avoidable_complaints"]
+        + s.weight_customer_hours * out["customer_hours_avoided"] / 1000.0
+        + s.weight_low_voltage_hours * out["lv_customer_hours_removed"] / 1000.0
+    )
+    cpk = np.where(
+        out["customers"] > 0,
+        out["observed_complaints"] / np.maximum(out["customers"], 1) * 1000,
+        np.nan,
+    )
     out["complaints_per_1000"] = cpk
     out["project"] = [_project(level, r) for r in out.itertuples(index=False)]
     out["project_label"] = out["project"].map(PROJECTS)
     costs = {COST_ALIASES.get(k, k): float(v) for k, v in dict(s.costs).items()}
     out["cost_10k_yuan"] = out["project"].map(lambda p: costs.get(p, np.nan)).astype(float)
     out["avoided_per_10k_yuan"] = out["avoidable_complaints"] / out["cost_10k_yuan"]
-    out = out.sort_values(["score", level], ascending=[False, True], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["score", level], ascending=[False, True], kind="stable").reset_index(
+        drop=True
+    )
     out.insert(0, "rank", np.arange(1, len(out) + 1))
     return out
 
 
 def _project(level: str, r) -> str:
-    parts = {"interruptions": r.from_interruptions, "duration": r.from_duration,
-             "repeated": r.from_repeated_outages, "low_voltage": r.from_low_voltage}
+    parts = {
+        "interruptions": r.from_interruptions,
+        "duration": r.from_duration,
+        "repeated": r.from_repeated_outages,
+        "low_voltage": r.from_low_voltage,
+    }
     outage = parts["interruptions"] + parts["duration"] + parts["repeated"]
     if level == "substation":
-        loaded = (np.isfinite(r.load_ratio) and r.load_ratio >= 0.9) or r.overload_or_shortage_events > 0
-        return "35kv_capacity_upgrade" if loaded or r.from_low_voltage > outage else "new_substation_point"
+        loaded = (
+            np.isfinite(r.load_ratio) and r.load_ratio >= 0.9
+        ) or r.overload_or_shortage_events > 0
+        return (
+            "35kv_capacity_upgrade"
+            if loaded or r.from_low_voltage > outage
+            else "new_substation_point"
+        )
+    if r.local_low_voltage_complaints > max(outage, r.from_low_voltage):
+        return "area_split_or_capacity"
     if r.from_low_voltage > outage:
         lr = r.load_ratio if np.isfinite(r.load_ratio) else 0.0
         return "feeder_split" if lr >= 0.8 or r.length_km >= 15 else "reconductoring"
@@ -632,9 +792,15 @@ def _project(level: str, r) -> str:
 # --------------------------------------------------------------------------------------------
 # Public entry points
 # --------------------------------------------------------------------------------------------
-def rank(level: str, network: dict, outages: pd.DataFrame, complaints: pd.DataFrame,
-         voltage_daily: pd.DataFrame | None, settings: AnalyticsSettings = DEFAULT_SETTINGS,
-         window: tuple | None = None) -> pd.DataFrame:
+def rank(
+    level: str,
+    network: dict,
+    outages: pd.DataFrame,
+    complaints: pd.DataFrame,
+    voltage_daily: pd.DataFrame | None,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    window: tuple | None = None,
+) -> pd.DataFrame:
     """Feeders (``level="feeder"``) or substations ranked by avoidable complaints per year.
 
     One row per feeder / substation, sorted by ``rank`` (1 = upgrade first): ``score``
@@ -654,21 +820,38 @@ def rank(level: str, network: dict, outages: pd.DataFrame, complaints: pd.DataFr
 
 
 def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
-    idx = _indices(level, a.network, a.outages, window=a.window, settings=a.settings, basis="households")
+    idx = _indices(
+        level, a.network, a.outages, window=a.window, settings=a.settings, basis="households"
+    )
     keep = idx[[level, "saidi", "saifi", "caidi"]]
     out = out.merge(keep, on=level, how="left")
     cols = ["rank", level] + [c for c in out.columns if c not in ("rank", level)]
     return out[cols]
 
 
-def system_indices(network: dict, outages: pd.DataFrame, *, window: tuple,
-                   settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None, **kw: Any) -> pd.DataFrame:
+def system_indices(
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    window: tuple,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    basis: str | None = None,
+    **kw: Any,
+) -> pd.DataFrame:
     """System reliability indices for the window (see :func:`analytics.reliability.system_indices`)."""
     return _system_indices(network, outages, window=window, settings=settings, basis=basis, **kw)
 
 
-def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
-            settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None, **kw: Any) -> pd.DataFrame:
+def indices(
+    by: str,
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    window: tuple,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    basis: str | None = None,
+    **kw: Any,
+) -> pd.DataFrame:
     """Reliability indices per system / substation / feeder / area (see
     :func:`analytics.reliability.indices`)."""
     return _indices(by, network, outages, window=window, settings=settings, basis=basis, **kw)

@@ -46,8 +46,13 @@ from analytics._common import (
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 
 LEVELS = ("substation", "feeder", "transformer")
-BY_KEYS = {"system": None, "substation": "substation", "feeder": "feeder", "area": "transformer",
-           "transformer": "transformer"}
+BY_KEYS = {
+    "system": None,
+    "substation": "substation",
+    "feeder": "feeder",
+    "area": "transformer",
+    "transformer": "transformer",
+}
 
 
 # --------------------------------------------------------------------------------------------
@@ -59,11 +64,19 @@ def _outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
     o = pd.DataFrame(index=range(n))
     for col in ("outage_id", "event_id", "substation", "feeder", "transformer", "cause"):
         o[col] = text(outages[col]) if col in outages else pd.Series([None] * n, dtype=object)
-    o["event_id"] = pd.Series([e if e is not None else i for e, i in zip(o["event_id"], o["outage_id"])], dtype=object)
+    o["event_id"] = pd.Series(
+        [e if e is not None else i for e, i in zip(o["event_id"], o["outage_id"])], dtype=object
+    )
     given = text(outages["level"]).str.lower().tolist() if "level" in outages else [None] * n
-    o["level"] = pd.Series([
-        g if g in LEVELS else ("transformer" if t is not None else "feeder" if f is not None else "substation")
-        for g, t, f in zip(given, o["transformer"], o["feeder"])], dtype=object)
+    o["level"] = pd.Series(
+        [
+            g
+            if g in LEVELS
+            else ("transformer" if t is not None else "feeder" if f is not None else "substation")
+            for g, t, f in zip(given, o["transformer"], o["feeder"])
+        ],
+        dtype=object,
+    )
     for col in ("planned", "supply_shortage"):
         if col in outages:
             o[col] = outages[col].astype("object").map(_as_bool).to_numpy(dtype=bool)
@@ -72,11 +85,16 @@ def _outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
     if "cause" in outages:
         cause = pd.Series([(c or "").lower() for c in o["cause"]])
         o["planned"] = o["planned"].to_numpy() | (cause == "planned").to_numpy()
-        o["supply_shortage"] = o["supply_shortage"].to_numpy() | (cause == "supply_shortage").to_numpy()
+        o["supply_shortage"] = (
+            o["supply_shortage"].to_numpy() | (cause == "supply_shortage").to_numpy()
+        )
     o["start"] = to_ns(outages["start"], tz) if n else np.zeros(0, "int64")
     o["end"] = to_ns(outages["end"], tz) if (n and "end" in outages) else np.full(n, NAT)
-    o["own_customers"] = (pd.to_numeric(outages["customers"], errors="coerce").fillna(0).to_numpy(float)
-                          if "customers" in outages else np.zeros(n))
+    o["own_customers"] = (
+        pd.to_numeric(outages["customers"], errors="coerce").fillna(0).to_numpy(float)
+        if "customers" in outages
+        else np.zeros(n)
+    )
     keep = o["start"].to_numpy() != NAT
     return o if keep.all() else o[keep].reset_index(drop=True)
 
@@ -97,18 +115,25 @@ class _Areas:
         self.table = a
         self.n = len(a)
         self.index = {t: i for i, t in enumerate(a["transformer"])}
-        self.by_feeder = {k: np.asarray(v, dtype=np.int64)
-                          for k, v in a.groupby("feeder", sort=False).indices.items()}
-        self.by_substation = {k: np.asarray(v, dtype=np.int64)
-                              for k, v in a.groupby("substation", sort=False).indices.items()}
+        self.by_feeder = {
+            k: np.asarray(v, dtype=np.int64)
+            for k, v in a.groupby("feeder", sort=False).indices.items()
+        }
+        self.by_substation = {
+            k: np.asarray(v, dtype=np.int64)
+            for k, v in a.groupby("substation", sort=False).indices.items()
+        }
         self.served = a["customers"].to_numpy(float)
         hh = a["households"].sum()
         self.users_per_household = (a["users_10kv"].sum() / hh) if hh > 0 else 1.0
         self.basis = basis
         fd = network["feeders"]
         self.feeder_substation = dict(zip(text(fd["feeder"]), text(fd["substation"])))
-        self.substations = set(text(network["substations"]["substation"])) if "substations" in network \
+        self.substations = (
+            set(text(network["substations"]["substation"]))
+            if "substations" in network
             else set(self.feeder_substation.values())
+        )
 
 
 def _expand(areas: _Areas, o: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -137,17 +162,28 @@ def _expand(areas: _Areas, o: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.
     rows.append(np.asarray(pseudo_rows, dtype=np.int64))
     pr = o.iloc[pseudo_rows]
     factor = areas.users_per_household if areas.basis == "users_10kv" else 1.0
-    sub = [s if s is not None else areas.feeder_substation.get(f) for s, f in zip(pr["substation"], pr["feeder"])]
-    pseudo = pd.DataFrame({
-        "transformer": pd.Series([None] * len(pr), dtype=object),
-        "feeder": pd.Series([f if f in areas.by_feeder else None for f in pr["feeder"]], dtype=object),
-        "substation": pd.Series([s if s in areas.substations else None for s in sub], dtype=object),
-        "customers": pr["own_customers"].to_numpy(float) * factor,
-    })
+    sub = [
+        s if s is not None else areas.feeder_substation.get(f)
+        for s, f in zip(pr["substation"], pr["feeder"])
+    ]
+    pseudo = pd.DataFrame(
+        {
+            "transformer": pd.Series([None] * len(pr), dtype=object),
+            "feeder": pd.Series(
+                [f if f in areas.by_feeder else None for f in pr["feeder"]], dtype=object
+            ),
+            "substation": pd.Series(
+                [s if s in areas.substations else None for s in sub], dtype=object
+            ),
+            "customers": pr["own_customers"].to_numpy(float) * factor,
+        }
+    )
     return np.concatenate(slots), np.concatenate(rows), pseudo
 
 
-def _merge(slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momentary_min: float) -> pd.DataFrame:
+def _merge(
+    slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momentary_min: float
+) -> pd.DataFrame:
     """Union of time per slot: overlapping outage rows on one area become one interruption."""
     start = o["start"].to_numpy()[row]
     end = o["end"].to_numpy()[row]
@@ -156,7 +192,17 @@ def _merge(slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momenta
     slot, row, start, end = slot[order], row[order], start[order], end[order]
     n = len(slot)
     if n == 0:
-        cols = ["slot", "start", "end", "row", "planned", "supply_shortage", "n_outages", "minutes", "momentary"]
+        cols = [
+            "slot",
+            "start",
+            "end",
+            "row",
+            "planned",
+            "supply_shortage",
+            "n_outages",
+            "minutes",
+            "momentary",
+        ]
         return pd.DataFrame({c: np.zeros(0, "int64") for c in cols})
     new_slot = np.r_[True, slot[1:] != slot[:-1]]
     # running max of end within each slot: offset by slot so that one cumulative max serves all
@@ -168,15 +214,17 @@ def _merge(slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momenta
     b_end = np.maximum.reduceat(end, first)
     planned = o["planned"].to_numpy()[row]
     short = o["supply_shortage"].to_numpy()[row]
-    m = pd.DataFrame({
-        "slot": slot[first],
-        "start": start[first],
-        "end": b_end,
-        "row": row[first],
-        "planned": np.minimum.reduceat(planned.astype(np.int8), first).astype(bool),
-        "supply_shortage": np.minimum.reduceat(short.astype(np.int8), first).astype(bool),
-        "n_outages": np.diff(np.r_[first, n]),
-    })
+    m = pd.DataFrame(
+        {
+            "slot": slot[first],
+            "start": start[first],
+            "end": b_end,
+            "row": row[first],
+            "planned": np.minimum.reduceat(planned.astype(np.int8), first).astype(bool),
+            "supply_shortage": np.minimum.reduceat(short.astype(np.int8), first).astype(bool),
+            "n_outages": np.diff(np.r_[first, n]),
+        }
+    )
     m["minutes"] = (m["end"] - m["start"]) / NS_PER_MIN
     m["momentary"] = m["minutes"].to_numpy() <= momentary_min
     return m
@@ -185,8 +233,14 @@ def _merge(slot: np.ndarray, row: np.ndarray, o: pd.DataFrame, now: int, momenta
 class _Model:
     """Outages placed on the network and merged, for one customer basis."""
 
-    def __init__(self, network: dict, outages: pd.DataFrame, settings: AnalyticsSettings,
-                 basis: str | None, now: int):
+    def __init__(
+        self,
+        network: dict,
+        outages: pd.DataFrame,
+        settings: AnalyticsSettings,
+        basis: str | None,
+        now: int,
+    ):
         self.settings = settings
         self.tz = settings.tz
         self.areas = _Areas(network, basis or settings.customer_basis)
@@ -209,8 +263,9 @@ class _Model:
                 "no_shortage": ~o["supply_shortage"].to_numpy(),
             }[kind]
             keep = mask[self.row]
-            self._merged[kind] = _merge(self.slot[keep], self.row[keep], o, self.now,
-                                        self.settings.momentary_minutes)
+            self._merged[kind] = _merge(
+                self.slot[keep], self.row[keep], o, self.now, self.settings.momentary_minutes
+            )
         return self._merged[kind]
 
     def group_codes(self, by: str) -> tuple[np.ndarray, list]:
@@ -220,7 +275,9 @@ class _Model:
         a = self.areas.table
         if by in ("area", "transformer"):
             labels = list(a["transformer"])
-            return np.r_[np.arange(self.areas.n), np.full(len(self.pseudo), -1)].astype(np.int64), labels
+            return np.r_[np.arange(self.areas.n), np.full(len(self.pseudo), -1)].astype(
+                np.int64
+            ), labels
         col = BY_KEYS[by]
         values = list(a[col]) + list(self.pseudo[col])
         labels = sorted({v for v in a[col] if v is not None})
@@ -245,12 +302,16 @@ def _slot_stats(m: pd.DataFrame, n_slots: int, ps: int, pe: int, drop: np.ndarra
     else:
         mom_ok = np.ones(len(m), bool)
     cnt = np.bincount(slot[counted & sus], minlength=n_slots).astype(float)
-    mom = np.bincount(slot[counted & m["momentary"].to_numpy() & mom_ok], minlength=n_slots).astype(float)
+    mom = np.bincount(slot[counted & m["momentary"].to_numpy() & mom_ok], minlength=n_slots).astype(
+        float
+    )
     mins = np.bincount(slot[sus], weights=inside[sus], minlength=n_slots)
     return cnt, mom, mins
 
 
-def _aggregate(model: _Model, codes: np.ndarray, n_groups: int, cnt, mom, mins) -> dict[str, np.ndarray]:
+def _aggregate(
+    model: _Model, codes: np.ndarray, n_groups: int, cnt, mom, mins
+) -> dict[str, np.ndarray]:
     s = model.settings
     ok = codes >= 0
     c = codes[ok]
@@ -263,8 +324,15 @@ def _aggregate(model: _Model, codes: np.ndarray, n_groups: int, cnt, mom, mins) 
     momci = np.bincount(c, weights=N * mom[ok], minlength=n_groups)
     cemi = np.bincount(c, weights=N * (cnt[ok] > s.cemi_n), minlength=n_groups)
     celid = np.bincount(c, weights=N * (mins[ok] >= s.celid_t_hours * 60.0), minlength=n_groups)
-    return {"served": served, "ci": ci, "cmi": cmi, "distinct": distinct, "momci": momci,
-            "cemi": cemi, "celid": celid}
+    return {
+        "served": served,
+        "ci": ci,
+        "cmi": cmi,
+        "distinct": distinct,
+        "momci": momci,
+        "cemi": cemi,
+        "celid": celid,
+    }
 
 
 def _div(a, b):
@@ -299,20 +367,27 @@ def _period_frame(model: _Model, by: str, ps: int, pe: int, med_days: set[int]) 
         "aihc": saidi / 60.0,
         "rs1": (1.0 - (saidi / 60.0) / hours) * 100.0,
     }
-    ns = _aggregate(model, codes, g, *_slot_stats(model.merged("no_shortage"), model.n_slots, ps, pe))
+    ns = _aggregate(
+        model, codes, g, *_slot_stats(model.merged("no_shortage"), model.n_slots, ps, pe)
+    )
     out["rs3"] = (1.0 - _div(ns["cmi"], served) / 60.0 / hours) * 100.0
     for kind in ("planned", "fault"):
         k = _aggregate(model, codes, g, *_slot_stats(model.merged(kind), model.n_slots, ps, pe))
         out[f"saifi_{kind}"] = _div(k["ci"], served)
         out[f"saidi_{kind}"] = _div(k["cmi"], served)
         out[f"aihc_{kind}"] = out[f"saidi_{kind}"] / 60.0
-    drop = np.isin(local_floor(m_all["start"].to_numpy(), model.tz, "D"), np.array(sorted(med_days), dtype=np.int64))
+    drop = np.isin(
+        local_floor(m_all["start"].to_numpy(), model.tz, "D"),
+        np.array(sorted(med_days), dtype=np.int64),
+    )
     ex = _aggregate(model, codes, g, *_slot_stats(m_all, model.n_slots, ps, pe, drop=drop))
     out["saifi_ex_med"] = _div(ex["ci"], served)
     out["saidi_ex_med"] = _div(ex["cmi"], served)
     out["caidi_ex_med"] = _div(out["saidi_ex_med"], out["saifi_ex_med"])
     budget = model.settings.aihc_budget_hours
-    out["budget_use"] = _div(out["aihc"], np.full(g, budget * 1.0)) if budget > 0 else np.full(g, np.nan)
+    out["budget_use"] = (
+        _div(out["aihc"], np.full(g, budget * 1.0)) if budget > 0 else np.full(g, np.nan)
+    )
     frame = pd.DataFrame(out)
     key = BY_KEYS[by]
     if key is not None:
@@ -320,7 +395,9 @@ def _period_frame(model: _Model, by: str, ps: int, pe: int, med_days: set[int]) 
     return frame
 
 
-def med_threshold(daily_saidi: pd.Series | np.ndarray, beta_multiplier: float = 2.5) -> dict[str, float]:
+def med_threshold(
+    daily_saidi: pd.Series | np.ndarray, beta_multiplier: float = 2.5
+) -> dict[str, float]:
     """IEEE 1366-2022 2.5β method: drop zero days, α = mean(ln SAIDI), β = sample standard
     deviation (ddof=1) of ln SAIDI, T_MED = exp(α + 2.5β). Returns alpha, beta, threshold and
     the number of non-zero days used (threshold is NaN with fewer than two)."""
@@ -330,8 +407,12 @@ def med_threshold(daily_saidi: pd.Series | np.ndarray, beta_multiplier: float = 
         return {"alpha": np.nan, "beta": np.nan, "threshold": np.nan, "n_days": float(len(x))}
     lx = np.log(x)
     alpha, beta = float(lx.mean()), float(lx.std(ddof=1))
-    return {"alpha": alpha, "beta": beta, "threshold": float(np.exp(alpha + beta_multiplier * beta)),
-            "n_days": float(len(x))}
+    return {
+        "alpha": alpha,
+        "beta": beta,
+        "threshold": float(np.exp(alpha + beta_multiplier * beta)),
+        "n_days": float(len(x)),
+    }
 
 
 def _daily_saidi(model: _Model, lo: int, hi: int) -> pd.Series:
@@ -344,7 +425,11 @@ def _daily_saidi(model: _Model, lo: int, hi: int) -> pd.Series:
     days = local_floor(start[sel], model.tz, "D")
     w = model.customers[m["slot"].to_numpy()[sel]] * m["minutes"].to_numpy()[sel]
     served = model.served.sum()
-    all_days = np.array([p[0] for p in local_periods(lo, hi, model.tz, "D")], dtype=np.int64) if hi > lo else np.zeros(0, np.int64)
+    all_days = (
+        np.array([p[0] for p in local_periods(lo, hi, model.tz, "D")], dtype=np.int64)
+        if hi > lo
+        else np.zeros(0, np.int64)
+    )
     s = pd.Series(w, index=days).groupby(level=0).sum() / (served if served > 0 else np.nan)
     return s.reindex(all_days, fill_value=0.0)
 
@@ -352,10 +437,19 @@ def _daily_saidi(model: _Model, lo: int, hi: int) -> pd.Series:
 def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd.DataFrame, dict]:
     s = model.settings
     local_ws = pd.Timestamp(ws, tz="UTC").tz_convert(s.tz).tz_localize(None)
-    lo_limit = int((local_ws - pd.DateOffset(years=s.med_years)).tz_localize(s.tz).tz_convert("UTC").as_unit("ns").value)
+    lo_limit = int(
+        (local_ws - pd.DateOffset(years=s.med_years))
+        .tz_localize(s.tz)
+        .tz_convert("UTC")
+        .as_unit("ns")
+        .value
+    )
     if history_start is not None:
-        first = int(pd.Timestamp(history_start).tz_localize(s.tz).tz_convert("UTC").value) \
-            if pd.Timestamp(history_start).tzinfo is None else int(pd.Timestamp(history_start).tz_convert("UTC").value)
+        first = (
+            int(pd.Timestamp(history_start).tz_localize(s.tz).tz_convert("UTC").value)
+            if pd.Timestamp(history_start).tzinfo is None
+            else int(pd.Timestamp(history_start).tz_convert("UTC").value)
+        )
     else:
         st = model.o["start"].to_numpy()
         st = st[st < ws]
@@ -367,9 +461,14 @@ def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd
     cur = _daily_saidi(model, ws, we)
     t = info["threshold"]
     is_med = (cur.to_numpy() > t) if np.isfinite(t) else np.zeros(len(cur), bool)
-    days = pd.DataFrame({"day": ns_to_utc(cur.index.to_numpy()).tz_convert(s.tz).tz_localize(None).normalize(),
-                         "day_start": ns_to_utc(cur.index.to_numpy()),
-                         "saidi": cur.to_numpy(), "is_med": is_med})
+    days = pd.DataFrame(
+        {
+            "day": ns_to_utc(cur.index.to_numpy()).tz_convert(s.tz).tz_localize(None).normalize(),
+            "day_start": ns_to_utc(cur.index.to_numpy()),
+            "saidi": cur.to_numpy(),
+            "is_med": is_med,
+        }
+    )
     info["med_days"] = [d.date().isoformat() for d in days.loc[days["is_med"], "day"]]
     return days, info
 
@@ -382,8 +481,15 @@ def _now(now: Any, we: int, tz: str) -> int:
     return int(t.tz_convert("UTC").as_unit("ns").value)
 
 
-def major_event_days(network: dict, outages: pd.DataFrame, *, window: tuple, settings: AnalyticsSettings = DEFAULT_SETTINGS,
-                     basis: str | None = None, history_start: Any = None) -> tuple[pd.DataFrame, dict]:
+def major_event_days(
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    window: tuple,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    basis: str | None = None,
+    history_start: Any = None,
+) -> tuple[pd.DataFrame, dict]:
     """Major Event Days of the window by the IEEE 1366-2022 2.5β method.
 
     The threshold comes from daily system SAIDI over the ``med_years`` (5) years before the window
@@ -396,9 +502,18 @@ def major_event_days(network: dict, outages: pd.DataFrame, *, window: tuple, set
     return _med(model, ws, we, history_start)
 
 
-def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
-            settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None,
-            freq: str | None = None, now: Any = None, history_start: Any = None) -> pd.DataFrame:
+def indices(
+    by: str,
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    window: tuple,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    basis: str | None = None,
+    freq: str | None = None,
+    now: Any = None,
+    history_start: Any = None,
+) -> pd.DataFrame:
     """Reliability indices per ``by`` ("system", "substation", "feeder" or "area") over a window,
     or per local month inside it with ``freq="M"``.
 
@@ -416,8 +531,14 @@ def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
     ws, we = window_ns(window, settings.tz)
     model = _Model(network, outages, settings, basis, _now(now, we, settings.tz))
     _, info = _med(model, ws, we, history_start)
-    med_days = {int(x) for x in local_floor(
-        np.array([ts for ts in _med_day_starts(info, settings.tz)], dtype=np.int64), settings.tz, "D")}
+    med_days = {
+        int(x)
+        for x in local_floor(
+            np.array([ts for ts in _med_day_starts(info, settings.tz)], dtype=np.int64),
+            settings.tz,
+            "D",
+        )
+    }
     if freq is None:
         frame = _period_frame(model, by, ws, we, med_days)
     elif freq in ("M", "MS", "month"):
@@ -431,23 +552,47 @@ def indices(by: str, network: dict, outages: pd.DataFrame, *, window: tuple,
         frame = pd.concat(parts, ignore_index=True)
     else:
         raise ValueError(f"freq must be None or 'M': {freq!r}")
-    frame.attrs.update({"med": info, "basis": model.areas.basis, "cemi_n": settings.cemi_n,
-                        "celid_t_hours": settings.celid_t_hours})
+    frame.attrs.update(
+        {
+            "med": info,
+            "basis": model.areas.basis,
+            "cemi_n": settings.cemi_n,
+            "celid_t_hours": settings.celid_t_hours,
+        }
+    )
     return frame
 
 
 def _med_day_starts(info: dict, tz: str) -> list[int]:
-    return [int(pd.Timestamp(d).tz_localize(tz).tz_convert("UTC").value) for d in info.get("med_days", [])]
+    return [
+        int(pd.Timestamp(d).tz_localize(tz).tz_convert("UTC").value)
+        for d in info.get("med_days", [])
+    ]
 
 
-def system_indices(network: dict, outages: pd.DataFrame, *, window: tuple,
-                   settings: AnalyticsSettings = DEFAULT_SETTINGS, basis: str | None = None,
-                   now: Any = None, history_start: Any = None) -> pd.DataFrame:
+def system_indices(
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    window: tuple,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    basis: str | None = None,
+    now: Any = None,
+    history_start: Any = None,
+) -> pd.DataFrame:
     """System indices for the window: one row as :func:`indices` with ``by="system"``, plus the
     MED figures (IEEE 1366-2022 2.5β): med_threshold, med_alpha, med_beta, med_count,
     med_years_available, and the budget figures budget_hours_per_customer and budget_use."""
-    frame = indices("system", network, outages, window=window, settings=settings, basis=basis,
-                    now=now, history_start=history_start)
+    frame = indices(
+        "system",
+        network,
+        outages,
+        window=window,
+        settings=settings,
+        basis=basis,
+        now=now,
+        history_start=history_start,
+    )
     info = frame.attrs["med"]
     frame["med_threshold"] = info["threshold"]
     frame["med_alpha"] = info["alpha"]
@@ -458,8 +603,15 @@ def system_indices(network: dict, outages: pd.DataFrame, *, window: tuple,
     return frame
 
 
-def area_interruptions(network: dict, outages: pd.DataFrame, *, settings: AnalyticsSettings = DEFAULT_SETTINGS,
-                       now: Any = None, kind: str = "all", basis: str | None = None) -> pd.DataFrame:
+def area_interruptions(
+    network: dict,
+    outages: pd.DataFrame,
+    *,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    now: Any = None,
+    kind: str = "all",
+    basis: str | None = None,
+) -> pd.DataFrame:
     """Merged interruptions per transformer area (union of overlapping outages, DESIGN.md).
 
     One row per interruption: transformer (None for outages not placed in the network), feeder,
@@ -487,15 +639,25 @@ def _interruption_table(model: _Model, kind: str = "all") -> pd.DataFrame:
     ss = np.r_[a["substation"].to_numpy(object), model.pseudo["substation"].to_numpy(object)]
     o = model.o
     r = m["row"].to_numpy()
-    return pd.DataFrame({
-        "slot": slot,
-        "transformer": tr[slot], "feeder": fd[slot], "substation": ss[slot],
-        "start": ns_to_utc(m["start"].to_numpy()), "end": ns_to_utc(m["end"].to_numpy()),
-        "start_ns": m["start"].to_numpy(), "end_ns": m["end"].to_numpy(),
-        "minutes": m["minutes"].to_numpy(), "momentary": m["momentary"].to_numpy(),
-        "customers": model.customers[slot],
-        "planned": m["planned"].to_numpy(), "supply_shortage": m["supply_shortage"].to_numpy(),
-        "n_outages": m["n_outages"].to_numpy(),
-        "outage_id": o["outage_id"].to_numpy(object)[r], "event_id": o["event_id"].to_numpy(object)[r],
-        "level": o["level"].to_numpy(object)[r], "cause": o["cause"].to_numpy(object)[r],
-    })
+    return pd.DataFrame(
+        {
+            "slot": slot,
+            "transformer": tr[slot],
+            "feeder": fd[slot],
+            "substation": ss[slot],
+            "start": ns_to_utc(m["start"].to_numpy()),
+            "end": ns_to_utc(m["end"].to_numpy()),
+            "start_ns": m["start"].to_numpy(),
+            "end_ns": m["end"].to_numpy(),
+            "minutes": m["minutes"].to_numpy(),
+            "momentary": m["momentary"].to_numpy(),
+            "customers": model.customers[slot],
+            "planned": m["planned"].to_numpy(),
+            "supply_shortage": m["supply_shortage"].to_numpy(),
+            "n_outages": m["n_outages"].to_numpy(),
+            "outage_id": o["outage_id"].to_numpy(object)[r],
+            "event_id": o["event_id"].to_numpy(object)[r],
+            "level": o["level"].to_numpy(object)[r],
+            "cause": o["cause"].to_numpy(object)[r],
+        }
+    )

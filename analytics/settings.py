@@ -7,9 +7,10 @@ and pass it in, so every function stays pure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 #: Complaint categories that are unreasonable for grid analysis (DESIGN.md, "Complaints").
 UNREASONABLE_CATEGORIES: tuple[str, ...] = (
@@ -42,7 +43,12 @@ UNREASONABLE_KEYWORDS: tuple[str, ...] = (
 )
 
 #: Complaint categories that are expected to coincide with an outage.
-OUTAGE_CATEGORIES: tuple[str, ...] = ("outage", "frequent_outage", "repair_timeout", "repair_quality")
+OUTAGE_CATEGORIES: tuple[str, ...] = (
+    "outage",
+    "frequent_outage",
+    "repair_timeout",
+    "repair_quality",
+)
 #: Complaint categories that are expected to coincide with a low-voltage period.
 VOLTAGE_CATEGORIES: tuple[str, ...] = ("low_voltage", "voltage_fluctuation")
 
@@ -111,7 +117,9 @@ class AnalyticsSettings:
 
     def __post_init__(self) -> None:
         if self.customer_basis not in ("households", "users_10kv"):
-            raise ValueError(f"customer_basis must be households or users_10kv: {self.customer_basis!r}")
+            raise ValueError(
+                f"customer_basis must be households or users_10kv: {self.customer_basis!r}"
+            )
         if self.low_voltage_rule not in ("any", "all"):
             raise ValueError(f"low_voltage_rule must be any or all: {self.low_voltage_rule!r}")
         if not isinstance(self.costs, MappingProxyType):

@@ -24,16 +24,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, areas_table, factor_text, local_floor, ns_to_utc, text, to_ns, window_ns
+from analytics._common import (
+    NS_PER_DAY,
+    areas_table,
+    factor_text,
+    local_floor,
+    ns_to_utc,
+    text,
+    to_ns,
+    window_ns,
+)
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 
-ROLLUP_COLUMNS = ["transformer", "period_start", "phase", "n", "v_min", "v_max", "v_sum",
-                  "minutes_monitored", "minutes_below", "minutes_above", "kw_max"]
+ROLLUP_COLUMNS = [
+    "transformer",
+    "period_start",
+    "phase",
+    "n",
+    "v_min",
+    "v_max",
+    "v_sum",
+    "minutes_monitored",
+    "minutes_below",
+    "minutes_above",
+    "kw_max",
+]
 PHASES = ("A", "B", "C")
 NS_PER_HOUR = 3_600_000_000_000
 
 
-def clean_readings(readings: pd.DataFrame, *, plausible: tuple[float, float] = (100.0, 300.0)) -> pd.DataFrame:
+def clean_readings(
+    readings: pd.DataFrame, *, plausible: tuple[float, float] = (100.0, 300.0)
+) -> pd.DataFrame:
     """Phase voltages as the ingestion pipeline stores them (docs/formats.md): values in kV
     (0.1–0.3) × 1000, line-to-line values (330–460 V) / √3, anything else outside 100–300 V set
     missing. For feeding source frames (e.g. the simulator's) straight into the analytics."""
@@ -56,8 +78,11 @@ def _fast_floor(ns: np.ndarray, tz: str, freq: str) -> np.ndarray:
     lo, hi = int(ns.min()), int(ns.max())
     probe = np.arange(lo, hi + NS_PER_DAY, NS_PER_DAY // 4, dtype=np.int64)
     offs = ns_to_utc(probe).tz_convert(tz)
-    offsets = {o.utcoffset() for o in offs[:: max(1, len(offs) // 2000)]} if len(offs) > 4000 else \
-        {o.utcoffset() for o in offs}
+    offsets = (
+        {o.utcoffset() for o in offs[:: max(1, len(offs) // 2000)]}
+        if len(offs) > 4000
+        else {o.utcoffset() for o in offs}
+    )
     if len(offsets) == 1:
         off = int(next(iter(offsets)).total_seconds() * 1e9)
         step = NS_PER_HOUR if freq == "h" else NS_PER_DAY
@@ -76,9 +101,16 @@ def _interval_per_row(interval_min: Any, transformers: pd.Series) -> np.ndarray:
     return np.full(len(transformers), float(interval_min))
 
 
-def rollup_readings(readings: pd.DataFrame, *, freq: str = "h", interval_min: float | pd.Series = 60.0,
-                    low: float = 198.0, high: float = 235.4, rule: str = "any",
-                    tz: str = "Asia/Shanghai") -> pd.DataFrame:
+def rollup_readings(
+    readings: pd.DataFrame,
+    *,
+    freq: str = "h",
+    interval_min: float | pd.Series = 60.0,
+    low: float = 198.0,
+    high: float = 235.4,
+    rule: str = "any",
+    tz: str = "Asia/Shanghai",
+) -> pd.DataFrame:
     """Hourly (``freq="h"``) or local-daily (``freq="D"``) voltage rollups of long-form readings.
 
     One row per transformer, period and phase (A, B, C where present, and the combined X):
@@ -106,13 +138,22 @@ def rollup_readings(readings: pd.DataFrame, *, freq: str = "h", interval_min: fl
     first = np.zeros(G, dtype=np.int64)
     first[g[::-1]] = np.arange(len(g))[::-1]  # a row of each group, for its transformer and period
     iv = _interval_per_row(interval_min, tnames[tcode])
-    V = np.column_stack([pd.to_numeric(readings[c], errors="coerce").to_numpy(float) if c in readings
-                         else np.full(len(readings), np.nan) for c in ("va", "vb", "vc")])
+    V = np.column_stack(
+        [
+            pd.to_numeric(readings[c], errors="coerce").to_numpy(float)
+            if c in readings
+            else np.full(len(readings), np.nan)
+            for c in ("va", "vb", "vc")
+        ]
+    )
     valid = ~np.isnan(V)
     below = valid & (V < low)
     above = valid & (V > high)
-    kw = pd.to_numeric(readings["kw"], errors="coerce").to_numpy(float) if "kw" in readings \
+    kw = (
+        pd.to_numeric(readings["kw"], errors="coerce").to_numpy(float)
+        if "kw" in readings
         else np.full(len(readings), np.nan)
+    )
     kw_max = np.full(G, -np.inf)
     okw = ~np.isnan(kw)
     np.maximum.at(kw_max, g[okw], kw[okw])
@@ -127,7 +168,8 @@ def rollup_readings(readings: pd.DataFrame, *, freq: str = "h", interval_min: fl
         np.maximum.at(vmax, gm, vmax_row[mask])
         return {
             "n": n,
-            "v_min": vmin, "v_max": vmax,
+            "v_min": vmin,
+            "v_max": vmax,
             "v_sum": np.bincount(gm, weights=vsum_row[mask], minlength=G),
             "minutes_monitored": np.bincount(gm, weights=iv[mask], minlength=G),
             "minutes_below": np.bincount(g[b], weights=iv[b], minlength=G),
@@ -156,28 +198,46 @@ def rollup_readings(readings: pd.DataFrame, *, freq: str = "h", interval_min: fl
     ps_of_group = period[first]
     for ph, st in parts:
         keep = st["n"] > 0
-        f = pd.DataFrame({
-            "transformer": pd.Series(np.asarray(tr_of_group)[keep], dtype=object),
-            "period_start": ns_to_utc(ps_of_group[keep]),
-            "phase": ph,
-            **{k: st[k][keep] for k in ("n", "v_min", "v_max", "v_sum", "minutes_monitored",
-                                        "minutes_below", "minutes_above")},
-            "kw_max": kw_max[keep],
-        })
+        f = pd.DataFrame(
+            {
+                "transformer": pd.Series(np.asarray(tr_of_group)[keep], dtype=object),
+                "period_start": ns_to_utc(ps_of_group[keep]),
+                "phase": ph,
+                **{
+                    k: st[k][keep]
+                    for k in (
+                        "n",
+                        "v_min",
+                        "v_max",
+                        "v_sum",
+                        "minutes_monitored",
+                        "minutes_below",
+                        "minutes_above",
+                    )
+                },
+                "kw_max": kw_max[keep],
+            }
+        )
         frames.append(f)
     out = pd.concat(frames, ignore_index=True)
     out["n"] = out["n"].astype(np.int64)
     out["transformer"] = out["transformer"].astype("str")
     out["phase"] = out["phase"].astype("str")
-    return out.sort_values(["transformer", "period_start", "phase"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["transformer", "period_start", "phase"], kind="stable").reset_index(
+        drop=True
+    )
 
 
 def _empty_rollup() -> pd.DataFrame:
-    return pd.DataFrame({
-        "transformer": pd.Series([], dtype=object), "period_start": pd.DatetimeIndex([], tz="UTC"),
-        "phase": pd.Series([], dtype=object), "n": pd.Series([], dtype=np.int64),
-        **{c: pd.Series([], dtype=float) for c in ROLLUP_COLUMNS[4:]},
-    })
+    return pd.DataFrame(
+        {
+            "transformer": pd.Series([], dtype=object),
+            "period_start": pd.DatetimeIndex([], tz="UTC"),
+            "phase": pd.Series([], dtype=object),
+            "n": pd.Series([], dtype=np.int64),
+            **{c: pd.Series([], dtype=float) for c in ROLLUP_COLUMNS[4:]},
+        }
+    )
 
 
 def rollup_daily_from_hourly(hourly: pd.DataFrame, *, tz: str = "Asia/Shanghai") -> pd.DataFrame:
@@ -188,11 +248,20 @@ def rollup_daily_from_hourly(hourly: pd.DataFrame, *, tz: str = "Asia/Shanghai")
     h = hourly.copy()
     day = _fast_floor(to_ns(h["period_start"], "UTC"), tz, "D")
     h["period_start"] = ns_to_utc(day)
-    agg = h.groupby(["transformer", "period_start", "phase"], sort=True, observed=True).agg(
-        n=("n", "sum"), v_min=("v_min", "min"), v_max=("v_max", "max"), v_sum=("v_sum", "sum"),
-        minutes_monitored=("minutes_monitored", "sum"), minutes_below=("minutes_below", "sum"),
-        minutes_above=("minutes_above", "sum"), kw_max=("kw_max", "max"),
-    ).reset_index()
+    agg = (
+        h.groupby(["transformer", "period_start", "phase"], sort=True, observed=True)
+        .agg(
+            n=("n", "sum"),
+            v_min=("v_min", "min"),
+            v_max=("v_max", "max"),
+            v_sum=("v_sum", "sum"),
+            minutes_monitored=("minutes_monitored", "sum"),
+            minutes_below=("minutes_below", "sum"),
+            minutes_above=("minutes_above", "sum"),
+            kw_max=("kw_max", "max"),
+        )
+        .reset_index()
+    )
     agg["n"] = agg["n"].astype(np.int64)
     agg["transformer"] = agg["transformer"].astype("str")
     agg["phase"] = agg["phase"].astype("str")
@@ -202,10 +271,24 @@ def rollup_daily_from_hourly(hourly: pd.DataFrame, *, tz: str = "Asia/Shanghai")
 # --------------------------------------------------------------------------------------------
 # Figures
 # --------------------------------------------------------------------------------------------
-FIGURE_COLUMNS = ["transformer", "minutes_monitored", "compliance_rate", "hours_below", "hours_above",
-                  "low_voltage_days", "low_voltage_customer_hours", "worst_phase", "imbalance_pct",
-                  "v_min", "v_max", "evening_peak_min", "kw_max", "load_ratio", "overloaded_hours",
-                  "overloaded_days"]
+FIGURE_COLUMNS = [
+    "transformer",
+    "minutes_monitored",
+    "compliance_rate",
+    "hours_below",
+    "hours_above",
+    "low_voltage_days",
+    "low_voltage_customer_hours",
+    "worst_phase",
+    "imbalance_pct",
+    "v_min",
+    "v_max",
+    "evening_peak_min",
+    "kw_max",
+    "load_ratio",
+    "overloaded_hours",
+    "overloaded_days",
+]
 
 
 def _infer_freq(period_ns: np.ndarray, tz: str) -> str:
@@ -221,8 +304,14 @@ def _window_mask(ns: np.ndarray, window: Any, tz: str) -> np.ndarray:
     return (ns >= ws) & (ns < we)
 
 
-def area_voltage(rollups: pd.DataFrame, transformers: pd.DataFrame, *, window: Any = None,
-                 settings: AnalyticsSettings = DEFAULT_SETTINGS, freq: str | None = None) -> pd.DataFrame:
+def area_voltage(
+    rollups: pd.DataFrame,
+    transformers: pd.DataFrame,
+    *,
+    window: Any = None,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+    freq: str | None = None,
+) -> pd.DataFrame:
     """Voltage figures per transformer area from hourly or daily rollups over a window.
 
     - compliance_rate (电压合格率, GB/T 12325-2008): phase-time within [low, high] / phase-time
@@ -316,13 +405,34 @@ def area_voltage(rollups: pd.DataFrame, transformers: pd.DataFrame, *, window: A
         over_hours = np.full(T, np.nan)
         over_days = np.bincount(tcode[isx][over], minlength=T).astype(float)
     hh = _households_lookup(transformers, names)
-    return _figures_frame(names, mon_p, ok_p, xb, xa, lv_days, hh, worst, imbalance, xmin, xmax,
-                          evening, kw_max, kva, over_hours, over_days)
+    return _figures_frame(
+        names,
+        mon_p,
+        ok_p,
+        xb,
+        xa,
+        lv_days,
+        hh,
+        worst,
+        imbalance,
+        xmin,
+        xmax,
+        evening,
+        kw_max,
+        kva,
+        over_hours,
+        over_days,
+    )
 
 
-def area_voltage_from_readings(readings: pd.DataFrame, transformers: pd.DataFrame, *,
-                               interval_min: float | pd.Series = 60.0, window: Any = None,
-                               settings: AnalyticsSettings = DEFAULT_SETTINGS) -> pd.DataFrame:
+def area_voltage_from_readings(
+    readings: pd.DataFrame,
+    transformers: pd.DataFrame,
+    *,
+    interval_min: float | pd.Series = 60.0,
+    window: Any = None,
+    settings: AnalyticsSettings = DEFAULT_SETTINGS,
+) -> pd.DataFrame:
     """The figures of :func:`area_voltage`, computed straight from long-form readings (the
     reference the rollup path is tested against). ``overloaded_hours`` counts local clock hours
     with any reading above the rating, so it equals the hourly-rollup figure."""
@@ -335,8 +445,14 @@ def area_voltage_from_readings(readings: pd.DataFrame, transformers: pd.DataFram
     tcode, names = pd.factorize(tr, sort=True)
     T = len(names)
     iv = _interval_per_row(interval_min, names[tcode])
-    V = np.column_stack([pd.to_numeric(rd[c], errors="coerce").to_numpy(float) if c in rd
-                         else np.full(len(rd), np.nan) for c in ("va", "vb", "vc")])
+    V = np.column_stack(
+        [
+            pd.to_numeric(rd[c], errors="coerce").to_numpy(float)
+            if c in rd
+            else np.full(len(rd), np.nan)
+            for c in ("va", "vb", "vc")
+        ]
+    )
     valid = ~np.isnan(V)
     below = valid & (V < s.voltage_low)
     above = valid & (V > s.voltage_high)
@@ -353,9 +469,13 @@ def area_voltage_from_readings(readings: pd.DataFrame, transformers: pd.DataFram
     ha = np.bincount(tcode[xa], weights=iv[xa], minlength=T)
     day = _fast_floor(t_ns, s.tz, "D")
     lv_days = _count_days(tcode, day, np.where(xb, iv, 0.0), s.low_voltage_min_hours * 60.0, T)
-    ph_below = np.stack([np.bincount(tcode[below[:, j]], weights=iv[below[:, j]], minlength=T)
-                         for j in range(3)], axis=1)
-    ph_min = np.stack([_group_min(tcode[valid[:, j]], V[valid[:, j], j], T) for j in range(3)], axis=1)
+    ph_below = np.stack(
+        [np.bincount(tcode[below[:, j]], weights=iv[below[:, j]], minlength=T) for j in range(3)],
+        axis=1,
+    )
+    ph_min = np.stack(
+        [_group_min(tcode[valid[:, j]], V[valid[:, j], j], T) for j in range(3)], axis=1
+    )
     ph_mean = np.full((T, 3), np.nan)
     for j in range(3):
         c = np.bincount(tcode[valid[:, j]], minlength=T)
@@ -371,7 +491,11 @@ def area_voltage_from_readings(readings: pd.DataFrame, transformers: pd.DataFram
     ev = present & (hour >= h0) & (hour < h1)
     evening = _group_min(tcode[ev], rmin[ev], T)
     kva = _kva_lookup(transformers, names)
-    kw = pd.to_numeric(rd["kw"], errors="coerce").to_numpy(float) if "kw" in rd else np.full(len(rd), np.nan)
+    kw = (
+        pd.to_numeric(rd["kw"], errors="coerce").to_numpy(float)
+        if "kw" in rd
+        else np.full(len(rd), np.nan)
+    )
     okw = ~np.isnan(kw)
     kw_max = -_group_min(tcode[okw], -kw[okw], T)
     over = okw & (kw > s.overload_ratio * kva[tcode])
@@ -379,8 +503,24 @@ def area_voltage_from_readings(readings: pd.DataFrame, transformers: pd.DataFram
     over_hours = _count_distinct_days(tcode[over], hr, T)
     over_days = _count_distinct_days(tcode[over], day[over], T)
     hh = _households_lookup(transformers, names)
-    return _figures_frame(names, mon_p, ok_p, hb, ha, lv_days, hh, _worst_phase(ph_below, ph_min),
-                          _imbalance(ph_mean), vmin, vmax, evening, kw_max, kva, over_hours, over_days)
+    return _figures_frame(
+        names,
+        mon_p,
+        ok_p,
+        hb,
+        ha,
+        lv_days,
+        hh,
+        _worst_phase(ph_below, ph_min),
+        _imbalance(ph_mean),
+        vmin,
+        vmax,
+        evening,
+        kw_max,
+        kva,
+        over_hours,
+        over_days,
+    )
 
 
 def feeder_voltage(area_figures: pd.DataFrame, network: dict) -> pd.DataFrame:
@@ -393,18 +533,20 @@ def feeder_voltage(area_figures: pd.DataFrame, network: dict) -> pd.DataFrame:
     f["ok_minutes"] = f["compliance_rate"] * f["minutes_monitored"]
     f["lv_area"] = f["low_voltage_days"] > 0
     g = f.groupby("feeder", sort=True)
-    out = pd.DataFrame({
-        "monitored_areas": g.size(),
-        "low_voltage_areas": g["lv_area"].sum(),
-        "low_voltage_days": g["low_voltage_days"].sum(),
-        "hours_below": g["hours_below"].sum(),
-        "low_voltage_customer_hours": g["low_voltage_customer_hours"].sum(),
-        "compliance_rate": g["ok_minutes"].sum() / g["minutes_monitored"].sum(),
-        "v_min": g["v_min"].min(),
-        "evening_peak_min": g["evening_peak_min"].min(),
-        "load_ratio_max": g["load_ratio"].max(),
-        "overloaded_hours": g["overloaded_hours"].sum(min_count=1),
-    }).reset_index()
+    out = pd.DataFrame(
+        {
+            "monitored_areas": g.size(),
+            "low_voltage_areas": g["lv_area"].sum(),
+            "low_voltage_days": g["low_voltage_days"].sum(),
+            "hours_below": g["hours_below"].sum(),
+            "low_voltage_customer_hours": g["low_voltage_customer_hours"].sum(),
+            "compliance_rate": g["ok_minutes"].sum() / g["minutes_monitored"].sum(),
+            "v_min": g["v_min"].min(),
+            "evening_peak_min": g["evening_peak_min"].min(),
+            "load_ratio_max": g["load_ratio"].max(),
+            "overloaded_hours": g["overloaded_hours"].sum(min_count=1),
+        }
+    ).reset_index()
     return out
 
 
@@ -417,7 +559,9 @@ def _group_min(codes: np.ndarray, values: np.ndarray, T: int) -> np.ndarray:
     return out
 
 
-def _count_days(codes: np.ndarray, day: np.ndarray, minutes: np.ndarray, need: float, T: int) -> np.ndarray:
+def _count_days(
+    codes: np.ndarray, day: np.ndarray, minutes: np.ndarray, need: float, T: int
+) -> np.ndarray:
     if len(codes) == 0:
         return np.zeros(T)
     key = codes.astype(np.int64) * (1 << 20) + (day // NS_PER_HOUR - (day.min() // NS_PER_HOUR))
@@ -430,7 +574,9 @@ def _count_days(codes: np.ndarray, day: np.ndarray, minutes: np.ndarray, need: f
 def _count_distinct_days(codes: np.ndarray, stamp: np.ndarray, T: int) -> np.ndarray:
     if len(codes) == 0:
         return np.zeros(T)
-    k = np.unique(codes.astype(np.int64) * (1 << 24) + (stamp // NS_PER_HOUR - stamp.min() // NS_PER_HOUR))
+    k = np.unique(
+        codes.astype(np.int64) * (1 << 24) + (stamp // NS_PER_HOUR - stamp.min() // NS_PER_HOUR)
+    )
     return np.bincount((k >> 24).astype(np.int64), minlength=T).astype(float)
 
 
@@ -456,18 +602,47 @@ def _imbalance(ph_mean: np.ndarray) -> np.ndarray:
 
 
 def _kva_lookup(transformers: pd.DataFrame, names) -> np.ndarray:
-    kva = dict(zip(text(transformers["transformer"]), pd.to_numeric(transformers["kva"], errors="coerce"))) \
-        if "kva" in transformers else {}
+    kva = (
+        dict(
+            zip(
+                text(transformers["transformer"]),
+                pd.to_numeric(transformers["kva"], errors="coerce"),
+            )
+        )
+        if "kva" in transformers
+        else {}
+    )
     return np.array([kva.get(t, np.nan) for t in names], dtype=float)
 
 
 def _households_lookup(transformers: pd.DataFrame, names) -> np.ndarray:
-    hh = dict(zip(text(transformers["transformer"]), pd.to_numeric(transformers["customers"], errors="coerce")))
+    hh = dict(
+        zip(
+            text(transformers["transformer"]),
+            pd.to_numeric(transformers["customers"], errors="coerce"),
+        )
+    )
     return np.nan_to_num(np.array([hh.get(t, np.nan) for t in names], dtype=float))
 
 
-def _figures_frame(names, mon_p, ok_p, hb, ha, lv_days, hh, worst, imbalance, vmin, vmax, evening,
-                   kw_max, kva, over_hours, over_days) -> pd.DataFrame:
+def _figures_frame(
+    names,
+    mon_p,
+    ok_p,
+    hb,
+    ha,
+    lv_days,
+    hh,
+    worst,
+    imbalance,
+    vmin,
+    vmax,
+    evening,
+    kw_max,
+    kva,
+    over_hours,
+    over_days,
+) -> pd.DataFrame:
     def fin(x):
         x = np.asarray(x, float)
         return np.where(np.isfinite(x), x, np.nan)
@@ -475,21 +650,23 @@ def _figures_frame(names, mon_p, ok_p, hb, ha, lv_days, hh, worst, imbalance, vm
     with np.errstate(invalid="ignore", divide="ignore"):
         compliance = np.where(mon_p > 0, ok_p / np.where(mon_p > 0, mon_p, 1), np.nan)
         load = fin(kw_max) / kva
-    return pd.DataFrame({
-        "transformer": pd.Series(list(names), dtype=object),
-        "minutes_monitored": mon_p,
-        "compliance_rate": compliance,
-        "hours_below": hb / 60.0,
-        "hours_above": ha / 60.0,
-        "low_voltage_days": lv_days,
-        "low_voltage_customer_hours": hb / 60.0 * hh,
-        "worst_phase": pd.Series(worst, dtype=object),
-        "imbalance_pct": imbalance,
-        "v_min": fin(vmin),
-        "v_max": fin(vmax),
-        "evening_peak_min": fin(evening),
-        "kw_max": fin(kw_max),
-        "load_ratio": load,
-        "overloaded_hours": over_hours,
-        "overloaded_days": over_days,
-    })
+    return pd.DataFrame(
+        {
+            "transformer": pd.Series(list(names), dtype=object),
+            "minutes_monitored": mon_p,
+            "compliance_rate": compliance,
+            "hours_below": hb / 60.0,
+            "hours_above": ha / 60.0,
+            "low_voltage_days": lv_days,
+            "low_voltage_customer_hours": hb / 60.0 * hh,
+            "worst_phase": pd.Series(worst, dtype=object),
+            "imbalance_pct": imbalance,
+            "v_min": fin(vmin),
+            "v_max": fin(vmax),
+            "evening_peak_min": fin(evening),
+            "kw_max": fin(kw_max),
+            "load_ratio": load,
+            "overloaded_hours": over_hours,
+            "overloaded_days": over_days,
+        }
+    )

@@ -24,12 +24,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import priorities, voltage  # noqa: E402
-from analytics.settings import AnalyticsSettings  # noqa: E402
+from analytics import priorities, voltage
+from analytics.settings import AnalyticsSettings
 
 
 def spearman(a, b) -> float:
-    return float(pd.Series(np.asarray(a, float)).rank().corr(pd.Series(np.asarray(b, float)).rank()))
+    return float(
+        pd.Series(np.asarray(a, float)).rank().corr(pd.Series(np.asarray(b, float)).rank())
+    )
 
 
 def precision_at(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
@@ -45,10 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     from collectors.simulator import Simulation
 
     t0 = time.perf_counter()
-    sim = Simulation(preset=args.preset, seed=args.seed, start=date(2025, 1, 1), days=365, resolution="1h")
+    sim = Simulation(
+        preset=args.preset, seed=args.seed, start=date(2025, 1, 1), days=365, resolution="1h"
+    )
     network, outages, complaints = sim.network(), sim.outages(), sim.complaints()
-    parts = [voltage.rollup_readings(voltage.clean_readings(b.voltage), freq="D", interval_min=60.0)
-             for b in sim.iter_batches()]
+    parts = [
+        voltage.rollup_readings(voltage.clean_readings(b.voltage), freq="D", interval_min=60.0)
+        for b in sim.iter_batches()
+    ]
     daily = pd.concat(parts, ignore_index=True)
     t_prep = time.perf_counter() - t0
     settings = AnalyticsSettings()
@@ -70,14 +76,22 @@ def main(argv: list[str] | None = None) -> int:
     s_att = pd.Series({s["substation"]: s["attributable"] for s in truth["substations"]})
     s_est = subs.set_index("substation")["avoidable_complaints"].reindex(s_att.index)
 
-    print(f"preset {args.preset} seed {args.seed}: {len(feeders)} feeders, {len(subs)} substations, "
-          f"{len(network['transformers'])} areas, {len(outages)} outages, {len(complaints)} tickets, "
-          f"{len(daily)} daily rollup rows (prepared in {t_prep:.1f} s)")
-    print(f"analytics (both rankings + system indices): {t_analytics:.2f} s (budget {args.budget:.2f} s)")
-    print(f"system SAIFI {system['saifi'].iloc[0]:.3f}  SAIDI {system['saidi'].iloc[0]:.1f} min  "
-          f"RS-1 {system['rs1'].iloc[0]:.4f} %")
-    print(f"feeders: P@10 {p10:.2f}  Spearman {sp:.3f}   baseline (observed complaints): "
-          f"P@10 {bp10:.2f}  Spearman {bsp:.3f}")
+    print(
+        f"preset {args.preset} seed {args.seed}: {len(feeders)} feeders, {len(subs)} substations, "
+        f"{len(network['transformers'])} areas, {len(outages)} outages, {len(complaints)} tickets, "
+        f"{len(daily)} daily rollup rows (prepared in {t_prep:.1f} s)"
+    )
+    print(
+        f"analytics (both rankings + system indices): {t_analytics:.2f} s (budget {args.budget:.2f} s)"
+    )
+    print(
+        f"system SAIFI {system['saifi'].iloc[0]:.3f}  SAIDI {system['saidi'].iloc[0]:.1f} min  "
+        f"RS-1 {system['rs1'].iloc[0]:.4f} %"
+    )
+    print(
+        f"feeders: P@10 {p10:.2f}  Spearman {sp:.3f}   baseline (observed complaints): "
+        f"P@10 {bp10:.2f}  Spearman {bsp:.3f}"
+    )
     print(f"substations: Spearman {spearman(s_est, s_att):.3f}")
     misses = []
     if t_analytics >= args.budget:

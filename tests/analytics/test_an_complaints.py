@@ -11,22 +11,28 @@ from analytics import complaints as C
 NET = {
     "substations": pd.DataFrame({"substation": ["S1"]}),
     "feeders": pd.DataFrame({"feeder": ["F1", "F2"], "substation": ["S1", "S1"]}),
-    "transformers": pd.DataFrame({
-        "transformer": ["T1", "T2", "T3"], "feeder": ["F1", "F1", "F2"],
-        "customers": [100, 50, 80], "kind": ["public"] * 3,
-        "town": ["城关镇", "城关镇", "柳林镇"],
-        "address": ["城关镇人民路1号", "城关镇人民路12号", "柳林镇王庄村"],
-    }),
+    "transformers": pd.DataFrame(
+        {
+            "transformer": ["T1", "T2", "T3"],
+            "feeder": ["F1", "F1", "F2"],
+            "customers": [100, 50, 80],
+            "kind": ["public"] * 3,
+            "town": ["城关镇", "城关镇", "柳林镇"],
+            "address": ["城关镇人民路1号", "城关镇人民路12号", "柳林镇王庄村"],
+        }
+    ),
 }
-OUT = pd.DataFrame({
-    "outage_id": ["O1", "O2", "O3", "O4"],
-    "level": ["feeder", "feeder", "feeder", "transformer"],
-    "feeder": ["F1", "F1", "F1", "F1"],
-    "transformer": [None, None, None, "T1"],
-    "start": ["2025-01-05 10:00", "2025-02-10 09:00", "2025-02-20 08:00", "2025-02-25 14:00"],
-    "end": ["2025-01-05 11:00", "2025-02-10 09:03", "2025-02-20 12:00", "2025-02-25 15:00"],
-    "planned": [False, False, True, False],
-})
+OUT = pd.DataFrame(
+    {
+        "outage_id": ["O1", "O2", "O3", "O4"],
+        "level": ["feeder", "feeder", "feeder", "transformer"],
+        "feeder": ["F1", "F1", "F1", "F1"],
+        "transformer": [None, None, None, "T1"],
+        "start": ["2025-01-05 10:00", "2025-02-10 09:00", "2025-02-20 08:00", "2025-02-25 14:00"],
+        "end": ["2025-01-05 11:00", "2025-02-10 09:03", "2025-02-20 12:00", "2025-02-25 15:00"],
+        "planned": [False, False, True, False],
+    }
+)
 
 
 def test_an301_frequent_feeder():
@@ -52,21 +58,37 @@ def test_an302_frequent_area():
 
 
 def test_an303_classify_and_match():
-    tickets = pd.DataFrame({
-        "ticket_id": ["K1", "K2", "K3", "K4", "K5", "K6", "K7"],
-        "time": ["2025-01-05 10:20", "2025-01-05 10:40", "2025-01-06 09:00", "2025-01-07 09:00",
-                 "2025-01-08 09:00", "2025-01-09 09:00", "2025-03-03 20:00"],
-        "category": ["outage", "outage", "billing", "other", "low_voltage", "outage", "outage"],
-        "transformer": ["T1", "T1", "T2", None, None, None, "T3"],
-        "feeder": [None, None, None, None, None, None, None],
-        "town": [None, None, None, "城关镇", "城关镇", "某镇", None],
-        "address": [None, None, None, "城关镇人民路1号", "城关镇人民路12号", "不知道", None],
-        "merged_into": [None, "K1", None, None, None, None, None],
-        "text": ["停电", "又打来", "电费有疑问", "表后线路烧了", "电压低", "停电", "停电"],
-    })
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": ["K1", "K2", "K3", "K4", "K5", "K6", "K7"],
+            "time": [
+                "2025-01-05 10:20",
+                "2025-01-05 10:40",
+                "2025-01-06 09:00",
+                "2025-01-07 09:00",
+                "2025-01-08 09:00",
+                "2025-01-09 09:00",
+                "2025-03-03 20:00",
+            ],
+            "category": ["outage", "outage", "billing", "other", "low_voltage", "outage", "outage"],
+            "transformer": ["T1", "T1", "T2", None, None, None, "T3"],
+            "feeder": [None, None, None, None, None, None, None],
+            "town": [None, None, None, "城关镇", "城关镇", "某镇", None],
+            "address": [None, None, None, "城关镇人民路1号", "城关镇人民路12号", "不知道", None],
+            "merged_into": [None, "K1", None, None, None, None, None],
+            "text": ["停电", "又打来", "电费有疑问", "表后线路烧了", "电压低", "停电", "停电"],
+        }
+    )
     c = C.classify_complaints(tickets, network=NET, outages=OUT).set_index("ticket_id")
-    assert list(c["match"]) == ["transformer", "transformer", "transformer", "address", "address",
-                                "unmatched", "transformer"]
+    assert list(c["match"]) == [
+        "transformer",
+        "transformer",
+        "transformer",
+        "address",
+        "address",
+        "unmatched",
+        "transformer",
+    ]
     assert c.loc["K4", "area"] == "T1"
     assert c.loc["K5", "area"] == "T2"  # exact address wins over the 人民路1号 prefix
     assert c.loc["K5", "feeder_matched"] == "F1"
@@ -86,11 +108,18 @@ def test_an303_classify_and_match():
 def test_an304_require_matching_event_and_given_flag():
     from analytics.settings import AnalyticsSettings
 
-    tickets = pd.DataFrame({"ticket_id": ["A", "B"], "time": ["2025-03-03 20:00", "2025-03-03 20:00"],
-                            "category": ["outage", "billing"], "transformer": ["T3", "T3"],
-                            "reasonable": [None, True]})
-    c = C.classify_complaints(tickets, network=NET, outages=OUT,
-                              settings=AnalyticsSettings(require_matching_event=True)).set_index("ticket_id")
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B"],
+            "time": ["2025-03-03 20:00", "2025-03-03 20:00"],
+            "category": ["outage", "billing"],
+            "transformer": ["T3", "T3"],
+            "reasonable": [None, True],
+        }
+    )
+    c = C.classify_complaints(
+        tickets, network=NET, outages=OUT, settings=AnalyticsSettings(require_matching_event=True)
+    ).set_index("ticket_id")
     assert c.loc["A", "reason"] == "no_matching_outage"
     assert not bool(c.loc["A", "reasonable"])
     assert bool(c.loc["B", "reasonable"])  # the source's flag wins over the category rule

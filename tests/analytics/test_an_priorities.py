@@ -16,51 +16,95 @@ WINDOW = ("2025-01-01", "2026-01-01")
 @pytest.fixture(scope="module")
 def county():
     rng = np.random.default_rng(7)
-    feeders = pd.DataFrame({
-        "feeder": [f"F{i}" for i in range(1, 9)],
-        "substation": ["S1"] * 4 + ["S2"] * 4,
-        "length_km": [30.0, 10, 12, 8, 11, 9, 14, 10],
-        "conductor_mm2": [50, 120, 120, 150, 120, 150, 95, 120],
-        "year_built": [1995, 2010, 2012, 2015, 2011, 2016, 2008, 2013],
-        "rated_mva": 6.0,
-    })
+    feeders = pd.DataFrame(
+        {
+            "feeder": [f"F{i}" for i in range(1, 9)],
+            "substation": ["S1"] * 4 + ["S2"] * 4,
+            "length_km": [30.0, 10, 12, 8, 11, 9, 14, 10],
+            "conductor_mm2": [50, 120, 120, 150, 120, 150, 95, 120],
+            "year_built": [1995, 2010, 2012, 2015, 2011, 2016, 2008, 2013],
+            "rated_mva": 6.0,
+        }
+    )
     tr = []
     for f in feeders["feeder"]:
         for k in range(12):
-            tr.append({"transformer": f"T{f[1:]}{k:02d}", "feeder": f, "kind": "public",
-                       "customers": 60, "kva": 200.0, "distance_km": 1.0 + k,
-                       "town": "城关镇", "address": f"{f}村{k}"})
-    network = {"substations": pd.DataFrame({"substation": ["S1", "S2"], "capacity_mva": [20.0, 20.0]}),
-               "feeders": feeders, "transformers": pd.DataFrame(tr)}
+            tr.append(
+                {
+                    "transformer": f"T{f[1:]}{k:02d}",
+                    "feeder": f,
+                    "kind": "public",
+                    "customers": 60,
+                    "kva": 200.0,
+                    "distance_km": 1.0 + k,
+                    "town": "城关镇",
+                    "address": f"{f}村{k}",
+                }
+            )
+    network = {
+        "substations": pd.DataFrame({"substation": ["S1", "S2"], "capacity_mva": [20.0, 20.0]}),
+        "feeders": feeders,
+        "transformers": pd.DataFrame(tr),
+    }
     outages, tickets = [], []
     day0 = pd.Timestamp("2025-01-01", tz="Asia/Shanghai")
 
     def outage(oid, level, sub, feeder, start, hours, planned=False, event=None):
-        outages.append({"outage_id": oid, "event_id": event or oid, "level": level, "substation": sub,
-                        "feeder": feeder, "start": start, "end": start + pd.Timedelta(hours=hours),
-                        "planned": planned, "cause": "planned" if planned else "equipment"})
+        outages.append(
+            {
+                "outage_id": oid,
+                "event_id": event or oid,
+                "level": level,
+                "substation": sub,
+                "feeder": feeder,
+                "start": start,
+                "end": start + pd.Timedelta(hours=hours),
+                "planned": planned,
+                "cause": "planned" if planned else "equipment",
+            }
+        )
 
     n = 0
     for i, f in enumerate(feeders["feeder"]):
         faults = 14 if f == "F1" else 2  # F1 is the weak feeder
         for j in range(faults):
-            start = day0 + pd.Timedelta(days=int(rng.integers(0, 360)), hours=int(rng.integers(8, 20)))
+            start = day0 + pd.Timedelta(
+                days=int(rng.integers(0, 360)), hours=int(rng.integers(8, 20))
+            )
             outage(f"O{n}", "feeder", feeders["substation"][i], f, start, 3.0)
             n += 1
             for k in range(12):  # callers from about half the areas
                 if rng.random() < 0.5:
-                    tickets.append({"ticket_id": f"K{len(tickets)}", "time": start + pd.Timedelta(minutes=30),
-                                    "category": "outage", "transformer": f"T{f[1:]}{k:02d}"})
+                    tickets.append(
+                        {
+                            "ticket_id": f"K{len(tickets)}",
+                            "time": start + pd.Timedelta(minutes=30),
+                            "category": "outage",
+                            "transformer": f"T{f[1:]}{k:02d}",
+                        }
+                    )
     # one 35 kV event at S2: one row per feeder, one event id
     start = day0 + pd.Timedelta(days=200, hours=19)
     for f in ["F5", "F6", "F7", "F8"]:
         outage(f"SUB-{f}", "substation", "S2", f, start, 4.0, event="E35")
         for k in range(12):
-            tickets.append({"ticket_id": f"K{len(tickets)}", "time": start + pd.Timedelta(minutes=40),
-                            "category": "outage", "transformer": f"T{f[1:]}{k:02d}"})
+            tickets.append(
+                {
+                    "ticket_id": f"K{len(tickets)}",
+                    "time": start + pd.Timedelta(minutes=40),
+                    "category": "outage",
+                    "transformer": f"T{f[1:]}{k:02d}",
+                }
+            )
     for k in range(40):  # background unreasonable tickets
-        tickets.append({"ticket_id": f"K{len(tickets)}", "time": day0 + pd.Timedelta(days=k * 7),
-                        "category": "billing", "transformer": "T100"})
+        tickets.append(
+            {
+                "ticket_id": f"K{len(tickets)}",
+                "time": day0 + pd.Timedelta(days=k * 7),
+                "category": "billing",
+                "transformer": "T100",
+            }
+        )
     return network, pd.DataFrame(outages), pd.DataFrame(tickets)
 
 
@@ -70,11 +114,24 @@ def test_an401_feeder_rank(county):
     assert list(r["rank"]) == list(range(1, 9))
     assert r.iloc[0]["feeder"] == "F1"
     assert r["score"].is_monotonic_decreasing
-    for col in ("avoidable_complaints", "from_interruptions", "from_duration", "from_repeated_outages",
-                "from_low_voltage", "saidi", "saifi", "low_voltage_days", "complaints_per_1000",
-                "load_ratio", "project", "project_label"):
+    for col in (
+        "avoidable_complaints",
+        "from_interruptions",
+        "from_duration",
+        "from_repeated_outages",
+        "from_low_voltage",
+        "saidi",
+        "saifi",
+        "low_voltage_days",
+        "complaints_per_1000",
+        "load_ratio",
+        "project",
+        "project_label",
+    ):
         assert col in r.columns
-    parts = r[["from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage"]].sum(axis=1)
+    parts = r[
+        ["from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage"]
+    ].sum(axis=1)
     assert np.allclose(parts, r["avoidable_complaints"])
     assert r.iloc[0]["project"] in P.PROJECTS
     # the 35 kV event belongs to S2, not to F5..F8: their SAIFI counts it, their score does not
@@ -85,7 +142,9 @@ def test_an401_feeder_rank(county):
 
 def test_an402_substation_rank_owns_35kv(county):
     network, outages, tickets = county
-    s = P.rank("substation", network, outages, tickets, None, AnalyticsSettings(), WINDOW).set_index("substation")
+    s = P.rank(
+        "substation", network, outages, tickets, None, AnalyticsSettings(), WINDOW
+    ).set_index("substation")
     assert s.loc["S2", "avoidable_complaints"] > 0
     assert s.loc["S2", "rank"] == 1
     assert s.loc["S1", "avoidable_complaints"] == 0.0
@@ -93,13 +152,19 @@ def test_an402_substation_rank_owns_35kv(county):
 
 def test_an403_costs_and_weights(county):
     network, outages, tickets = county
-    st = AnalyticsSettings(costs={"insulation_or_automation": 50.0, "new_tie": 80.0, "reconductor": 120.0},
-                           weight_customer_hours=0.0, weight_low_voltage_hours=0.0)
+    st = AnalyticsSettings(
+        costs={"insulation_or_automation": 50.0, "new_tie": 80.0, "reconductor": 120.0},
+        weight_customer_hours=0.0,
+        weight_low_voltage_hours=0.0,
+    )
     r = P.rank("feeder", network, outages, tickets, None, st, WINDOW)
     assert np.allclose(r["score"], r["avoidable_complaints"])
     has = r["cost_10k_yuan"].notna()
     assert has.any()
-    assert np.allclose(r.loc[has, "avoided_per_10k_yuan"], r.loc[has, "avoidable_complaints"] / r.loc[has, "cost_10k_yuan"])
+    assert np.allclose(
+        r.loc[has, "avoided_per_10k_yuan"],
+        r.loc[has, "avoidable_complaints"] / r.loc[has, "cost_10k_yuan"],
+    )
 
 
 def test_an404_entry_points(county):
@@ -120,9 +185,13 @@ def test_an405_settings_from_config():
         def model_dump(self):
             return dict(self.__dict__)
 
-    cfg = Sec(site=Sec(timezone="Asia/Shanghai"),
-              thresholds=Sec(momentary_minutes=3.0, low_voltage_rule="all", stale_after_seconds=300),
-              ranking=Sec(weight_customer_hours=0.0, customer_basis="users_10kv", costs={"new_tie": 60.0}))
+    cfg = Sec(
+        site=Sec(timezone="Asia/Shanghai"),
+        thresholds=Sec(momentary_minutes=3.0, low_voltage_rule="all", stale_after_seconds=300),
+        ranking=Sec(
+            weight_customer_hours=0.0, customer_basis="users_10kv", costs={"new_tie": 60.0}
+        ),
+    )
     st = AnalyticsSettings.from_config(cfg)
     assert st.momentary_minutes == 3.0
     assert st.low_voltage_rule == "all"

@@ -22,13 +22,15 @@ def net():
     return {
         "substations": pd.DataFrame({"substation": ["S1", "S2"]}),
         "feeders": pd.DataFrame({"feeder": ["F1", "F2", "F3"], "substation": ["S1", "S1", "S2"]}),
-        "transformers": pd.DataFrame({
-            "transformer": ["T1", "T2", "T3", "T4", "T5"],
-            "feeder": ["F1", "F1", "F2", "F2", "F3"],
-            "kind": ["public", "public", "public", "dedicated", "public"],
-            "customers": [100, 50, 200, 1, 150],
-            "kva": [200, 100, 400, 500, 315],
-        }),
+        "transformers": pd.DataFrame(
+            {
+                "transformer": ["T1", "T2", "T3", "T4", "T5"],
+                "feeder": ["F1", "F1", "F2", "F2", "F3"],
+                "kind": ["public", "public", "public", "dedicated", "public"],
+                "customers": [100, 50, 200, 1, 150],
+                "kva": [200, 100, 400, 500, 315],
+            }
+        ),
     }
 
 
@@ -36,21 +38,111 @@ def net():
 def outages():
     rows = [
         # feeder F1 10:00-11:00 and area T1 10:30-12:00 overlap: T1 is out once, 10:00-12:00
-        ("O1", "feeder", "S1", "F1", None, "2025-01-05 10:00", "2025-01-05 11:00", False, False, 150),
-        ("O2", "transformer", "S1", "F1", "T1", "2025-01-05 10:30", "2025-01-05 12:00", False, False, 100),
+        (
+            "O1",
+            "feeder",
+            "S1",
+            "F1",
+            None,
+            "2025-01-05 10:00",
+            "2025-01-05 11:00",
+            False,
+            False,
+            150,
+        ),
+        (
+            "O2",
+            "transformer",
+            "S1",
+            "F1",
+            "T1",
+            "2025-01-05 10:30",
+            "2025-01-05 12:00",
+            False,
+            False,
+            100,
+        ),
         # 3 minutes: momentary on T3 and T4
-        ("O3", "feeder", "S1", "F2", None, "2025-01-10 08:00", "2025-01-10 08:03", False, False, 201),
+        (
+            "O3",
+            "feeder",
+            "S1",
+            "F2",
+            None,
+            "2025-01-10 08:00",
+            "2025-01-10 08:03",
+            False,
+            False,
+            201,
+        ),
         # 35 kV event at S2 without a feeder: all of S2's areas; crosses midnight; supply shortage
-        ("O4", "substation", "S2", None, None, "2025-01-20 23:00", "2025-01-21 01:00", False, True, 150),
+        (
+            "O4",
+            "substation",
+            "S2",
+            None,
+            None,
+            "2025-01-20 23:00",
+            "2025-01-21 01:00",
+            False,
+            True,
+            150,
+        ),
         # starts before the window: 60 minutes inside, not counted as an interruption of January
-        ("O5", "feeder", "S2", "F3", None, "2024-12-31 23:00", "2025-01-01 01:00", False, False, 150),
+        (
+            "O5",
+            "feeder",
+            "S2",
+            "F3",
+            None,
+            "2024-12-31 23:00",
+            "2025-01-01 01:00",
+            False,
+            False,
+            150,
+        ),
         # planned, crosses the window end: counted in January with 30 of its 60 minutes
-        ("O6", "feeder", "S1", "F1", None, "2025-01-31 23:30", "2025-02-01 00:30", True, False, 150),
+        (
+            "O6",
+            "feeder",
+            "S1",
+            "F1",
+            None,
+            "2025-01-31 23:30",
+            "2025-02-01 00:30",
+            True,
+            False,
+            150,
+        ),
         # feeder unknown to the network: its own 40 customers, system and S1 only
-        ("O7", "feeder", "S1", "FX", None, "2025-01-15 12:00", "2025-01-15 12:30", False, False, 40),
+        (
+            "O7",
+            "feeder",
+            "S1",
+            "FX",
+            None,
+            "2025-01-15 12:00",
+            "2025-01-15 12:30",
+            False,
+            False,
+            40,
+        ),
     ]
-    return pd.DataFrame(rows, columns=["outage_id", "level", "substation", "feeder", "transformer", "start",
-                                       "end", "planned", "supply_shortage", "customers"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "outage_id",
+            "level",
+            "substation",
+            "feeder",
+            "transformer",
+            "start",
+            "end",
+            "planned",
+            "supply_shortage",
+            "customers",
+        ],
+    )
 
 
 def test_an001_system_indices_households(net, outages):
@@ -121,18 +213,23 @@ def test_an005_merged_interruptions(net, outages):
 
 
 def test_an006_momentary_boundary(net):
-    o = pd.DataFrame({
-        "outage_id": ["A", "B"], "feeder": ["F3", "F3"],
-        "start": ["2025-01-03 10:00:00", "2025-01-04 10:00:00"],
-        "end": ["2025-01-03 10:05:00", "2025-01-04 10:05:01"],
-    })
+    o = pd.DataFrame(
+        {
+            "outage_id": ["A", "B"],
+            "feeder": ["F3", "F3"],
+            "start": ["2025-01-03 10:00:00", "2025-01-04 10:00:00"],
+            "end": ["2025-01-03 10:05:00", "2025-01-04 10:05:01"],
+        }
+    )
     r = R.system_indices(net, o, window=JAN, settings=S).iloc[0]
     assert r["maifi"] == pytest.approx(150 / 501)  # exactly 5 min is momentary
     assert r["saifi"] == pytest.approx(150 / 501)  # 5 min 1 s is sustained
 
 
 def test_an007_active_outage_ends_at_window_end(net):
-    o = pd.DataFrame({"outage_id": ["A"], "feeder": ["F3"], "start": ["2025-01-31 22:00"], "end": [None]})
+    o = pd.DataFrame(
+        {"outage_id": ["A"], "feeder": ["F3"], "start": ["2025-01-31 22:00"], "end": [None]}
+    )
     r = R.system_indices(net, o, window=JAN, settings=S).iloc[0]
     assert r["customer_minutes"] == 150 * 120
 
@@ -148,15 +245,29 @@ def test_an008_med_threshold_known_series():
 
 
 def test_an009_med_days_from_history():
-    net = {"substations": pd.DataFrame({"substation": ["S"]}),
-           "feeders": pd.DataFrame({"feeder": ["F"], "substation": ["S"]}),
-           "transformers": pd.DataFrame({"transformer": ["T"], "feeder": ["F"], "customers": [100]})}
-    rows = [("2024-03-01 10:00", 10), ("2024-05-01 10:00", 20), ("2024-07-01 10:00", 40),
-            ("2024-09-01 10:00", 80),  # history: ln SAIDI = ln 10..ln 80
-            ("2025-01-10 10:00", 300), ("2025-01-20 10:00", 100), ("2025-01-25 23:00", 300)]
-    o = pd.DataFrame({"outage_id": [f"O{i}" for i in range(len(rows))], "feeder": "F",
-                      "start": pd.to_datetime([r[0] for r in rows]),
-                      "end": pd.to_datetime([r[0] for r in rows]) + pd.to_timedelta([r[1] for r in rows], "min")})
+    net = {
+        "substations": pd.DataFrame({"substation": ["S"]}),
+        "feeders": pd.DataFrame({"feeder": ["F"], "substation": ["S"]}),
+        "transformers": pd.DataFrame({"transformer": ["T"], "feeder": ["F"], "customers": [100]}),
+    }
+    rows = [
+        ("2024-03-01 10:00", 10),
+        ("2024-05-01 10:00", 20),
+        ("2024-07-01 10:00", 40),
+        ("2024-09-01 10:00", 80),  # history: ln SAIDI = ln 10..ln 80
+        ("2025-01-10 10:00", 300),
+        ("2025-01-20 10:00", 100),
+        ("2025-01-25 23:00", 300),
+    ]
+    o = pd.DataFrame(
+        {
+            "outage_id": [f"O{i}" for i in range(len(rows))],
+            "feeder": "F",
+            "start": pd.to_datetime([r[0] for r in rows]),
+            "end": pd.to_datetime([r[0] for r in rows])
+            + pd.to_timedelta([r[1] for r in rows], "min"),
+        }
+    )
     days, info = R.major_event_days(net, o, window=JAN)
     assert info["alpha"] == pytest.approx(3.3423058638339636)
     assert info["beta"] == pytest.approx(0.8948491622597642)

@@ -10,9 +10,18 @@ import pytest
 from analytics import voltage as V
 from analytics.settings import AnalyticsSettings
 
-TR = pd.DataFrame({"transformer": ["T1", "T2", "T3"], "feeder": ["F1", "F1", "F2"],
-                   "kva": [100.0, 200.0, 50.0], "customers": [10, 20, 30]})
-NET = {"feeders": pd.DataFrame({"feeder": ["F1", "F2"], "substation": ["S", "S"]}), "transformers": TR}
+TR = pd.DataFrame(
+    {
+        "transformer": ["T1", "T2", "T3"],
+        "feeder": ["F1", "F1", "F2"],
+        "kva": [100.0, 200.0, 50.0],
+        "customers": [10, 20, 30],
+    }
+)
+NET = {
+    "feeders": pd.DataFrame({"feeder": ["F1", "F2"], "substation": ["S", "S"]}),
+    "transformers": TR,
+}
 
 
 def _tiny() -> pd.DataFrame:
@@ -26,8 +35,9 @@ def _tiny() -> pd.DataFrame:
     vc[3] = 240.0  # 03:00-04:00: C above 235.4
     kw = np.full(24, 50.0)
     kw[19:21] = 120.0  # 2 hours above 100 kVA
-    return pd.DataFrame({"transformer": "T1", "time": t.tz_convert("UTC"), "va": va, "vb": vb,
-                         "vc": vc, "kw": kw})
+    return pd.DataFrame(
+        {"transformer": "T1", "time": t.tz_convert("UTC"), "va": va, "vb": vb, "vc": vc, "kw": kw}
+    )
 
 
 def test_an101_tiny_rollup_literal():
@@ -80,8 +90,18 @@ def _random_readings(seed: int = 1) -> pd.DataFrame:
             vc[:] = np.nan
         va[rng.random(n) < 0.01] = np.nan
         kw = rng.uniform(0, 1.1, n) * TR["kva"].iloc[i]
-        frames.append(pd.DataFrame({"transformer": t, "time": times.tz_convert("UTC"), "va": va, "vb": vb,
-                                    "vc": vc, "kw": kw}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "transformer": t,
+                    "time": times.tz_convert("UTC"),
+                    "va": va,
+                    "vb": vb,
+                    "vc": vc,
+                    "kw": kw,
+                }
+            )
+        )
     rd = pd.concat(frames, ignore_index=True)
     return rd.sample(frac=1.0, random_state=3).reset_index(drop=True)  # order must not matter
 
@@ -94,7 +114,9 @@ def test_an103_rollups_equal_raw(rule):
     raw = V.area_voltage_from_readings(rd, TR, interval_min=15, window=window, settings=st)
     hourly = V.rollup_readings(rd, freq="h", interval_min=15, rule=rule)
     daily = V.rollup_readings(rd, freq="D", interval_min=15, rule=rule)
-    pd.testing.assert_frame_equal(daily, V.rollup_daily_from_hourly(hourly), check_exact=False, rtol=1e-12)
+    pd.testing.assert_frame_equal(
+        daily, V.rollup_daily_from_hourly(hourly), check_exact=False, rtol=1e-12
+    )
     from_h = V.area_voltage(hourly, TR, window=window, settings=st)
     from_d = V.area_voltage(daily, TR, window=window, settings=st)
     assert raw["low_voltage_days"].sum() > 0
@@ -113,6 +135,7 @@ def test_an104_interval_per_transformer_and_feeder_figures():
     fv = V.feeder_voltage(area, NET).set_index("feeder")
     assert fv.loc["F1", "monitored_areas"] == 2
     assert fv.loc["F1", "low_voltage_customer_hours"] == pytest.approx(
-        area.set_index("transformer").loc[["T1", "T2"], "low_voltage_customer_hours"].sum())
+        area.set_index("transformer").loc[["T1", "T2"], "low_voltage_customer_hours"].sum()
+    )
     with pytest.raises(ValueError):
         V.rollup_readings(rd, freq="h", interval_min=pd.Series({"T1": 15.0}))
