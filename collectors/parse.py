@@ -56,28 +56,45 @@ def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Se
         return local, bad, pd.Series(False, index=index)
     missing = blank(values)
     text = values.astype("string").str.strip()
-    text = text.str.replace(_CJK_DATE, r"\1-\2-\3", regex=True)
-    text = text.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True)
-    # Zero-pad single-digit months and days (2025-7-1 9:05) so ISO 8601 parsing accepts them.
-    text = text.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
-    text = text.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
-    text = text.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d)(?=:)", r"\1 0\2", regex=True)
-    ambiguous = text.str.match(_AMBIGUOUS).fillna(False).astype(bool) & ~missing
-    with_offset = text.str.contains(_HAS_OFFSET, regex=True).fillna(False).astype(bool)
     result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
-    aware = with_offset & ~missing & ~ambiguous
-    if aware.any():
-        result[aware] = pd.to_datetime(text[aware], utc=True, errors="coerce", format="ISO8601")
-    naive = ~with_offset & ~missing & ~ambiguous
-    if naive.any():
-        parsed = pd.to_datetime(text[naive], errors="coerce", format="ISO8601")
-        if isinstance(parsed.dtype, pd.DatetimeTZDtype):
-            parsed = parsed.dt.tz_convert("UTC")
-        else:
-            parsed = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
-        result[naive] = parsed
+    # Fast path for clean ISO 8601 (nearly every export): no regular expressions at all.
+    tail = text.str.slice(-6)
+    with_offset = mask(text.str.endswith("Z") | text.str.endswith("z")
+                       | (tail.str.slice(0, 1).isin(["+", "-"]) & (tail.str.slice(3, 4) == ":")))
+    for aware in (True, False):
+        part = with_offset & ~missing if aware else ~with_offset & ~missing
+        if part.any():
+            result[part] = _iso(text[part], tz, aware)
+    # Slow path only for what the fast path could not read: other separators, CJK dates,
+    # unpadded fields, ambiguous day-first forms.
+    retry = result.isna() & ~missing
+    ambiguous = pd.Series(False, index=index)
+    if retry.any():
+        other = text[retry]
+        other = other.str.replace(_CJK_DATE, r"\1-\2-\3", regex=True)
+        other = other.str.replace(r"^(\d{4})/(\d{1,2})/(\d{1,2})", r"\1-\2-\3", regex=True)
+        # Zero-pad single-digit months and days (2025-7-1 9:05) so ISO 8601 parsing accepts them.
+        other = other.str.replace(r"^(\d{4})-(\d)(?=-)", r"\1-0\2", regex=True)
+        other = other.str.replace(r"^(\d{4}-\d{2})-(\d)(?=\D|$)", r"\1-0\2", regex=True)
+        other = other.str.replace(r"^(\d{4}-\d{2}-\d{2})[ T](\d)(?=:)", r"\1 0\2", regex=True)
+        ambiguous[retry] = mask(other.str.match(_AMBIGUOUS))
+        offset = mask(other.str.contains(_HAS_OFFSET, regex=True))
+        readable = ~ambiguous[retry]
+        for aware in (True, False):
+            part = readable & (offset if aware else ~offset)
+            if part.any():
+                result[part[part].index] = _iso(other[part], tz, aware)
     bad = result.isna() & ~missing & ~ambiguous
     return result, bad, ambiguous
+
+
+def _iso(text: pd.Series, tz: str, aware: bool) -> pd.Series:
+    if aware:
+        return pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    if isinstance(parsed.dtype, pd.DatetimeTZDtype):
+        return parsed.dt.tz_convert("UTC")
+    return parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
 
 
 def parse_bools(values: pd.Series) -> tuple[pd.Series, pd.Series]:

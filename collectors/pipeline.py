@@ -260,6 +260,8 @@ class Pipeline:
         elif kind == "complaints":
             counts = upsert_complaints(conn, good, options.source)
         elif kind == "voltage":
+            # Key order once: the upsert and the rollups both walk the readings that way.
+            good = good.sort_values(["transformer_id", "ts"], kind="stable")
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)
             update_rollups(conn, good, interval, self.limits)

@@ -17,6 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, select
 
 from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+from db.upsert import int_columns
 
 
 @dataclass(frozen=True)
@@ -56,8 +57,9 @@ _STATS = ("n", "min", "max", "sum", "below_min", "above_min")
 def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
     """Group rows by (tid, period) and reduce each column by the rule its name ends with:
     ``_min`` -> fmin, ``_max`` -> fmax (NaN ignored), anything else -> sum. Sorted output."""
-    order = np.lexsort((period, tid))
-    if not (np.all(order[1:] > order[:-1])):
+    in_order = (tid[1:] > tid[:-1]) | ((tid[1:] == tid[:-1]) & (period[1:] >= period[:-1]))
+    if not in_order.all():
+        order = np.lexsort((period, tid))
         tid, period = tid[order], period[order]
         cols = {k: v[order] for k, v in cols.items()}
     change = np.empty(len(tid), dtype=bool)
@@ -164,9 +166,9 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
     if rows.empty:
         return 0
     table = _table(freq)
-    cols = [c.name for c in table.c]
-    data = rows[cols]
-    values = list(zip(*(_column_values(data[c], c) for c in cols), strict=True))
+    numeric = [c.name for c in table.c if c.name != "rule"]
+    values = list(zip(*int_columns(rows, numeric), rows["rule"].astype(str).tolist(), strict=True))
+    cols = [*numeric, "rule"]
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
     updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start"))
     sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
@@ -177,14 +179,6 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
     finally:
         cur.close()
     return len(values)
-
-
-def _column_values(values: pd.Series, name: str) -> list:
-    if name == "rule":
-        return values.astype(str).tolist()
-    if values.isna().any():
-        return [None if pd.isna(v) else int(v) for v in values.tolist()]
-    return values.astype("int64").tolist()
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:

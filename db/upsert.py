@@ -10,8 +10,8 @@ detected by a row hash and counted as unchanged, so re-ingesting the same rows c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import contextmanager
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,7 +20,15 @@ from sqlalchemy import Connection, Engine, Table, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.base import utcnow
-from db.models import Complaint, DataVersion, Feeder, Outage, SourceWatermark, Substation, Transformer
+from db.models import (
+    Complaint,
+    DataVersion,
+    Feeder,
+    Outage,
+    SourceWatermark,
+    Substation,
+    Transformer,
+)
 
 DEFAULT_CHUNK_ROWS = 5_000
 
@@ -260,7 +268,11 @@ def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
         return 0
     cols = list(READING_COLUMNS)
     data = rows[cols]
-    values = list(zip(*(_int_or_none(data[c]) for c in cols), strict=True))
+    keys = data["transformer_id"].to_numpy(np.int64) * (1 << 34) + data["ts"].to_numpy(np.int64)
+    if not (keys[1:] >= keys[:-1]).all():
+        # In key order, each area's new readings go into the same few B-tree pages.
+        data = data.iloc[np.argsort(keys, kind="stable")]
+    values = list(zip(*int_columns(data, cols), strict=True))
     placeholders = ", ".join(["%s" if conn.dialect.name == "postgresql" else "?"] * len(cols))
     sql = (
         f"INSERT INTO voltage_readings ({', '.join(cols)}) VALUES ({placeholders}) "
@@ -276,10 +288,23 @@ def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
     return len(values)
 
 
-def _int_or_none(values: pd.Series) -> Iterable:
-    if values.isna().any():
-        return [None if pd.isna(v) else int(v) for v in values.tolist()]
-    return values.astype("int64").tolist()
+def int_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[list]:
+    """Integer columns as Python lists (NaN -> None), ready to zip into executemany rows.
+
+    Column by column through numpy: an order of magnitude faster than converting values one
+    by one, which matters at millions of readings a batch."""
+    out = []
+    for column in columns:
+        values = frame[column].to_numpy(np.float64, na_value=np.nan)
+        missing = np.isnan(values)
+        ints = np.where(missing, 0, values).astype(np.int64)
+        if missing.any():
+            boxed = ints.astype(object)
+            boxed[missing] = None
+            out.append(boxed.tolist())
+        else:
+            out.append(ints.tolist())
+    return out
 
 
 def bump_data_version(conn: Connection) -> None:

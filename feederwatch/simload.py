@@ -102,3 +102,12 @@ def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, sourc
                                  else max(sim.days - recent_days, 0))
             progress(batch.label, loaded, sim.days)
     return summary
+
+
+def load_network(pipeline: Pipeline, sim, source: str = "sim") -> BatchSummary:
+    """Only the simulated network (substations, feeders, transformer areas)."""
+    summary = BatchSummary()
+    network = sim.network()
+    for table in NETWORK_ORDER:
+        summary.add(pipeline.ingest(table, network[table], IngestOptions(source=source)))
+    return summary

@@ -1,0 +1,162 @@
+"""Benchmark: voltage ingest through the pipeline against a bare sqlite3 executemany.
+
+On `county` readings (default 18 days at 15 minutes = 10.4 million readings):
+ (a) the pipeline from parsed DataFrames (validation, upsert, hourly + daily rollups), against a
+     bare sqlite3 executemany of the same rows into the same table schema, one transaction,
+     same pragmas, in the same run: target ratio bare/pipeline >= 0.5;
+ (b) end to end from CSV files (reported; --csv-days, default 2);
+ (c) bytes on disk per raw reading on SQLite (table plus indexes): target <= 30; the PostgreSQL
+     figure is reported when a server is reachable.
+Exits 1 when a target is missed.
+
+    .venv/bin/python bench/bench_pipeline.py [--days 18] [--csv-days 2] [--pg URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from collectors.files import ingest_file  # noqa: E402
+from collectors.pipeline import IngestOptions, Pipeline  # noqa: E402
+from collectors.simulator import Simulation  # noqa: E402
+from db.engine import SQLITE_CACHE_KIB, make_engine  # noqa: E402
+from db.migrate import upgrade  # noqa: E402
+from feederwatch.simload import load_network  # noqa: E402
+
+CHUNK_DAYS = 2
+
+
+def fresh_db(folder: Path, name: str):
+    url = f"sqlite:///{folder / name}"
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine, folder / name
+
+
+def readings_table_bytes(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+                            "(SELECT name FROM sqlite_master WHERE tbl_name = 'voltage_readings')"
+                            ).fetchone()
+        return int(rows[0] or 0)
+    finally:
+        conn.close()
+
+
+def bare_executemany(path: Path, frames: list[pd.DataFrame], ids: dict[str, int]) -> tuple[float, int]:
+    """The same rows (already integers) into the same schema, one transaction."""
+    values = []
+    for frame in frames:
+        tid = frame["transformer"].astype(str).map(ids).to_numpy(np.int64)
+        ts = frame["time"].array.asi8 // 10**9
+        cols = [tid, ts] + [np.round(frame[c].to_numpy(np.float64) * 10) for c in ("va", "vb", "vc", "kw")]
+        values.extend(zip(*(np.where(np.isnan(c), -1, c).astype(np.int64).tolist() for c in cols), strict=True))
+    conn = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
+                   f"cache_size={SQLITE_CACHE_KIB}"):
+        conn.execute(f"PRAGMA {pragma}")
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
+                     "VALUES (?, ?, ?, ?, ?, ?)", values)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return elapsed, len(values)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--days", type=int, default=18)
+    parser.add_argument("--csv-days", type=int, default=2)
+    parser.add_argument("--pg", default=os.environ.get("FEEDERWATCH_TEST_PG_URL"))
+    args = parser.parse_args()
+    sim = Simulation(preset="county", seed=1, start=date(2025, 7, 1), days=args.days,
+                     resolution="15min")
+    frames = [sim.voltage_days(d, min(d + CHUNK_DAYS, args.days)) for d in range(0, args.days, CHUNK_DAYS)]
+    total = sum(len(f) for f in frames)
+    print(f"county readings: {total:,} ({args.days} days at 15 min, {len(frames)} batches)")
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        engine, path = fresh_db(folder, "pipeline.db")
+        pipeline = Pipeline(engine)
+        load_network(pipeline, sim)
+        options = IngestOptions(source="bench", interval_min=15)
+        started = time.perf_counter()
+        landed = 0
+        for frame in frames:
+            landed += pipeline.ingest("voltage", frame, options).upserted
+        pipe_s = time.perf_counter() - started
+        per_reading = readings_table_bytes(path) / landed
+        ids = dict(pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False))
+        engine.dispose()
+
+        bare_engine, bare_path = fresh_db(folder, "bare.db")
+        bare_engine.dispose()
+        bare_s, bare_rows = bare_executemany(bare_path, frames, ids)
+        ratio = bare_s / pipe_s
+        print(f"(a) pipeline (validate + upsert + rollups): {pipe_s:7.1f} s  {landed / pipe_s:10,.0f} readings/s")
+        print(f"    bare sqlite3 executemany:              {bare_s:7.1f} s  {bare_rows / bare_s:10,.0f} readings/s")
+        print(f"    ratio bare/pipeline: {ratio:.2f} (target >= 0.5)")
+        if ratio < 0.5:
+            failures.append(f"pipeline ratio {ratio:.2f} < 0.5")
+        print(f"(c) SQLite bytes per raw reading (table + indexes): {per_reading:.1f} (target <= 30)")
+        if per_reading > 30:
+            failures.append(f"{per_reading:.1f} bytes per reading > 30")
+
+        csv_days = min(args.csv_days, args.days)
+        csv_path = folder / "voltage_export.csv"
+        pd.concat(frames[: max(1, csv_days // CHUNK_DAYS)]).to_csv(csv_path, index=False)
+        engine, _ = fresh_db(folder, "csv.db")
+        pipeline = Pipeline(engine)
+        load_network(pipeline, sim)
+        started = time.perf_counter()
+        summary = ingest_file(pipeline, csv_path, "voltage", options)
+        csv_s = time.perf_counter() - started
+        print(f"(b) end to end from CSV ({csv_path.stat().st_size / 2**20:.0f} MB): {csv_s:.1f} s  "
+              f"{summary.read / csv_s:,.0f} readings/s")
+        engine.dispose()
+
+    if args.pg:
+        try:
+            from tests.conftest import PgSchema
+
+            with PgSchema() as schema:
+                engine = make_engine(schema.url)
+                upgrade(engine)
+                pipeline = Pipeline(engine)
+                load_network(pipeline, sim)
+                started = time.perf_counter()
+                n = pipeline.ingest("voltage", frames[0], options).upserted
+                pg_s = time.perf_counter() - started
+                with engine.connect() as conn:
+                    size = conn.exec_driver_sql(
+                        "SELECT pg_total_relation_size('voltage_readings')").scalar_one()
+                print(f"    PostgreSQL: {n:,} readings in {pg_s:.1f} s ({n / pg_s:,.0f}/s), "
+                      f"{size / n:.1f} bytes per reading (table + indexes)")
+                engine.dispose()
+        except Exception as exc:  # reported, not a target
+            print(f"    PostgreSQL figure not measured: {exc.__class__.__name__}: {exc}")
+    if failures:
+        print("MISSED: " + "; ".join(failures))
+        return 1
+    print("all targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
