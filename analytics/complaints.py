@@ -522,6 +522,7 @@ def shrink_rates(
     exposure: np.ndarray,
     covariates: np.ndarray | None = None,
     min_dispersion: float = 0.0,
+    max_dispersion: float = np.inf,
 ) -> dict[str, np.ndarray]:
     """Empirical-Bayes (Poisson–Gamma) estimate of each unit's event rate per unit exposure.
 
@@ -531,7 +532,7 @@ def shrink_rates(
     (y_i + a) / (E_i + a / m_i) (Clayton & Kaldor 1987; the approach predictive reliability
     tools use to blend a feeder's short record with its asset class). Returns dict with
     ``rate`` (posterior mean), ``prior`` (m_i), ``weight`` (credibility of the own record) and
-    ``shape`` (a). ``min_dispersion`` is a floor on 1/a (the squared coefficient of variation
+    ``shape`` (a). ``min_dispersion`` / ``max_dispersion`` bound 1/a (the squared coefficient of variation
     of the rates around the regression), for when one period is too short to measure it.
     ``predict`` gives the prior mean rate for other attribute values."""
     y = np.asarray(counts, float)
@@ -551,6 +552,7 @@ def shrink_rates(
     excess = np.sum((y - fitted) ** 2 - fitted)
     denom = np.sum(fitted**2)
     inv_a = max(excess / denom, 1e-6, min_dispersion) if denom > 0 else max(1e-6, min_dispersion)
+    inv_a = min(inv_a, max_dispersion)
     a = 1.0 / inv_a
     rate = (y + a) / (E + a / m)
     weight = E / (E + a / m)

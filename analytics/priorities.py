@@ -306,6 +306,7 @@ def _rates(
     quantile: float,
     sound_covariates: np.ndarray | None = None,
     min_dispersion: float = 0.0,
+    max_dispersion: float = np.inf,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
@@ -314,7 +315,9 @@ def _rates(
     the asset rebuilt to standard (``sound_covariates``) when given, else the ``quantile`` of
     the per-km rates over all units; never above the estimate itself."""
     exposure = years * np.maximum(length, 1e-6)
-    fit = shrink_rates(counts, exposure, covariates, min_dispersion=min_dispersion)
+    fit = shrink_rates(
+        counts, exposure, covariates, min_dispersion=min_dispersion, max_dispersion=max_dispersion
+    )
     per_km = fit["rate"]
     eb = per_km * np.maximum(length, 1e-6)
     if sound_covariates is not None:
@@ -618,8 +621,13 @@ def _lv_attribution(
     kk = sa[near].astype(np.int64) * D + dcode[near]
     med = pd.Series(adj[near]).groupby(kk).median()
     bus.reshape(-1)[med.index.to_numpy()] = med.to_numpy()
-    ref_bus = np.nanmedian(bus, axis=0)
-    uplift_s = np.nan_to_num(np.maximum(ref_bus[None, :] - bus, 0.0))[sa, dcode]
+    # sag: how far a bus falls below its own usual level on a day, beyond what the other
+    # substations' buses fall that day (the common load swing); set points differ and are no
+    # weakness, so each bus is compared with itself
+    with np.errstate(all="ignore"):
+        dev = bus - np.nanmedian(bus, axis=1, keepdims=True)
+        typical = np.nanmedian(dev, axis=0)
+    uplift_s = np.nan_to_num(np.maximum(typical[None, :] - dev, 0.0))[sa, dcode]
     low = s.voltage_low
     need = s.low_voltage_min_hours * 60.0
     lv = below > 0
@@ -661,7 +669,14 @@ def _substation_table(network, areas, ad, it, b, w, years, cc, s) -> pd.DataFram
         ev["substation"].astype(object).where(ev["substation"].notna(), "\0")
     )
     n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
-    eb, ref = _rates(n_obs, years, None, np.ones(n_s), s.reference_quantile)
+    eb, ref = _rates(
+        n_obs,
+        years,
+        None,
+        np.ones(n_s),
+        s.reference_quantile,
+        max_dispersion=s.substation_rate_max_dispersion,
+    )
     frac = np.where(n_obs > 0, np.maximum(eb - ref, 0) / np.maximum(n_obs / years, 1e-9), 0.0)
 
     def contrib(mask, drv):
