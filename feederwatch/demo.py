@@ -16,9 +16,8 @@ import time
 from dataclasses import replace
 from datetime import date
 
-import pandas as pd
-
 import click
+import pandas as pd
 
 from collectors.options import SimulatorOptions
 from collectors.simulator.source import simulation_for

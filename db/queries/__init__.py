@@ -8,6 +8,7 @@ from db.queries.records import (
     committed_chunks,
     complaints,
     data_version,
+    last_outage_start,
     outages,
     quarantine,
     source_status,
@@ -17,6 +18,6 @@ from db.queries.records import (
 )
 
 __all__ = [
-    "active_outages", "code_maps", "collector_runs", "committed_chunks", "complaints", "data_version", "network",
+    "active_outages", "code_maps", "collector_runs", "committed_chunks", "complaints", "data_version", "last_outage_start", "network",
     "outages", "quarantine", "source_status", "table_counts", "voltage_rollups", "watermark",
 ]

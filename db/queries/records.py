@@ -212,3 +212,10 @@ def committed_chunks(engine: Engine, file_key: str) -> set[int]:
     with engine.connect() as conn:
         return set(conn.execute(select(IngestChunk.chunk_no)
                                 .where(IngestChunk.file_key == file_key)).scalars())
+
+
+def last_outage_start(engine: Engine) -> pd.Timestamp | None:
+    """When the newest outage started (UTC), or None without outages."""
+    with engine.connect() as conn:
+        value = conn.execute(select(func.max(Outage.start_at))).scalar_one_or_none()
+    return None if value is None else pd.Timestamp(value)
