@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ from db.models import (
     Transformer,
 )
 from db.queries import committed_chunks
-from db.rollups import RollupLimits, update_rollups
+from db.rollups import RollupLimits, prune_raw, update_rollups
 from db.upsert import (
     bump_data_version,
     upsert_by_code,
@@ -96,19 +97,23 @@ class Pipeline:
     """Validates and stores batches for one database under one set of thresholds."""
 
     def __init__(self, engine: Engine, *, tz: str = "Asia/Shanghai",
-                 limits: RollupLimits | None = None, suspicious_hours: float = 168.0):
+                 limits: RollupLimits | None = None, suspicious_hours: float = 168.0,
+                 raw_retention_days: int | None = None):
         self.engine = engine
         self.tz = tz
         self.limits = limits or RollupLimits(tz=tz)
         self.suspicious_hours = suspicious_hours
+        self.raw_retention_days = raw_retention_days
         self._network: dict | None = None
+        self._last_prune: float | None = None
 
     @classmethod
     def from_settings(cls, engine: Engine, settings) -> Pipeline:
         th = settings.thresholds
         return cls(engine, tz=settings.site.timezone,
                    limits=RollupLimits.from_volts(th.voltage_low, th.voltage_high,
-                                                  th.low_voltage_rule, settings.site.timezone))
+                                                  th.low_voltage_rule, settings.site.timezone),
+                   raw_retention_days=settings.database.raw_retention_days)
 
     # --- network context ----------------------------------------------------------------
     def refresh_network(self) -> None:
@@ -235,6 +240,8 @@ class Pipeline:
             if records or summary.upserted:
                 bump_data_version(conn)
         summary.notes.update(checked.notes)
+        if kind == "voltage":
+            self._prune_if_due()
         if wide_rejects is not None:
             # Wide rows expand into many readings: count read as the readings offered.
             summary.read = len(frame) + len(wide_rejects)
@@ -247,6 +254,17 @@ class Pipeline:
 
     def committed_chunks(self, file_key: str) -> set[int]:
         return committed_chunks(self.engine, file_key)
+
+    def _prune_if_due(self) -> None:
+        """Raw readings beyond the retention go, at most once an hour (rollups stay)."""
+        if self.raw_retention_days is None or (
+                self._last_prune is not None and time.monotonic() - self._last_prune < 3600):
+            return
+        self._last_prune = time.monotonic()
+        with self.engine.begin() as conn:
+            pruned = prune_raw(conn, self.raw_retention_days, int(time.time()))
+        if pruned:
+            log.info("pruned %d raw readings older than %d days", pruned, self.raw_retention_days)
 
     def forget_chunks(self, file_key: str) -> None:
         with self.engine.begin() as conn:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, delete, select
+from sqlalchemy import Connection, Table, and_, delete, func, select
 
 from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
 from db.upsert import int_columns
@@ -238,11 +238,19 @@ def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Se
 
 def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupLimits,
                 batch_transformers: int = 200) -> dict[str, int]:
-    """Recompute every rollup from the raw readings kept (after a change of limits)."""
+    """Recompute the rollups covered by the raw readings kept (after a change of limits).
+
+    Rollups of periods whose raw readings were already pruned (older than the retention)
+    are kept as they are: there is nothing to recompute them from."""
     r = VoltageReading.__table__
     tids = [row[0] for row in conn.execute(select(r.c.transformer_id).distinct()).all()]
-    conn.execute(delete(VoltageHourly))
-    conn.execute(delete(VoltageDaily))
+    oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
+    if oldest is None:
+        return {"h": 0, "D": 0}
+    # The first day may be partly pruned; it is recomputed from what is left of it.
+    first_day = int(_period_start(np.array([oldest], dtype=np.int64), "D", limits.tz)[0])
+    conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start >= first_day))
+    conn.execute(delete(VoltageDaily).where(VoltageDaily.period_start >= first_day))
     totals = {"h": 0, "D": 0}
     for i in range(0, len(tids), batch_transformers):
         part = tids[i : i + batch_transformers]
@@ -250,3 +258,10 @@ def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupL
         for freq, rows in both_rollups(raw, interval_min, limits).items():
             totals[freq] += write_rollups(conn, rows, freq)
     return totals
+
+
+def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:
+    """Delete raw readings older than the retention; hourly and daily rollups stay."""
+    cutoff = now_ts - retention_days * 86400
+    result = conn.execute(delete(VoltageReading).where(VoltageReading.ts < cutoff))
+    return result.rowcount or 0
