@@ -523,6 +523,7 @@ def shrink_rates(
     covariates: np.ndarray | None = None,
     min_dispersion: float = 0.0,
     max_dispersion: float = np.inf,
+    ridge: float = 1e-3,
 ) -> dict[str, np.ndarray]:
     """Empirical-Bayes (Poisson–Gamma) estimate of each unit's event rate per unit exposure.
 
@@ -545,7 +546,7 @@ def shrink_rates(
         mu_c, sd_c = C.mean(axis=0), C.std(axis=0)
         C = (C - mu_c) / np.where(sd_c > 0, sd_c, 1.0)
         X = np.column_stack([np.ones(n), C])
-    beta = _poisson_glm(X, y, np.log(E))
+    beta = _poisson_glm(X, y, np.log(E), ridge=ridge)
     m = np.exp(np.clip(X @ beta, -30, 30))  # prior mean rate
     fitted = m * E
     # method of moments: Var(y) = μ + μ²/a

@@ -307,6 +307,7 @@ def _rates(
     sound_covariates: np.ndarray | None = None,
     min_dispersion: float = 0.0,
     max_dispersion: float = np.inf,
+    ridge: float = 1e-3,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
@@ -316,7 +317,12 @@ def _rates(
     the per-km rates over all units; never above the estimate itself."""
     exposure = years * np.maximum(length, 1e-6)
     fit = shrink_rates(
-        counts, exposure, covariates, min_dispersion=min_dispersion, max_dispersion=max_dispersion
+        counts,
+        exposure,
+        covariates,
+        min_dispersion=min_dispersion,
+        max_dispersion=max_dispersion,
+        ridge=ridge,
     )
     per_km = fit["rate"]
     eb = per_km * np.maximum(length, 1e-6)
@@ -417,12 +423,13 @@ def _feeder_table(
     ref = np.zeros(n_f)
     ex_hours = np.zeros(n_f)
     excess = np.zeros(n_f)
-    for c in pd.unique(cause):
+    causes = [c for c in pd.unique(cause) if (okev & (cause == c)).sum() >= 1]
+    for c in causes:
         m = okev & (cause == c)
         n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
-        if n_c.sum() < 1:
-            continue
-        eb_c, ref_c = _rates(n_c, years, cov, length, q, sound, s.rate_min_dispersion)
+        eb_c, ref_c = _rates(
+            n_c, years, cov, length, q, sound, s.rate_min_dispersion, ridge=s.rate_ridge
+        )
         h_c = float(ev_hours[(cause == c)].mean())
         eb += eb_c
         ref += ref_c

@@ -103,6 +103,8 @@ class AnalyticsSettings:
     # Floor on the squared coefficient of variation of feeder outage rates around the asset
     # regression (empirical Bayes prior), so that a feeder's own record always counts.
     rate_min_dispersion: float = 0.1
+    # Ridge penalty of the per-cause rate regressions (standardised attributes).
+    rate_ridge: float = 5.0
     # Cap on the same for 35 kV substations (few units: one bad record must not set the spread).
     substation_rate_max_dispersion: float = 0.25
     # A sound feeder's voltage drop per km: this quantile of the feeders' estimated drops per km.
