@@ -60,7 +60,11 @@ def main() -> int:
     for table in ("substations", "feeders", "transformers"):
         pipeline.ingest(table, net[table], IngestOptions(source="gis", authoritative=True))
 
-    live = sim.live(now=STORM_START, speed=speed)
+    # The live stream is a simulation of the days after the history; its storm starts on
+    # 2026-06-18. Jump the feed's clock to just before it (LiveFeed keeps now/_sim0/_wall0).
+    live = sim.live(speed=speed)
+    live.now = live._sim0 = STORM_START
+    live._wall0 = time.monotonic()
     server, feed_url = serve_feed(live)
     settings = parse_settings({"database": {"url": url}, "sources": {"oms": {
         "type": "http", "url": feed_url + "?mode=incremental", "mode": "incremental"}}},
