@@ -121,5 +121,6 @@ def parse_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def epoch_seconds(times: pd.Series) -> pd.Series:
     """UTC times as epoch seconds (float64; missing stays NaN)."""
-    seconds = (times.array.asi8 // 10**9).astype("float64")
+    # Through nanoseconds explicitly: pandas keeps microseconds for Python datetimes.
+    seconds = (times.dt.as_unit("ns").array.asi8 // 10**9).astype("float64")
     return pd.Series(np.where(times.isna(), np.nan, seconds), index=times.index)

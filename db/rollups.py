@@ -48,7 +48,7 @@ def _period_start(ts: np.ndarray, freq: str, tz: str) -> np.ndarray:
         return local - local % 86400 - int(off_lo)
     stamps = pd.to_datetime(inside, unit="s", utc=True).tz_convert(zone).floor(
         "D", ambiguous=False, nonexistent="shift_forward")
-    return (stamps.tz_convert("UTC").asi8 // 10**9).astype("int64")
+    return (stamps.tz_convert("UTC").as_unit("ns").asi8 // 10**9).astype("int64")
 
 
 _STATS = ("n", "min", "max", "sum", "below_min", "above_min")
