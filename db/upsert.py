@@ -54,7 +54,7 @@ class UpsertCounts:
         return self
 
 
-def _insert_for(conn: Connection, table: Table):
+def dialect_insert(conn: Connection, table: Table):
     dialect = conn.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -181,7 +181,7 @@ def _upsert_versioned_chunk(conn: Connection, table: Table, chunk: pd.DataFrame,
         else:
             counts.unchanged += 1
     if write:
-        stmt = _insert_for(conn, table)
+        stmt = dialect_insert(conn, table)
         update_cols = {c: stmt.excluded[c] for c in write[0] if c not in key_cols and c != "id"}
         stmt = stmt.on_conflict_do_update(index_elements=list(key_cols), set_=update_cols)
         conn.execute(stmt, write)
@@ -228,7 +228,7 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
         return counts
     rows = rows.drop_duplicates("code", keep="last").assign(updated_at=utcnow())
     records = _records(rows)
-    stmt = _insert_for(conn, table)
+    stmt = dialect_insert(conn, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["code"],
         set_={c: stmt.excluded[c] for c in records[0] if c not in ("code", "id")},
@@ -315,7 +315,7 @@ def bump_data_version(conn: Connection) -> None:
 
 def upsert_watermark(conn: Connection, source: str, value: str) -> None:
     """Store a source's watermark in the caller's transaction (so it covers exactly its data)."""
-    stmt = _insert_for(conn, SourceWatermark.__table__)
+    stmt = dialect_insert(conn, SourceWatermark.__table__)
     stmt = stmt.on_conflict_do_update(index_elements=["source"],
                                       set_={"value": stmt.excluded.value,
                                             "updated_at": stmt.excluded.updated_at})

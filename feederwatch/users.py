@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import User
-from db.upsert import _insert_for
+from db.upsert import dialect_insert
 
 ROLES = ("viewer", "admin")
 MIN_PASSWORD = 10
@@ -29,7 +29,7 @@ def set_user(engine, name: str, role: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
     with engine.begin() as conn:
-        stmt = _insert_for(conn, User.__table__)
+        stmt = dialect_insert(conn, User.__table__)
         stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={
             "role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash})
         conn.execute(stmt, [{"name": name, "role": role,
