@@ -26,15 +26,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from collectors.pipeline import IngestOptions, Pipeline  # noqa: E402
-from collectors.scheduler import start_scheduler, stop_scheduler  # noqa: E402
-from collectors.simulator import Simulation  # noqa: E402
-from collectors.simulator.feed import serve_feed  # noqa: E402
-from db.engine import make_engine  # noqa: E402
-from db.migrate import upgrade  # noqa: E402
-from feederwatch.config import parse_settings  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-from db.models import Outage  # noqa: E402
+from sqlalchemy import select
+
+from collectors.pipeline import IngestOptions, Pipeline
+from collectors.scheduler import start_scheduler, stop_scheduler
+from collectors.simulator import Simulation
+from collectors.simulator.feed import serve_feed
+from db.engine import make_engine
+from db.migrate import upgrade
+from db.models import Outage
+from feederwatch.config import parse_settings
 
 STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:05:00Z")

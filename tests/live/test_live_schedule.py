@@ -96,7 +96,7 @@ def test_live031_two_processes_never_overlap(db_url, engine, server, tmp_path):
     outputs = [p.communicate(timeout=60) for p in procs]
     for p, (out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err[-2000:]
-    counts = [eval(out.strip().splitlines()[-1]) for out, _ in outputs]  # noqa: S307 - our own output
+    counts = [eval(out.strip().splitlines()[-1]) for out, _ in outputs]
     # No network loaded, so runs are "partial" (the record is quarantined): still real runs.
     assert all(c.get("partial", 0) >= 1 for c in counts), counts  # both processes took turns
     assert sum(c.get("locked", 0) for c in counts) >= 1, counts  # and found it taken

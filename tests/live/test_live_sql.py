@@ -9,7 +9,17 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, create_engine, insert, update
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    update,
+)
 
 from collectors.pipeline import IngestOptions, Pipeline
 from collectors.runner import run_source_once
