@@ -194,6 +194,12 @@ class Pipeline:
             return self._record_refused(raw, options.source, run_id)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
+        if raw.empty:
+            # Nothing new (a quiet live step): only the watermark / chunk marker moves on.
+            if watermark is not None or chunk is not None:
+                with self.engine.begin() as conn:
+                    self._mark_done(conn, options, run_id, chunk, 0, watermark, watermark_source)
+            return BatchSummary()
         raw = raw.reset_index(drop=True)
         summary = BatchSummary(read=len(raw))
         # Rows the reader already found broken (cut off, wrong field count) go straight to
@@ -231,12 +237,7 @@ class Pipeline:
                 conn.execute(insert(QuarantinedRecord), records)
             for rec in records:
                 summary.quarantined[rec["reason_code"]] += 1
-            if chunk is not None:
-                conn.execute(insert(IngestChunk).values(
-                    file_key=chunk[0], chunk_no=chunk[1], source=options.source, run_id=run_id,
-                    rows=len(raw), committed_at=datetime.now(UTC)))
-            if watermark is not None:
-                upsert_watermark(conn, watermark_source or options.source, watermark)
+            self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
             if records or summary.upserted:
                 bump_data_version(conn)
         summary.notes.update(checked.notes)
@@ -248,6 +249,17 @@ class Pipeline:
         if kind in NETWORK_TABLES:
             self.refresh_network()
         return summary
+
+    @staticmethod
+    def _mark_done(conn: Connection, options: IngestOptions, run_id: int | None,
+                   chunk: tuple[str, int] | None, rows: int, watermark: str | None,
+                   watermark_source: str | None) -> None:
+        if chunk is not None:
+            conn.execute(insert(IngestChunk).values(
+                file_key=chunk[0], chunk_no=chunk[1], source=options.source, run_id=run_id,
+                rows=rows, committed_at=datetime.now(UTC)))
+        if watermark is not None:
+            upsert_watermark(conn, watermark_source or options.source, watermark)
 
     def tz_context(self, options: IngestOptions, now: datetime | None) -> Context:
         return Context(tz=self.tz, now=now or datetime.now(UTC))

@@ -261,7 +261,8 @@ def _one_attempt(engine, pipeline: Pipeline, name, options, source: Source, run_
             # Checked before each batch, not after: a run whose last batch committed is done.
             if stop is not None and stop.is_set():
                 raise _Stopped
-            if batch.frame is None or batch.frame.empty:
+            if batch.frame is None or (batch.frame.empty and batch.watermark is None
+                                       and batch.chunk is None):
                 continue
             summary.add(pipeline.ingest(
                 batch.kind, batch.frame, ingest_options(name, options, source, batch.kind),

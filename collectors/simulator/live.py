@@ -66,7 +66,8 @@ class LiveFeed:
         end_v = o.assign(changed=o["end"])
         v = pd.concat([start_v, mid, end_v], ignore_index=True)
         v = v.sort_values(["changed", "outage_id"], kind="stable").reset_index(drop=True)
-        v["version"] = (v["changed"].astype("int64") // 10**9).astype("int64")
+        # Whole seconds whatever the resolution pandas chose (microseconds by default).
+        v["version"] = (v["changed"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
         return v
 
     def sim_time(self) -> pd.Timestamp:

@@ -50,6 +50,11 @@ class SimulatorSource(Source):
         self._sim: Simulation | None = None
         self._feed = None
 
+    @property
+    def interval_min(self) -> int:
+        """Minutes one simulated reading stands for (the runner passes it to the pipeline)."""
+        return 15 if self.options.resolution == "15min" else 60
+
     def _simulation(self, watermark: str | None) -> Simulation:
         if self._sim is None:
             start = None
