@@ -407,12 +407,12 @@ def _feeder_table(
         ]
     )
     q = s.reference_quantile
-    # the feeder rebuilt to standard (same route length and customers): conductor at least the
-    # median section, the age of the newest quarter of feeders, and the momentary-interruption
-    # rate of the best feeder (insulated / cleared line)
+    # the feeder rebuilt to the best standard found in the network (same route length and
+    # customers): the largest conductor section, the age of the newest feeder and the
+    # momentary-interruption rate of the best feeder (insulated, cleared line)
     sound = cov.copy()
-    sound[:, 1] = np.maximum(cov[:, 1], np.median(cov[:, 1]))
-    sound[:, 2] = np.minimum(cov[:, 2], np.quantile(cov[:, 2], 0.25))
+    sound[:, 1] = np.max(cov[:, 1])
+    sound[:, 2] = np.min(cov[:, 2])
     sound[:, 5] = np.min(cov[:, 5])
     if not s.sound_by_attributes:
         sound = None
