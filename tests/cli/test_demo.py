@@ -1,0 +1,92 @@
+"""``feederwatch demo`` on a fresh folder: serves quickly, collects live, reuses its database."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+from db.engine import make_engine
+from db.queries import collector_runs, outages
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str):
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return response.status, response.read()
+
+
+def wait_up(url: str, proc, timeout: float) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        assert proc.poll() is None, proc.stdout.read()
+        try:
+            if get(url)[0] == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"{url} not up within {timeout} s")
+
+
+def start(folder, port):
+    env = {k: v for k, v in os.environ.items() if k != "FEEDERWATCH_DATABASE_URL"}
+    env["PYTHONPATH"] = str(ROOT)
+    (folder / "config.toml").write_text(
+        f'[dashboard]\nport = {port}\n[sources.sim]\ntype = "simulator"\npreset = "small"\n'
+        'history_days = 60\ninterval_seconds = 2\n')
+    return subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
+                            cwd=folder, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def stop(proc) -> str:
+    proc.send_signal(signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    return out
+
+
+def test_demo001_fresh_folder_serves_collects_and_reuses(tmp_path):
+    port = free_port()
+    proc = start(tmp_path, port)
+    try:
+        seconds = wait_up(f"http://127.0.0.1:{port}/api/live", proc, timeout=60)
+        assert seconds < 60
+        live = json.loads(get(f"http://127.0.0.1:{port}/api/live")[1])
+        assert {"active_outages", "customers_out", "stale"} <= set(live)
+        assert get(f"http://127.0.0.1:{port}/")[0] == 200
+        engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'demo.db'}")
+        assert len(outages(engine)) > 0  # the history is there from the start
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # and the live collector runs on its schedule
+            runs = collector_runs(engine, "sim")
+            if (runs["status"] == "ok").sum() >= 2:
+                break
+            time.sleep(0.5)
+        assert (runs["status"] == "ok").sum() >= 2, runs
+        assert json.loads(get(f"http://127.0.0.1:{port}/healthz")[1])["status"] == "ok"
+    finally:
+        first_log = stop(proc)
+    assert "Building the simulated county" in first_log
+
+    again = start(tmp_path, port)
+    try:
+        wait_up(f"http://127.0.0.1:{port}/api/live", again, timeout=60)
+    finally:
+        second_log = stop(again)
+    assert "Building the simulated county" not in second_log
