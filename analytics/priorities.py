@@ -1,33 +1,41 @@
 """Upgrade priorities: rank 10 kV feeders and 35 kV substations by the complaints an upgrade would
 avoid per year, and explain each rank (DESIGN.md, "Upgrade priorities").
 
-Method, in four steps, all fitted on the data passed in:
+Method (all fitted on the data passed in; nothing is read from the simulator's truth):
 
-1. **Drivers per transformer area** over the window: sustained interruptions (IEEE 1366, merged
-   per area) split by who owns them - the feeder (10 kV faults), the substation (35 kV faults,
-   35 kV overload trips, supply shortage / 限电), or nobody an upgrade would help (planned work,
-   area-level outages); for each, the number of interruptions, their hours, and repeated outages
-   (each interruption's count beyond the second in the area's rolling 60 days, the 频繁停电
-   mechanism), plus low-voltage hours and days (GB/T 12325, from daily voltage rollups). Each
-   driver is weighted by customers^γ (calls grow less than proportionally with households;
-   γ ∈ {0.5, 0.75, 1} chosen by likelihood).
-2. **Attribution**: counted complaints per area (reasonable, repeats merged, unmatched ones
-   located by address where possible) = Σ b_k · driver_k with b_k ≥ 0, fitted by Poisson
-   maximum likelihood (:func:`analytics.complaints.attribute`); each term is the complaints
-   attributable to that driver.
-3. **Underlying rates**: a feeder's fault count in one year is a handful of events, so its
-   rate is estimated by empirical-Bayes shrinkage towards a Poisson regression on its asset
-   attributes (log length, conductor section, age, load ratio) (:func:`shrink_rates`). A sound
-   feeder's rate is the ``reference_quantile`` of the per-km rates, times its length; the same
-   for 35 kV fault rates per substation.
-4. **Avoidable complaints per year** = expected complaints per outage × (estimated rate −
-   sound rate) + repeated-outage complaints scaled the same way + low-voltage complaints the
-   upgrade removes (a feeder owns the low voltage that grows along it; a substation the part
-   common to all its feeders at peak; what is left is local to the area and recommends an area
-   project). 35 kV-level outages belong to the substation, never to its feeders.
+1. **Drivers per transformer area** over the window: sustained interruptions (IEEE 1366-2022,
+   merged per area) split by who owns them - the feeder (unplanned 10 kV outages), the
+   substation (unplanned 35 kV outages, overload trips, supply shortage / 限电), or no upgrade
+   (planned work, area-level outages); for each, the number of interruptions, their hours, and
+   repeated outages (each interruption's count beyond the 频繁停电 threshold in the area's
+   rolling 60 days); plus low-voltage hours and days (GB/T 12325-2008, daily X-phase rollups).
+   Drivers are weighted by customers^γ (calls grow less than proportionally with households;
+   γ ∈ {0.5, 0.75, 1} by likelihood) times the town's propensity to call 95598 (empirical-Bayes
+   ratio of observed to expected complaints over the town's areas).
+2. **Attribution**: counted complaints per area (reasonable, repeats merged, unmatched tickets
+   located by address where possible) = Σ b_k · driver_k, b_k ≥ 0, by Poisson maximum
+   likelihood (:func:`analytics.complaints.attribute`); b_k · driver_k is what driver k causes.
+3. **Underlying fault rates**: one year on one feeder is a handful of events, so each cause's
+   rate (storm days apart: days when many feeders fault at once) is an empirical-Bayes estimate
+   shrunk towards a Poisson regression on the feeder's attributes (log length, log conductor
+   section, age, customer density, load ratio, momentary-interruption rate per km)
+   (:func:`analytics.complaints.shrink_rates`). The sound rate is the same regression for the
+   feeder rebuilt to the best standard in the network (largest section, newest, lowest
+   momentary rate); 35 kV fault rates are shrunk across substations, the sound one being the
+   ``reference_quantile`` of them; overload trips and supply shortage are avoidable in full.
+4. **Avoidable complaints per year** = expected complaints per fault (fitted b at the feeder's
+   customers and the causes' mean durations) × (rate − sound rate) + the repeated-outage
+   complaints its faults make up, scaled the same way + the low-voltage complaints an upgrade
+   removes: a voltage-profile fit per feeder (minimum voltage against electrical distance)
+   gives the feeder's drop; a sound feeder drops the ``drop_reference_quantile`` per km; a
+   substation owns the sag of its bus below its own usual level; a low-voltage area-day is
+   removed when the uplift brings it to 198 V; what neither removes is local to the area
+   (recommends an area project). 35 kV-level outages belong to the substation, never to its
+   feeders.
 
 The score adds weighted customer-hours avoided and low-voltage customer-hours removed (per 1000,
-weights from settings).
+weights from settings). Measured against the simulator's ground truth: see
+tests/analytics/test_an_truth.py and bench/bench_analytics.py.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ PROJECTS = {
     "new_tie": "10 kV new tie line (新建联络)",
     "insulation_or_automation": "insulation or distribution automation (绝缘化/配电自动化)",
     "area_split_or_capacity": "area split or transformer capacity (台区切改/增容)",
+    "none": "no upgrade indicated (暂无)",
 }
 COST_ALIASES = {
     "reconductor": "reconductoring",
@@ -238,8 +247,10 @@ def analyse(
         p_t = (O_t + s.propensity_prior_town) / (E_t + s.propensity_prior_town)
         k_a = s.propensity_prior_area
         p_a = (y + k_a * p_t[t_code]) / (base_mu + k_a) if np.isfinite(k_a) else p_t[t_code]
-        p_a = p_a / (np.sum(p_a * base_mu) / max(np.sum(base_mu), 1e-12))
-        prop = p_a
+        norm = np.sum(p_a * base_mu) / max(np.sum(base_mu), 1e-12)
+        if not (np.isfinite(norm) and norm > 0 and np.all(np.isfinite(p_a))):
+            break  # nothing to learn from (no complaints, or no drivers)
+        prop = p_a / norm
     if s.propensity_iterations:
         w = w * prop
         X = _design(raw, lv_hours, lv_days, w)
@@ -792,6 +803,9 @@ def _project(level: str, r) -> str:
         "low_voltage": r.from_low_voltage,
     }
     outage = parts["interruptions"] + parts["duration"] + parts["repeated"]
+    local = getattr(r, "local_low_voltage_complaints", 0.0)
+    if outage + parts["low_voltage"] + local < 1e-6:
+        return "none"
     if level == "substation":
         loaded = (
             np.isfinite(r.load_ratio) and r.load_ratio >= 0.9
@@ -801,7 +815,7 @@ def _project(level: str, r) -> str:
             if loaded or r.from_low_voltage > outage
             else "new_substation_point"
         )
-    if r.local_low_voltage_complaints > max(outage, r.from_low_voltage):
+    if local > max(outage, r.from_low_voltage):
         return "area_split_or_capacity"
     if r.from_low_voltage > outage:
         lr = r.load_ratio if np.isfinite(r.load_ratio) else 0.0

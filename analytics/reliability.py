@@ -203,9 +203,10 @@ def _merge(
             "minutes",
             "momentary",
         ]
-        return pd.DataFrame({c: np.zeros(0, "int64") for c in cols})
+        kinds = {"planned": bool, "supply_shortage": bool, "momentary": bool, "minutes": float}
+        return pd.DataFrame({c: np.zeros(0, kinds.get(c, "int64")) for c in cols})
     new_slot = np.r_[True, slot[1:] != slot[:-1]]
-    # running max of end within each slot: offset by slot so that one cumulative max serves all
+    # running max of end within each slot
     seg = np.cumsum(new_slot) - 1
     run = pd.Series(end).groupby(seg).cummax().to_numpy()
     prev_run = np.r_[NAT, run[:-1]]

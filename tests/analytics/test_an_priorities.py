@@ -199,3 +199,20 @@ def test_an405_settings_from_config():
     assert st.costs["new_tie"] == 60.0
     with pytest.raises(ValueError):
         AnalyticsSettings(customer_basis="people")
+
+
+def test_an406_empty_inputs(county):
+    network, outages, tickets = county
+    for o, c in (
+        (outages.iloc[:0], tickets),
+        (outages, tickets.iloc[:0]),
+        (outages.iloc[:0], tickets.iloc[:0]),
+    ):
+        for level in ("feeder", "substation"):
+            r = P.rank(level, network, o, c, None, AnalyticsSettings(), WINDOW)
+            assert len(r) == (8 if level == "feeder" else 2)
+            assert np.isfinite(r["score"]).all()
+    r = P.rank(
+        "feeder", network, outages.iloc[:0], tickets.iloc[:0], None, AnalyticsSettings(), WINDOW
+    )
+    assert (r["project"] == "none").all()
