@@ -78,8 +78,12 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
 
 def backfill_in_background(engine, sim, echo=click.echo) -> threading.Thread:
     """Load the older readings in a daemon thread, logging progress every tenth."""
+    shown = {"tenth": -1}
+
     def report(_label: str, loaded: int, total: int) -> None:
-        if loaded == total or loaded % max(total // 10, 1) == 0:
+        tenth = loaded * 10 // max(total, 1)
+        if tenth > shown["tenth"]:
+            shown["tenth"] = tenth
             echo(f"readings backfill: {loaded}/{total} days")
 
     def run() -> None:
