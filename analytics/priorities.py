@@ -101,8 +101,11 @@ class Analysis:
     outages: pd.DataFrame
 
     def rank(self, level: str) -> pd.DataFrame:
+        """The ranked table of ``level`` ("feeder" or "substation"), as :func:`rank` returns it."""
+        if level not in ("feeder", "substation"):
+            raise ValueError(f"level must be feeder or substation: {level!r}")
         table = self.feeders if level == "feeder" else self.substations
-        return table.copy()
+        return _with_indices(level, table.copy(), self)
 
 
 def _default_window(
@@ -850,9 +853,7 @@ def rank(
     the data. Model and rules: module docstring."""
     if level not in ("feeder", "substation"):
         raise ValueError(f"level must be feeder or substation: {level!r}")
-    a = analyse(network, outages, complaints, voltage_daily, settings, window)
-    out = a.rank(level)
-    return _with_indices(level, out, a)
+    return analyse(network, outages, complaints, voltage_daily, settings, window).rank(level)
 
 
 def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:

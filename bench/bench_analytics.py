@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     t1 = time.perf_counter()
     analysis = priorities.analyse(network, outages, complaints, daily, settings, window)
-    feeders = priorities._with_indices("feeder", analysis.rank("feeder"), analysis)
-    subs = priorities._with_indices("substation", analysis.rank("substation"), analysis)
+    feeders = analysis.rank("feeder")
+    subs = analysis.rank("substation")
     system = priorities.system_indices(network, outages, window=window, settings=settings)
     t_analytics = time.perf_counter() - t1
 
