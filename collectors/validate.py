@@ -159,31 +159,38 @@ class Checked:
 
 
 class Rejects:
-    """First-reason-wins accumulator of rejected rows."""
+    """First-reason-wins accumulator of rejected rows (numpy arrays: it is asked for every
+    check of every row, so it must cost next to nothing for the good ones)."""
 
     def __init__(self, index: pd.Index):
-        self.code = pd.Series(None, index=index, dtype=object)
-        self.text = pd.Series(None, index=index, dtype=object)
+        self.index = index
+        self.bad = np.zeros(len(index), dtype=bool)
+        self.code = np.full(len(index), None, dtype=object)
+        self.text = np.full(len(index), None, dtype=object)
 
-    def add(self, where: pd.Series, code: str, detail: str | pd.Series | None = None) -> None:
-        where = mask(pd.Series(where, index=self.code.index)) & self.code.isna()
-        if not where.any():
+    def add(self, where, code: str, detail: str | pd.Series | None = None) -> None:
+        if isinstance(where, pd.Series):
+            where = where.reindex(self.index, fill_value=False) if not where.index.equals(self.index) else where
+            where = where.to_numpy(dtype=bool, na_value=False)
+        new = np.asarray(where, dtype=bool) & ~self.bad
+        if not new.any():
             return
-        self.code[where] = code
+        self.bad |= new
+        self.code[new] = code
         if isinstance(detail, pd.Series):
             # Format only the offending values: a million good rows cost nothing here.
-            shown = detail[where].astype(object).astype(str).str.slice(0, 60)
-            self.text[where] = REASONS[code] + ": " + shown
+            shown = detail[new].astype(object).astype(str).str.slice(0, 60)
+            self.text[new] = (REASONS[code] + ": " + shown).to_numpy(dtype=object)
         else:
-            self.text[where] = REASONS[code] + (f": {detail}" if detail else "")
+            self.text[new] = REASONS[code] + (f": {detail}" if detail else "")
 
     @property
     def ok(self) -> pd.Series:
-        return self.code.isna()
+        return pd.Series(~self.bad, index=self.index)
 
     def frame(self) -> pd.DataFrame:
-        bad = self.code.notna()
-        return pd.DataFrame({"reason_code": self.code[bad], "reason_text": self.text[bad]})
+        return pd.DataFrame({"reason_code": self.code[self.bad], "reason_text": self.text[self.bad]},
+                            index=self.index[self.bad])
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -193,13 +200,19 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _check_id(rej: Rejects, values: pd.Series, what: str = "id", required: bool = True) -> pd.Series:
-    text = clean_text(values)
+    # Ids repeat (a million readings of a few thousand areas): check each distinct id once.
+    codes, uniques = pd.factorize(clean_text(values), use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype="string")
+    too_long = (distinct.str.len() > MAX_ID_LEN).to_numpy(bool)
+    formula = mask(distinct.str.match(r"^[=+\-@]")).to_numpy(bool)
+    text = pd.Series(np.append(np.asarray(uniques, dtype=object), None)[codes], index=values.index)
     if required:
-        rej.add(text.isna(), "missing_id", what)
-    present = text.notna()
-    as_str = text.astype("string")
-    rej.add(present & (as_str.str.len() > MAX_ID_LEN), "id_too_long", what)
-    rej.add(present & as_str.str.match(r"^[=+\-@]").fillna(False), "formula_like_id", what)
+        rej.add(pd.Series(codes < 0, index=values.index), "missing_id", what)
+    present = codes >= 0
+    rej.add(pd.Series(present & np.append(too_long, False)[codes], index=values.index),
+            "id_too_long", what)
+    rej.add(pd.Series(present & np.append(formula, False)[codes], index=values.index),
+            "formula_like_id", what)
     return text
 
 
@@ -235,8 +248,10 @@ def _check_version(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series
 
 def _lookup(rej: Rejects, codes: pd.Series, known: dict[str, int], reason: str, ctx: Context,
             new_codes: dict[str, set[str]], table: str) -> pd.Series:
-    ids = codes.map(known)
-    unknown = codes.notna() & ids.isna()
+    positions, uniques = pd.factorize(codes, use_na_sentinel=True)
+    found = np.array([known.get(u, np.nan) for u in uniques] + [np.nan], dtype=np.float64)
+    ids = pd.Series(found[positions], index=codes.index)
+    unknown = pd.Series(positions >= 0, index=codes.index) & ids.isna()
     if ctx.authoritative:
         if unknown.any():
             new_codes.setdefault(table, set()).update(codes[unknown & rej.ok].tolist())
@@ -395,24 +410,25 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
     transformer_id = _lookup(rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers")
 
     dv = {p: (phases[p] * 10).round() for p in "abc"}
-    rows = pd.DataFrame({"transformer_id": transformer_id, "_transformer": transformer,
-                         "ts": epoch_seconds(time), "va_dv": dv["a"], "vb_dv": dv["b"],
-                         "vc_dv": dv["c"], "kw_dw": (kw * 10).round()})
+    ts = epoch_seconds(time)
+    rows = pd.DataFrame({"transformer_id": transformer_id, "ts": ts, "va_dv": dv["a"],
+                         "vb_dv": dv["b"], "vc_dv": dv["c"], "kw_dw": (kw * 10).round()})
+    # One integer key per area and time (ids are known for every row still ok).
+    key = (transformer_id.fillna(-1).to_numpy(np.int64) << 34) + ts.fillna(0).to_numpy(np.int64)
+    rows["_key"] = key
     # Duplicates of one area and time: identical ones are one reading; different ones refused.
-    key = ["_transformer", "ts"]
     extra = pd.Series(False, index=frame.index)
     keyed = rows[rej.ok]
-    dup = keyed.duplicated(key, keep=False)
+    dup = keyed["_key"].duplicated(keep=False)
     if dup.any():
         d = keyed[dup]
-        distinct = d.drop_duplicates(subset=[*key, *READING_VALUES]).groupby(key).size()
-        clash = pd.MultiIndex.from_frame(d[key]).isin(distinct[distinct > 1].index)
-        rej.add(pd.Series(clash, index=d.index).reindex(frame.index, fill_value=False),
-                "conflicting_duplicate")
-        extra = rows[rej.ok].duplicated(key, keep="first").reindex(frame.index, fill_value=False)
+        distinct = d.drop_duplicates(subset=["_key", *READING_VALUES]).groupby("_key").size()
+        clash = d["_key"].isin(distinct[distinct > 1].index)
+        rej.add(clash.reindex(frame.index, fill_value=False), "conflicting_duplicate")
+        extra = rows.loc[rej.ok, "_key"].duplicated(keep="first").reindex(frame.index, fill_value=False)
         notes["duplicate_identical"] += int(extra.sum())
     _reject_stuck(rej, rows[~extra])
-    good = rows[rej.ok & ~extra]
+    good = rows[rej.ok & ~extra].drop(columns="_key")
     return Checked(good, rej.frame(), notes, new_codes)
 
 
@@ -424,14 +440,16 @@ def _reject_stuck(rej: Rejects, rows: pd.DataFrame) -> None:
     live = rows[rej.ok.reindex(rows.index)]
     if len(live) < STUCK_RUN:
         return
-    ordered = live.sort_values(["_transformer", "ts"], kind="stable")
-    values = ordered[["va_dv", "vb_dv", "vc_dv"]].fillna(-1)
-    same = (values.eq(values.shift()).all(axis=1)
-            & ordered["_transformer"].eq(ordered["_transformer"].shift()))
-    run_id = (~same).cumsum()
-    run_len = run_id.map(run_id.value_counts())
-    rej.add(pd.Series((run_len >= STUCK_RUN).to_numpy(), index=ordered.index)
-            .reindex(rej.code.index, fill_value=False), "voltage_stuck")
+    order = np.argsort(live["_key"].to_numpy(), kind="stable")
+    ordered = live.iloc[order]
+    values = ordered[["va_dv", "vb_dv", "vc_dv"]].to_numpy(np.float64, na_value=-1.0)
+    area = ordered["_key"].to_numpy() >> 34
+    same_values = np.zeros(len(ordered), dtype=bool)
+    same_values[1:] = (values[1:] == values[:-1]).all(axis=1) & (area[1:] == area[:-1])
+    run_id = np.cumsum(~same_values)
+    run_len = np.bincount(run_id)[run_id]
+    rej.add(pd.Series(run_len >= STUCK_RUN, index=ordered.index)
+            .reindex(rej.index, fill_value=False), "voltage_stuck")
 
 
 def wide_to_long(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
