@@ -81,7 +81,7 @@ COST_ALIASES = {
     "substation": "new_substation_point",
     "area": "area_split_or_capacity",
 }
-CLASSES = ("feeder", "substation", "other")
+CLASSES = ("feeder", "substation", "area", "planned")
 
 
 @dataclass
@@ -122,13 +122,15 @@ def _default_window(
 
 def _owner_class(it: pd.DataFrame) -> np.ndarray:
     """feeder: unplanned feeder-level outages; substation: unplanned 35 kV outages (faults,
-    overload trips, supply shortage); other: planned work and area-level outages."""
+    overload trips) and supply shortage (限电); area: unplanned area-level outages; planned:
+    planned work (announced, so customers complain less: it has its own coefficients)."""
     level = it["level"].to_numpy(object)
     planned = it["planned"].to_numpy(bool)
     short = it["supply_shortage"].to_numpy(bool)
-    cls = np.full(len(it), "other", dtype=object)
+    cls = np.full(len(it), "area", dtype=object)
     cls[(level == "feeder") & ~planned & ~short] = "feeder"
-    cls[(level == "substation") & (~planned | short)] = "substation"
+    cls[((level == "substation") & ~planned) | short] = "substation"
+    cls[planned & ~short] = "planned"
     return cls
 
 
@@ -267,7 +269,8 @@ def analyse(
     contrib = {}
     for drv in ("interruptions", "hours", "repeated"):
         for c in CLASSES:
-            contrib[(drv, c)] = b[f"{drv}"] * raw[(drv, c)] * w
+            key = f"{drv}_planned" if (c == "planned" and drv != "repeated") else drv
+            contrib[(drv, c)] = b[key] * raw[(drv, c)] * w
     lv_contrib = (b["lv_hours"] * lv_hours + b["lv_days"] * lv_days) * w
 
     ad = areas[["transformer", "feeder", "substation", "households", "kva"]].copy()
@@ -305,8 +308,10 @@ def analyse(
 
 def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray) -> pd.DataFrame:
     X = pd.DataFrame({"base": w})
-    for drv in ("interruptions", "hours", "repeated"):
-        X[drv] = sum(raw[(drv, c)] for c in CLASSES) * w
+    for drv in ("interruptions", "hours"):
+        X[drv] = sum(raw[(drv, c)] for c in CLASSES if c != "planned") * w
+        X[f"{drv}_planned"] = raw[(drv, "planned")] * w
+    X["repeated"] = sum(raw[("repeated", c)] for c in CLASSES) * w
     X["lv_hours"] = lv_hours * w
     X["lv_days"] = lv_days * w
     return X
