@@ -193,9 +193,11 @@ class DataStore:
         def compute() -> pd.DataFrame:
             a = self.analysis(window_days)
             out = a.rank(level)
-            idx = an_priorities.indices(level, a.network, a.outages, window=a.window,
-                                        settings=a.settings)
-            out = out.merge(idx[[level, "saidi", "saifi", "caidi"]], on=level, how="left")
+            missing = [c for c in ("saidi", "saifi", "caidi") if c not in out]
+            if missing:
+                idx = an_priorities.indices(level, a.network, a.outages, window=a.window,
+                                            settings=a.settings)
+                out = out.merge(idx[[level, *missing]], on=level, how="left")
             return out
 
         return self._cached(("ranking", level, window_days or 0), compute)

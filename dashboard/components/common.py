@@ -38,10 +38,10 @@ def kpi(value_id: str, label_key: str, lang: str, value: str = "–") -> html.Di
 
 def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) -> dag.AgGrid:
     options = {"animateRows": False, "pagination": False, "enableCellTextSelection": True}
+    options.update(kw.pop("dashGridOptions", {}))
     if row_id_field:
         # rows keep their identity across refreshes: sort, filter and scroll survive new rowData
-        options["getRowId"] = {"function": f"String(params.data.{row_id_field})"}
-    options.update(kw.pop("dashGridOptions", {}))
+        kw["getRowId"] = f"params.data.{row_id_field} + ''"
     return dag.AgGrid(
         id=grid_id, rowData=[], columnDefs=kw.pop("columnDefs", []),
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80,

@@ -1,5 +1,5 @@
 """The feeder map figure: go.Scattermap on ``white-bg`` with a base layer drawn from the network
-(town areas and names), feeders coloured by a measure, substations, active outages.
+(town areas; names on hover), feeders coloured by a measure, substations, active outages.
 
 No remote style, font or icon is ever requested (../shared/BROWSER_TESTS.md): markers are
 circles, the base layer is GeoJSON built here, and a raster tile layer is added only when
@@ -154,8 +154,7 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         cap = pd.to_numeric(subs["capacity_mva"], errors="coerce").fillna(5).to_numpy(float)
         sc = subs["score"].to_numpy(float)
         fig.add_trace(go.Scattermap(
-            lon=sx, lat=sy, mode="markers+text", text=subs["name"].fillna(subs["substation"]),
-            textposition="top right", customdata=subs["substation"],
+            lon=sx, lat=sy, mode="markers", customdata=subs["substation"],
             hovertext=[f"<b>{n}</b> {c}<br>{tr('col.capacity', lang)}: {fmt_num(m)}"
                        f"<br>{tr('measure.score', lang)}: {fmt_num(s)}"
                        for n, c, m, s in zip(subs["name"], subs["substation"], cap, sc)],
@@ -180,10 +179,12 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
                 marker={"size": 16, "color": "#000000", "opacity": 0.75}))
 
     if town_names:
+        # Town names on hover only: map text labels need glyph files, which MapLibre fetches
+        # from a remote font server (fonts.openmaptiles.org) - not on an air-gapped intranet.
         fig.add_trace(go.Scattermap(
-            lon=town_x, lat=town_y, mode="text", text=town_names, hoverinfo="skip",
-            textfont={"size": 13, "color": "#6b6557"}, name=tr("map.towns", lang),
-            showlegend=False))
+            lon=town_x, lat=town_y, mode="markers", hovertext=town_names, hoverinfo="text",
+            marker={"size": 9, "color": "#8a8272", "opacity": 0.7}, name=tr("map.towns", lang),
+            showlegend=True))
 
     cx, cy = xy([settings.site.centre[0]], [settings.site.centre[1]])
     fig.update_layout(

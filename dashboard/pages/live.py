@@ -58,8 +58,7 @@ def layout(**_kw):
                  id=ids.LIVE_KPIS, className="kpis"),
         card(t("live.table", lang), grid(
             ids.LIVE_GRID, row_id_field="row_id", height="360px",
-            columnDefs=column_defs(lang),
-            dashGridOptions={"rowClassRules": {"row-new": "params.data.is_new"}})),
+            columnDefs=column_defs(lang), rowClassRules={"row-new": "params.data.is_new"})),
         html.Div([
             card(t("live.trend", lang), dcc.Graph(id=ids.LIVE_TREND, config={"displaylogo": False},
                                                   figure=empty_figure("", 260))),
