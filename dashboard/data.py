@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,9 +60,17 @@ class _VersionCache:
                     self._values[key] = value
             return value
 
-    def clear(self) -> None:
+    def keys(self) -> list[tuple]:
         with self._guard:
-            self._version, self._values, self._locks = None, {}, {}
+            return list(self._values)
+
+    def clear(self, keep: Callable[[tuple], bool] | None = None) -> None:
+        """Forget cached results (all, or those for which ``keep(key)`` is false)."""
+        with self._guard:
+            if keep is None:
+                self._version, self._values, self._locks = None, {}, {}
+            else:
+                self._values = {k: v for k, v in self._values.items() if keep(k)}
 
 
 class DataStore:
@@ -73,6 +82,7 @@ class DataStore:
         self.tz = settings.site.timezone
         self.analytics_settings = AnalyticsSettings.from_config(settings)
         self.cache = _VersionCache()
+        self.warm_keys: set[tuple] = set()
 
     # --- plumbing -------------------------------------------------------------------------
     def version(self) -> int:
@@ -226,9 +236,42 @@ class DataStore:
         return self.ranking("substation", window_days)
 
     def classified_complaints(self) -> pd.DataFrame:
-        return self._cached(("classified",), lambda: an_complaints.classify_complaints(
-            self.complaints(), network=self.network(), outages=self.outages(),
-            settings=self.analytics_settings))
+        """Complaints of the default window as classified by the priority analysis."""
+        return self.analysis().complaints
+
+    def warm(self) -> int:
+        """Compute the shared inputs for the current data version (every page's raw reads, the
+        priority analysis, and the per-feeder / per-substation tables the detail pages slice);
+        returns that version. ``warm_keys`` lists what it computed."""
+        version = self.version()
+        self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
+        self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
+        self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
+        self.frequent("feeder"), self.area_voltage()
+        # the reliability page's default view
+        days = self.settings.ranking.window_days
+        self.system_indices(days), self.indices("system", days, monthly=True)
+        self.major_event_days(days), self.indices("substation", days)
+        self.warm_keys = set(self.cache.keys())
+        return version
+
+    def start_warmer(self, every_seconds: float) -> threading.Thread:
+        """A daemon thread that re-warms the shared inputs whenever the data version changes,
+        so that the first page view after an ingest does not pay for the whole analysis."""
+
+        def loop() -> None:
+            last = None
+            while True:
+                try:
+                    if self.version() != last:
+                        last = self.warm()
+                except Exception:  # a database hiccup: try again at the next tick
+                    last = None
+                time.sleep(every_seconds)
+
+        thread = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
+        thread.start()
+        return thread
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(("frequent", level), lambda: an_complaints.frequent_outages(

@@ -93,6 +93,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "window.90": ("近90天", "Last 90 days"),
     "window.180": ("近180天", "Last 180 days"),
     "window.365": ("近365天", "Last 365 days"),
+    "window.730": ("近730天", "Last 730 days"),
     # priorities
     "pri.title": ("改造优先级", "Upgrade priorities"),
     "pri.level": ("层级", "Level"),
@@ -183,6 +184,7 @@ PROJECTS = {
     "new_tie": ("新建联络", "10 kV new tie line"),
     "insulation_or_automation": ("绝缘化/配电自动化", "Insulation or distribution automation"),
     "area_split_or_capacity": ("台区切改/增容", "Area split or transformer capacity"),
+    "none": ("暂无需改造", "No project needed"),
 }
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

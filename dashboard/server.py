@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 log = logging.getLogger("feederwatch.dashboard")
 
 
-def make_server(settings, engine: Engine | None = None) -> Flask:
-    """The Flask app of the dashboard with ``/api/live`` and ``/healthz`` added."""
+def make_server(settings, engine: Engine | None = None, warm: bool = False) -> Flask:
+    """The Flask app of the dashboard with ``/api/live`` and ``/healthz`` added; with ``warm``
+    a background thread keeps the shared analysis computed for the latest data version."""
     from dashboard import data
     from dashboard.app import create_app
     from feederwatch.health import health
@@ -21,6 +22,8 @@ def make_server(settings, engine: Engine | None = None) -> Flask:
     app = create_app(settings, engine)
     server: Flask = app.server
     store = data.store()
+    if warm:
+        store.start_warmer(max(2.0, settings.dashboard.refresh_seconds / 2))
 
     @server.get("/api/live")
     def api_live():
@@ -48,7 +51,7 @@ def serve_command(settings, with_collectors: bool) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     cfg = settings.dashboard
     engine = make_engine(settings.database_url)
-    server = make_server(settings, engine)
+    server = make_server(settings, engine, warm=True)
     if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
         banner = "!" * 78
         print(f"{banner}\nWARNING: the dashboard listens on {cfg.host}:{cfg.port} with login "

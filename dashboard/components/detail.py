@@ -147,7 +147,8 @@ def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
     net = store.network()
     tr_df = net["transformers"]
     areas = tr_df.loc[tr_df["feeder"].isin(feeders), "transformer"].tolist()
-    v = store.voltage_hourly(areas) if areas else pd.DataFrame()
+    # a substation has hundreds of areas: its heat map covers the last two weeks only
+    v = store.voltage_hourly(areas, days=21 if len(feeders) == 1 else 14) if areas else pd.DataFrame()
     area_figs = store.area_voltage()
     g = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})  # noqa: E731
     return html.Div([

@@ -62,6 +62,16 @@ def update_map(measure, substation, window, outages_on, lang):
         substation=substation or None, show_outages=bool(outages_on))
 
 
+@callback(Output(ids.MAP_MEASURE, "options"), Output(ids.MAP_WINDOW, "options"),
+          Output(ids.MAP_SUBSTATION, "placeholder"), Output(ids.MAP_OUTAGES, "options"),
+          Input(ids.LANG, "data"))
+def map_option_labels(lang):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return ([{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
+            [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
+            tr("map.all", lang), [{"label": tr("map.outages", lang), "value": "on"}])
+
+
 @callback(Output(ids.NAV_LOCATION, "href", allow_duplicate=True),
           Input(ids.MAP_GRAPH, "clickData"), prevent_initial_call=True)
 def open_feeder(click):

@@ -104,7 +104,7 @@ def layout(**_kw):
                 className="control"),
             html.Div([html.Label(t("map.window", lang)), dcc.Dropdown(
                 id=ids.PRI_WINDOW, value=window, clearable=False,
-                options=[{"label": f"{w} d", "value": w} for w in WINDOWS])],
+                options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS])],
                 className="control"),
             weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints),
             weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours),
@@ -176,3 +176,9 @@ def export_payload(kind: str, rows: list[dict], level: str, lang: str | None) ->
             df.to_excel(xw, index=False, sheet_name=level)
         return dcc.send_bytes(buf.getvalue(), f"{name}.xlsx")
     return dcc.send_string("\ufeff" + df.to_csv(index=False), f"{name}.csv")
+
+
+@callback(Output(ids.PRI_WINDOW, "options"), Input(ids.LANG, "data"))
+def window_labels(lang):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS]

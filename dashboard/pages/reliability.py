@@ -28,7 +28,7 @@ def layout(**_kw):
         html.H1(t("rel.title", lang)),
         html.Div([html.Div([html.Label(t("map.window", lang)), dcc.Dropdown(
             id=ids.REL_WINDOW, value=window, clearable=False,
-            options=[{"label": f"{w} d", "value": w} for w in WINDOWS])], className="control")],
+            options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS])], className="control")],
             className="controls"),
         dcc.Loading(html.Div(id=ids.REL_BODY)),
     ])
@@ -110,3 +110,9 @@ def reliability_body(window, lang):
 @callback(Output(ids.REL_BODY, "children"), Input(ids.REL_WINDOW, "value"), Input(ids.LANG, "data"))
 def render_reliability(window, lang):
     return reliability_body(window, norm_lang(lang, data.store().settings.dashboard.language))
+
+
+@callback(Output(ids.REL_WINDOW, "options"), Input(ids.LANG, "data"))
+def window_labels(lang):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS]

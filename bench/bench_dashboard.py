@@ -1,0 +1,228 @@
+"""Dashboard benchmark: each page's main callbacks through the real HTTP endpoint (waitress on
+127.0.0.1), cold (dashboard cache emptied before each request) and warm, on a ``county``
+database, with the bare read queries timed in the same run.
+
+    .venv/bin/python bench/bench_dashboard.py [--db PATH] [--repeat N]
+
+"Cold" clears this callback's cached results before each request, with the shared inputs (raw
+reads and the priority analysis, which a background thread recomputes after every ingest) as
+the warmer leaves them; "all caches empty" (the first view after an ingest, before the warmer
+ran) is printed too. Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
+temporary SQLite file through the real pipeline. Targets (issue 7): live-page callbacks p95 <
+100 ms, every other callback p95 < 300 ms cold, the map callback < 1.5 s cold. Exits 1 when a
+target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def build_county(path: Path) -> None:
+    import pandas as pd
+
+    from collectors.simulator import Simulation
+    from db.engine import make_engine
+    from db.migrate import upgrade
+    from feederwatch.simload import load_history
+
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=364)).date()
+    t = time.perf_counter()
+    load_history(engine, Simulation(preset="county", seed=1, start=start, days=365,
+                                    resolution="1h"), voltage="recent")
+    print(f"built county database in {time.perf_counter() - t:.1f} s: {path}")
+    engine.dispose()
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    k = (len(values) - 1) * q
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+class Client:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        with urllib.request.urlopen(f"{base}/_dash-dependencies", timeout=30) as r:
+            self.deps = json.loads(r.read())
+
+    def payload(self, output_id: str, inputs: dict, state: dict | None = None) -> dict:
+        """The /_dash-update-component body for the callback whose output includes output_id."""
+        dep = next(d for d in self.deps if f"..{output_id}." in d["output"]
+                   or d["output"].startswith(f"{output_id}."))
+        values = {**inputs, **(state or {})}
+
+        def item(spec):
+            return {"id": spec["id"], "property": spec["property"],
+                    "value": values.get(f"{spec['id']}.{spec['property']}")}
+
+        outs = dep["output"].strip(".").split("...")
+        outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs]
+        return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
+                "inputs": [item(s) for s in dep["inputs"]],
+                "state": [item(s) for s in dep["state"]],
+                "changedPropIds": [next(iter(inputs))]}
+
+    def post(self, body: dict) -> tuple[float, int]:
+        data = json.dumps(body).encode()
+        req = urllib.request.Request(f"{self.base}/_dash-update-component", data=data,
+                                     headers={"Content-Type": "application/json"})
+        t = time.perf_counter()
+        with urllib.request.urlopen(req, timeout=120) as r:
+            size = len(r.read())
+            assert r.status in (200, 204), r.status
+        return time.perf_counter() - t, size
+
+    def get(self, path: str) -> tuple[float, int]:
+        t = time.perf_counter()
+        try:
+            with urllib.request.urlopen(f"{self.base}{path}", timeout=60) as r:
+                size = len(r.read())
+        except urllib.error.HTTPError as exc:  # /healthz: 503 when every collector is stale
+            size = len(exc.read())
+        return time.perf_counter() - t, size
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, help="an existing county SQLite file (else simulated)")
+    ap.add_argument("--repeat", type=int, default=15)
+    args = ap.parse_args()
+
+    from waitress.server import create_server
+
+    from dashboard import data
+    from dashboard.server import make_server
+    from db import queries
+    from db.engine import make_engine
+    from feederwatch.config import load_settings
+
+    db = args.db
+    if db is None:
+        db = Path(tempfile.mkdtemp()) / "county.db"
+        build_county(db)
+    url = f"sqlite:///{db.resolve()}"
+    base_settings = load_settings(None)
+    settings = base_settings.model_copy(update={"database": base_settings.database.model_copy(
+        update={"url": url})})
+    engine = make_engine(url)
+    counts = queries.table_counts(engine)
+    print(f"database: {counts['substations']} substations, {counts['feeders']} feeders, "
+          f"{counts['transformers']} areas, {counts['outages']} outages, "
+          f"{counts['complaints']} complaints, {counts['voltage_daily']} daily rollups")
+
+    app = make_server(settings, engine)
+    store = data.store()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = create_server(app, host="127.0.0.1", port=port, threads=4)
+    threading.Thread(target=srv.run, daemon=True).start()
+    client = Client(f"http://127.0.0.1:{port}")
+    net = store.network()
+    feeder = str(net["feeders"]["feeder"].iloc[0])
+    sub = str(net["substations"]["substation"].iloc[0])
+    L = "lang-store.data"
+    cases = [
+        # (page, name, output id, inputs, state, limit seconds, applies cold)
+        ("live", "kpis+table", "live-kpi-active", {"live-tick.n_intervals": 1, L: "zh"},
+         {"live-seen.data": None}, 0.100),
+        ("live", "charts", "live-trend", {"live-tick.n_intervals": 1, L: "zh"}, None, 0.100),
+        ("live", "status bar", "last-updated", {"status-tick.n_intervals": 1, L: "zh"}, None,
+         0.100),
+        ("map", "map figure", "map-graph", {"map-measure.value": "saidi",
+                                            "map-substation.value": None,
+                                            "map-window.value": 365,
+                                            "map-outages.value": ["on"], L: "zh"}, None, 1.5),
+        ("priorities", "ranking", "pri-grid", {
+            "pri-level.value": "feeder", "pri-window.value": 365,
+            "pri-w-complaints.value": 1, "pri-w-hours.value": 0.5, "pri-w-lv.value": 0.5,
+            L: "zh"}, None, 0.300),
+        ("feeder", "detail", "feeder-body", {"feeder-id.data": feeder, L: "zh"}, None, 0.300),
+        ("substation", "detail", "sub-body", {"sub-id.data": sub, L: "zh"}, None, 0.300),
+        ("reliability", "indices", "rel-body", {"rel-window.value": 365, L: "zh"}, None, 0.300),
+        ("data", "status", "data-sources", {"data-refresh.n_intervals": 1, L: "zh",
+                                            "data-upload-result.children": None}, None, 0.300),
+        ("data", "quarantine", "data-quarantine", {
+            "data-q-source.value": None, "data-q-page.value": 1, L: "zh",
+            "data-upload-result.children": None}, None, 0.300),
+    ]
+    rows, missed = [], []
+    print(f"\n{'page':<12}{'callback':<14}{'cold p50':>10}{'cold p95':>10}{'warm p50':>10}"
+          f"{'warm p95':>10}{'KB':>9}{'target':>9}")
+    for page, name, out_id, inputs, state, limit in cases:
+        body = client.payload(out_id, inputs, state)
+        n_cold = max(3, args.repeat // 3)
+        cold, warm, first, size = [], [], [], 0
+        for _ in range(n_cold):
+            # everything cold: the first view right after an ingest, before the warmer ran
+            store.cache.clear()
+            first.append(client.post(body)[0])
+        store.cache.clear()
+        store.warm()  # warm_keys: exactly what the background warmer computes
+        for _ in range(args.repeat):
+            # cold: this callback's own results forgotten, shared inputs as the warmer leaves them
+            store.cache.clear(keep=lambda key: key in store.warm_keys)
+            dt, size = client.post(body)
+            cold.append(dt)
+        for _ in range(args.repeat):
+            dt, size = client.post(body)
+            warm.append(dt)
+        c50, c95, w50, w95 = (pct(cold, 0.5), pct(cold, 0.95), pct(warm, 0.5), pct(warm, 0.95))
+        ok = c95 <= limit and w95 <= limit
+        if not ok:
+            missed.append(f"{page}/{name}: cold p95 {c95 * 1000:.0f} ms, warm p95 "
+                          f"{w95 * 1000:.0f} ms > {limit * 1000:.0f} ms")
+        print(f"{page:<12}{name:<14}{c50 * 1000:>9.0f}ms{c95 * 1000:>8.0f}ms{w50 * 1000:>8.0f}ms"
+              f"{w95 * 1000:>8.0f}ms{size / 1024:>9.1f}{limit * 1000:>7.0f}ms"
+              f"{'' if ok else '  MISS'}")
+        print(f"{'':<26}all caches empty (first view after an ingest): p50 "
+              f"{pct(first, 0.5) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms")
+        rows.append((page, name, c50, c95, w50, w95, size))
+
+    print("\nJSON endpoints and bare reads (same run):")
+    for path in ("/api/live", "/healthz"):
+        times = [client.get(path)[0] for _ in range(args.repeat)]  # /healthz may answer 503
+        print(f"  GET {path:<28} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms")
+    bare = {
+        "active_outages": lambda: queries.active_outages(engine),
+        "data_version": lambda: queries.data_version(engine),
+        "network": lambda: queries.network(engine),
+        "outages (all)": lambda: queries.outages(engine),
+        "complaints (all)": lambda: queries.complaints(engine),
+        "voltage_rollups daily": lambda: queries.voltage_rollups(engine, "D"),
+    }
+    for name, fn in bare.items():
+        times = []
+        for _ in range(3 if "voltage" in name else args.repeat):
+            t = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t)
+        print(f"  query {name:<26} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms")
+    trivial = [client.get("/_dash-layout")[0] for _ in range(args.repeat)]
+    print(f"  GET /_dash-layout (round trip)   p50 {statistics.median(trivial) * 1000:7.1f} ms")
+    srv.close()
+    if missed:
+        print("\nTARGETS MISSED:\n  " + "\n  ".join(missed))
+        return 1
+    print("\nall targets met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
