@@ -11,6 +11,9 @@ from dashboard.components.common import SERIES, SEVERITY, card, empty_figure, fi
 from dashboard.i18n import CATEGORIES, CAUSES, fmt_num, fmt_time, tr, tr_map
 
 
+HEATMAP_AREAS = 40
+
+
 def outage_timeline(o: pd.DataFrame, lang: str, tz: str) -> go.Figure:
     if o.empty:
         return empty_figure(tr("shell.no_data", lang))
@@ -147,9 +150,14 @@ def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
     net = store.network()
     tr_df = net["transformers"]
     areas = tr_df.loc[tr_df["feeder"].isin(feeders), "transformer"].tolist()
-    # a substation has hundreds of areas: its heat map covers the last two weeks only
-    v = store.voltage_hourly(areas, days=21 if len(feeders) == 1 else 14) if areas else pd.DataFrame()
     area_figs = store.area_voltage()
+    if len(areas) > HEATMAP_AREAS:
+        # a substation has hundreds of areas: the heat map shows its worst ones, where the
+        # lowest voltages are anyway (reading them all costs more than the page's budget)
+        worst = area_figs[area_figs["transformer"].isin(areas)].sort_values(
+            ["hours_below", "v_min"], ascending=[False, True])["transformer"]
+        areas = worst.head(HEATMAP_AREAS).tolist()
+    v = store.voltage_hourly(sorted(areas)) if areas else pd.DataFrame()
     g = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})  # noqa: E731
     return html.Div([
         extra,

@@ -111,15 +111,19 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
                      f"<br>{tr('measure.low_voltage_days', lang)}: {fmt_num(row['low_voltage_days'], 0)}"
                      f"<br>{tr('measure.complaints_per_1000', lang)}: {fmt_num(row['complaints_per_1000'])}"
                      f"<br>{tr('measure.score', lang)}: {fmt_num(row['score'])}")
+            # the full figures hover on the feeder's midpoint marker; each line vertex carries a
+            # short text only, which keeps a 300-feeder map figure small
+            short = f"<b>{row['feeder']} {row['name'] or ''}</b><br>{label}: {fmt_num(values[i])}"
             all_lon, all_lat = [], []
             for part in row["lines"]:
                 if not part:
                     continue
                 lon, lat = xy([p[0] for p in part], [p[1] for p in part])
-                xs += list(lon) + [None]
-                ys += list(lat) + [None]
+                lon, lat = np.round(lon, 5), np.round(lat, 5)
+                xs += lon.tolist() + [None]
+                ys += lat.tolist() + [None]
                 cd += [row["feeder"]] * len(lon) + [None]
-                ht += [hover] * len(lon) + [None]
+                ht += [short] * len(lon) + [None]
                 all_lon += list(lon)
                 all_lat += list(lat)
             if all_lon:
