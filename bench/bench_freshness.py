@@ -62,10 +62,9 @@ def main() -> int:
         pipeline.ingest(table, net[table], IngestOptions(source="gis", authoritative=True))
 
     # The live stream is a simulation of the days after the history; its storm starts on
-    # 2026-06-18. Jump the feed's clock to just before it (LiveFeed keeps now/_sim0/_wall0).
+    # 2026-06-18. Jump the feed's clock to just before it.
     live = sim.live(speed=speed)
-    live.now = live._sim0 = STORM_START
-    live._wall0 = time.monotonic()
+    live.jump(STORM_START)
     server, feed_url = serve_feed(live)
     settings = parse_settings({"database": {"url": url}, "sources": {"oms": {
         "type": "http", "url": feed_url + "?mode=incremental", "mode": "incremental"}}},

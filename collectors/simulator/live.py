@@ -70,6 +70,13 @@ class LiveFeed:
         v["version"] = (v["changed"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
         return v
 
+    def jump(self, to) -> None:
+        """Move the feed's clock to ``to`` (within its window) and restart its wall-clock
+        mapping there: benches replay a chosen stretch, e.g. a storm, at ``speed``."""
+        to = pd.Timestamp(to)
+        self.now = self._sim0 = to.tz_localize("UTC") if to.tzinfo is None else to.tz_convert("UTC")
+        self._wall0 = time.monotonic()
+
     def sim_time(self) -> pd.Timestamp:
         """Simulated 'now' advanced from the wall clock by ``speed``."""
         return self._sim0 + pd.Timedelta(seconds=(time.monotonic() - self._wall0) * self.speed)
