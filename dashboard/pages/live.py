@@ -110,9 +110,9 @@ def by_substation_figure(active: pd.DataFrame, lang: str) -> go.Figure:
         outages=("outage_id", "size"), customers=("customers", "sum")).reset_index()
     fig = go.Figure([
         go.Bar(x=g["substation"], y=g["outages"], name=tr("live.active", lang),
-               marker_color=SERIES[0]),
+               marker_color=SERIES[0], offsetgroup="outages"),
         go.Bar(x=g["substation"], y=g["customers"], name=tr("live.customers", lang),
-               marker_color=SERIES[1], yaxis="y2"),
+               marker_color=SERIES[1], yaxis="y2", offsetgroup="customers"),
     ])
     return figure_layout(fig, 260, barmode="group",
                          yaxis2={"overlaying": "y", "side": "right", "showgrid": False})

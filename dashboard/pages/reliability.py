@@ -91,7 +91,8 @@ def reliability_body(window, lang):
     tbl = by_sub[cols].copy()
     for c in cols[2:]:
         tbl[c] = tbl[c].astype(float).round(4)
-    defs = [{"field": c, "headerName": tr("col.substation", lang) if c == "substation" else c.upper()}
+    defs = [{"field": c, "minWidth": 110,
+             "headerName": tr("col.substation", lang) if c == "substation" else c.upper()}
             for c in cols]
     g = grid("rel-sub-grid", row_id_field="substation", height="260px", columnDefs=defs)
     g.rowData = records(tbl)
