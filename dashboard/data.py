@@ -91,6 +91,10 @@ class DataStore:
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
         return self.cache.get(self.version() if version is None else version, key, compute)
 
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` memoised under the current data version (for pages' own results)."""
+        return self._cached(key, compute)
+
     # --- raw reads (cached) ---------------------------------------------------------------
     def network(self) -> dict[str, pd.DataFrame]:
         return self._cached(("network",), lambda: queries.network(self.engine))

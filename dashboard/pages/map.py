@@ -56,10 +56,12 @@ def update_map(measure, substation, window, outages_on, lang):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     measure = measure if measure in MEASURES else "saidi"
-    return create_map_figure(
+    # a figure per view and data version: a wall screen cycling measures reuses them
+    key = ("map_figure", measure, substation or None, window, bool(outages_on), lang)
+    return store.memo(key, lambda: create_map_figure(
         store.feeder_lines(), store.feeder_measures(window), measure, store.network(),
         store.substation_measures(window), store.active(), store.settings, lang,
-        substation=substation or None, show_outages=bool(outages_on))
+        substation=substation or None, show_outages=bool(outages_on)))
 
 
 @callback(Output(ids.MAP_MEASURE, "options"), Output(ids.MAP_WINDOW, "options"),
