@@ -21,7 +21,8 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
    section, age, customer density, load ratio, momentary-interruption rate per km)
    (:func:`analytics.complaints.shrink_rates`). The sound rate is the same regression for the
    feeder rebuilt to the best standard in the network (largest section, newest, lowest
-   momentary rate); 35 kV fault rates are shrunk across substations, the sound one being the
+   momentary rate), and the excess is the posterior mean of (rate − sound rate)⁺ over the
+   rate's Gamma posterior; 35 kV fault rates are shrunk across substations, the sound one being the
    ``reference_quantile`` of them; overload trips and supply shortage are avoidable in full.
 4. **Avoidable complaints per year** = expected complaints per fault (fitted b at the feeder's
    customers and the causes' mean durations) × (rate − sound rate) + the repeated-outage
@@ -81,6 +82,8 @@ COST_ALIASES = {
     "substation": "new_substation_point",
     "area": "area_split_or_capacity",
 }
+#: Monte Carlo draws per feeder for the posterior expected excess rate.
+POSTERIOR_DRAWS = 400
 CLASSES = ("feeder", "substation", "area", "planned")
 
 
@@ -327,13 +330,20 @@ def _rates(
     min_dispersion: float = 0.0,
     max_dispersion: float = np.inf,
     ridge: float = 1e-3,
+    posterior_excess: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
 
     Rates are per unit of length (outages of overhead lines grow with their length), shrunk
     towards the asset-attribute regression. The sound rate is the regression's prediction for
     the asset rebuilt to standard (``sound_covariates``) when given, else the ``quantile`` of
-    the per-km rates over all units; never above the estimate itself."""
+    the per-km rates over all units; never above the estimate itself.
+
+    With ``posterior_excess`` the returned sound rate is ``rate − E[(λ − sound)⁺]``: the excess
+    that counts is a positive part, and its posterior mean (over the Gamma posterior of the
+    rate λ) is not the positive part of the posterior mean - a feeder whose record is short
+    but whose attributes put it near the sound level still carries some expected excess.
+    Evaluated by Monte Carlo with a fixed seed (reproducible)."""
     exposure = years * np.maximum(length, 1e-6)
     fit = shrink_rates(
         counts,
@@ -349,7 +359,16 @@ def _rates(
         ref = fit["predict"](sound_covariates) * np.maximum(length, 1e-6)
     else:
         ref = float(np.quantile(per_km, quantile)) * np.maximum(length, 1e-6)
-    return eb, np.minimum(ref, eb)
+    ref = np.minimum(ref, eb)
+    if posterior_excess:
+        shape = fit["shape"] + np.asarray(counts, float)  # posterior Gamma shape
+        scale = np.maximum(per_km, 1e-12) / shape * np.maximum(length, 1e-6)
+        draws = np.random.default_rng(20250101).standard_gamma(
+            shape[:, None], size=(len(shape), POSTERIOR_DRAWS)
+        )
+        excess = np.maximum(draws * scale[:, None] - ref[:, None], 0.0).mean(axis=1)
+        ref = np.clip(eb - excess, 0.0, eb)
+    return eb, ref
 
 
 def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
@@ -447,7 +466,15 @@ def _feeder_table(
         m = okev & (cause == c)
         n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
         eb_c, ref_c = _rates(
-            n_c, years, cov, length, q, sound, s.rate_min_dispersion, ridge=s.rate_ridge
+            n_c,
+            years,
+            cov,
+            length,
+            q,
+            sound,
+            s.rate_min_dispersion,
+            ridge=s.rate_ridge,
+            posterior_excess=s.rate_posterior_excess,
         )
         h_c = float(ev_hours[(cause == c)].mean())
         eb += eb_c

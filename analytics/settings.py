@@ -103,6 +103,9 @@ class AnalyticsSettings:
     # Floor on the squared coefficient of variation of feeder outage rates around the asset
     # regression (empirical Bayes prior), so that a feeder's own record always counts.
     rate_min_dispersion: float = 0.1
+    # Feeder excess fault rate = posterior mean of (rate - sound rate)+ (else the positive part
+    # of the posterior mean rate minus the sound rate).
+    rate_posterior_excess: bool = True
     # Ridge penalty of the per-cause rate regressions (standardised attributes).
     rate_ridge: float = 5.0
     # Cap on the same for 35 kV substations (few units: one bad record must not set the spread).
