@@ -112,21 +112,26 @@ def browser_map_draw(base: str, store) -> float | None:
     from tests.conftest import pytest_setup_options
 
     n_feeders = len(store.network()["feeders"])
-    driver = webdriver.Chrome(options=pytest_setup_options())
-    try:
-        driver.get(f"{base}/_dash-layout")  # start the browser before timing
-        store.cache.clear(keep=lambda key: key in store.warm_keys)
-        t = time.perf_counter()
-        driver.get(f"{base}/map")
-        WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.execute_script(
-            "const gd = document.querySelector('#map-graph .js-plotly-plot');"
-            "if (!gd || !gd.data || !document.querySelector('#map-graph .maplibregl-canvas'))"
-            " return false; const s = new Set(); gd.data.forEach(t => { if (t.mode === 'lines')"
-            " (t.customdata || []).forEach(c => c && s.add(c)); }); return s.size;")
-            == n_feeders)
-        return time.perf_counter() - t
-    finally:
-        driver.quit()
+    times = []
+    for _ in range(3):  # each in a fresh browser (empty HTTP cache): median of three
+        driver = webdriver.Chrome(options=pytest_setup_options())
+        try:
+            driver.get(f"{base}/_dash-layout")  # start the browser before timing
+            store.cache.clear(keep=lambda key: key in store.warm_keys)
+            t = time.perf_counter()
+            driver.get(f"{base}/map")
+            WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.execute_script(
+                "const gd = document.querySelector('#map-graph .js-plotly-plot');"
+                "if (!gd || !gd.data || !document.querySelector('#map-graph .maplibregl-canvas'))"
+                " return false; const s = new Set(); gd.data.forEach(t => { if (t.mode === 'lines')"
+                " (t.customdata || []).forEach(c => c && s.add(c)); }); return s.size;")
+                == n_feeders)
+            times.append(time.perf_counter() - t)
+        finally:
+            driver.quit()
+    print(f"  browser: /map first full draw, three fresh browsers: "
+          f"{', '.join(f'{x * 1000:.0f}' for x in times)} ms")
+    return statistics.median(times)
 
 
 def main() -> int:
@@ -176,9 +181,10 @@ def main() -> int:
         ("live", "charts", "live-trend", {"live-tick.n_intervals": 1, L: "zh"}, None, 0.100),
         ("live", "status bar", "last-updated", {"status-tick.n_intervals": 1, L: "zh"}, None,
          0.100),
-        ("map", "map figure", "map-graph", {"map-measure.value": "saidi",
+        # not the default view (which the warmer draws ahead): this one is computed cold
+        ("map", "map figure", "map-graph", {"map-measure.value": "score",
                                             "map-substation.value": None,
-                                            "map-window.value": 365,
+                                            "map-window.value": 180,
                                             "map-outages.value": ["on"], L: "zh"}, None, 1.5),
         ("priorities", "ranking", "pri-grid", {
             "pri-level.value": "feeder", "pri-window.value": 365,
@@ -248,13 +254,14 @@ def main() -> int:
     map_draw = browser_map_draw(client.base, store)
     if map_draw is not None:
         ok = map_draw <= 1.5
-        print(f"  browser: /map to first full draw  {map_draw * 1000:7.0f} ms (target 1500 ms)"
+        print(f"  browser: /map to first full draw  {map_draw * 1000:7.0f} ms median (target 1500 ms)"
               f"{'' if ok else '  MISS'}")
         if not ok:
             missed.append(f"map first full draw {map_draw * 1000:.0f} ms > 1500 ms")
     trivial = [client.get("/_dash-layout")[0] for _ in range(args.repeat)]
     print(f"  GET /_dash-layout (round trip)   p50 {statistics.median(trivial) * 1000:7.1f} ms")
-    srv.close()
+    # the server thread is a daemon: it ends with the process (closing it under a browser's
+    # kept-alive connection only prints a waitress traceback)
     if missed:
         print("\nTARGETS MISSED:\n  " + "\n  ".join(missed))
         return 1

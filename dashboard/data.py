@@ -153,7 +153,7 @@ class DataStore:
         stale = self.stale_sources(now)
         return {
             "generated_at": pd.Timestamp(now).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "active_outages": int(len(act)),
+            "active_outages": len(act),
             "customers_out": int(pd.to_numeric(act["customers"]).fillna(0).sum()) if len(act) else 0,
             "feeders_affected": int(act["feeder"].dropna().nunique()) if len(act) else 0,
             "started_last_hour": int((minutes <= 60).sum()) if len(act) else 0,
@@ -256,6 +256,8 @@ class DataStore:
         days = self.settings.ranking.window_days
         self.system_indices(days), self.indices("system", days, monthly=True)
         self.major_event_days(days), self.indices("substation", days)
+        for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
+            warm_view(self)
         self.warm_keys = set(self.cache.keys())
         return version
 
@@ -269,7 +271,7 @@ class DataStore:
                 try:
                     if self.version() != last:
                         last = self.warm()
-                except Exception:  # a database hiccup: try again at the next tick
+                except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
                     last = None
                 time.sleep(every_seconds)
 
@@ -363,6 +365,8 @@ class DataStore:
 
 
 _STORE: DataStore | None = None
+#: name -> function(store) computing a page's default view; pages register theirs.
+WARMERS: dict[str, Callable[[DataStore], Any]] = {}
 
 
 def configure(settings, engine: Engine) -> DataStore:

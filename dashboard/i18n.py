@@ -210,7 +210,7 @@ def tr_map(table: dict[str, tuple[str, str]], value, lang: str | None) -> str:
 def fmt_int(value) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "–"
-    return f"{int(round(float(value))):,}"
+    return f"{round(float(value)):,}"
 
 
 def fmt_num(value, digits: int = 1) -> str:
@@ -222,7 +222,7 @@ def fmt_num(value, digits: int = 1) -> str:
 def fmt_minutes(minutes, lang: str | None) -> str:
     if minutes is None or (isinstance(minutes, float) and not math.isfinite(minutes)):
         return "–"
-    m = int(round(float(minutes)))
+    m = round(float(minutes))
     h, m = divmod(m, 60)
     if lang == "en":
         return f"{h} h {m:02d} min" if h else f"{m} min"

@@ -7,9 +7,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from dashboard.components.common import SERIES, SEVERITY, card, empty_figure, figure_layout, grid, records, t
+from dashboard.components.common import (
+    SERIES,
+    SEVERITY,
+    card,
+    empty_figure,
+    figure_layout,
+    grid,
+    records,
+    t,
+)
 from dashboard.i18n import CATEGORIES, CAUSES, fmt_num, fmt_time, tr, tr_map
-
 
 HEATMAP_AREAS = 40
 
@@ -158,7 +166,7 @@ def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
             ["hours_below", "v_min"], ascending=[False, True])["transformer"]
         areas = worst.head(HEATMAP_AREAS).tolist()
     v = store.voltage_hourly(sorted(areas)) if areas else pd.DataFrame()
-    g = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})  # noqa: E731
+    g = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})
     return html.Div([
         extra,
         html.Div([card(t("det.outages", lang), g(outage_timeline(outages, lang, tz))),

@@ -9,7 +9,7 @@ from dash import Input, Output, callback, dcc, html
 from dashboard import data, ids
 from dashboard.components.common import t
 from dashboard.components.detail import detail_body
-from dashboard.i18n import fmt_num, norm_lang, tr, tr_map, PROJECTS
+from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path_template="/feeder/<feeder_id>", name="nav.feeder",
                    title="FeederWatch")
@@ -41,8 +41,8 @@ def feeder_body(feeder_id: str | None, lang: str):
     rk = rank[rank["feeder"] == feeder_id]
     facts = [f"{r['name'] or ''}", f"{tr('col.substation', lang)}: ",
              dcc.Link(r["substation"], href=f"/substation/{r['substation']}"),
-             f" · {tr('col.length', lang)}: {fmt_num(r['length_km'])} · {r['conductor'] or ''}"
-             f" · {r['year_built'] or ''}"]
+             (f" · {tr('col.length', lang)}: {fmt_num(r['length_km'])} · {r['conductor'] or ''}"
+              f" · {r['year_built'] or ''}")]
     if len(rk):
         k = rk.iloc[0]
         facts.append(f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "

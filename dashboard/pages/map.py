@@ -40,7 +40,7 @@ def layout(**_kw):
     lang = store.settings.dashboard.language
     subs = store.network()["substations"]
     names = [f"{c}" for c in subs["substation"]]
-    window = min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
+    window = default_window(store)
     return html.Div([
         html.H1(t("map.title", lang)),
         controls(lang, names, window),
@@ -49,11 +49,26 @@ def layout(**_kw):
     ])
 
 
+def default_window(store) -> int:
+    return min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
+
+
+def _warm_default_views(store) -> None:
+    for lang in ("zh", "en"):
+        map_figure(store, "saidi", None, default_window(store), ["on"], lang)
+
+
+data.WARMERS["map"] = _warm_default_views
+
+
 @callback(Output(ids.MAP_GRAPH, "figure"), Input(ids.MAP_MEASURE, "value"),
           Input(ids.MAP_SUBSTATION, "value"), Input(ids.MAP_WINDOW, "value"),
           Input(ids.MAP_OUTAGES, "value"), Input(ids.LANG, "data"))
 def update_map(measure, substation, window, outages_on, lang):
-    store = data.store()
+    return map_figure(data.store(), measure, substation, window, outages_on, lang)
+
+
+def map_figure(store, measure, substation, window, outages_on, lang):
     lang = norm_lang(lang, store.settings.dashboard.language)
     measure = measure if measure in MEASURES else "saidi"
     # a figure per view and data version: a wall screen cycling measures reuses them

@@ -50,7 +50,7 @@ def column_defs(level: str, lang: str) -> list[dict]:
             col["filter"] = "agNumberColumnFilter"
             col["type"] = "numericColumn"
             if kind == "num":
-                col["valueFormatter"] = {"function": f"params.value == null ? '' : d3.format(',.2f')(params.value)"}
+                col["valueFormatter"] = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
         if kind == "link":
             col["cellRenderer"] = "markdown"
             col["valueGetter"] = {"function": f"'[' + params.data.{field} + '](/{level}/' + params.data.{field} + ')'"}

@@ -10,8 +10,16 @@ import plotly.graph_objects as go
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import SERIES, SEVERITY, card, empty_figure, figure_layout, records, t
-from dashboard.components.common import grid
+from dashboard.components.common import (
+    SERIES,
+    SEVERITY,
+    card,
+    empty_figure,
+    figure_layout,
+    grid,
+    records,
+    t,
+)
 from dashboard.i18n import fmt_num, norm_lang, tr
 
 dash.register_page(__name__, path="/reliability", name="nav.reliability", nav_order=4,
@@ -96,7 +104,7 @@ def reliability_body(window, lang):
             for c in cols]
     g = grid("rel-sub-grid", row_id_field="substation", height="260px", columnDefs=defs)
     g.rowData = records(tbl)
-    gr = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})  # noqa: E731
+    gr = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})
     return html.Div([
         kpis,
         html.Div([card(t("rel.monthly", lang), gr(monthly_figure(monthly, lang))),

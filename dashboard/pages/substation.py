@@ -4,7 +4,6 @@ its 35 kV figures and its feeders' ranks."""
 from __future__ import annotations
 
 import dash
-import pandas as pd
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, ids
@@ -41,8 +40,8 @@ def substation_body(sub_id: str | None, lang: str):
     status = fr[fr["feeder"].isin(feeders)].sort_values("outages_until_frequent").head(1)
     srank = store.substation_measures()
     sk = srank[srank["substation"] == sub_id]
-    facts = [f"{r['name'] or ''} · {fmt_num(r['voltage_kv'], 0)} kV · "
-             f"{tr('col.capacity', lang)}: {fmt_num(r['capacity_mva'])} · {r['town'] or ''}"]
+    facts = [(f"{r['name'] or ''} · {fmt_num(r['voltage_kv'], 0)} kV · "
+              f"{tr('col.capacity', lang)}: {fmt_num(r['capacity_mva'])} · {r['town'] or ''}")]
     if len(sk):
         k = sk.iloc[0]
         facts.append(f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
@@ -51,8 +50,8 @@ def substation_body(sub_id: str | None, lang: str):
     fm = store.feeder_measures()
     fm = fm[fm["feeder"].isin(feeders)].sort_values("rank")
     links = html.Ul([html.Li([dcc.Link(f"{x.feeder} {x.name or ''}", href=f"/feeder/{x.feeder}"),
-                              f" — {tr('col.rank', lang)} {int(x.rank)}, "
-                              f"{tr('col.score', lang)} {fmt_num(x.score)}"])
+                              (f" — {tr('col.rank', lang)} {int(x.rank)}, "
+                               f"{tr('col.score', lang)} {fmt_num(x.score)}")])
                      for x in fm.itertuples()])
     extra = html.Div([html.Div(facts, className="card"), card(t("det.feeders", lang), links)])
     return detail_body(store, lang, feeders, o, c, monthly, status, "sub-areas", extra)

@@ -61,8 +61,8 @@ def test_api003_healthz_ok_after_a_run(settings, county_db):
 
 
 def test_api004_healthz_database_unreachable(settings, tmp_path):
-    from db.engine import make_engine
     from dashboard.server import make_server
+    from db.engine import make_engine
 
     (tmp_path / "x").mkdir()
     broken = make_engine(f"sqlite:///{tmp_path / 'x'}")  # a directory: cannot be opened

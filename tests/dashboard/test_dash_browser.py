@@ -9,10 +9,9 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from dash.testing.wait import until
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-
-from dash.testing.wait import until
 
 from tests.conftest import chromium_available, require
 from tests.dashboard.conftest import ingest_active_outage
@@ -166,7 +165,7 @@ def test_offline001_no_foreign_host_and_screenshots(dash_duo, browser_app):
         for name, path in PAGES.items():
             driver.get(dash_duo.server_url + path)
             WebDriverWait(driver, 20).until(
-                lambda d: d.find_elements(By.CSS_SELECTOR, READY[name]))
+                lambda d, sel=READY[name]: d.find_elements(By.CSS_SELECTOR, sel))
             # let late requests (tiles, fonts) happen, then wait until the page settles
             WebDriverWait(driver, 10).until(lambda d: d.execute_script(
                 "return !document.querySelector('._dash-loading-callback') &&"

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from dash import html
 
 from tests.dashboard.conftest import ingest_active_outage
 
@@ -45,7 +44,7 @@ def test_live001_layout_and_update(app):
     live = page("live")
     assert live.layout() is not None
     kpis = live.update_live(0, "en", None)
-    active, customers, feeders, last_hour, longest, rows, seen = kpis
+    active, customers, _feeders, last_hour, longest, rows, seen = kpis
     assert int(active) >= 2 and int(customers.replace(",", "")) >= 471
     assert int(last_hour) >= 1 and "h" in longest
     assert {r["outage_id"] for r in rows} >= {"T-ACTIVE-1", "T-ACTIVE-2"}
@@ -66,7 +65,7 @@ def test_live002_new_outage_changes_count(app, county_db):
     ingest_active_outage(county_db[1], "T-LIVE-NEW", "F0102", 77, 3)
     after = live.update_live(1, "en", seen_before)
     assert int(after[0]) == before + 1
-    new = [r for r in after[5] if r["outage_id"] == "T-LIVE-NEW"][0]
+    new = next(r for r in after[5] if r["outage_id"] == "T-LIVE-NEW")
     assert new["is_new"] and new["customers"] == 77
 
 
@@ -107,7 +106,7 @@ def test_map003_gcj02_when_tile_source_configured(app, settings):
     conv = create_map_figure(*args, cfg, "en")
     assert conv.layout.map.layers[0].source[0] == "http://gis.local/{z}/{x}/{y}.png"
     lon0, lat0 = plain.data[-2].lon[0], plain.data[-2].lat[0]
-    glon, glat = wgs84_to_gcj02(lon0, lat0)
+    glon, _glat = wgs84_to_gcj02(lon0, lat0)
     assert conv.data[-2].lon[0] == pytest.approx(float(glon))
     assert 0.001 < abs(float(glon) - lon0) < 0.01  # a few hundred metres, as GCJ-02 does
     # a known reference point (Beijing, Tiananmen): WGS84 -> GCJ-02
@@ -118,7 +117,7 @@ def test_map003_gcj02_when_tile_source_configured(app, settings):
 def test_pri001_rank_and_reweight(app):
     pr = page("priorities")
     pr.layout()
-    rows, defs, bars = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
+    rows, _defs, bars = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows == sorted(rows, key=lambda r: -r["score"])
     assert len(bars.data) == 4 and bars.layout.barmode == "stack"
@@ -188,7 +187,7 @@ def test_data001_status_quarantine_upload(app, tmp_path):
     dp.layout()
     sources, counts = dp.render_status(0, "en", None)
     assert "sim" in texts(sources) and "outages" in texts(counts)
-    rows, defs = dp.render_quarantine("", 1, "en", None)
+    rows, _defs = dp.render_quarantine("", 1, "en", None)
     assert rows and rows[0]["reason_code"] == "voltage_stuck" and len(rows) == dp.PAGE_SIZE
     rows2, _ = dp.render_quarantine("", 2, "en", None)
     assert rows2[0]["id"] < rows[-1]["id"]
@@ -204,9 +203,9 @@ def test_data001_status_quarantine_upload(app, tmp_path):
 
 
 def test_shell001_status_and_translation(app):
-    from dashboard.app import status_bar
-
     from datetime import timedelta
+
+    from dashboard.app import status_bar
 
     # a day from now every source is late, whatever the other tests recorded
     updated, banner, style = status_bar("en", datetime.now(UTC) + timedelta(days=1))
