@@ -30,7 +30,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     synchronous=NORMAL, and their folder is created on demand."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        # (URI filenames, "file:...?mode=ro", name an existing database: nothing to create.)
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
