@@ -34,6 +34,8 @@ def advisory_key(namespace: str, source: str) -> int:
 
 def lock_file_path(database: str, source: str) -> Path:
     """The lock file of ``source`` next to the SQLite database file."""
+    # A URI filename ("file:/path/fw.db?mode=ro") names the same file as its path.
+    database = database.removeprefix("file:").split("?", 1)[0]
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", source)[:80]
     tag = hashlib.blake2b(source.encode(), digest_size=4).hexdigest()
     return Path(f"{database}.collect-{safe}-{tag}.lock")
