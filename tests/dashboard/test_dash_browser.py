@@ -59,10 +59,25 @@ def test_live001_count_changes_without_reload(dash_duo, browser_app, county_db):
     dash_duo.wait_for_element("#live-kpi-active")
     dash_duo.wait_for_element(".ag-row")
     dash_duo.driver.execute_script("window.__marker = 'no reload';")
+    # the user's own sort and filter: refreshes replace rowData only, so both must survive
+    dash_duo.driver.execute_script(
+        "const api = dash_ag_grid.getApi('live-grid');"
+        "api.applyColumnState({state: [{colId: 'customers', sort: 'asc'}],"
+        " defaultState: {sort: null}});"
+        "api.setFilterModel({customers: {filterType: 'number', type: 'greaterThan', filter: 50}});")
     before = int(dash_duo.find_element("#live-kpi-active").text)
     ingest_active_outage(county_db[1], "BROWSER-NEW-1", "F0103", 55, 2)
     dash_duo.wait_for_text_to_equal("#live-kpi-active", str(before + 1), timeout=10)
     assert dash_duo.driver.execute_script("return window.__marker") == "no reload"
+    until(lambda: "BROWSER-NEW-1" in [r["outage_id"] for r in _grid_rows(dash_duo, "live-grid")],
+          timeout=5)
+    state = dash_duo.driver.execute_script(
+        "const api = dash_ag_grid.getApi('live-grid');"
+        "return [api.getColumnState().filter(c => c.sort).map(c => [c.colId, c.sort]),"
+        " Object.keys(api.getFilterModel())];")
+    assert state == [[["customers", "asc"]], ["customers"]]
+    shown = [r["customers"] for r in _grid_rows(dash_duo, "live-grid")]
+    assert shown == sorted(shown) and min(shown) > 50
     dash_duo.wait_for_element(".row-new")
     ids = [r["outage_id"] for r in _grid_rows(dash_duo, "live-grid")]
     assert "BROWSER-NEW-1" in ids
