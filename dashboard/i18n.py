@@ -152,6 +152,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.rows": ("行数", "Rows"),
     "data.table": ("表", "Table"),
     "data.reason": ("原因", "Reason"),
+    "data.reason_code": ("原因代码", "Reason code"),
     "data.raw": ("原始记录", "Raw record"),
     "data.kind": ("类别", "Kind"),
     "data.time": ("时间", "Time"),

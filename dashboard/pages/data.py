@@ -103,7 +103,7 @@ def render_quarantine(source, page, lang, _upload):
                          offset=(page - 1) * PAGE_SIZE)
     q = q.assign(created_at=[fmt_time(x, lang, store.tz) for x in q["created_at"]])
     cols = [("id", "#"), ("created_at", tr("data.time", lang)), ("source", tr("data.source", lang)),
-            ("kind", tr("data.kind", lang)), ("reason_code", tr("data.reason", lang)),
+            ("kind", tr("data.kind", lang)), ("reason_code", tr("data.reason_code", lang)),
             ("reason_text", tr("data.reason", lang)), ("raw", tr("data.raw", lang))]
     defs = [{"field": f, "headerName": h, "minWidth": 60 if f == "id" else 120,
              "flex": 3 if f in ("raw", "reason_text") else 1, "tooltipField": f} for f, h in cols]
