@@ -4,17 +4,42 @@ updated and the stale-data banner; pages live in ``dashboard/pages``."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dash
-from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
 from sqlalchemy import Engine
 
-from dashboard import data, ids
+from dashboard import auth, data, ids
 from dashboard.i18n import fmt_clock, norm_lang, tr
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("feederwatch.dashboard")
+
+
+def fault_banner(lang: str):
+    """(children, style) of the banner shown when the database cannot be read."""
+    store = data.store()
+    since = store.last_good_at
+    when = fmt_clock(since, lang, store.tz) if since else tr("shell.never", lang)
+    return ([html.Strong(tr("shell.db_down", lang)), html.Span(f" {tr('shell.db_down_since', lang)} {when}")],
+            {"display": "block"})
+
+
+def on_callback_error(err: Exception):
+    """Any callback that fails (the database is down, a read fails): keep what is on screen
+    (the last good data), show the warning banner, never a traceback."""
+    log.warning("callback failed: %s: %s", err.__class__.__name__, str(err)[:200])
+    try:
+        lang = norm_lang(ctx.states.get(f"{ids.LANG}.data") or ctx.inputs.get(f"{ids.LANG}.data"),
+                         data.store().settings.dashboard.language)
+    except Exception:  # noqa: BLE001
+        lang = data.store().settings.dashboard.language
+    children, style = fault_banner(lang)
+    set_props(ids.STALE_BANNER, {"children": children, "style": style})
+    return None  # no_update for every output
 
 
 def _nav(lang: str) -> html.Nav:
@@ -46,7 +71,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     app = Dash(
         "dashboard", use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), serve_locally=True, title=settings.site.name,
-        suppress_callback_exceptions=True, update_title=None,
+        suppress_callback_exceptions=True, update_title=None, on_error=on_callback_error,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = html.Div([
@@ -61,11 +86,22 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
                 dcc.RadioItems(id=ids.LANG_SWITCH, options=[{"label": "中文", "value": "zh"},
                                                             {"label": "EN", "value": "en"}],
                                value=lang, inline=True, className="lang-switch"),
+                *_account(settings, lang),
             ], className="header-right"),
         ], className="header"),
         html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
         html.Main(dash.page_container, className="main"),
     ])
+
+    auth.install(app.server, settings, engine)
+    from dashboard.pages.data import upload_limit_bytes
+
+    # a request body can carry at most one upload (base64 in JSON) within the browser's limit
+    app.server.config["MAX_CONTENT_LENGTH"] = 3 * upload_limit_bytes() + 2**20
+
+    @app.server.errorhandler(500)
+    def _internal_error(_exc):  # never a traceback page
+        return {"error": "internal error"}, 500
 
     @app.callback(Output(ids.LANG, "data"), Output(ids.LANG_SWITCH, "value"),
                   Input(ids.LANG_SWITCH, "value"), Input(ids.LANG, "modified_timestamp"),
@@ -82,6 +118,11 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         current = norm_lang(chosen, lang)
         return [tr(i["key"], current) for i in label_ids]
 
+    if settings.dashboard.login:
+        @app.callback(Output(ids.ACCOUNT_USER, "children"), Input(ids.STATUS_TICK, "n_intervals"))
+        def show_account(_n):
+            return auth.current_user() or ""
+
     @app.callback(Output(ids.LAST_UPDATED, "children"), Output(ids.STALE_BANNER, "children"),
                   Output(ids.STALE_BANNER, "style"), Input(ids.STATUS_TICK, "n_intervals"),
                   Input(ids.LANG, "data"))
@@ -91,11 +132,28 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     return app
 
 
+def _account(settings, lang: str) -> list:
+    """The signed-in user's name and a sign-out link (only with login on)."""
+    if not settings.dashboard.login:
+        return []
+    return [html.Span(id=ids.ACCOUNT_USER, className="account-user"),
+            html.A(auth.TEXTS["logout"][1 if lang == "en" else 0], href="/logout",
+                   id=ids.LOGOUT, className="logout")]
+
+
 def status_bar(lang: str, now: datetime | None = None):
     """(last-updated text, banner children, banner style) for the header."""
     store = data.store()
     now = now or datetime.now(UTC)
-    health = store.sources_health(now)
+    try:
+        health = store.sources_health(now)
+    except Exception as exc:  # noqa: BLE001 - the database is down: say so, keep the page
+        log.warning("status read failed: %s", exc.__class__.__name__)
+        children, style = fault_banner(lang)
+        return f"{tr('shell.last_updated', lang)}: –", children, style
+    if store.degraded:
+        children, style = fault_banner(lang)
+        return f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}", children, style
     stale = {n: s for n, s in health.items() if s["stale"]}
     updated = f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}"
     if not stale:

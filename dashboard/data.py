@@ -83,10 +83,38 @@ class DataStore:
         self.analytics_settings = AnalyticsSettings.from_config(settings)
         self.cache = _VersionCache()
         self.warm_keys: set[tuple] = set()
+        #: True while the database cannot be read (pages show the last good data and a warning)
+        self.degraded = False
+        self.last_good_at: datetime | None = None
+        self._last_version: int | None = None
+        self._last_good: dict[tuple, Any] = {}
 
     # --- plumbing -------------------------------------------------------------------------
     def version(self) -> int:
-        return queries.data_version(self.engine)
+        """The database's data version; when it cannot be read, the last one read (so that
+        cached results keep being served) with ``degraded`` set; raises if none was ever read."""
+        try:
+            v = queries.data_version(self.engine)
+        except Exception:
+            self.degraded = True
+            if self._last_version is None:
+                raise
+            return self._last_version
+        self._last_version, self.degraded, self.last_good_at = v, False, datetime.now(UTC)
+        return v
+
+    def _fallback(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` (an uncached read); when it fails, its last good result (``degraded``
+        set), or the error if there is none."""
+        try:
+            value = compute()
+        except Exception:
+            self.degraded = True
+            if key not in self._last_good:
+                raise
+            return self._last_good[key]
+        self._last_good[key] = value
+        return value
 
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
         return self.cache.get(self.version() if version is None else version, key, compute)
@@ -166,7 +194,7 @@ class DataStore:
     def sources_health(self, now: datetime | None = None) -> dict[str, dict]:
         from feederwatch.health import collectors_health
 
-        return collectors_health(self.engine, self.settings, now)
+        return self._fallback(("health",), lambda: collectors_health(self.engine, self.settings, now))
 
     def stale_sources(self, now: datetime | None = None) -> list[str]:
         return sorted(name for name, s in self.sources_health(now).items() if s["stale"])
@@ -176,7 +204,8 @@ class DataStore:
         """Customers out at each step of the last ``hours`` (time UTC, customers)."""
         now = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
         start = now - pd.Timedelta(hours=hours)
-        o = queries.outages(self.engine, start=start.to_pydatetime(), end=now.to_pydatetime())
+        o = self._fallback(("outages_24h", hours), lambda: queries.outages(
+            self.engine, start=start.to_pydatetime(), end=now.to_pydatetime()))
         grid = pd.date_range(start.floor(f"{step_minutes}min"), now, freq=f"{step_minutes}min")
         total = np.zeros(len(grid))
         if len(o):
@@ -338,11 +367,12 @@ class DataStore:
 
     # --- data page ------------------------------------------------------------------------
     def collector_status(self) -> pd.DataFrame:
-        return queries.source_status(self.engine)
+        return self._fallback(("source_status",), lambda: queries.source_status(self.engine))
 
     def quarantine(self, source: str | None = None, limit: int = 50, offset: int = 0
                    ) -> pd.DataFrame:
-        return queries.quarantine(self.engine, source=source or None, limit=limit, offset=offset)
+        return self._fallback(("quarantine", source or None, limit, offset), lambda: queries.quarantine(
+            self.engine, source=source or None, limit=limit, offset=offset))
 
     def table_counts(self) -> dict[str, int]:
         return self._cached(("counts",), lambda: queries.table_counts(self.engine))

@@ -14,6 +14,8 @@ STATUS_TICK = "status-tick"
 LAST_UPDATED = "last-updated"
 STALE_BANNER = "stale-banner"
 I18N = "i18n"
+ACCOUNT_USER = "account-user"
+LOGOUT = "logout"
 
 # live
 LIVE_TICK = "live-tick"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import re
+from urllib.parse import quote
 
 import dash_ag_grid as dag
 import plotly.graph_objects as go
@@ -72,3 +74,23 @@ def empty_figure(message: str, height: int = 300) -> go.Figure:
 def records(df) -> list[dict]:
     """DataFrame rows as JSON-safe dicts (NaN -> None)."""
     return df.astype(object).where(df.notna(), None).to_dict("records")
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~&])")
+
+
+def md_link(text, href_prefix: str) -> str:
+    """A markdown link for ag-grid's markdown renderer whose text is shown literally (markdown
+    and HTML characters escaped) and whose target is ``href_prefix`` + the URL-quoted text, so a
+    hostile id can neither inject markup nor point the link elsewhere."""
+    if not isinstance(text, str) or not text:
+        return ""
+    label = _MD_SPECIAL.sub(r"\\\1", text)
+    return f"[{label}]({href_prefix}{quote(text, safe='')})"
+
+
+#: the same in ag-grid's valueGetter (JavaScript), for a field of the row
+def md_link_js(field: str, href_prefix: str) -> str:
+    return (f"params.data.{field} == null ? '' : '[' + String(params.data.{field})"
+            f".replace(/[\\\\`*_{{}}\\[\\]()<>#+\\-.!|~&]/g, '\\\\$&') + ']({href_prefix}' + "
+            f"encodeURIComponent(String(params.data.{field})) + ')'")

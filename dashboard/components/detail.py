@@ -18,6 +18,7 @@ from dashboard.components.common import (
     t,
 )
 from dashboard.i18n import CATEGORIES, CAUSES, fmt_num, fmt_time, tr, tr_map
+from dashboard.privacy import shown_frame
 
 HEATMAP_AREAS = 40
 
@@ -151,6 +152,28 @@ def recent_outages_table(o: pd.DataFrame, lang: str, tz: str) -> html.Table:
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
 
 
+TICKETS_SHOWN = 20
+
+
+def tickets_table(c: pd.DataFrame, lang: str, tz: str) -> html.Table:
+    """The latest 95598 tickets with their text, shown as text (escaped by React) and with
+    personal numbers masked unless the user is an admin."""
+    if c.empty:
+        return html.Div(tr("shell.no_data", lang), className="note")
+    latest = shown_frame(c.sort_values("time", ascending=False).head(TICKETS_SHOWN))
+    head = html.Tr([html.Th(tr(k, lang)) for k in ("col.ticket", "data.time", "col.category",
+                                                    "col.address", "col.text")])
+
+    def cell(v):
+        return v if isinstance(v, str) else ""
+
+    body = [html.Tr([html.Td(cell(r.get("ticket_id"))), html.Td(fmt_time(r.get("time"), lang, tz)),
+                     html.Td(tr_map(CATEGORIES, r.get("category"), lang)),
+                     html.Td(cell(r.get("address"))), html.Td(cell(r.get("text")), className="ticket-text")])
+            for r in latest.to_dict("records")]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple tickets")
+
+
 def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
                 complaints: pd.DataFrame, monthly: pd.DataFrame, status: pd.DataFrame,
                 grid_id: str, extra=None):
@@ -179,5 +202,6 @@ def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
         html.Div([card(t("det.heatmap", lang), g(heatmap_figure(v, lang, tz))),
                   card(t("det.worst", lang), worst_areas(area_figs, net, feeders, lang))],
                  className="grid-2"),
+        card(t("det.tickets", lang), tickets_table(complaints, lang, tz)),
         card(t("det.areas", lang), areas_table(net, area_figs, feeders, lang, grid_id)),
     ])

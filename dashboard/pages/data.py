@@ -5,20 +5,34 @@ same pipeline as the file source and shows its summary."""
 from __future__ import annotations
 
 import base64
+import os
 import tempfile
 from pathlib import Path
 
 import dash
 from dash import Input, Output, State, callback, dcc, html
 
-from dashboard import data, ids
+from dashboard import auth, data, ids
 from dashboard.components.common import card, grid, records, t
+from dashboard.privacy import mask
 from dashboard.i18n import fmt_int, fmt_time, norm_lang, tr
 
 dash.register_page(__name__, path="/data", name="nav.data", nav_order=5, title="FeederWatch")
 
 PAGE_SIZE = 50
 KINDS = ("outages", "complaints", "voltage", "network")
+#: uploads larger than this are refused before anything is decoded or parsed
+UPLOAD_LIMIT_MB = 50
+UPLOAD_LIMIT_ENV = "FEEDERWATCH_UPLOAD_LIMIT_MB"
+
+
+def upload_limit_bytes() -> int:
+    """The upload size limit: ``FEEDERWATCH_UPLOAD_LIMIT_MB`` when set, else 50 MB."""
+    try:
+        mb = float(os.environ.get(UPLOAD_LIMIT_ENV) or UPLOAD_LIMIT_MB)
+    except ValueError:
+        mb = UPLOAD_LIMIT_MB
+    return int(max(0.001, mb) * 1024 * 1024)
 
 
 def layout(**_kw):
@@ -41,7 +55,12 @@ def layout(**_kw):
                 id=ids.DATA_UPLOAD_KIND, value="outages", clearable=False,
                 options=[{"label": k, "value": k} for k in KINDS[:3]])], className="control"),
             dcc.Upload(id=ids.DATA_UPLOAD, children=html.Div(t("data.upload_hint", lang)),
-                       className="upload", max_size=200 * 1024 * 1024)], className="controls"),
+                       # the browser passes files up to twice the limit so that the server can
+                       # say why it refuses them (beyond that the browser drops them)
+                       className="upload", max_size=2 * upload_limit_bytes()),
+            html.Div(tr("data.limit", lang, limit=f"{upload_limit_bytes() / 2**20:g}"),
+                     className="note")], className="controls",
+            style=None if auth.is_admin() else {"display": "none"}),
             dcc.Loading(html.Div(id=ids.DATA_UPLOAD_RESULT))),
         dcc.Interval(id=ids.DATA_REFRESH, interval=int(store.settings.dashboard.refresh_seconds * 1000)),
     ])
@@ -102,6 +121,11 @@ def render_quarantine(source, page, lang, _upload):
     q = store.quarantine(source=(source or "").strip() or None, limit=PAGE_SIZE,
                          offset=(page - 1) * PAGE_SIZE)
     q = q.assign(created_at=[fmt_time(x, lang, store.tz) for x in q["created_at"]])
+    if auth.is_admin():  # admins see raw records in full
+        pass
+    else:  # viewers: no raw content, personal numbers masked in the reasons
+        q = q.assign(raw=tr("data.raw_admin_only", lang),
+                     reason_text=[mask(x) for x in q["reason_text"]])
     cols = [("id", "#"), ("created_at", tr("data.time", lang)), ("source", tr("data.source", lang)),
             ("kind", tr("data.kind", lang)), ("reason_code", tr("data.reason_code", lang)),
             ("reason_text", tr("data.reason", lang)), ("raw", tr("data.raw", lang))]
@@ -115,9 +139,16 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
     from collectors.files import FileRefused
 
     store = data.store()
+    if not auth.is_admin():  # enforced here, not only by hiding the control
+        return html.Div(tr("shell.forbidden", lang), className="stale-banner", id="upload-forbidden")
     if kind not in KINDS[:3]:
         kind = "outages"
-    _, b64 = contents.split(",", 1)
+    _, b64 = contents.split(",", 1) if "," in contents else ("", contents)
+    limit = upload_limit_bytes()
+    if len(b64) * 3 // 4 - b64[-2:].count("=") > limit:  # decoded size, before decoding
+        return html.Div([html.Strong(tr("data.upload_refused", lang)),
+                         f": {tr('data.too_big', lang, limit=f'{limit / 2**20:g}')}"],
+                        className="stale-banner", id="upload-refused")
     suffix = Path(filename or "upload.csv").suffix or ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -130,7 +161,7 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
     q = summary.quarantined
     reasons = ", ".join(f"{k} × {v}" for k, v in q.most_common()) if q else ""
     return html.Div([
-        html.Strong(f"{tr('data.upload_done', lang)}: {filename}"),
+        html.Strong(f"{tr('data.upload_done', lang)}: {str(filename or '')[:200]}"),
         html.Div(f"{tr('data.read', lang)} {fmt_int(summary.read)} · "
                  f"{tr('data.upserted', lang)} {fmt_int(summary.upserted)} · "
                  f"{tr('data.unchanged', lang)} {fmt_int(summary.unchanged)} · "

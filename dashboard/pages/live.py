@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import SERIES, card, empty_figure, figure_layout, grid, kpi, t
+from dashboard.components.common import SERIES, card, empty_figure, figure_layout, grid, kpi, md_link, t
 from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")
@@ -78,7 +78,7 @@ def outage_rows(active: pd.DataFrame, now, lang: str, tz: str, seen: list[str] |
         area = r.area_text if isinstance(r.area_text, str) else (r.transformer or r.region or "")
         rows.append({
             "row_id": row_id, "outage_id": r.outage_id,
-            "feeder": f"[{r.feeder}](/feeder/{r.feeder})" if isinstance(r.feeder, str) else "",
+            "feeder": md_link(r.feeder, "/feeder/"),
             "feeder_name": r.feeder_name if isinstance(r.feeder_name, str) else "",
             "substation": r.substation or "", "area": area or "",
             "customers": int(r.customers) if pd.notna(r.customers) else None,

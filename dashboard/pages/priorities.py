@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import data, ids
-from dashboard.components.common import DRIVER_COLOURS, card, empty_figure, figure_layout, grid, t
+from dashboard.components.common import DRIVER_COLOURS, card, empty_figure, figure_layout, grid, md_link_js, t
 from dashboard.data import DRIVERS
+from dashboard.privacy import mask
 from dashboard.i18n import PROJECTS, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path="/priorities", name="nav.priorities", nav_order=3,
@@ -53,7 +54,7 @@ def column_defs(level: str, lang: str) -> list[dict]:
                 col["valueFormatter"] = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
         if kind == "link":
             col["cellRenderer"] = "markdown"
-            col["valueGetter"] = {"function": f"'[' + params.data.{field} + '](/{level}/' + params.data.{field} + ')'"}
+            col["valueGetter"] = {"function": md_link_js(field, f"/{level}/")}
             col["filterValueGetter"] = {"function": f"params.data.{field}"}
         if field == "project":
             col["minWidth"] = 170
@@ -145,7 +146,8 @@ def neutralise(value):
 
 def export_frame(rows: list[dict], level: str, lang: str) -> pd.DataFrame:
     cols = columns(level, lang)
-    df = pd.DataFrame([{header: neutralise(r.get(field)) for field, header, _ in cols}
+    # exports are always masked (personal numbers) and formula-neutralised
+    df = pd.DataFrame([{header: neutralise(mask(r.get(field))) for field, header, _ in cols}
                        for r in rows], columns=[h for _, h, _ in cols])
     return df
 

@@ -1,0 +1,313 @@
+"""Optional login for the dashboard and its JSON API (``[dashboard] login = true``).
+
+* Flask session cookie: HttpOnly, SameSite=Lax, ``Secure`` only with ``secure_cookies = true``.
+* The secret key comes from ``FEEDERWATCH_SECRET_KEY`` when set, else from
+  ``<database folder>/.feederwatch-secret`` (created with mode 0600 on first start). It is never
+  logged nor shown.
+* With login on, every page, every ``/_dash-*`` request, ``/assets`` and ``/api/*`` need a signed-in
+  user: XHR/API requests get 401 JSON, pages a redirect to ``/login``. ``/healthz`` stays open.
+* Roles: ``viewer`` (read-only) and ``admin`` (uploads, quarantine raw content). Callbacks check
+  :func:`current_role` on the server side.
+* Throttling: 5 failed logins for a user name or an address within 15 minutes lock further
+  attempts for 15 minutes (in memory). Errors never tell whether a user exists.
+
+With login off (the local demo) everyone is treated as ``admin``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import Flask, jsonify, redirect, request, session
+from markupsafe import escape
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+from werkzeug.security import check_password_hash, generate_password_hash
+
+log = logging.getLogger("feederwatch.dashboard.auth")
+
+SECRET_ENV = "FEEDERWATCH_SECRET_KEY"
+SECRET_FILE = ".feederwatch-secret"
+MAX_FAILURES = 5
+WINDOW_SECONDS = 15 * 60
+LOCK_SECONDS = 15 * 60
+OPEN_PATHS = ("/login", "/logout", "/healthz")
+ROLES = ("viewer", "admin")
+
+TEXTS = {
+    "title": ("登录", "Sign in"),
+    "user": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "submit": ("登录", "Sign in"),
+    "bad": ("用户名或密码错误", "Wrong user name or password"),
+    "locked": ("尝试次数过多，请 15 分钟后再试", "Too many attempts: try again in 15 minutes"),
+    "expired": ("页面已过期，请重新登录", "The form expired: please sign in again"),
+    "logout": ("退出", "Sign out"),
+}
+
+
+def _t(key: str, lang: str) -> str:
+    return TEXTS[key][1 if lang == "en" else 0]
+
+
+def _login_enabled() -> bool:
+    from dashboard import data
+
+    try:
+        return bool(data.store().settings.dashboard.login)
+    except RuntimeError:
+        return False
+
+
+def current_role() -> str | None:
+    """The signed-in user's role; ``admin`` when login is off; None when nobody is signed in."""
+    if not _login_enabled():
+        return "admin"
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    role = session.get("role")
+    return role if role in ROLES else None
+
+
+def current_user() -> str | None:
+    from flask import has_request_context
+
+    return session.get("user") if has_request_context() else None
+
+
+def is_admin() -> bool:
+    return current_role() == "admin"
+
+
+def secret_folder(settings) -> Path:
+    """Where the generated secret key lives: the SQLite database's folder, else the config's."""
+    try:
+        url = make_url(settings.database_url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not url.database.startswith("file:"):
+            return Path(url.database).resolve().parent
+    except Exception:  # noqa: BLE001 - an unusual URL: fall back to the config folder
+        pass
+    return Path(settings.config_dir).resolve()
+
+
+def secret_key(settings) -> str:
+    """``FEEDERWATCH_SECRET_KEY`` when set, else the key kept in ``<db folder>/.feederwatch-secret``
+    (created 0600 when missing)."""
+    env = os.environ.get(SECRET_ENV)
+    if env:
+        return env
+    path = secret_folder(settings) / SECRET_FILE
+    try:
+        text = path.read_text("ascii").strip()
+        if len(text) >= 32:
+            return text
+    except OSError:
+        pass
+    key = secrets.token_urlsafe(48)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, key.encode("ascii"))
+    finally:
+        os.close(fd)
+    os.chmod(path, 0o600)
+    log.info("generated a new session secret in %s", path)  # the path only, never the key
+    return key
+
+
+class Throttle:
+    """Failed attempts per key (user name or address) in a sliding window, then a lock."""
+
+    def __init__(self, max_failures=MAX_FAILURES, window=WINDOW_SECONDS, lock=LOCK_SECONDS,
+                 clock=time.monotonic) -> None:
+        self.max_failures, self.window, self.lock_for, self.clock = max_failures, window, lock, clock
+        self._fails: dict[str, deque] = defaultdict(deque)
+        self._locked: dict[str, float] = {}
+        self._guard = threading.Lock()
+
+    def locked(self, *keys: str) -> bool:
+        now = self.clock()
+        with self._guard:
+            for k in keys:
+                until = self._locked.get(k)
+                if until is not None and until > now:
+                    return True
+                if until is not None:
+                    del self._locked[k]
+        return False
+
+    def fail(self, *keys: str) -> None:
+        now = self.clock()
+        with self._guard:
+            for k in keys:
+                q = self._fails[k]
+                q.append(now)
+                while q and q[0] <= now - self.window:
+                    q.popleft()
+                if len(q) >= self.max_failures:
+                    self._locked[k] = now + self.lock_for
+                    q.clear()
+
+    def success(self, *keys: str) -> None:
+        with self._guard:
+            for k in keys:
+                self._fails.pop(k, None)
+
+
+_DUMMY_HASH: str | None = None
+
+
+def verify(engine, name: str, password: str) -> str | None:
+    """The role when ``name``/``password`` match, else None, in about the same time whether or
+    not the user exists (a dummy hash is checked for unknown names)."""
+    global _DUMMY_HASH
+    from db.models import User
+
+    with engine.connect() as conn:
+        row = conn.execute(select(User.role, User.password_hash).where(User.name == name)).first()
+    if row is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), "scrypt")
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    return row.role if check_password_hash(row.password_hash, password) else None
+
+
+def _lang(default: str) -> str:
+    lang = request.values.get("lang") or default
+    return "en" if lang == "en" else "zh"
+
+
+def _safe_next(value: str | None) -> str:
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return "/"
+    return value
+
+
+def login_page(site_name: str, lang: str, error: str | None = None, next_url: str = "/",
+               csrf: str = "") -> str:
+    e = escape
+    other = "en" if lang == "zh" else "zh"
+    err = f'<p class="login-error" id="login-error" role="alert">{e(error)}</p>' if error else ""
+    return f"""<!DOCTYPE html>
+<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(site_name)} – {e(_t('title', lang))}</title>
+<style>
+body{{font-family:system-ui,-apple-system,'Segoe UI','Microsoft YaHei','PingFang SC',sans-serif;
+background:#f4f6f8;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}}
+form{{background:#fff;padding:2rem 2.2rem;border-radius:8px;box-shadow:0 2px 10px rgba(0,0,0,.12);
+min-width:300px}}
+h1{{font-size:1.3rem;margin:0 0 1.2rem}} label{{display:block;margin:.8rem 0 .3rem}}
+input[type=text],input[type=password]{{width:100%;box-sizing:border-box;padding:.5rem;font-size:1rem}}
+button{{margin-top:1.2rem;width:100%;padding:.6rem;font-size:1rem;background:#0072b2;color:#fff;
+border:0;border-radius:4px;cursor:pointer}} .login-error{{color:#b00020}}
+.lang{{float:right;font-size:.9rem}}
+</style></head><body>
+<form method="post" action="/login" id="login-form" autocomplete="off">
+<a class="lang" id="login-lang" href="/login?{e(urlencode({'lang': other, 'next': next_url}))}">{'EN' if other == 'en' else '中文'}</a>
+<h1>{e(site_name)}</h1>{err}
+<label for="login-user">{e(_t('user', lang))}</label>
+<input type="text" id="login-user" name="username" required autofocus>
+<label for="login-password">{e(_t('password', lang))}</label>
+<input type="password" id="login-password" name="password" required>
+<input type="hidden" name="next" value="{e(next_url)}">
+<input type="hidden" name="lang" value="{e(lang)}">
+<input type="hidden" name="csrf" value="{e(csrf)}">
+<button type="submit" id="login-submit">{e(_t('submit', lang))}</button>
+</form></body></html>"""
+
+
+def _wants_json(path: str) -> bool:
+    if path.startswith(("/_dash-", "/api/", "/_reload-hash")):
+        return True
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    accept = request.accept_mimetypes
+    return accept.best == "application/json"
+
+
+def install(server: Flask, settings, engine) -> Throttle | None:
+    """Set the session cookie flags and, when login is on, the secret key, the gate, ``/login``
+    and ``/logout``. Returns the throttle (None with login off)."""
+    cfg = settings.dashboard
+    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
+                         SESSION_COOKIE_SECURE=bool(cfg.secure_cookies),
+                         SESSION_COOKIE_NAME="feederwatch_session",
+                         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    if not cfg.login:
+        return None
+    server.secret_key = secret_key(settings)
+    throttle = Throttle()
+    server.extensions["feederwatch_throttle"] = throttle
+    site = settings.site.name
+    default_lang = cfg.language
+
+    @server.before_request
+    def require_login():
+        path = request.path
+        if path in OPEN_PATHS:
+            return None
+        if session.get("role") in ROLES and session.get("user"):
+            return None
+        if _wants_json(path):
+            return jsonify({"error": "login required"}), 401
+        target = request.full_path if request.query_string else path
+        return redirect("/login?" + urlencode({"next": _safe_next(target)}))
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login():
+        lang = _lang(default_lang)
+        next_url = _safe_next(request.values.get("next"))
+        if request.method == "GET":
+            csrf = session.get("csrf") or secrets.token_urlsafe(24)
+            session["csrf"] = csrf
+            return _html(login_page(site, lang, None, next_url, csrf))
+        csrf = session.get("csrf") or ""
+        given = request.form.get("csrf") or ""
+        new_csrf = secrets.token_urlsafe(24)
+        session["csrf"] = new_csrf
+        if not csrf or not hmac.compare_digest(csrf, given):
+            return _html(login_page(site, lang, _t("expired", lang), next_url, new_csrf), 400)
+        name = (request.form.get("username") or "").strip()[:100]
+        password = request.form.get("password") or ""
+        ip = request.remote_addr or "?"
+        keys = (f"user:{name.casefold()}", f"ip:{ip}")
+        if throttle.locked(*keys):
+            log.warning("login refused (throttled) from %s", ip)
+            return _html(login_page(site, lang, _t("locked", lang), next_url, new_csrf), 429)
+        role = verify(engine, name, password) if name and password else None
+        if role not in ROLES:
+            throttle.fail(*keys)
+            log.warning("failed login from %s", ip)  # neither the name nor the password
+            return _html(login_page(site, lang, _t("bad", lang), next_url, new_csrf), 401)
+        throttle.success(*keys)
+        session.clear()
+        session.permanent = True
+        session["user"], session["role"] = name, role
+        log.info("login: %s (%s) from %s", name, role, ip)
+        return redirect(next_url)
+
+    @server.route("/logout", methods=["GET", "POST"])
+    def logout():
+        session.clear()
+        return redirect("/login")
+
+    return throttle
+
+
+def _html(body: str, code: int = 200):
+    return body, code, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
+                        "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
