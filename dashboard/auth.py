@@ -160,6 +160,11 @@ class Throttle:
                     self._locked[k] = now + self.lock_for
                     q.clear()
 
+    def reset(self) -> None:
+        with self._guard:
+            self._fails.clear()
+            self._locked.clear()
+
     def success(self, *keys: str) -> None:
         with self._guard:
             for k in keys:
