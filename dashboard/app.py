@@ -39,7 +39,7 @@ def on_callback_error(err: Exception):
         lang = data.store().settings.dashboard.language
     children, style = fault_banner(lang)
     set_props(ids.STALE_BANNER, {"children": children, "style": style})
-    return None  # no_update for every output
+    # no_update for every output
 
 
 def _nav(lang: str) -> html.Nav:

@@ -98,7 +98,7 @@ def secret_folder(settings) -> Path:
                 and not url.database.startswith("file:"):
             return Path(url.database).resolve().parent
     except Exception:  # noqa: BLE001 - an unusual URL: fall back to the config folder
-        pass
+        log.debug("database URL not parsed for the secret's folder")
     return Path(settings.config_dir).resolve()
 
 

@@ -14,8 +14,8 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, ids
 from dashboard.components.common import card, grid, records, t
-from dashboard.privacy import mask
 from dashboard.i18n import fmt_int, fmt_time, norm_lang, tr
+from dashboard.privacy import mask
 
 dash.register_page(__name__, path="/data", name="nav.data", nav_order=5, title="FeederWatch")
 
@@ -121,9 +121,7 @@ def render_quarantine(source, page, lang, _upload):
     q = store.quarantine(source=(source or "").strip() or None, limit=PAGE_SIZE,
                          offset=(page - 1) * PAGE_SIZE)
     q = q.assign(created_at=[fmt_time(x, lang, store.tz) for x in q["created_at"]])
-    if auth.is_admin():  # admins see raw records in full
-        pass
-    else:  # viewers: no raw content, personal numbers masked in the reasons
+    if not auth.is_admin():  # viewers: no raw content, personal numbers masked in the reasons
         q = q.assign(raw=tr("data.raw_admin_only", lang),
                      reason_text=[mask(x) for x in q["reason_text"]])
     cols = [("id", "#"), ("created_at", tr("data.time", lang)), ("source", tr("data.source", lang)),

@@ -12,7 +12,16 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import SERIES, card, empty_figure, figure_layout, grid, kpi, md_link, t
+from dashboard.components.common import (
+    SERIES,
+    card,
+    empty_figure,
+    figure_layout,
+    grid,
+    kpi,
+    md_link,
+    t,
+)
 from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")

@@ -12,10 +12,18 @@ import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 from dashboard import data, ids
-from dashboard.components.common import DRIVER_COLOURS, card, empty_figure, figure_layout, grid, md_link_js, t
+from dashboard.components.common import (
+    DRIVER_COLOURS,
+    card,
+    empty_figure,
+    figure_layout,
+    grid,
+    md_link_js,
+    t,
+)
 from dashboard.data import DRIVERS
-from dashboard.privacy import mask
 from dashboard.i18n import PROJECTS, norm_lang, tr, tr_map
+from dashboard.privacy import mask
 
 dash.register_page(__name__, path="/priorities", name="nav.priorities", nav_order=3,
                    title="FeederWatch")

@@ -46,7 +46,7 @@ def test_fault001_last_good_data_with_warning(broken_later):
     from dashboard import data
     from dashboard.app import status_bar
 
-    server, _engine, break_it = broken_later
+    _server, _engine, break_it = broken_later
     live = _page("live")
     store = data.store()
     before = live.update_live(0, "en", None)
