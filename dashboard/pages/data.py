@@ -58,7 +58,7 @@ def layout(**_kw):
                        # the browser passes files up to twice the limit so that the server can
                        # say why it refuses them (beyond that the browser drops them)
                        className="upload", max_size=2 * upload_limit_bytes()),
-            html.Div(tr("data.limit", lang, limit=f"{upload_limit_bytes() / 2**20:g}"),
+            html.Div(tr("data.limit", lang, limit=f"{upload_limit_bytes() / 2**20:.3g}"),
                      className="note")], className="controls",
             style=None if auth.is_admin() else {"display": "none"}),
             dcc.Loading(html.Div(id=ids.DATA_UPLOAD_RESULT))),
@@ -145,7 +145,7 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
     limit = upload_limit_bytes()
     if len(b64) * 3 // 4 - b64[-2:].count("=") > limit:  # decoded size, before decoding
         return html.Div([html.Strong(tr("data.upload_refused", lang)),
-                         f": {tr('data.too_big', lang, limit=f'{limit / 2**20:g}')}"],
+                         f": {tr('data.too_big', lang, limit=f'{limit / 2**20:.3g}')}"],
                         className="stale-banner", id="upload-refused")
     suffix = Path(filename or "upload.csv").suffix or ".csv"
     with tempfile.TemporaryDirectory() as tmp:
