@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select
 
-from collectors.pipeline import IngestOptions, Pipeline
+from collectors.pipeline import Pipeline
 from collectors.scheduler import start_scheduler, stop_scheduler
 from collectors.simulator import Simulation
 from collectors.simulator.feed import serve_feed
@@ -36,6 +36,7 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Outage
 from feederwatch.config import parse_settings
+from feederwatch.simload import load_network
 
 STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:05:00Z")
@@ -56,10 +57,7 @@ def main() -> int:
     upgrade(engine)
 
     sim = Simulation("county", seed=1, start=STORM_DAY, days=1, resolution="1h")
-    pipeline = Pipeline(engine)
-    net = sim.network()
-    for table in ("substations", "feeders", "transformers"):
-        pipeline.ingest(table, net[table], IngestOptions(source="gis", authoritative=True))
+    load_network(Pipeline(engine), sim, source="gis")
 
     # The live stream is a simulation of the days after the history; its storm starts on
     # 2026-06-18. Jump the feed's clock to just before it.

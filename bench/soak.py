@@ -38,12 +38,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 from bench_dashboard import Client  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
-from collectors.pipeline import IngestOptions, Pipeline  # noqa: E402
+from collectors.pipeline import Pipeline  # noqa: E402
 from collectors.simulator import Simulation  # noqa: E402
 from collectors.simulator.feed import serve_feed  # noqa: E402
 from db.engine import make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
 from db.models import Outage  # noqa: E402
+from feederwatch.simload import load_network  # noqa: E402
 
 STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:00:00Z")
@@ -74,10 +75,7 @@ def main() -> int:
     engine = make_engine(url)
     upgrade(engine)
     sim = Simulation("county", seed=1, start=STORM_DAY, days=1, resolution="1h")
-    pipeline = Pipeline(engine)
-    net = sim.network()
-    for table in ("substations", "feeders", "transformers"):
-        pipeline.ingest(table, net[table], IngestOptions(source="gis", authoritative=True))
+    load_network(Pipeline(engine), sim, source="gis")
     live = sim.live(speed=args.speed)
     # Start where the storm is densest for the simulated span this soak covers.
     span = pd.Timedelta(seconds=args.seconds * args.speed)
@@ -108,6 +106,7 @@ def main() -> int:
         live_body = client.payload("live-kpi-active", {"live-tick.n_intervals": 1,
                                                         "lang-store.data": "zh"},
                                    {"live-seen.data": None})
+        started = time.monotonic()
         latencies: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -131,10 +130,11 @@ def main() -> int:
                         latencies.append(elapsed)
                 except Exception as exc:  # every failure is counted, none stops the soak
                     with lock:
-                        errors.append(f"{type(exc).__name__}: {exc}")
+                        errors.append(f"{time.monotonic() - started:.0f}s "
+                                      f"{'callback' if (n + worker) % 2 else '/api/live'} "
+                                      f"{type(exc).__name__}: {exc}")
                 time.sleep(0.2)
 
-        started = time.monotonic()
         threads = [threading.Thread(target=poll, args=(i,), daemon=True)
                    for i in range(args.clients)]
         for thread in threads:
@@ -176,7 +176,8 @@ def main() -> int:
     print(f"storm outages appeared: {len(appeared)}  in the database: {len(appeared & stored)}  "
           f"lost: {len(lost)}")
     if errors:
-        print("first errors: " + "; ".join(errors[:3]))
+        print("errors: " + "; ".join(errors[:5]) + (" ..." if len(errors) > 5 else ""))
+        print("server log tail:\n" + "\n".join((err or "").splitlines()[-15:]))
     if "database is locked" in (err or ""):
         errors.append("database is locked reached the log")
     missed = []
