@@ -35,9 +35,12 @@ def main() -> int:
         env = {k: v for k, v in os.environ.items() if k != "FEEDERWATCH_DATABASE_URL"}
         env["PYTHONPATH"] = str(ROOT)
         started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
-                                cwd=folder, env=env, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
+        # The log goes to a file: a pipe read only at the end could fill and block the server.
+        log_path = folder / "demo.log"
+        with log_path.open("w") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo",
+                                     "--no-browser"], cwd=folder, env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, text=True)
         up = None
         try:
             while time.monotonic() - started < 2 * TARGET_SECONDS and proc.poll() is None:
@@ -53,10 +56,11 @@ def main() -> int:
         finally:
             proc.send_signal(signal.SIGINT)
             try:
-                out, _ = proc.communicate(timeout=30)
+                proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, _ = proc.communicate()
+                proc.wait()
+            out = log_path.read_text(errors="replace")
         print(out.strip())
         if up is None:
             print("MISSED: the dashboard never answered")

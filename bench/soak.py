@@ -91,9 +91,12 @@ def main() -> int:
         'mode = "incremental"\ninterval_seconds = 10\n')
     env = {k: v for k, v in os.environ.items() if k != "FEEDERWATCH_DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
+    # The server's log goes to a file: a pipe read only at the end fills up (64 KiB) and then
+    # blocks the server on its next log line, which would be measured as a hang.
+    server_log = (folder / "server.log").open("w")
     server = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "--config",
                                str(folder / "config.toml"), "run"], cwd=folder, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                              stdout=server_log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -152,10 +155,12 @@ def main() -> int:
     finally:
         server.send_signal(signal.SIGINT)
         try:
-            _, err = server.communicate(timeout=60)
+            server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-            _, err = server.communicate()
+            server.wait()
+        server_log.close()
+        err = (folder / "server.log").read_text(errors="replace")
         feed.shutdown()
 
     appeared = set(live.changes.loc[(live.changes["changed"] > begin)

@@ -30,7 +30,7 @@ def get(url: str):
 def wait_up(url: str, proc, timeout: float) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        assert proc.poll() is None, proc.stdout.read()
+        assert proc.poll() is None, proc.log_path.read_text()[-2000:]
         try:
             if get(url)[0] == 200:
                 return time.monotonic() - started
@@ -46,19 +46,26 @@ def start(folder, port):
     (folder / "config.toml").write_text(
         f'[dashboard]\nport = {port}\n[sources.sim]\ntype = "simulator"\npreset = "small"\n'
         'history_days = 60\ninterval_seconds = 2\n')
-    return subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
-                            cwd=folder, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    # The log goes to a file: a pipe read only at the end could fill up and block the server.
+    log_path = folder / "demo.log"
+    log_start = len(log_path.read_text()) if log_path.exists() else 0
+    with log_path.open("a") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
+                                cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                text=True)
+    proc.log_path, proc.log_start = log_path, log_start
+    return proc
 
 
 def stop(proc) -> str:
+    """Stop the demo; returns what it logged since it started."""
     proc.send_signal(signal.SIGINT)
     try:
-        out, _ = proc.communicate(timeout=30)
+        proc.wait(timeout=30)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, _ = proc.communicate()
-    return out
+        proc.wait()
+    return proc.log_path.read_text()[proc.log_start:]
 
 
 def test_demo001_fresh_folder_serves_collects_and_reuses(tmp_path):
