@@ -29,7 +29,6 @@ from urllib.parse import urlencode
 
 from flask import Flask, jsonify, redirect, request, session
 from markupsafe import escape
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -178,16 +177,16 @@ def verify(engine, name: str, password: str) -> str | None:
     """The role when ``name``/``password`` match, else None, in about the same time whether or
     not the user exists (a dummy hash is checked for unknown names)."""
     global _DUMMY_HASH
-    from db.models import User
+    from db.queries import user_credentials
 
-    with engine.connect() as conn:
-        row = conn.execute(select(User.role, User.password_hash).where(User.name == name)).first()
-    if row is None:
+    found = user_credentials(engine, name)
+    if found is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), "scrypt")
         check_password_hash(_DUMMY_HASH, password)
         return None
-    return row.role if check_password_hash(row.password_hash, password) else None
+    role, password_hash = found
+    return role if check_password_hash(password_hash, password) else None
 
 
 def _lang(default: str) -> str:

@@ -327,3 +327,14 @@ __all__ = [
     "upsert_by_code", "bump_data_version", "upsert_watermark", "resolve_batch_duplicates",
     "row_hash",
 ]
+
+
+def upsert_user(engine: Engine, name: str, role: str, password_hash: str) -> None:
+    """Create or update a dashboard user (role and password hash) by name."""
+    from db.models import User
+
+    with engine.begin() as conn:
+        stmt = dialect_insert(conn, User.__table__)
+        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={
+            "role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash})
+        conn.execute(stmt, [{"name": name, "role": role, "password_hash": password_hash}])

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 
 import click
-from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import User
-from db.upsert import dialect_insert
+from db.queries import user_credentials
+from db.upsert import upsert_user
 
 ROLES = ("viewer", "admin")
 MIN_PASSWORD = 10
@@ -28,21 +27,15 @@ def set_user(engine, name: str, role: str, password: str) -> None:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if len(password) < MIN_PASSWORD:
         raise ValueError(f"password must have at least {MIN_PASSWORD} characters")
-    with engine.begin() as conn:
-        stmt = dialect_insert(conn, User.__table__)
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={
-            "role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash})
-        conn.execute(stmt, [{"name": name, "role": role,
-                             "password_hash": generate_password_hash(password, "scrypt")}])
+    upsert_user(engine, name, role, generate_password_hash(password, "scrypt"))
 
 
 def check_user(engine, name: str, password: str) -> str | None:
     """The user's role when the password is right, else None."""
-    with engine.connect() as conn:
-        row = conn.execute(select(User.role, User.password_hash).where(User.name == name)).first()
-    if row is None or not check_password_hash(row.password_hash, password):
+    found = user_credentials(engine, name)
+    if found is None or not check_password_hash(found[1], password):
         return None
-    return row.role
+    return found[0]
 
 
 def user_add_command(settings, name: str, role: str, password_env: str | None) -> int:

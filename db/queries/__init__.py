@@ -13,11 +13,12 @@ from db.queries.records import (
     quarantine,
     source_status,
     table_counts,
+    user_credentials,
     voltage_rollups,
     watermark,
 )
 
 __all__ = [
     "active_outages", "code_maps", "collector_runs", "committed_chunks", "complaints", "data_version", "last_outage_start", "network",
-    "outages", "quarantine", "source_status", "table_counts", "voltage_rollups", "watermark",
+    "outages", "quarantine", "source_status", "table_counts", "user_credentials", "voltage_rollups", "watermark",
 ]

@@ -219,3 +219,12 @@ def last_outage_start(engine: Engine) -> pd.Timestamp | None:
     with engine.connect() as conn:
         value = conn.execute(select(func.max(Outage.start_at))).scalar_one_or_none()
     return None if value is None else pd.Timestamp(value)
+
+
+def user_credentials(engine: Engine, name: str) -> tuple[str, str] | None:
+    """A dashboard user's (role, password hash), or None when there is no such user."""
+    from db.models import User
+
+    with engine.connect() as conn:
+        row = conn.execute(select(User.role, User.password_hash).where(User.name == name)).first()
+    return None if row is None else (row.role, row.password_hash)
