@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine
 
 from collectors.mapping import apply_mapping
 from collectors.validate import (
@@ -29,11 +29,17 @@ from collectors.validate import (
     raw_json,
     wide_to_long,
 )
+from db.bookkeeping import (
+    finish_run,
+    forget_chunks,
+    insert_quarantine,
+    mark_chunk,
+    network_context,
+    set_reading_interval,
+    start_run,
+)
 from db.models import (
-    CollectorRun,
     Feeder,
-    IngestChunk,
-    QuarantinedRecord,
     Substation,
     Transformer,
 )
@@ -122,29 +128,8 @@ class Pipeline:
     def _load_network(self) -> dict:
         if self._network is None:
             with self.engine.connect() as conn:
-                self._network = self._read_network(conn)
+                self._network = network_context(conn)
         return self._network
-
-    @staticmethod
-    def _read_network(conn: Connection) -> dict:
-        maps = {name: dict(conn.execute(select(model.code, model.id)).all())
-                for name, model in (("substations", Substation), ("feeders", Feeder),
-                                    ("transformers", Transformer))}
-        tr = pd.DataFrame(conn.execute(
-            select(Transformer.code, Feeder.code, Transformer.customers,
-                   Transformer.reading_interval_min, Transformer.id)
-            .join(Feeder, Transformer.feeder_id == Feeder.id, isouter=True)).all(),
-            columns=["transformer", "feeder", "customers", "interval", "id"])
-        fs = dict(conn.execute(select(Feeder.code, Substation.code)
-                               .join(Substation, Feeder.substation_id == Substation.id)).all())
-        return {
-            "maps": maps,
-            "feeder_of_transformer": dict(zip(tr["transformer"], tr["feeder"], strict=True)),
-            "served_transformer": dict(zip(tr["transformer"], tr["customers"], strict=True)),
-            "served_feeder": tr.groupby("feeder")["customers"].sum().to_dict(),
-            "interval": pd.Series(tr["interval"].to_numpy(), index=tr["id"].to_numpy()),
-            "feeder_of_substation": fs,
-        }
 
     def context(self, options: IngestOptions, now: datetime | None = None) -> Context:
         net = self._load_network()
@@ -159,10 +144,7 @@ class Pipeline:
 
     # --- runs -----------------------------------------------------------------------------
     def start_run(self, source: str, kind: str | None = None) -> int:
-        with self.engine.begin() as conn:
-            return conn.execute(insert(CollectorRun).values(
-                source=source, kind=kind, status="running",
-                started_at=datetime.now(UTC)).returning(CollectorRun.id)).scalar_one()
+        return start_run(self.engine, source, kind)
 
     def finish_run(self, run_id: int, summary: BatchSummary, error: str | None = None) -> str:
         if error:
@@ -172,12 +154,10 @@ class Pipeline:
         else:
             status = "ok"
         detail = {"quarantined": dict(summary.quarantined), "notes": dict(summary.notes)}
-        with self.engine.begin() as conn:
-            conn.execute(update(CollectorRun).where(CollectorRun.id == run_id).values(
-                finished_at=datetime.now(UTC), status=status, rows_read=summary.read,
-                rows_upserted=summary.upserted, rows_unchanged=summary.unchanged,
-                rows_quarantined=summary.quarantined_total, conflicts=summary.conflicts,
-                chunks_skipped=summary.chunks_skipped, error=error, detail=detail))
+        finish_run(self.engine, run_id, status=status, rows_read=summary.read,
+                   rows_upserted=summary.upserted, rows_unchanged=summary.unchanged,
+                   rows_quarantined=summary.quarantined_total, conflicts=summary.conflicts,
+                   chunks_skipped=summary.chunks_skipped, error=error, detail=detail)
         return status
 
     # --- batches --------------------------------------------------------------------------
@@ -233,8 +213,7 @@ class Pipeline:
                 records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
             source_frame = raw_all if wide_rejects is None else frame
             records += self._quarantine_rows(source_frame, checked.rejected, kind, options.source, run_id)
-            if records:
-                conn.execute(insert(QuarantinedRecord), records)
+            insert_quarantine(conn, records)
             for rec in records:
                 summary.quarantined[rec["reason_code"]] += 1
             self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
@@ -255,9 +234,7 @@ class Pipeline:
                    chunk: tuple[str, int] | None, rows: int, watermark: str | None,
                    watermark_source: str | None) -> None:
         if chunk is not None:
-            conn.execute(insert(IngestChunk).values(
-                file_key=chunk[0], chunk_no=chunk[1], source=options.source, run_id=run_id,
-                rows=rows, committed_at=datetime.now(UTC)))
+            mark_chunk(conn, chunk[0], chunk[1], options.source, run_id, rows)
         if watermark is not None:
             upsert_watermark(conn, watermark_source or options.source, watermark)
 
@@ -279,8 +256,7 @@ class Pipeline:
             log.info("pruned %d raw readings older than %d days", pruned, self.raw_retention_days)
 
     def forget_chunks(self, file_key: str) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(delete(IngestChunk).where(IngestChunk.file_key == file_key))
+        forget_chunks(self.engine, file_key)
 
     def _store(self, conn: Connection, kind: str, checked: Checked, options: IngestOptions,
                summary: BatchSummary) -> None:
@@ -320,8 +296,7 @@ class Pipeline:
         inferred = inferred.astype("int64")
         changed = inferred[inferred.ne(stored.reindex(inferred.index))]
         for minutes, ids in changed.groupby(changed).groups.items():
-            conn.execute(update(Transformer).where(Transformer.id.in_([int(i) for i in ids]))
-                         .values(reading_interval_min=int(minutes)))
+            set_reading_interval(conn, [int(i) for i in ids], int(minutes))
         merged = stored.copy()
         merged.loc[inferred.index] = inferred
         self._network["interval"] = merged
@@ -337,7 +312,7 @@ class Pipeline:
                 log.info("registered %d new %s from authoritative source %s", len(codes),
                          table_name, source)
         # Read inside the open transaction so the new codes are visible before commit.
-        self._network = self._read_network(conn)
+        self._network = network_context(conn)
 
     @staticmethod
     def _quarantine_rows(frame: pd.DataFrame, rejected: pd.DataFrame, kind: str, source: str,
@@ -365,9 +340,10 @@ class Pipeline:
                          reason_text: str, run_id: int | None = None) -> None:
         """Record an input refused whole (unreadable file, bad feed) in the quarantine."""
         with self.engine.begin() as conn:
-            conn.execute(insert(QuarantinedRecord).values(
-                source=source, kind=kind, run_id=run_id, raw=json.dumps({"input": what}),
-                reason_code=reason_code, reason_text=reason_text, created_at=datetime.now(UTC)))
+            insert_quarantine(conn, [{
+                "source": source, "kind": kind, "run_id": run_id,
+                "raw": json.dumps({"input": what}), "reason_code": reason_code,
+                "reason_text": reason_text, "created_at": datetime.now(UTC)}])
 
 
 __all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES", "REFUSED"]

@@ -5,12 +5,10 @@ kept (``raw_retention_days``). Periods older than the raw readings keep their ro
 from __future__ import annotations
 
 import click
-import pandas as pd
-from sqlalchemy import select
 
+from db.bookkeeping import reading_intervals
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import Transformer
 from db.rollups import RollupLimits, rebuild_all
 
 
@@ -21,9 +19,7 @@ def rebuild_command(settings) -> int:
     limits = RollupLimits.from_volts(th.voltage_low, th.voltage_high, th.low_voltage_rule,
                                      settings.site.timezone)
     with engine.begin() as conn:
-        intervals = pd.Series(dict(conn.execute(
-            select(Transformer.id, Transformer.reading_interval_min)).all()), dtype="int64")
-        totals = rebuild_all(conn, intervals, limits)
+        totals = rebuild_all(conn, reading_intervals(conn), limits)
     click.echo(f"rollups rebuilt under {th.voltage_low}-{th.voltage_high} V, rule "
                f"{th.low_voltage_rule}: {totals['h']:,} hourly and {totals['D']:,} daily rows")
     return 0
