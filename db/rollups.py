@@ -78,15 +78,6 @@ def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) ->
     return pd.DataFrame(out)
 
 
-def compute_rollups(readings: pd.DataFrame, interval_min: pd.Series | int, freq: str,
-                    limits: RollupLimits) -> pd.DataFrame:
-    """Wide rollup rows (the columns of VoltageHourly / VoltageDaily) from raw readings.
-
-    ``readings`` has the stored columns (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw);
-    ``interval_min`` is the reading interval per transformer_id (a Series) or one number."""
-    return both_rollups(readings, interval_min, limits)[freq]
-
-
 def both_rollups(readings: pd.DataFrame, interval_min: pd.Series | int,
                  limits: RollupLimits) -> dict[str, pd.DataFrame]:
     """Hourly and daily rollups at once; daily rows are the hourly rows summed up (a local
@@ -205,7 +196,7 @@ def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: i
     return pd.concat(frames, ignore_index=True)
 
 
-PERIOD_SECONDS = {"h": 3600, "D": 86400 + 3600}  # a local day is at most 25 h long
+LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
 
 
 def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Series | int,
@@ -224,7 +215,7 @@ def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Se
         both = pd.concat([seen["h"], seen["D"]])
         tids = sorted(both["transformer_id"].unique().tolist())
         raw = _read_raw(conn, tids, int(both["period_start"].min()),
-                        int(both["period_start"].max()) + PERIOD_SECONDS["D"])
+                        int(both["period_start"].max()) + LONGEST_DAY_SECONDS)
         redo = both_rollups(raw, interval_min, limits)
         key = ["transformer_id", "period_start"]
         for freq in ("h", "D"):

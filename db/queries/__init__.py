@@ -1,7 +1,7 @@
 """Read queries: the only SQL outside db/ writers. Each returns plain values or DataFrames
 with the canonical column names of docs/formats.md (codes, not surrogate ids; UTC times)."""
 
-from db.queries.network import code_maps, network
+from db.queries.network import network
 from db.queries.records import (
     active_outages,
     collector_runs,
@@ -19,6 +19,6 @@ from db.queries.records import (
 )
 
 __all__ = [
-    "active_outages", "code_maps", "collector_runs", "committed_chunks", "complaints", "data_version", "last_outage_start", "network",
+    "active_outages", "collector_runs", "committed_chunks", "complaints", "data_version", "last_outage_start", "network",
     "outages", "quarantine", "source_status", "table_counts", "user_credentials", "voltage_rollups", "watermark",
 ]

@@ -8,16 +8,6 @@ from sqlalchemy import Engine, select
 from db.models import Feeder, Substation, Transformer
 
 
-def code_maps(engine: Engine) -> dict[str, dict[str, int]]:
-    """code -> id for substations, feeders and transformers (for resolving incoming records)."""
-    with engine.connect() as conn:
-        return {
-            name: dict(conn.execute(select(model.code, model.id)).all())
-            for name, model in (("substations", Substation), ("feeders", Feeder),
-                                ("transformers", Transformer))
-        }
-
-
 def network(engine: Engine) -> dict[str, pd.DataFrame]:
     """The network as canonical DataFrames: ``substations``, ``feeders``, ``transformers``.
 
