@@ -5,9 +5,11 @@ database, with the bare read queries timed in the same run.
     .venv/bin/python bench/bench_dashboard.py [--db PATH] [--repeat N]
 
 "Cold" clears this callback's cached results before each request, with the shared inputs (raw
-reads and the priority analysis, which a background thread recomputes after every ingest) as
-the warmer leaves them; "all caches empty" (the first view after an ingest, before the warmer
-ran) is printed too. Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
+reads and the priority analysis, which the background warmer computes for every new data
+version before pages are shown it) as the warmer leaves them. "After an ingest" is the real
+sequence: a one-outage ingest through the pipeline, then at once the request, while the warmer
+(running, as under `feederwatch serve`) recomputes in the same process; it has the same
+targets. "Nothing computed" (a server that skipped its warm-up) is printed for information. Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
 temporary SQLite file through the real pipeline. Targets (issue 7): live-page callbacks p95 <
 100 ms, every other callback p95 < 300 ms cold, the map callback < 1.5 s cold. Exits 1 when a
 target is missed.
@@ -136,10 +138,12 @@ def browser_map_draw(base: str, store) -> float | None:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, help="an existing county SQLite file (else simulated)")
+    ap.add_argument("--db", type=Path, help="an existing county SQLite file, used on a copy "
+                    "(else simulated)")
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
 
+    import pandas as pd
     from waitress.server import create_server
 
     from dashboard import data
@@ -148,10 +152,14 @@ def main() -> int:
     from db.engine import make_engine
     from feederwatch.config import load_settings
 
-    db = args.db
-    if db is None:
-        db = Path(tempfile.mkdtemp()) / "county.db"
+    db = Path(tempfile.mkdtemp()) / "county.db"
+    if args.db is None:
         build_county(db)
+    else:  # the bench ingests outages: work on a copy
+        import sqlite3
+
+        with sqlite3.connect(args.db) as src, sqlite3.connect(db) as dst:
+            src.backup(dst)
     url = f"sqlite:///{db.resolve()}"
     base_settings = load_settings(None)
     settings = base_settings.model_copy(update={"database": base_settings.database.model_copy(
@@ -200,17 +208,40 @@ def main() -> int:
             "data-upload-result.children": None}, None, 0.300),
     ]
     rows, missed = [], []
+    from collectors.pipeline import IngestOptions, Pipeline
+
+    pipeline = Pipeline(engine)
+    n_ingests = [0]
+
+    def ingest_one() -> None:
+        """One new active outage through the pipeline: a new data version."""
+        n_ingests[0] += 1
+        start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=5)
+        frame = pd.DataFrame([{"outage_id": f"BENCH-{n_ingests[0]}", "feeder": feeder,
+                               "start": start.isoformat(), "end": None, "customers": 10,
+                               "cause": "weather"}])
+        pipeline.ingest("outages", frame, IngestOptions(source="bench"))
+
     print(f"\n{'page':<12}{'callback':<14}{'cold p50':>10}{'cold p95':>10}{'warm p50':>10}"
           f"{'warm p95':>10}{'KB':>9}{'target':>9}")
     for page, name, out_id, inputs, state, limit in cases:
         body = client.payload(out_id, inputs, state)
         n_cold = max(3, args.repeat // 3)
-        cold, warm, first, size = [], [], [], 0
+        cold, warm, first, after, size = [], [], [], [], 0
+        store.stop_warmer()
         for _ in range(n_cold):
-            # everything cold: the first view right after an ingest, before the warmer ran
+            # nothing computed at all (a server that skipped its warm-up)
             store.cache.clear()
             first.append(client.post(body)[0])
         store.cache.clear()
+        store.start_warmer(0.5, first=True)  # as `feederwatch serve` runs it
+        for _ in range(n_cold):
+            # the real sequence: an ingest, then at once the request (the warmer recomputing)
+            ingest_one()
+            after.append(client.post(body)[0])
+            while store.published != store.latest_version():  # let it catch up
+                time.sleep(0.05)
+        store.stop_warmer()
         store.warm()  # warm_keys: exactly what the background warmer computes
         for _ in range(args.repeat):
             # cold: this callback's own results forgotten, shared inputs as the warmer leaves them
@@ -221,14 +252,18 @@ def main() -> int:
             dt, size = client.post(body)
             warm.append(dt)
         c50, c95, w50, w95 = (pct(cold, 0.5), pct(cold, 0.95), pct(warm, 0.5), pct(warm, 0.95))
-        ok = c95 <= limit and w95 <= limit
+        a95 = pct(after, 0.95)
+        ok = c95 <= limit and w95 <= limit and a95 <= limit
         if not ok:
             missed.append(f"{page}/{name}: cold p95 {c95 * 1000:.0f} ms, warm p95 "
-                          f"{w95 * 1000:.0f} ms > {limit * 1000:.0f} ms")
+                          f"{w95 * 1000:.0f} ms, after an ingest p95 {a95 * 1000:.0f} ms > "
+                          f"{limit * 1000:.0f} ms")
         print(f"{page:<12}{name:<14}{c50 * 1000:>9.0f}ms{c95 * 1000:>8.0f}ms{w50 * 1000:>8.0f}ms"
               f"{w95 * 1000:>8.0f}ms{size / 1024:>9.1f}{limit * 1000:>7.0f}ms"
               f"{'' if ok else '  MISS'}")
-        print(f"{'':<26}all caches empty (first view after an ingest): p50 "
+        print(f"{'':<26}right after an ingest (warmer running): p50 {pct(after, 0.5) * 1000:.0f}"
+              f" ms, p95 {a95 * 1000:.0f} ms{'' if a95 <= limit else '  MISS'}")
+        print(f"{'':<26}nothing computed (no warm-up; information): p50 "
               f"{pct(first, 0.5) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms")
         rows.append((page, name, c50, c95, w50, w95, size))
 

@@ -10,6 +10,7 @@ request from cached inputs.
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -29,48 +30,75 @@ from analytics import voltage as an_voltage
 from analytics.settings import AnalyticsSettings
 from db import queries
 
+log = logging.getLogger("feederwatch.dashboard")
+
 DRIVERS = ("from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage")
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
 
 class _VersionCache:
-    """Results keyed by (data_version, name, args); a new version drops the old entries."""
+    """Results keyed by (data_version, name, args), for a few data versions at a time: the one
+    pages are shown (published) and the newest one being computed. ``retain`` drops the rest."""
 
     def __init__(self) -> None:
-        self._version: int | None = None
-        self._values: dict[tuple, Any] = {}
+        self._values: dict[int, dict[tuple, Any]] = {}
         self._locks: dict[tuple, threading.Lock] = {}
         self._guard = threading.Lock()
+        #: a version kept whatever newer ones arrive (the one pages are shown)
+        self.protected: int | None = None
 
     def get(self, version: int, key: tuple, compute: Callable[[], Any]) -> Any:
         with self._guard:
-            if version != self._version:
-                self._version, self._values, self._locks = version, {}, {}
-            if key in self._values:
-                return self._values[key]
-            lock = self._locks.setdefault(key, threading.Lock())
+            values = self._values.get(version)
+            if values is None:
+                if self._values and version < min(self._values):
+                    return compute()  # an old version nobody keeps: do not resurrect it
+                values = self._values[version] = {}
+                self._trim()
+            if key in values:
+                return values[key]
+            lock = self._locks.setdefault((version, *key), threading.Lock())
         # one computation per key: concurrent first requests wait instead of repeating it
         with lock:
             with self._guard:
-                if self._version == version and key in self._values:
-                    return self._values[key]
+                values = self._values.get(version)
+                if values is not None and key in values:
+                    return values[key]
             value = compute()
             with self._guard:
-                if self._version == version:
-                    self._values[key] = value
+                if version in self._values:
+                    self._values[version][key] = value
             return value
 
-    def keys(self) -> list[tuple]:
+    def _trim(self, keep: int = 2) -> None:
+        """Keep the ``keep`` newest versions and the protected one."""
+        for v in sorted(self._values)[:-keep]:
+            if v != self.protected:
+                del self._values[v]
+        self._locks = {k: lock for k, lock in self._locks.items() if k[0] in self._values}
+
+    def publish(self, version: int) -> None:
+        """Protect ``version`` and drop every older one."""
         with self._guard:
-            return list(self._values)
+            self.protected = version
+            self._values = {v: d for v, d in self._values.items() if v >= version}
+            self._locks = {k: lock for k, lock in self._locks.items() if k[0] in self._values}
+
+    def keys(self, version: int | None = None) -> list[tuple]:
+        """The cached keys of ``version`` (default: the newest)."""
+        with self._guard:
+            if not self._values:
+                return []
+            return list(self._values.get(max(self._values) if version is None else version, {}))
 
     def clear(self, keep: Callable[[tuple], bool] | None = None) -> None:
         """Forget cached results (all, or those for which ``keep(key)`` is false)."""
         with self._guard:
             if keep is None:
-                self._version, self._values, self._locks = None, {}, {}
+                self._values, self._locks, self.protected = {}, {}, None
             else:
-                self._values = {k: v for k, v in self._values.items() if keep(k)}
+                self._values = {v: {k: x for k, x in d.items() if keep(k)}
+                                for v, d in self._values.items()}
 
 
 class DataStore:
@@ -88,9 +116,28 @@ class DataStore:
         self.last_good_at: datetime | None = None
         self._last_version: int | None = None
         self._last_good: dict[tuple, Any] = {}
+        #: the newest data version whose shared analysis the warmer has computed
+        self.published: int | None = None
+        self._warmer: threading.Thread | None = None
+        self._stop_warmer = threading.Event()
+        self._local = threading.local()
 
     # --- plumbing -------------------------------------------------------------------------
     def version(self) -> int:
+        """The data version pages are shown. While the background warmer runs, that is the
+        newest version it has finished (a new ingest is shown once its analysis is ready, so
+        no page view waits for it); without a warmer, the newest. The live figures always use
+        :meth:`latest_version`."""
+        pinned = getattr(self._local, "version", None)
+        if pinned is not None:
+            return pinned
+        v = self.latest_version()
+        p = self.published
+        if p is not None and p < v and self._warmer is not None and self._warmer.is_alive():
+            return p
+        return v
+
+    def latest_version(self) -> int:
         """The database's data version; when it cannot be read, the last one read (so that
         cached results keep being served) with ``degraded`` set; raises if none was ever read."""
         try:
@@ -145,7 +192,7 @@ class DataStore:
             df["feeder_name"] = df["feeder"].map(names)
             return df
 
-        return self._cached(("active",), compute)
+        return self._cached(("active",), compute, version=self.latest_version())
 
     def feeder_lines(self) -> pd.DataFrame:
         """Per feeder: id, substation, name, and its polylines as lists of (lon, lat)."""
@@ -174,7 +221,7 @@ class DataStore:
     def live_summary(self, now: datetime | None = None) -> dict:
         """The ``/api/live`` body (docs/formats.md)."""
         now = now or datetime.now(UTC)
-        version = self.version()
+        version = self.latest_version()
         act = self.active()
         start = act["start"]
         minutes = (pd.Timestamp(now) - start).dt.total_seconds() / 60.0 if len(act) else pd.Series()
@@ -273,40 +320,63 @@ class DataStore:
         return self.analysis().complaints
 
     def warm(self) -> int:
-        """Compute the shared inputs for the current data version (every page's raw reads, the
-        priority analysis, and the per-feeder / per-substation tables the detail pages slice);
-        returns that version. ``warm_keys`` lists what it computed."""
-        version = self.version()
-        self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
-        self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
-        self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
-        self.frequent("feeder"), self.area_voltage()
-        # the reliability page's default view
-        days = self.settings.ranking.window_days
-        self.system_indices(days), self.indices("system", days, monthly=True)
-        self.major_event_days(days), self.indices("substation", days)
-        for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
-            warm_view(self)
-        self.warm_keys = set(self.cache.keys())
+        """Compute the shared inputs for the newest data version (every page's raw reads, the
+        priority analysis, the per-feeder / per-substation tables the detail pages slice and
+        the pages' default views), then publish that version; returns it. ``warm_keys`` lists
+        what it computed."""
+        version = self.latest_version()
+        self._local.version = version
+        try:
+            self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
+            self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
+            self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
+            self.frequent("feeder"), self.area_voltage()
+            # the reliability page's default view
+            days = self.settings.ranking.window_days
+            self.system_indices(days), self.indices("system", days, monthly=True)
+            self.major_event_days(days), self.indices("substation", days)
+            for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
+                warm_view(self)
+        finally:
+            self._local.version = None
+        self.warm_keys = set(self.cache.keys(version))
+        self.published = version
+        self.cache.publish(version)
         return version
 
-    def start_warmer(self, every_seconds: float) -> threading.Thread:
-        """A daemon thread that re-warms the shared inputs whenever the data version changes,
-        so that the first page view after an ingest does not pay for the whole analysis."""
+    def start_warmer(self, every_seconds: float, first: bool = False) -> threading.Thread:
+        """A daemon thread that re-warms the shared inputs whenever the data version changes;
+        pages keep being shown the last warmed version meanwhile, so that no page view after an
+        ingest pays for the whole analysis. With ``first`` the first warm-up runs here, before
+        returning (a server warms before it listens)."""
+        if first:
+            try:
+                self.warm()
+            except Exception as exc:  # noqa: BLE001 - an empty or unreachable database
+                log.warning("dashboard warm-up failed (%s): pages compute on demand",
+                            exc.__class__.__name__)
+
+        stop = self._stop_warmer = threading.Event()
 
         def loop() -> None:
-            last = None
-            while True:
+            while not stop.is_set():
                 try:
-                    if self.version() != last:
-                        last = self.warm()
+                    if self.latest_version() != self.published:
+                        self.warm()
                 except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
-                    last = None
-                time.sleep(every_seconds)
+                    pass
+                stop.wait(every_seconds)
 
-        thread = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
-        thread.start()
-        return thread
+        self._warmer = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
+        self._warmer.start()
+        return self._warmer
+
+    def stop_warmer(self) -> None:
+        """Stop the background warmer (pages are then shown the newest version)."""
+        if self._warmer is not None:
+            self._stop_warmer.set()
+            self._warmer.join()
+            self._warmer = None
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(("frequent", level), lambda: an_complaints.frequent_outages(

@@ -233,3 +233,29 @@ def test_data002_cache_keyed_by_data_version(app, county_db):
     assert store.outages() is first  # same version: memoised
     ingest_active_outage(county_db[1], "T-CACHE-1", "F0104", 5, 1)
     assert store.outages() is not first and "T-CACHE-1" in set(store.outages()["outage_id"])
+
+
+def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
+    """With the warmer running, an ingest shows on the live figures at once, while the other
+    pages keep the last computed version until the warmer has computed the new one."""
+    from dashboard import data
+
+    store = data.store()
+    store.start_warmer(3600, first=True)  # warms now, then sleeps: the test drives it
+    try:
+        v0 = store.published
+        assert v0 == store.latest_version() and ("analysis", 365) in store.warm_keys
+        ranking = store.ranking("feeder")
+        ingest_active_outage(county_db[1], "T-WARM-1", "F0104", 5, 1)
+        live = store.live_summary()
+        assert live["data_version"] > v0 and "T-WARM-1" in set(store.active()["outage_id"])
+        # the planners' pages: still the published version, its results already computed
+        assert store.version() == v0 and store.ranking("feeder") is ranking
+        assert "T-WARM-1" not in set(store.outages()["outage_id"])
+        assert store.warm() == live["data_version"] == store.published
+        assert store.version() == live["data_version"]
+        assert "T-WARM-1" in set(store.outages()["outage_id"])
+        assert store.ranking("feeder") is not ranking
+    finally:
+        store.stop_warmer()
+    assert store.version() == store.latest_version()
