@@ -18,7 +18,8 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
 3. **Underlying fault rates**: one year on one feeder is a handful of events, so each cause's
    rate (storm days apart: days when many feeders fault at once) is an empirical-Bayes estimate
    shrunk towards a Poisson regression on the feeder's attributes (log length, log conductor
-   section, age, customer density, load ratio, momentary-interruption rate per km)
+   section, age, customer density, load ratio, and the momentary-interruption rate per km,
+   itself an empirical-Bayes estimate shrunk towards the same attributes)
    (:func:`analytics.complaints.shrink_rates`). The sound rate is the same regression for the
    feeder rebuilt to the best standard in the network (largest section, newest, lowest
    momentary rate), and the excess is the posterior mean of (rate − sound rate)⁺ over the
@@ -432,16 +433,19 @@ def _feeder_table(
     load_ratio = np.where(rated > 0, kw / 1000.0 / np.where(rated > 0, rated, 1.0), np.nan)
     density = per_feeder(areas["households"]) / np.maximum(length, 0.1)
     n_mom = momentary_events.reindex(fid).fillna(0).to_numpy(float)
+    assets = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age, np.log1p(density)])
+    # momentary interruptions (reclosing on branches, birds, wind) measure a line's exposure to
+    # its surroundings far more often than sustained faults do; a year on one feeder is still a
+    # handful, so the rate per km enters as its own empirical-Bayes estimate (shrunk towards the
+    # asset regression) rather than the raw count, whose noise would blunt the fault regressions
+    mom_fit = shrink_rates(n_mom, years * np.maximum(length, 0.1), assets, ridge=s.rate_ridge)
     cov = np.column_stack(
         [
-            np.log(np.maximum(length, 0.1)),
-            np.log(mm2),
-            age,
-            np.log1p(density),
+            assets,
             np.nan_to_num(
                 load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0
             ),
-            np.log1p(n_mom / years / np.maximum(length, 0.1)),
+            np.log(np.maximum(mom_fit["rate"], 1e-9)),
         ]
     )
     q = s.reference_quantile
