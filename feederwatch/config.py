@@ -111,6 +111,8 @@ class DashboardSettings(_Section):
     language: Literal["zh", "en"] = "zh"
     tile_url: str = ""
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"
+    #: local GeoJSON files (WGS84; relative to the config file) drawn under the feeders
+    base_layers: list[str] = Field(default_factory=list)
     login: bool = False
     secure_cookies: bool = False
 

@@ -30,6 +30,7 @@ from feederwatch.simload import SimState, load_history, sim_label
 
 log = logging.getLogger("feederwatch.demo")
 SOURCE = "sim"
+ROADS_FILE = "roads.geojson"
 
 
 def demo_settings(settings: Settings, preset: str | None) -> tuple[Settings, SimulatorOptions]:
@@ -40,8 +41,12 @@ def demo_settings(settings: Settings, preset: str | None) -> tuple[Settings, Sim
         options = options.model_copy(update={"preset": preset})
     db_file = (settings.config_dir / "data" / "demo.db").resolve()
     database = settings.database.model_copy(update={"url": f"sqlite:///{db_file}"})
+    # the simulated county's roads (written by prepare) under the feeders on the map
+    dashboard = settings.dashboard.model_copy(update={"base_layers": [
+        *settings.dashboard.base_layers, str(db_file.with_name(ROADS_FILE))]})
     raw = options.model_dump(exclude_none=True, mode="json")
-    return settings.model_copy(update={"database": database, "sources": {SOURCE: raw}}), options
+    return settings.model_copy(update={"database": database, "dashboard": dashboard,
+                                       "sources": {SOURCE: raw}}), options
 
 
 def _stored_start(engine) -> date | None:
@@ -59,6 +64,10 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sim = simulation_for(options, settings.site.timezone, _stored_start(engine))
+    db_file = settings.database_url.removeprefix("sqlite:///")
+    roads = os.path.join(os.path.dirname(db_file), ROADS_FILE)
+    with open(roads, "w", encoding="utf-8") as fh:
+        json.dump(sim.roads(), fh, ensure_ascii=False)
     state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
     if state.live_until is None:
         echo(f"Building the simulated county ({options.preset}, {options.history_days} days of "

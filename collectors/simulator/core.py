@@ -12,7 +12,7 @@ import pandas as pd
 from . import behaviour as bh
 from . import names
 from .events import CAUSE_NAMES, LEVEL_AREA, draw_events, f_customers
-from .network import PRESETS, build_network, network_frames
+from .network import PRESETS, build_network, network_frames, roads_geojson
 from .weather import V_BASE, VoltageModel, load_profiles, make_weather
 
 LEVELS = np.array(["substation", "feeder", "transformer"], dtype=object)
@@ -96,6 +96,10 @@ class Simulation:
     def network(self) -> dict[str, pd.DataFrame]:
         """Network tables with canonical columns: substations, feeders, transformers."""
         return network_frames(self.net)
+
+    def roads(self) -> dict:
+        """The county's main roads (GeoJSON, WGS84), a base layer for the offline map."""
+        return roads_geojson(self.net)
 
     def _to_utc(self, minutes):
         return self.t0 + pd.to_timedelta(np.round(np.asarray(minutes, float) * 60), unit="s")

@@ -375,3 +375,39 @@ def network_frames(net: Network) -> dict[str, pd.DataFrame]:
             if df[c].dtype == object:
                 df[c] = df[c].astype("str")
     return {"substations": subs, "feeders": feeders, "transformers": trs}
+
+
+def roads_geojson(net: Network) -> dict:
+    """The simulated county's main roads as a GeoJSON FeatureCollection (WGS84): a road between
+    each town and its nearest neighbours that keeps the towns connected (a minimum spanning
+    tree plus the shortest extra links), drawn with right-angle jogs like the feeders' routes.
+    A base layer for the offline map; the grid does not depend on it."""
+    tx, ty, tn = net.towns["x"], net.towns["y"], net.towns["name"]
+    n = len(tx)
+    d = np.hypot(tx[:, None] - tx[None], ty[:, None] - ty[None])
+    links: set[tuple[int, int]] = set()
+    inside, rest = {0}, set(range(1, n))
+    while rest:  # Prim's minimum spanning tree from the county seat
+        i, j = min(((i, j) for i in inside for j in rest), key=lambda ij: d[ij])
+        links.add((min(i, j), max(i, j)))
+        inside.add(j)
+        rest.discard(j)
+    for i in range(n):  # and each town's second-nearest neighbour: a few loops, as real roads
+        near = [int(j) for j in np.argsort(d[i]) if j != i][:2]
+        for j in near:
+            links.add((min(i, j), max(i, j)))
+    features = []
+    for i, j in sorted(links):
+        # an L-shaped route with a bend halfway, as country roads follow field boundaries
+        mx = (tx[i] + tx[j]) / 2
+        xs = np.array([tx[i], mx, mx, tx[j]])
+        ys = np.array([ty[i], ty[i], ty[j], ty[j]])
+        lon, lat = net.to_lonlat(xs, ys)
+        features.append({
+            "type": "Feature",
+            "properties": {"name": f"{tn[i]}—{tn[j]}", "kind": "road"},
+            "geometry": {"type": "LineString",
+                         "coordinates": [[round(float(a), 5), round(float(b), 5)]
+                                         for a, b in zip(lon, lat)]},
+        })
+    return {"type": "FeatureCollection", "features": features}

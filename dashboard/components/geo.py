@@ -7,9 +7,14 @@ map drawing converts, and only when ``dashboard.tile_crs = "gcj02"``.
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+from pathlib import Path
 
 import numpy as np
+
+log = logging.getLogger("feederwatch.dashboard")
 
 _A = 6378245.0
 _EE = 0.00669342162296594323
@@ -49,3 +54,46 @@ def wgs84_to_gcj02(lon, lat):
     dlon = (dlon * 180.0) / (_A / sq * np.cos(radlat) * math.pi)
     out = _out_of_china(lon, lat)
     return np.where(out, lon, lon + dlon), np.where(out, lat, lat + dlat)
+
+
+_LAYER_CACHE: dict[tuple[str, float], dict | None] = {}
+
+
+def load_geojson(path: Path) -> dict | None:
+    """A local GeoJSON FeatureCollection (memoised by path and modification time), or None with a
+    warning when the file is missing or not GeoJSON: a bad base layer never breaks the map."""
+    try:
+        key = (str(path), path.stat().st_mtime)
+    except OSError:
+        log.warning("base layer %s: file not found", path)
+        return None
+    if key not in _LAYER_CACHE:
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("type") == "Feature":
+                doc = {"type": "FeatureCollection", "features": [doc]}
+            if doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+                raise ValueError("not a GeoJSON FeatureCollection")
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("base layer %s: %s", path, exc)
+            doc = None
+        _LAYER_CACHE[key] = doc
+    return _LAYER_CACHE[key]
+
+
+def convert_geojson(doc: dict, convert) -> dict:
+    """``doc`` with every coordinate pair passed through ``convert(lon, lat) -> (lon, lat)``."""
+
+    def walk(c):
+        if c and isinstance(c[0], (int, float)):
+            lon, lat = convert(np.array([c[0]], float), np.array([c[1]], float))
+            return [round(float(lon[0]), 6), round(float(lat[0]), 6)]
+        return [walk(x) for x in c]
+
+    feats = []
+    for f in doc["features"]:
+        g = f.get("geometry") or {}
+        if "coordinates" in g:
+            g = {**g, "coordinates": walk(g["coordinates"])}
+        feats.append({**f, "geometry": g})
+    return {"type": "FeatureCollection", "features": feats}

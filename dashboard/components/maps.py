@@ -1,5 +1,6 @@
 """The feeder map figure: go.Scattermap on ``white-bg`` with a base layer drawn from the network
-(town areas; names on hover), feeders coloured by a measure, substations, active outages.
+(town areas; names on hover) and from local GeoJSON files (``dashboard.base_layers``: roads,
+...), feeders coloured by a measure, substations, active outages.
 
 No remote style, font or icon is ever requested (../shared/BROWSER_TESTS.md): markers are
 circles, the base layer is GeoJSON built here, and a raster tile layer is added only when
@@ -8,12 +9,14 @@ circles, the base layer is GeoJSON built here, and a raster tile layer is added 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from dashboard.components.common import FONT, SEVERITY
-from dashboard.components.geo import wgs84_to_gcj02
+from dashboard.components.geo import convert_geojson, load_geojson, wgs84_to_gcj02
 from dashboard.i18n import fmt_num, tr
 
 
@@ -95,6 +98,19 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         {"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": features},
          "type": "line", "color": "#b9b4a6", "line": {"width": 1}, "below": "traces"},
     ]
+    for name in dash_cfg.base_layers:  # local GeoJSON files (roads, ...), over the town areas
+        path = Path(name) if Path(name).is_absolute() else settings.config_dir / name
+        doc = load_geojson(path)
+        if doc is None:
+            continue
+        if convert:
+            doc = convert_geojson(doc, xy)
+        layers += [
+            {"sourcetype": "geojson", "source": doc, "type": "fill", "color": "#e4e0d6",
+             "opacity": 0.6, "below": "traces"},
+            {"sourcetype": "geojson", "source": doc, "type": "line", "color": "#c9b99a",
+             "line": {"width": 2}, "below": "traces"},
+        ]
 
     # feeders: one trace per severity class, vertices carry the feeder id
     mids_x, mids_y, mids_id, mids_text, mids_val = [], [], [], [], []

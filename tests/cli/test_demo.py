@@ -79,6 +79,8 @@ def test_demo001_fresh_folder_serves_collects_and_reuses(tmp_path):
         assert get(f"http://127.0.0.1:{port}/")[0] == 200
         engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'demo.db'}")
         assert len(outages(engine)) > 0  # the history is there from the start
+        roads = json.loads((tmp_path / "data" / "roads.geojson").read_text(encoding="utf-8"))
+        assert roads["type"] == "FeatureCollection" and roads["features"]  # the map's roads
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:  # and the live collector runs on its schedule
             runs = collector_runs(engine, "sim")

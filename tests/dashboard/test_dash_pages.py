@@ -114,6 +114,48 @@ def test_map003_gcj02_when_tile_source_configured(app, settings):
     assert (float(x), float(y)) == pytest.approx((116.397547, 39.908737), abs=2e-5)
 
 
+def test_map004_local_base_layers(app, settings, tmp_path):
+    """GeoJSON files in ``dashboard.base_layers`` are drawn inline under the feeders (converted
+    with the feeders when the tile source is GCJ-02); a missing or broken file is skipped."""
+    from datetime import date
+
+    from collectors.simulator import Simulation
+    from dashboard import data
+    from dashboard.components.geo import wgs84_to_gcj02
+    from dashboard.components.maps import create_map_figure
+
+    roads = Simulation(preset="small", seed=1, start=date(2025, 1, 1), days=1).roads()
+    assert len(roads["features"]) >= 3  # every town is on a road
+    (tmp_path / "roads.geojson").write_text(json.dumps(roads), encoding="utf-8")
+    (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
+    store = data.store()
+    args = (store.feeder_lines(), store.feeder_measures(), "saidi", store.network(),
+            store.substation_measures(), store.active())
+
+    def with_layers(**dash_update):
+        cfg = settings.model_copy(update={"config_dir": tmp_path, "dashboard":
+                                          settings.dashboard.model_copy(update=dash_update)})
+        return create_map_figure(*args, cfg, "en")
+
+    base = len(create_map_figure(*args, settings, "en").layout.map.layers)
+    names = ["roads.geojson", "missing.geojson", "broken.geojson"]
+    fig = with_layers(base_layers=names)
+    layers = fig.layout.map.layers
+    assert len(layers) == base + 2  # the roads' fill and line layers; the bad files skipped
+    line = next(la for la in layers if la.type == "line" and la.source["features"]
+                and la.source["features"][0]["properties"].get("kind") == "road")
+    assert line.source == roads and all(la.sourcetype == "geojson" for la in layers)
+    conv = with_layers(base_layers=names, tile_url="http://gis.local/{z}/{x}/{y}.png",
+                       tile_crs="gcj02")
+    road0 = roads["features"][0]["geometry"]["coordinates"][0]
+    conv_line = next(la for la in conv.layout.map.layers if la.type == "line"
+                     and la.source["features"][0]["properties"].get("kind") == "road")
+    x, y = conv_line.source["features"][0]["geometry"]["coordinates"][0]
+    gx, gy = wgs84_to_gcj02(road0[0], road0[1])
+    assert (x, y) == pytest.approx((float(gx), float(gy)), abs=2e-6)
+    assert 0.001 < abs(x - road0[0]) < 0.01  # moved, by a few hundred metres
+
+
 def test_pri001_rank_and_reweight(app):
     pr = page("priorities")
     pr.layout()
