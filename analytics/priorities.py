@@ -23,8 +23,12 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
    (:func:`analytics.complaints.shrink_rates`). The sound rate is the same regression for the
    feeder rebuilt to the best standard in the network (largest section, newest, lowest
    momentary rate), and the excess is the posterior mean of (rate − sound rate)⁺ over the
-   rate's Gamma posterior; 35 kV fault rates are shrunk across substations, the sound one being the
-   ``reference_quantile`` of them; overload trips and supply shortage are avoidable in full.
+   rate's Gamma posterior. Storm outages have a second estimate, averaged with that one
+   (weight ``storm_hit_weight``): each storm hits a feeder with probability
+   1 − exp(−severity·exposure), the exposure fitted over the period's storms with storm fixed
+   effects and shrunk per feeder (:func:`_storm_hit_excess`). 35 kV fault rates are shrunk
+   across substations, the sound one being the ``reference_quantile`` of them; overload trips
+   and supply shortage are avoidable in full.
 4. **Avoidable complaints per year** = expected complaints per fault (fitted b at the feeder's
    customers and the causes' mean durations) × (rate − sound rate) + the repeated-outage
    complaints its faults make up, scaled the same way + the low-voltage complaints an upgrade
@@ -385,6 +389,97 @@ def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
     )
 
 
+def _cloglog_fit(
+    H: np.ndarray, C: np.ndarray, ridge: float, iters: int = 60
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bernoulli GLM with a complementary log-log link: P(H[f, s] = 1) = 1 − exp(−θ_s·m_f),
+    log m_f = C_f·β (C standardised; no intercept, the storm effects log θ_s carry the level).
+    Fisher scoring (IRLS) with a ridge on β only; returns (log θ, β)."""
+    n_f, n_s = H.shape
+    k = C.shape[1]
+    X = np.concatenate([np.tile(np.eye(n_s), (n_f, 1)), np.repeat(C, n_s, axis=0)], axis=1)
+    y = H.reshape(-1).astype(float)
+    beta = np.zeros(n_s + k)
+    beta[:n_s] = np.log(-np.log(1 - np.clip(H.mean(axis=0), 0.01, 0.99)))
+    pen = np.diag(np.concatenate([np.zeros(n_s), np.full(k, ridge)]))
+    for _ in range(iters):
+        eta = np.clip(X @ beta, -12, 4)
+        lam = np.exp(eta)
+        p = np.clip(1 - np.exp(-lam), 1e-9, 1 - 1e-9)
+        dp = lam * (1 - p)  # dp/dη
+        W = dp**2 / (p * (1 - p))
+        z = eta + (y - p) / np.maximum(dp, 1e-12)
+        new = np.linalg.solve(X.T @ (X * W[:, None]) + pen, X.T @ (W * z))
+        done = np.max(np.abs(new - beta)) < 1e-7
+        beta = new
+        if done:
+            break
+    return beta[:n_s], beta[n_s:]
+
+
+def _storm_hit_excess(
+    H: np.ndarray,
+    cov: np.ndarray,
+    sound_cov: np.ndarray,
+    signs: np.ndarray,
+    ridge: float,
+    years: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Storm hits per feeder and year: (expected as is, posterior mean avoidable excess).
+
+    On storm day s feeder f is hit (at least one fault) with probability 1 − exp(−θ_s·E_f):
+    θ_s is the storm's severity, common to all feeders, E_f the feeder's exposure (a Poisson
+    number of trips at unit severity, the form of storm-outage prediction models). Fitted over
+    the period's storms by a complementary log-log GLM with storm fixed effects and
+    log E_f = attributes·β + log u_f. An attribute whose fitted effect has the wrong physical
+    sign (``signs``: +1 must raise exposure, −1 must lower it, 0 free) is dropped and the rest
+    refitted: a few storms cannot tell such an effect from zero, and the sound exposure must
+    not come out above the feeder's own. u_f, the exposure the attributes leave unexplained, is
+    mean-one lognormal with a spread chosen by marginal likelihood (Gauss-Hermite
+    quadrature); each feeder's posterior over u_f given its own hits and misses gives the
+    expected excess Σ_s [P(hit | E_f) − P(hit | E_sound)]⁺, E_sound being the regression at the
+    feeder's sound attributes (``sound_cov``) with u = 1. Summed over the period's storms, per
+    year (the weather of the period, as the ground truth is defined)."""
+    n_f, n_s = H.shape
+    zero = np.zeros(n_f)
+    if n_s == 0 or n_f < 3:
+        return zero, zero
+    mu_c, sd_c = cov.mean(axis=0), cov.std(axis=0)
+    sd_c = np.where(sd_c > 0, sd_c, 1.0)
+    C = (cov - mu_c) / sd_c
+    Cs = (sound_cov - mu_c) / sd_c
+    keep = np.ones(C.shape[1], bool)
+    beta = np.zeros(C.shape[1])
+    for _ in range(C.shape[1] + 1):
+        log_theta, b_k = _cloglog_fit(H, C[:, keep], ridge)
+        beta = np.zeros(C.shape[1])
+        beta[keep] = b_k
+        wrong = keep & (signs * beta < 0)
+        if not wrong.any():
+            break
+        keep &= ~wrong
+    theta = np.exp(log_theta)
+    m = np.exp(C @ beta)
+    m_sound = np.minimum(np.exp(Cs @ beta), m)
+    nodes, wts = np.polynomial.hermite_e.hermegauss(24)
+    logw = np.log(wts / wts.sum())
+    best = None
+    for sigma in np.arange(0.0, 1.61, 0.1):
+        u = np.exp(sigma * nodes - sigma**2 / 2)
+        p = 1 - np.exp(-theta[None, None, :] * m[:, None, None] * u[None, :, None])  # f, k, s
+        p = np.clip(p, 1e-12, 1 - 1e-12)
+        ll = np.where(H[:, None, :] > 0, np.log(p), np.log1p(-p)).sum(axis=2) + logw[None, :]
+        mx = ll.max(axis=1, keepdims=True)
+        marginal = float(np.sum(mx[:, 0] + np.log(np.exp(ll - mx).sum(axis=1))))
+        if best is None or marginal > best[0]:
+            post = np.exp(ll - mx)
+            best = (marginal, post / post.sum(axis=1, keepdims=True), p)
+    _, post, p = best
+    p_sound = 1 - np.exp(-theta[None, :] * m_sound[:, None])  # f, s
+    excess = np.maximum(p - p_sound[:, None, :], 0.0).sum(axis=2)
+    return (post * p.sum(axis=2)).sum(axis=1) / years, (post * excess).sum(axis=1) / years
+
+
 def _feeder_table(
     network, areas, ad, it, b, w, years, cc, s, window, momentary_events
 ) -> pd.DataFrame:
@@ -402,7 +497,9 @@ def _feeder_table(
     fo = it[(it["owner"] == "feeder")]
     ev = fo.drop_duplicates(["feeder", "event_id"])
     ev_f = f_index.get_indexer(ev["feeder"].astype(object).where(ev["feeder"].notna(), "\0"))
-    storm = np.isin(local_floor(ev["start_ns"].to_numpy(), s.tz, "D"), _storm_days(ev, n_f, s.tz))
+    ev_day = local_floor(ev["start_ns"].to_numpy(), s.tz, "D")
+    storm_days = np.sort(_storm_days(ev, n_f, s.tz))
+    storm = np.isin(ev_day, storm_days)
     okev = ev_f >= 0
     n_obs = np.bincount(ev_f[okev], minlength=n_f).astype(float)
     n_storm = np.bincount(ev_f[okev & storm], minlength=n_f).astype(float)
@@ -481,6 +578,18 @@ def _feeder_table(
             posterior_excess=s.rate_posterior_excess,
         )
         h_c = float(ev_hours[(cause == c)].mean())
+        if c == "storm" and s.storm_hit_weight > 0:
+            # storm outages: blend the per-km rate above with the per-storm hit model
+            hit = np.zeros((n_f, len(storm_days)))
+            ms = okev & storm
+            hit[ev_f[ms], np.searchsorted(storm_days, ev_day[ms])] = 1.0
+            cols = [0, 1, 5]  # log length, log section, momentary rate per km
+            eb_h, ex_h = _storm_hit_excess(
+                hit, cov[:, cols], sound[:, cols] if sound is not None else cov[:, cols],
+                np.array([1.0, -1.0, 1.0]), s.rate_ridge, years,
+            )
+            wh = s.storm_hit_weight
+            eb_c, ref_c = (1 - wh) * eb_c + wh * eb_h, (1 - wh) * ref_c + wh * (eb_h - ex_h)
         eb += eb_c
         ref += ref_c
         excess += np.maximum(eb_c - ref_c, 0.0)

@@ -216,3 +216,33 @@ def test_an406_empty_inputs(county):
         "feeder", network, outages.iloc[:0], tickets.iloc[:0], None, AnalyticsSettings(), WINDOW
     )
     assert (r["project"] == "none").all()
+
+
+def test_an407_storm_hit_model_recovers_exposure():
+    """Storm hits drawn from 1 − exp(−θ_s·E_f) with log E_f = 1.0·x1 − 0.5·x2: the fit finds
+    the effects' signs and sizes, ranks the excess by exposure, and drops an attribute whose
+    effect comes out with the wrong physical sign (so the sound exposure never exceeds the
+    feeder's own)."""
+    rng = np.random.default_rng(3)
+    n, theta = 600, np.array([0.2, 0.5, 1.0, 0.3, 0.8])
+    x = rng.normal(0, 0.5, (n, 2))
+    expo = np.exp(1.0 * x[:, 0] - 0.5 * x[:, 1])
+    hits = (rng.random((n, len(theta))) < 1 - np.exp(-np.outer(expo, theta))).astype(float)
+    log_theta, beta = P._cloglog_fit(hits, (x - x.mean(0)) / x.std(0), ridge=1e-3)
+    assert beta[0] / 0.5 == pytest.approx(1.0, abs=0.2)  # standardised: sd 0.5
+    assert beta[1] / 0.5 == pytest.approx(-0.5, abs=0.2)
+    assert np.corrcoef(log_theta, np.log(theta))[0, 1] > 0.95
+    sound = x.copy()
+    sound[:, 1] = x[:, 1].max()  # rebuilt: the attribute that lowers exposure at its best
+    expected, excess = P._storm_hit_excess(hits, x, sound, np.array([1.0, -1.0]), 1e-3, 1.0)
+    assert (excess >= 0).all() and (excess <= expected + 1e-9).all()
+    assert np.corrcoef(excess, np.maximum(expo - np.exp(x[:, 0] - 0.5 * sound[:, 1]), 0))[
+        0, 1
+    ] > 0.6
+    # a covariate claimed to lower exposure that in fact raises it is dropped: its sound value
+    # no longer matters (only the unexplained exposure u_f above the mean remains excess)
+    runs = [
+        P._storm_hit_excess(hits, x[:, :1], x[:, :1] - d, np.array([-1.0]), 1e-3, 1.0)[1]
+        for d in (1.0, 5.0)
+    ]
+    assert np.allclose(runs[0], runs[1])
