@@ -100,9 +100,25 @@ class Client:
         return time.perf_counter() - t, size
 
 
+# Feeders drawn on the map, once it is fully drawn: every trace rendered into the SVG (plain
+# map), or MapLibre reporting its style and sources loaded (tile map); else 0.
+DRAWN_FEEDERS = """
+const gd = document.querySelector('#map-graph .js-plotly-plot');
+if (!gd || !gd._fullData) return 0;
+const sub = gd._fullLayout.map && gd._fullLayout.map._subplot;
+const done = sub ? sub.map.loaded()
+    : document.querySelectorAll('#map-graph .scatterlayer .trace').length === gd._fullData.length;
+if (!done) return 0;
+const s = new Set();
+gd._fullData.forEach(t => { if (t.mode === 'lines' && t.customdata)
+    Array.from(t.customdata).forEach(c => c && s.add(c)); });
+return s.size;
+"""
+
+
 def browser_map_draw(base: str, store) -> float | None:
-    """Seconds from opening /map in headless Chromium until every feeder is on the map (the
-    figure's traces are in the page and MapLibre's canvas exists); None without Chromium."""
+    """Seconds from opening /map in headless Chromium until the map is fully drawn with every
+    feeder on it (DRAWN_FEEDERS); None without Chromium."""
     import shutil
 
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
@@ -122,12 +138,8 @@ def browser_map_draw(base: str, store) -> float | None:
             store.cache.clear(keep=lambda key: key in store.warm_keys)
             t = time.perf_counter()
             driver.get(f"{base}/map")
-            WebDriverWait(driver, 30, poll_frequency=0.02).until(lambda d: d.execute_script(
-                "const gd = document.querySelector('#map-graph .js-plotly-plot');"
-                "if (!gd || !gd.data || !document.querySelector('#map-graph .maplibregl-canvas'))"
-                " return false; const s = new Set(); gd.data.forEach(t => { if (t.mode === 'lines')"
-                " (t.customdata || []).forEach(c => c && s.add(c)); }); return s.size;")
-                == n_feeders)
+            WebDriverWait(driver, 30, poll_frequency=0.02).until(
+                lambda d: d.execute_script(DRAWN_FEEDERS) == n_feeders)
             times.append(time.perf_counter() - t)
         finally:
             driver.quit()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import dash
+import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
 from sqlalchemy import Engine
 
@@ -160,7 +161,11 @@ def status_bar(lang: str, now: datetime | None = None):
         return updated, [], {"display": "none"}
     items = []
     for name, s in sorted(stale.items()):
-        when = s["last_success"] or tr("shell.never", lang)
+        if s["last_success"]:
+            when = fmt_clock(pd.Timestamp(s["last_success"]), lang, store.tz)
+            when = f"{tr('data.last_success', lang)}: {when}"
+        else:
+            when = tr("shell.no_success", lang)
         err = f" — {s['last_error']}" if s.get("last_error") else ""
-        items.append(html.Li(f"{name}: {tr('data.last_success', lang)} {when}{err}"))
+        items.append(html.Li(f"{name}: {when}{err}"))
     return updated, [html.Strong(tr("shell.stale", lang)), html.Ul(items)], {"display": "block"}

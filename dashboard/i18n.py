@@ -26,6 +26,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "shell.last_updated": ("最后更新", "Last updated"),
     "shell.stale": ("数据可能已过时：以下数据源未按时采集", "Data may be stale: these sources are late or failing"),
     "shell.never": ("从未成功", "never succeeded"),
+    "shell.no_success": ("尚无成功的采集", "no successful run yet"),
     "shell.no_data": ("暂无数据", "No data"),
     "shell.not_found": ("未找到", "Not found"),
     "shell.db_down": ("数据库暂时无法读取：显示的是最后一次成功读取的数据", "The database cannot be read: showing the last good data"),

@@ -1,10 +1,17 @@
-"""The feeder map figure: go.Scattermap on ``white-bg`` with a base layer drawn from the network
-(town areas; names on hover) and from local GeoJSON files (``dashboard.base_layers``: roads,
-...), feeders coloured by a measure, substations, active outages.
+"""The feeder map figure: feeders coloured by a measure, substations, active outages, over a base
+layer drawn from the network (town areas; names on hover) and from local GeoJSON files
+(``dashboard.base_layers``: roads, ...).
 
-No remote style, font or icon is ever requested (../shared/BROWSER_TESTS.md): markers are
-circles, the base layer is GeoJSON built here, and a raster tile layer is added only when
-``dashboard.tile_url`` is configured (converted to GCJ-02 when ``tile_crs = "gcj02"``).
+Two renderers, one set of traces:
+
+- **plain** (no tile source configured, the default): ``go.Scatter`` on longitude/latitude axes
+  kept at the true east-west/north-south ratio (equirectangular at the county's latitude, exact
+  enough over a county), drawn as SVG. It needs neither WebGL nor any tile, style or font file,
+  so it draws on any intranet PC, and fits the whole network on first draw (about 0.8 s sooner
+  than a WebGL map in headless Chromium here: bench/bench_dashboard.py).
+- **tiles** (``dashboard.tile_url`` set): ``go.Scattermap`` over that raster source, converted
+  to GCJ-02 when ``tile_crs = "gcj02"``; nothing else remote (markers are circles, base layers
+  inline GeoJSON).
 """
 
 from __future__ import annotations
@@ -57,16 +64,59 @@ def _bins(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _geojson_traces(doc: dict, trace, colour: str) -> list:
+    """A GeoJSON FeatureCollection as plain-map traces: polygons filled, lines stroked."""
+    lx, ly, px, py = [], [], [], []
+
+    def ring(coords, xs, ys):
+        for c in coords:
+            xs.append(c[0])
+            ys.append(c[1])
+        xs.append(None)
+        ys.append(None)
+
+    for feat in doc["features"]:
+        g = feat.get("geometry") or {}
+        kind, coords = g.get("type"), g.get("coordinates") or []
+        if kind == "LineString":
+            ring(coords, lx, ly)
+        elif kind == "MultiLineString":
+            for part in coords:
+                ring(part, lx, ly)
+        elif kind == "Polygon":
+            for part in coords:
+                ring(part, px, py)
+        elif kind == "MultiPolygon":
+            for poly in coords:
+                for part in poly:
+                    ring(part, px, py)
+    out = []
+    if px:
+        out.append(trace(px, py, mode="lines", fill="toself", fillcolor="rgba(228,224,214,0.6)",
+                         line={"width": 1, "color": colour}, hoverinfo="skip", showlegend=False))
+    if lx:
+        out.append(trace(lx, ly, mode="lines", line={"width": 2, "color": colour},
+                         hoverinfo="skip", showlegend=False))
+    return out
+
+
 def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
                       network: dict, substation_scores: pd.DataFrame, active: pd.DataFrame,
                       settings, lang: str, substation: str | None = None,
                       show_outages: bool = True) -> go.Figure:
     dash_cfg = settings.dashboard
-    convert = dash_cfg.tile_crs == "gcj02" and bool(dash_cfg.tile_url)
+    tiles = bool(dash_cfg.tile_url)
+    convert = dash_cfg.tile_crs == "gcj02" and tiles
 
     def xy(lon, lat):
         lon, lat = np.asarray(lon, float), np.asarray(lat, float)
         return wgs84_to_gcj02(lon, lat) if convert else (lon, lat)
+
+    def trace(lon, lat, **kw):
+        """One trace for the renderer in use."""
+        if tiles:
+            return go.Scattermap(lon=lon, lat=lat, **kw)
+        return go.Scatter(x=lon, y=lat, **kw)
 
     f = lines.merge(measures[["feeder", "saidi", "saifi", "low_voltage_days",
                               "complaints_per_1000", "score", "rank"]], on="feeder", how="left")
@@ -77,7 +127,7 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
     label = tr(f"measure.{measure}", lang)
     fig = go.Figure()
 
-    # base layer: town areas drawn from transformer positions
+    # base layer: town areas drawn from transformer positions, then local GeoJSON files
     tr_df = network["transformers"].dropna(subset=["lon", "lat"])
     features, town_x, town_y, town_names = [], [], [], []
     for town, grp in tr_df.groupby("town"):
@@ -89,28 +139,26 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         town_x.append(float(np.mean(lon)))
         town_y.append(float(np.mean(lat)))
         town_names.append(str(town))
-    layers = []
-    if dash_cfg.tile_url:
-        layers.append({"sourcetype": "raster", "source": [dash_cfg.tile_url], "below": "traces"})
-    layers += [
-        {"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": features},
-         "type": "fill", "color": "#efece4", "opacity": 0.8, "below": "traces"},
-        {"sourcetype": "geojson", "source": {"type": "FeatureCollection", "features": features},
-         "type": "line", "color": "#b9b4a6", "line": {"width": 1}, "below": "traces"},
-    ]
-    for name in dash_cfg.base_layers:  # local GeoJSON files (roads, ...), over the town areas
+    base_docs = [({"type": "FeatureCollection", "features": features}, "#b9b4a6")]
+    for name in dash_cfg.base_layers:  # roads and the like, over the town areas
         path = Path(name) if Path(name).is_absolute() else settings.config_dir / name
         doc = load_geojson(path)
-        if doc is None:
-            continue
-        if convert:
-            doc = convert_geojson(doc, xy)
-        layers += [
-            {"sourcetype": "geojson", "source": doc, "type": "fill", "color": "#e4e0d6",
-             "opacity": 0.6, "below": "traces"},
-            {"sourcetype": "geojson", "source": doc, "type": "line", "color": "#c9b99a",
-             "line": {"width": 2}, "below": "traces"},
-        ]
+        if doc is not None:
+            base_docs.append((convert_geojson(doc, xy) if convert else doc, "#c9b99a"))
+    layers = []
+    if tiles:
+        layers.append({"sourcetype": "raster", "source": [dash_cfg.tile_url], "below": "traces"})
+        for doc, colour in base_docs:
+            layers += [
+                {"sourcetype": "geojson", "source": doc, "type": "fill", "color": "#e4e0d6",
+                 "opacity": 0.6, "below": "traces"},
+                {"sourcetype": "geojson", "source": doc, "type": "line", "color": colour,
+                 "line": {"width": 1.5}, "below": "traces"},
+            ]
+    else:
+        for doc, colour in base_docs:
+            for tr_ in _geojson_traces(doc, trace, colour):
+                fig.add_trace(tr_)
 
     # feeders: one trace per severity class, vertices carry the feeder id
     mids_x, mids_y, mids_id, mids_text, mids_val = [], [], [], [], []
@@ -149,17 +197,18 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
                 mids_id.append(row["feeder"])
                 mids_text.append(hover)
                 mids_val.append(values[i])
-        fig.add_trace(go.Scattermap(
-            lon=xs, lat=ys, mode="lines", customdata=cd, hovertext=ht, hoverinfo="text",
+        fig.add_trace(trace(
+            xs, ys, mode="lines", customdata=cd, hovertext=ht, hoverinfo="text",
             line={"width": 3.5, "color": "#9e9e9e" if cls < 0 else SEVERITY[cls]},
             name=("–" if cls < 0 else f"{label} {'▁▂▃▅▇'[cls]}"), showlegend=False))
 
     # feeder midpoints: click targets, and the colour legend of the measure
     finite = [v for v in mids_val if np.isfinite(v)]
-    fig.add_trace(go.Scattermap(
-        lon=mids_x, lat=mids_y, mode="markers", customdata=mids_id, hovertext=mids_text,
+    fig.add_trace(trace(
+        mids_x, mids_y, mode="markers", customdata=mids_id, hovertext=mids_text,
         hoverinfo="text", name=label, showlegend=False,
-        marker={"size": 11, "color": [v if np.isfinite(v) else None for v in mids_val],
+        marker={"size": 9 if not tiles else 11,
+                "color": [v if np.isfinite(v) else None for v in mids_val],
                 "colorscale": [[i / 4, c] for i, c in enumerate(SEVERITY)],
                 "cmin": min(finite) if finite else 0, "cmax": max(finite) if finite else 1,
                 "colorbar": {"title": {"text": label}, "thickness": 14, "x": 1.0}}))
@@ -173,8 +222,8 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         sx, sy = xy(subs["lon"], subs["lat"])
         cap = pd.to_numeric(subs["capacity_mva"], errors="coerce").fillna(5).to_numpy(float)
         sc = subs["score"].to_numpy(float)
-        fig.add_trace(go.Scattermap(
-            lon=sx, lat=sy, mode="markers", customdata=subs["substation"],
+        fig.add_trace(trace(
+            sx, sy, mode="markers", customdata=subs["substation"],
             hovertext=[f"<b>{n}</b> {c}<br>{tr('col.capacity', lang)}: {fmt_num(m)}"
                        f"<br>{tr('measure.score', lang)}: {fmt_num(s)}"
                        for n, c, m, s in zip(subs["name"], subs["substation"], cap, sc)],
@@ -191,8 +240,8 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
             a = a[a["substation"] == substation]
         if len(a):
             ax, ay = xy(a["lon"], a["lat"])
-            fig.add_trace(go.Scattermap(
-                lon=ax, lat=ay, mode="markers", name=tr("map.outages", lang),
+            fig.add_trace(trace(
+                ax, ay, mode="markers", name=tr("map.outages", lang),
                 customdata=a["feeder"], hoverinfo="text",
                 hovertext=[f"{o} {fd}<br>{tr('col.customers', lang)}: {c}" for o, fd, c in
                            zip(a["outage_id"], a["feeder"], a["customers"])],
@@ -201,16 +250,27 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
     if town_names:
         # Town names on hover only: map text labels need glyph files, which MapLibre fetches
         # from a remote font server (fonts.openmaptiles.org) - not on an air-gapped intranet.
-        fig.add_trace(go.Scattermap(
-            lon=town_x, lat=town_y, mode="markers", hovertext=town_names, hoverinfo="text",
+        fig.add_trace(trace(
+            town_x, town_y, mode="markers", hovertext=town_names, hoverinfo="text",
             marker={"size": 9, "color": "#8a8272", "opacity": 0.7}, name=tr("map.towns", lang),
             showlegend=True))
 
-    cx, cy = xy([settings.site.centre[0]], [settings.site.centre[1]])
     fig.update_layout(
-        map={"style": "white-bg", "center": {"lon": float(cx[0]), "lat": float(cy[0])},
-             "zoom": settings.site.zoom, "layers": layers},
         margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=640, font={"family": FONT},
         legend={"x": 0.01, "y": 0.99, "bgcolor": "rgba(255,255,255,0.8)"},
         uirevision="map", clickmode="event")
+    if tiles:
+        cx, cy = xy([settings.site.centre[0]], [settings.site.centre[1]])
+        fig.update_layout(map={"style": "white-bg", "center": {"lon": float(cx[0]),
+                                                                "lat": float(cy[0])},
+                               "zoom": settings.site.zoom, "layers": layers})
+    else:
+        # longitude and latitude at their true ground ratio; the view fits the network
+        lat0 = float(np.nanmean(tr_df["lat"])) if len(tr_df) else float(settings.site.centre[1])
+        fig.update_layout(
+            xaxis={"visible": False, "scaleanchor": "y",
+                   "scaleratio": float(np.cos(np.radians(lat0)))},
+            yaxis={"visible": False},
+            plot_bgcolor="#f7f6f2", paper_bgcolor="#f7f6f2", dragmode="pan",
+            hovermode="closest")
     return fig

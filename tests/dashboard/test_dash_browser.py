@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import date
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -22,19 +23,23 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PAGES = {"live": "/", "map": "/map", "priorities": "/priorities", "feeder": "/feeder/F0304",
          "substation": "/substation/SS03", "reliability": "/reliability", "data": "/data"}
 # what shows that each page has finished drawing
-READY = {"live": "#live-trend .main-svg", "map": "#map-graph .maplibregl-canvas",
+READY = {"live": "#live-trend .main-svg", "map": "#map-graph .scatterlayer .trace",
          "priorities": "#pri-bars .main-svg", "feeder": "#feeder-body .main-svg",
          "substation": "#sub-body .main-svg", "reliability": "#rel-body .main-svg",
          "data": "#data-counts table"}
 
 
 @pytest.fixture
-def browser_app(app, settings, county_db):
-    """A fresh app (1 s refresh) on the session database, which has active outages."""
+def browser_app(app, settings, county_db, tmp_path):
+    """A fresh app (1 s refresh) on the session database, which has active outages, with the
+    simulated county's roads as a local base layer (as `feederwatch demo` draws them)."""
+    from collectors.simulator import Simulation
     from dashboard.app import create_app
 
+    roads = Simulation(preset="small", seed=1, start=date(2025, 1, 1), days=1).roads()
+    (tmp_path / "roads.geojson").write_text(json.dumps(roads), encoding="utf-8")
     fast = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"refresh_seconds": 1})})
+        update={"refresh_seconds": 1, "base_layers": [str(tmp_path / "roads.geojson")]})})
     return create_app(fast, county_db[1])
 
 
@@ -87,21 +92,36 @@ def test_map001_every_feeder_drawn_and_click_opens_detail(dash_duo, browser_app)
     from dashboard import data
 
     _start(dash_duo, browser_app, "/map")
-    dash_duo.wait_for_element("#map-graph .maplibregl-canvas", timeout=15)
+    dash_duo.wait_for_element("#map-graph .scatterlayer .trace", timeout=15)
     feeders = set(data.store().network()["feeders"]["feeder"])
     drawn = dash_duo.driver.execute_script(
         "const gd = document.querySelector('#map-graph .js-plotly-plot');"
         "const s = new Set(); gd.data.forEach(t => { if (t.mode === 'lines')"
         " (t.customdata || []).forEach(c => c && s.add(c)); }); return Array.from(s);")
     assert set(drawn) == feeders
-    # click the midpoint marker of one feeder at its projected pixel position
+    # click the midpoint marker of a feeder at its pixel position: the one farthest from any
+    # other feeder's or substation's point, so that the closest point is surely its own
     target = dash_duo.driver.execute_script(
         "const gd = document.querySelector('#map-graph .js-plotly-plot');"
-        "const t = gd.data.find(t => t.mode === 'markers' && (t.customdata || [])[0]"
+        "const fl = gd._fullLayout, xa = fl.xaxis, ya = fl.yaxis;"
+        "const px = (x, y) => [xa._offset + xa.l2p(x), ya._offset + ya.l2p(y)];"
+        "const arr = v => Array.from(v || []);"  # decoded (typed) arrays of the drawn traces
+        "const data = gd._fullData.map(t => ({mode: t.mode, x: arr(t.x), y: arr(t.y),"
+        " customdata: t.customdata ? arr(t.customdata) : null}));"
+        "const mids = data.find(t => t.mode === 'markers' && (t.customdata || [])[0]"
         " && String(t.customdata[0]).startsWith('F'));"
-        "const m = gd._fullLayout.map._subplot.map; const p = m.project([t.lon[0], t.lat[0]]);"
-        "const c = m.getCanvas().getBoundingClientRect();"
-        "return {id: t.customdata[0], x: c.left + p.x, y: c.top + p.y};")
+        "const others = [];"
+        "data.forEach(t => { if (t === mids || !t.customdata) return;"
+        "  t.x.forEach((x, i) => { if (x !== null && !Number.isNaN(x))"
+        "    others.push([px(x, t.y[i]), t.customdata[i]]); }); });"
+        "let best = null;"
+        "mids.x.forEach((x, i) => { const p = px(x, mids.y[i]); let d = Infinity;"
+        "  others.forEach(([q, id]) => { if (id !== mids.customdata[i])"
+        "    d = Math.min(d, Math.hypot(q[0] - p[0], q[1] - p[1])); });"
+        "  if (!best || d > best.d) best = {d: d, id: mids.customdata[i], p: p}; });"
+        "const r = gd.getBoundingClientRect();"
+        "return {id: best.id, x: r.left + best.p[0], y: r.top + best.p[1], d: best.d};")
+    assert target["d"] > 10, target  # pixels to the nearest other point
     # a real mouse click at that viewport position (browser-level input events)
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
         dash_duo.driver.execute_cdp_cmd("Input.dispatchMouseEvent", {

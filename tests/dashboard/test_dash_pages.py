@@ -78,9 +78,12 @@ def test_map001_every_feeder_drawn(app):
     feeders = set(data.store().network()["feeders"]["feeder"])
     drawn = {c for tr in fig.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn == feeders
-    assert fig.layout.map.style == "white-bg"
-    # no remote resource in the figure: base layers are inline GeoJSON
-    assert all(layer.sourcetype == "geojson" for layer in fig.layout.map.layers)
+    # without a tile source: the plain SVG map, nothing remote, at the ground's aspect ratio
+    assert {tr.type for tr in fig.data} == {"scatter"} and not fig.layout.map.layers
+    assert "http" not in json.dumps(fig.to_plotly_json(), default=str)
+    assert fig.layout.xaxis.scaleanchor == "y" and 0.7 < fig.layout.xaxis.scaleratio < 0.9
+    towns = next(tr for tr in fig.data if tr.fill == "toself")  # the town areas
+    assert sum(x is None for x in towns.x) == len(set(data.store().network()["transformers"]["town"]))
     one = mp.update_map("score", "SS01", 90, [], "zh")
     drawn_one = {c for tr in one.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn_one and all(c.startswith("F01") for c in drawn_one)
@@ -105,9 +108,13 @@ def test_map003_gcj02_when_tile_source_configured(app, settings):
     plain = create_map_figure(*args, settings, "en")
     conv = create_map_figure(*args, cfg, "en")
     assert conv.layout.map.layers[0].source[0] == "http://gis.local/{z}/{x}/{y}.png"
-    lon0, lat0 = plain.data[-2].lon[0], plain.data[-2].lat[0]
+    assert {tr.type for tr in conv.data} == {"scattermap"}
+    # the same traces; the tile map's after conversion (base layers go to map layers there)
+    plain_subs = next(tr for tr in plain.data if tr.name == "35 kV substations")
+    conv_subs = next(tr for tr in conv.data if tr.name == "35 kV substations")
+    lon0, lat0 = plain_subs.x[0], plain_subs.y[0]
     glon, _glat = wgs84_to_gcj02(lon0, lat0)
-    assert conv.data[-2].lon[0] == pytest.approx(float(glon))
+    assert conv_subs.lon[0] == pytest.approx(float(glon))
     assert 0.001 < abs(float(glon) - lon0) < 0.01  # a few hundred metres, as GCJ-02 does
     # a known reference point (Beijing, Tiananmen): WGS84 -> GCJ-02
     x, y = wgs84_to_gcj02(116.391305, 39.907333)
@@ -137,19 +144,22 @@ def test_map004_local_base_layers(app, settings, tmp_path):
                                           settings.dashboard.model_copy(update=dash_update)})
         return create_map_figure(*args, cfg, "en")
 
-    base = len(create_map_figure(*args, settings, "en").layout.map.layers)
     names = ["roads.geojson", "missing.geojson", "broken.geojson"]
+    base = create_map_figure(*args, settings, "en")
     fig = with_layers(base_layers=names)
-    layers = fig.layout.map.layers
-    assert len(layers) == base + 2  # the roads' fill and line layers; the bad files skipped
-    line = next(la for la in layers if la.type == "line" and la.source["features"]
-                and la.source["features"][0]["properties"].get("kind") == "road")
-    assert line.source == roads and all(la.sourcetype == "geojson" for la in layers)
+    assert len(fig.data) == len(base.data) + 1  # the roads; the bad files skipped
+    road_trace = next(tr for tr in fig.data if tr not in base.data)
+    n_parts = sum(len(f["geometry"]["coordinates"]) + 1 for f in roads["features"])
+    assert len(road_trace.x) == n_parts and road_trace.hoverinfo == "skip"
+    first = roads["features"][0]["geometry"]["coordinates"]
+    assert [road_trace.x[0], road_trace.y[0]] == first[0]
+    # on a GCJ-02 tile map: inline GeoJSON layers, converted with the feeders
     conv = with_layers(base_layers=names, tile_url="http://gis.local/{z}/{x}/{y}.png",
                        tile_crs="gcj02")
-    road0 = roads["features"][0]["geometry"]["coordinates"][0]
+    road0 = first[0]
     conv_line = next(la for la in conv.layout.map.layers if la.type == "line"
                      and la.source["features"][0]["properties"].get("kind") == "road")
+    assert all(la.sourcetype in ("geojson", "raster") for la in conv.layout.map.layers)
     x, y = conv_line.source["features"][0]["geometry"]["coordinates"][0]
     gx, gy = wgs84_to_gcj02(road0[0], road0[1])
     assert (x, y) == pytest.approx((float(gx), float(gy)), abs=2e-6)
@@ -253,6 +263,9 @@ def test_shell001_status_and_translation(app):
     updated, banner, style = status_bar("en", datetime.now(UTC) + timedelta(days=1))
     assert updated.startswith("Last updated")
     assert style["display"] == "block" and "sim" in texts(banner)
+    # the source never ran in this database: said so plainly
+    assert "sim: no successful run yet" in texts(banner)
+    assert "sim: 尚无成功的采集" in texts(status_bar("zh", datetime.now(UTC) + timedelta(days=1))[1])
     cb = app.callback_map
     assert any("i18n" in k for k in cb)
 
