@@ -9,10 +9,11 @@ reads and the priority analysis, which the background warmer computes for every 
 version before pages are shown it) as the warmer leaves them. "After an ingest" is the real
 sequence: a one-outage ingest through the pipeline, then at once the request, while the warmer
 (running, as under `feederwatch serve`) recomputes in the same process; it has the same
-targets. "Nothing computed" (a server that skipped its warm-up) is printed for information. Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
+targets. "Nothing computed" (a server that skipped its warm-up) is printed for information.
+Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
 temporary SQLite file through the real pipeline. Targets (issue 7): live-page callbacks p95 <
-100 ms, every other callback p95 < 300 ms cold, the map callback < 1.5 s cold. Exits 1 when a
-target is missed.
+100 ms, every other callback (the map's included) p95 < 300 ms cold and right after an ingest,
+the map's first full draw in the browser < 1.5 s. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -201,18 +202,23 @@ def main() -> int:
         ("live", "charts", "live-trend", {"live-tick.n_intervals": 1, L: "zh"}, None, 0.100),
         ("live", "status bar", "last-updated", {"status-tick.n_intervals": 1, L: "zh"}, None,
          0.100),
-        # not the default view (which the warmer draws ahead): this one is computed cold
+        # not the default view (which the warmer draws ahead): this figure is built cold
         ("map", "map figure", "map-graph", {"map-measure.value": "score",
                                             "map-substation.value": None,
                                             "map-window.value": 180,
-                                            "map-outages.value": ["on"], L: "zh"}, None, 1.5),
+                                            "map-outages.value": ["on"], L: "zh"}, None, 0.300),
         ("priorities", "ranking", "pri-grid", {
             "pri-level.value": "feeder", "pri-window.value": 365,
             "pri-w-complaints.value": 1, "pri-w-hours.value": 0.5, "pri-w-lv.value": 0.5,
             L: "zh"}, None, 0.300),
+        ("priorities", "90 days", "pri-grid", {
+            "pri-level.value": "substation", "pri-window.value": 90,
+            "pri-w-complaints.value": 1, "pri-w-hours.value": 1, "pri-w-lv.value": 0,
+            L: "zh"}, None, 0.300),
         ("feeder", "detail", "feeder-body", {"feeder-id.data": feeder, L: "zh"}, None, 0.300),
         ("substation", "detail", "sub-body", {"sub-id.data": sub, L: "zh"}, None, 0.300),
         ("reliability", "indices", "rel-body", {"rel-window.value": 365, L: "zh"}, None, 0.300),
+        ("reliability", "2 years", "rel-body", {"rel-window.value": 730, L: "zh"}, None, 0.300),
         ("data", "status", "data-sources", {"data-refresh.n_intervals": 1, L: "zh",
                                             "data-upload-result.children": None}, None, 0.300),
         ("data", "quarantine", "data-quarantine", {

@@ -56,6 +56,31 @@ def _nav(lang: str) -> html.Nav:
                     className="nav")
 
 
+PARTIAL_PLOTLY = HERE / "assets" / "vendor" / "plotly-cartesian.min.js"
+
+
+def plotly_scripts(settings) -> list[str]:
+    """The vendored cartesian plotly.js bundle (assets/vendor/README.md) when the pages need
+    nothing else: no tile source (the tile map needs the full bundle's MapLibre), and the same
+    plotly.js major version as the installed plotly writes figures for. dcc.Graph uses a
+    ``window.Plotly`` that is already there instead of loading the full bundle."""
+    import re
+
+    from plotly.offline import get_plotlyjs_version
+
+    if settings.dashboard.tile_url or not PARTIAL_PLOTLY.exists():
+        return []
+    with PARTIAL_PLOTLY.open(encoding="utf-8") as fh:
+        head = fh.read(200)
+    found = re.search(r"v(\d+)\.\d+\.\d+", head)
+    if not found or found.group(1) != get_plotlyjs_version().split(".")[0]:
+        log.warning("vendored plotly.js (%s) does not match plotly's %s: using the full bundle",
+                    found.group(0) if found else "?", get_plotlyjs_version())
+        return []
+    mtime = int(PARTIAL_PLOTLY.stat().st_mtime)
+    return [f"/assets/vendor/{PARTIAL_PLOTLY.name}?m={mtime}"]
+
+
 def create_app(settings, engine: Engine | None = None) -> Dash:
     """The dashboard for ``settings`` on ``engine`` (made from ``settings.database_url`` when
     omitted). Everything is served locally (no CDN): Dash's bundles and ``assets/``."""
@@ -72,6 +97,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     app = Dash(
         "dashboard", use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), serve_locally=True, title=settings.site.name,
+        assets_ignore=r"vendor/.*", external_scripts=plotly_scripts(settings),
         suppress_callback_exceptions=True, update_title=None, on_error=on_callback_error,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )

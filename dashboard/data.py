@@ -33,6 +33,8 @@ from db import queries
 log = logging.getLogger("feederwatch.dashboard")
 
 DRIVERS = ("from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage")
+#: the analysis windows (days) the pages offer; the warmer computes each of them
+WINDOWS = (90, 180, 365, 730)
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
 
@@ -290,7 +292,8 @@ class DataStore:
                 out = out.merge(idx[[level, *missing]], on=level, how="left")
             return out
 
-        return self._cached(("ranking", level, window_days or 0), compute)
+        return self._cached(("ranking", level, self._settings_for(window_days).window_days),
+                            compute)
 
     def reranked(self, level: str, window_days: int | None, weights: tuple[float, float, float]
                  ) -> pd.DataFrame:
@@ -321,9 +324,9 @@ class DataStore:
 
     def warm(self) -> int:
         """Compute the shared inputs for the newest data version (every page's raw reads, the
-        priority analysis, the per-feeder / per-substation tables the detail pages slice and
-        the pages' default views), then publish that version; returns it. ``warm_keys`` lists
-        what it computed."""
+        priority analysis and indices for every window the pages offer, the per-feeder /
+        per-substation tables the detail pages slice and the pages' default views), then
+        publish that version; returns it. ``warm_keys`` lists what it computed."""
         version = self.latest_version()
         self._local.version = version
         try:
@@ -331,12 +334,15 @@ class DataStore:
             self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
             self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
             self.frequent("feeder"), self.area_voltage()
-            # the reliability page's default view
-            days = self.settings.ranking.window_days
-            self.system_indices(days), self.indices("system", days, monthly=True)
-            self.major_event_days(days), self.indices("substation", days)
             for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
                 warm_view(self)
+            # every window the pages offer, the configured one first: rankings (priorities,
+            # map) and the reliability page's indices
+            days = self.settings.ranking.window_days
+            for w in sorted({days, *WINDOWS}, key=lambda w: w != days):
+                self.ranking("feeder", w), self.ranking("substation", w)
+                self.system_indices(w), self.indices("system", w, monthly=True)
+                self.major_event_days(w), self.indices("substation", w)
         finally:
             self._local.version = None
         self.warm_keys = set(self.cache.keys(version))

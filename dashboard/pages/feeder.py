@@ -39,7 +39,7 @@ def feeder_body(feeder_id: str | None, lang: str):
     status = status[status["feeder"] == feeder_id]
     rank = store.feeder_measures()
     rk = rank[rank["feeder"] == feeder_id]
-    facts = [f"{r['name'] or ''}", f"{tr('col.substation', lang)}: ",
+    facts = [f"{r['name'] or ''} · {tr('col.substation', lang)}: ",
              dcc.Link(r["substation"], href=f"/substation/{r['substation']}"),
              (f" · {tr('col.length', lang)}: {fmt_num(r['length_km'])} · {r['conductor'] or ''}"
               f" · {r['year_built'] or ''}")]

@@ -28,7 +28,7 @@ from dashboard.privacy import mask
 dash.register_page(__name__, path="/priorities", name="nav.priorities", nav_order=3,
                    title="FeederWatch")
 
-WINDOWS = (90, 180, 365, 730)
+WINDOWS = data.WINDOWS
 # Cells starting with these are formulas to Excel/LibreOffice (CSV injection, OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

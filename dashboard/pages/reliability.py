@@ -25,7 +25,7 @@ from dashboard.i18n import fmt_num, norm_lang, tr
 dash.register_page(__name__, path="/reliability", name="nav.reliability", nav_order=4,
                    title="FeederWatch")
 
-WINDOWS = (90, 180, 365, 730)
+WINDOWS = data.WINDOWS
 
 
 def layout(**_kw):

@@ -321,3 +321,19 @@ def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
     finally:
         store.stop_warmer()
     assert store.version() == store.latest_version()
+
+
+def test_shell003_cartesian_plotly_bundle_unless_tiles(settings):
+    """Without a tile source the pages get the vendored cartesian plotly.js (a third of the
+    full bundle's start-up); with one, Dash's full bundle (MapLibre) as usual."""
+    from plotly.offline import get_plotlyjs_version
+
+    from dashboard.app import PARTIAL_PLOTLY, plotly_scripts
+
+    head = PARTIAL_PLOTLY.read_text(encoding="utf-8")[:200]
+    assert "cartesian" in head and f"v{get_plotlyjs_version().split('.')[0]}." in head
+    [src] = plotly_scripts(settings)
+    assert src.startswith("/assets/vendor/plotly-cartesian.min.js?m=")
+    tiles = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
+        update={"tile_url": "http://gis.local/{z}/{x}/{y}.png"})})
+    assert plotly_scripts(tiles) == []
