@@ -97,7 +97,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     app = Dash(
         "dashboard", use_pages=True, pages_folder=str(HERE / "pages"),
         assets_folder=str(HERE / "assets"), serve_locally=True, title=settings.site.name,
-        assets_ignore=r"vendor/.*", external_scripts=plotly_scripts(settings),
+        assets_ignore=r"^plotly-cartesian\.min\.js$", external_scripts=plotly_scripts(settings),
         suppress_callback_exceptions=True, update_title=None, on_error=on_callback_error,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )

@@ -323,12 +323,18 @@ def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
     assert store.version() == store.latest_version()
 
 
-def test_shell003_cartesian_plotly_bundle_unless_tiles(settings):
+def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
     """Without a tile source the pages get the vendored cartesian plotly.js (a third of the
-    full bundle's start-up); with one, Dash's full bundle (MapLibre) as usual."""
+    full bundle's start-up), exactly once; with one, Dash's full bundle (MapLibre) as usual."""
+    import re
+
     from plotly.offline import get_plotlyjs_version
 
-    from dashboard.app import PARTIAL_PLOTLY, plotly_scripts
+    from dashboard.app import PARTIAL_PLOTLY, create_app, plotly_scripts
+
+    def plotly_tags(cfg) -> list[str]:
+        html = create_app(cfg, county_db[1]).server.test_client().get("/map").get_data(True)
+        return [src for src in re.findall(r'<script[^>]*src="([^"]+)"', html) if "plotly" in src]
 
     head = PARTIAL_PLOTLY.read_text(encoding="utf-8")[:200]
     assert "cartesian" in head and f"v{get_plotlyjs_version().split('.')[0]}." in head
@@ -337,3 +343,7 @@ def test_shell003_cartesian_plotly_bundle_unless_tiles(settings):
     tiles = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
         update={"tile_url": "http://gis.local/{z}/{x}/{y}.png"})})
     assert plotly_scripts(tiles) == []
+    try:
+        assert plotly_tags(settings) == [src] and plotly_tags(tiles) == []
+    finally:
+        create_app(settings, county_db[1])  # the other tests' app and data store again
