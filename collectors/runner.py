@@ -26,7 +26,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from collectors.base import CollectorError, Source
-from collectors.locks import source_lock
+from db.locks import source_lock
 from collectors.options import SourceOptions
 from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from collectors.registry import source_class

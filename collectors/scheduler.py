@@ -2,7 +2,7 @@
 
 Exactly one scheduler per process: ``feederwatch collect`` alone, or ``run``/``demo`` beside
 the web server (``start_scheduler``), never once per web worker. Several processes or machines
-may still point at one database: the per-source lock (collectors.locks) keeps each source to
+may still point at one database: the per-source lock (db.locks) keeps each source to
 one run at a time, so a second collector only takes over when the first one stops.
 
 Jobs have stable ids (``collect:<source>``), ``max_instances=1`` (a slow run is never doubled),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.locks import source_lock
+from db.locks import source_lock
 from collectors.scheduler import build_scheduler, collect_command, job_id
 from db.queries import collector_runs
 from feederwatch.config import parse_settings
