@@ -107,6 +107,8 @@ class Analysis:
     feeders: pd.DataFrame
     substations: pd.DataFrame
     outages: pd.DataFrame
+    #: shared with other calls on the same network and outages (see reliability.indices)
+    reliability_cache: dict | None = None
 
     def rank(self, level: str) -> pd.DataFrame:
         """The ranked table of ``level`` ("feeder" or "substation"), as :func:`rank` returns it."""
@@ -161,8 +163,15 @@ def analyse(
     voltage_daily: pd.DataFrame | None,
     settings: AnalyticsSettings = DEFAULT_SETTINGS,
     window: tuple | None = None,
+    classified: pd.DataFrame | None = None,
+    reliability_cache: dict | None = None,
 ) -> Analysis:
-    """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it."""
+    """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it.
+
+    For callers that analyse several windows of the same data: ``classified`` is
+    :func:`classify_complaints` of all ``complaints`` (it does not depend on the window), and
+    ``reliability_cache`` a dict shared by reliability calls on the same network and outages
+    (see :func:`analytics.reliability.indices`)."""
     s = settings
     if window is None:
         window = _default_window(outages, complaints, s)
@@ -223,7 +232,7 @@ def analyse(
         np.maximum.at(kw_max, xv["a"][okw], xv["kw"][okw])
 
     # --- 2. complaints
-    cc = classify_complaints(
+    cc = classified if classified is not None else classify_complaints(
         complaints, network=network, outages=None, voltage_daily=None, settings=s
     )
     t_c = to_ns(cc["time"], s.tz)
@@ -311,6 +320,7 @@ def analyse(
         feeders=feeders,
         substations=subs,
         outages=outages,
+        reliability_cache=reliability_cache,
     )
 
 
@@ -1003,7 +1013,8 @@ def rank(
 
 def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
     idx = _indices(
-        level, a.network, a.outages, window=a.window, settings=a.settings, basis="households"
+        level, a.network, a.outages, window=a.window, settings=a.settings, basis="households",
+        cache=a.reliability_cache,
     )
     keep = idx[[level, "saidi", "saifi", "caidi"]]
     out = out.merge(keep, on=level, how="left")

@@ -482,6 +482,28 @@ def _now(now: Any, we: int, tz: str) -> int:
     return int(t.tz_convert("UTC").as_unit("ns").value)
 
 
+def _prepared(network: dict, outages: pd.DataFrame, settings: AnalyticsSettings,
+              basis: str | None, now: int, cache: dict | None) -> _Model:
+    """The outages placed and merged on the network; memoised in ``cache`` when given."""
+    if cache is None:
+        return _Model(network, outages, settings, basis, now)
+    key = ("model", basis or settings.customer_basis, now)
+    if key not in cache:
+        cache[key] = _Model(network, outages, settings, basis, now)
+    return cache[key]
+
+
+def _med_cached(model: _Model, ws: int, we: int, history_start: Any,
+                cache: dict | None) -> tuple[pd.DataFrame, dict]:
+    if cache is None:
+        return _med(model, ws, we, history_start)
+    key = ("med", model.areas.basis, model.now, ws, we, str(history_start))
+    if key not in cache:
+        cache[key] = _med(model, ws, we, history_start)
+    table, info = cache[key]
+    return table.copy(), dict(info)
+
+
 def major_event_days(
     network: dict,
     outages: pd.DataFrame,
@@ -490,6 +512,7 @@ def major_event_days(
     settings: AnalyticsSettings = DEFAULT_SETTINGS,
     basis: str | None = None,
     history_start: Any = None,
+    cache: dict | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Major Event Days of the window by the IEEE 1366-2022 2.5β method.
 
@@ -499,8 +522,8 @@ def major_event_days(
     (day, day_start UTC, saidi, is_med) and a dict: alpha, beta, threshold, n_days,
     years_available, med_days (ISO dates)."""
     ws, we = window_ns(window, settings.tz)
-    model = _Model(network, outages, settings, basis, _now(None, we, settings.tz))
-    return _med(model, ws, we, history_start)
+    model = _prepared(network, outages, settings, basis, _now(None, we, settings.tz), cache)
+    return _med_cached(model, ws, we, history_start, cache)
 
 
 def indices(
@@ -514,6 +537,7 @@ def indices(
     freq: str | None = None,
     now: Any = None,
     history_start: Any = None,
+    cache: dict | None = None,
 ) -> pd.DataFrame:
     """Reliability indices per ``by`` ("system", "substation", "feeder" or "area") over a window,
     or per local month inside it with ``freq="M"``.
@@ -525,13 +549,15 @@ def indices(
     RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/AIHC split into
     planned and fault, SAIFI/SAIDI/CAIDI without Major Event Days (IEEE 1366 2.5β, see
     :func:`major_event_days`), and ``budget_use`` = AIHC / yearly ``aihc_budget_hours``.
-    ``window`` is (start, end), end exclusive; dates and naive times are local.
+    ``window`` is (start, end), end exclusive; dates and naive times are local. ``cache``: a dict
+    shared by calls on the same network, outages and settings (the window may differ), in which
+    the placed and merged outages and the MED analysis are kept, so that they are built once.
     """
     if by not in BY_KEYS:
         raise ValueError(f"by must be one of system, substation, feeder, area: {by!r}")
     ws, we = window_ns(window, settings.tz)
-    model = _Model(network, outages, settings, basis, _now(now, we, settings.tz))
-    _, info = _med(model, ws, we, history_start)
+    model = _prepared(network, outages, settings, basis, _now(now, we, settings.tz), cache)
+    _, info = _med_cached(model, ws, we, history_start, cache)
     med_days = {
         int(x)
         for x in local_floor(
@@ -580,6 +606,7 @@ def system_indices(
     basis: str | None = None,
     now: Any = None,
     history_start: Any = None,
+    cache: dict | None = None,
 ) -> pd.DataFrame:
     """System indices for the window: one row as :func:`indices` with ``by="system"``, plus the
     MED figures (IEEE 1366-2022 2.5β): med_threshold, med_alpha, med_beta, med_count,
@@ -593,6 +620,7 @@ def system_indices(
         basis=basis,
         now=now,
         history_start=history_start,
+        cache=cache,
     )
     info = frame.attrs["med"]
     frame["med_threshold"] = info["threshold"]

@@ -277,7 +277,16 @@ class DataStore:
         return self._cached(
             ("analysis", s.window_days),
             lambda: an_priorities.analyse(self.network(), self.outages(), self.complaints(),
-                                          self.voltage_daily(), s))
+                                          self.voltage_daily(), s,
+                                          classified=self.classified_all(),
+                                          reliability_cache=self._reliability_cache()))
+
+    def classified_all(self) -> pd.DataFrame:
+        """Every complaint classified (repeats merged, unreasonable ones set apart, matched to
+        an area): independent of the window, so computed once per data version."""
+        return self._cached(("classified_all",), lambda: an_complaints.classify_complaints(
+            self.complaints(), network=self.network(), outages=None, voltage_daily=None,
+            settings=self.analytics_settings))
 
     def ranking(self, level: str, window_days: int | None = None) -> pd.DataFrame:
         """analytics.priorities.rank for ``level`` with SAIDI/SAIFI/CAIDI, config weights."""
@@ -368,7 +377,12 @@ class DataStore:
             while not stop.is_set():
                 try:
                     if self.latest_version() != self.published:
-                        self.warm()
+                        started = time.perf_counter()
+                        first = self.published is None
+                        version = self.warm()
+                        (log.info if first else log.debug)(
+                            "analysis ready for data version %s in %.1f s", version,
+                            time.perf_counter() - started)
                 except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
                     pass
                 stop.wait(every_seconds)
@@ -400,17 +414,24 @@ class DataStore:
         s = self._settings_for(window_days)
         return self._cached(("indices", by, s.window_days, monthly), lambda: an_reliability.indices(
             by, self.network(), self.outages(), window=self.window(window_days), settings=s,
-            freq="M" if monthly else None))
+            freq="M" if monthly else None, cache=self._reliability_cache()))
 
     def system_indices(self, window_days: int | None = None) -> pd.DataFrame:
         s = self._settings_for(window_days)
         return self._cached(("system", s.window_days), lambda: an_reliability.system_indices(
-            self.network(), self.outages(), window=self.window(window_days), settings=s))
+            self.network(), self.outages(), window=self.window(window_days), settings=s,
+            cache=self._reliability_cache()))
 
     def major_event_days(self, window_days: int | None = None) -> tuple[pd.DataFrame, dict]:
         s = self._settings_for(window_days)
         return self._cached(("med", s.window_days), lambda: an_reliability.major_event_days(
-            self.network(), self.outages(), window=self.window(window_days), settings=s))
+            self.network(), self.outages(), window=self.window(window_days), settings=s,
+            cache=self._reliability_cache()))
+
+    def _reliability_cache(self) -> dict:
+        """Placed and merged outages shared by every window's reliability figures (one data
+        version: the same network, outages and settings but the window)."""
+        return self._cached(("reliability_cache",), dict)
 
     def voltage_compliance_daily(self) -> pd.DataFrame:
         """System voltage compliance (GB/T 12325: time within limits / time monitored) per day."""

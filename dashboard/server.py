@@ -14,8 +14,9 @@ log = logging.getLogger("feederwatch.dashboard")
 
 def make_server(settings, engine: Engine | None = None, warm: bool = False) -> Flask:
     """The Flask app of the dashboard with ``/api/live`` and ``/healthz`` added; with ``warm``
-    the shared analysis is computed before returning, and a background thread computes it for
-    every new data version (pages are shown the newest computed one meanwhile)."""
+    a background thread computes the shared analysis at once and for every new data version
+    (pages are shown the newest computed one meanwhile; before the first, they compute what
+    they need, sharing the warmer's results)."""
     from dashboard import data
     from dashboard.app import create_app
     from feederwatch.health import health
@@ -24,12 +25,7 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
     server: Flask = app.server
     store = data.store()
     if warm:
-        import time
-
-        t = time.perf_counter()
-        store.start_warmer(max(2.0, settings.dashboard.refresh_seconds / 2), first=True)
-        log.info("analysis ready for data version %s in %.1f s", store.published,
-                 time.perf_counter() - t)
+        store.start_warmer(max(2.0, settings.dashboard.refresh_seconds / 2))
 
     @server.get("/api/live")
     def api_live():

@@ -177,6 +177,24 @@ def test_an404_entry_points(county):
     assert by.set_index("feeder").loc["F5", "saifi"] == 3.0
 
 
+def test_an408_precomputed_classification_gives_the_same_analysis(county):
+    """The dashboard classifies all complaints once and analyses several windows with it."""
+    from analytics.complaints import classify_complaints
+
+    network, outages, tickets = county
+    s = AnalyticsSettings()
+    classified = classify_complaints(tickets, network=network, settings=s)
+    plain = P.analyse(network, outages, tickets, None, s, WINDOW)
+    cache: dict = {}
+    shared = P.analyse(network, outages, tickets, None, s, WINDOW, classified=classified,
+                       reliability_cache=cache)
+    pd.testing.assert_frame_equal(plain.rank("feeder"), shared.rank("feeder"))
+    pd.testing.assert_frame_equal(plain.rank("substation"), shared.rank("substation"))
+    assert [k[0] for k in cache].count("model") == 1  # both levels' indices: one placement
+    pd.testing.assert_frame_equal(plain.complaints, shared.complaints)
+    assert plain.rank("feeder")["complaints_counted"].sum() > 0
+
+
 def test_an405_settings_from_config():
     class Sec:
         def __init__(self, **kw):
@@ -246,3 +264,24 @@ def test_an407_storm_hit_model_recovers_exposure():
         for d in (1.0, 5.0)
     ]
     assert np.allclose(runs[0], runs[1])
+
+
+def test_an409_reliability_cache_shared_across_windows(county):
+    """The dashboard's per-version cache: same figures as without it, outages placed once."""
+    from analytics import reliability as R
+
+    network, outages, _ = county
+    cache: dict = {}
+    end = pd.Timestamp(WINDOW[1])
+    for start in (pd.Timestamp(WINDOW[0]), end - pd.Timedelta(days=90)):
+        w = (start, end)
+        for by in ("system", "substation", "feeder"):
+            pd.testing.assert_frame_equal(R.indices(by, network, outages, window=w, cache=cache),
+                                          R.indices(by, network, outages, window=w))
+        pd.testing.assert_frame_equal(R.system_indices(network, outages, window=w, cache=cache),
+                                      R.system_indices(network, outages, window=w))
+        cached, plain = (R.major_event_days(network, outages, window=w, cache=cache),
+                         R.major_event_days(network, outages, window=w))
+        pd.testing.assert_frame_equal(cached[0], plain[0])
+        assert cached[1] == plain[1]
+    assert [k[0] for k in cache].count("model") == 1
