@@ -456,9 +456,8 @@ class DataStore:
             if daily.empty:
                 return daily
             start = daily["period_start"].max() - pd.Timedelta(days=days - 1)
-            v = queries.voltage_rollups(self.engine, "h", start=start.to_pydatetime(),
-                                        transformers=transformers)
-            return v[v["phase"] == "X"]
+            return queries.voltage_rollups(self.engine, "h", start=start.to_pydatetime(),
+                                           transformers=transformers, phases=("x",))
 
         return self._cached(("voltage_hourly", tuple(transformers), days), compute)
 

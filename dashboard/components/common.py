@@ -53,12 +53,13 @@ def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) 
 
 
 def figure_layout(fig: go.Figure, height: int = 300, **kw) -> go.Figure:
+    """The house layout (one ``update_layout``: each plotly update validates the whole tree)."""
+    grid = {"gridcolor": "#e5e5e5"}
     base = {"height": height, "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
             "font": {"family": FONT, "size": 13}, "plot_bgcolor": "white",
-            "paper_bgcolor": "white", "legend": {"orientation": "h", "y": -0.18}}
+            "paper_bgcolor": "white", "legend": {"orientation": "h", "y": -0.18},
+            "xaxis": {**grid, **kw.pop("xaxis", {})}, "yaxis": {**grid, **kw.pop("yaxis", {})}}
     fig.update_layout(**{**base, **kw})
-    fig.update_xaxes(gridcolor="#e5e5e5")
-    fig.update_yaxes(gridcolor="#e5e5e5")
     return fig
 
 

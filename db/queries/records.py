@@ -96,15 +96,21 @@ def complaints(engine: Engine, start: datetime | None = None,
 
 def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = None,
                     end: datetime | None = None, transformers: list[str] | None = None,
-                    long: bool = True) -> pd.DataFrame:
+                    long: bool = True, phases: tuple[str, ...] = ROLLUP_PHASES) -> pd.DataFrame:
     """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups in volts and minutes.
 
     Long form (default): one row per transformer, period and phase (A, B, C, and X = the area
     under the any/all-phase rule) with n, v_min, v_max, v_sum, minutes_monitored,
-    minutes_below, minutes_above, kw_max. ``long=False`` keeps the stored wide layout."""
+    minutes_below, minutes_above, kw_max. ``long=False`` keeps the stored wide layout.
+    ``phases`` (of "a", "b", "c", "x"; long form) reads only those phases' columns."""
     r = VoltageDaily if freq == "D" else VoltageHourly
     t = Transformer
-    cols = [c for c in r.__table__.c if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")]
+    if long and any(p not in ROLLUP_PHASES for p in phases):
+        raise ValueError(f"phases must be among {ROLLUP_PHASES}: {phases!r}")
+    read = ROLLUP_PHASES if not long else tuple(p for p in ROLLUP_PHASES if p in phases)
+    cols = [c for c in r.__table__.c if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")
+            and (c.name[:2] not in {f"{p}_" for p in ROLLUP_PHASES} or c.name[0] in read)
+            and (c.name != "n" or read != ("x",))]
     stmt = select(t.code.label("transformer"), *cols).join(t, r.transformer_id == t.id)
     if start is not None:
         stmt = stmt.where(r.period_start >= int(start.timestamp()))
@@ -119,8 +125,9 @@ def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = No
     if not long:
         return wide
     parts = []
-    for phase in ROLLUP_PHASES:
+    for phase in read:
         part = wide[["transformer", "period_start", "minutes_monitored", "kw_max"]].copy()
+        part["minutes_monitored"] = part["minutes_monitored"].astype(float)
         part["phase"] = phase.upper()
         part["n"] = wide[f"{phase}_n"]
         for stat in ("min", "max", "sum"):

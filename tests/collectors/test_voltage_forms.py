@@ -62,6 +62,11 @@ def test_volt001_wide_and_long_forms_give_identical_rollups(pipeline, tmp_path, 
     assert (second.upserted, second.quarantined_total) == (96, 0)
     pd.testing.assert_frame_equal(voltage_rollups(pipeline.engine, "h"), wide_hourly)
     pd.testing.assert_frame_equal(voltage_rollups(pipeline.engine, "D"), wide_daily)
+    # reading only some phases' columns gives exactly those phases' rows
+    for phases in (("x",), ("a", "x")):
+        only = voltage_rollups(pipeline.engine, "h", phases=phases)
+        full = wide_hourly[wide_hourly["phase"].isin([p.upper() for p in phases])]
+        pd.testing.assert_frame_equal(only, full.reset_index(drop=True))
 
     # The convention itself, with literal figures: the local day 2025-06-01 holds 96 points
     # (00:15 ... 24:00), the first hour holds points 1-4.
