@@ -40,7 +40,7 @@ MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score"
 
 class _VersionCache:
     """Results keyed by (data_version, name, args), for a few data versions at a time: the one
-    pages are shown (published) and the newest one being computed. ``retain`` drops the rest."""
+    pages are shown (published) and the newest one being computed; older ones are dropped."""
 
     def __init__(self) -> None:
         self._values: dict[int, dict[tuple, Any]] = {}
