@@ -33,7 +33,7 @@ from db import queries
 log = logging.getLogger("feederwatch.dashboard")
 
 DRIVERS = ("from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage")
-#: the analysis windows (days) the pages offer; the warmer computes each of them
+#: the analysis windows (days) the pages offer; the warmer computes those in use
 WINDOWS = (90, 180, 365, 730)
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
@@ -123,6 +123,8 @@ class DataStore:
         self._warmer: threading.Thread | None = None
         self._stop_warmer = threading.Event()
         self._local = threading.local()
+        #: the offered windows (WINDOWS) pages have asked for: the warmer keeps them computed
+        self.windows_in_use: set[int] = set()
 
     # --- plumbing -------------------------------------------------------------------------
     def version(self) -> int:
@@ -130,7 +132,7 @@ class DataStore:
         newest version it has finished (a new ingest is shown once its analysis is ready, so
         no page view waits for it); without a warmer, the newest. The live figures always use
         :meth:`latest_version`."""
-        pinned = getattr(self._local, "version", None)
+        pinned = self._local_version()
         if pinned is not None:
             return pinned
         v = self.latest_version()
@@ -269,7 +271,13 @@ class DataStore:
     # --- analysis -------------------------------------------------------------------------
     def _settings_for(self, window_days: int | None) -> AnalyticsSettings:
         s = self.analytics_settings
+        if window_days and int(window_days) in WINDOWS and self._local_version() is None:
+            self.windows_in_use.add(int(window_days))  # a page asked: keep it warm from now on
         return s if not window_days else s.replace(window_days=int(window_days))
+
+    def _local_version(self) -> int | None:
+        """The version the warmer pins in its own thread (None in the pages' threads)."""
+        return getattr(self._local, "version", None)
 
     def analysis(self, window_days: int | None = None):
         """The priority analysis (analytics.priorities.analyse) for the last ``window_days``."""
@@ -333,9 +341,10 @@ class DataStore:
 
     def warm(self) -> int:
         """Compute the shared inputs for the newest data version (every page's raw reads, the
-        priority analysis and indices for every window the pages offer, the per-feeder /
-        per-substation tables the detail pages slice and the pages' default views), then
-        publish that version; returns it. ``warm_keys`` lists what it computed."""
+        priority analysis and indices for the configured window and every offered window a
+        page has asked for since start, the per-feeder / per-substation tables the detail
+        pages slice and the pages' default views), then publish that version; returns it.
+        ``warm_keys`` lists what it computed."""
         version = self.latest_version()
         self._local.version = version
         try:
@@ -345,10 +354,10 @@ class DataStore:
             self.frequent("feeder"), self.area_voltage()
             for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
                 warm_view(self)
-            # every window the pages offer, the configured one first: rankings (priorities,
-            # map) and the reliability page's indices
+            # the configured window, then those in use: rankings (priorities, map) and the
+            # reliability page's indices (a window nobody looks at costs nothing)
             days = self.settings.ranking.window_days
-            for w in sorted({days, *WINDOWS}, key=lambda w: w != days):
+            for w in sorted({days, *self.windows_in_use}, key=lambda w: w != days):
                 self.ranking("feeder", w), self.ranking("substation", w)
                 self.system_indices(w), self.indices("system", w, monthly=True)
                 self.major_event_days(w), self.indices("substation", w)

@@ -314,7 +314,12 @@ def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
         # the planners' pages: still the published version, its results already computed
         assert store.version() == v0 and store.ranking("feeder") is ranking
         assert "T-WARM-1" not in set(store.outages()["outage_id"])
+        # a window a page asked for is kept warm from then on; one not offered is not tracked
+        store.ranking("substation", 90)
+        store.ranking("substation", 45)
+        assert 90 in store.windows_in_use and 45 not in store.windows_in_use
         assert store.warm() == live["data_version"] == store.published
+        assert ("analysis", 90) in store.warm_keys and ("analysis", 45) not in store.warm_keys
         assert store.version() == live["data_version"]
         assert "T-WARM-1" in set(store.outages()["outage_id"])
         assert store.ranking("feeder") is not ranking
