@@ -16,26 +16,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import priorities, voltage
-from analytics.settings import AnalyticsSettings
-
-
-def spearman(a, b) -> float:
-    return float(
-        pd.Series(np.asarray(a, float)).rank().corr(pd.Series(np.asarray(b, float)).rank())
-    )
-
-
-def precision_at(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
-    return len(set(est.nlargest(k).index) & set(truth.nlargest(k).index)) / k
+from analytics import priorities  # noqa: E402
+from analytics.settings import AnalyticsSettings  # noqa: E402
+from tests.truth_kit import WINDOW, precision_at, simulated_year, spearman  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,21 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--budget", type=float, default=2.0, help="seconds allowed for the analytics")
     args = ap.parse_args(argv)
-    from collectors.simulator import Simulation
-
     t0 = time.perf_counter()
-    sim = Simulation(
-        preset=args.preset, seed=args.seed, start=date(2025, 1, 1), days=365, resolution="1h"
-    )
-    network, outages, complaints = sim.network(), sim.outages(), sim.complaints()
-    parts = [
-        voltage.rollup_readings(voltage.clean_readings(b.voltage), freq="D", interval_min=60.0)
-        for b in sim.iter_batches()
-    ]
-    daily = pd.concat(parts, ignore_index=True)
+    sim, network, outages, complaints, daily = simulated_year(args.preset, args.seed)
     t_prep = time.perf_counter() - t0
     settings = AnalyticsSettings()
-    window = ("2025-01-01", "2026-01-01")
+    window = WINDOW
 
     t1 = time.perf_counter()
     analysis = priorities.analyse(network, outages, complaints, daily, settings, window)

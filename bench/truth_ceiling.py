@@ -73,22 +73,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collectors.simulator import Simulation  # noqa: E402
 from collectors.simulator.events import C_OVER, LEVEL_FEEDER  # noqa: E402
 from collectors.simulator.network import REF_RATE_PER_KM  # noqa: E402
+from tests.truth_kit import WINDOW, precision_at, simulated_inputs, spearman  # noqa: E402
 
-WINDOW = ("2025-01-01", "2026-01-01")
 TARGET_P10, TARGET_SPEARMAN = 0.8, 0.85
 STORM_K = 1.1  # p = 1 - exp(-I^2 * exposure * 1.1), collectors/simulator/events.py
 N_RANDOM = 5  # causes with random multipliers: weather, equipment, vegetation, animal, third party
-
-
-# copied from tests/analytics/test_an_truth.py
-def spearman(a, b) -> float:
-    return float(
-        pd.Series(np.asarray(a, float)).rank().corr(pd.Series(np.asarray(b, float)).rank())
-    )
-
-
-def precision_at(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
-    return len(set(est.nlargest(k).index) & set(truth.nlargest(k).index)) / k
 
 
 def make_sim(seed: int) -> Simulation:
@@ -98,17 +87,10 @@ def make_sim(seed: int) -> Simulation:
 
 def ours(sim: Simulation, att: pd.Series) -> pd.DataFrame:
     """Our estimate and the observed complaints, exactly as test_an_truth.py ``_run``."""
-    from analytics import priorities, voltage
+    from analytics import priorities
     from analytics.settings import AnalyticsSettings
 
-    network, outages, complaints = sim.network(), sim.outages(), sim.complaints()
-    daily = pd.concat(
-        [
-            voltage.rollup_readings(voltage.clean_readings(b.voltage), freq="D", interval_min=60.0)
-            for b in sim.iter_batches()
-        ],
-        ignore_index=True,
-    )
+    network, outages, complaints, daily = simulated_inputs(sim)
     ranked = priorities.rank(
         "feeder", network, outages, complaints, daily, AnalyticsSettings(), WINDOW
     )

@@ -10,51 +10,22 @@ their observed (counted) complaints.
 
 from __future__ import annotations
 
-from datetime import date
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.truth_kit import WINDOW, precision_at, simulated_year, spearman
+
 SEEDS = (1, 2, 3)
-WINDOW = ("2025-01-01", "2026-01-01")
 
-try:  # the simulator is written concurrently; skip cleanly until it exists
-    from collectors.simulator import Simulation
-
-    HAVE_SIM = True
-except ImportError:  # pragma: no cover - depends on the tree
-    HAVE_SIM = False
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not HAVE_SIM, reason="collectors.simulator.Simulation is not available yet"),
-]
-
-
-def spearman(a, b) -> float:
-    return float(
-        pd.Series(np.asarray(a, float)).rank().corr(pd.Series(np.asarray(b, float)).rank())
-    )
-
-
-def precision_at(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
-    return len(set(est.nlargest(k).index) & set(truth.nlargest(k).index)) / k
+pytestmark = pytest.mark.slow
 
 
 def _run(seed: int) -> dict:
-    from analytics import priorities, voltage
+    from analytics import priorities
     from analytics.settings import AnalyticsSettings
 
-    sim = Simulation(preset="medium", seed=seed, start=date(2025, 1, 1), days=365, resolution="1h")
-    network, outages, complaints = sim.network(), sim.outages(), sim.complaints()
-    daily = pd.concat(
-        [
-            voltage.rollup_readings(voltage.clean_readings(b.voltage), freq="D", interval_min=60.0)
-            for b in sim.iter_batches()
-        ],
-        ignore_index=True,
-    )
+    sim, network, outages, complaints, daily = simulated_year("medium", seed)
     ranked = priorities.rank(
         "feeder", network, outages, complaints, daily, AnalyticsSettings(), WINDOW
     )
