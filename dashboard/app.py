@@ -7,14 +7,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dash
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
-from sqlalchemy import Engine
 
 from dashboard import auth, data, ids
 from dashboard.i18n import fmt_clock, norm_lang, tr
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("feederwatch.dashboard")

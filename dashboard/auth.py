@@ -29,8 +29,9 @@ from urllib.parse import urlencode
 
 from flask import Flask, jsonify, redirect, request, session
 from markupsafe import escape
-from sqlalchemy.engine import make_url
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from db.engine import sqlite_file
 
 log = logging.getLogger("feederwatch.dashboard.auth")
 
@@ -92,10 +93,9 @@ def is_admin() -> bool:
 def secret_folder(settings) -> Path:
     """Where the generated secret key lives: the SQLite database's folder, else the config's."""
     try:
-        url = make_url(settings.database_url)
-        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
-                and not url.database.startswith("file:"):
-            return Path(url.database).resolve().parent
+        file = sqlite_file(settings.database_url)
+        if file is not None:
+            return file.resolve().parent
     except Exception:  # noqa: BLE001 - an unusual URL: fall back to the config folder
         log.debug("database URL not parsed for the secret's folder")
     return Path(settings.config_dir).resolve()

@@ -16,12 +16,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
 from analytics import complaints as an_complaints
 from analytics import priorities as an_priorities
@@ -29,6 +27,11 @@ from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
 from analytics.settings import AnalyticsSettings
 from db import queries
+from db.engine import sqlite_file
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 
 log = logging.getLogger("feederwatch.dashboard")
 
@@ -77,6 +80,9 @@ class _VersionCache:
         for v in sorted(self._values)[:-keep]:
             if v != self.protected:
                 del self._values[v]
+        self._drop_stale_locks()
+
+    def _drop_stale_locks(self) -> None:
         self._locks = {k: lock for k, lock in self._locks.items() if k[0] in self._values}
 
     def publish(self, version: int) -> None:
@@ -84,7 +90,7 @@ class _VersionCache:
         with self._guard:
             self.protected = version
             self._values = {v: d for v, d in self._values.items() if v >= version}
-            self._locks = {k: lock for k, lock in self._locks.items() if k[0] in self._values}
+            self._drop_stale_locks()
 
     def keys(self, version: int | None = None) -> list[tuple]:
         """The cached keys of ``version`` (default: the newest)."""
@@ -372,7 +378,7 @@ class DataStore:
         """A daemon thread that re-warms the shared inputs whenever the data version changes;
         pages keep being shown the last warmed version meanwhile, so that no page view after an
         ingest pays for the whole analysis. With ``first`` the first warm-up runs here, before
-        returning (a server warms before it listens)."""
+        returning (tests and benchmarks that want a known starting point)."""
         if first:
             try:
                 self.warm()
@@ -484,10 +490,9 @@ class DataStore:
 
     def database_size(self) -> int | None:
         """Bytes of a SQLite file (with its WAL); None for other back ends."""
-        url = make_url(str(self.engine.url))
-        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        path = sqlite_file(self.engine.url)
+        if path is None:
             return None
-        path = Path(url.database)
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
     def upload(self, kind: str, path: Path, source: str = "upload"):

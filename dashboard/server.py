@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING
 
 from flask import Flask, jsonify
-from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 log = logging.getLogger("feederwatch.dashboard")
 

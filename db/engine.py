@@ -25,14 +25,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def sqlite_file(url) -> Path | None:
+    """The database file of an SQLite URL (str or URL); None for other back ends, in-memory
+    databases and URI filenames ("file:...?mode=ro", which name an existing database)."""
+    parsed = make_url(str(url)) if not hasattr(url, "get_backend_name") else url
+    if parsed.get_backend_name() != "sqlite":
+        return None
+    db = parsed.database
+    if not db or db == ":memory:" or db.startswith("file:"):
+        return None
+    return Path(db)
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create an engine for ``url``; SQLite files get WAL, foreign keys, a busy timeout and
     synchronous=NORMAL, and their folder is created on demand."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        # (URI filenames, "file:...?mode=ro", name an existing database: nothing to create.)
-        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        file = sqlite_file(parsed)
+        if file is not None:
+            file.parent.mkdir(parents=True, exist_ok=True)
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", SQLITE_BUSY_TIMEOUT_MS / 1000)
         connect_args.setdefault("check_same_thread", False)

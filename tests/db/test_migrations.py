@@ -52,3 +52,18 @@ def test_mig005_sqlite_pragmas(tmp_path):
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
     assert (tmp_path / "sub" / "x.db").exists()
+
+
+def test_sqlite_file_of_a_url(tmp_path):
+    """The one place that knows which URLs name an SQLite file (the engine factory, the
+    dashboard's database size and secret-key folder use it)."""
+    from db.engine import make_engine, sqlite_file
+
+    target = tmp_path / "sub" / "fw.db"
+    assert sqlite_file(f"sqlite:///{target}") == target
+    assert sqlite_file("sqlite://") is None and sqlite_file("sqlite:///:memory:") is None
+    assert sqlite_file("sqlite:///file:/x/fw.db?mode=ro&uri=true") is None
+    assert sqlite_file("postgresql+psycopg://postgres@127.0.0.1/test") is None
+    engine = make_engine(f"sqlite:///{target}")
+    assert target.parent.is_dir() and sqlite_file(engine.url) == target
+    engine.dispose()
