@@ -232,8 +232,12 @@ def analyse(
         np.maximum.at(kw_max, xv["a"][okw], xv["kw"][okw])
 
     # --- 2. complaints
-    cc = classified if classified is not None else classify_complaints(
-        complaints, network=network, outages=None, voltage_daily=None, settings=s
+    cc = (
+        classified
+        if classified is not None
+        else classify_complaints(
+            complaints, network=network, outages=None, voltage_daily=None, settings=s
+        )
     )
     t_c = to_ns(cc["time"], s.tz)
     cc = cc[(t_c >= ws) & (t_c < we)].reset_index(drop=True)
@@ -595,8 +599,12 @@ def _feeder_table(
             hit[ev_f[ms], np.searchsorted(storm_days, ev_day[ms])] = 1.0
             cols = [0, 1, 5]  # log length, log section, momentary rate per km
             eb_h, ex_h = _storm_hit_excess(
-                hit, cov[:, cols], sound[:, cols] if sound is not None else cov[:, cols],
-                np.array([1.0, -1.0, 1.0]), s.rate_ridge, years,
+                hit,
+                cov[:, cols],
+                sound[:, cols] if sound is not None else cov[:, cols],
+                np.array([1.0, -1.0, 1.0]),
+                s.rate_ridge,
+                years,
             )
             wh = s.storm_hit_weight
             eb_c, ref_c = (1 - wh) * eb_c + wh * eb_h, (1 - wh) * ref_c + wh * (eb_h - ex_h)
@@ -1013,7 +1021,12 @@ def rank(
 
 def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
     idx = _indices(
-        level, a.network, a.outages, window=a.window, settings=a.settings, basis="households",
+        level,
+        a.network,
+        a.outages,
+        window=a.window,
+        settings=a.settings,
+        basis="households",
         cache=a.reliability_cache,
     )
     keep = idx[[level, "saidi", "saifi", "caidi"]]

@@ -482,8 +482,14 @@ def _now(now: Any, we: int, tz: str) -> int:
     return int(t.tz_convert("UTC").as_unit("ns").value)
 
 
-def _prepared(network: dict, outages: pd.DataFrame, settings: AnalyticsSettings,
-              basis: str | None, now: int, cache: dict | None) -> _Model:
+def _prepared(
+    network: dict,
+    outages: pd.DataFrame,
+    settings: AnalyticsSettings,
+    basis: str | None,
+    now: int,
+    cache: dict | None,
+) -> _Model:
     """The outages placed and merged on the network; memoised in ``cache`` when given."""
     if cache is None:
         return _Model(network, outages, settings, basis, now)
@@ -493,8 +499,9 @@ def _prepared(network: dict, outages: pd.DataFrame, settings: AnalyticsSettings,
     return cache[key]
 
 
-def _med_cached(model: _Model, ws: int, we: int, history_start: Any,
-                cache: dict | None) -> tuple[pd.DataFrame, dict]:
+def _med_cached(
+    model: _Model, ws: int, we: int, history_start: Any, cache: dict | None
+) -> tuple[pd.DataFrame, dict]:
     if cache is None:
         return _med(model, ws, we, history_start)
     key = ("med", model.areas.basis, model.now, ws, we, str(history_start))

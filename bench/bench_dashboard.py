@@ -45,8 +45,11 @@ def build_county(path: Path) -> None:
     upgrade(engine)
     start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=364)).date()
     t = time.perf_counter()
-    load_history(engine, Simulation(preset="county", seed=1, start=start, days=365,
-                                    resolution="1h"), voltage="recent")
+    load_history(
+        engine,
+        Simulation(preset="county", seed=1, start=start, days=365, resolution="1h"),
+        voltage="recent",
+    )
     print(f"built county database in {time.perf_counter() - t:.1f} s: {path}")
     engine.dispose()
 
@@ -66,25 +69,37 @@ class Client:
 
     def payload(self, output_id: str, inputs: dict, state: dict | None = None) -> dict:
         """The /_dash-update-component body for the callback whose output includes output_id."""
-        dep = next(d for d in self.deps if f"..{output_id}." in d["output"]
-                   or d["output"].startswith(f"{output_id}."))
+        dep = next(
+            d
+            for d in self.deps
+            if f"..{output_id}." in d["output"] or d["output"].startswith(f"{output_id}.")
+        )
         values = {**inputs, **(state or {})}
 
         def item(spec):
-            return {"id": spec["id"], "property": spec["property"],
-                    "value": values.get(f"{spec['id']}.{spec['property']}")}
+            return {
+                "id": spec["id"],
+                "property": spec["property"],
+                "value": values.get(f"{spec['id']}.{spec['property']}"),
+            }
 
         outs = dep["output"].strip(".").split("...")
         outputs = [{"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]} for o in outs]
-        return {"output": dep["output"], "outputs": outputs if len(outputs) > 1 else outputs[0],
-                "inputs": [item(s) for s in dep["inputs"]],
-                "state": [item(s) for s in dep["state"]],
-                "changedPropIds": [next(iter(inputs))]}
+        return {
+            "output": dep["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": [item(s) for s in dep["inputs"]],
+            "state": [item(s) for s in dep["state"]],
+            "changedPropIds": [next(iter(inputs))],
+        }
 
     def post(self, body: dict) -> tuple[float, int]:
         data = json.dumps(body).encode()
-        req = urllib.request.Request(f"{self.base}/_dash-update-component", data=data,
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{self.base}/_dash-update-component",
+            data=data,
+            headers={"Content-Type": "application/json"},
+        )
         t = time.perf_counter()
         with urllib.request.urlopen(req, timeout=120) as r:
             size = len(r.read())
@@ -140,19 +155,23 @@ def browser_map_draw(base: str, store) -> float | None:
             t = time.perf_counter()
             driver.get(f"{base}/map")
             WebDriverWait(driver, 30, poll_frequency=0.02).until(
-                lambda d: d.execute_script(DRAWN_FEEDERS) == n_feeders)
+                lambda d: d.execute_script(DRAWN_FEEDERS) == n_feeders
+            )
             times.append(time.perf_counter() - t)
         finally:
             driver.quit()
-    print(f"  browser: /map first full draw, three fresh browsers: "
-          f"{', '.join(f'{x * 1000:.0f}' for x in times)} ms")
+    print(
+        f"  browser: /map first full draw, three fresh browsers: "
+        f"{', '.join(f'{x * 1000:.0f}' for x in times)} ms"
+    )
     return statistics.median(times)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--db", type=Path, help="an existing county SQLite file, used on a copy "
-                    "(else simulated)")
+    ap.add_argument(
+        "--db", type=Path, help="an existing county SQLite file, used on a copy (else simulated)"
+    )
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
 
@@ -175,13 +194,16 @@ def main() -> int:
             src.backup(dst)
     url = f"sqlite:///{db.resolve()}"
     base_settings = load_settings(None)
-    settings = base_settings.model_copy(update={"database": base_settings.database.model_copy(
-        update={"url": url})})
+    settings = base_settings.model_copy(
+        update={"database": base_settings.database.model_copy(update={"url": url})}
+    )
     engine = make_engine(url)
     counts = queries.table_counts(engine)
-    print(f"database: {counts['substations']} substations, {counts['feeders']} feeders, "
-          f"{counts['transformers']} areas, {counts['outages']} outages, "
-          f"{counts['complaints']} complaints, {counts['voltage_daily']} daily rollups")
+    print(
+        f"database: {counts['substations']} substations, {counts['feeders']} feeders, "
+        f"{counts['transformers']} areas, {counts['outages']} outages, "
+        f"{counts['complaints']} complaints, {counts['voltage_daily']} daily rollups"
+    )
 
     app = make_server(settings, engine)
     store = data.store()
@@ -197,33 +219,93 @@ def main() -> int:
     L = "lang-store.data"
     cases = [
         # (page, name, output id, inputs, state, limit seconds, applies cold)
-        ("live", "kpis+table", "live-kpi-active", {"live-tick.n_intervals": 1, L: "zh"},
-         {"live-seen.data": None}, 0.100),
+        (
+            "live",
+            "kpis+table",
+            "live-kpi-active",
+            {"live-tick.n_intervals": 1, L: "zh"},
+            {"live-seen.data": None},
+            0.100,
+        ),
         ("live", "charts", "live-trend", {"live-tick.n_intervals": 1, L: "zh"}, None, 0.100),
-        ("live", "status bar", "last-updated", {"status-tick.n_intervals": 1, L: "zh"}, None,
-         0.100),
+        (
+            "live",
+            "status bar",
+            "last-updated",
+            {"status-tick.n_intervals": 1, L: "zh"},
+            None,
+            0.100,
+        ),
         # not the default view (which the warmer draws ahead): this figure is built cold
-        ("map", "map figure", "map-graph", {"map-measure.value": "score",
-                                            "map-substation.value": None,
-                                            "map-window.value": 180,
-                                            "map-outages.value": ["on"], L: "zh"}, None, 0.300),
-        ("priorities", "ranking", "pri-grid", {
-            "pri-level.value": "feeder", "pri-window.value": 365,
-            "pri-w-complaints.value": 1, "pri-w-hours.value": 0.5, "pri-w-lv.value": 0.5,
-            L: "zh"}, None, 0.300),
-        ("priorities", "90 days", "pri-grid", {
-            "pri-level.value": "substation", "pri-window.value": 90,
-            "pri-w-complaints.value": 1, "pri-w-hours.value": 1, "pri-w-lv.value": 0,
-            L: "zh"}, None, 0.300),
+        (
+            "map",
+            "map figure",
+            "map-graph",
+            {
+                "map-measure.value": "score",
+                "map-substation.value": None,
+                "map-window.value": 180,
+                "map-outages.value": ["on"],
+                L: "zh",
+            },
+            None,
+            0.300,
+        ),
+        (
+            "priorities",
+            "ranking",
+            "pri-grid",
+            {
+                "pri-level.value": "feeder",
+                "pri-window.value": 365,
+                "pri-w-complaints.value": 1,
+                "pri-w-hours.value": 0.5,
+                "pri-w-lv.value": 0.5,
+                L: "zh",
+            },
+            None,
+            0.300,
+        ),
+        (
+            "priorities",
+            "90 days",
+            "pri-grid",
+            {
+                "pri-level.value": "substation",
+                "pri-window.value": 90,
+                "pri-w-complaints.value": 1,
+                "pri-w-hours.value": 1,
+                "pri-w-lv.value": 0,
+                L: "zh",
+            },
+            None,
+            0.300,
+        ),
         ("feeder", "detail", "feeder-body", {"feeder-id.data": feeder, L: "zh"}, None, 0.300),
         ("substation", "detail", "sub-body", {"sub-id.data": sub, L: "zh"}, None, 0.300),
         ("reliability", "indices", "rel-body", {"rel-window.value": 365, L: "zh"}, None, 0.300),
         ("reliability", "2 years", "rel-body", {"rel-window.value": 730, L: "zh"}, None, 0.300),
-        ("data", "status", "data-sources", {"data-refresh.n_intervals": 1, L: "zh",
-                                            "data-upload-result.children": None}, None, 0.300),
-        ("data", "quarantine", "data-quarantine", {
-            "data-q-source.value": None, "data-q-page.value": 1, L: "zh",
-            "data-upload-result.children": None}, None, 0.300),
+        (
+            "data",
+            "status",
+            "data-sources",
+            {"data-refresh.n_intervals": 1, L: "zh", "data-upload-result.children": None},
+            None,
+            0.300,
+        ),
+        (
+            "data",
+            "quarantine",
+            "data-quarantine",
+            {
+                "data-q-source.value": None,
+                "data-q-page.value": 1,
+                L: "zh",
+                "data-upload-result.children": None,
+            },
+            None,
+            0.300,
+        ),
     ]
     rows, missed = [], []
     from collectors.pipeline import IngestOptions, Pipeline
@@ -235,13 +317,24 @@ def main() -> int:
         """One new active outage through the pipeline: a new data version."""
         n_ingests[0] += 1
         start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=5)
-        frame = pd.DataFrame([{"outage_id": f"BENCH-{n_ingests[0]}", "feeder": feeder,
-                               "start": start.isoformat(), "end": None, "customers": 10,
-                               "cause": "weather"}])
+        frame = pd.DataFrame(
+            [
+                {
+                    "outage_id": f"BENCH-{n_ingests[0]}",
+                    "feeder": feeder,
+                    "start": start.isoformat(),
+                    "end": None,
+                    "customers": 10,
+                    "cause": "weather",
+                }
+            ]
+        )
         pipeline.ingest("outages", frame, IngestOptions(source="bench"))
 
-    print(f"\n{'page':<12}{'callback':<14}{'cold p50':>10}{'cold p95':>10}{'warm p50':>10}"
-          f"{'warm p95':>10}{'KB':>9}{'target':>9}")
+    print(
+        f"\n{'page':<12}{'callback':<14}{'cold p50':>10}{'cold p95':>10}{'warm p50':>10}"
+        f"{'warm p95':>10}{'KB':>9}{'target':>9}"
+    )
     for page, name, out_id, inputs, state, limit in cases:
         body = client.payload(out_id, inputs, state)
         n_cold = max(3, args.repeat // 3)
@@ -273,22 +366,32 @@ def main() -> int:
         a95 = pct(after, 0.95)
         ok = c95 <= limit and w95 <= limit and a95 <= limit
         if not ok:
-            missed.append(f"{page}/{name}: cold p95 {c95 * 1000:.0f} ms, warm p95 "
-                          f"{w95 * 1000:.0f} ms, after an ingest p95 {a95 * 1000:.0f} ms > "
-                          f"{limit * 1000:.0f} ms")
-        print(f"{page:<12}{name:<14}{c50 * 1000:>9.0f}ms{c95 * 1000:>8.0f}ms{w50 * 1000:>8.0f}ms"
-              f"{w95 * 1000:>8.0f}ms{size / 1024:>9.1f}{limit * 1000:>7.0f}ms"
-              f"{'' if ok else '  MISS'}")
-        print(f"{'':<26}right after an ingest (warmer running): p50 {pct(after, 0.5) * 1000:.0f}"
-              f" ms, p95 {a95 * 1000:.0f} ms{'' if a95 <= limit else '  MISS'}")
-        print(f"{'':<26}nothing computed (no warm-up; information): p50 "
-              f"{pct(first, 0.5) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms")
+            missed.append(
+                f"{page}/{name}: cold p95 {c95 * 1000:.0f} ms, warm p95 "
+                f"{w95 * 1000:.0f} ms, after an ingest p95 {a95 * 1000:.0f} ms > "
+                f"{limit * 1000:.0f} ms"
+            )
+        print(
+            f"{page:<12}{name:<14}{c50 * 1000:>9.0f}ms{c95 * 1000:>8.0f}ms{w50 * 1000:>8.0f}ms"
+            f"{w95 * 1000:>8.0f}ms{size / 1024:>9.1f}{limit * 1000:>7.0f}ms"
+            f"{'' if ok else '  MISS'}"
+        )
+        print(
+            f"{'':<26}right after an ingest (warmer running): p50 {pct(after, 0.5) * 1000:.0f}"
+            f" ms, p95 {a95 * 1000:.0f} ms{'' if a95 <= limit else '  MISS'}"
+        )
+        print(
+            f"{'':<26}nothing computed (no warm-up; information): p50 "
+            f"{pct(first, 0.5) * 1000:.0f} ms, max {max(first) * 1000:.0f} ms"
+        )
         rows.append((page, name, c50, c95, w50, w95, size))
 
     print("\nJSON endpoints and bare reads (same run):")
     for path in ("/api/live", "/healthz"):
         times = [client.get(path)[0] for _ in range(args.repeat)]  # /healthz may answer 503
-        print(f"  GET {path:<28} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms")
+        print(
+            f"  GET {path:<28} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms"
+        )
     bare = {
         "active_outages": lambda: queries.active_outages(engine),
         "data_version": lambda: queries.data_version(engine),
@@ -303,12 +406,16 @@ def main() -> int:
             t = time.perf_counter()
             fn()
             times.append(time.perf_counter() - t)
-        print(f"  query {name:<26} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms")
+        print(
+            f"  query {name:<26} p50 {pct(times, 0.5) * 1000:7.1f} ms  p95 {pct(times, 0.95) * 1000:7.1f} ms"
+        )
     map_draw = browser_map_draw(client.base, store)
     if map_draw is not None:
         ok = map_draw <= 1.5
-        print(f"  browser: /map to first full draw  {map_draw * 1000:7.0f} ms median (target 1500 ms)"
-              f"{'' if ok else '  MISS'}")
+        print(
+            f"  browser: /map to first full draw  {map_draw * 1000:7.0f} ms median (target 1500 ms)"
+            f"{'' if ok else '  MISS'}"
+        )
         if not ok:
             missed.append(f"map first full draw {map_draw * 1000:.0f} ms > 1500 ms")
     trivial = [client.get("/_dash-layout")[0] for _ in range(args.repeat)]

@@ -38,9 +38,14 @@ def main() -> int:
         # The log goes to a file: a pipe read only at the end could fill and block the server.
         log_path = folder / "demo.log"
         with log_path.open("w") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo",
-                                     "--no-browser"], cwd=folder, env=env, stdout=log,
-                                    stderr=subprocess.STDOUT, text=True)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
+                cwd=folder,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
         up = None
         try:
             while time.monotonic() - started < 2 * TARGET_SECONDS and proc.poll() is None:

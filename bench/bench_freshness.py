@@ -64,27 +64,41 @@ def main() -> int:
     live = sim.live(speed=speed)
     live.jump(STORM_START)
     server, feed_url = serve_feed(live)
-    settings = parse_settings({"database": {"url": url}, "sources": {"oms": {
-        "type": "http", "url": feed_url + "?mode=incremental", "mode": "incremental"}}},
-        origin="bench", config_dir=Path("."))
+    settings = parse_settings(
+        {
+            "database": {"url": url},
+            "sources": {
+                "oms": {
+                    "type": "http",
+                    "url": feed_url + "?mode=incremental",
+                    "mode": "incremental",
+                }
+            },
+        },
+        origin="bench",
+        config_dir=Path("."),
+    )
     starts = live.changes[live.changes["end"].isna()].drop_duplicates("outage_id")
     starts = starts.set_index("outage_id")["start"]
     storm_end = STORM_START + pd.Timedelta(hours=STORM_HOURS)
     in_window = starts[(starts > STORM_START) & (starts <= storm_end)]
-    print(f"storm: {len(in_window)} outages in {STORM_HOURS} h simulated, speed x{speed:.0f}, "
-          f"{args.minutes:g} real minutes; collector interval 30 s (default); db {engine.dialect.name}")
+    print(
+        f"storm: {len(in_window)} outages in {STORM_HOURS} h simulated, speed x{speed:.0f}, "
+        f"{args.minutes:g} real minutes; collector interval 30 s (default); db {engine.dialect.name}"
+    )
 
     # Wall time at which the feed's clock passes each start (LiveFeed.sim_time's own mapping).
     wall0 = live._wall0
-    appear = {oid: wall0 + (t - live._sim0).total_seconds() / speed
-              for oid, t in in_window.items()}
+    appear = {oid: wall0 + (t - live._sim0).total_seconds() / speed for oid, t in in_window.items()}
     landed: dict[str, float] = {}
     scheduler = start_scheduler(settings, engine)
     try:
         deadline = wall0 + storm_seconds + 40  # the last outages get a full interval to land
         while time.monotonic() < deadline:
             with engine.connect() as conn:
-                ids = conn.execute(select(Outage.natural_id).where(Outage.source == "oms")).scalars()
+                ids = conn.execute(
+                    select(Outage.natural_id).where(Outage.source == "oms")
+                ).scalars()
                 now = time.monotonic()
                 for oid in ids:
                     landed.setdefault(oid, now)
@@ -101,8 +115,10 @@ def main() -> int:
         return 1
     p50, p95, worst = np.percentile(lat, 50), np.percentile(lat, 95), lat.max()
     print(f"outages appeared: {len(counted)}  landed: {len(lat)}  missing: {len(missing)}")
-    print(f"latency feed -> database: p50 {p50:.1f} s  p95 {p95:.1f} s  max {worst:.1f} s  "
-          f"(target p95 < {TARGET_P95_S:.0f} s over >= {MIN_OUTAGES}; ratio {p95 / TARGET_P95_S:.2f})")
+    print(
+        f"latency feed -> database: p50 {p50:.1f} s  p95 {p95:.1f} s  max {worst:.1f} s  "
+        f"(target p95 < {TARGET_P95_S:.0f} s over >= {MIN_OUTAGES}; ratio {p95 / TARGET_P95_S:.2f})"
+    )
     ok = p95 < TARGET_P95_S and len(lat) >= MIN_OUTAGES and not missing
     print("PASS" if ok else "MISS")
     return 0 if ok else 1

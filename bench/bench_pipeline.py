@@ -48,30 +48,47 @@ def fresh_db(folder: Path, name: str):
 def readings_table_bytes(path: Path) -> int:
     conn = sqlite3.connect(path)
     try:
-        rows = conn.execute("SELECT SUM(pgsize) FROM dbstat WHERE name IN "
-                            "(SELECT name FROM sqlite_master WHERE tbl_name = 'voltage_readings')"
-                            ).fetchone()
+        rows = conn.execute(
+            "SELECT SUM(pgsize) FROM dbstat WHERE name IN "
+            "(SELECT name FROM sqlite_master WHERE tbl_name = 'voltage_readings')"
+        ).fetchone()
         return int(rows[0] or 0)
     finally:
         conn.close()
 
 
-def bare_executemany(path: Path, frames: list[pd.DataFrame], ids: dict[str, int]) -> tuple[float, int]:
+def bare_executemany(
+    path: Path, frames: list[pd.DataFrame], ids: dict[str, int]
+) -> tuple[float, int]:
     """The same rows (already integers) into the same schema, one transaction."""
     values = []
     for frame in frames:
         tid = frame["transformer"].astype(str).map(ids).to_numpy(np.int64)
         ts = frame["time"].array.asi8 // 10**9
-        cols = [tid, ts] + [np.round(frame[c].to_numpy(np.float64) * 10) for c in ("va", "vb", "vc", "kw")]
-        values.extend(zip(*(np.where(np.isnan(c), -1, c).astype(np.int64).tolist() for c in cols), strict=True))
+        cols = [tid, ts] + [
+            np.round(frame[c].to_numpy(np.float64) * 10) for c in ("va", "vb", "vc", "kw")
+        ]
+        values.extend(
+            zip(
+                *(np.where(np.isnan(c), -1, c).astype(np.int64).tolist() for c in cols), strict=True
+            )
+        )
     conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
-                   f"cache_size={SQLITE_CACHE_KIB}"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "busy_timeout=30000",
+        f"cache_size={SQLITE_CACHE_KIB}",
+    ):
         conn.execute(f"PRAGMA {pragma}")
     started = time.perf_counter()
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", values)
+    conn.executemany(
+        "INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        values,
+    )
     conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -84,9 +101,12 @@ def main() -> int:
     parser.add_argument("--csv-days", type=int, default=2)
     parser.add_argument("--pg", default=os.environ.get("FEEDERWATCH_TEST_PG_URL"))
     args = parser.parse_args()
-    sim = Simulation(preset="county", seed=1, start=date(2025, 7, 1), days=args.days,
-                     resolution="15min")
-    frames = [sim.voltage_days(d, min(d + CHUNK_DAYS, args.days)) for d in range(0, args.days, CHUNK_DAYS)]
+    sim = Simulation(
+        preset="county", seed=1, start=date(2025, 7, 1), days=args.days, resolution="15min"
+    )
+    frames = [
+        sim.voltage_days(d, min(d + CHUNK_DAYS, args.days)) for d in range(0, args.days, CHUNK_DAYS)
+    ]
     total = sum(len(f) for f in frames)
     print(f"county readings: {total:,} ({args.days} days at 15 min, {len(frames)} batches)")
     failures = []
@@ -109,12 +129,18 @@ def main() -> int:
         bare_engine.dispose()
         bare_s, bare_rows = bare_executemany(bare_path, frames, ids)
         ratio = bare_s / pipe_s
-        print(f"(a) pipeline (validate + upsert + rollups): {pipe_s:7.1f} s  {landed / pipe_s:10,.0f} readings/s")
-        print(f"    bare sqlite3 executemany:              {bare_s:7.1f} s  {bare_rows / bare_s:10,.0f} readings/s")
+        print(
+            f"(a) pipeline (validate + upsert + rollups): {pipe_s:7.1f} s  {landed / pipe_s:10,.0f} readings/s"
+        )
+        print(
+            f"    bare sqlite3 executemany:              {bare_s:7.1f} s  {bare_rows / bare_s:10,.0f} readings/s"
+        )
         print(f"    ratio bare/pipeline: {ratio:.2f} (target >= 0.5)")
         if ratio < 0.5:
             failures.append(f"pipeline ratio {ratio:.2f} < 0.5")
-        print(f"(c) SQLite bytes per raw reading (table + indexes): {per_reading:.1f} (target <= 30)")
+        print(
+            f"(c) SQLite bytes per raw reading (table + indexes): {per_reading:.1f} (target <= 30)"
+        )
         if per_reading > 30:
             failures.append(f"{per_reading:.1f} bytes per reading > 30")
 
@@ -127,8 +153,10 @@ def main() -> int:
         started = time.perf_counter()
         summary = ingest_file(pipeline, csv_path, "voltage", options)
         csv_s = time.perf_counter() - started
-        print(f"(b) end to end from CSV ({csv_path.stat().st_size / 2**20:.0f} MB): {csv_s:.1f} s  "
-              f"{summary.read / csv_s:,.0f} readings/s")
+        print(
+            f"(b) end to end from CSV ({csv_path.stat().st_size / 2**20:.0f} MB): {csv_s:.1f} s  "
+            f"{summary.read / csv_s:,.0f} readings/s"
+        )
         engine.dispose()
 
     if args.pg:
@@ -145,9 +173,12 @@ def main() -> int:
                 pg_s = time.perf_counter() - started
                 with engine.connect() as conn:
                     size = conn.exec_driver_sql(
-                        "SELECT pg_total_relation_size('voltage_readings')").scalar_one()
-                print(f"    PostgreSQL: {n:,} readings in {pg_s:.1f} s ({n / pg_s:,.0f}/s), "
-                      f"{size / n:.1f} bytes per reading (table + indexes)")
+                        "SELECT pg_total_relation_size('voltage_readings')"
+                    ).scalar_one()
+                print(
+                    f"    PostgreSQL: {n:,} readings in {pg_s:.1f} s ({n / pg_s:,.0f}/s), "
+                    f"{size / n:.1f} bytes per reading (table + indexes)"
+                )
                 engine.dispose()
         except Exception as exc:  # reported, not a target
             print(f"    PostgreSQL figure not measured: {exc.__class__.__name__}: {exc}")

@@ -39,8 +39,13 @@ def main() -> int:
     ap.add_argument("--export-days", type=int, default=31)
     args = ap.parse_args()
     t0 = time.perf_counter()
-    sim = Simulation(args.preset, seed=args.seed, start=date(2025, 1, 1), days=args.days,
-                     resolution=args.resolution)
+    sim = Simulation(
+        args.preset,
+        seed=args.seed,
+        start=date(2025, 1, 1),
+        days=args.days,
+        resolution=args.resolution,
+    )
     lv = LowVoltageCounter(sim, exclude=set(sim.broken_meters["transformer"]))
     rows = {"voltage": 0, "outages": 0, "complaints": 0}
     for b in sim.iter_batches(freq="MS"):
@@ -48,32 +53,48 @@ def main() -> int:
         rows["outages"] += len(b.outages)
         rows["complaints"] += len(b.complaints)
         lv.add(b.voltage[["transformer", "time", "va", "vb", "vc"]])
-        print(f"  {b.start:%Y-%m}: {len(b.voltage):>11,} readings  "
-              f"{time.perf_counter() - t0:6.1f} s  rss {peak_rss_gb():.2f} GB", flush=True)
+        print(
+            f"  {b.start:%Y-%m}: {len(b.voltage):>11,} readings  "
+            f"{time.perf_counter() - t0:6.1f} s  rss {peak_rss_gb():.2f} GB",
+            flush=True,
+        )
     gen_s = time.perf_counter() - t0
     total = sum(rows.values())
-    print(f"generation: {gen_s:.1f} s wall, {total:,} rows, {total / gen_s:,.0f} rows/s, "
-          f"peak RSS {peak_rss_gb():.2f} GB")
+    print(
+        f"generation: {gen_s:.1f} s wall, {total:,} rows, {total / gen_s:,.0f} rows/s, "
+        f"peak RSS {peak_rss_gb():.2f} GB"
+    )
     t1 = time.perf_counter()
     gt = sim.ground_truth()
-    print(f"ground truth: {time.perf_counter() - t1:.1f} s, {gt['replications']} replications, "
-          f"p90 relative SE {gt['precision_p90_rel_se']:.3f}")
+    print(
+        f"ground truth: {time.perf_counter() - t1:.1f} s, {gt['replications']} replications, "
+        f"p90 relative SE {gt['precision_p90_rel_se']:.3f}"
+    )
     r = realism(sim, lv.share())
-    print("realism (targets: SAIFI 1-6, AIHC 5-30 h, most feeders 1-12/yr, LV areas 3-15 %, "
-          "5-40 grid complaints/1000, RS-3 > RS-1):")
+    print(
+        "realism (targets: SAIFI 1-6, AIHC 5-30 h, most feeders 1-12/yr, LV areas 3-15 %, "
+        "5-40 grid complaints/1000, RS-3 > RS-1):"
+    )
     for k, v in r.items():
         print(f"  {k}: {v if not isinstance(v, float) else round(v, 3)}")
     ok = gen_s <= LIMIT_S and peak_rss_gb() <= LIMIT_GB
     if args.export_days:
-        es = Simulation(args.preset, seed=args.seed, start=date(2025, 1, 1),
-                        days=args.export_days, resolution=args.resolution)
+        es = Simulation(
+            args.preset,
+            seed=args.seed,
+            start=date(2025, 1, 1),
+            days=args.export_days,
+            resolution=args.resolution,
+        )
         with tempfile.TemporaryDirectory() as d:
             t2 = time.perf_counter()
             summ = write_exports(es, d)
             ex = time.perf_counter() - t2
             size = sum(p.stat().st_size for p in Path(d).rglob("*") if p.is_file())
-        print(f"CSV export of {args.export_days} days: {ex:.1f} s, {summ['voltage']:,} readings, "
-              f"{size / 1e6:.0f} MB, {summ['voltage'] / ex:,.0f} readings/s")
+        print(
+            f"CSV export of {args.export_days} days: {ex:.1f} s, {summ['voltage']:,} readings, "
+            f"{size / 1e6:.0f} MB, {summ['voltage'] / ex:,.0f} readings/s"
+        )
     print(f"targets: < {LIMIT_S:.0f} s and < {LIMIT_GB} GB: {'OK' if ok else 'MISSED'}")
     return 0 if ok else 1
 

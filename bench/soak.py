@@ -88,15 +88,21 @@ def main() -> int:
     (folder / "config.toml").write_text(
         f'[database]\nurl = "{url}"\n[dashboard]\nport = {port}\nrefresh_seconds = 5\n'
         f'[sources.oms]\ntype = "http"\nurl = "{feed_url}?mode=incremental"\n'
-        'mode = "incremental"\ninterval_seconds = 10\n')
+        'mode = "incremental"\ninterval_seconds = 10\n'
+    )
     env = {k: v for k, v in os.environ.items() if k != "FEEDERWATCH_DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
     # The server's log goes to a file: a pipe read only at the end fills up (64 KiB) and then
     # blocks the server on its next log line, which would be measured as a hang.
     server_log = (folder / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "--config",
-                               str(folder / "config.toml"), "run"], cwd=folder, env=env,
-                              stdout=server_log, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "feederwatch.cli", "--config", str(folder / "config.toml"), "run"],
+        cwd=folder,
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(240):
@@ -106,9 +112,11 @@ def main() -> int:
             except OSError:
                 time.sleep(0.25)
         client = Client(base)
-        live_body = client.payload("live-kpi-active", {"live-tick.n_intervals": 1,
-                                                        "lang-store.data": "zh"},
-                                   {"live-seen.data": None})
+        live_body = client.payload(
+            "live-kpi-active",
+            {"live-tick.n_intervals": 1, "lang-store.data": "zh"},
+            {"live-seen.data": None},
+        )
         started = time.monotonic()
         latencies: list[float] = []
         errors: list[str] = []
@@ -133,13 +141,16 @@ def main() -> int:
                         latencies.append(elapsed)
                 except Exception as exc:  # every failure is counted, none stops the soak
                     with lock:
-                        errors.append(f"{time.monotonic() - started:.0f}s "
-                                      f"{'callback' if (n + worker) % 2 else '/api/live'} "
-                                      f"{type(exc).__name__}: {exc}")
+                        errors.append(
+                            f"{time.monotonic() - started:.0f}s "
+                            f"{'callback' if (n + worker) % 2 else '/api/live'} "
+                            f"{type(exc).__name__}: {exc}"
+                        )
                 time.sleep(0.2)
 
-        threads = [threading.Thread(target=poll, args=(i,), daemon=True)
-                   for i in range(args.clients)]
+        threads = [
+            threading.Thread(target=poll, args=(i,), daemon=True) for i in range(args.clients)
+        ]
         for thread in threads:
             thread.start()
         memory = []
@@ -163,23 +174,37 @@ def main() -> int:
         err = (folder / "server.log").read_text(errors="replace")
         feed.shutdown()
 
-    appeared = set(live.changes.loc[(live.changes["changed"] > begin)
-                                    & (live.changes["changed"] <= sim_end - pd.Timedelta(seconds=15 * args.speed)),
-                                    "outage_id"])
+    appeared = set(
+        live.changes.loc[
+            (live.changes["changed"] > begin)
+            & (live.changes["changed"] <= sim_end - pd.Timedelta(seconds=15 * args.speed)),
+            "outage_id",
+        ]
+    )
     with engine.connect() as conn:
-        stored = set(conn.execute(select(Outage.natural_id).where(Outage.source == "oms")).scalars())
+        stored = set(
+            conn.execute(select(Outage.natural_id).where(Outage.source == "oms")).scalars()
+        )
     lost = sorted(appeared - stored)
     lat = np.array(latencies) * 1000
     steady = [m for t, m in memory if t >= min(30.0, args.seconds / 3)]
     growth = (steady[-1] - steady[0]) / steady[0] if len(steady) > 1 else 0.0
-    print(f"soak {args.seconds:.0f} s, {args.clients} clients, storm at x{args.speed:g} "
-          f"({(sim_end - begin).total_seconds() / 60:.0f} simulated minutes from {begin})")
-    print(f"requests served: {len(lat)}  errors: {len(errors)}  "
-          f"p50 {np.percentile(lat, 50):.0f} ms  p95 {np.percentile(lat, 95):.0f} ms")
+    print(
+        f"soak {args.seconds:.0f} s, {args.clients} clients, storm at x{args.speed:g} "
+        f"({(sim_end - begin).total_seconds() / 60:.0f} simulated minutes from {begin})"
+    )
+    print(
+        f"requests served: {len(lat)}  errors: {len(errors)}  "
+        f"p50 {np.percentile(lat, 50):.0f} ms  p95 {np.percentile(lat, 95):.0f} ms"
+    )
     print("server memory (MB): " + "  ".join(f"{t:.0f}s:{m:.0f}" for t, m in memory))
-    print(f"memory growth after warm-up: {growth * 100:.1f} % (limit {MEMORY_GROWTH_LIMIT * 100:.0f} %)")
-    print(f"storm outages appeared: {len(appeared)}  in the database: {len(appeared & stored)}  "
-          f"lost: {len(lost)}")
+    print(
+        f"memory growth after warm-up: {growth * 100:.1f} % (limit {MEMORY_GROWTH_LIMIT * 100:.0f} %)"
+    )
+    print(
+        f"storm outages appeared: {len(appeared)}  in the database: {len(appeared & stored)}  "
+        f"lost: {len(lost)}"
+    )
     if errors:
         print("errors: " + "; ".join(errors[:5]) + (" ..." if len(errors) > 5 else ""))
         print("server log tail:\n" + "\n".join((err or "").splitlines()[-15:]))

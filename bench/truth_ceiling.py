@@ -81,8 +81,7 @@ N_RANDOM = 5  # causes with random multipliers: weather, equipment, vegetation, 
 
 
 def make_sim(seed: int) -> Simulation:
-    return Simulation(preset="medium", seed=seed, start=date(2025, 1, 1), days=365,
-                      resolution="1h")
+    return Simulation(preset="medium", seed=seed, start=date(2025, 1, 1), days=365, resolution="1h")
 
 
 def ours(sim: Simulation, att: pd.Series) -> pd.DataFrame:
@@ -111,25 +110,32 @@ def model(f: dict, cond_n, veg, hid, tp_n) -> dict:
     thin = np.sqrt(120 / f["mm2"])[:, None]
     age = (2025 - f["year"])[:, None]
     cond = np.exp(0.035 * (age - 12)) * cond_n
-    mult = [thin * hid * np.where(bad, 1.8, 1.0),
-            cond * np.where(bad, 1.6, 1.0),
-            veg * np.where(bad, 1.5, 1.0),
-            np.where(urban, 0.6, 1.3) * hid,
-            np.where(urban, 2.0, 1.0) * tp_n]
+    mult = [
+        thin * hid * np.where(bad, 1.8, 1.0),
+        cond * np.where(bad, 1.6, 1.0),
+        veg * np.where(bad, 1.5, 1.0),
+        np.where(urban, 0.6, 1.3) * hid,
+        np.where(urban, 2.0, 1.0) * tp_n,
+    ]
     ref = REF_RATE_PER_KM[:N_RANDOM, None, None] * L[None]
     rate = ref * np.stack(mult)
     excess = rate - np.minimum(rate, ref)
     base = np.clip(L / 12, 0.3, 3.0)
     storm_exp = base * np.sqrt(thin) * np.sqrt(np.maximum(veg, 0.3))
     mom = 0.10 * L * np.sqrt(veg) * hid
-    return dict(rate=rate, excess=excess, storm_exp=storm_exp, mom=mom,
-                storm_exp_ref=np.minimum(storm_exp, base * 0.8))
+    return dict(
+        rate=rate,
+        excess=excess,
+        storm_exp=storm_exp,
+        mom=mom,
+        storm_exp_ref=np.minimum(storm_exp, base * 0.8),
+    )
 
 
 def storm_excess(storm_exp, storm_exp_ref, inten) -> np.ndarray:
     """Expected storm hits removed by the counterfactual: sum over storms of p - p_ref."""
     out = np.zeros(np.shape(storm_exp))
-    for i2 in inten ** 2 * STORM_K:
+    for i2 in inten**2 * STORM_K:
         out += np.exp(-i2 * storm_exp_ref) - np.exp(-i2 * storm_exp)
     return out
 
@@ -167,8 +173,7 @@ def posterior_excess(sim: Simulation, obs: dict | None, draws: int, seed: int):
     tp_n = rng.lognormal(0, 0.3, shape)
     m = model(f, cond_n, veg, hid, tp_n)
     excess = m["excess"].sum(0) + f["rate"][:, C_OVER][:, None]  # overload: no random draw
-    excess = excess * years + storm_excess(m["storm_exp"], m["storm_exp_ref"],
-                                           w.storm_intensity)
+    excess = excess * years + storm_excess(m["storm_exp"], m["storm_exp_ref"], w.storm_intensity)
     if obs is None:
         return excess.mean(1) / years, np.full(n_f, float(draws))
     ll = np.zeros(shape)
@@ -176,13 +181,13 @@ def posterior_excess(sim: Simulation, obs: dict | None, draws: int, seed: int):
         lam = m["rate"][c] * years
         ll += obs["counts"][c][:, None] * np.log(lam) - lam
     for s, inten in enumerate(w.storm_intensity):
-        q = np.exp(-inten ** 2 * STORM_K * m["storm_exp"])  # P(miss)
+        q = np.exp(-(inten**2) * STORM_K * m["storm_exp"])  # P(miss)
         ll += np.where(obs["hits"][s][:, None], np.log1p(-q), np.log(q))
     lam = m["mom"] * years
     ll += obs["n_mom"][:, None] * np.log(lam) - lam
     wts = np.exp(ll - ll.max(1, keepdims=True))
     wts /= wts.sum(1, keepdims=True)
-    ess = 1.0 / (wts ** 2).sum(1)
+    ess = 1.0 / (wts**2).sum(1)
     return (wts * excess).sum(1) / years, ess
 
 
@@ -190,8 +195,7 @@ def true_draws(f: dict):
     """The feeders' actual draws, recovered from the simulator's arrays (for the check only)."""
     age = 2025 - f["year"]
     cond_n = f["cond"] / np.exp(0.035 * (age - 12))
-    tp_n = (f["rate"][:, 4] / (REF_RATE_PER_KM[4] * f["length_km"])
-            / np.where(f["urban"], 2.0, 1.0))
+    tp_n = f["rate"][:, 4] / (REF_RATE_PER_KM[4] * f["length_km"]) / np.where(f["urban"], 2.0, 1.0)
     return [x[:, None] for x in (cond_n, f["veg"], f["hidden"], tp_n)]
 
 
@@ -205,13 +209,12 @@ def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
     att = pd.Series([x["attributable"] for x in truth["feeders"]], index=ids)
     by = pd.DataFrame([x["attributable_by_driver"] for x in truth["feeders"]], index=ids)
     lv = by["low_voltage"].to_numpy()
-    att_out = (by["interruptions"] + by["long_interruptions"]
-               + by["frequent_outages"]).to_numpy()
+    att_out = (by["interruptions"] + by["long_interruptions"] + by["frequent_outages"]).to_numpy()
 
     # true excess events per year from the simulator's own arrays
-    true_exc = ((f["rate"] - f["rate_ref"]).sum(1)
-                + storm_excess(f["storm_exp"], f["storm_exp_ref"], w.storm_intensity)
-                * 365.0 / sim.days)
+    true_exc = (f["rate"] - f["rate_ref"]).sum(1) + storm_excess(
+        f["storm_exp"], f["storm_exp_ref"], w.storm_intensity
+    ) * 365.0 / sim.days
     zero = true_exc <= 1e-9
     yld = np.where(zero, 0.0, att_out / np.where(zero, 1.0, true_exc))
 
@@ -223,9 +226,13 @@ def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
         float(np.abs(m["storm_exp_ref"][:, 0] - f["storm_exp_ref"]).max()),
         float(np.abs(m["mom"][:, 0] - f["mom_rate"]).max()),
     )
-    perf_exc = (m["excess"][:, :, 0].sum(0) + f["rate"][:, C_OVER]
-                + storm_excess(m["storm_exp"][:, 0], m["storm_exp_ref"][:, 0],
-                               w.storm_intensity) * 365.0 / sim.days)
+    perf_exc = (
+        m["excess"][:, :, 0].sum(0)
+        + f["rate"][:, C_OVER]
+        + storm_excess(m["storm_exp"][:, 0], m["storm_exp_ref"][:, 0], w.storm_intensity)
+        * 365.0
+        / sim.days
+    )
     perfect = pd.Series(lv + yld * perf_exc, index=ids)
     zero_leak = float(np.abs(att_out[zero]).max()) if zero.any() else 0.0
 
@@ -235,17 +242,28 @@ def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
     oracle = pd.Series(lv + yld * post, index=ids)
     prior_o = pd.Series(lv + yld * prior, index=ids)
 
-    res = {"seed": seed, "n": len(ids), "ess_min": float(ess.min()),
-           "ess_med": float(np.median(ess)), "model_err": model_err, "zero_leak": zero_leak,
-           "n_storms": len(w.storm_days), "n_weak": int(f["bad"].sum())}
+    res = {
+        "seed": seed,
+        "n": len(ids),
+        "ess_min": float(ess.min()),
+        "ess_med": float(np.median(ess)),
+        "model_err": model_err,
+        "zero_leak": zero_leak,
+        "n_storms": len(w.storm_days),
+        "n_weak": int(f["bad"].sum()),
+    }
     for key, est in (("prior", prior_o), ("oracle", oracle), ("perfect", perfect)):
         res[key] = (precision_at(est, att), spearman(est, att))
     if with_ours:
         r = ours(sim, att)
-        res["ours"] = (precision_at(r["avoidable_complaints"], att),
-                       spearman(r["avoidable_complaints"], att))
-        res["base"] = (precision_at(r["complaints_counted"], att),
-                       spearman(r["complaints_counted"], att))
+        res["ours"] = (
+            precision_at(r["avoidable_complaints"], att),
+            spearman(r["avoidable_complaints"], att),
+        )
+        res["base"] = (
+            precision_at(r["complaints_counted"], att),
+            spearman(r["complaints_counted"], att),
+        )
     res["secs"] = time.perf_counter() - t0
     return res
 
@@ -254,15 +272,25 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--draws", type=int, default=4000, help="prior draws per feeder")
-    ap.add_argument("--no-ours", action="store_true",
-                    help="skip our estimate and the baseline (no voltage rollups; faster)")
+    ap.add_argument(
+        "--no-ours",
+        action="store_true",
+        help="skip our estimate and the baseline (no voltage rollups; faster)",
+    )
     a = ap.parse_args(argv)
     fmt = lambda x: f"{x[0]:.1f} / {x[1]:.3f}" if x else "-"  # noqa: E731
     cols = ["ours", "base", "prior", "oracle", "perfect"]
-    head = ["ours", "baseline", "prior-only oracle", "posterior oracle (ceiling)",
-            "perfect-information check"]
-    print(f"preset medium, 2025-01-01 + 365 days, 1h; {a.draws} prior draws per feeder; "
-          "cells are P@10 / Spearman against ground truth 'attributable'")
+    head = [
+        "ours",
+        "baseline",
+        "prior-only oracle",
+        "posterior oracle (ceiling)",
+        "perfect-information check",
+    ]
+    print(
+        f"preset medium, 2025-01-01 + 365 days, 1h; {a.draws} prior draws per feeder; "
+        "cells are P@10 / Spearman against ground truth 'attributable'"
+    )
     print("| seed | " + " | ".join(head) + " |")
     print("|---" * (len(head) + 1) + "|")
     results, bad = [], False
@@ -272,14 +300,18 @@ def main(argv=None) -> int:
         print(f"| {seed} | " + " | ".join(fmt(r.get(c)) for c in cols) + " |", flush=True)
     print()
     for r in results:
-        print(f"seed {r['seed']}: {r['n']} feeders ({r['n_weak']} weak), {r['n_storms']} storms; "
-              f"importance-sampling ESS min {r['ess_min']:.0f} median {r['ess_med']:.0f}; "
-              f"model vs simulator max abs error {r['model_err']:.1e}; "
-              f"{r['secs']:.0f} s")
+        print(
+            f"seed {r['seed']}: {r['n']} feeders ({r['n_weak']} weak), {r['n_storms']} storms; "
+            f"importance-sampling ESS min {r['ess_min']:.0f} median {r['ess_med']:.0f}; "
+            f"model vs simulator max abs error {r['model_err']:.1e}; "
+            f"{r['secs']:.0f} s"
+        )
         if r["model_err"] > 1e-9 or r["zero_leak"] > 0.01:
-            print(f"  BENCH WRONG: the oracle's model does not reproduce the simulator "
-                  f"(error {r['model_err']:.2e}, outage-attributable on zero-excess feeders "
-                  f"{r['zero_leak']:.3f})")
+            print(
+                f"  BENCH WRONG: the oracle's model does not reproduce the simulator "
+                f"(error {r['model_err']:.2e}, outage-attributable on zero-excess feeders "
+                f"{r['zero_leak']:.3f})"
+            )
             bad = True
         if r["perfect"][0] < 1.0 or r["perfect"][1] < 0.999:
             print(f"  BENCH WRONG: perfect-information check {fmt(r['perfect'])}")
@@ -288,12 +320,20 @@ def main(argv=None) -> int:
     meet = [r["oracle"][0] >= TARGET_P10 and r["oracle"][1] >= TARGET_SPEARMAN for r in results]
     print(f"issue 6 targets: P@10 >= {TARGET_P10} and Spearman >= {TARGET_SPEARMAN} on every seed")
     for r, ok in zip(results, meet):
-        print(f"  seed {r['seed']}: ceiling P@10 {r['oracle'][0]:.1f}, Spearman "
-              f"{r['oracle'][1]:.4f} -> "
-              f"{'meets' if ok else 'MISSES'} the targets")
-    print("the ceiling " + ("meets the targets on every seed" if all(meet) else
-                            f"misses the targets on {meet.count(False)} of {len(meet)} seeds: "
-                            "out of reach of one year's observations there"))
+        print(
+            f"  seed {r['seed']}: ceiling P@10 {r['oracle'][0]:.1f}, Spearman "
+            f"{r['oracle'][1]:.4f} -> "
+            f"{'meets' if ok else 'MISSES'} the targets"
+        )
+    print(
+        "the ceiling "
+        + (
+            "meets the targets on every seed"
+            if all(meet)
+            else f"misses the targets on {meet.count(False)} of {len(meet)} seeds: "
+            "out of reach of one year's observations there"
+        )
+    )
     return 1 if bad else 0
 
 

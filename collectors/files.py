@@ -87,8 +87,9 @@ def _opener(path: Path) -> Callable:
     return lambda p: open(p, "rb")
 
 
-def read_chunks(path: Path, kind: str, *, chunk_rows: int | None = None,
-                max_bytes: int = 512 << 20) -> Iterator[pd.DataFrame]:
+def read_chunks(
+    path: Path, kind: str, *, chunk_rows: int | None = None, max_bytes: int = 512 << 20
+) -> Iterator[pd.DataFrame]:
     """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time."""
     chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS.get(kind, OTHER_CHUNK_ROWS)
     size = path.stat().st_size
@@ -130,8 +131,15 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
     _check_header(header)
     truncated = _ends_without_newline(path)
     try:
-        reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                             chunksize=chunk_rows, encoding=encoding, skipinitialspace=False)
+        reader = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            chunksize=chunk_rows,
+            encoding=encoding,
+            skipinitialspace=False,
+        )
         first = True
         previous: pd.DataFrame | None = None
         for chunk in reader:
@@ -163,7 +171,9 @@ def _ends_without_newline(path: Path) -> bool:
         return fh.read(1) not in (b"\n", b"\r")
 
 
-def _read_csv_lenient(path: Path, encoding: str, header: list[str], truncated: bool) -> pd.DataFrame:
+def _read_csv_lenient(
+    path: Path, encoding: str, header: list[str], truncated: bool
+) -> pd.DataFrame:
     with _opener(path)(path) as fh:
         rows = list(csv.reader(io.TextIOWrapper(fh, encoding=encoding, newline="")))[1:]
     width = len(header)
@@ -195,7 +205,9 @@ def _read_xlsx(path: Path, max_bytes: int) -> pd.DataFrame:
         raise FileRefused("malformed_file", f"{path.name}: {exc.__class__.__name__}") from None
     _check_header([str(c) for c in frame.columns if not str(c).startswith("Unnamed")] or [""])
     if any(str(c).endswith(".1") for c in frame.columns):
-        raise FileRefused("duplicate_header", next(str(c) for c in frame.columns if str(c).endswith(".1")))
+        raise FileRefused(
+            "duplicate_header", next(str(c) for c in frame.columns if str(c).endswith(".1"))
+        )
     return frame
 
 
@@ -206,8 +218,10 @@ def _read_json(path: Path) -> pd.DataFrame:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileRefused("malformed_file", f"{path.name}: {exc}") from None
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-        records = [{**(f.get("properties") or {}), "geometry": json.dumps(f.get("geometry"))}
-                   for f in data.get("features", [])]
+        records = [
+            {**(f.get("properties") or {}), "geometry": json.dumps(f.get("geometry"))}
+            for f in data.get("features", [])
+        ]
     elif isinstance(data, dict) and isinstance(data.get("items"), list):
         records = data["items"]
     elif isinstance(data, list):
@@ -217,13 +231,31 @@ def _read_json(path: Path) -> pd.DataFrame:
     if not all(isinstance(r, dict) for r in records):
         raise FileRefused("malformed_file", "every record must be a JSON object")
     frame = pd.DataFrame.from_records(records)
-    return frame.astype(object).where(frame.notna(), None).map(
-        lambda v: v if v is None or isinstance(v, str) else json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    return (
+        frame.astype(object)
+        .where(frame.notna(), None)
+        .map(
+            lambda v: (
+                v
+                if v is None or isinstance(v, str)
+                else json.dumps(v)
+                if isinstance(v, (dict, list))
+                else str(v)
+            )
+        )
+    )
 
 
-def ingest_file(pipeline: Pipeline, path: Path, kind: str, options: IngestOptions, *,
-                run_id: int | None = None, chunk_rows: int | None = None,
-                on_chunk: Callable[[int, BatchSummary], None] | None = None) -> BatchSummary:
+def ingest_file(
+    pipeline: Pipeline,
+    path: Path,
+    kind: str,
+    options: IngestOptions,
+    *,
+    run_id: int | None = None,
+    chunk_rows: int | None = None,
+    on_chunk: Callable[[int, BatchSummary], None] | None = None,
+) -> BatchSummary:
     """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
     (killed, crashed) are skipped, so a rerun resumes where that run stopped."""
     key = file_key(path)
@@ -247,7 +279,6 @@ def network_files(folder: Path) -> list[tuple[str, Path]]:
     """The network tables of a folder in dependency order (substations, feeders, areas)."""
     found = []
     for table in NETWORK_TABLES:
-        matches = sorted(p for p in folder.iterdir()
-                         if p.is_file() and guess_kind(p) == table)
+        matches = sorted(p for p in folder.iterdir() if p.is_file() and guess_kind(p) == table)
         found += [(table, p) for p in matches]
     return found

@@ -17,8 +17,12 @@ EXIT_OK, EXIT_REFUSED, EXIT_QUARANTINED = 0, 2, 3
 
 def print_summary(summary: BatchSummary, title: str) -> None:
     """The summary table: read, upserted, unchanged, quarantined by reason."""
-    rows = [("read", summary.read), ("upserted", summary.upserted),
-            ("unchanged", summary.unchanged), ("quarantined", summary.quarantined_total)]
+    rows = [
+        ("read", summary.read),
+        ("upserted", summary.upserted),
+        ("unchanged", summary.unchanged),
+        ("quarantined", summary.quarantined_total),
+    ]
     if summary.conflicts:
         rows.append(("version conflicts (latest end kept)", summary.conflicts))
     if summary.chunks_skipped:
@@ -47,8 +51,14 @@ def _progress(total_bytes: int):
     return bar, on_chunk
 
 
-def ingest_path(pipeline: Pipeline, kind: str, path: Path, options: IngestOptions,
-                run_id: int | None = None, on_chunk=None) -> BatchSummary:
+def ingest_path(
+    pipeline: Pipeline,
+    kind: str,
+    path: Path,
+    options: IngestOptions,
+    run_id: int | None = None,
+    on_chunk=None,
+) -> BatchSummary:
     """Ingest a file, or for ``network`` a folder of tables or a GIS segment export."""
     summary = BatchSummary()
     if kind == "network":
@@ -57,17 +67,22 @@ def ingest_path(pipeline: Pipeline, kind: str, path: Path, options: IngestOption
 
             traced = trace_feeders(**read_segment_export(path))
             for table in ("substations", "feeders"):
-                frame = traced[table].drop(columns=[c for c in ("buses", "line_ids")
-                                                    if c in traced[table]])
-                summary.add(pipeline.ingest(table, frame.astype(str).replace("nan", None),
-                                            options, run_id=run_id))
+                frame = traced[table].drop(
+                    columns=[c for c in ("buses", "line_ids") if c in traced[table]]
+                )
+                summary.add(
+                    pipeline.ingest(
+                        table, frame.astype(str).replace("nan", None), options, run_id=run_id
+                    )
+                )
             return summary
         files = network_files(path) if path.is_dir() else [(guess_kind(path), path)]
         if not files or any(table is None for table, _ in files):
             raise FileRefused("unknown_kind", str(path))
         for table, file in files:
-            summary.add(ingest_file(pipeline, file, table, options, run_id=run_id,
-                                    on_chunk=on_chunk))
+            summary.add(
+                ingest_file(pipeline, file, table, options, run_id=run_id, on_chunk=on_chunk)
+            )
         return summary
     if path.is_dir():
         raise FileRefused("unknown_kind", f"{path} is a folder; give a file")
@@ -83,9 +98,12 @@ def ingest_file_command(settings, kind: str, path: Path, source: str) -> int:
         source=source,
         mapping=dict(configured.mapping) if configured else {},
         authoritative=configured.authoritative if configured else kind == "network",
-        version_column=configured.version_column if configured else None)
+        version_column=configured.version_column if configured else None,
+    )
     run_id = pipeline.start_run(source, kind)
-    size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()) if p.is_file())
+    size = sum(
+        p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()) if p.is_file()
+    )
     bar, on_chunk = _progress(size)
     try:
         summary = ingest_path(pipeline, kind, path, options, run_id=run_id, on_chunk=on_chunk)

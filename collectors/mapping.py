@@ -98,8 +98,9 @@ def _norm(header: str) -> str:
     return re.sub(r"[\s_\-()（）]", "", str(header)).lower()
 
 
-def apply_mapping(frame: pd.DataFrame, kind: str, mapping: dict[str, str] | None = None
-                  ) -> pd.DataFrame:
+def apply_mapping(
+    frame: pd.DataFrame, kind: str, mapping: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Rename a raw frame's headers to canonical names (config mapping first, then presets)."""
     renames: dict[str, str] = {}
     taken: set[str] = set()
@@ -107,8 +108,11 @@ def apply_mapping(frame: pd.DataFrame, kind: str, mapping: dict[str, str] | None
         if raw in frame.columns:
             renames[raw] = canonical
             taken.add(canonical)
-    aliases = {_norm(alias): canonical for canonical, names in PRESETS.get(kind, {}).items()
-               for alias in names}
+    aliases = {
+        _norm(alias): canonical
+        for canonical, names in PRESETS.get(kind, {}).items()
+        for alias in names
+    }
     for column in frame.columns:
         if column in renames:
             continue

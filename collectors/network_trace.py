@@ -70,11 +70,33 @@ _FILE_PATTERNS: dict[str, str] = {
     "trafos": "*trafo*.csv",
 }
 
-SUBSTATION_COLUMNS = ["substation", "name", "voltage_kv", "capacity_mva", "lon", "lat",
-                      "busbar", "trafo_count", "feeder_count"]
-FEEDER_COLUMNS = ["feeder", "substation", "name", "length_km", "conductor", "geometry",
-                  "bus_count", "buses", "line_ids", "busbar", "first_bus", "start_line",
-                  "overhead_km", "has_loop"]
+SUBSTATION_COLUMNS = [
+    "substation",
+    "name",
+    "voltage_kv",
+    "capacity_mva",
+    "lon",
+    "lat",
+    "busbar",
+    "trafo_count",
+    "feeder_count",
+]
+FEEDER_COLUMNS = [
+    "feeder",
+    "substation",
+    "name",
+    "length_km",
+    "conductor",
+    "geometry",
+    "bus_count",
+    "buses",
+    "line_ids",
+    "busbar",
+    "first_bus",
+    "start_line",
+    "overhead_km",
+    "has_loop",
+]
 DIAGNOSTIC_COLUMNS = ["kind", "feeder", "substation", "bus", "line_id", "detail"]
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "on", "closed"}
@@ -83,6 +105,7 @@ _FALSE = {"false", "0", "no", "n", "f", "否", "off", "open"}
 
 # --------------------------------------------------------------------------------------------
 # reading
+
 
 def read_segment_export(folder: Path | str) -> dict[str, pd.DataFrame]:
     """Read a GIS segment export from ``folder``.
@@ -124,6 +147,7 @@ def _check_columns(frame: pd.DataFrame, table: str, *, label: str) -> None:
 
 # --------------------------------------------------------------------------------------------
 # small helpers
+
 
 def _is_missing(value: Any) -> bool:
     if value is None:
@@ -222,9 +246,16 @@ def _line_coords(raw: Any) -> list[list[list[float]]] | None:
 # --------------------------------------------------------------------------------------------
 # tracing
 
-def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFrame,
-                  trafos: pd.DataFrame, *, feeder_prefix: str = "F",
-                  substation_prefix: str = "SS") -> dict[str, pd.DataFrame]:
+
+def trace_feeders(
+    buses: pd.DataFrame,
+    lines: pd.DataFrame,
+    switches: pd.DataFrame,
+    trafos: pd.DataFrame,
+    *,
+    feeder_prefix: str = "F",
+    substation_prefix: str = "SS",
+) -> dict[str, pd.DataFrame]:
     """Trace the radial feeders of a GIS segment export.
 
     Returns ``{"substations", "feeders", "diagnostics"}``:
@@ -254,15 +285,27 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
     See the module docstring for the rules and the code scheme. Raises ``ValueError("<table>:
     missing column <name>")`` when an input lacks a required column.
     """
-    for table, frame in (("buses", buses), ("lines", lines), ("switches", switches),
-                         ("trafos", trafos)):
+    for table, frame in (
+        ("buses", buses),
+        ("lines", lines),
+        ("switches", switches),
+        ("trafos", trafos),
+    ):
         _check_columns(frame, table, label=table)
 
     diags: list[dict[str, Any]] = []
 
     def diag(kind: str, *, feeder=None, substation=None, bus=None, line_id=None, detail=""):
-        diags.append({"kind": kind, "feeder": feeder, "substation": substation, "bus": bus,
-                      "line_id": line_id, "detail": detail})
+        diags.append(
+            {
+                "kind": kind,
+                "feeder": feeder,
+                "substation": substation,
+                "bus": bus,
+                "line_id": line_id,
+                "detail": detail,
+            }
+        )
 
     # ---- buses
     bus_info: dict[Any, dict[str, Any]] = {}
@@ -270,8 +313,12 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
         bid = _norm_id(rec["bus_id"])
         if bid is None:
             continue
-        bus_info[bid] = {"name": _text(rec.get("name")), "vn_kv": _float(rec.get("vn_kv")),
-                         "lon": _float(rec.get("lon")), "lat": _float(rec.get("lat"))}
+        bus_info[bid] = {
+            "name": _text(rec.get("name")),
+            "vn_kv": _float(rec.get("vn_kv")),
+            "lon": _float(rec.get("lon")),
+            "lat": _float(rec.get("lat")),
+        }
     unknown_reported: set[tuple[Any, str]] = set()
 
     def check_bus(bid: Any, where: str, line_id=None) -> None:
@@ -295,13 +342,21 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
                 in_service = _parse_bool(rec.get("in_service"), True)
             except ValueError:
                 in_service = False
-                diag("bad_value", line_id=lid,
-                     detail=f"in_service {rec.get('in_service')!r} unreadable; taken as out")
-        line_info[lid] = {"from": a, "to": b, "length": _float(rec.get("length_km")),
-                          "std_type": _text(rec.get("std_type")),
-                          "type": _text(rec.get("type")) if has_type else None,
-                          "geometry": rec.get("geometry_geojson"),
-                          "in_service": in_service, "open_switches": []}
+                diag(
+                    "bad_value",
+                    line_id=lid,
+                    detail=f"in_service {rec.get('in_service')!r} unreadable; taken as out",
+                )
+        line_info[lid] = {
+            "from": a,
+            "to": b,
+            "length": _float(rec.get("length_km")),
+            "std_type": _text(rec.get("std_type")),
+            "type": _text(rec.get("type")) if has_type else None,
+            "geometry": rec.get("geometry_geojson"),
+            "in_service": in_service,
+            "open_switches": [],
+        }
         check_bus(a, f"line {lid}", lid)
         check_bus(b, f"line {lid}", lid)
 
@@ -317,8 +372,11 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
             closed = _parse_bool(rec.get("closed"), True)
         except ValueError:
             closed = False
-            diag("bad_value", line_id=lid,
-                 detail=f"switch {sid} closed {rec.get('closed')!r} unreadable; taken as open")
+            diag(
+                "bad_value",
+                line_id=lid,
+                detail=f"switch {sid} closed {rec.get('closed')!r} unreadable; taken as open",
+            )
         check_bus(sbus, f"switch {sid}", lid)
         if lid not in line_info:
             diag("unknown_line", line_id=lid, bus=sbus, detail=f"switch {sid} on unknown line")
@@ -383,15 +441,25 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
                 continue  # already used by a loop of an earlier feeder, or a reported tie
             if first in stations:
                 tie_reported.add(start_lid)
-                diag("busbar_tie", substation=ss, bus=first, line_id=start_lid,
-                     detail=f"line joins busbars {bb} and {first}; not traversed")
+                diag(
+                    "busbar_tie",
+                    substation=ss,
+                    bus=first,
+                    line_id=start_lid,
+                    detail=f"line joins busbars {bb} and {first}; not traversed",
+                )
                 continue
             if first in bus_owner:
                 owner = bus_owner[first]
-                diag("loop" if owner.startswith(f"{feeder_prefix}{si}-") else "busbar_tie",
-                     feeder=owner, substation=ss, bus=first, line_id=start_lid,
-                     detail=f"starting line from busbar {bb} reaches bus {first} already in "
-                            f"{owner}; no new feeder")
+                diag(
+                    "loop" if owner.startswith(f"{feeder_prefix}{si}-") else "busbar_tie",
+                    feeder=owner,
+                    substation=ss,
+                    bus=first,
+                    line_id=start_lid,
+                    detail=f"starting line from busbar {bb} reaches bus {first} already in "
+                    f"{owner}; no new feeder",
+                )
                 continue
             k += 1
             code = f"{feeder_prefix}{si}-{k}"
@@ -411,13 +479,25 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
                             line_owner[lid] = code
                             order_lines.append(lid)
                             has_loop = True
-                            diag("loop", feeder=code, substation=ss, bus=v, line_id=lid,
-                                 detail=f"feeder returns to its own busbar {bb}")
+                            diag(
+                                "loop",
+                                feeder=code,
+                                substation=ss,
+                                bus=v,
+                                line_id=lid,
+                                detail=f"feeder returns to its own busbar {bb}",
+                            )
                         else:
                             tie_reported.add(lid)
-                            diag("busbar_tie", feeder=code, substation=ss, bus=v, line_id=lid,
-                                 detail=f"closed line reaches busbar {v} of "
-                                        f"{ss_code[v]}; not traversed")
+                            diag(
+                                "busbar_tie",
+                                feeder=code,
+                                substation=ss,
+                                bus=v,
+                                line_id=lid,
+                                detail=f"closed line reaches busbar {v} of "
+                                f"{ss_code[v]}; not traversed",
+                            )
                         continue
                     if v in bus_owner:
                         # Unreachable for another feeder (BFS covers the whole component), so v
@@ -425,33 +505,63 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
                         line_owner[lid] = code
                         order_lines.append(lid)
                         has_loop = True
-                        diag("loop", feeder=code, substation=ss, bus=v, line_id=lid,
-                             detail=f"bus {v} reached twice (from bus {u})")
+                        diag(
+                            "loop",
+                            feeder=code,
+                            substation=ss,
+                            bus=v,
+                            line_id=lid,
+                            detail=f"bus {v} reached twice (from bus {u})",
+                        )
                         continue
                     bus_owner[v] = code
                     line_owner[lid] = code
                     order_buses.append(v)
                     order_lines.append(lid)
                     queue.append(v)
-            feeder_rows.append(_feeder_row(code, ss, bb, first, start_lid, order_buses,
-                                           order_lines, has_loop, line_info, bus_info,
-                                           has_type, diag))
+            feeder_rows.append(
+                _feeder_row(
+                    code,
+                    ss,
+                    bb,
+                    first,
+                    start_lid,
+                    order_buses,
+                    order_lines,
+                    has_loop,
+                    line_info,
+                    bus_info,
+                    has_type,
+                    diag,
+                )
+            )
 
     # ---- open lines, islands
     for lid in sorted(line_info, key=_id_key):
         info = line_info[lid]
         if is_closed(lid):
             if lid not in line_owner and lid not in tie_reported and info["from"] != info["to"]:
-                diag("island_line", line_id=lid,
-                     detail=f"closed line {info['from']}-{info['to']} reached from no busbar")
+                diag(
+                    "island_line",
+                    line_id=lid,
+                    detail=f"closed line {info['from']}-{info['to']} reached from no busbar",
+                )
             continue
-        why = ("out of service" if not info["in_service"] else
-               "open switch " + ", ".join(f"{s} at bus {b}" for s, b in info["open_switches"]))
-        sides = [bus_owner.get(info["from"]) or ss_code.get(info["from"]),
-                 bus_owner.get(info["to"]) or ss_code.get(info["to"])]
-        diag("open_line", line_id=lid,
-             detail=f"{why}; bus {info['from']} ({sides[0] or 'none'}) - "
-                    f"bus {info['to']} ({sides[1] or 'none'})")
+        why = (
+            "out of service"
+            if not info["in_service"]
+            else "open switch " + ", ".join(f"{s} at bus {b}" for s, b in info["open_switches"])
+        )
+        sides = [
+            bus_owner.get(info["from"]) or ss_code.get(info["from"]),
+            bus_owner.get(info["to"]) or ss_code.get(info["to"]),
+        ]
+        diag(
+            "open_line",
+            line_id=lid,
+            detail=f"{why}; bus {info['from']} ({sides[0] or 'none'}) - "
+            f"bus {info['to']} ({sides[1] or 'none'})",
+        )
     for bid in sorted(bus_info, key=_id_key):
         if bid in bus_owner or bid in stations or bid in hv_buses:
             continue
@@ -463,27 +573,38 @@ def trace_feeders(buses: pd.DataFrame, lines: pd.DataFrame, switches: pd.DataFra
     sub_rows = []
     for bb in busbars:
         info = bus_info.get(bb, {})
-        sub_rows.append({
-            "substation": ss_code[bb],
-            "name": info.get("name") or f"Busbar {bb}",
-            "voltage_kv": info.get("vn_kv", float("nan")),
-            "capacity_mva": stations[bb]["capacity"],
-            "lon": info.get("lon", float("nan")),
-            "lat": info.get("lat", float("nan")),
-            "busbar": bb,
-            "trafo_count": stations[bb]["count"],
-            "feeder_count": counts.get(ss_code[bb], 0),
-        })
+        sub_rows.append(
+            {
+                "substation": ss_code[bb],
+                "name": info.get("name") or f"Busbar {bb}",
+                "voltage_kv": info.get("vn_kv", float("nan")),
+                "capacity_mva": stations[bb]["capacity"],
+                "lon": info.get("lon", float("nan")),
+                "lat": info.get("lat", float("nan")),
+                "busbar": bb,
+                "trafo_count": stations[bb]["count"],
+                "feeder_count": counts.get(ss_code[bb], 0),
+            }
+        )
     substations_df = pd.DataFrame(sub_rows, columns=SUBSTATION_COLUMNS)
     diagnostics_df = pd.DataFrame(diags, columns=DIAGNOSTIC_COLUMNS)
-    return {"substations": substations_df, "feeders": feeders_df,
-            "diagnostics": diagnostics_df}
+    return {"substations": substations_df, "feeders": feeders_df, "diagnostics": diagnostics_df}
 
 
-def _feeder_row(code: str, ss: str, busbar: Any, first: Any, start_lid: Any,
-                order_buses: list[Any], order_lines: list[Any], has_loop: bool,
-                line_info: dict[Any, dict[str, Any]], bus_info: dict[Any, dict[str, Any]],
-                has_type: bool, diag) -> dict[str, Any]:
+def _feeder_row(
+    code: str,
+    ss: str,
+    busbar: Any,
+    first: Any,
+    start_lid: Any,
+    order_buses: list[Any],
+    order_lines: list[Any],
+    has_loop: bool,
+    line_info: dict[Any, dict[str, Any]],
+    bus_info: dict[Any, dict[str, Any]],
+    has_type: bool,
+    diag,
+) -> dict[str, Any]:
     length = 0.0
     overhead = 0.0
     type_counts: Counter[str] = Counter()
@@ -504,29 +625,43 @@ def _feeder_row(code: str, ss: str, busbar: Any, first: Any, start_lid: Any,
         if coords is None:
             ends = [bus_info.get(info["from"]), bus_info.get(info["to"])]
             fallback = None
-            if all(e is not None and math.isfinite(e["lon"]) and math.isfinite(e["lat"])
-                   for e in ends):
+            if all(
+                e is not None and math.isfinite(e["lon"]) and math.isfinite(e["lat"]) for e in ends
+            ):
                 fallback = [[[ends[0]["lon"], ends[0]["lat"]], [ends[1]["lon"], ends[1]["lat"]]]]
             if not _is_missing(info["geometry"]) or fallback is None:
-                diag("bad_geometry", feeder=code, substation=ss, line_id=lid,
-                     detail="geometry unreadable" + ("; straight segment used" if fallback
-                                                     else "; line left out of the geometry"))
+                diag(
+                    "bad_geometry",
+                    feeder=code,
+                    substation=ss,
+                    line_id=lid,
+                    detail="geometry unreadable"
+                    + (
+                        "; straight segment used" if fallback else "; line left out of the geometry"
+                    ),
+                )
             coords = fallback
         if coords:
             parts.extend(coords)
     conductor = None
     if type_counts:
-        conductor = min(type_counts,
-                        key=lambda s: (-type_counts[s], -type_length.get(s, 0.0), s))
+        conductor = min(type_counts, key=lambda s: (-type_counts[s], -type_length.get(s, 0.0), s))
     busbar_name = (bus_info.get(busbar) or {}).get("name") or f"Busbar {busbar}"
     first_name = (bus_info.get(first) or {}).get("name") or f"Bus {first}"
-    geometry = (json.dumps({"type": "MultiLineString", "coordinates": parts})
-                if parts else None)
+    geometry = json.dumps({"type": "MultiLineString", "coordinates": parts}) if parts else None
     return {
-        "feeder": code, "substation": ss, "name": f"{busbar_name} / {first_name}",
-        "length_km": round(length, 6), "conductor": conductor, "geometry": geometry,
-        "bus_count": len(order_buses), "buses": list(order_buses),
-        "line_ids": list(order_lines), "busbar": busbar, "first_bus": first,
-        "start_line": start_lid, "overhead_km": round(overhead, 6) if has_type else float("nan"),
+        "feeder": code,
+        "substation": ss,
+        "name": f"{busbar_name} / {first_name}",
+        "length_km": round(length, 6),
+        "conductor": conductor,
+        "geometry": geometry,
+        "bus_count": len(order_buses),
+        "buses": list(order_buses),
+        "line_ids": list(order_lines),
+        "busbar": busbar,
+        "first_bus": first,
+        "start_line": start_lid,
+        "overhead_km": round(overhead, 6) if has_type else float("nan"),
         "has_loop": has_loop,
     }

@@ -38,7 +38,9 @@ class SourceOptions(BaseModel):
         if self.interval_seconds is not None and self.cron is not None:
             raise ValueError("give interval_seconds or cron, not both")
         if self.cron is not None and len(self.cron.split()) != 5:
-            raise ValueError(f"cron must have 5 fields (minute hour day month weekday): {self.cron!r}")
+            raise ValueError(
+                f"cron must have 5 fields (minute hour day month weekday): {self.cron!r}"
+            )
         return self
 
 

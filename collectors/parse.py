@@ -49,7 +49,11 @@ def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Se
     Returns (times, bad mask, ambiguous mask); blanks are NaT and neither bad nor ambiguous."""
     index = values.index
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC"), pd.Series(False, index=index), pd.Series(False, index=index)
+        return (
+            values.dt.tz_convert("UTC"),
+            pd.Series(False, index=index),
+            pd.Series(False, index=index),
+        )
     if values.dtype.kind == "M":
         local = values.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
         bad = local.isna() & values.notna()
@@ -59,8 +63,11 @@ def parse_times(values: pd.Series, tz: str) -> tuple[pd.Series, pd.Series, pd.Se
     result = pd.Series(pd.NaT, index=index, dtype="datetime64[ns, UTC]")
     # Fast path for clean ISO 8601 (nearly every export): no regular expressions at all.
     tail = text.str.slice(-6)
-    with_offset = mask(text.str.endswith("Z") | text.str.endswith("z")
-                       | (tail.str.slice(0, 1).isin(["+", "-"]) & (tail.str.slice(3, 4) == ":")))
+    with_offset = mask(
+        text.str.endswith("Z")
+        | text.str.endswith("z")
+        | (tail.str.slice(0, 1).isin(["+", "-"]) & (tail.str.slice(3, 4) == ":"))
+    )
     for aware in (True, False):
         part = with_offset & ~missing if aware else ~with_offset & ~missing
         if part.any():

@@ -102,9 +102,15 @@ class IngestOptions:
 class Pipeline:
     """Validates and stores batches for one database under one set of thresholds."""
 
-    def __init__(self, engine: Engine, *, tz: str = "Asia/Shanghai",
-                 limits: RollupLimits | None = None, suspicious_hours: float = 168.0,
-                 raw_retention_days: int | None = None):
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        tz: str = "Asia/Shanghai",
+        limits: RollupLimits | None = None,
+        suspicious_hours: float = 168.0,
+        raw_retention_days: int | None = None,
+    ):
         self.engine = engine
         self.tz = tz
         self.limits = limits or RollupLimits(tz=tz)
@@ -116,10 +122,14 @@ class Pipeline:
     @classmethod
     def from_settings(cls, engine: Engine, settings) -> Pipeline:
         th = settings.thresholds
-        return cls(engine, tz=settings.site.timezone,
-                   limits=RollupLimits.from_volts(th.voltage_low, th.voltage_high,
-                                                  th.low_voltage_rule, settings.site.timezone),
-                   raw_retention_days=settings.database.raw_retention_days)
+        return cls(
+            engine,
+            tz=settings.site.timezone,
+            limits=RollupLimits.from_volts(
+                th.voltage_low, th.voltage_high, th.low_voltage_rule, settings.site.timezone
+            ),
+            raw_retention_days=settings.database.raw_retention_days,
+        )
 
     # --- network context ----------------------------------------------------------------
     def refresh_network(self) -> None:
@@ -134,13 +144,19 @@ class Pipeline:
     def context(self, options: IngestOptions, now: datetime | None = None) -> Context:
         net = self._load_network()
         return Context(
-            tz=self.tz, substations=net["maps"]["substations"], feeders=net["maps"]["feeders"],
+            tz=self.tz,
+            substations=net["maps"]["substations"],
+            feeders=net["maps"]["feeders"],
             transformers=net["maps"]["transformers"],
             feeder_of_substation=net["feeder_of_substation"],
             feeder_of_transformer=net["feeder_of_transformer"],
-            served_feeder=net["served_feeder"], served_transformer=net["served_transformer"],
-            authoritative=options.authoritative, now=now or datetime.now(UTC),
-            suspicious_hours=self.suspicious_hours, version_column=options.version_column)
+            served_feeder=net["served_feeder"],
+            served_transformer=net["served_transformer"],
+            authoritative=options.authoritative,
+            now=now or datetime.now(UTC),
+            suspicious_hours=self.suspicious_hours,
+            version_column=options.version_column,
+        )
 
     # --- runs -----------------------------------------------------------------------------
     def start_run(self, source: str, kind: str | None = None) -> int:
@@ -154,17 +170,34 @@ class Pipeline:
         else:
             status = "ok"
         detail = {"quarantined": dict(summary.quarantined), "notes": dict(summary.notes)}
-        finish_run(self.engine, run_id, status=status, rows_read=summary.read,
-                   rows_upserted=summary.upserted, rows_unchanged=summary.unchanged,
-                   rows_quarantined=summary.quarantined_total, conflicts=summary.conflicts,
-                   chunks_skipped=summary.chunks_skipped, error=error, detail=detail)
+        finish_run(
+            self.engine,
+            run_id,
+            status=status,
+            rows_read=summary.read,
+            rows_upserted=summary.upserted,
+            rows_unchanged=summary.unchanged,
+            rows_quarantined=summary.quarantined_total,
+            conflicts=summary.conflicts,
+            chunks_skipped=summary.chunks_skipped,
+            error=error,
+            detail=detail,
+        )
         return status
 
     # --- batches --------------------------------------------------------------------------
-    def ingest(self, kind: str, raw: pd.DataFrame, options: IngestOptions, *,
-               run_id: int | None = None, chunk: tuple[str, int] | None = None,
-               watermark: str | None = None, watermark_source: str | None = None,
-               now: datetime | None = None) -> BatchSummary:
+    def ingest(
+        self,
+        kind: str,
+        raw: pd.DataFrame,
+        options: IngestOptions,
+        *,
+        run_id: int | None = None,
+        chunk: tuple[str, int] | None = None,
+        watermark: str | None = None,
+        watermark_source: str | None = None,
+        now: datetime | None = None,
+    ) -> BatchSummary:
         """Validate and store one batch of raw records of ``kind`` in one transaction.
 
         ``chunk`` = (file key, chunk number) records the batch as done for resumable file
@@ -187,8 +220,12 @@ class Pipeline:
         pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
         if PRE_REJECT in raw:
             flagged = raw[PRE_REJECT].notna()
-            pre_rejected = pd.DataFrame({"reason_code": raw.loc[flagged, PRE_REJECT],
-                                         "reason_text": raw.loc[flagged, PRE_REJECT].map(REASONS)})
+            pre_rejected = pd.DataFrame(
+                {
+                    "reason_code": raw.loc[flagged, PRE_REJECT],
+                    "reason_text": raw.loc[flagged, PRE_REJECT].map(REASONS),
+                }
+            )
             raw_all = raw.drop(columns=PRE_REJECT)
             raw = raw_all[~flagged]
         else:
@@ -212,7 +249,9 @@ class Pipeline:
             if wide_rejects is not None and not wide_rejects.empty:
                 records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
             source_frame = raw_all if wide_rejects is None else frame
-            records += self._quarantine_rows(source_frame, checked.rejected, kind, options.source, run_id)
+            records += self._quarantine_rows(
+                source_frame, checked.rejected, kind, options.source, run_id
+            )
             insert_quarantine(conn, records)
             for rec in records:
                 summary.quarantined[rec["reason_code"]] += 1
@@ -230,9 +269,15 @@ class Pipeline:
         return summary
 
     @staticmethod
-    def _mark_done(conn: Connection, options: IngestOptions, run_id: int | None,
-                   chunk: tuple[str, int] | None, rows: int, watermark: str | None,
-                   watermark_source: str | None) -> None:
+    def _mark_done(
+        conn: Connection,
+        options: IngestOptions,
+        run_id: int | None,
+        chunk: tuple[str, int] | None,
+        rows: int,
+        watermark: str | None,
+        watermark_source: str | None,
+    ) -> None:
         if chunk is not None:
             mark_chunk(conn, chunk[0], chunk[1], options.source, run_id, rows)
         if watermark is not None:
@@ -247,7 +292,8 @@ class Pipeline:
     def _prune_if_due(self) -> None:
         """Raw readings beyond the retention go, at most once an hour (rollups stay)."""
         if self.raw_retention_days is None or (
-                self._last_prune is not None and time.monotonic() - self._last_prune < 3600):
+            self._last_prune is not None and time.monotonic() - self._last_prune < 3600
+        ):
             return
         self._last_prune = time.monotonic()
         with self.engine.begin() as conn:
@@ -258,8 +304,14 @@ class Pipeline:
     def forget_chunks(self, file_key: str) -> None:
         forget_chunks(self.engine, file_key)
 
-    def _store(self, conn: Connection, kind: str, checked: Checked, options: IngestOptions,
-               summary: BatchSummary) -> None:
+    def _store(
+        self,
+        conn: Connection,
+        kind: str,
+        checked: Checked,
+        options: IngestOptions,
+        summary: BatchSummary,
+    ) -> None:
         good = checked.good
         if kind == "outages":
             counts = upsert_outages(conn, good, options.source)
@@ -273,8 +325,9 @@ class Pipeline:
             update_rollups(conn, good, interval, self.limits)
             return
         else:
-            table = {"substations": Substation, "feeders": Feeder,
-                     "transformers": Transformer}[kind].__table__
+            table = {"substations": Substation, "feeders": Feeder, "transformers": Transformer}[
+                kind
+            ].__table__
             counts = upsert_by_code(conn, table, good.assign(source=options.source))
         summary.upserted += counts.upserted
         summary.unchanged += counts.unchanged + counts.superseded
@@ -304,46 +357,91 @@ class Pipeline:
 
     def _register(self, conn: Connection, new_codes: dict[str, set[str]], source: str) -> None:
         """An authoritative source's unknown substations/feeders/areas become network rows."""
-        for table_name, model in (("substations", Substation), ("feeders", Feeder),
-                                  ("transformers", Transformer)):
+        for table_name, model in (
+            ("substations", Substation),
+            ("feeders", Feeder),
+            ("transformers", Transformer),
+        ):
             codes = sorted(new_codes.get(table_name, ()))
             if codes:
-                upsert_by_code(conn, model.__table__, pd.DataFrame({"code": codes, "source": source}))
-                log.info("registered %d new %s from authoritative source %s", len(codes),
-                         table_name, source)
+                upsert_by_code(
+                    conn, model.__table__, pd.DataFrame({"code": codes, "source": source})
+                )
+                log.info(
+                    "registered %d new %s from authoritative source %s",
+                    len(codes),
+                    table_name,
+                    source,
+                )
         # Read inside the open transaction so the new codes are visible before commit.
         self._network = network_context(conn)
 
     @staticmethod
-    def _quarantine_rows(frame: pd.DataFrame, rejected: pd.DataFrame, kind: str, source: str,
-                         run_id: int | None) -> list[dict]:
+    def _quarantine_rows(
+        frame: pd.DataFrame, rejected: pd.DataFrame, kind: str, source: str, run_id: int | None
+    ) -> list[dict]:
         if rejected.empty:
             return []
         raws = raw_json(frame, rejected.index)
         now = datetime.now(UTC)
-        return [{"source": source, "kind": kind, "run_id": run_id, "raw": raw,
-                 "reason_code": code, "reason_text": text, "created_at": now}
-                for raw, code, text in zip(raws, rejected["reason_code"], rejected["reason_text"],
-                                           strict=True)]
+        return [
+            {
+                "source": source,
+                "kind": kind,
+                "run_id": run_id,
+                "raw": raw,
+                "reason_code": code,
+                "reason_text": text,
+                "created_at": now,
+            }
+            for raw, code, text in zip(
+                raws, rejected["reason_code"], rejected["reason_text"], strict=True
+            )
+        ]
 
-    def _record_refused(self, refused: pd.DataFrame, source: str, run_id: int | None) -> BatchSummary:
+    def _record_refused(
+        self, refused: pd.DataFrame, source: str, run_id: int | None
+    ) -> BatchSummary:
         """Inputs a source could not read at all (columns input, kind, reason_code,
         reason_text): each becomes one quarantine record."""
         summary = BatchSummary()
         for rec in refused.to_dict("records"):
-            self.quarantine_whole(source, rec.get("kind") or "unknown", rec["input"],
-                                  rec["reason_code"], rec["reason_text"], run_id)
+            self.quarantine_whole(
+                source,
+                rec.get("kind") or "unknown",
+                rec["input"],
+                rec["reason_code"],
+                rec["reason_text"],
+                run_id,
+            )
             summary.quarantined[rec["reason_code"]] += 1
         return summary
 
-    def quarantine_whole(self, source: str, kind: str, what: str, reason_code: str,
-                         reason_text: str, run_id: int | None = None) -> None:
+    def quarantine_whole(
+        self,
+        source: str,
+        kind: str,
+        what: str,
+        reason_code: str,
+        reason_text: str,
+        run_id: int | None = None,
+    ) -> None:
         """Record an input refused whole (unreadable file, bad feed) in the quarantine."""
         with self.engine.begin() as conn:
-            insert_quarantine(conn, [{
-                "source": source, "kind": kind, "run_id": run_id,
-                "raw": json.dumps({"input": what}), "reason_code": reason_code,
-                "reason_text": reason_text, "created_at": datetime.now(UTC)}])
+            insert_quarantine(
+                conn,
+                [
+                    {
+                        "source": source,
+                        "kind": kind,
+                        "run_id": run_id,
+                        "raw": json.dumps({"input": what}),
+                        "reason_code": reason_code,
+                        "reason_text": reason_text,
+                        "created_at": datetime.now(UTC),
+                    }
+                ],
+            )
 
 
 __all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES", "REFUSED"]

@@ -16,10 +16,13 @@ def rebuild_command(settings) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     th = settings.thresholds
-    limits = RollupLimits.from_volts(th.voltage_low, th.voltage_high, th.low_voltage_rule,
-                                     settings.site.timezone)
+    limits = RollupLimits.from_volts(
+        th.voltage_low, th.voltage_high, th.low_voltage_rule, settings.site.timezone
+    )
     with engine.begin() as conn:
         totals = rebuild_all(conn, reading_intervals(conn), limits)
-    click.echo(f"rollups rebuilt under {th.voltage_low}-{th.voltage_high} V, rule "
-               f"{th.low_voltage_rule}: {totals['h']:,} hourly and {totals['D']:,} daily rows")
+    click.echo(
+        f"rollups rebuilt under {th.voltage_low}-{th.voltage_high} V, rule "
+        f"{th.low_voltage_rule}: {totals['h']:,} hourly and {totals['D']:,} daily rows"
+    )
     return 0

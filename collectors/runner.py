@@ -26,11 +26,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from collectors.base import CollectorError, Source
-from db.locks import source_lock
 from collectors.options import SourceOptions
 from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from collectors.registry import source_class
 from collectors.validate import InputRefused
+from db.locks import source_lock
 from db.queries import watermark as read_watermark
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ def _close(source: Source) -> None:
 REGISTRY = SourceRegistry()
 
 
-def backoff_delay(attempt: int, retry_after: float | None = None, *,
-                  rng: random.Random | None = None) -> float:
+def backoff_delay(
+    attempt: int, retry_after: float | None = None, *, rng: random.Random | None = None
+) -> float:
     """Seconds to wait before retry number ``attempt`` (1-based): base·2^(attempt−1), capped,
     plus up to 25 % jitter so that several collectors do not retry in step; never less than
     the peer's ``Retry-After``."""
@@ -111,8 +112,11 @@ def backoff_delay(attempt: int, retry_after: float | None = None, *,
 def secrets_of(options: SourceOptions) -> list[str]:
     """Values that must never reach a log line or a run record: the values of named
     environment secrets (tokens, URLs with passwords) and passwords inside URLs."""
-    values = [os.environ.get(env) for env in (getattr(options, "token_env", None),
-                                               getattr(options, "url_env", None)) if env]
+    values = [
+        os.environ.get(env)
+        for env in (getattr(options, "token_env", None), getattr(options, "url_env", None))
+        if env
+    ]
     found = {v for v in values if v and len(v) >= 4}
     for url in [*found, getattr(options, "url", None)]:
         try:
@@ -134,11 +138,13 @@ def redact(message: str, options: SourceOptions) -> str:
 def ingest_options(name: str, options: SourceOptions, source: Source, kind: str) -> IngestOptions:
     """The pipeline's per-source choices for a batch of ``kind``."""
     return IngestOptions(
-        source=name, mapping=dict(options.mapping),
+        source=name,
+        mapping=dict(options.mapping),
         # A network table from a scheduled source is that source's own network.
         authoritative=options.authoritative or kind in NETWORK_TABLES,
         version_column=options.version_column,
-        interval_min=getattr(source, "interval_min", None))
+        interval_min=getattr(source, "interval_min", None),
+    )
 
 
 def _kind_of(options: SourceOptions) -> str | None:
@@ -150,10 +156,17 @@ class _Stopped(Exception):
     pass
 
 
-def run_source_once(engine: Engine, settings, name: str, *, pipeline: Pipeline | None = None,
-                    source: Source | None = None, sleep: Callable[[float], object] = time.sleep,
-                    registry: SourceRegistry | None = None,
-                    stop: threading.Event | None = None) -> RunResult:
+def run_source_once(
+    engine: Engine,
+    settings,
+    name: str,
+    *,
+    pipeline: Pipeline | None = None,
+    source: Source | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+    registry: SourceRegistry | None = None,
+    stop: threading.Event | None = None,
+) -> RunResult:
     """Run source ``name`` of ``settings`` once against ``engine`` and record the run.
 
     Skips (status ``locked``, no run record) when another run of the source holds its lock.
@@ -175,15 +188,27 @@ def run_source_once(engine: Engine, settings, name: str, *, pipeline: Pipeline |
         log.info("collect %s: skipped, another collector is running it", name)
         return result
     try:
-        _run_locked(engine, settings, name, options, result, pipeline=pipeline, source=source,
-                    sleep=sleep, registry=registry or REGISTRY, stop=stop)
+        _run_locked(
+            engine,
+            settings,
+            name,
+            options,
+            result,
+            pipeline=pipeline,
+            source=source,
+            sleep=sleep,
+            registry=registry or REGISTRY,
+            stop=stop,
+        )
     finally:
         lock.release()
         result.seconds = round(time.monotonic() - started, 3)
     s = result.summary
-    line = (f"collect {name}: {result.status} read={s.read} upserted={s.upserted} "
-            f"unchanged={s.unchanged} quarantined={s.quarantined_total} "
-            f"attempts={result.attempts} {result.seconds:.1f}s")
+    line = (
+        f"collect {name}: {result.status} read={s.read} upserted={s.upserted} "
+        f"unchanged={s.unchanged} quarantined={s.quarantined_total} "
+        f"attempts={result.attempts} {result.seconds:.1f}s"
+    )
     if result.error:
         log.warning("%s error=%s", line, result.error.splitlines()[0][:300])
     else:
@@ -191,8 +216,19 @@ def run_source_once(engine: Engine, settings, name: str, *, pipeline: Pipeline |
     return result
 
 
-def _run_locked(engine, settings, name, options, result: RunResult, *, pipeline, source,
-                sleep, registry: SourceRegistry, stop) -> None:
+def _run_locked(
+    engine,
+    settings,
+    name,
+    options,
+    result: RunResult,
+    *,
+    pipeline,
+    source,
+    sleep,
+    registry: SourceRegistry,
+    stop,
+) -> None:
     try:
         pipeline = pipeline or Pipeline.from_settings(engine, settings)
         # Another source (a file drop, the GIS) may have changed the network since last time.
@@ -222,8 +258,13 @@ def _run_locked(engine, settings, name, options, result: RunResult, *, pipeline,
                     break
                 delay = backoff_delay(result.attempts, exc.retry_after)
                 result.delays.append(delay)
-                log.info("collect %s: attempt %d failed (%s); retrying in %.1fs", name,
-                         result.attempts, message, delay)
+                log.info(
+                    "collect %s: attempt %d failed (%s); retrying in %.1fs",
+                    name,
+                    result.attempts,
+                    message,
+                    delay,
+                )
                 if stop is not None and stop.is_set():
                     raise _Stopped from None
                 sleep(delay)
@@ -234,8 +275,9 @@ def _run_locked(engine, settings, name, options, result: RunResult, *, pipeline,
     except InputRefused as exc:
         error = redact(f"input refused whole: {exc.text} [{exc.code}]", options)
         try:
-            pipeline.quarantine_whole(name, _kind_of(options) or "outages", name, exc.code,
-                                      exc.text, run_id)
+            pipeline.quarantine_whole(
+                name, _kind_of(options) or "outages", name, exc.code, exc.text, run_id
+            )
         except Exception:
             log.exception("collect %s: could not quarantine the refused input", name)
     except Exception as exc:  # a bug or the database: record it, never crash the scheduler
@@ -248,12 +290,14 @@ def _run_locked(engine, settings, name, options, result: RunResult, *, pipeline,
         result.status = pipeline.finish_run(run_id, summary, error=error)
     except Exception as exc:
         result.status = "failed"
-        result.error = redact(f"{error or ''} (recording the run failed: {type(exc).__name__}: "
-                              f"{exc})", options)
+        result.error = redact(
+            f"{error or ''} (recording the run failed: {type(exc).__name__}: {exc})", options
+        )
 
 
-def _one_attempt(engine, pipeline: Pipeline, name, options, source: Source, run_id, summary,
-                 stop) -> None:
+def _one_attempt(
+    engine, pipeline: Pipeline, name, options, source: Source, run_id, summary, stop
+) -> None:
     mark = read_watermark(engine, name)
     batches = source.batches(mark)
     try:
@@ -261,13 +305,21 @@ def _one_attempt(engine, pipeline: Pipeline, name, options, source: Source, run_
             # Checked before each batch, not after: a run whose last batch committed is done.
             if stop is not None and stop.is_set():
                 raise _Stopped
-            if batch.frame is None or (batch.frame.empty and batch.watermark is None
-                                       and batch.chunk is None):
+            if batch.frame is None or (
+                batch.frame.empty and batch.watermark is None and batch.chunk is None
+            ):
                 continue
-            summary.add(pipeline.ingest(
-                batch.kind, batch.frame, ingest_options(name, options, source, batch.kind),
-                run_id=run_id, chunk=batch.chunk, watermark=batch.watermark,
-                watermark_source=name))
+            summary.add(
+                pipeline.ingest(
+                    batch.kind,
+                    batch.frame,
+                    ingest_options(name, options, source, batch.kind),
+                    run_id=run_id,
+                    chunk=batch.chunk,
+                    watermark=batch.watermark,
+                    watermark_source=name,
+                )
+            )
     finally:
         close = getattr(batches, "close", None)
         if close is not None:

@@ -48,9 +48,14 @@ def _trigger(options, tz: str):
     return IntervalTrigger(seconds=seconds, timezone=tz), seconds
 
 
-def build_scheduler(settings, engine: Engine, *, sources: list[str] | None = None,
-                    registry: SourceRegistry | None = None,
-                    stop: threading.Event | None = None) -> BackgroundScheduler:
+def build_scheduler(
+    settings,
+    engine: Engine,
+    *,
+    sources: list[str] | None = None,
+    registry: SourceRegistry | None = None,
+    stop: threading.Event | None = None,
+) -> BackgroundScheduler:
     """A (not yet started) scheduler with one job per enabled source (or the ``sources``
     named), each running ``run_source_once`` on the source's interval or cron schedule.
 
@@ -61,7 +66,8 @@ def build_scheduler(settings, engine: Engine, *, sources: list[str] | None = Non
     registry = registry or REGISTRY
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max(1, min(MAX_WORKERS, len(names))))},
-        timezone=settings.site.timezone)
+        timezone=settings.site.timezone,
+    )
     scheduler.feederwatch_stop = stop  # read by stop_scheduler
     scheduler.feederwatch_registry = registry
     for name in names:
@@ -69,9 +75,17 @@ def build_scheduler(settings, engine: Engine, *, sources: list[str] | None = Non
         grace = int(max(30, seconds or 60))
         first = datetime.now(trigger.timezone) if seconds is not None else None
         scheduler.add_job(
-            _job, trigger, args=(engine, settings, name, registry, stop), id=job_id(name),
-            name=f"collect {name}", max_instances=1, coalesce=True, misfire_grace_time=grace,
-            replace_existing=True, **({"next_run_time": first} if first is not None else {}))
+            _job,
+            trigger,
+            args=(engine, settings, name, registry, stop),
+            id=job_id(name),
+            name=f"collect {name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=grace,
+            replace_existing=True,
+            **({"next_run_time": first} if first is not None else {}),
+        )
     return scheduler
 
 
@@ -98,8 +112,10 @@ def start_scheduler(settings, engine: Engine | None = None) -> BackgroundSchedul
             engine = make_engine(settings.database_url)
         scheduler = build_scheduler(settings, engine)
         scheduler.start()
-        log.info("collection scheduler started: %s",
-                 ", ".join(job.id for job in scheduler.get_jobs()) or "no sources")
+        log.info(
+            "collection scheduler started: %s",
+            ", ".join(job.id for job in scheduler.get_jobs()) or "no sources",
+        )
         _process_scheduler = scheduler
         return scheduler
 
@@ -123,6 +139,7 @@ def stop_scheduler(scheduler: BackgroundScheduler | None = None, wait: bool = Tr
 
 # --- feederwatch collect ------------------------------------------------------------------------
 
+
 def print_results(results: list[RunResult]) -> None:
     """The summary table of a ``collect --once`` pass."""
     header = ("source", "status", "read", "upserted", "unchanged", "quarantined", "error")
@@ -130,12 +147,23 @@ def print_results(results: list[RunResult]) -> None:
     for r in results:
         s = r.summary
         error = (r.error or "").splitlines()[0][:100] if r.error else ""
-        rows.append((r.source, r.status, f"{s.read:,}", f"{s.upserted:,}", f"{s.unchanged:,}",
-                     f"{s.quarantined_total:,}", error))
+        rows.append(
+            (
+                r.source,
+                r.status,
+                f"{s.read:,}",
+                f"{s.upserted:,}",
+                f"{s.unchanged:,}",
+                f"{s.quarantined_total:,}",
+                error,
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     for row in rows:
-        cells = [row[i].ljust(widths[i]) if i < 2 else row[i].rjust(widths[i])
-                 for i in range(len(header) - 1)]
+        cells = [
+            row[i].ljust(widths[i]) if i < 2 else row[i].rjust(widths[i])
+            for i in range(len(header) - 1)
+        ]
         click.echo("  ".join(cells + [row[-1]]).rstrip())
     quarantined = [r for r in results if r.summary.quarantined]
     for r in quarantined:
@@ -213,8 +241,9 @@ def _install_signals(stop: threading.Event) -> dict:
         stop.set()
 
     previous = {}
-    for sig in (signal.SIGINT, signal.SIGTERM) + ((signal.SIGBREAK,) if sys.platform == "win32"
-                                                  else ()):
+    for sig in (signal.SIGINT, signal.SIGTERM) + (
+        (signal.SIGBREAK,) if sys.platform == "win32" else ()
+    ):
         try:
             previous[sig] = signal.signal(sig, handler)
         except (ValueError, OSError):

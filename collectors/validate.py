@@ -97,10 +97,17 @@ REASONS: dict[str, str] = {
 }
 
 CATEGORY_NAMES = {
-    "停电": "outage", "频繁停电": "frequent_outage", "低电压": "low_voltage",
-    "电压波动": "voltage_fluctuation", "抢修超时": "repair_timeout", "抢修质量": "repair_quality",
-    "客户内部故障": "customer_side_fault", "窃电": "power_theft", "电费": "billing",
-    "服务态度": "service_attitude", "其他": "other",
+    "停电": "outage",
+    "频繁停电": "frequent_outage",
+    "低电压": "low_voltage",
+    "电压波动": "voltage_fluctuation",
+    "抢修超时": "repair_timeout",
+    "抢修质量": "repair_quality",
+    "客户内部故障": "customer_side_fault",
+    "窃电": "power_theft",
+    "电费": "billing",
+    "服务态度": "service_attitude",
+    "其他": "other",
 }
 
 
@@ -138,7 +145,9 @@ class Context:
     substations: dict[str, int] = field(default_factory=dict)
     feeders: dict[str, int] = field(default_factory=dict)
     transformers: dict[str, int] = field(default_factory=dict)
-    feeder_of_substation: dict[str, str] = field(default_factory=dict)  # feeder code -> substation code
+    feeder_of_substation: dict[str, str] = field(
+        default_factory=dict
+    )  # feeder code -> substation code
     feeder_of_transformer: dict[str, str] = field(default_factory=dict)
     served_feeder: dict[str, int] = field(default_factory=dict)
     served_transformer: dict[str, int] = field(default_factory=dict)
@@ -170,7 +179,11 @@ class Rejects:
 
     def add(self, where, code: str, detail: str | pd.Series | None = None) -> None:
         if isinstance(where, pd.Series):
-            where = where.reindex(self.index, fill_value=False) if not where.index.equals(self.index) else where
+            where = (
+                where.reindex(self.index, fill_value=False)
+                if not where.index.equals(self.index)
+                else where
+            )
             where = where.to_numpy(dtype=bool, na_value=False)
         new = np.asarray(where, dtype=bool) & ~self.bad
         if not new.any():
@@ -189,8 +202,10 @@ class Rejects:
         return pd.Series(~self.bad, index=self.index)
 
     def frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"reason_code": self.code[self.bad], "reason_text": self.text[self.bad]},
-                            index=self.index[self.bad])
+        return pd.DataFrame(
+            {"reason_code": self.code[self.bad], "reason_text": self.text[self.bad]},
+            index=self.index[self.bad],
+        )
 
 
 def _col(frame: pd.DataFrame, name: str) -> pd.Series:
@@ -199,7 +214,9 @@ def _col(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series(None, index=frame.index, dtype=object)
 
 
-def _check_id(rej: Rejects, values: pd.Series, what: str = "id", required: bool = True) -> pd.Series:
+def _check_id(
+    rej: Rejects, values: pd.Series, what: str = "id", required: bool = True
+) -> pd.Series:
     # Ids repeat (a million readings of a few thousand areas): check each distinct id once.
     codes, uniques = pd.factorize(clean_text(values), use_na_sentinel=True)
     distinct = pd.Series(uniques, dtype="string")
@@ -209,10 +226,16 @@ def _check_id(rej: Rejects, values: pd.Series, what: str = "id", required: bool 
     if required:
         rej.add(pd.Series(codes < 0, index=values.index), "missing_id", what)
     present = codes >= 0
-    rej.add(pd.Series(present & np.append(too_long, False)[codes], index=values.index),
-            "id_too_long", what)
-    rej.add(pd.Series(present & np.append(formula, False)[codes], index=values.index),
-            "formula_like_id", what)
+    rej.add(
+        pd.Series(present & np.append(too_long, False)[codes], index=values.index),
+        "id_too_long",
+        what,
+    )
+    rej.add(
+        pd.Series(present & np.append(formula, False)[codes], index=values.index),
+        "formula_like_id",
+        what,
+    )
     return text
 
 
@@ -223,8 +246,14 @@ def _check_texts(rej: Rejects, frame: pd.DataFrame, columns) -> None:
             rej.add(lengths > MAX_TEXT_LEN, "huge_field", name)
 
 
-def _check_time(rej: Rejects, values: pd.Series, ctx: Context, what: str, required: bool,
-                future_ok: bool = False) -> pd.Series:
+def _check_time(
+    rej: Rejects,
+    values: pd.Series,
+    ctx: Context,
+    what: str,
+    required: bool,
+    future_ok: bool = False,
+) -> pd.Series:
     times, bad, ambiguous = parse_times(values, ctx.tz)
     if required:
         rej.add(blank(values), "missing_time", what)
@@ -246,8 +275,15 @@ def _check_version(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series
     return version
 
 
-def _lookup(rej: Rejects, codes: pd.Series, known: dict[str, int], reason: str, ctx: Context,
-            new_codes: dict[str, set[str]], table: str) -> pd.Series:
+def _lookup(
+    rej: Rejects,
+    codes: pd.Series,
+    known: dict[str, int],
+    reason: str,
+    ctx: Context,
+    new_codes: dict[str, set[str]],
+    table: str,
+) -> pd.Series:
     positions, uniques = pd.factorize(codes, use_na_sentinel=True)
     found = np.array([known.get(u, np.nan) for u in uniques] + [np.nan], dtype=np.float64)
     ids = pd.Series(found[positions], index=codes.index)
@@ -293,9 +329,13 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(bad_lon | bad_lat, "bad_coordinate")
     version = _check_version(rej, frame, ctx)
 
-    substation_id = _lookup(rej, substation, ctx.substations, "unknown_substation", ctx, new_codes, "substations")
+    substation_id = _lookup(
+        rej, substation, ctx.substations, "unknown_substation", ctx, new_codes, "substations"
+    )
     feeder_id = _lookup(rej, feeder, ctx.feeders, "unknown_feeder", ctx, new_codes, "feeders")
-    transformer_id = _lookup(rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers")
+    transformer_id = _lookup(
+        rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers"
+    )
     owner = transformer.map(ctx.feeder_of_transformer)
     rej.add(feeder.notna() & owner.notna() & (owner != feeder), "feeder_mismatch", transformer)
     # Fill the parents the network knows, so every row sits as deep in the tree as it can.
@@ -305,15 +345,30 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     substation_id = substation_id.where(substation_id.notna(), substation.map(ctx.substations))
 
     level_raw = clean_text(_col(frame, "level"))
-    derived = pd.Series(np.select([transformer.notna(), feeder.notna(), substation.notna()],
-                                  ["transformer", "feeder", "substation"], "unknown"),
-                        index=frame.index)
+    derived = pd.Series(
+        np.select(
+            [transformer.notna(), feeder.notna(), substation.notna()],
+            ["transformer", "feeder", "substation"],
+            "unknown",
+        ),
+        index=frame.index,
+    )
     level = level_raw.where(level_raw.notna(), derived)
     rej.add(~level.isin(["substation", "feeder", "transformer", "unknown"]), "bad_level", level_raw)
-    served = pd.Series(np.where(level == "transformer", transformer.map(ctx.served_transformer),
-                                feeder.map(ctx.served_feeder)), index=frame.index, dtype="float64")
-    rej.add(customers > served, "customers_exceed_served",
-            customers.astype(str) + " > " + served.astype(str))
+    served = pd.Series(
+        np.where(
+            level == "transformer",
+            transformer.map(ctx.served_transformer),
+            feeder.map(ctx.served_feeder),
+        ),
+        index=frame.index,
+        dtype="float64",
+    )
+    rej.add(
+        customers > served,
+        "customers_exceed_served",
+        customers.astype(str) + " > " + served.astype(str),
+    )
 
     now = pd.Timestamp(ctx.now)
     duration_h = ((end.where(end.notna(), now) - start).dt.total_seconds() / 3600).fillna(0)
@@ -322,18 +377,35 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     notes["flag_suspicious"] += int((suspicious & rej.ok).sum())
     notes["flag_bad_location"] += int((bad_location & rej.ok).sum())
 
-    good = pd.DataFrame({
-        "natural_id": natural_id, "event_id": event_id.where(event_id.notna(), natural_id),
-        "level": level, "substation_id": substation_id, "feeder_id": feeder_id,
-        "transformer_id": transformer_id, "lon": lon, "lat": lat,
-        "area_text": clean_text(_col(frame, "area_text")), "region": clean_text(_col(frame, "region")),
-        "start_at": start, "end_at": end, "etr_at": etr,
-        "customers": customers.fillna(0), "cause": clean_text(_col(frame, "cause")),
-        "planned": planned, "supply_shortage": shortage, "inferred_end": inferred_end,
-        "suspicious": suspicious, "bad_location": bad_location.fillna(False), "version": version,
-        # Codes travel along for authoritative registration.
-        "_substation": substation, "_feeder": feeder, "_transformer": transformer,
-    })[rej.ok]
+    good = pd.DataFrame(
+        {
+            "natural_id": natural_id,
+            "event_id": event_id.where(event_id.notna(), natural_id),
+            "level": level,
+            "substation_id": substation_id,
+            "feeder_id": feeder_id,
+            "transformer_id": transformer_id,
+            "lon": lon,
+            "lat": lat,
+            "area_text": clean_text(_col(frame, "area_text")),
+            "region": clean_text(_col(frame, "region")),
+            "start_at": start,
+            "end_at": end,
+            "etr_at": etr,
+            "customers": customers.fillna(0),
+            "cause": clean_text(_col(frame, "cause")),
+            "planned": planned,
+            "supply_shortage": shortage,
+            "inferred_end": inferred_end,
+            "suspicious": suspicious,
+            "bad_location": bad_location.fillna(False),
+            "version": version,
+            # Codes travel along for authoritative registration.
+            "_substation": substation,
+            "_feeder": feeder,
+            "_transformer": transformer,
+        }
+    )[rej.ok]
     return Checked(good, rej.frame(), notes, new_codes)
 
 
@@ -354,19 +426,30 @@ def validate_complaints(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(bad_reasonable, "bad_boolean", "reasonable")
     given_reasonable = ~blank(_col(frame, "reasonable"))
     version = _check_version(rej, frame, ctx)
-    transformer_id = _lookup(rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers")
+    transformer_id = _lookup(
+        rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers"
+    )
     feeder_id = _lookup(rej, feeder, ctx.feeders, "unknown_feeder", ctx, new_codes, "feeders")
     owner = transformer.map(ctx.feeder_of_transformer)
     rej.add(feeder.notna() & owner.notna() & (owner != feeder), "feeder_mismatch", transformer)
     feeder_id = feeder_id.where(feeder_id.notna(), owner.map(ctx.feeders))
-    good = pd.DataFrame({
-        "ticket_id": ticket, "received_at": time, "category": category,
-        "reasonable": reasonable.astype(object).where(given_reasonable, None),
-        "merged_into": merged, "transformer_id": transformer_id, "feeder_id": feeder_id,
-        "town": clean_text(_col(frame, "town")), "address": clean_text(_col(frame, "address")),
-        "text": clean_text(_col(frame, "text")), "version": version,
-        "_feeder": feeder, "_transformer": transformer,
-    })[rej.ok]
+    good = pd.DataFrame(
+        {
+            "ticket_id": ticket,
+            "received_at": time,
+            "category": category,
+            "reasonable": reasonable.astype(object).where(given_reasonable, None),
+            "merged_into": merged,
+            "transformer_id": transformer_id,
+            "feeder_id": feeder_id,
+            "town": clean_text(_col(frame, "town")),
+            "address": clean_text(_col(frame, "address")),
+            "text": clean_text(_col(frame, "text")),
+            "version": version,
+            "_feeder": feeder,
+            "_transformer": transformer,
+        }
+    )[rej.ok]
     return Checked(good, rej.frame(), Counter(), new_codes)
 
 
@@ -391,8 +474,11 @@ def _phase_volts(rej: Rejects, frame: pd.DataFrame, notes: Counter) -> dict[str,
     for p in "abc":
         rej.add(volts[p] == 0, "voltage_zero", p.upper())
     for p in "abc":
-        rej.add(volts[p].notna() & ~volts[p].between(*PLAUSIBLE_VOLTS), "voltage_out_of_range",
-                _col(frame, f"v{p}"))
+        rej.add(
+            volts[p].notna() & ~volts[p].between(*PLAUSIBLE_VOLTS),
+            "voltage_out_of_range",
+            _col(frame, f"v{p}"),
+        )
     return volts
 
 
@@ -407,12 +493,22 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(phases["a"].isna() & phases["b"].isna() & phases["c"].isna(), "voltage_missing")
     kw, bad_kw = parse_numbers(_col(frame, "kw"))
     rej.add(bad_kw | (kw.abs() > 100_000), "bad_power")
-    transformer_id = _lookup(rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers")
+    transformer_id = _lookup(
+        rej, transformer, ctx.transformers, "unknown_transformer", ctx, new_codes, "transformers"
+    )
 
     dv = {p: (phases[p] * 10).round() for p in "abc"}
     ts = epoch_seconds(time)
-    rows = pd.DataFrame({"transformer_id": transformer_id, "ts": ts, "va_dv": dv["a"],
-                         "vb_dv": dv["b"], "vc_dv": dv["c"], "kw_dw": (kw * 10).round()})
+    rows = pd.DataFrame(
+        {
+            "transformer_id": transformer_id,
+            "ts": ts,
+            "va_dv": dv["a"],
+            "vb_dv": dv["b"],
+            "vc_dv": dv["c"],
+            "kw_dw": (kw * 10).round(),
+        }
+    )
     # One integer key per area and time (ids are known for every row still ok).
     key = (transformer_id.fillna(-1).to_numpy(np.int64) << 34) + ts.fillna(0).to_numpy(np.int64)
     rows["_key"] = key
@@ -425,7 +521,9 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
         distinct = d.drop_duplicates(subset=["_key", *READING_VALUES]).groupby("_key").size()
         clash = d["_key"].isin(distinct[distinct > 1].index)
         rej.add(clash.reindex(frame.index, fill_value=False), "conflicting_duplicate")
-        extra = rows.loc[rej.ok, "_key"].duplicated(keep="first").reindex(frame.index, fill_value=False)
+        extra = (
+            rows.loc[rej.ok, "_key"].duplicated(keep="first").reindex(frame.index, fill_value=False)
+        )
         notes["duplicate_identical"] += int(extra.sum())
     _reject_stuck(rej, rows[~extra])
     good = rows[rej.ok & ~extra].drop(columns="_key")
@@ -448,8 +546,10 @@ def _reject_stuck(rej: Rejects, rows: pd.DataFrame) -> None:
     same_values[1:] = (values[1:] == values[:-1]).all(axis=1) & (area[1:] == area[:-1])
     run_id = np.cumsum(~same_values)
     run_len = np.bincount(run_id)[run_id]
-    rej.add(pd.Series(run_len >= STUCK_RUN, index=ordered.index)
-            .reindex(rej.index, fill_value=False), "voltage_stuck")
+    rej.add(
+        pd.Series(run_len >= STUCK_RUN, index=ordered.index).reindex(rej.index, fill_value=False),
+        "voltage_stuck",
+    )
 
 
 def wide_to_long(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -458,8 +558,10 @@ def wide_to_long(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Da
     Point k is the value at local 00:00 + k × (24 h / points): point 1 of a 96-point curve is
     00:15, point 96 is 24:00 (docs/formats.md). Returns (long frame, rejected wide rows)."""
     rej = Rejects(frame.index)
-    points = sorted((c for c in frame.columns if str(c).startswith("p") and str(c)[1:].isdigit()),
-                    key=lambda c: int(str(c)[1:]))
+    points = sorted(
+        (c for c in frame.columns if str(c).startswith("p") and str(c)[1:].isdigit()),
+        key=lambda c: int(str(c)[1:]),
+    )
     n_points = len(points)
     if n_points not in (24, 96):
         rej.add(pd.Series(True, index=frame.index), "bad_point_count", f"{n_points} points")
@@ -479,8 +581,9 @@ def wide_to_long(frame: pd.DataFrame, ctx: Context) -> tuple[pd.DataFrame, pd.Da
     melted = long.melt(id_vars=["_midnight", "transformer", "phase"], var_name="k", value_name="v")
     melted["time"] = (melted["_midnight"] + melted["k"].astype(int) * step).dt.tz_convert("UTC")
     # Keep the cell text as is: the long-form checks then apply unchanged (units, zeros...).
-    table = melted.pivot_table(index=["transformer", "time"], columns="phase", values="v",
-                               aggfunc="first", dropna=False).reset_index()
+    table = melted.pivot_table(
+        index=["transformer", "time"], columns="phase", values="v", aggfunc="first", dropna=False
+    ).reset_index()
     for column in ("va", "vb", "vc", "kw"):
         if column not in table:
             table[column] = None
@@ -492,8 +595,10 @@ def raw_json(frame: pd.DataFrame, index: pd.Index) -> list[str]:
     """The raw records at ``index`` as JSON text, for the quarantine."""
     sub = frame.loc[index]
     out = sub.astype(object).where(sub.notna(), None)
-    return [json.dumps(rec, ensure_ascii=False, default=str)[:MAX_TEXT_LEN * 2]
-            for rec in out.to_dict("records")]
+    return [
+        json.dumps(rec, ensure_ascii=False, default=str)[: MAX_TEXT_LEN * 2]
+        for rec in out.to_dict("records")
+    ]
 
 
 # --- network ------------------------------------------------------------------------------
@@ -571,9 +676,17 @@ def validate_substations(frame: pd.DataFrame, ctx: Context) -> Checked:
     lon, bad_lon = parse_numbers(_col(frame, "lon"))
     lat, bad_lat = parse_numbers(_col(frame, "lat"))
     rej.add(bad_lon | bad_lat | (lon.abs() > 180) | (lat.abs() > 90), "bad_coordinate")
-    good = pd.DataFrame({"code": code, "name": clean_text(_col(frame, "name")),
-                         "voltage_kv": nums["voltage_kv"], "capacity_mva": nums["capacity_mva"],
-                         "lon": lon, "lat": lat, "town": clean_text(_col(frame, "town"))})[rej.ok]
+    good = pd.DataFrame(
+        {
+            "code": code,
+            "name": clean_text(_col(frame, "name")),
+            "voltage_kv": nums["voltage_kv"],
+            "capacity_mva": nums["capacity_mva"],
+            "lon": lon,
+            "lat": lat,
+            "town": clean_text(_col(frame, "town")),
+        }
+    )[rej.ok]
     return Checked(good, rej.frame())
 
 
@@ -583,7 +696,9 @@ def validate_feeders(frame: pd.DataFrame, ctx: Context) -> Checked:
     code = _check_id(rej, _col(frame, "feeder"), "feeder")
     substation = _check_id(rej, _col(frame, "substation"), "substation")
     _check_texts(rej, frame, ("name", "conductor"))
-    nums = _numbers(rej, frame, ("length_km", "conductor_mm2", "year_built", "rated_mva", "voltage_kv"))
+    nums = _numbers(
+        rej, frame, ("length_km", "conductor_mm2", "year_built", "rated_mva", "voltage_kv")
+    )
     substation_id = substation.map(ctx.substations)
     rej.add(substation.notna() & substation_id.isna(), "unknown_substation", substation)
     geometry = pd.Series(None, index=frame.index, dtype=object)
@@ -591,20 +706,34 @@ def validate_feeders(frame: pd.DataFrame, ctx: Context) -> Checked:
         try:
             geometry[idx] = parse_geometry(value)
         except (ValueError, KeyError, TypeError, IndexError):
-            rej.add(pd.Series(frame.index == idx, index=frame.index), "bad_geometry",
-                    str(value)[:40])
-    good = pd.DataFrame({"code": code, "substation_id": substation_id,
-                         "name": clean_text(_col(frame, "name")),
-                         "voltage_kv": nums["voltage_kv"].fillna(10.0),
-                         "geometry": geometry, "length_km": nums["length_km"],
-                         "conductor": clean_text(_col(frame, "conductor")),
-                         "conductor_mm2": nums["conductor_mm2"],
-                         "year_built": nums["year_built"], "rated_mva": nums["rated_mva"]})[rej.ok]
+            rej.add(
+                pd.Series(frame.index == idx, index=frame.index), "bad_geometry", str(value)[:40]
+            )
+    good = pd.DataFrame(
+        {
+            "code": code,
+            "substation_id": substation_id,
+            "name": clean_text(_col(frame, "name")),
+            "voltage_kv": nums["voltage_kv"].fillna(10.0),
+            "geometry": geometry,
+            "length_km": nums["length_km"],
+            "conductor": clean_text(_col(frame, "conductor")),
+            "conductor_mm2": nums["conductor_mm2"],
+            "year_built": nums["year_built"],
+            "rated_mva": nums["rated_mva"],
+        }
+    )[rej.ok]
     return Checked(good, rej.frame())
 
 
-KIND_NAMES = {"public": "public", "公变": "public", "公用": "public", "dedicated": "dedicated",
-              "专变": "dedicated", "专用": "dedicated"}
+KIND_NAMES = {
+    "public": "public",
+    "公变": "public",
+    "公用": "public",
+    "dedicated": "dedicated",
+    "专变": "dedicated",
+    "专用": "dedicated",
+}
 
 
 def validate_transformers(frame: pd.DataFrame, ctx: Context) -> Checked:
@@ -618,19 +747,30 @@ def validate_transformers(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(bad | (customers % 1 != 0), "bad_customers")
     rej.add(customers < 0, "negative_customers")
     raw_kind = clean_text(_col(frame, "kind"))
-    kind = raw_kind.map(lambda k: KIND_NAMES.get(str(k).lower(), KIND_NAMES.get(k)) if k else "public")
+    kind = raw_kind.map(
+        lambda k: KIND_NAMES.get(str(k).lower(), KIND_NAMES.get(k)) if k else "public"
+    )
     rej.add(kind.isna(), "bad_kind", raw_kind)
     feeder_id = feeder.map(ctx.feeders)
     rej.add(feeder.notna() & feeder_id.isna(), "unknown_feeder", feeder)
     lon, bad_lon = parse_numbers(_col(frame, "lon"))
     lat, bad_lat = parse_numbers(_col(frame, "lat"))
     rej.add(bad_lon | bad_lat | (lon.abs() > 180) | (lat.abs() > 90), "bad_coordinate")
-    good = pd.DataFrame({"code": code, "feeder_id": feeder_id,
-                         "name": clean_text(_col(frame, "name")), "kind": kind,
-                         "kva": nums["kva"], "customers": customers.fillna(0),
-                         "town": clean_text(_col(frame, "town")),
-                         "address": clean_text(_col(frame, "address")), "lon": lon, "lat": lat,
-                         "distance_km": nums["distance_km"]})[rej.ok]
+    good = pd.DataFrame(
+        {
+            "code": code,
+            "feeder_id": feeder_id,
+            "name": clean_text(_col(frame, "name")),
+            "kind": kind,
+            "kva": nums["kva"],
+            "customers": customers.fillna(0),
+            "town": clean_text(_col(frame, "town")),
+            "address": clean_text(_col(frame, "address")),
+            "lon": lon,
+            "lat": lat,
+            "distance_km": nums["distance_km"],
+        }
+    )[rej.ok]
     return Checked(good, rej.frame())
 
 

@@ -28,8 +28,13 @@ def fault_banner(lang: str):
     store = data.store()
     since = store.last_good_at
     when = fmt_clock(since, lang, store.tz) if since else tr("shell.never", lang)
-    return ([html.Strong(tr("shell.db_down", lang)), html.Span(f" {tr('shell.db_down_since', lang)} {when}")],
-            {"display": "block"})
+    return (
+        [
+            html.Strong(tr("shell.db_down", lang)),
+            html.Span(f" {tr('shell.db_down_since', lang)} {when}"),
+        ],
+        {"display": "block"},
+    )
 
 
 def on_callback_error(err: Exception):
@@ -37,8 +42,10 @@ def on_callback_error(err: Exception):
     (the last good data), show the warning banner, never a traceback."""
     log.warning("callback failed: %s: %s", err.__class__.__name__, str(err)[:200])
     try:
-        lang = norm_lang(ctx.states.get(f"{ids.LANG}.data") or ctx.inputs.get(f"{ids.LANG}.data"),
-                         data.store().settings.dashboard.language)
+        lang = norm_lang(
+            ctx.states.get(f"{ids.LANG}.data") or ctx.inputs.get(f"{ids.LANG}.data"),
+            data.store().settings.dashboard.language,
+        )
     except Exception:  # noqa: BLE001
         lang = data.store().settings.dashboard.language
     children, style = fault_banner(lang)
@@ -51,12 +58,23 @@ def _nav(lang: str) -> html.Nav:
     for page in dash.page_registry.values():
         if page.get("nav_order") is None:
             continue
-        links.append((page["nav_order"], dcc.Link(
-            html.Span(tr(page["name"], lang), id={"type": ids.I18N, "key": page["name"],
-                                                  "n": f"nav-{page['module']}"}),
-            href=page["relative_path"], className="nav-link", id=f"nav-{page['nav_order']}")))
-    return html.Nav([link for _, link in sorted(links, key=lambda x: x[0])], id=ids.NAV,
-                    className="nav")
+        links.append(
+            (
+                page["nav_order"],
+                dcc.Link(
+                    html.Span(
+                        tr(page["name"], lang),
+                        id={"type": ids.I18N, "key": page["name"], "n": f"nav-{page['module']}"},
+                    ),
+                    href=page["relative_path"],
+                    className="nav-link",
+                    id=f"nav-{page['nav_order']}",
+                ),
+            )
+        )
+    return html.Nav(
+        [link for _, link in sorted(links, key=lambda x: x[0])], id=ids.NAV, className="nav"
+    )
 
 
 PARTIAL_PLOTLY = HERE / "assets" / "vendor" / "plotly-cartesian.min.js"
@@ -77,8 +95,11 @@ def plotly_scripts(settings) -> list[str]:
         head = fh.read(200)
     found = re.search(r"v(\d+)\.\d+\.\d+", head)
     if not found or found.group(1) != get_plotlyjs_version().split(".")[0]:
-        log.warning("vendored plotly.js (%s) does not match plotly's %s: using the full bundle",
-                    found.group(0) if found else "?", get_plotlyjs_version())
+        log.warning(
+            "vendored plotly.js (%s) does not match plotly's %s: using the full bundle",
+            found.group(0) if found else "?",
+            get_plotlyjs_version(),
+        )
         return []
     mtime = int(PARTIAL_PLOTLY.stat().st_mtime)
     return [f"/assets/vendor/{PARTIAL_PLOTLY.name}?m={mtime}"]
@@ -98,30 +119,54 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     dash._callback.GLOBAL_CALLBACK_LIST.clear()
     dash._callback.GLOBAL_CALLBACK_MAP.clear()
     app = Dash(
-        "dashboard", use_pages=True, pages_folder=str(HERE / "pages"),
-        assets_folder=str(HERE / "assets"), serve_locally=True, title=settings.site.name,
-        assets_ignore=r"^plotly-cartesian\.min\.js$", external_scripts=plotly_scripts(settings),
-        suppress_callback_exceptions=True, update_title=None, on_error=on_callback_error,
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        title=settings.site.name,
+        assets_ignore=r"^plotly-cartesian\.min\.js$",
+        external_scripts=plotly_scripts(settings),
+        suppress_callback_exceptions=True,
+        update_title=None,
+        on_error=on_callback_error,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = html.Div([
-        dcc.Store(id=ids.LANG, storage_type="local"),
-        dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
-        dcc.Interval(id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)),
-        html.Header([
-            html.Div(settings.site.name, id=ids.SITE_NAME, className="site-name"),
-            _nav(lang),
-            html.Div([
-                html.Span(id=ids.LAST_UPDATED, className="last-updated"),
-                dcc.RadioItems(id=ids.LANG_SWITCH, options=[{"label": "中文", "value": "zh"},
-                                                            {"label": "EN", "value": "en"}],
-                               value=lang, inline=True, className="lang-switch"),
-                *_account(settings, lang),
-            ], className="header-right"),
-        ], className="header"),
-        html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
-        html.Main(dash.page_container, className="main"),
-    ])
+    app.layout = html.Div(
+        [
+            dcc.Store(id=ids.LANG, storage_type="local"),
+            dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
+            dcc.Interval(
+                id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)
+            ),
+            html.Header(
+                [
+                    html.Div(settings.site.name, id=ids.SITE_NAME, className="site-name"),
+                    _nav(lang),
+                    html.Div(
+                        [
+                            html.Span(id=ids.LAST_UPDATED, className="last-updated"),
+                            dcc.RadioItems(
+                                id=ids.LANG_SWITCH,
+                                options=[
+                                    {"label": "中文", "value": "zh"},
+                                    {"label": "EN", "value": "en"},
+                                ],
+                                value=lang,
+                                inline=True,
+                                className="lang-switch",
+                            ),
+                            *_account(settings, lang),
+                        ],
+                        className="header-right",
+                    ),
+                ],
+                className="header",
+            ),
+            html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
+            html.Main(dash.page_container, className="main"),
+        ]
+    )
 
     auth.install(app.server, settings, engine)
     from dashboard.pages.data import upload_limit_bytes
@@ -133,29 +178,41 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     def _internal_error(_exc):  # never a traceback page
         return {"error": "internal error"}, 500
 
-    @app.callback(Output(ids.LANG, "data"), Output(ids.LANG_SWITCH, "value"),
-                  Input(ids.LANG_SWITCH, "value"), Input(ids.LANG, "modified_timestamp"),
-                  State(ids.LANG, "data"))
+    @app.callback(
+        Output(ids.LANG, "data"),
+        Output(ids.LANG_SWITCH, "value"),
+        Input(ids.LANG_SWITCH, "value"),
+        Input(ids.LANG, "modified_timestamp"),
+        State(ids.LANG, "data"),
+    )
     def sync_language(choice, _ts, stored):
         if ctx.triggered_id == ids.LANG_SWITCH:
             return (choice, no_update) if choice != stored else (no_update, no_update)
         wanted = norm_lang(stored, lang)
         return no_update, (wanted if wanted != choice else no_update)
 
-    @app.callback(Output({"type": ids.I18N, "key": ALL, "n": ALL}, "children"),
-                  Input(ids.LANG, "data"), Input({"type": ids.I18N, "key": ALL, "n": ALL}, "id"))
+    @app.callback(
+        Output({"type": ids.I18N, "key": ALL, "n": ALL}, "children"),
+        Input(ids.LANG, "data"),
+        Input({"type": ids.I18N, "key": ALL, "n": ALL}, "id"),
+    )
     def translate_labels(chosen, label_ids):
         current = norm_lang(chosen, lang)
         return [tr(i["key"], current) for i in label_ids]
 
     if settings.dashboard.login:
+
         @app.callback(Output(ids.ACCOUNT_USER, "children"), Input(ids.STATUS_TICK, "n_intervals"))
         def show_account(_n):
             return auth.current_user() or ""
 
-    @app.callback(Output(ids.LAST_UPDATED, "children"), Output(ids.STALE_BANNER, "children"),
-                  Output(ids.STALE_BANNER, "style"), Input(ids.STATUS_TICK, "n_intervals"),
-                  Input(ids.LANG, "data"))
+    @app.callback(
+        Output(ids.LAST_UPDATED, "children"),
+        Output(ids.STALE_BANNER, "children"),
+        Output(ids.STALE_BANNER, "style"),
+        Input(ids.STATUS_TICK, "n_intervals"),
+        Input(ids.LANG, "data"),
+    )
     def update_status(_n, chosen):
         return status_bar(norm_lang(chosen, lang))
 
@@ -166,9 +223,15 @@ def _account(settings, lang: str) -> list:
     """The signed-in user's name and a sign-out link (only with login on)."""
     if not settings.dashboard.login:
         return []
-    return [html.Span(id=ids.ACCOUNT_USER, className="account-user"),
-            html.A(auth.TEXTS["logout"][1 if lang == "en" else 0], href="/logout",
-                   id=ids.LOGOUT, className="logout")]
+    return [
+        html.Span(id=ids.ACCOUNT_USER, className="account-user"),
+        html.A(
+            auth.TEXTS["logout"][1 if lang == "en" else 0],
+            href="/logout",
+            id=ids.LOGOUT,
+            className="logout",
+        ),
+    ]
 
 
 def status_bar(lang: str, now: datetime | None = None):
@@ -183,7 +246,11 @@ def status_bar(lang: str, now: datetime | None = None):
         return f"{tr('shell.last_updated', lang)}: –", children, style
     if store.degraded:
         children, style = fault_banner(lang)
-        return f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}", children, style
+        return (
+            f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}",
+            children,
+            style,
+        )
     stale = {n: s for n, s in health.items() if s["stale"]}
     updated = f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}"
     if not stale:

@@ -129,9 +129,19 @@ def secret_key(settings) -> str:
 class Throttle:
     """Failed attempts per key (user name or address) in a sliding window, then a lock."""
 
-    def __init__(self, max_failures=MAX_FAILURES, window=WINDOW_SECONDS, lock=LOCK_SECONDS,
-                 clock=time.monotonic) -> None:
-        self.max_failures, self.window, self.lock_for, self.clock = max_failures, window, lock, clock
+    def __init__(
+        self,
+        max_failures=MAX_FAILURES,
+        window=WINDOW_SECONDS,
+        lock=LOCK_SECONDS,
+        clock=time.monotonic,
+    ) -> None:
+        self.max_failures, self.window, self.lock_for, self.clock = (
+            max_failures,
+            window,
+            lock,
+            clock,
+        )
         self._fails: dict[str, deque] = defaultdict(deque)
         self._locked: dict[str, float] = {}
         self._guard = threading.Lock()
@@ -200,15 +210,16 @@ def _safe_next(value: str | None) -> str:
     return value
 
 
-def login_page(site_name: str, lang: str, error: str | None = None, next_url: str = "/",
-               csrf: str = "") -> str:
+def login_page(
+    site_name: str, lang: str, error: str | None = None, next_url: str = "/", csrf: str = ""
+) -> str:
     e = escape
     other = "en" if lang == "zh" else "zh"
     err = f'<p class="login-error" id="login-error" role="alert">{e(error)}</p>' if error else ""
     return f"""<!DOCTYPE html>
-<html lang="{'en' if lang == 'en' else 'zh-CN'}"><head><meta charset="utf-8">
+<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{e(site_name)} – {e(_t('title', lang))}</title>
+<title>{e(site_name)} – {e(_t("title", lang))}</title>
 <style>
 body{{font-family:system-ui,-apple-system,'Segoe UI','Microsoft YaHei','PingFang SC',sans-serif;
 background:#f4f6f8;margin:0;display:flex;min-height:100vh;align-items:center;justify-content:center}}
@@ -221,16 +232,16 @@ border:0;border-radius:4px;cursor:pointer}} .login-error{{color:#b00020}}
 .lang{{float:right;font-size:.9rem}}
 </style></head><body>
 <form method="post" action="/login" id="login-form" autocomplete="off">
-<a class="lang" id="login-lang" href="/login?{e(urlencode({'lang': other, 'next': next_url}))}">{'EN' if other == 'en' else '中文'}</a>
+<a class="lang" id="login-lang" href="/login?{e(urlencode({"lang": other, "next": next_url}))}">{"EN" if other == "en" else "中文"}</a>
 <h1>{e(site_name)}</h1>{err}
-<label for="login-user">{e(_t('user', lang))}</label>
+<label for="login-user">{e(_t("user", lang))}</label>
 <input type="text" id="login-user" name="username" required autofocus>
-<label for="login-password">{e(_t('password', lang))}</label>
+<label for="login-password">{e(_t("password", lang))}</label>
 <input type="password" id="login-password" name="password" required>
 <input type="hidden" name="next" value="{e(next_url)}">
 <input type="hidden" name="lang" value="{e(lang)}">
 <input type="hidden" name="csrf" value="{e(csrf)}">
-<button type="submit" id="login-submit">{e(_t('submit', lang))}</button>
+<button type="submit" id="login-submit">{e(_t("submit", lang))}</button>
 </form></body></html>"""
 
 
@@ -247,10 +258,13 @@ def install(server: Flask, settings, engine) -> Throttle | None:
     """Set the session cookie flags and, when login is on, the secret key, the gate, ``/login``
     and ``/logout``. Returns the throttle (None with login off)."""
     cfg = settings.dashboard
-    server.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax",
-                         SESSION_COOKIE_SECURE=bool(cfg.secure_cookies),
-                         SESSION_COOKIE_NAME="feederwatch_session",
-                         PERMANENT_SESSION_LIFETIME=timedelta(hours=12))
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(cfg.secure_cookies),
+        SESSION_COOKIE_NAME="feederwatch_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+    )
     if not cfg.login:
         return None
     server.secret_key = secret_key(settings)
@@ -313,5 +327,13 @@ def install(server: Flask, settings, engine) -> Throttle | None:
 
 
 def _html(body: str, code: int = 200):
-    return body, code, {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store",
-                        "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"}
+    return (
+        body,
+        code,
+        {
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "X-Frame-Options": "DENY",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )

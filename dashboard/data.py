@@ -105,8 +105,9 @@ class _VersionCache:
             if keep is None:
                 self._values, self._locks, self.protected = {}, {}, None
             else:
-                self._values = {v: {k: x for k, x in d.items() if keep(k)}
-                                for v, d in self._values.items()}
+                self._values = {
+                    v: {k: x for k, x in d.items() if keep(k)} for v, d in self._values.items()
+                }
 
 
 class DataStore:
@@ -239,7 +240,9 @@ class DataStore:
         return {
             "generated_at": pd.Timestamp(now).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             "active_outages": len(act),
-            "customers_out": int(pd.to_numeric(act["customers"]).fillna(0).sum()) if len(act) else 0,
+            "customers_out": int(pd.to_numeric(act["customers"]).fillna(0).sum())
+            if len(act)
+            else 0,
             "feeders_affected": int(act["feeder"].dropna().nunique()) if len(act) else 0,
             "started_last_hour": int((minutes <= 60).sum()) if len(act) else 0,
             "longest_active_minutes": int(max(0.0, float(minutes.max()))) if len(act) else 0,
@@ -251,23 +254,35 @@ class DataStore:
     def sources_health(self, now: datetime | None = None) -> dict[str, dict]:
         from feederwatch.health import collectors_health
 
-        return self._fallback(("health",), lambda: collectors_health(self.engine, self.settings, now))
+        return self._fallback(
+            ("health",), lambda: collectors_health(self.engine, self.settings, now)
+        )
 
     def stale_sources(self, now: datetime | None = None) -> list[str]:
         return sorted(name for name, s in self.sources_health(now).items() if s["stale"])
 
-    def customers_out_series(self, now: datetime | None = None, hours: int = 24,
-                             step_minutes: int = 10) -> pd.DataFrame:
+    def customers_out_series(
+        self, now: datetime | None = None, hours: int = 24, step_minutes: int = 10
+    ) -> pd.DataFrame:
         """Customers out at each step of the last ``hours`` (time UTC, customers)."""
         now = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
         start = now - pd.Timedelta(hours=hours)
-        o = self._fallback(("outages_24h", hours), lambda: queries.outages(
-            self.engine, start=start.to_pydatetime(), end=now.to_pydatetime()))
+        o = self._fallback(
+            ("outages_24h", hours),
+            lambda: queries.outages(
+                self.engine, start=start.to_pydatetime(), end=now.to_pydatetime()
+            ),
+        )
         grid = pd.date_range(start.floor(f"{step_minutes}min"), now, freq=f"{step_minutes}min")
         total = np.zeros(len(grid))
         if len(o):
             st = o["start"].astype("datetime64[ns, UTC]").to_numpy("datetime64[ns]")
-            en = o["end"].astype("datetime64[ns, UTC]").fillna(now + pd.Timedelta(minutes=1)).to_numpy("datetime64[ns]")
+            en = (
+                o["end"]
+                .astype("datetime64[ns, UTC]")
+                .fillna(now + pd.Timedelta(minutes=1))
+                .to_numpy("datetime64[ns]")
+            )
             cust = pd.to_numeric(o["customers"]).fillna(0).to_numpy(float)
             g = grid.tz_convert(None).to_numpy("datetime64[ns]")
             on = (st[None, :] <= g[:, None]) & (en[None, :] > g[:, None])
@@ -290,17 +305,30 @@ class DataStore:
         s = self._settings_for(window_days)
         return self._cached(
             ("analysis", s.window_days),
-            lambda: an_priorities.analyse(self.network(), self.outages(), self.complaints(),
-                                          self.voltage_daily(), s,
-                                          classified=self.classified_all(),
-                                          reliability_cache=self._reliability_cache()))
+            lambda: an_priorities.analyse(
+                self.network(),
+                self.outages(),
+                self.complaints(),
+                self.voltage_daily(),
+                s,
+                classified=self.classified_all(),
+                reliability_cache=self._reliability_cache(),
+            ),
+        )
 
     def classified_all(self) -> pd.DataFrame:
         """Every complaint classified (repeats merged, unreasonable ones set apart, matched to
         an area): independent of the window, so computed once per data version."""
-        return self._cached(("classified_all",), lambda: an_complaints.classify_complaints(
-            self.complaints(), network=self.network(), outages=None, voltage_daily=None,
-            settings=self.analytics_settings))
+        return self._cached(
+            ("classified_all",),
+            lambda: an_complaints.classify_complaints(
+                self.complaints(),
+                network=self.network(),
+                outages=None,
+                voltage_daily=None,
+                settings=self.analytics_settings,
+            ),
+        )
 
     def ranking(self, level: str, window_days: int | None = None) -> pd.DataFrame:
         """analytics.priorities.rank for ``level`` with SAIDI/SAIFI/CAIDI, config weights."""
@@ -310,23 +338,28 @@ class DataStore:
             out = a.rank(level)
             missing = [c for c in ("saidi", "saifi", "caidi") if c not in out]
             if missing:
-                idx = an_priorities.indices(level, a.network, a.outages, window=a.window,
-                                            settings=a.settings)
+                idx = an_priorities.indices(
+                    level, a.network, a.outages, window=a.window, settings=a.settings
+                )
                 out = out.merge(idx[[level, *missing]], on=level, how="left")
             return out
 
-        return self._cached(("ranking", level, self._settings_for(window_days).window_days),
-                            compute)
+        return self._cached(
+            ("ranking", level, self._settings_for(window_days).window_days), compute
+        )
 
-    def reranked(self, level: str, window_days: int | None, weights: tuple[float, float, float]
-                 ) -> pd.DataFrame:
+    def reranked(
+        self, level: str, window_days: int | None, weights: tuple[float, float, float]
+    ) -> pd.DataFrame:
         """The ranking re-scored with other weights: the score of analytics.priorities
         (complaints + w_h · customer-hours/1000 + w_lv · low-voltage customer-hours/1000)."""
         wc, wh, wl = (max(0.0, float(w or 0)) for w in weights)
         out = self.ranking(level, window_days).copy()
-        out["score"] = (wc * out["avoidable_complaints"]
-                        + wh * out["customer_hours_avoided"] / 1000.0
-                        + wl * out["lv_customer_hours_removed"] / 1000.0)
+        out["score"] = (
+            wc * out["avoidable_complaints"]
+            + wh * out["customer_hours_avoided"] / 1000.0
+            + wl * out["lv_customer_hours_removed"] / 1000.0
+        )
         out = out.sort_values(["score", level], ascending=[False, True], kind="stable")
         out = out.reset_index(drop=True)
         out["rank"] = np.arange(1, len(out) + 1)
@@ -383,8 +416,9 @@ class DataStore:
             try:
                 self.warm()
             except Exception as exc:  # noqa: BLE001 - an empty or unreachable database
-                log.warning("dashboard warm-up failed (%s): pages compute on demand",
-                            exc.__class__.__name__)
+                log.warning(
+                    "dashboard warm-up failed (%s): pages compute on demand", exc.__class__.__name__
+                )
 
         stop = self._stop_warmer = threading.Event()
 
@@ -396,8 +430,10 @@ class DataStore:
                         first = self.published is None
                         version = self.warm()
                         (log.info if first else log.debug)(
-                            "analysis ready for data version %s in %.1f s", version,
-                            time.perf_counter() - started)
+                            "analysis ready for data version %s in %.1f s",
+                            version,
+                            time.perf_counter() - started,
+                        )
                 except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
                     pass
                 stop.wait(every_seconds)
@@ -414,34 +450,72 @@ class DataStore:
             self._warmer = None
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
-        return self._cached(("frequent", level), lambda: an_complaints.frequent_outages(
-            self.network(), self.outages(), asof=pd.Timestamp.now(tz="UTC").floor("D"),
-            level=level, settings=self.analytics_settings))
+        return self._cached(
+            ("frequent", level),
+            lambda: an_complaints.frequent_outages(
+                self.network(),
+                self.outages(),
+                asof=pd.Timestamp.now(tz="UTC").floor("D"),
+                level=level,
+                settings=self.analytics_settings,
+            ),
+        )
 
     def area_voltage(self, window_days: int | None = None) -> pd.DataFrame:
         s = self._settings_for(window_days)
-        return self._cached(("area_voltage", s.window_days), lambda: an_voltage.area_voltage(
-            self.voltage_daily(), self.network()["transformers"], window=self.window(window_days),
-            settings=s, freq="D"))
+        return self._cached(
+            ("area_voltage", s.window_days),
+            lambda: an_voltage.area_voltage(
+                self.voltage_daily(),
+                self.network()["transformers"],
+                window=self.window(window_days),
+                settings=s,
+                freq="D",
+            ),
+        )
 
-    def indices(self, by: str, window_days: int | None = None, monthly: bool = False
-                ) -> pd.DataFrame:
+    def indices(
+        self, by: str, window_days: int | None = None, monthly: bool = False
+    ) -> pd.DataFrame:
         s = self._settings_for(window_days)
-        return self._cached(("indices", by, s.window_days, monthly), lambda: an_reliability.indices(
-            by, self.network(), self.outages(), window=self.window(window_days), settings=s,
-            freq="M" if monthly else None, cache=self._reliability_cache()))
+        return self._cached(
+            ("indices", by, s.window_days, monthly),
+            lambda: an_reliability.indices(
+                by,
+                self.network(),
+                self.outages(),
+                window=self.window(window_days),
+                settings=s,
+                freq="M" if monthly else None,
+                cache=self._reliability_cache(),
+            ),
+        )
 
     def system_indices(self, window_days: int | None = None) -> pd.DataFrame:
         s = self._settings_for(window_days)
-        return self._cached(("system", s.window_days), lambda: an_reliability.system_indices(
-            self.network(), self.outages(), window=self.window(window_days), settings=s,
-            cache=self._reliability_cache()))
+        return self._cached(
+            ("system", s.window_days),
+            lambda: an_reliability.system_indices(
+                self.network(),
+                self.outages(),
+                window=self.window(window_days),
+                settings=s,
+                cache=self._reliability_cache(),
+            ),
+        )
 
     def major_event_days(self, window_days: int | None = None) -> tuple[pd.DataFrame, dict]:
         s = self._settings_for(window_days)
-        return self._cached(("med", s.window_days), lambda: an_reliability.major_event_days(
-            self.network(), self.outages(), window=self.window(window_days), settings=s,
-            cache=self._reliability_cache()))
+        return self._cached(
+            ("med", s.window_days),
+            lambda: an_reliability.major_event_days(
+                self.network(),
+                self.outages(),
+                window=self.window(window_days),
+                settings=s,
+                cache=self._reliability_cache(),
+            ),
+        )
 
     def _reliability_cache(self) -> dict:
         """Placed and merged outages shared by every window's reliability figures (one data
@@ -456,9 +530,14 @@ class DataStore:
             v = v[v["phase"] != "X"]
             if v.empty:
                 return pd.DataFrame({"day": [], "compliance": []})
-            g = v.assign(ok=v["minutes_monitored"] - v["minutes_below"] - v["minutes_above"]) \
-                .groupby("period_start")[["ok", "minutes_monitored"]].sum()
-            return pd.DataFrame({"day": g.index, "compliance": (g["ok"] / g["minutes_monitored"]).to_numpy()})
+            g = (
+                v.assign(ok=v["minutes_monitored"] - v["minutes_below"] - v["minutes_above"])
+                .groupby("period_start")[["ok", "minutes_monitored"]]
+                .sum()
+            )
+            return pd.DataFrame(
+                {"day": g.index, "compliance": (g["ok"] / g["minutes_monitored"]).to_numpy()}
+            )
 
         return self._cached(("compliance_daily",), compute)
 
@@ -471,8 +550,13 @@ class DataStore:
             if daily.empty:
                 return daily
             start = daily["period_start"].max() - pd.Timedelta(days=days - 1)
-            return queries.voltage_rollups(self.engine, "h", start=start.to_pydatetime(),
-                                           transformers=transformers, phases=("x",))
+            return queries.voltage_rollups(
+                self.engine,
+                "h",
+                start=start.to_pydatetime(),
+                transformers=transformers,
+                phases=("x",),
+            )
 
         return self._cached(("voltage_hourly", tuple(transformers), days), compute)
 
@@ -480,10 +564,15 @@ class DataStore:
     def collector_status(self) -> pd.DataFrame:
         return self._fallback(("source_status",), lambda: queries.source_status(self.engine))
 
-    def quarantine(self, source: str | None = None, limit: int = 50, offset: int = 0
-                   ) -> pd.DataFrame:
-        return self._fallback(("quarantine", source or None, limit, offset), lambda: queries.quarantine(
-            self.engine, source=source or None, limit=limit, offset=offset))
+    def quarantine(
+        self, source: str | None = None, limit: int = 50, offset: int = 0
+    ) -> pd.DataFrame:
+        return self._fallback(
+            ("quarantine", source or None, limit, offset),
+            lambda: queries.quarantine(
+                self.engine, source=source or None, limit=limit, offset=offset
+            ),
+        )
 
     def table_counts(self) -> dict[str, int]:
         return self._cached(("counts",), lambda: queries.table_counts(self.engine))

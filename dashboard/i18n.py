@@ -24,12 +24,18 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.feeder": ("线路详情", "Feeder"),
     "nav.substation": ("变电站详情", "Substation"),
     "shell.last_updated": ("最后更新", "Last updated"),
-    "shell.stale": ("数据可能已过时：以下数据源未按时采集", "Data may be stale: these sources are late or failing"),
+    "shell.stale": (
+        "数据可能已过时：以下数据源未按时采集",
+        "Data may be stale: these sources are late or failing",
+    ),
     "shell.never": ("从未成功", "never succeeded"),
     "shell.no_success": ("尚无成功的采集", "no successful run yet"),
     "shell.no_data": ("暂无数据", "No data"),
     "shell.not_found": ("未找到", "Not found"),
-    "shell.db_down": ("数据库暂时无法读取：显示的是最后一次成功读取的数据", "The database cannot be read: showing the last good data"),
+    "shell.db_down": (
+        "数据库暂时无法读取：显示的是最后一次成功读取的数据",
+        "The database cannot be read: showing the last good data",
+    ),
     "shell.db_down_since": ("最后成功读取", "last good read"),
     "shell.forbidden": ("仅管理员可执行此操作", "Only an administrator can do this"),
     "det.tickets": ("95598 工单", "95598 tickets"),
@@ -126,7 +132,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "det.worst": ("电压最差台区", "Worst areas"),
     "det.complaints": ("投诉趋势", "Complaints over time"),
     "det.frequent": ("频繁停电倒计时", "Frequent-outage countdown"),
-    "det.until_frequent": ("再停电{n}次即构成频繁停电", "{n} more outage(s) make it a frequent-outage feeder"),
+    "det.until_frequent": (
+        "再停电{n}次即构成频繁停电",
+        "{n} more outage(s) make it a frequent-outage feeder",
+    ),
     "det.is_frequent": ("已构成频繁停电", "Already a frequent-outage feeder"),
     "det.next_age_out": ("最早一次移出窗口", "Earliest outage leaves the window on"),
     "det.areas": ("所带台区", "Its transformer areas"),
@@ -139,8 +148,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "rel.voltage": ("电压合格率趋势", "Voltage compliance trend"),
     "rel.with_med": ("含重大事件日", "with MED"),
     "rel.ex_med": ("剔除重大事件日", "without MED"),
-    "rel.med_note": ("重大事件日阈值基于{years}年历史", "MED threshold from {years} years of history"),
-    "rel.med_none": ("历史数据不足，无法计算重大事件日阈值", "Not enough history for a MED threshold"),
+    "rel.med_note": (
+        "重大事件日阈值基于{years}年历史",
+        "MED threshold from {years} years of history",
+    ),
+    "rel.med_none": (
+        "历史数据不足，无法计算重大事件日阈值",
+        "Not enough history for a MED threshold",
+    ),
     "rel.rs1": ("RS-1 供电可靠率", "RS-1"),
     "rel.rs3": ("RS-3 供电可靠率", "RS-3"),
     # data
@@ -173,19 +188,28 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 CAUSES = {
-    "weather": ("天气", "weather"), "equipment": ("设备故障", "equipment"),
-    "vegetation": ("树障", "vegetation"), "animal": ("动物", "animal"),
-    "third_party": ("外力破坏", "third party"), "overload": ("过载", "overload"),
-    "planned": ("计划停电", "planned"), "supply_shortage": ("有序用电", "supply shortage"),
+    "weather": ("天气", "weather"),
+    "equipment": ("设备故障", "equipment"),
+    "vegetation": ("树障", "vegetation"),
+    "animal": ("动物", "animal"),
+    "third_party": ("外力破坏", "third party"),
+    "overload": ("过载", "overload"),
+    "planned": ("计划停电", "planned"),
+    "supply_shortage": ("有序用电", "supply shortage"),
     "unknown": ("原因不明", "unknown"),
 }
 
 CATEGORIES = {
-    "outage": ("停电", "outage"), "frequent_outage": ("频繁停电", "frequent outage"),
-    "low_voltage": ("低电压", "low voltage"), "voltage_fluctuation": ("电压波动", "voltage fluctuation"),
-    "repair_timeout": ("抢修超时", "repair timeout"), "repair_quality": ("抢修质量", "repair quality"),
-    "customer_side_fault": ("客户内部故障", "customer-side fault"), "power_theft": ("窃电", "power theft"),
-    "billing": ("电费", "billing"), "service_attitude": ("服务态度", "service attitude"),
+    "outage": ("停电", "outage"),
+    "frequent_outage": ("频繁停电", "frequent outage"),
+    "low_voltage": ("低电压", "low voltage"),
+    "voltage_fluctuation": ("电压波动", "voltage fluctuation"),
+    "repair_timeout": ("抢修超时", "repair timeout"),
+    "repair_quality": ("抢修质量", "repair quality"),
+    "customer_side_fault": ("客户内部故障", "customer-side fault"),
+    "power_theft": ("窃电", "power theft"),
+    "billing": ("电费", "billing"),
+    "service_attitude": ("服务态度", "service attitude"),
     "other": ("其他", "other"),
 }
 

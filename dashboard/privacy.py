@@ -16,7 +16,9 @@ import re
 
 _ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{10}(\d{3}[0-9Xx])(?![0-9A-Za-z])")
 _ID15 = re.compile(r"(?<![0-9A-Za-z])(\d{4})\d{7}(\d{4})(?![0-9A-Za-z])")
-_MOBILE = re.compile(r"(?<![0-9A-Za-z])((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?![0-9A-Za-z])")
+_MOBILE = re.compile(
+    r"(?<![0-9A-Za-z])((?:\+?86[- ]?)?1[3-9]\d)[- ]?\d{4}[- ]?(\d{4})(?![0-9A-Za-z])"
+)
 _LANDLINE = re.compile(r"(?<![0-9A-Za-z])(\(?0\d{2,3}\)?[- ]?)\d{3,4}(\d{4})(?![0-9A-Za-z])")
 
 

@@ -55,16 +55,21 @@ def serve_command(settings, with_collectors: bool) -> int:
 
     from db.engine import make_engine
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     cfg = settings.dashboard
     engine = make_engine(settings.database_url)
     server = make_server(settings, engine, warm=True)
     if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
         banner = "!" * 78
-        print(f"{banner}\nWARNING: the dashboard listens on {cfg.host}:{cfg.port} with login "
-              f"switched OFF.\nAnyone who can reach this address can read the data and upload "
-              f"files.\nSet [dashboard].login = true or host = \"127.0.0.1\".\n{banner}",
-              file=sys.stderr, flush=True)
+        print(
+            f"{banner}\nWARNING: the dashboard listens on {cfg.host}:{cfg.port} with login "
+            f"switched OFF.\nAnyone who can reach this address can read the data and upload "
+            f'files.\nSet [dashboard].login = true or host = "127.0.0.1".\n{banner}',
+            file=sys.stderr,
+            flush=True,
+        )
     scheduler = None
     if with_collectors:
         try:
@@ -79,8 +84,9 @@ def serve_command(settings, with_collectors: bool) -> int:
     except KeyboardInterrupt:
         pass
     except OSError as exc:
-        print(f"error: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}",
-              file=sys.stderr)
+        print(
+            f"error: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}", file=sys.stderr
+        )
         return 2
     finally:
         if scheduler is not None:

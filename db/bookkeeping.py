@@ -14,16 +14,33 @@ from db.models import CollectorRun, Feeder, IngestChunk, QuarantinedRecord, Subs
 def network_context(conn: Connection) -> dict:
     """Codes -> ids, each area's feeder and customers, each feeder's substation and customers
     (the sum of its areas'), and each area's reading interval, for validating records."""
-    maps = {name: dict(conn.execute(select(model.code, model.id)).all())
-            for name, model in (("substations", Substation), ("feeders", Feeder),
-                                ("transformers", Transformer))}
-    areas = pd.DataFrame(conn.execute(
-        select(Transformer.code, Feeder.code, Transformer.customers,
-               Transformer.reading_interval_min, Transformer.id)
-        .join(Feeder, Transformer.feeder_id == Feeder.id, isouter=True)).all(),
-        columns=["transformer", "feeder", "customers", "interval", "id"])
-    feeders = dict(conn.execute(select(Feeder.code, Substation.code)
-                                .join(Substation, Feeder.substation_id == Substation.id)).all())
+    maps = {
+        name: dict(conn.execute(select(model.code, model.id)).all())
+        for name, model in (
+            ("substations", Substation),
+            ("feeders", Feeder),
+            ("transformers", Transformer),
+        )
+    }
+    areas = pd.DataFrame(
+        conn.execute(
+            select(
+                Transformer.code,
+                Feeder.code,
+                Transformer.customers,
+                Transformer.reading_interval_min,
+                Transformer.id,
+            ).join(Feeder, Transformer.feeder_id == Feeder.id, isouter=True)
+        ).all(),
+        columns=["transformer", "feeder", "customers", "interval", "id"],
+    )
+    feeders = dict(
+        conn.execute(
+            select(Feeder.code, Substation.code).join(
+                Substation, Feeder.substation_id == Substation.id
+            )
+        ).all()
+    )
     return {
         "maps": maps,
         "feeder_of_transformer": dict(zip(areas["transformer"], areas["feeder"], strict=True)),
@@ -37,16 +54,21 @@ def network_context(conn: Connection) -> dict:
 def start_run(engine: Engine, source: str, kind: str | None) -> int:
     """A new run record (status running); returns its id."""
     with engine.begin() as conn:
-        return conn.execute(insert(CollectorRun).values(
-            source=source, kind=kind, status="running",
-            started_at=datetime.now(UTC)).returning(CollectorRun.id)).scalar_one()
+        return conn.execute(
+            insert(CollectorRun)
+            .values(source=source, kind=kind, status="running", started_at=datetime.now(UTC))
+            .returning(CollectorRun.id)
+        ).scalar_one()
 
 
 def finish_run(engine: Engine, run_id: int, **values) -> None:
     """Close a run record with its status and counts."""
     with engine.begin() as conn:
-        conn.execute(update(CollectorRun).where(CollectorRun.id == run_id)
-                     .values(finished_at=datetime.now(UTC), **values))
+        conn.execute(
+            update(CollectorRun)
+            .where(CollectorRun.id == run_id)
+            .values(finished_at=datetime.now(UTC), **values)
+        )
 
 
 def insert_quarantine(conn: Connection, records: list[dict]) -> None:
@@ -55,12 +77,20 @@ def insert_quarantine(conn: Connection, records: list[dict]) -> None:
         conn.execute(insert(QuarantinedRecord), records)
 
 
-def mark_chunk(conn: Connection, file_key: str, chunk_no: int, source: str,
-               run_id: int | None, rows: int) -> None:
+def mark_chunk(
+    conn: Connection, file_key: str, chunk_no: int, source: str, run_id: int | None, rows: int
+) -> None:
     """Record a committed file chunk (in the chunk's own transaction)."""
-    conn.execute(insert(IngestChunk).values(file_key=file_key, chunk_no=chunk_no, source=source,
-                                            run_id=run_id, rows=rows,
-                                            committed_at=datetime.now(UTC)))
+    conn.execute(
+        insert(IngestChunk).values(
+            file_key=file_key,
+            chunk_no=chunk_no,
+            source=source,
+            run_id=run_id,
+            rows=rows,
+            committed_at=datetime.now(UTC),
+        )
+    )
 
 
 def forget_chunks(engine: Engine, file_key: str) -> None:
@@ -71,11 +101,16 @@ def forget_chunks(engine: Engine, file_key: str) -> None:
 
 def set_reading_interval(conn: Connection, transformer_ids: list[int], minutes: int) -> None:
     """Set the minutes one reading stands for, for these areas."""
-    conn.execute(update(Transformer).where(Transformer.id.in_(transformer_ids))
-                 .values(reading_interval_min=minutes))
+    conn.execute(
+        update(Transformer)
+        .where(Transformer.id.in_(transformer_ids))
+        .values(reading_interval_min=minutes)
+    )
 
 
 def reading_intervals(conn: Connection) -> pd.Series:
     """Minutes one reading stands for, per transformer id."""
-    return pd.Series(dict(conn.execute(select(Transformer.id, Transformer.reading_interval_min)).all()),
-                     dtype="int64")
+    return pd.Series(
+        dict(conn.execute(select(Transformer.id, Transformer.reading_interval_min)).all()),
+        dtype="int64",
+    )

@@ -104,8 +104,9 @@ class SourceLock:
             # schemas) in one database apart.
             schema = conn.execute(text("SELECT current_schema()")).scalar() or "public"
             self._key = advisory_key(schema, self.source)
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"),
-                                    {"k": self._key}).scalar())
+            got = bool(
+                conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
+            )
         except Exception:
             conn.close()
             raise

@@ -190,9 +190,14 @@ class _VoltageRollup:
 
 def _phase_columns(cls):
     for p in ROLLUP_PHASES:
-        for suffix, kind in (("n", Integer), ("min", SmallInteger), ("max", SmallInteger),
-                             ("sum", BigInteger().with_variant(Integer, "sqlite")),
-                             ("below_min", Integer), ("above_min", Integer)):
+        for suffix, kind in (
+            ("n", Integer),
+            ("min", SmallInteger),
+            ("max", SmallInteger),
+            ("sum", BigInteger().with_variant(Integer, "sqlite")),
+            ("below_min", Integer),
+            ("above_min", Integer),
+        ):
             name = f"{p}_{suffix}"
             cls.__annotations__[name] = Mapped[int | None]
             setattr(cls, name, mapped_column(kind, nullable=True))

@@ -46,8 +46,11 @@ def _period_start(ts: np.ndarray, freq: str, tz: str) -> np.ndarray:
         # No offset change inside the batch (always so in Asia/Shanghai): plain arithmetic.
         local = inside + int(off_lo)
         return local - local % 86400 - int(off_lo)
-    stamps = pd.to_datetime(inside, unit="s", utc=True).tz_convert(zone).floor(
-        "D", ambiguous=False, nonexistent="shift_forward")
+    stamps = (
+        pd.to_datetime(inside, unit="s", utc=True)
+        .tz_convert(zone)
+        .floor("D", ambiguous=False, nonexistent="shift_forward")
+    )
     return (stamps.tz_convert("UTC").as_unit("ns").asi8 // 10**9).astype("int64")
 
 
@@ -69,7 +72,11 @@ def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) ->
     starts = np.flatnonzero(change)
     out = {"transformer_id": tid[starts], "period_start": period[starts]}
     for name, values in cols.items():
-        if name.endswith("_min") and not name.endswith("below_min") and not name.endswith("above_min"):
+        if (
+            name.endswith("_min")
+            and not name.endswith("below_min")
+            and not name.endswith("above_min")
+        ):
             out[name] = np.fmin.reduceat(values, starts)
         elif name.endswith("_max"):
             out[name] = np.fmax.reduceat(values, starts)
@@ -78,8 +85,9 @@ def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) ->
     return pd.DataFrame(out)
 
 
-def both_rollups(readings: pd.DataFrame, interval_min: pd.Series | int,
-                 limits: RollupLimits) -> dict[str, pd.DataFrame]:
+def both_rollups(
+    readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+) -> dict[str, pd.DataFrame]:
     """Hourly and daily rollups at once; daily rows are the hourly rows summed up (a local
     day is made of whole hours), so the raw readings are reduced only once."""
     if readings.empty:
@@ -90,7 +98,9 @@ def both_rollups(readings: pd.DataFrame, interval_min: pd.Series | int,
     return {"h": _finish(hourly, limits), "D": _finish(daily, limits)}
 
 
-def _hourly(readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits) -> pd.DataFrame:
+def _hourly(
+    readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+) -> pd.DataFrame:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
     period = _period_start(ts, "h", limits.tz)
@@ -118,22 +128,33 @@ def _hourly(readings: pd.DataFrame, interval_min: pd.Series | int, limits: Rollu
     for p in "abc":
         v = phases[p]
         ok = ~np.isnan(v)
-        cols |= {f"{p}_n": ok.astype(np.float64), f"{p}_min": v, f"{p}_max": v,
-                 f"{p}_sum": np.where(ok, v, 0.0),
-                 f"{p}_below_min": np.where(ok & (v < limits.low_dv), minutes, 0.0),
-                 f"{p}_above_min": np.where(ok & (v > limits.high_dv), minutes, 0.0)}
-    cols |= {"x_n": any_present.astype(np.float64), "x_min": x_min, "x_max": x_max,
-             "x_sum": np.where(any_present, x_mean, 0.0),
-             "x_below_min": np.where(x_below, minutes, 0.0),
-             "x_above_min": np.where(x_above, minutes, 0.0)}
+        cols |= {
+            f"{p}_n": ok.astype(np.float64),
+            f"{p}_min": v,
+            f"{p}_max": v,
+            f"{p}_sum": np.where(ok, v, 0.0),
+            f"{p}_below_min": np.where(ok & (v < limits.low_dv), minutes, 0.0),
+            f"{p}_above_min": np.where(ok & (v > limits.high_dv), minutes, 0.0),
+        }
+    cols |= {
+        "x_n": any_present.astype(np.float64),
+        "x_min": x_min,
+        "x_max": x_max,
+        "x_sum": np.where(any_present, x_mean, 0.0),
+        "x_below_min": np.where(x_below, minutes, 0.0),
+        "x_above_min": np.where(x_above, minutes, 0.0),
+    }
     return _reduce(tid, period, cols)
 
 
 def _daily_from_hourly(hourly: pd.DataFrame, tz: str) -> pd.DataFrame:
     # An hour starting at h covers (h, h + 1 h]; its day is the local day of h.
     day = _period_start(hourly["period_start"].to_numpy(np.int64) + 1, "D", tz)
-    cols = {c: hourly[c].to_numpy(np.float64) for c in hourly.columns
-            if c not in ("transformer_id", "period_start")}
+    cols = {
+        c: hourly[c].to_numpy(np.float64)
+        for c in hourly.columns
+        if c not in ("transformer_id", "period_start")
+    }
     return _reduce(hourly["transformer_id"].to_numpy(np.int64), day, cols)
 
 
@@ -161,9 +182,13 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
     values = list(zip(*int_columns(rows, numeric), rows["rule"].astype(str).tolist(), strict=True))
     cols = [*numeric, "rule"]
     mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start"))
-    sql = (f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
-           f"ON CONFLICT (transformer_id, period_start) DO UPDATE SET {updates}")
+    updates = ", ".join(
+        f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start")
+    )
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
+        f"ON CONFLICT (transformer_id, period_start) DO UPDATE SET {updates}"
+    )
     cur = conn.connection.driver_connection.cursor()
     try:
         cur.executemany(sql, values)
@@ -175,10 +200,14 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
     table = _table(freq)
     lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
-    stored = pd.DataFrame(conn.execute(
-        select(table.c.transformer_id, table.c.period_start)
-        .where(table.c.period_start.between(lo, hi))).all(),
-        columns=["transformer_id", "period_start"])
+    stored = pd.DataFrame(
+        conn.execute(
+            select(table.c.transformer_id, table.c.period_start).where(
+                table.c.period_start.between(lo, hi)
+            )
+        ).all(),
+        columns=["transformer_id", "period_start"],
+    )
     if stored.empty:
         return stored
     return keys.merge(stored, on=["transformer_id", "period_start"])
@@ -189,18 +218,25 @@ def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: i
     frames = []
     for i in range(0, len(transformer_ids), 500):
         part = transformer_ids[i : i + 500]
-        frames.append(pd.DataFrame(conn.execute(
-            select(r.c.transformer_id, r.c.ts, r.c.va_dv, r.c.vb_dv, r.c.vc_dv, r.c.kw_dw)
-            .where(and_(r.c.transformer_id.in_(part), r.c.ts > ts_lo, r.c.ts <= ts_hi))).all(),
-            columns=["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]))
+        frames.append(
+            pd.DataFrame(
+                conn.execute(
+                    select(
+                        r.c.transformer_id, r.c.ts, r.c.va_dv, r.c.vb_dv, r.c.vc_dv, r.c.kw_dw
+                    ).where(and_(r.c.transformer_id.in_(part), r.c.ts > ts_lo, r.c.ts <= ts_hi))
+                ).all(),
+                columns=["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"],
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
 LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
 
 
-def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Series | int,
-                   limits: RollupLimits) -> dict[str, int]:
+def update_rollups(
+    conn: Connection, readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+) -> dict[str, int]:
     """Bring hourly and daily rollups up to date after ``readings`` were upserted.
 
     Periods seen for the first time are computed from the batch itself (the common case: no
@@ -209,26 +245,41 @@ def update_rollups(conn: Connection, readings: pd.DataFrame, interval_min: pd.Se
     if readings.empty:
         return {"h": 0, "D": 0}
     fresh = both_rollups(readings, interval_min, limits)
-    seen = {freq: _existing_keys(conn, freq, fresh[freq][["transformer_id", "period_start"]])
-            for freq in ("h", "D")}
+    seen = {
+        freq: _existing_keys(conn, freq, fresh[freq][["transformer_id", "period_start"]])
+        for freq in ("h", "D")
+    }
     if not (seen["h"].empty and seen["D"].empty):
         both = pd.concat([seen["h"], seen["D"]])
         tids = sorted(both["transformer_id"].unique().tolist())
-        raw = _read_raw(conn, tids, int(both["period_start"].min()),
-                        int(both["period_start"].max()) + LONGEST_DAY_SECONDS)
+        raw = _read_raw(
+            conn,
+            tids,
+            int(both["period_start"].min()),
+            int(both["period_start"].max()) + LONGEST_DAY_SECONDS,
+        )
         redo = both_rollups(raw, interval_min, limits)
         key = ["transformer_id", "period_start"]
         for freq in ("h", "D"):
             if seen[freq].empty:
                 continue
             kept = fresh[freq].merge(seen[freq], on=key, how="left", indicator=True)
-            fresh[freq] = pd.concat([kept[kept["_merge"] == "left_only"].drop(columns="_merge"),
-                                     redo[freq].merge(seen[freq], on=key)], ignore_index=True)
+            fresh[freq] = pd.concat(
+                [
+                    kept[kept["_merge"] == "left_only"].drop(columns="_merge"),
+                    redo[freq].merge(seen[freq], on=key),
+                ],
+                ignore_index=True,
+            )
     return {freq: write_rollups(conn, fresh[freq], freq) for freq in ("h", "D")}
 
 
-def rebuild_all(conn: Connection, interval_min: pd.Series | int, limits: RollupLimits,
-                batch_transformers: int = 200) -> dict[str, int]:
+def rebuild_all(
+    conn: Connection,
+    interval_min: pd.Series | int,
+    limits: RollupLimits,
+    batch_transformers: int = 200,
+) -> dict[str, int]:
     """Recompute the rollups covered by the raw readings kept (after a change of limits).
 
     Rollups of periods whose raw readings were already pruned (older than the retention)

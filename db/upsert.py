@@ -85,13 +85,17 @@ def _end_key(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v.timestamp() if v is not None and not pd.isna(v) else -np.inf)
 
 
-def resolve_batch_duplicates(df: pd.DataFrame, key: str, end: str | None) -> tuple[pd.DataFrame, int, int]:
+def resolve_batch_duplicates(
+    df: pd.DataFrame, key: str, end: str | None
+) -> tuple[pd.DataFrame, int, int]:
     """Keep one row per ``key`` by the version rule; return (rows, conflicts, superseded)."""
     if not df[key].duplicated().any():
         return df, 0, 0
-    work = df.assign(_order=np.arange(len(df)),
-                     _ver=df["version"].astype("float64").fillna(-np.inf) if "version" in df else -np.inf,
-                     _end=_end_key(df[end]) if end else 0.0)
+    work = df.assign(
+        _order=np.arange(len(df)),
+        _ver=df["version"].astype("float64").fillna(-np.inf) if "version" in df else -np.inf,
+        _end=_end_key(df[end]) if end else 0.0,
+    )
     dup = work[work[key].duplicated(keep=False)]
     # Conflicts: same id and same version with different ends.
     conflicts = 0
@@ -151,8 +155,13 @@ def _upsert_versioned(
     return counts
 
 
-def _upsert_versioned_chunk(conn: Connection, table: Table, chunk: pd.DataFrame,
-                            key_cols: Sequence[str], end_col: str | None) -> UpsertCounts:
+def _upsert_versioned_chunk(
+    conn: Connection,
+    table: Table,
+    chunk: pd.DataFrame,
+    key_cols: Sequence[str],
+    end_col: str | None,
+) -> UpsertCounts:
     counts = UpsertCounts(read=0)
     keys = list(chunk[list(key_cols)].itertuples(index=False, name=None))
     cols = [table.c[c] for c in key_cols]
@@ -173,8 +182,12 @@ def _upsert_versioned_chunk(conn: Connection, table: Table, chunk: pd.DataFrame,
         if old_hash == rec["row_hash"]:
             counts.unchanged += 1
             continue
-        wins, conflict = _wins(rec.get("version"), rec.get(end_col) if end_col else None,
-                               old_version, old_end[0] if old_end else None)
+        wins, conflict = _wins(
+            rec.get("version"),
+            rec.get(end_col) if end_col else None,
+            old_version,
+            old_end[0] if old_end else None,
+        )
         counts.conflicts += int(conflict)
         if wins:
             write.append(rec)
@@ -190,35 +203,74 @@ def _upsert_versioned_chunk(conn: Connection, table: Table, chunk: pd.DataFrame,
 
 
 OUTAGE_COLUMNS = (
-    "natural_id", "event_id", "level", "substation_id", "feeder_id", "transformer_id", "lon",
-    "lat", "area_text", "region", "start_at", "end_at", "etr_at", "customers", "cause", "planned",
-    "supply_shortage", "inferred_end", "suspicious", "bad_location", "version",
+    "natural_id",
+    "event_id",
+    "level",
+    "substation_id",
+    "feeder_id",
+    "transformer_id",
+    "lon",
+    "lat",
+    "area_text",
+    "region",
+    "start_at",
+    "end_at",
+    "etr_at",
+    "customers",
+    "cause",
+    "planned",
+    "supply_shortage",
+    "inferred_end",
+    "suspicious",
+    "bad_location",
+    "version",
 )
 COMPLAINT_COLUMNS = (
-    "ticket_id", "received_at", "category", "reasonable", "merged_into", "transformer_id",
-    "feeder_id", "town", "address", "text", "version",
+    "ticket_id",
+    "received_at",
+    "category",
+    "reasonable",
+    "merged_into",
+    "transformer_id",
+    "feeder_id",
+    "town",
+    "address",
+    "text",
+    "version",
 )
 
 
-def upsert_outages(target: Engine | Connection, rows: pd.DataFrame, source: str, *,
-                   chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
+def upsert_outages(
+    target: Engine | Connection,
+    rows: pd.DataFrame,
+    source: str,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> UpsertCounts:
     """Upsert validated outage rows (OUTAGE_COLUMNS, ids resolved) of one source by natural id.
 
     Given an Engine, each chunk commits on its own; given a Connection, everything happens in
     the caller's transaction."""
     rows = rows.reindex(columns=list(OUTAGE_COLUMNS)).assign(source=source)
     hash_cols = [c for c in OUTAGE_COLUMNS if c != "natural_id"]
-    return _upsert_versioned(target, Outage.__table__, rows, ("source", "natural_id"), "end_at",
-                             hash_cols, chunk_rows)
+    return _upsert_versioned(
+        target, Outage.__table__, rows, ("source", "natural_id"), "end_at", hash_cols, chunk_rows
+    )
 
 
-def upsert_complaints(target: Engine | Connection, rows: pd.DataFrame, source: str, *,
-                      chunk_rows: int = DEFAULT_CHUNK_ROWS) -> UpsertCounts:
+def upsert_complaints(
+    target: Engine | Connection,
+    rows: pd.DataFrame,
+    source: str,
+    *,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> UpsertCounts:
     """Upsert validated complaint rows (COMPLAINT_COLUMNS) by ticket id."""
     rows = rows.reindex(columns=list(COMPLAINT_COLUMNS)).assign(source=source)
     hash_cols = [c for c in COMPLAINT_COLUMNS if c != "ticket_id"]
-    return _upsert_versioned(target, Complaint.__table__, rows, ("ticket_id",), None, hash_cols,
-                             chunk_rows)
+    return _upsert_versioned(
+        target, Complaint.__table__, rows, ("ticket_id",), None, hash_cols, chunk_rows
+    )
 
 
 def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> UpsertCounts:
@@ -235,20 +287,28 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
     )
     conn.execute(stmt, records)
     counts.upserted = len(records)
-    counts.ids = dict(conn.execute(select(table.c.code, table.c.id)
-                                   .where(table.c.code.in_(rows["code"].tolist()))).all())
+    counts.ids = dict(
+        conn.execute(
+            select(table.c.code, table.c.id).where(table.c.code.in_(rows["code"].tolist()))
+        ).all()
+    )
     return counts
 
 
-def upsert_network(target: Engine | Connection, substations: pd.DataFrame | None = None,
-                   feeders: pd.DataFrame | None = None,
-                   transformers: pd.DataFrame | None = None) -> dict[str, UpsertCounts]:
+def upsert_network(
+    target: Engine | Connection,
+    substations: pd.DataFrame | None = None,
+    feeders: pd.DataFrame | None = None,
+    transformers: pd.DataFrame | None = None,
+) -> dict[str, UpsertCounts]:
     """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids."""
     out: dict[str, UpsertCounts] = {}
     with _transaction(target) as conn:
-        for name, table, rows in (("substations", Substation.__table__, substations),
-                                  ("feeders", Feeder.__table__, feeders),
-                                  ("transformers", Transformer.__table__, transformers)):
+        for name, table, rows in (
+            ("substations", Substation.__table__, substations),
+            ("feeders", Feeder.__table__, feeders),
+            ("transformers", Transformer.__table__, transformers),
+        ):
             if rows is not None:
                 out[name] = upsert_by_code(conn, table, rows)
         bump_data_version(conn)
@@ -309,22 +369,33 @@ def int_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[list]:
 
 def bump_data_version(conn: Connection) -> None:
     """Advance the data version the dashboard caches by (in the caller's transaction)."""
-    conn.execute(update(DataVersion).where(DataVersion.id == 1)
-                 .values(version=DataVersion.version + 1, updated_at=utcnow()))
+    conn.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, updated_at=utcnow())
+    )
 
 
 def upsert_watermark(conn: Connection, source: str, value: str) -> None:
     """Store a source's watermark in the caller's transaction (so it covers exactly its data)."""
     stmt = dialect_insert(conn, SourceWatermark.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["source"],
-                                      set_={"value": stmt.excluded.value,
-                                            "updated_at": stmt.excluded.updated_at})
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["source"],
+        set_={"value": stmt.excluded.value, "updated_at": stmt.excluded.updated_at},
+    )
     conn.execute(stmt, [{"source": source, "value": value, "updated_at": utcnow()}])
 
 
 __all__ = [
-    "UpsertCounts", "upsert_outages", "upsert_complaints", "upsert_network", "upsert_readings",
-    "upsert_by_code", "bump_data_version", "upsert_watermark", "resolve_batch_duplicates",
+    "UpsertCounts",
+    "upsert_outages",
+    "upsert_complaints",
+    "upsert_network",
+    "upsert_readings",
+    "upsert_by_code",
+    "bump_data_version",
+    "upsert_watermark",
+    "resolve_batch_duplicates",
     "row_hash",
 ]
 
@@ -335,6 +406,8 @@ def upsert_user(engine: Engine, name: str, role: str, password_hash: str) -> Non
 
     with engine.begin() as conn:
         stmt = dialect_insert(conn, User.__table__)
-        stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={
-            "role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash})
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["name"],
+            set_={"role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash},
+        )
         conn.execute(stmt, [{"name": name, "role": role, "password_hash": password_hash}])

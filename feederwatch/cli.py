@@ -63,16 +63,22 @@ def _version() -> str:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
-              help="Config file (default: ./config.toml if present, else built-in defaults).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: ./config.toml if present, else built-in defaults).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
 @click.version_option(_version(), prog_name="feederwatch")
 @click.pass_context
 def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
     """FeederWatch: outages, low voltage and 95598 complaints on a distribution grid, and which
     35 kV substations and 10 kV feeders to upgrade first."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     ctx.obj = _Context(config_path)
 
 
@@ -89,30 +95,46 @@ def init(ctx: _Context) -> None:
         upgrade(engine)
         revision = current_revision(engine)
     except OperationalError as exc:
-        fail(f"database {engine.url.render_as_string(hide_password=True)}: cannot open "
-             f"({str(exc.orig).splitlines()[0]})")
-    click.echo(f"database ready at revision {revision}: "
-               f"{engine.url.render_as_string(hide_password=True)}")
+        fail(
+            f"database {engine.url.render_as_string(hide_password=True)}: cannot open "
+            f"({str(exc.orig).splitlines()[0]})"
+        )
+    click.echo(
+        f"database ready at revision {revision}: {engine.url.render_as_string(hide_password=True)}"
+    )
 
 
 @cli.command()
-@click.option("--preset", type=click.Choice(["small", "medium", "county"]), default="county",
-              show_default=True)
+@click.option(
+    "--preset",
+    type=click.Choice(["small", "medium", "county"]),
+    default="county",
+    show_default=True,
+)
 @click.option("--days", type=click.IntRange(1, 3660), default=365, show_default=True)
-@click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2025-01-01",
-              show_default=True)
+@click.option(
+    "--start", type=click.DateTime(formats=["%Y-%m-%d"]), default="2025-01-01", show_default=True
+)
 @click.option("--out", type=click.Path(file_okay=False), required=True)
 @click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--resolution", type=click.Choice(["15min", "1h"]), default="15min",
-              show_default=True)
+@click.option(
+    "--resolution", type=click.Choice(["15min", "1h"]), default="15min", show_default=True
+)
 def simulate(preset: str, days: int, start, out: str, seed: int, resolution: str) -> None:
     """Write a simulated county's exports (docs/formats.md) and ground_truth.json to OUT."""
     try:
         from feederwatch.simulate import run_simulate
     except ImportError:
         not_yet("simulate")
-    summary = run_simulate(preset=preset, days=days, start=start.date(), out=Path(out),
-                           seed=seed, resolution=resolution, progress=sys.stderr.isatty())
+    summary = run_simulate(
+        preset=preset,
+        days=days,
+        start=start.date(),
+        out=Path(out),
+        seed=seed,
+        resolution=resolution,
+        progress=sys.stderr.isatty(),
+    )
     for key, value in summary.items():
         click.echo(f"{key}: {value}")
 
@@ -167,8 +189,12 @@ def run(ctx: _Context) -> None:
 
 
 @cli.command()
-@click.option("--preset", type=click.Choice(["small", "medium", "county"]), default=None,
-              help="Size of the simulated county (default: the simulator source's preset).")
+@click.option(
+    "--preset",
+    type=click.Choice(["small", "medium", "county"]),
+    default=None,
+    help="Size of the simulated county (default: the simulator source's preset).",
+)
 @click.option("--no-browser", is_flag=True)
 @pass_ctx
 def demo(ctx: _Context, preset: str | None, no_browser: bool) -> None:
@@ -187,11 +213,17 @@ def _window_option(func):
 
 
 @cli.command()
-@click.option("--level", type=click.Choice(["feeder", "substation"]), default="feeder",
-              show_default=True)
+@click.option(
+    "--level", type=click.Choice(["feeder", "substation"]), default="feeder", show_default=True
+)
 @click.option("--top", type=click.IntRange(1), default=20, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_ctx
 def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
     """Rank 10 kV feeders or 35 kV substations by the complaints an upgrade would avoid."""
@@ -203,11 +235,20 @@ def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--by", type=click.Choice(["system", "substation", "feeder"]), default="system",
-              show_default=True)
+@click.option(
+    "--by",
+    type=click.Choice(["system", "substation", "feeder"]),
+    default="system",
+    show_default=True,
+)
 @_window_option
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
-              show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
 @pass_ctx
 def indices(ctx: _Context, by: str, date_from, date_to, fmt: str) -> None:
     """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder."""

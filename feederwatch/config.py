@@ -136,13 +136,16 @@ class Settings(_Section):
     @property
     def database_url(self) -> str:
         """The database URL in force: the environment override, else the config's, resolved."""
-        return resolve_database_url(os.environ.get(DATABASE_URL_ENV) or self.database.url,
-                                    self.config_dir)
+        return resolve_database_url(
+            os.environ.get(DATABASE_URL_ENV) or self.database.url, self.config_dir
+        )
 
     def source_options(self) -> dict[str, SourceOptions]:
         """Each configured source's validated options (already checked at load)."""
-        return {name: OPTIONS_BY_TYPE[raw["type"]].model_validate(raw)
-                for name, raw in self.sources.items()}
+        return {
+            name: OPTIONS_BY_TYPE[raw["type"]].model_validate(raw)
+            for name, raw in self.sources.items()
+        }
 
 
 def resolve_database_url(url: str, base: Path) -> str:
@@ -174,8 +177,9 @@ def _first_error(exc: ValidationError, prefix: str = "") -> str:
     return f"{where}: {msg}" if where else msg
 
 
-def parse_settings(data: dict[str, Any], *, origin: str, config_dir: Path,
-                   config_path: Path | None = None) -> Settings:
+def parse_settings(
+    data: dict[str, Any], *, origin: str, config_dir: Path, config_path: Path | None = None
+) -> Settings:
     """Validate a parsed TOML document; raise ConfigError with one line naming file and key."""
     try:
         settings = Settings.model_validate(
@@ -187,7 +191,9 @@ def parse_settings(data: dict[str, Any], *, origin: str, config_dir: Path,
         kind = raw.get("type")
         if kind not in OPTIONS_BY_TYPE:
             known = ", ".join(sorted(OPTIONS_BY_TYPE))
-            raise ConfigError(f"{origin}: sources.{name}.type: must be one of {known}, got {kind!r}")
+            raise ConfigError(
+                f"{origin}: sources.{name}.type: must be one of {known}, got {kind!r}"
+            )
         try:
             OPTIONS_BY_TYPE[kind].model_validate(raw)
         except ValidationError as exc:
@@ -207,8 +213,11 @@ def load_settings(path: str | Path | None = None) -> Settings:
     if path is None and Path("config.toml").is_file():
         path = Path("config.toml")
     if path is None:
-        return parse_settings(tomllib.loads(default_config_text()), origin="<built-in defaults>",
-                              config_dir=Path.cwd())
+        return parse_settings(
+            tomllib.loads(default_config_text()),
+            origin="<built-in defaults>",
+            config_dir=Path.cwd(),
+        )
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -220,5 +229,6 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_settings(data, origin=str(path), config_dir=path.resolve().parent,
-                          config_path=path.resolve())
+    return parse_settings(
+        data, origin=str(path), config_dir=path.resolve().parent, config_path=path.resolve()
+    )

@@ -35,18 +35,24 @@ ROADS_FILE = "roads.geojson"
 
 def demo_settings(settings: Settings, preset: str | None) -> tuple[Settings, SimulatorOptions]:
     """The demo's own settings: its database file and exactly one simulator source."""
-    options = next((o for o in settings.source_options().values() if o.type == "simulator"),
-                   SimulatorOptions(type="simulator", interval_seconds=30))
+    options = next(
+        (o for o in settings.source_options().values() if o.type == "simulator"),
+        SimulatorOptions(type="simulator", interval_seconds=30),
+    )
     if preset:
         options = options.model_copy(update={"preset": preset})
     db_file = (settings.config_dir / "data" / "demo.db").resolve()
     database = settings.database.model_copy(update={"url": f"sqlite:///{db_file}"})
     # the simulated county's roads (written by prepare) under the feeders on the map
-    dashboard = settings.dashboard.model_copy(update={"base_layers": [
-        *settings.dashboard.base_layers, str(db_file.with_name(ROADS_FILE))]})
+    dashboard = settings.dashboard.model_copy(
+        update={
+            "base_layers": [*settings.dashboard.base_layers, str(db_file.with_name(ROADS_FILE))]
+        }
+    )
     raw = options.model_dump(exclude_none=True, mode="json")
-    return settings.model_copy(update={"database": database, "dashboard": dashboard,
-                                       "sources": {SOURCE: raw}}), options
+    return settings.model_copy(
+        update={"database": database, "dashboard": dashboard, "sources": {SOURCE: raw}}
+    ), options
 
 
 def _stored_start(engine) -> date | None:
@@ -70,8 +76,10 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
         json.dump(sim.roads(), fh, ensure_ascii=False)
     state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
     if state.live_until is None:
-        echo(f"Building the simulated county ({options.preset}, {options.history_days} days of "
-             f"history) in {settings.database_url.removeprefix('sqlite:///')} ...")
+        echo(
+            f"Building the simulated county ({options.preset}, {options.history_days} days of "
+            f"history) in {settings.database_url.removeprefix('sqlite:///')} ..."
+        )
         started = time.monotonic()
         load_history(engine, sim, source=SOURCE, voltage="recent")
         # The live collector starts where the history ends; older readings fill in behind.
@@ -80,8 +88,10 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
         ready = replace(state, live_until=history_end.isoformat())
         with engine.begin() as conn:
             upsert_watermark(conn, SOURCE, ready.to_json())
-        echo(f"Outages, complaints and the last 7 days of readings loaded in "
-             f"{time.monotonic() - started:.0f} s.")
+        echo(
+            f"Outages, complaints and the last 7 days of readings loaded in "
+            f"{time.monotonic() - started:.0f} s."
+        )
     return engine, sim
 
 
@@ -97,8 +107,14 @@ def backfill_in_background(engine, sim, echo=click.echo) -> threading.Thread:
 
     def run() -> None:
         try:
-            load_history(engine, sim, source=SOURCE, state_key=f"{SOURCE}:backfill",
-                         voltage="older", progress=report)
+            load_history(
+                engine,
+                sim,
+                source=SOURCE,
+                state_key=f"{SOURCE}:backfill",
+                voltage="older",
+                progress=report,
+            )
         except Exception:  # the demo keeps serving; the log says why the backfill stopped
             log.exception("readings backfill stopped")
 

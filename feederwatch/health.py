@@ -48,7 +48,12 @@ def health(engine: Engine, settings, now: datetime | None = None) -> tuple[int, 
     except SQLAlchemyError:
         return 503, {"status": "unhealthy", "database": "unreachable", "sources": {}}
     every_stale = bool(sources) and all(s["stale"] for s in sources.values())
-    body = {"status": "unhealthy" if every_stale else "ok", "database": "ok",
-            "sources": {name: {"last_success": s["last_success"], "stale": s["stale"]}
-                        for name, s in sources.items()}}
+    body = {
+        "status": "unhealthy" if every_stale else "ok",
+        "database": "ok",
+        "sources": {
+            name: {"last_success": s["last_success"], "stale": s["stale"]}
+            for name, s in sources.items()
+        },
+    }
     return (503 if every_stale else 200), body

@@ -51,8 +51,9 @@ def sim_label(sim) -> str:
     return f"{sim.preset}/{sim.seed}/{sim.start}/{sim.days}/{sim.resolution}"
 
 
-def history_batches(sim, state: SimState, *, voltage: str = "all", recent_days: int = 7,
-                    chunk_days: int = 3) -> Iterator[Batch]:
+def history_batches(
+    sim, state: SimState, *, voltage: str = "all", recent_days: int = 7, chunk_days: int = 3
+) -> Iterator[Batch]:
     """Batches of the simulated history still missing after ``state``.
 
     ``voltage``: "all", "recent" (the last ``recent_days`` days only), "older" (the rest) or
@@ -63,26 +64,43 @@ def history_batches(sim, state: SimState, *, voltage: str = "all", recent_days: 
     if not state.events_done:
         yield Batch("outages", sim.outages(), label="simulated outages")
         state = replace(state, events_done=True)
-        yield Batch("complaints", sim.complaints(), watermark=state.to_json(),
-                    label="simulated complaints")
+        yield Batch(
+            "complaints", sim.complaints(), watermark=state.to_json(), label="simulated complaints"
+        )
     recent_from = max(sim.days - recent_days, 0)
     if voltage in ("all", "recent") and not state.recent_done:
         state = replace(state, recent_done=True)
-        yield Batch("voltage", sim.voltage_days(recent_from, sim.days), watermark=state.to_json(),
-                    label=f"simulated readings, last {recent_days} days")
+        yield Batch(
+            "voltage",
+            sim.voltage_days(recent_from, sim.days),
+            watermark=state.to_json(),
+            label=f"simulated readings, last {recent_days} days",
+        )
     if voltage in ("all", "older"):
         first = recent_from if state.older_from is None else state.older_from
         for last in range(first, 0, -chunk_days):
             start = max(0, last - chunk_days)
             state = replace(state, older_from=start)
-            yield Batch("voltage", sim.voltage_days(start, last), watermark=state.to_json(),
-                        label=f"simulated readings, days {start}-{last}")
+            yield Batch(
+                "voltage",
+                sim.voltage_days(start, last),
+                watermark=state.to_json(),
+                label=f"simulated readings, days {start}-{last}",
+            )
 
 
-def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, source: str = "sim",
-                 state_key: str | None = None, voltage: str = "all", recent_days: int = 7,
-                 chunk_days: int = 3, progress: Callable[[str, int, int], None] | None = None
-                 ) -> BatchSummary:
+def load_history(
+    engine: Engine,
+    sim,
+    *,
+    pipeline: Pipeline | None = None,
+    source: str = "sim",
+    state_key: str | None = None,
+    voltage: str = "all",
+    recent_days: int = 7,
+    chunk_days: int = 3,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> BatchSummary:
     """Load the simulated history into ``engine`` through the pipeline, resuming from the
     state stored under ``state_key`` (default: the source name)."""
     pipeline = pipeline or Pipeline(engine, tz=sim.tz)
@@ -91,15 +109,23 @@ def load_history(engine: Engine, sim, *, pipeline: Pipeline | None = None, sourc
     network_options = IngestOptions(source=source, authoritative=True)
     options = IngestOptions(source=source, interval_min=15 if sim.resolution == "15min" else 60)
     summary = BatchSummary()
-    for batch in history_batches(sim, state, voltage=voltage, recent_days=recent_days,
-                                 chunk_days=chunk_days):
-        summary.add(pipeline.ingest(
-            batch.kind, batch.frame, network_options if batch.kind in NETWORK_ORDER else options,
-            watermark=batch.watermark, watermark_source=key))
+    for batch in history_batches(
+        sim, state, voltage=voltage, recent_days=recent_days, chunk_days=chunk_days
+    ):
+        summary.add(
+            pipeline.ingest(
+                batch.kind,
+                batch.frame,
+                network_options if batch.kind in NETWORK_ORDER else options,
+                watermark=batch.watermark,
+                watermark_source=key,
+            )
+        )
         if progress and batch.kind == "voltage" and batch.watermark:
             done = SimState.from_json(batch.watermark, sim_label(sim))
-            loaded = sim.days - (done.older_from if done.older_from is not None
-                                 else max(sim.days - recent_days, 0))
+            loaded = sim.days - (
+                done.older_from if done.older_from is not None else max(sim.days - recent_days, 0)
+            )
             progress(batch.label, loaded, sim.days)
     return summary
 

@@ -12,9 +12,15 @@ from collectors.simulator import Simulation
 from collectors.simulator.files import write_exports
 
 
-def run_simulate(preset: str = "county", days: int = 365, start: date | str = "2025-01-01",
-                 out: str | Path = "simulated", seed: int = 1, resolution: str = "15min",
-                 progress: bool = False) -> dict:
+def run_simulate(
+    preset: str = "county",
+    days: int = 365,
+    start: date | str = "2025-01-01",
+    out: str | Path = "simulated",
+    seed: int = 1,
+    resolution: str = "15min",
+    progress: bool = False,
+) -> dict:
     """Generate a county and write its CSV exports + ground_truth.json into ``out``.
 
     Shows a click progress bar when ``progress`` is true. Returns a summary dict: preset, seed,
@@ -36,6 +42,13 @@ def run_simulate(preset: str = "county", days: int = 365, start: date | str = "2
             counts = write_exports(sim, out, progress=report)
     else:
         counts = write_exports(sim, out)
-    return {"preset": preset, "seed": seed, "start": start.isoformat(), "days": days,
-            "resolution": resolution, "out": str(out),
-            "seconds": round(time.perf_counter() - t0, 2), "rows": counts}
+    return {
+        "preset": preset,
+        "seed": seed,
+        "start": start.isoformat(),
+        "days": days,
+        "resolution": resolution,
+        "out": str(out),
+        "seconds": round(time.perf_counter() - t0, 2),
+        "rows": counts,
+    }

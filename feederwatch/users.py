@@ -42,8 +42,9 @@ def user_add_command(settings, name: str, role: str, password_env: str | None) -
     if password_env:
         password = os.environ.get(password_env)
         if not password:
-            click.echo(f"feederwatch: error: environment variable {password_env} is not set",
-                       err=True)
+            click.echo(
+                f"feederwatch: error: environment variable {password_env} is not set", err=True
+            )
             return 2
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)

@@ -17,8 +17,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("FEEDERWATCH_SHARED_DATA", ROOT.parent / "shared" / "data"))
 REAL_DATA = SHARED_DATA / "real"
-PG_URL = os.environ.get("FEEDERWATCH_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_URL = os.environ.get(
+    "FEEDERWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -40,8 +41,9 @@ def postgres_available() -> bool:
         try:
             import psycopg
 
-            with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                                 connect_timeout=3):
+            with psycopg.connect(
+                PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3
+            ):
                 _pg_ok = True
         except Exception:
             _pg_ok = False
@@ -65,16 +67,18 @@ class PgSchema:
     def __enter__(self) -> PgSchema:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+        ) as conn:
             conn.execute(f'CREATE SCHEMA "{self.name}"')
         return self
 
     def __exit__(self, *exc) -> None:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+        ) as conn:
             conn.execute(f'DROP SCHEMA IF EXISTS "{self.name}" CASCADE')
 
 
@@ -103,6 +107,7 @@ def engine(db_url):
 
 # --- headless Chromium for dash_duo (see ../shared/BROWSER_TESTS.md) -----------------------
 
+
 def chromium_available() -> bool:
     return bool(shutil.which("chromium") and shutil.which("chromedriver"))
 
@@ -112,10 +117,20 @@ def pytest_setup_options():
 
     options = Options()
     options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--enable-unsafe-swiftshader",
-                "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--window-size=1366,900", f"--user-data-dir={tempfile.mkdtemp()}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-unsafe-swiftshader",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1366,900",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+    ):
         options.add_argument(arg)
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
     return options

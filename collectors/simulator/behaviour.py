@@ -60,18 +60,29 @@ def outage_calls(net, ev, mask, days):
     hour = (start % 1440.0) / 60.0
     evening = (hour >= 17) & (hour < 23.5)
     x_int = 0.15 * np.where(evening, 1.4, 1.0) * np.where(planned, 0.3, 1.0)
-    x_long = np.where(planned,
-                      0.25 * np.clip((dur_h - 4) / 2, 0, 3) + np.clip(dur_h - etr_h, 0, 3),
-                      np.clip((dur_h - 2) / 2, 0, 3))
+    x_long = np.where(
+        planned,
+        0.25 * np.clip((dur_h - 4) / 2, 0, 3) + np.clip(dur_h - etr_h, 0, 3),
+        np.clip((dur_h - 2) / 2, 0, 3),
+    )
     x_freq = 0.5 * np.clip(k60 - 2, 0, 4)
     x = np.stack([x_int, x_long, x_freq], axis=1)
     tot = x.sum(axis=1)
     n_cust = a["customers"][area].astype(float)
-    lam = K_OUTAGE * a["propensity"][area] * n_cust ** 0.6 * tot
+    lam = K_OUTAGE * a["propensity"][area] * n_cust**0.6 * tot
     cap = np.maximum(1.0, 0.06 * n_cust)
     m = cap * (1 - np.exp(-lam / cap))
-    return dict(row=r, area=area, rep=rep, m=m, p=1 - np.exp(-m), share=x / tot[:, None],
-                k60=k60, prev_gap=prev_gap, timeout=(dur_h > etr_h + 1) & ~planned)
+    return dict(
+        row=r,
+        area=area,
+        rep=rep,
+        m=m,
+        p=1 - np.exp(-m),
+        share=x / tot[:, None],
+        k60=k60,
+        prev_gap=prev_gap,
+        timeout=(dur_h > etr_h + 1) & ~planned,
+    )
 
 
 def lv_daily_prob(net, weighted_hours):
@@ -87,6 +98,6 @@ def lv_expected(p_daily):
     days, n_a = p_daily.shape
     tick = np.zeros((days, n_a))
     for d in range(days):
-        busy = tick[max(0, d - LV_COOLDOWN + 1):d].sum(axis=0)
+        busy = tick[max(0, d - LV_COOLDOWN + 1) : d].sum(axis=0)
         tick[d] = np.clip(1 - busy, 0, 1) * p_daily[d]
     return tick.sum(axis=0)

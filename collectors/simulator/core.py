@@ -17,8 +17,14 @@ from .weather import V_BASE, VoltageModel, load_profiles, make_weather
 
 LEVELS = np.array(["substation", "feeder", "transformer"], dtype=object)
 BROKEN_KINDS = ["kv_units", "line_to_line", "stuck", "gaps"]
-GRID_CATEGORIES = ["outage", "frequent_outage", "low_voltage", "voltage_fluctuation",
-                   "repair_timeout", "repair_quality"]
+GRID_CATEGORIES = [
+    "outage",
+    "frequent_outage",
+    "low_voltage",
+    "voltage_fluctuation",
+    "repair_timeout",
+    "repair_quality",
+]
 UNREASONABLE = ["customer_side_fault", "power_theft", "billing", "service_attitude"]
 
 
@@ -42,9 +48,16 @@ class Simulation:
     window (a month, the last N days) is the same slice of the same history.
     """
 
-    def __init__(self, preset: str = "small", seed: int = 1, start: date = date(2025, 1, 1),
-                 days: int = 365, resolution: str = "15min",
-                 centre: tuple[float, float] = (116.25, 36.58), tz: str = "Asia/Shanghai"):
+    def __init__(
+        self,
+        preset: str = "small",
+        seed: int = 1,
+        start: date = date(2025, 1, 1),
+        days: int = 365,
+        resolution: str = "15min",
+        centre: tuple[float, float] = (116.25, 36.58),
+        tz: str = "Asia/Shanghai",
+    ):
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}")
         if resolution not in ("15min", "1h"):
@@ -89,9 +102,16 @@ class Simulation:
         idx = np.sort(rng.choice(cand, n, replace=False))
         kinds = [BROKEN_KINDS[i % 4] for i in range(n)]
         stuck = np.round(rng.uniform(215, 232, (n, 3)), 1)
-        return pd.DataFrame({"transformer": a["id"][idx].astype(str), "fault": kinds,
-                             "idx": idx, "stuck_a": stuck[:, 0], "stuck_b": stuck[:, 1],
-                             "stuck_c": stuck[:, 2]})
+        return pd.DataFrame(
+            {
+                "transformer": a["id"][idx].astype(str),
+                "fault": kinds,
+                "idx": idx,
+                "stuck_a": stuck[:, 0],
+                "stuck_b": stuck[:, 1],
+                "stuck_c": stuck[:, 2],
+            }
+        )
 
     def network(self) -> dict[str, pd.DataFrame]:
         """Network tables with canonical columns: substations, feeders, transformers."""
@@ -113,8 +133,9 @@ class Simulation:
         day = (ev["start"] // 1440).astype(int)
         dstr = np.array([(self.start + timedelta(days=int(d))).strftime("%Y%m%d") for d in day])
         seq = _seq_within(day)
-        out_id = np.char.add(np.char.add(np.char.add("O", dstr), "-"),
-                             np.char.zfill(seq.astype(str), 4))
+        out_id = np.char.add(
+            np.char.add(np.char.add("O", dstr), "-"), np.char.zfill(seq.astype(str), 4)
+        )
         # event ids: the first row of each event names it
         _, first, inv = np.unique(ev["event_key"], return_index=True, return_inverse=True)
         ev_order = np.argsort(first, kind="stable")
@@ -124,37 +145,41 @@ class Simulation:
         eday = day[first_row]
         eseq = _seq_within(day[np.sort(first)])[ev_rank][inv]
         edstr = dstr[first_row]
-        event_id = np.char.add(np.char.add(np.char.add("E", edstr), "-"),
-                               np.char.zfill(eseq.astype(str), 4))
+        event_id = np.char.add(
+            np.char.add(np.char.add("E", edstr), "-"), np.char.zfill(eseq.astype(str), 4)
+        )
         del eday
         is_area = ev["area"] >= 0
         ai = np.maximum(ev["area"], 0)
         ptr = net.feeder_area_ptr
-        f_lon = np.array([a["lon"][ptr[i]:ptr[i + 1]].mean() for i in range(len(f["id"]))])
-        f_lat = np.array([a["lat"][ptr[i]:ptr[i + 1]].mean() for i in range(len(f["id"]))])
+        f_lon = np.array([a["lon"][ptr[i] : ptr[i + 1]].mean() for i in range(len(f["id"]))])
+        f_lat = np.array([a["lat"][ptr[i] : ptr[i + 1]].mean() for i in range(len(f["id"]))])
         tn = net.towns["name"]
-        area_text = np.where(is_area, a["name"][ai],
-                             np.char.add(f["name"][ev["feeder"]].astype(str), "沿线"))
-        df = pd.DataFrame({
-            "outage_id": out_id.astype(str),
-            "event_id": event_id.astype(str),
-            "level": LEVELS[ev["level"]].astype(str),
-            "substation": s["id"][ev["sub"]].astype(str),
-            "feeder": f["id"][ev["feeder"]].astype(str),
-            "transformer": pd.array(np.where(is_area, a["id"][ai], None), dtype="str"),
-            "start": self._to_utc(ev["start"]),
-            "end": self._to_utc(ev["end"]),
-            "etr": self._to_utc(ev["start"] + ev["etr"]),
-            "customers": ev["customers"].astype(np.int64),
-            "cause": np.array(CAUSE_NAMES, dtype=object)[ev["cause"]].astype(str),
-            "planned": ev["planned"].astype(bool),
-            "supply_shortage": ev["shortage"].astype(bool),
-            "lon": np.round(np.where(is_area, a["lon"][ai], f_lon[ev["feeder"]]), 5),
-            "lat": np.round(np.where(is_area, a["lat"][ai], f_lat[ev["feeder"]]), 5),
-            "area_text": area_text.astype(str),
-            "region": tn[a["town"][np.where(is_area, ai, ptr[ev["feeder"]])]].astype(str),
-            "version": np.ones(n, np.int64),
-        })
+        area_text = np.where(
+            is_area, a["name"][ai], np.char.add(f["name"][ev["feeder"]].astype(str), "沿线")
+        )
+        df = pd.DataFrame(
+            {
+                "outage_id": out_id.astype(str),
+                "event_id": event_id.astype(str),
+                "level": LEVELS[ev["level"]].astype(str),
+                "substation": s["id"][ev["sub"]].astype(str),
+                "feeder": f["id"][ev["feeder"]].astype(str),
+                "transformer": pd.array(np.where(is_area, a["id"][ai], None), dtype="str"),
+                "start": self._to_utc(ev["start"]),
+                "end": self._to_utc(ev["end"]),
+                "etr": self._to_utc(ev["start"] + ev["etr"]),
+                "customers": ev["customers"].astype(np.int64),
+                "cause": np.array(CAUSE_NAMES, dtype=object)[ev["cause"]].astype(str),
+                "planned": ev["planned"].astype(bool),
+                "supply_shortage": ev["shortage"].astype(bool),
+                "lon": np.round(np.where(is_area, a["lon"][ai], f_lon[ev["feeder"]]), 5),
+                "lat": np.round(np.where(is_area, a["lat"][ai], f_lat[ev["feeder"]]), 5),
+                "area_text": area_text.astype(str),
+                "region": tn[a["town"][np.where(is_area, ai, ptr[ev["feeder"]])]].astype(str),
+                "version": np.ones(n, np.int64),
+            }
+        )
         del is_area
         _ = LEVEL_AREA
         return df
@@ -187,12 +212,11 @@ class Simulation:
         noise = np.empty((T, n_a, 4), np.float32)
         for j, d in enumerate(di):
             rng = np.random.default_rng([self.seed, 7, int(d)])
-            noise[j * P:(j + 1) * P] = rng.standard_normal((P, n_a, 4), dtype=np.float32)
+            noise[j * P : (j + 1) * P] = rng.standard_normal((P, n_a, 4), dtype=np.float32)
         vals = np.empty((T, n_a, 4), np.float32)
         for i in range(3):
             vals[:, :, i] = (v - vm.imb_c[:, i][None, :] * u_a) * V_BASE + 0.8 * noise[:, :, i]
-        vals[:, :, 3] = a["peak_kw"].astype(np.float32)[None, :] * u_a * (
-            1 + 0.05 * noise[:, :, 3])
+        vals[:, :, 3] = a["peak_kw"].astype(np.float32)[None, :] * u_a * (1 + 0.05 * noise[:, :, 3])
         del noise, v
         np.maximum(vals[:, :, 3], 0, out=vals[:, :, 3])
         keep = np.ones((T, n_a), bool)
@@ -209,10 +233,10 @@ class Simulation:
             if t_b < t_a:
                 continue
             if ev["area"][r] >= 0:
-                keep[t_a:t_b + 1, ev["area"][r]] = False
+                keep[t_a : t_b + 1, ev["area"][r]] = False
             else:
                 f = ev["feeder"][r]
-                keep[t_a:t_b + 1, ptr[f]:ptr[f + 1]] = False
+                keep[t_a : t_b + 1, ptr[f] : ptr[f + 1]] = False
         # deliberately broken meters
         vals[:, :, :3] = np.round(vals[:, :, :3], 1)  # meters report 0.1 V
         for row in self.broken_meters.itertuples():
@@ -222,27 +246,39 @@ class Simulation:
             elif row.fault == "line_to_line":
                 vals[:, i, :3] = vals[:, i, :3] * np.float32(np.sqrt(3))
             elif row.fault == "stuck":
-                stuck_day = ((di // 10) % 3 == 1)
+                stuck_day = (di // 10) % 3 == 1
                 m = np.repeat(stuck_day, P)
                 vals[m, i, 0], vals[m, i, 1], vals[m, i, 2] = row.stuck_a, row.stuck_b, row.stuck_c
             elif row.fault == "gaps":
-                drop = np.concatenate([np.random.default_rng([self.seed, 8, int(d), int(i)])
-                                       .random(P) < 0.3 for d in di]) if len(di) else \
-                    np.zeros(0, bool)
+                drop = (
+                    np.concatenate(
+                        [
+                            np.random.default_rng([self.seed, 8, int(d), int(i)]).random(P) < 0.3
+                            for d in di
+                        ]
+                    )
+                    if len(di)
+                    else np.zeros(0, bool)
+                )
                 drop |= np.repeat(di % 7 == 3, P)
                 keep[drop, i] = False
-        times = (self.t0.value + ((di[:, None] * 1440 + hours[None, :] * 60)
-                                  .reshape(-1) * 60e9).astype(np.int64))
+        times = self.t0.value + (
+            (di[:, None] * 1440 + hours[None, :] * 60).reshape(-1) * 60e9
+        ).astype(np.int64)
         flat = keep.reshape(-1)
         t_idx = np.repeat(np.arange(T, dtype=np.int32), n_a)[flat]
         codes = np.tile(np.arange(n_a, dtype=np.int32), T)[flat]
         vals = vals.reshape(-1, 4)[flat]
-        df = pd.DataFrame({
-            "transformer": pd.Categorical.from_codes(codes, categories=a["id"].astype(str)),
-            "time": pd.DatetimeIndex(times[t_idx]).tz_localize("UTC"),
-            "va": _r(vals[:, 0], 4), "vb": _r(vals[:, 1], 4), "vc": _r(vals[:, 2], 4),
-            "kw": _r(vals[:, 3], 2),
-        })
+        df = pd.DataFrame(
+            {
+                "transformer": pd.Categorical.from_codes(codes, categories=a["id"].astype(str)),
+                "time": pd.DatetimeIndex(times[t_idx]).tz_localize("UTC"),
+                "va": _r(vals[:, 0], 4),
+                "vb": _r(vals[:, 1], 4),
+                "vc": _r(vals[:, 2], 4),
+                "kw": _r(vals[:, 3], 2),
+            }
+        )
         return df
 
     def voltage_days(self, first: int, last: int) -> pd.DataFrame:
@@ -266,19 +302,25 @@ class Simulation:
         for d0, d1 in _spans(self, 0, self.days, freq):
             om = (o_day >= d0) & (o_day < d1)
             cm = (c_day >= d0) & (c_day < d1)
-            yield Batch(self.start + timedelta(days=d0), self.start + timedelta(days=d1),
-                        out[om].reset_index(drop=True), self._voltage_days(d0, d1),
-                        comp[cm].reset_index(drop=True))
+            yield Batch(
+                self.start + timedelta(days=d0),
+                self.start + timedelta(days=d1),
+                out[om].reset_index(drop=True),
+                self._voltage_days(d0, d1),
+                comp[cm].reset_index(drop=True),
+            )
 
     # ---------------------------------------------------------------- truth & live
     def ground_truth(self, tolerance: float = 0.05, max_reps: int = 2000) -> dict:
         """The ground_truth.json content (see collectors.simulator.truth)."""
         from .truth import ground_truth
+
         return ground_truth(self, tolerance=tolerance, max_reps=max_reps)
 
     def live(self, now=None, speed: float = 1.0):
         """A LiveFeed continuing after the history (see collectors.simulator.live)."""
         from .live import LiveFeed
+
         return LiveFeed(self, now=now, speed=speed)
 
 
@@ -335,35 +377,60 @@ def _make_complaints(sim) -> pd.DataFrame:
     calls = rng.poisson(pc["m"])
     has = calls > 0
     idx = np.flatnonzero(has)
-    drv = np.array([rng.choice(3, p=pc["share"][i]) for i in idx], int) if len(idx) else \
-        np.zeros(0, int)
+    drv = (
+        np.array([rng.choice(3, p=pc["share"][i]) for i in idx], int)
+        if len(idx)
+        else np.zeros(0, int)
+    )
     r = pc["row"][idx]
     start, end = ev["start"][r], ev["end"][r]
-    delay = np.where(drv == 1, np.minimum(120 + rng.exponential(60, len(idx)), ev["dur"][r]),
-                     rng.uniform(5, 40, len(idx)))
+    delay = np.where(
+        drv == 1,
+        np.minimum(120 + rng.exponential(60, len(idx)), ev["dur"][r]),
+        rng.uniform(5, 40, len(idx)),
+    )
     t_first = np.minimum(start + delay, end + 30)
     cat = np.where(drv == 0, "outage", np.where(drv == 1, "outage", "frequent_outage"))
     cat = np.where((drv == 1) & pc["timeout"][idx], "repair_timeout", cat)
     cat = np.where((drv == 2) & (pc["prev_gap"][idx] < 3 * 1440), "repair_quality", cat)
     driver = np.array(bh.DRIVERS[:3], object)[drv]
     base = sum(len(x) for x in recs["t"])
-    add(t_first, pc["area"][idx], cat, driver, np.full(len(idx), -1), pc["k60"][idx],
-        ev["dur"][r] / 60)
+    add(
+        t_first,
+        pc["area"][idx],
+        cat,
+        driver,
+        np.full(len(idx), -1),
+        pc["k60"][idx],
+        ev["dur"][r] / 60,
+    )
     # repeated calls, merged into the first ticket
     extra = np.minimum(calls[idx] - 1, 15)
     if extra.sum():
         j = np.repeat(np.arange(len(idx)), extra)
         t_rep = t_first[j] + rng.uniform(0, 1, len(j)) * np.maximum(end[j] - t_first[j], 5)
-        add(t_rep, pc["area"][idx][j], cat[j], driver[j], base + j, pc["k60"][idx][j],
-            ev["dur"][r][j] / 60)
+        add(
+            t_rep,
+            pc["area"][idx][j],
+            cat[j],
+            driver[j],
+            base + j,
+            pc["k60"][idx][j],
+            ev["dur"][r][j] / 60,
+        )
     # momentary flickers
     mom = np.flatnonzero(ev["momentary"])
     if len(mom):
         rr, ar = bh.expand_pairs(net, ev, mom)
         pm = 0.004 * a["propensity"][ar]
         hit = rng.random(len(rr)) < pm
-        add(ev["start"][rr][hit] + rng.uniform(2, 30, hit.sum()), ar[hit],
-            "voltage_fluctuation", "interruptions", np.full(hit.sum(), -1))
+        add(
+            ev["start"][rr][hit] + rng.uniform(2, 30, hit.sum()),
+            ar[hit],
+            "voltage_fluctuation",
+            "interruptions",
+            np.full(hit.sum(), -1),
+        )
     # low voltage, sampled with the cooldown used by the expected-value machinery
     wl, raw = sim._lv_weighted
     p = bh.lv_daily_prob(net, wl)
@@ -437,21 +504,29 @@ def _make_complaints(sim) -> pd.DataFrame:
         tpl = names.TEMPLATES[cat[k]]
         s = tpl[int(rng_t.integers(len(tpl)))]
         mins = t[k] % 1440
-        texts.append(s.format(addr=addr[k], hhmm=f"{int(mins // 60):02d}:{int(mins % 60):02d}",
-                              hours=max(2, int(hours[k])), n=max(3, int(n_out[k]))))
+        texts.append(
+            s.format(
+                addr=addr[k],
+                hhmm=f"{int(mins // 60):02d}:{int(mins % 60):02d}",
+                hours=max(2, int(hours[k])),
+                n=max(3, int(n_out[k])),
+            )
+        )
     del local
-    df = pd.DataFrame({
-        "ticket_id": tid.astype(str),
-        "time": sim._to_utc(t),
-        "category": cat,
-        "transformer": pd.array(np.where(unmatched, None, a["id"][area]), dtype="str"),
-        "feeder": pd.array(np.where(unmatched, None, f["id"][a["feeder"][area]]), dtype="str"),
-        "town": tn[a["town"][area]].astype(str),
-        "address": addr.astype(str),
-        "merged_into": pd.array(merged_into, dtype="str"),
-        "reasonable": ~np.isin(cat, UNREASONABLE),
-        "text": np.array(texts, dtype=object).astype(str),
-        "_driver": driver,
-    })
+    df = pd.DataFrame(
+        {
+            "ticket_id": tid.astype(str),
+            "time": sim._to_utc(t),
+            "category": cat,
+            "transformer": pd.array(np.where(unmatched, None, a["id"][area]), dtype="str"),
+            "feeder": pd.array(np.where(unmatched, None, f["id"][a["feeder"][area]]), dtype="str"),
+            "town": tn[a["town"][area]].astype(str),
+            "address": addr.astype(str),
+            "merged_into": pd.array(merged_into, dtype="str"),
+            "reasonable": ~np.isin(cat, UNREASONABLE),
+            "text": np.array(texts, dtype=object).astype(str),
+            "_driver": driver,
+        }
+    )
     _ = f_customers
     return df

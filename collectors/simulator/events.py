@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-CAUSE_NAMES = ["weather", "equipment", "vegetation", "animal", "third_party", "overload",
-               "planned", "supply_shortage", "unknown"]
+CAUSE_NAMES = [
+    "weather",
+    "equipment",
+    "vegetation",
+    "animal",
+    "third_party",
+    "overload",
+    "planned",
+    "supply_shortage",
+    "unknown",
+]
 C_WEATHER, C_EQUIP, C_VEG, C_ANIMAL, C_THIRD, C_OVER, C_PLANNED, C_SHORT, C_UNKNOWN = range(9)
 LEVEL_SUB, LEVEL_FEEDER, LEVEL_AREA = 0, 1, 2
 DUR_MEDIAN = np.array([150, 200, 120, 70, 220, 90, 300, 120, 100], float)
@@ -67,7 +76,7 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
         C_VEG: 0.3 + 1.7 * summer * weather.rain,
         C_ANIMAL: 0.4 + np.exp(-0.5 * ((weather.doy - 150) / 50.0) ** 2),
         C_THIRD: 1.0 + 0.4 * np.isin(weather.month, (3, 4, 5, 9, 10, 11)),
-        C_OVER: hot ** 2 + 1e-6 + 0.3 * (weather.temp < -2),
+        C_OVER: hot**2 + 1e-6 + 0.3 * (weather.temp < -2),
     }
     rows = _Rows()
     dur_noise = lambda n, c: DUR_MEDIAN[c] * np.exp(DUR_SIGMA[c] * rng.standard_normal(n))  # noqa: E731
@@ -91,23 +100,47 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
         mod[m] = _pick_minute_of_day(rng, CAUSE_HOURS[c], m.sum())
     dur = dur_noise(n, ci)
     ratio = f["rate_ref"][fi, ci] / np.maximum(f["rate"][fi, ci], 1e-12)
-    rows.add(rep=rep, level=LEVEL_FEEDER, feeder=fi, area=-1, start=day * 1440.0 + mod, dur=dur,
-             cause=ci, planned=False, shortage=False, etr=etr_for(dur, n),
-             keep_f=rng.random(n) < ratio, keep_s=True, storm=False)
+    rows.add(
+        rep=rep,
+        level=LEVEL_FEEDER,
+        feeder=fi,
+        area=-1,
+        start=day * 1440.0 + mod,
+        dur=dur,
+        cause=ci,
+        planned=False,
+        shortage=False,
+        etr=etr_for(dur, n),
+        keep_f=rng.random(n) < ratio,
+        keep_s=True,
+        storm=False,
+    )
 
     # 2. storms: many feeders at once
     for d, inten, hr in zip(weather.storm_days, weather.storm_intensity, weather.storm_hour):
-        p = 1 - np.exp(-inten ** 2 * f["storm_exp"] * 1.1)
-        p_ref = 1 - np.exp(-inten ** 2 * f["storm_exp_ref"] * 1.1)
+        p = 1 - np.exp(-(inten**2) * f["storm_exp"] * 1.1)
+        p_ref = 1 - np.exp(-(inten**2) * f["storm_exp_ref"] * 1.1)
         hit = rng.random((n_reps, n_f)) < p[None, :]
         rep, fi = np.nonzero(hit)
         n = len(rep)
         start = d * 1440.0 + hr * 60 + rng.exponential(50.0, n)
         dur = 240.0 * (0.7 + inten) * np.exp(0.6 * rng.standard_normal(n))
         cause = np.where(rng.random(n) < 0.8, C_WEATHER, C_VEG)
-        rows.add(rep=rep, level=LEVEL_FEEDER, feeder=fi, area=-1, start=start, dur=dur,
-                 cause=cause, planned=False, shortage=False, etr=etr_for(dur, n),
-                 keep_f=rng.random(n) < p_ref[fi] / p[fi], keep_s=True, storm=True)
+        rows.add(
+            rep=rep,
+            level=LEVEL_FEEDER,
+            feeder=fi,
+            area=-1,
+            start=start,
+            dur=dur,
+            cause=cause,
+            planned=False,
+            shortage=False,
+            etr=etr_for(dur, n),
+            keep_f=rng.random(n) < p_ref[fi] / p[fi],
+            keep_s=True,
+            storm=True,
+        )
 
     # 3. momentary interruptions (reclosing), <= 5 minutes
     cnt = rng.poisson(np.broadcast_to(f["mom_rate"] * years, (n_reps, n_f)))
@@ -116,12 +149,21 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
     rep, fi = np.repeat(rep, k), np.repeat(fi, k)
     n = len(rep)
     day = _pick_days(rng, weather.rain, n)
-    rows.add(rep=rep, level=LEVEL_FEEDER, feeder=fi, area=-1,
-             start=day * 1440.0 + _pick_minute_of_day(rng, "day", n),
-             dur=rng.uniform(0.1, 4.0, n), cause=np.where(rng.random(n) < 0.6, C_WEATHER, C_UNKNOWN),
-             planned=False, shortage=False, etr=np.nan,
-             keep_f=rng.random(n) < f["mom_rate_ref"][fi] / f["mom_rate"][fi], keep_s=True,
-             storm=False)
+    rows.add(
+        rep=rep,
+        level=LEVEL_FEEDER,
+        feeder=fi,
+        area=-1,
+        start=day * 1440.0 + _pick_minute_of_day(rng, "day", n),
+        dur=rng.uniform(0.1, 4.0, n),
+        cause=np.where(rng.random(n) < 0.6, C_WEATHER, C_UNKNOWN),
+        planned=False,
+        shortage=False,
+        etr=np.nan,
+        keep_f=rng.random(n) < f["mom_rate_ref"][fi] / f["mom_rate"][fi],
+        keep_s=True,
+        storm=False,
+    )
 
     # 4. planned feeder work, announced with an ETR, daytime, mostly spring and autumn
     pw = (1.0 + 0.8 * np.isin(weather.month, (3, 4, 5, 9, 10, 11))) * (weather.weekday < 6)
@@ -135,10 +177,21 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
     plan = rng.choice([240.0, 300.0, 360.0, 480.0, 600.0], n)
     over = np.where(rng.random(n) < 0.12, rng.uniform(60, 180, n), 0.0)
     dur = np.maximum(30.0, plan + rng.normal(-20, 20, n) + over)
-    rows.add(rep=rep, level=LEVEL_FEEDER, feeder=fi, area=-1,
-             start=day * 1440.0 + rng.choice([420.0, 450.0, 480.0, 510.0], n), dur=dur,
-             cause=C_PLANNED, planned=True, shortage=False, etr=plan, keep_f=True, keep_s=True,
-             storm=False)
+    rows.add(
+        rep=rep,
+        level=LEVEL_FEEDER,
+        feeder=fi,
+        area=-1,
+        start=day * 1440.0 + rng.choice([420.0, 450.0, 480.0, 510.0], n),
+        dur=dur,
+        cause=C_PLANNED,
+        planned=True,
+        shortage=False,
+        etr=plan,
+        keep_f=True,
+        keep_s=True,
+        storm=False,
+    )
 
     # 5. transformer-area faults and area work (not the feeder's weakness)
     a_rate = np.where(a["urban"], 0.12, 0.18) * (1 + 1.5 * a["lv_weak"]) * years
@@ -148,17 +201,31 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
     rep, ai = np.repeat(rep, k), np.repeat(ai, k)
     n = len(rep)
     cause = rng.choice([C_EQUIP, C_EQUIP, C_OVER, C_ANIMAL, C_THIRD, C_WEATHER, C_PLANNED], n)
-    day = np.where(cause == C_OVER, _pick_days(rng, day_w[C_OVER], n),
-                   _pick_days(rng, day_w[C_EQUIP], n))
+    day = np.where(
+        cause == C_OVER, _pick_days(rng, day_w[C_OVER], n), _pick_days(rng, day_w[C_EQUIP], n)
+    )
     day = np.where(cause == C_PLANNED, _pick_days(rng, pw, n), day)
-    mod = np.where(cause == C_OVER, _pick_minute_of_day(rng, "evening", n),
-                   _pick_minute_of_day(rng, "day", n))
+    mod = np.where(
+        cause == C_OVER, _pick_minute_of_day(rng, "evening", n), _pick_minute_of_day(rng, "day", n)
+    )
     dur = dur_noise(n, cause)
     planned = cause == C_PLANNED
     dur = np.where(planned, rng.choice([180.0, 240.0, 300.0], n), dur)
-    rows.add(rep=rep, level=LEVEL_AREA, feeder=a["feeder"][ai], area=ai,
-             start=day * 1440.0 + mod, dur=dur, cause=cause, planned=planned, shortage=False,
-             etr=np.where(planned, dur, etr_for(dur, n)), keep_f=True, keep_s=True, storm=False)
+    rows.add(
+        rep=rep,
+        level=LEVEL_AREA,
+        feeder=a["feeder"][ai],
+        area=ai,
+        start=day * 1440.0 + mod,
+        dur=dur,
+        cause=cause,
+        planned=planned,
+        shortage=False,
+        etr=np.where(planned, dur, etr_for(dur, n)),
+        keep_f=True,
+        keep_s=True,
+        storm=False,
+    )
 
     # 6.-9. 35 kV events: faults, maintenance, overload trips, supply shortage (限电)
     sub_rows = _Rows()
@@ -171,19 +238,36 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
     day = _pick_days(rng, day_w[C_EQUIP] + weather.rain * 0.5, n)
     cause = np.where(rng.random(n) < 0.6, C_EQUIP, C_WEATHER)
     dur = 90.0 * np.exp(0.7 * rng.standard_normal(n))
-    sub_rows.add(rep=rep, sub=si, start=day * 1440.0 + _pick_minute_of_day(rng, "flat", n),
-                 dur=dur, cause=cause, planned=False, shortage=False, etr=etr_for(dur, n),
-                 keep_s=rng.random(n) < s["fault_rate_ref"][si] / s["fault_rate"][si],
-                 frac=np.where(rng.random(n) < 0.55, 1.0, 0.5))
+    sub_rows.add(
+        rep=rep,
+        sub=si,
+        start=day * 1440.0 + _pick_minute_of_day(rng, "flat", n),
+        dur=dur,
+        cause=cause,
+        planned=False,
+        shortage=False,
+        etr=etr_for(dur, n),
+        keep_s=rng.random(n) < s["fault_rate_ref"][si] / s["fault_rate"][si],
+        frac=np.where(rng.random(n) < 0.55, 1.0, 0.5),
+    )
     cnt = rng.poisson(np.full((n_reps, n_s), 0.3 * years))
     rep, si = np.nonzero(cnt)
     k = cnt[rep, si]
     rep, si = np.repeat(rep, k), np.repeat(si, k)
     n = len(rep)
     plan = rng.choice([240.0, 360.0], n)
-    sub_rows.add(rep=rep, sub=si, start=_pick_days(rng, pw, n) * 1440.0 + 480.0,
-                 dur=plan + rng.normal(-15, 15, n), cause=C_PLANNED, planned=True,
-                 shortage=False, etr=plan, keep_s=True, frac=1.0)
+    sub_rows.add(
+        rep=rep,
+        sub=si,
+        start=_pick_days(rng, pw, n) * 1440.0 + 480.0,
+        dur=plan + rng.normal(-15, 15, n),
+        cause=C_PLANNED,
+        planned=True,
+        shortage=False,
+        etr=plan,
+        keep_s=True,
+        frac=1.0,
+    )
     hot_days = np.flatnonzero(weather.temp > 28.0)
     over_subs = np.flatnonzero(s["overloaded"])
     for si in over_subs:
@@ -193,9 +277,18 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
         rep, di = np.nonzero(trip)
         n = len(rep)
         dur = rng.uniform(50, 130, n)
-        sub_rows.add(rep=rep, sub=si, start=hot_days[di] * 1440.0 + rng.uniform(1140, 1290, n),
-                     dur=dur, cause=C_OVER, planned=False, shortage=False, etr=etr_for(dur, n),
-                     keep_s=False, frac=0.5)
+        sub_rows.add(
+            rep=rep,
+            sub=si,
+            start=hot_days[di] * 1440.0 + rng.uniform(1140, 1290, n),
+            dur=dur,
+            cause=C_OVER,
+            planned=False,
+            shortage=False,
+            etr=etr_for(dur, n),
+            keep_s=False,
+            frac=0.5,
+        )
     # orderly power use on the hottest days where the 35 kV capacity is short
     shed_days = np.flatnonzero(weather.temp > 29.0)
     for si in np.flatnonzero(s["load_ratio"] > 0.95):
@@ -205,11 +298,22 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
             rep, j = np.nonzero(on)
             n = len(rep)
             slot = rng.integers(0, 5, n)
-            rows.add(rep=rep, level=LEVEL_SUB, feeder=feeders[j], area=-1,
-                     start=d * 1440.0 + 660.0 + slot * 120.0, dur=rng.uniform(110, 125, n),
-                     cause=C_SHORT, planned=False, shortage=True, etr=120.0, keep_f=True,
-                     keep_s=False, storm=False,
-                     event_key=10**15 + (rep * 1000 + si) * 100000 + d)
+            rows.add(
+                rep=rep,
+                level=LEVEL_SUB,
+                feeder=feeders[j],
+                area=-1,
+                start=d * 1440.0 + 660.0 + slot * 120.0,
+                dur=rng.uniform(110, 125, n),
+                cause=C_SHORT,
+                planned=False,
+                shortage=True,
+                etr=120.0,
+                keep_f=True,
+                keep_s=False,
+                storm=False,
+                event_key=10**15 + (rep * 1000 + si) * 100000 + d,
+            )
     sr = sub_rows.build()
     if len(sr.get("rep", [])):
         ptr_f = np.concatenate([[0], np.cumsum(np.bincount(f["sub"], minlength=n_s))])
@@ -219,11 +323,22 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
         ev = np.repeat(np.arange(len(sr["rep"])), naff)
         pos = np.arange(len(ev)) - np.repeat(np.cumsum(naff) - naff, naff)
         fi = order_f[ptr_f[sr["sub"][ev]] + pos]
-        rows.add(rep=sr["rep"][ev], level=LEVEL_SUB, feeder=fi, area=-1, start=sr["start"][ev],
-                 dur=np.maximum(sr["dur"][ev] + rng.normal(0, 3, len(ev)), 6.0),
-                 cause=sr["cause"][ev], planned=sr["planned"][ev], shortage=sr["shortage"][ev],
-                 etr=sr["etr"][ev], keep_f=True, keep_s=sr["keep_s"][ev], storm=False,
-                 event_key=2 * 10**15 + ev)
+        rows.add(
+            rep=sr["rep"][ev],
+            level=LEVEL_SUB,
+            feeder=fi,
+            area=-1,
+            start=sr["start"][ev],
+            dur=np.maximum(sr["dur"][ev] + rng.normal(0, 3, len(ev)), 6.0),
+            cause=sr["cause"][ev],
+            planned=sr["planned"][ev],
+            shortage=sr["shortage"][ev],
+            etr=sr["etr"][ev],
+            keep_f=True,
+            keep_s=sr["keep_s"][ev],
+            storm=False,
+            event_key=2 * 10**15 + ev,
+        )
     out = rows.build()
     own = out["event_key"] < 0
     out["event_key"] = np.where(own, 4 * 10**15 + np.arange(len(own)), out["event_key"])
@@ -232,13 +347,17 @@ def draw_events(net, weather, rng, n_reps: int) -> dict:
     order = np.lexsort((out["feeder"], out["start"], out["rep"]))
     out = {k: v[order] for k, v in out.items()}
     out["sub"] = f["sub"][out["feeder"]]
-    out["customers"] = np.where(out["area"] >= 0, a["customers"][np.maximum(out["area"], 0)],
-                                f_customers(net)[out["feeder"]])
+    out["customers"] = np.where(
+        out["area"] >= 0,
+        a["customers"][np.maximum(out["area"], 0)],
+        f_customers(net)[out["feeder"]],
+    )
     out["momentary"] = out["dur"] <= 5.0
     return out
 
 
 def f_customers(net):
     """Households downstream of each feeder."""
-    return np.bincount(net.areas["feeder"], weights=net.areas["customers"],
-                       minlength=len(net.feeders["id"])).astype(np.int64)
+    return np.bincount(
+        net.areas["feeder"], weights=net.areas["customers"], minlength=len(net.feeders["id"])
+    ).astype(np.int64)

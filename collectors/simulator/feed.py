@@ -18,8 +18,12 @@ def _items(df: pd.DataFrame) -> list[dict]:
         for k, v in rec.items():
             if isinstance(v, pd.Timestamp):
                 item[k] = v.strftime("%Y-%m-%dT%H:%M:%SZ")
-            elif v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or \
-                    (not isinstance(v, (str, bool, int, float)) and pd.isna(v)):
+            elif (
+                v is None
+                or (isinstance(v, float) and math.isnan(v))
+                or v is pd.NaT
+                or (not isinstance(v, (str, bool, int, float)) and pd.isna(v))
+            ):
                 item[k] = None
             elif hasattr(v, "item"):
                 item[k] = v.item()
@@ -65,14 +69,22 @@ def serve_feed(live_feed, host: str = "127.0.0.1", port: int = 0):
                 self.send_error(400, str(exc))
                 return
             pages = max(1, math.ceil(len(df) / size))
-            part = df.iloc[(page - 1) * size: page * size]
+            part = df.iloc[(page - 1) * size : page * size]
             nxt = None
             if page < pages:
                 nq = dict(q, page=str(page + 1))
                 nxt = f"http://{self.headers.get('Host', host)}{u.path}?{urlencode(nq)}"
-            body = json.dumps({"mode": mode, "generated_at": gen.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                               "page": page, "pages": pages, "next": nxt,
-                               "items": _items(part)}, ensure_ascii=False).encode("utf-8")
+            body = json.dumps(
+                {
+                    "mode": mode,
+                    "generated_at": gen.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "page": page,
+                    "pages": pages,
+                    "next": nxt,
+                    "items": _items(part),
+                },
+                ensure_ascii=False,
+            ).encode("utf-8")
             self.send_response(200)
             self.send_header("Content-Type", "application/json; charset=utf-8")
             self.send_header("Content-Length", str(len(body)))

@@ -41,8 +41,7 @@ def write_exports(sim, out_dir, progress=None) -> dict:
         df.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
         summary[name] = len(df)
     report("network", 0.02)
-    o = _bools(_fmt_times(sim.outages(), ["start", "end", "etr"]),
-               ["planned", "supply_shortage"])
+    o = _bools(_fmt_times(sim.outages(), ["start", "end", "etr"]), ["planned", "supply_shortage"])
     o.to_csv(out / "outages.csv", index=False, lineterminator="\n")
     summary["outages"] = len(o)
     c = _bools(_fmt_times(sim.complaints(), ["time"]), ["reasonable"])
@@ -50,6 +49,7 @@ def write_exports(sim, out_dir, progress=None) -> dict:
     summary["complaints"] = len(c)
     report("outages+complaints", 0.05)
     from .core import _month_spans
+
     spans = _month_spans(sim, 0, sim.days)
     n_v = 0
     sample_ids = list(sim.net.areas["id"][:: max(1, len(sim.net.areas["id"]) // 3)][:3])
@@ -70,8 +70,9 @@ def write_exports(sim, out_dir, progress=None) -> dict:
     if wide_parts:
         wide_parts[0].to_csv(out / "voltage_wide_sample.csv", index=False, lineterminator="\n")
     gt = sim.ground_truth()
-    (out / "ground_truth.json").write_text(json.dumps(gt, ensure_ascii=False, indent=1) + "\n",
-                                           encoding="utf-8")
+    (out / "ground_truth.json").write_text(
+        json.dumps(gt, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     report("ground truth", 1.0)
     return summary
 
@@ -83,21 +84,28 @@ def _wide(sim, v: pd.DataFrame, days: int) -> pd.DataFrame:
     # point k is the value at 00:00 + k*step: point P (24:00) belongs to the previous date
     date = (local - pd.Timedelta(seconds=1)).dt.date
     step = pd.Timedelta(minutes=1440 // P)
-    point = ((local - pd.to_datetime(date.astype(str)).dt.tz_localize(sim.tz)) // step)
-    d = pd.DataFrame({"transformer": v["transformer"].astype(str), "date": date.astype(str),
-                      "point": point.astype(int)})
+    point = (local - pd.to_datetime(date.astype(str)).dt.tz_localize(sim.tz)) // step
+    d = pd.DataFrame(
+        {
+            "transformer": v["transformer"].astype(str),
+            "date": date.astype(str),
+            "point": point.astype(int),
+        }
+    )
     dates = sorted(d["date"].unique())[:days]
     rows = []
     for phase, col in (("A", "va"), ("B", "vb"), ("C", "vc"), ("P", "kw")):
         x = d.assign(value=v[col].to_numpy())
         x = x[x["date"].isin(dates)]
-        w = x.pivot_table(index=["transformer", "date"], columns="point", values="value",
-                          aggfunc="first")
+        w = x.pivot_table(
+            index=["transformer", "date"], columns="point", values="value", aggfunc="first"
+        )
         w = w.reindex(columns=range(1, P + 1))
         w.columns = [f"p{k}" for k in w.columns]
         w = w.reset_index()
         w.insert(2, "phase", phase)
         rows.append(w)
-    out = pd.concat(rows, ignore_index=True).sort_values(["transformer", "date", "phase"],
-                                                        kind="stable")
+    out = pd.concat(rows, ignore_index=True).sort_values(
+        ["transformer", "date", "phase"], kind="stable"
+    )
     return out.round(4).replace({np.nan: None})

@@ -33,15 +33,29 @@ class LiveFeed:
 
     def __init__(self, sim, now=None, speed: float = 1.0, horizon_days: int = 8):
         from .core import Simulation
+
         self.sim = sim
         self.speed = float(speed)
         hist_end = sim.t0 + pd.Timedelta(days=sim.days)
-        self.now = pd.Timestamp(now).tz_convert("UTC") if now is not None and \
-            pd.Timestamp(now).tzinfo else (pd.Timestamp(now).tz_localize(sim.tz).tz_convert("UTC")
-                                           if now is not None else hist_end)
+        self.now = (
+            pd.Timestamp(now).tz_convert("UTC")
+            if now is not None and pd.Timestamp(now).tzinfo
+            else (
+                pd.Timestamp(now).tz_localize(sim.tz).tz_convert("UTC")
+                if now is not None
+                else hist_end
+            )
+        )
         local_day = self.now.tz_convert(sim.tz).date() - timedelta(days=1)
-        self.fut = Simulation(sim.preset, seed=sim.seed, start=local_day, days=horizon_days,
-                              resolution=sim.resolution, centre=sim.centre, tz=sim.tz)
+        self.fut = Simulation(
+            sim.preset,
+            seed=sim.seed,
+            start=local_day,
+            days=horizon_days,
+            resolution=sim.resolution,
+            centre=sim.centre,
+            tz=sim.tz,
+        )
         self._wall0 = time.monotonic()
         self._sim0 = self.now
         self.changes = self._versions()
@@ -58,8 +72,11 @@ class LiveFeed:
         long = dur > pd.Timedelta(hours=1)
         mid = o[long].copy()
         mid["changed"] = mid["start"] + (mid["end"] - mid["start"]) / 2
-        mid["customers"] = np.where(mid["level"] == "transformer", mid["customers"],
-                                    (mid["customers"] * 0.6).round().astype("int64"))
+        mid["customers"] = np.where(
+            mid["level"] == "transformer",
+            mid["customers"],
+            (mid["customers"] * 0.6).round().astype("int64"),
+        )
         overrun = mid["etr"] < mid["changed"]
         mid.loc[overrun, "etr"] = mid.loc[overrun, "changed"] + pd.Timedelta(hours=1)
         mid["end"] = pd.NaT

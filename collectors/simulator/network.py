@@ -16,12 +16,33 @@ import pandas as pd
 from . import names
 
 PRESETS: dict[str, dict] = {
-    "small": dict(substations=4, feeders_per_sub=5, areas_per_feeder=15, towns=4, extent_km=14.0,
-                  bad_feeders=2, overloaded_subs=1),
-    "medium": dict(substations=10, feeders_per_sub=11, areas_per_feeder=18, towns=9,
-                   extent_km=26.0, bad_feeders=6, overloaded_subs=1),
-    "county": dict(substations=30, feeders_per_sub=10, areas_per_feeder=20, towns=20,
-                   extent_km=44.0, bad_feeders=15, overloaded_subs=2),
+    "small": dict(
+        substations=4,
+        feeders_per_sub=5,
+        areas_per_feeder=15,
+        towns=4,
+        extent_km=14.0,
+        bad_feeders=2,
+        overloaded_subs=1,
+    ),
+    "medium": dict(
+        substations=10,
+        feeders_per_sub=11,
+        areas_per_feeder=18,
+        towns=9,
+        extent_km=26.0,
+        bad_feeders=6,
+        overloaded_subs=1,
+    ),
+    "county": dict(
+        substations=30,
+        feeders_per_sub=10,
+        areas_per_feeder=20,
+        towns=20,
+        extent_km=44.0,
+        bad_feeders=15,
+        overloaded_subs=2,
+    ),
 }
 
 CONDUCTORS = np.array([35, 50, 70, 95, 120, 150, 185, 240])
@@ -114,15 +135,21 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     n_t = len(tx)
     town_names = list(names.TOWNS[:1]) + list(rng.permutation(names.TOWNS[1:])[: n_t - 1])
     town_propensity = np.exp(rng.normal(0, 0.45, n_t))  # unobserved readiness to call 95598
-    net.towns = dict(name=np.array(town_names, dtype=object), x=tx, y=ty,
-                     propensity=town_propensity)
+    net.towns = dict(
+        name=np.array(town_names, dtype=object), x=tx, y=ty, propensity=town_propensity
+    )
 
     # --- substations: the seat gets several, others one each, near town centres
     n_s = p["substations"]
     seat_subs = max(1, n_s // 6)
-    sub_town = np.concatenate([np.zeros(seat_subs, int),
-                               (np.arange(n_s - seat_subs) % (n_t - 1)) + 1 if n_t > 1
-                               else np.zeros(n_s - seat_subs, int)])
+    sub_town = np.concatenate(
+        [
+            np.zeros(seat_subs, int),
+            (np.arange(n_s - seat_subs) % (n_t - 1)) + 1
+            if n_t > 1
+            else np.zeros(n_s - seat_subs, int),
+        ]
+    )
     sx = tx[sub_town] + rng.normal(0, 1.5, n_s)
     sy = ty[sub_town] + rng.normal(0, 1.5, n_s)
     seq_in_town: dict[int, int] = {}
@@ -149,8 +176,9 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
         bad[rng.choice(rural_idx, min(p["bad_feeders"], len(rural_idx)), replace=False)] = True
     trunk_len = np.where(f_urban, rng.uniform(2.0, 6.0, n_f), rng.uniform(7.0, 18.0, n_f))
     trunk_len = np.where(bad, trunk_len * 1.5 + 4.0, trunk_len)
-    mm2 = np.where(f_urban, rng.choice([150, 185, 240], n_f),
-                   rng.choice([50, 70, 70, 95, 95, 120], n_f))
+    mm2 = np.where(
+        f_urban, rng.choice([150, 185, 240], n_f), rng.choice([50, 70, 70, 95, 95, 120], n_f)
+    )
     mm2 = np.where(bad, rng.choice([35, 50], n_f), mm2)
     year = np.where(f_urban, rng.integers(2005, 2023, n_f), rng.integers(1995, 2020, n_f))
     year = np.where(bad, rng.integers(1990, 2002, n_f), year)
@@ -167,8 +195,9 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
             i = rng.integers(1, len(trunk))
             seg_dir = trunk[i] - trunk[i - 1]
             ang = np.arctan2(seg_dir[1], seg_dir[0]) + rng.choice([-1, 1]) * np.pi / 2
-            br = _grid_walk(rng, trunk[i][0], trunk[i][1], ang,
-                            trunk_len[f] * rng.uniform(0.15, 0.45))
+            br = _grid_walk(
+                rng, trunk[i][0], trunk[i][1], ang, trunk_len[f] * rng.uniform(0.15, 0.45)
+            )
             paths.append((br, cum[i]))
         f_paths.append(paths)
         f_len[f] = sum(_cumlen(pth)[-1] for pth, _ in paths)
@@ -210,22 +239,30 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     cust_pub = np.where(
         a_urban,
         np.clip(rng.lognormal(np.log(150), 0.4, n_a), 50, 420),
-        np.clip(rng.lognormal(np.log(46), 0.45, n_a) * np.clip(1.5 - town_dist / 8, 0.7, 1.5),
-                15, 260),
+        np.clip(
+            rng.lognormal(np.log(46), 0.45, n_a) * np.clip(1.5 - town_dist / 8, 0.7, 1.5), 15, 260
+        ),
     )
     customers = np.where(dedicated, 1, np.round(cust_pub)).astype(np.int64)
     kw_per_cust = np.where(a_urban, 1.25, 1.05) * rng.uniform(0.8, 1.2, n_a)
     ded_kva = rng.choice([100, 160, 200, 250, 315, 400, 500, 630, 800, 1000], n_a)
-    peak_kw = np.where(dedicated, ded_kva * rng.uniform(0.35, 0.7, n_a),
-                       customers * kw_per_cust * 0.75)
+    peak_kw = np.where(
+        dedicated, ded_kva * rng.uniform(0.35, 0.7, n_a), customers * kw_per_cust * 0.75
+    )
     peak_kw = np.where(bad[a_f], peak_kw * 1.35, peak_kw)  # weak lines also carry growing load
     need = np.where(dedicated, ded_kva, peak_kw / 0.85)
-    kva = np.where(dedicated, ded_kva,
-                   KVA_SIZES[np.minimum(np.searchsorted(KVA_SIZES, need), len(KVA_SIZES) - 1)])
+    kva = np.where(
+        dedicated,
+        ded_kva,
+        KVA_SIZES[np.minimum(np.searchsorted(KVA_SIZES, need), len(KVA_SIZES) - 1)],
+    )
     # a share of rural areas is undersized / has long low-voltage lines (area-level weakness)
     lv_weak = (~a_urban) & (~dedicated) & (rng.random(n_a) < 0.10)
-    lv_drop = np.where(dedicated, 0.01, np.where(a_urban, rng.uniform(0.025, 0.05, n_a),
-                                                   rng.uniform(0.035, 0.07, n_a)))
+    lv_drop = np.where(
+        dedicated,
+        0.01,
+        np.where(a_urban, rng.uniform(0.025, 0.05, n_a), rng.uniform(0.035, 0.07, n_a)),
+    )
     lv_drop = np.where(lv_weak, rng.uniform(0.07, 0.11, n_a), lv_drop)
     # utilities raise the transformer tap on far rural areas
     tap = np.where((~a_urban) & (adist > 8), 0.025, 0.0)
@@ -238,7 +275,7 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     # --- feeder electrical quantities
     f_peak_mw = np.bincount(a_f, weights=peak_kw, minlength=n_f) / 1000 * 0.88
     f_rated = np.array([RATED_MVA[int(m)] for m in mm2])
-    lmax = np.array([adist[ptr[f]:ptr[f + 1]].max() for f in range(n_f)])
+    lmax = np.array([adist[ptr[f] : ptr[f + 1]].max() for f in range(n_f)])
     r_km = 28.3 / mm2
     drop_far = (f_peak_mw * r_km + 0.45 * f_peak_mw * 0.38) * lmax / 2 / 100
     drop_far = np.clip(drop_far, 0.005, 0.22)
@@ -254,20 +291,26 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
     veg = np.where(f_urban, 0.4, 1.4) * rng.lognormal(0, 0.5, n_f)
     thin = np.sqrt(120 / mm2)
     hidden = rng.lognormal(0, 0.3, n_f)
-    mult = np.stack([thin * hidden,                # weather: broken thin conductor
-                     cond,                         # equipment
-                     veg,                          # vegetation
-                     np.where(f_urban, 0.6, 1.3) * hidden,  # animal
-                     np.where(f_urban, 2.0, 1.0) * rng.lognormal(0, 0.3, n_f),  # third party
-                     np.zeros(n_f)], axis=1)
+    mult = np.stack(
+        [
+            thin * hidden,  # weather: broken thin conductor
+            cond,  # equipment
+            veg,  # vegetation
+            np.where(f_urban, 0.6, 1.3) * hidden,  # animal
+            np.where(f_urban, 2.0, 1.0) * rng.lognormal(0, 0.3, n_f),  # third party
+            np.zeros(n_f),
+        ],
+        axis=1,
+    )
     mult[bad, 0] *= 1.8
     mult[bad, 1] *= 1.6
     mult[bad, 2] *= 1.5
     util = f_peak_mw / 0.92 / f_rated
     f_rate = REF_RATE_PER_KM[None, :] * f_len[:, None] * mult
     f_rate[:, 5] = 2.5 * np.clip(util - 0.75, 0, None)  # overload trips in summer peaks
-    f_rate_ref = np.minimum(f_rate, REF_RATE_PER_KM[None, :] * f_len[:, None] *
-                            np.where(f_urban, 1.0, 1.0)[:, None])
+    f_rate_ref = np.minimum(
+        f_rate, REF_RATE_PER_KM[None, :] * f_len[:, None] * np.where(f_urban, 1.0, 1.0)[:, None]
+    )
     f_rate_ref[:, 5] = 0.0
     storm_exp = np.clip(f_len / 12, 0.3, 3.0) * np.sqrt(thin) * np.sqrt(np.maximum(veg, 0.3))
     storm_exp_ref = np.minimum(storm_exp, np.clip(f_len / 12, 0.3, 3.0) * 0.8)
@@ -300,9 +343,16 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
 
     net.subs = dict(
         id=np.array([f"SS{s + 1:02d}" for s in range(n_s)], dtype=object),
-        name=np.array(sub_names, dtype=object), town=sub_town, x=sx, y=sy,
-        capacity_mva=capacity, peak_mva=s_peak_mva, load_ratio=s_load_ratio, overloaded=over,
-        fault_rate=s_fault, fault_rate_ref=s_fault_ref,
+        name=np.array(sub_names, dtype=object),
+        town=sub_town,
+        x=sx,
+        y=sy,
+        capacity_mva=capacity,
+        peak_mva=s_peak_mva,
+        load_ratio=s_load_ratio,
+        overloaded=over,
+        fault_rate=s_fault,
+        fault_rate_ref=s_fault_ref,
     )
     lines = []
     for f in range(n_f):
@@ -316,32 +366,76 @@ def build_network(preset: str, seed: int, centre: tuple[float, float]) -> Networ
             lines.append("MULTILINESTRING(" + ", ".join(f"({q})" for q in parts) + ")")
         geoms.append(lines[-1])
     net.feeders = dict(
-        id=np.array(f_ids, dtype=object), sub=f_sub, name=np.array(f_names, dtype=object),
-        urban=f_urban, bad=bad, length_km=f_len, conductor=np.array(cond_names, dtype=object),
-        mm2=mm2, year=year, rated_mva=f_rated, peak_mw=f_peak_mw, util=util, lmax=lmax,
-        drop_far=drop_far, drop_far_ref=ref_drop_far, rate=f_rate, rate_ref=f_rate_ref,
-        storm_exp=storm_exp, storm_exp_ref=storm_exp_ref, mom_rate=mom_rate,
-        mom_rate_ref=mom_rate_ref, planned_rate=planned_rate, cond=cond, veg=veg,
-        hidden=hidden, geometry=np.array(geoms, dtype=object),
+        id=np.array(f_ids, dtype=object),
+        sub=f_sub,
+        name=np.array(f_names, dtype=object),
+        urban=f_urban,
+        bad=bad,
+        length_km=f_len,
+        conductor=np.array(cond_names, dtype=object),
+        mm2=mm2,
+        year=year,
+        rated_mva=f_rated,
+        peak_mw=f_peak_mw,
+        util=util,
+        lmax=lmax,
+        drop_far=drop_far,
+        drop_far_ref=ref_drop_far,
+        rate=f_rate,
+        rate_ref=f_rate_ref,
+        storm_exp=storm_exp,
+        storm_exp_ref=storm_exp_ref,
+        mom_rate=mom_rate,
+        mom_rate_ref=mom_rate_ref,
+        planned_rate=planned_rate,
+        cond=cond,
+        veg=veg,
+        hidden=hidden,
+        geometry=np.array(geoms, dtype=object),
     )
     a_k = np.arange(n_a) - ptr[a_f]
-    a_ids = np.array([f"T{f_sub[f] + 1:02d}{f_k[f] + 1:02d}{k + 1:03d}"
-                      for f, k in zip(a_f, a_k)], dtype=object)
+    a_ids = np.array(
+        [f"T{f_sub[f] + 1:02d}{f_k[f] + 1:02d}{k + 1:03d}" for f, k in zip(a_f, a_k)], dtype=object
+    )
     vill = [f"{rng.choice(names.SURNAMES)}{rng.choice(names.VILLAGE_SUFFIX)}村" for _ in range(n_a)]
     street = [f"{rng.choice(names.STREETS)}{rng.integers(1, 300)}号" for _ in range(n_a)]
-    addr = np.array([(town_names[t] + (st if u else v))
-                     for t, u, v, st in zip(a_town, a_urban, vill, street)], dtype=object)
-    a_name = np.array([(v if not u else st.split("路")[0] + "路") +
-                       ("专变" if d else f"{k + 1}号台区")
-                       for v, u, st, d, k in zip(vill, a_urban, street, dedicated, a_k)],
-                      dtype=object)
+    addr = np.array(
+        [(town_names[t] + (st if u else v)) for t, u, v, st in zip(a_town, a_urban, vill, street)],
+        dtype=object,
+    )
+    a_name = np.array(
+        [
+            (v if not u else st.split("路")[0] + "路") + ("专变" if d else f"{k + 1}号台区")
+            for v, u, st, d, k in zip(vill, a_urban, street, dedicated, a_k)
+        ],
+        dtype=object,
+    )
     lon, lat = net.to_lonlat(ax_, ay_)
     net.areas = dict(
-        id=a_ids, feeder=a_f, sub=f_sub[a_f], name=a_name, kind=np.where(dedicated, 1, 0),
-        kva=kva.astype(float), customers=customers, town=a_town, address=addr, x=ax_, y=ay_,
-        lon=lon, lat=lat, distance_km=adist, peak_kw=peak_kw, profile=profile,
-        drop=a_drop, drop_ref=a_drop_ref, lv_drop=lv_drop, lv_weak=lv_weak, tap=tap, imb=imb,
-        propensity=area_prop, urban=a_urban,
+        id=a_ids,
+        feeder=a_f,
+        sub=f_sub[a_f],
+        name=a_name,
+        kind=np.where(dedicated, 1, 0),
+        kva=kva.astype(float),
+        customers=customers,
+        town=a_town,
+        address=addr,
+        x=ax_,
+        y=ay_,
+        lon=lon,
+        lat=lat,
+        distance_km=adist,
+        peak_kw=peak_kw,
+        profile=profile,
+        drop=a_drop,
+        drop_ref=a_drop_ref,
+        lv_drop=lv_drop,
+        lv_weak=lv_weak,
+        tap=tap,
+        imb=imb,
+        propensity=area_prop,
+        urban=a_urban,
     )
     net.feeder_area_ptr = ptr
     return net
@@ -352,24 +446,45 @@ def network_frames(net: Network) -> dict[str, pd.DataFrame]:
     s, f, a = net.subs, net.feeders, net.areas
     tn = net.towns["name"]
     slon, slat = net.to_lonlat(s["x"], s["y"])
-    subs = pd.DataFrame({
-        "substation": s["id"], "name": s["name"], "voltage_kv": 35,
-        "capacity_mva": np.round(s["capacity_mva"], 1), "lon": np.round(slon, 5),
-        "lat": np.round(slat, 5), "town": tn[s["town"]],
-    })
-    feeders = pd.DataFrame({
-        "feeder": f["id"], "substation": s["id"][f["sub"]], "name": f["name"],
-        "length_km": np.round(f["length_km"], 2), "conductor": f["conductor"],
-        "conductor_mm2": f["mm2"].astype(np.int64), "year_built": f["year"].astype(np.int64),
-        "rated_mva": f["rated_mva"], "geometry": f["geometry"],
-    })
-    trs = pd.DataFrame({
-        "transformer": a["id"], "feeder": f["id"][a["feeder"]], "name": a["name"],
-        "kind": np.where(a["kind"] == 1, "dedicated", "public"), "kva": a["kva"],
-        "customers": a["customers"], "town": tn[a["town"]], "address": a["address"],
-        "lon": np.round(a["lon"], 5), "lat": np.round(a["lat"], 5),
-        "distance_km": np.round(a["distance_km"], 2),
-    })
+    subs = pd.DataFrame(
+        {
+            "substation": s["id"],
+            "name": s["name"],
+            "voltage_kv": 35,
+            "capacity_mva": np.round(s["capacity_mva"], 1),
+            "lon": np.round(slon, 5),
+            "lat": np.round(slat, 5),
+            "town": tn[s["town"]],
+        }
+    )
+    feeders = pd.DataFrame(
+        {
+            "feeder": f["id"],
+            "substation": s["id"][f["sub"]],
+            "name": f["name"],
+            "length_km": np.round(f["length_km"], 2),
+            "conductor": f["conductor"],
+            "conductor_mm2": f["mm2"].astype(np.int64),
+            "year_built": f["year"].astype(np.int64),
+            "rated_mva": f["rated_mva"],
+            "geometry": f["geometry"],
+        }
+    )
+    trs = pd.DataFrame(
+        {
+            "transformer": a["id"],
+            "feeder": f["id"][a["feeder"]],
+            "name": a["name"],
+            "kind": np.where(a["kind"] == 1, "dedicated", "public"),
+            "kva": a["kva"],
+            "customers": a["customers"],
+            "town": tn[a["town"]],
+            "address": a["address"],
+            "lon": np.round(a["lon"], 5),
+            "lat": np.round(a["lat"], 5),
+            "distance_km": np.round(a["distance_km"], 2),
+        }
+    )
     for df in (subs, feeders, trs):
         for c in df.columns:
             if df[c].dtype == object:
@@ -403,11 +518,16 @@ def roads_geojson(net: Network) -> dict:
         xs = np.array([tx[i], mx, mx, tx[j]])
         ys = np.array([ty[i], ty[i], ty[j], ty[j]])
         lon, lat = net.to_lonlat(xs, ys)
-        features.append({
-            "type": "Feature",
-            "properties": {"name": f"{tn[i]}—{tn[j]}", "kind": "road"},
-            "geometry": {"type": "LineString",
-                         "coordinates": [[round(float(a), 5), round(float(b), 5)]
-                                         for a, b in zip(lon, lat)]},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": f"{tn[i]}—{tn[j]}", "kind": "road"},
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [
+                        [round(float(a), 5), round(float(b), 5)] for a, b in zip(lon, lat)
+                    ],
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

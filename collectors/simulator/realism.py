@@ -17,18 +17,22 @@ def area_interruptions(net: dict, outages: pd.DataFrame, exclude_shortage=False)
     o = outages[(outages["end"] - outages["start"]) > pd.Timedelta(minutes=5)]
     if exclude_shortage:
         o = o[~o["supply_shortage"]]
-    by_feeder = o[o["transformer"].isna()].merge(tr[["transformer", "feeder"]], on="feeder",
-                                                  suffixes=("_x", ""))
+    by_feeder = o[o["transformer"].isna()].merge(
+        tr[["transformer", "feeder"]], on="feeder", suffixes=("_x", "")
+    )
     own = o[o["transformer"].notna()]
-    pairs = pd.concat([by_feeder[["transformer", "start", "end"]],
-                       own[["transformer", "start", "end"]]], ignore_index=True)
+    pairs = pd.concat(
+        [by_feeder[["transformer", "start", "end"]], own[["transformer", "start", "end"]]],
+        ignore_index=True,
+    )
     pairs = pairs.sort_values(["transformer", "start"], kind="stable")
     # union of time per area
     prev_end = pairs.groupby("transformer")["end"].transform(lambda s: s.cummax().shift())
     new = prev_end.isna() | (pairs["start"] > prev_end)
     grp = new.cumsum()
-    merged = pairs.groupby(grp).agg(transformer=("transformer", "first"),
-                                    start=("start", "min"), end=("end", "max"))
+    merged = pairs.groupby(grp).agg(
+        transformer=("transformer", "first"), start=("start", "min"), end=("end", "max")
+    )
     return merged.merge(tr[["transformer", "customers"]], on="transformer")
 
 
@@ -43,32 +47,50 @@ def realism(sim, voltage_lv_share: float | None = None) -> dict:
     saifi = m["customers"].sum() / n_cust / years
     aihc = (hours * m["customers"]).sum() / n_cust / years
     m3 = area_interruptions(net, out, exclude_shortage=True)
-    aihc3 = (((m3["end"] - m3["start"]).dt.total_seconds() / 3600) * m3["customers"]).sum() \
-        / n_cust / years
+    aihc3 = (
+        (((m3["end"] - m3["start"]).dt.total_seconds() / 3600) * m3["customers"]).sum()
+        / n_cust
+        / years
+    )
     hrs = 8760.0
     fl = out[(out["level"] != "transformer")]
     fl = fl[(fl["end"] - fl["start"]) > pd.Timedelta(minutes=5)]
     per_feeder = fl.groupby("feeder").size().reindex(net["feeders"]["feeder"], fill_value=0)
     per_feeder = per_feeder / years
     c = sim.complaints()
-    grid = c[c["reasonable"] & c["merged_into"].isna() &
-             c["category"].isin(["outage", "frequent_outage", "low_voltage",
-                                 "voltage_fluctuation", "repair_timeout", "repair_quality"])]
+    grid = c[
+        c["reasonable"]
+        & c["merged_into"].isna()
+        & c["category"].isin(
+            [
+                "outage",
+                "frequent_outage",
+                "low_voltage",
+                "voltage_fluctuation",
+                "repair_timeout",
+                "repair_quality",
+            ]
+        )
+    ]
     # daily SAIDI by local start day, MED threshold (2.5 beta) on the period itself
     local_day = m["start"].dt.tz_convert(sim.tz).dt.date
-    saidi_day = ((hours * 60 * m["customers"]).groupby(local_day).sum() / n_cust)
+    saidi_day = (hours * 60 * m["customers"]).groupby(local_day).sum() / n_cust
     saidi_day = saidi_day[saidi_day > 0]
     ln = np.log(saidi_day)
     t_med = float(np.exp(ln.mean() + 2.5 * ln.std(ddof=1)))
     storm_dates = [sim.start + pd.Timedelta(days=int(d)) for d in sim.weather.storm_days]
     storm_saidi = [float(saidi_day.get(d, 0.0)) for d in storm_dates]
     res = {
-        "customers": int(n_cust), "saifi": float(saifi), "aihc_h": float(aihc),
-        "rs1_pct": float((1 - aihc / hrs) * 100), "rs3_pct": float((1 - aihc3 / hrs) * 100),
+        "customers": int(n_cust),
+        "saifi": float(saifi),
+        "aihc_h": float(aihc),
+        "rs1_pct": float((1 - aihc / hrs) * 100),
+        "rs3_pct": float((1 - aihc3 / hrs) * 100),
         "feeders_1_12_share": float(((per_feeder >= 1) & (per_feeder <= 12)).mean()),
         "outages_per_feeder_median": float(per_feeder.median()),
         "grid_complaints_per_1000": float(len(grid) / n_cust * 1000 / years),
-        "t_med_min": t_med, "storm_day_saidi_min": storm_saidi,
+        "t_med_min": t_med,
+        "storm_day_saidi_min": storm_saidi,
         "med_days": int((saidi_day > t_med).sum()),
     }
     if voltage_lv_share is not None:

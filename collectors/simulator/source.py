@@ -33,9 +33,17 @@ from feederwatch.simload import SimState, history_batches, sim_label
 def simulation_for(options: SimulatorOptions, tz: str, start: date | None = None) -> Simulation:
     """The simulated county a simulator source (or the demo) stands for."""
     if start is None:
-        start = options.start or (datetime.now(ZoneInfo(tz)).date() - timedelta(days=options.history_days))
-    return Simulation(preset=options.preset, seed=options.seed, start=start,
-                      days=options.history_days, resolution=options.resolution, tz=tz)
+        start = options.start or (
+            datetime.now(ZoneInfo(tz)).date() - timedelta(days=options.history_days)
+        )
+    return Simulation(
+        preset=options.preset,
+        seed=options.seed,
+        start=start,
+        days=options.history_days,
+        resolution=options.resolution,
+        tz=tz,
+    )
 
 
 class SimulatorSource(Source):
@@ -81,7 +89,11 @@ class SimulatorSource(Source):
     def _live(self, sim: Simulation, state: SimState) -> Iterator[Batch]:
         since = pd.Timestamp(state.live_until)
         feed = self._feed
-        if feed is None or feed.now != since or since > feed.fut.t0 + pd.Timedelta(days=feed.fut.days - 1):
+        if (
+            feed is None
+            or feed.now != since
+            or since > feed.fut.t0 + pd.Timedelta(days=feed.fut.days - 1)
+        ):
             # (Re)start the live stream at the collected time; its window is a few days long.
             feed = self._feed = sim.live(now=since, speed=self.options.speed)
         until = feed.sim_time()

@@ -49,12 +49,28 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
         e_as = _expected(sim, ev, full, batch)
         e_f = _expected(sim, ev, ev["keep_f"], batch)
         e_s = _expected(sim, ev, ev["keep_s"], batch)
-        agg_f = lambda x: np.stack([np.bincount(a["feeder"], weights=x[r, :, k].ravel(),  # noqa
-                                                minlength=n_f) for r in range(batch)
-                                    for k in range(3)]).reshape(batch, 3, n_f)
-        agg_s = lambda x: np.stack([np.bincount(a["sub"], weights=x[r, :, k].ravel(),  # noqa
-                                                minlength=n_s) for r in range(batch)
-                                    for k in range(3)]).reshape(batch, 3, n_s)
+        agg_f = lambda x: np.stack(
+            [
+                np.bincount(
+                    a["feeder"],
+                    weights=x[r, :, k].ravel(),  # noqa
+                    minlength=n_f,
+                )
+                for r in range(batch)
+                for k in range(3)
+            ]
+        ).reshape(batch, 3, n_f)
+        agg_s = lambda x: np.stack(
+            [
+                np.bincount(
+                    a["sub"],
+                    weights=x[r, :, k].ravel(),  # noqa
+                    minlength=n_s,
+                )
+                for r in range(batch)
+                for k in range(3)
+            ]
+        ).reshape(batch, 3, n_s)
         af, as_ = agg_f(e_as), agg_s(e_as)
         diffs_f.append(af - agg_f(e_f))
         diffs_s.append(as_ - agg_s(e_s))
@@ -72,64 +88,80 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
     ds = np.concatenate(diffs_s).mean(axis=0) * per_year
     af = np.concatenate(asis_f).mean(axis=0) * per_year
     as_ = np.concatenate(asis_s).mean(axis=0) * per_year
-    lv_f = np.bincount(a["feeder"], weights=(lv["asis"] - lv["feeder_cf"]) * per_year,
-                       minlength=n_f)
+    lv_f = np.bincount(
+        a["feeder"], weights=(lv["asis"] - lv["feeder_cf"]) * per_year, minlength=n_f
+    )
     lv_s = np.bincount(a["sub"], weights=(lv["asis"] - lv["sub_cf"]) * per_year, minlength=n_s)
     lv_af = np.bincount(a["feeder"], weights=lv["asis"] * per_year, minlength=n_f)
     lv_as = np.bincount(a["sub"], weights=lv["asis"] * per_year, minlength=n_s)
 
     def split(d, lvv):
-        return {"interruptions": round(float(d[0]), 3),
-                "long_interruptions": round(float(d[1]), 3),
-                "frequent_outages": round(float(d[2]), 3), "low_voltage": round(float(lvv), 3)}
+        return {
+            "interruptions": round(float(d[0]), 3),
+            "long_interruptions": round(float(d[1]), 3),
+            "frequent_outages": round(float(d[2]), 3),
+            "low_voltage": round(float(lvv), 3),
+        }
 
     feeders = []
     for i in range(n_f):
         by = split(df[:, i], lv_f[i])
-        feeders.append({
-            "feeder": str(f["id"][i]), "substation": str(s["id"][f["sub"][i]]),
-            "weak": bool(f["bad"][i]),
-            "weakness": {
-                "fault_rate_per_year": round(float(f["rate"][i].sum()), 3),
-                "fault_rate_ref_per_year": round(float(f["rate_ref"][i].sum()), 3),
-                "storm_exposure": round(float(f["storm_exp"][i]), 3),
-                "momentary_rate_per_year": round(float(f["mom_rate"][i]), 3),
-                "equipment_condition": round(float(f["cond"][i]), 3),
-                "vegetation": round(float(f["veg"][i]), 3),
-                "unobserved": round(float(f["hidden"][i]), 3),
-                "far_end_drop_pct": round(float(f["drop_far"][i] * 100), 2),
-                "far_end_drop_ref_pct": round(float(f["drop_far_ref"][i] * 100), 2),
-                "utilisation": round(float(f["util"][i]), 3),
-            },
-            "expected_complaints": round(float(af[:, i].sum() + lv_af[i]), 3),
-            "attributable": round(float(sum(by.values())), 3),
-            "attributable_by_driver": by,
-        })
+        feeders.append(
+            {
+                "feeder": str(f["id"][i]),
+                "substation": str(s["id"][f["sub"][i]]),
+                "weak": bool(f["bad"][i]),
+                "weakness": {
+                    "fault_rate_per_year": round(float(f["rate"][i].sum()), 3),
+                    "fault_rate_ref_per_year": round(float(f["rate_ref"][i].sum()), 3),
+                    "storm_exposure": round(float(f["storm_exp"][i]), 3),
+                    "momentary_rate_per_year": round(float(f["mom_rate"][i]), 3),
+                    "equipment_condition": round(float(f["cond"][i]), 3),
+                    "vegetation": round(float(f["veg"][i]), 3),
+                    "unobserved": round(float(f["hidden"][i]), 3),
+                    "far_end_drop_pct": round(float(f["drop_far"][i] * 100), 2),
+                    "far_end_drop_ref_pct": round(float(f["drop_far_ref"][i] * 100), 2),
+                    "utilisation": round(float(f["util"][i]), 3),
+                },
+                "expected_complaints": round(float(af[:, i].sum() + lv_af[i]), 3),
+                "attributable": round(float(sum(by.values())), 3),
+                "attributable_by_driver": by,
+            }
+        )
     subs = []
     for i in range(n_s):
         by = split(ds[:, i], lv_s[i])
-        subs.append({
-            "substation": str(s["id"][i]), "overloaded": bool(s["overloaded"][i]),
-            "weakness": {
-                "fault_rate_per_year": round(float(s["fault_rate"][i]), 3),
-                "fault_rate_ref_per_year": round(float(s["fault_rate_ref"][i]), 3),
-                "load_ratio": round(float(s["load_ratio"][i]), 3),
-                "capacity_mva": float(s["capacity_mva"][i]),
-            },
-            "expected_complaints": round(float(as_[:, i].sum() + lv_as[i]), 3),
-            "attributable": round(float(sum(by.values())), 3),
-            "attributable_by_driver": by,
-        })
+        subs.append(
+            {
+                "substation": str(s["id"][i]),
+                "overloaded": bool(s["overloaded"][i]),
+                "weakness": {
+                    "fault_rate_per_year": round(float(s["fault_rate"][i]), 3),
+                    "fault_rate_ref_per_year": round(float(s["fault_rate_ref"][i]), 3),
+                    "load_ratio": round(float(s["load_ratio"][i]), 3),
+                    "capacity_mva": float(s["capacity_mva"][i]),
+                },
+                "expected_complaints": round(float(as_[:, i].sum() + lv_as[i]), 3),
+                "attributable": round(float(sum(by.values())), 3),
+                "attributable_by_driver": by,
+            }
+        )
     bm = sim.broken_meters
     return {
-        "seed": sim.seed, "preset": sim.preset, "start": sim.start.isoformat(),
-        "days": sim.days, "resolution": sim.resolution, "tz": sim.tz,
+        "seed": sim.seed,
+        "preset": sim.preset,
+        "start": sim.start.isoformat(),
+        "days": sim.days,
+        "resolution": sim.resolution,
+        "tz": sim.tz,
         "units": "expected grid-caused tickets (merged repeats excluded) per year",
-        "replications": reps, "precision_p90_rel_se": round(precision, 4),
+        "replications": reps,
+        "precision_p90_rel_se": round(precision, 4),
         "storm_days": [(sim.start.toordinal() + int(d)) for d in sim.weather.storm_days],
         "storm_dates": [str(np_date(sim, d)) for d in sim.weather.storm_days],
-        "broken_meters": [{"transformer": t, "fault": k}
-                          for t, k in zip(bm["transformer"], bm["fault"])],
+        "broken_meters": [
+            {"transformer": t, "fault": k} for t, k in zip(bm["transformer"], bm["fault"])
+        ],
         "feeders": feeders,
         "substations": subs,
     }
@@ -138,4 +170,5 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
 def np_date(sim, d):
     """Local date of a day index."""
     from datetime import timedelta
+
     return sim.start + timedelta(days=int(d))

@@ -18,12 +18,24 @@ import numpy as np
 
 # Spring Festival (春节) dates, 1st day of the lunar year
 SPRING_FESTIVAL = {
-    2018: date(2018, 2, 16), 2019: date(2019, 2, 5), 2020: date(2020, 1, 25),
-    2021: date(2021, 2, 12), 2022: date(2022, 2, 1), 2023: date(2023, 1, 22),
-    2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6), 2028: date(2028, 1, 26), 2029: date(2029, 2, 13),
-    2030: date(2030, 2, 3), 2031: date(2031, 1, 23), 2032: date(2032, 2, 11),
-    2033: date(2033, 1, 31), 2034: date(2034, 2, 19), 2035: date(2035, 2, 8),
+    2018: date(2018, 2, 16),
+    2019: date(2019, 2, 5),
+    2020: date(2020, 1, 25),
+    2021: date(2021, 2, 12),
+    2022: date(2022, 2, 1),
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+    2031: date(2031, 1, 23),
+    2032: date(2032, 2, 11),
+    2033: date(2033, 1, 31),
+    2034: date(2034, 2, 19),
+    2035: date(2035, 2, 8),
 }
 V_BASE = 230.9  # LV phase voltage at 1.0 pu on the 10 kV bus (10/0.4 kV transformer)
 LOW_V = 198.0
@@ -70,18 +82,33 @@ def make_weather(seed: int, start: date, days: int) -> Weather:
         for f in (sf, sf2):
             if f is not None and -8 <= (d - f).days <= 12:
                 festival[i] = 1.0
-    irrigation = np.clip(np.exp(-0.5 * ((doy - 105) / 25.0) ** 2) * rng.uniform(0.6, 1.3, days)
-                         + 0.3 * np.exp(-0.5 * ((doy - 175) / 12.0) ** 2), 0, 1.2)
+    irrigation = np.clip(
+        np.exp(-0.5 * ((doy - 105) / 25.0) ** 2) * rng.uniform(0.6, 1.3, days)
+        + 0.3 * np.exp(-0.5 * ((doy - 175) / 12.0) ** 2),
+        0,
+        1.2,
+    )
     # convective storms, mostly June-August; sometimes a winter ice/snow storm
     n_storm = rng.poisson(4.0 * days / 365.0)
-    w = 0.05 + summer ** 2
+    w = 0.05 + summer**2
     storm_days = np.sort(rng.choice(days, size=min(n_storm, days), replace=False, p=w / w.sum()))
     storm_intensity = rng.uniform(0.15, 0.6, len(storm_days))
     if len(storm_days):
         storm_intensity[rng.integers(len(storm_days))] = rng.uniform(0.8, 1.0)
     storm_hour = rng.uniform(13.0, 21.0, len(storm_days))
-    return Weather(dates, doy, month, weekday, temp, rain, festival, irrigation,
-                   storm_days, storm_intensity, storm_hour)
+    return Weather(
+        dates,
+        doy,
+        month,
+        weekday,
+        temp,
+        rain,
+        festival,
+        irrigation,
+        storm_days,
+        storm_intensity,
+        storm_hour,
+    )
 
 
 def _g(h, mu, sd):
@@ -145,9 +172,12 @@ class VoltageModel:
         bus = self.bus(u_p, sag=scenario != "sub_cf")
         drop = a["drop_ref"] if scenario == "feeder_cf" else a["drop"]
         u_a = u_p[:, a["profile"]]
-        v = (bus[:, a["sub"]] + a["tap"].astype(np.float32)
-             - drop.astype(np.float32) * u_f[:, a["feeder"]]
-             - a["lv_drop"].astype(np.float32) * u_a)
+        v = (
+            bus[:, a["sub"]]
+            + a["tap"].astype(np.float32)
+            - drop.astype(np.float32) * u_f[:, a["feeder"]]
+            - a["lv_drop"].astype(np.float32) * u_a
+        )
         return v, u_a
 
     def lv_experience(self, scenario="asis", chunk_days=31):

@@ -105,8 +105,9 @@ class FileSource(Source):
 
     def _refuse(self, path: Path, code: str, text: str, kind: str | None = None) -> Batch:
         self._failed.append((path, f"{code}: {text}"))
-        frame = pd.DataFrame([{"input": path.name, "kind": kind, "reason_code": code,
-                               "reason_text": text}])
+        frame = pd.DataFrame(
+            [{"input": path.name, "kind": kind, "reason_code": code, "reason_text": text}]
+        )
         return Batch(REFUSED, frame, label=path.name)
 
     def finished(self) -> None:

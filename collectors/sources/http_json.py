@@ -78,8 +78,7 @@ def _is_tls_failure(exc: BaseException) -> bool:
         if isinstance(exc, ssl.SSLError):
             return True
         text = str(exc)
-        if "CERTIFICATE_VERIFY_FAILED" in text or "WRONG_VERSION_NUMBER" in text or \
-                "SSL:" in text:
+        if "CERTIFICATE_VERIFY_FAILED" in text or "WRONG_VERSION_NUMBER" in text or "SSL:" in text:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
@@ -107,9 +106,12 @@ class HttpSource(Source):
         if self._client is None:
             o = self.options
             self._client = httpx.Client(
-                timeout=httpx.Timeout(o.timeout_seconds), verify=o.verify_tls,
-                follow_redirects=True, max_redirects=5,
-                headers={"User-Agent": USER_AGENT, "Accept": "application/json"})
+                timeout=httpx.Timeout(o.timeout_seconds),
+                verify=o.verify_tls,
+                follow_redirects=True,
+                max_redirects=5,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            )
         return self._client
 
     def close(self) -> None:
@@ -123,8 +125,9 @@ class HttpSource(Source):
             return {}
         token = os.environ.get(o.token_env)
         if not token:
-            raise CollectorError(f"environment variable {o.token_env} (token_env) is not set",
-                                 permanent=True)
+            raise CollectorError(
+                f"environment variable {o.token_env} (token_env) is not set", permanent=True
+            )
         return {o.auth_header: f"{o.auth_scheme} {token}" if o.auth_scheme else token}
 
     def fetch(self, url: str, params: dict | None = None) -> object:
@@ -145,39 +148,51 @@ class HttpSource(Source):
                     self._raise_for_status(response, where)
                 declared = response.headers.get("Content-Length")
                 if declared and declared.isdigit() and int(declared) > limit:
-                    raise CollectorError(f"{where}: response of {int(declared):,} bytes exceeds "
-                                         f"max_response_mb={o.max_response_mb:g}", permanent=True)
+                    raise CollectorError(
+                        f"{where}: response of {int(declared):,} bytes exceeds "
+                        f"max_response_mb={o.max_response_mb:g}",
+                        permanent=True,
+                    )
                 body = bytearray()
                 for part in response.iter_bytes():
                     body += part
                     if len(body) > limit:
-                        raise CollectorError(f"{where}: response exceeds max_response_mb="
-                                             f"{o.max_response_mb:g}", permanent=True)
+                        raise CollectorError(
+                            f"{where}: response exceeds max_response_mb={o.max_response_mb:g}",
+                            permanent=True,
+                        )
                     if time.monotonic() > deadline:
-                        raise CollectorError(f"{where}: response not complete within "
-                                             f"{o.timeout_seconds:g} s (timeout)")
+                        raise CollectorError(
+                            f"{where}: response not complete within "
+                            f"{o.timeout_seconds:g} s (timeout)"
+                        )
         except CollectorError:
             raise
         except httpx.TimeoutException as exc:
-            raise CollectorError(f"{where}: timed out after {o.timeout_seconds:g} s "
-                                 f"({type(exc).__name__})") from None
+            raise CollectorError(
+                f"{where}: timed out after {o.timeout_seconds:g} s ({type(exc).__name__})"
+            ) from None
         except httpx.HTTPError as exc:
             if _is_tls_failure(exc):
-                raise CollectorError(f"{where}: TLS failure (certificate or protocol; check the "
-                                     f"URL scheme and verify_tls): {_first_line(exc)}",
-                                     permanent=True) from None
+                raise CollectorError(
+                    f"{where}: TLS failure (certificate or protocol; check the "
+                    f"URL scheme and verify_tls): {_first_line(exc)}",
+                    permanent=True,
+                ) from None
             raise CollectorError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
         except ssl.SSLError as exc:
-            raise CollectorError(f"{where}: TLS failure: {_first_line(exc)}",
-                                 permanent=True) from None
+            raise CollectorError(
+                f"{where}: TLS failure: {_first_line(exc)}", permanent=True
+            ) from None
         except OSError as exc:
             raise CollectorError(f"{where}: {type(exc).__name__}: {_first_line(exc)}") from None
         try:
             return json.loads(bytes(body).decode("utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             # Usually a cut-off body or a proxy's error page: the next try may well be fine.
-            raise CollectorError(f"{where}: garbled JSON ({type(exc).__name__}: "
-                                 f"{_first_line(exc)})") from None
+            raise CollectorError(
+                f"{where}: garbled JSON ({type(exc).__name__}: {_first_line(exc)})"
+            ) from None
 
     @staticmethod
     def _raise_for_status(response: httpx.Response, where: str) -> None:
@@ -187,11 +202,14 @@ class HttpSource(Source):
         except httpx.HTTPError:
             pass
         if status == 429 or status >= 500 or status == 408:
-            raise CollectorError(f"{where}: HTTP {status}",
-                                 retry_after=retry_after_seconds(response.headers.get("Retry-After")))
+            raise CollectorError(
+                f"{where}: HTTP {status}",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
         if status in (401, 403):
-            raise CollectorError(f"{where}: HTTP {status}: authentication refused (check "
-                                 f"token_env)", permanent=True)
+            raise CollectorError(
+                f"{where}: HTTP {status}: authentication refused (check token_env)", permanent=True
+            )
         raise CollectorError(f"{where}: HTTP {status}", permanent=True)
 
     def pages(self, params: dict) -> Iterator[tuple[list[dict], dict]]:
@@ -207,8 +225,11 @@ class HttpSource(Source):
                 yield data, {}
                 return
             if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-                raise CollectorError(f"{public_url(url)}: not a feed (expected a JSON list or an "
-                                     f"object with 'items')", permanent=True)
+                raise CollectorError(
+                    f"{public_url(url)}: not a feed (expected a JSON list or an "
+                    f"object with 'items')",
+                    permanent=True,
+                )
             yield data["items"], data
             nxt = data.get("next")
             if nxt:
@@ -219,8 +240,9 @@ class HttpSource(Source):
                 return
             page += 1
             if page > o.max_pages:
-                raise CollectorError(f"{public_url(o.url)}: more than max_pages={o.max_pages} "
-                                     f"pages", permanent=True)
+                raise CollectorError(
+                    f"{public_url(o.url)}: more than max_pages={o.max_pages} pages", permanent=True
+                )
 
     # --- records -------------------------------------------------------------------------
     def batches(self, watermark: str | None) -> Iterator[Batch]:
@@ -260,15 +282,16 @@ class HttpSource(Source):
     def _snapshot(self, watermark: str | None) -> Iterator[Batch]:
         o = self.options
         state = _load(watermark) if watermark else {}
-        previous: dict[str, dict] = state.get("active", {}) if state.get("mode") == "snapshot" else {}
+        previous: dict[str, dict] = (
+            state.get("active", {}) if state.get("mode") == "snapshot" else {}
+        )
         items: list[dict] = []
         generated: set[str] = set()
         for page_items, envelope in self.pages({"page_size": o.page_size}):
             items.extend(page_items)
             if envelope.get("generated_at"):
                 generated.add(str(envelope["generated_at"]))
-        taken_at = max(generated) if generated else \
-            datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        taken_at = max(generated) if generated else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if not items and not previous:
             return
         frame = _frame(items)
@@ -294,8 +317,12 @@ class HttpSource(Source):
         frame = _frame(items + ended) if ended else frame
         if frame.empty:
             return
-        yield Batch(o.kind, frame, json.dumps(state, ensure_ascii=False, default=str),
-                    label=public_url(o.url))
+        yield Batch(
+            o.kind,
+            frame,
+            json.dumps(state, ensure_ascii=False, default=str),
+            label=public_url(o.url),
+        )
 
 
 def _first_line(exc: BaseException) -> str:
@@ -342,8 +369,9 @@ def _ended(item: dict, mapping: dict[str, str], at: str) -> dict:
     """The vanished outage's last item, ended at ``at`` and flagged as an inferred end."""
     probe = pd.DataFrame(columns=list(item))
     mapped = apply_mapping(probe, "outages", mapping)
-    end_key = next((raw for raw, canon in zip(item, mapped.columns, strict=True)
-                    if canon == "end"), "end")
+    end_key = next(
+        (raw for raw, canon in zip(item, mapped.columns, strict=True) if canon == "end"), "end"
+    )
     return {**item, end_key: at, "inferred_end": True}
 
 

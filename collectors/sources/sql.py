@@ -64,8 +64,9 @@ class SqlSource(Source):
         if o.url_env:
             url = os.environ.get(o.url_env)
             if not url:
-                raise CollectorError(f"environment variable {o.url_env} (url_env) is not set",
-                                     permanent=True)
+                raise CollectorError(
+                    f"environment variable {o.url_env} (url_env) is not set", permanent=True
+                )
         # The URL may come from the environment and change between runs (a rotated password).
         if self._engine is not None and self._engine_url != url:
             self.close()
@@ -76,8 +77,9 @@ class SqlSource(Source):
                 self._engine = create_engine(parsed, **kwargs)
                 self._engine_url = url
             except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-                raise CollectorError(f"bad database URL for source {self.name}: "
-                                     f"{type(exc).__name__}", permanent=True) from None
+                raise CollectorError(
+                    f"bad database URL for source {self.name}: {type(exc).__name__}", permanent=True
+                ) from None
         return self._engine
 
     def close(self) -> None:
@@ -88,8 +90,9 @@ class SqlSource(Source):
     def where(self) -> str:
         """The peer, without credentials, for messages."""
         try:
-            return make_url(self.options.url or os.environ.get(self.options.url_env or "", "")
-                            ).render_as_string(hide_password=True)
+            return make_url(
+                self.options.url or os.environ.get(self.options.url_env or "", "")
+            ).render_as_string(hide_password=True)
         except Exception:
             return f"source {self.name}"
 
@@ -113,8 +116,9 @@ class SqlSource(Source):
         except DBAPIError as exc:
             raise self._classify(exc) from None
         except SQLAlchemyError as exc:
-            raise CollectorError(f"{self.where()}: {type(exc).__name__}: {_first(exc)}",
-                                 permanent=True) from None
+            raise CollectorError(
+                f"{self.where()}: {type(exc).__name__}: {_first(exc)}", permanent=True
+            ) from None
         except OSError as exc:
             raise CollectorError(f"{self.where()}: {type(exc).__name__}: {_first(exc)}") from None
 
@@ -126,8 +130,9 @@ class SqlSource(Source):
         uses_since = bool(col and _SINCE.search(o.query))
         params: dict = {}
         if col is not None and uses_since:
-            params["since"] = (_typed(state, engine.dialect.name) if state is not None
-                               else self._lowest(engine))
+            params["since"] = (
+                _typed(state, engine.dialect.name) if state is not None else self._lowest(engine)
+            )
         elif col is not None and state is not None:
             params["since"] = _typed(state, engine.dialect.name)
         if uses_since:
@@ -136,20 +141,28 @@ class SqlSource(Source):
             sql, ordered = self._statement("since" in params)
         best = state
         with engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=self.chunk_rows
-                                            ).execute(text(sql), params)
+            result = conn.execution_options(stream_results=True, yield_per=self.chunk_rows).execute(
+                text(sql), params
+            )
             keys = list(result.keys())
             if col is not None and col not in keys:
-                raise CollectorError(f"{self.where()}: the query returns no column "
-                                     f"{col!r} (watermark_column)", permanent=True)
+                raise CollectorError(
+                    f"{self.where()}: the query returns no column {col!r} (watermark_column)",
+                    permanent=True,
+                )
             pending: pd.DataFrame | None = None
+            best_before = best
             for rows in result.partitions(self.chunk_rows):
                 frame = pd.DataFrame.from_records([tuple(r) for r in rows], columns=keys)
                 if col is not None:
                     best = _max_state(best, frame[col])
                 if pending is not None:
-                    yield Batch(o.kind, pending, _dump(best_before) if ordered else None,
-                                label=f"{self.name} chunk")
+                    yield Batch(
+                        o.kind,
+                        pending,
+                        _dump(best_before) if ordered else None,
+                        label=f"{self.name} chunk",
+                    )
                 pending, best_before = frame, best
             if pending is not None:
                 mark = _dump(best) if col is not None and best != state else None
@@ -164,15 +177,21 @@ class SqlSource(Source):
             return None
         col = self.options.watermark_column
         with engine.connect() as conn:
-            result = conn.execute(text(f"SELECT * FROM ({self.options.query.strip().rstrip(';')})"
-                                       f" fw_probe LIMIT 0"), {"since": None})
+            result = conn.execute(
+                text(f"SELECT * FROM ({self.options.query.strip().rstrip(';')}) fw_probe LIMIT 0"),
+                {"since": None},
+            )
             desc = {d[0]: d[1] for d in result.cursor.description}
             result.close()
         oid = desc.get(col)
         if oid in _PG_NUMERIC:
             return -(2**63)
         if oid in _PG_TIME:
-            return datetime(1, 1, 2) if oid == 1114 else datetime.fromisoformat("0001-01-02T00:00:00+00:00")
+            return (
+                datetime(1, 1, 2)
+                if oid == 1114
+                else datetime.fromisoformat("0001-01-02T00:00:00+00:00")
+            )
         if oid in _PG_DATE:
             return date(1, 1, 2)
         return ""
@@ -181,10 +200,14 @@ class SqlSource(Source):
         message = f"{self.where()}: {type(exc.orig).__name__ if exc.orig else type(exc).__name__}: {_first(exc.orig or exc)}"
         text_ = str(exc.orig or exc).lower()
         permanent = not exc.connection_invalidated and (
-            "no such table" in text_ or "no such column" in text_ or "syntax error" in text_
-            or "does not exist" in text_ or "permission denied" in text_
+            "no such table" in text_
+            or "no such column" in text_
+            or "syntax error" in text_
+            or "does not exist" in text_
+            or "permission denied" in text_
             or "password authentication failed" in text_
-            or type(exc).__name__ in ("ProgrammingError", "IntegrityError", "DataError"))
+            or type(exc).__name__ in ("ProgrammingError", "IntegrityError", "DataError")
+        )
         return CollectorError(message, permanent=permanent)
 
 
@@ -249,8 +272,11 @@ def _order_key(state: dict):
 
 
 def _max_state(best: dict | None, column: pd.Series) -> dict | None:
-    values = [v for v in column.tolist() if v is not None and not
-              (not isinstance(v, (str, bytes)) and pd.isna(v))]
+    values = [
+        v
+        for v in column.tolist()
+        if v is not None and not (not isinstance(v, (str, bytes)) and pd.isna(v))
+    ]
     if not values:
         return best
     try:

@@ -15,8 +15,12 @@ from dashboard.i18n import tr
 
 # Colour-blind-safe severity scale (ColorBrewer RdYlBu, reversed: blue = good, red = bad).
 SEVERITY = ["#4575b4", "#91bfdb", "#e0c34a", "#fc8d59", "#d73027"]
-DRIVER_COLOURS = {"from_interruptions": "#0072b2", "from_duration": "#e69f00",
-                  "from_repeated_outages": "#cc79a7", "from_low_voltage": "#009e73"}
+DRIVER_COLOURS = {
+    "from_interruptions": "#0072b2",
+    "from_duration": "#e69f00",
+    "from_repeated_outages": "#cc79a7",
+    "from_low_voltage": "#009e73",
+}
 SERIES = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000"]
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', sans-serif"
 
@@ -34,8 +38,13 @@ def card(title, *children, class_name: str = "") -> html.Div:
 
 
 def kpi(value_id: str, label_key: str, lang: str, value: str = "–") -> html.Div:
-    return html.Div([html.Div(value, id=value_id, className="kpi-value"),
-                     html.Div(t(label_key, lang), className="kpi-label")], className="kpi")
+    return html.Div(
+        [
+            html.Div(value, id=value_id, className="kpi-value"),
+            html.Div(t(label_key, lang), className="kpi-label"),
+        ],
+        className="kpi",
+    )
 
 
 def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) -> dag.AgGrid:
@@ -45,28 +54,50 @@ def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) 
         # rows keep their identity across refreshes: sort, filter and scroll survive new rowData
         kw["getRowId"] = f"params.data.{row_id_field} + ''"
     return dag.AgGrid(
-        id=grid_id, rowData=[], columnDefs=kw.pop("columnDefs", []),
-        defaultColDef={"sortable": True, "filter": True, "resizable": True, "minWidth": 80,
-                       "flex": 1},
-        dashGridOptions=options, style={"height": height, "width": "100%"},
-        **kw)
+        id=grid_id,
+        rowData=[],
+        columnDefs=kw.pop("columnDefs", []),
+        defaultColDef={
+            "sortable": True,
+            "filter": True,
+            "resizable": True,
+            "minWidth": 80,
+            "flex": 1,
+        },
+        dashGridOptions=options,
+        style={"height": height, "width": "100%"},
+        **kw,
+    )
 
 
 def figure_layout(fig: go.Figure, height: int = 300, **kw) -> go.Figure:
     """The house layout (one ``update_layout``: each plotly update validates the whole tree)."""
     grid = {"gridcolor": "#e5e5e5"}
-    base = {"height": height, "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
-            "font": {"family": FONT, "size": 13}, "plot_bgcolor": "white",
-            "paper_bgcolor": "white", "legend": {"orientation": "h", "y": -0.18},
-            "xaxis": {**grid, **kw.pop("xaxis", {})}, "yaxis": {**grid, **kw.pop("yaxis", {})}}
+    base = {
+        "height": height,
+        "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
+        "font": {"family": FONT, "size": 13},
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "legend": {"orientation": "h", "y": -0.18},
+        "xaxis": {**grid, **kw.pop("xaxis", {})},
+        "yaxis": {**grid, **kw.pop("yaxis", {})},
+    }
     fig.update_layout(**{**base, **kw})
     return fig
 
 
 def empty_figure(message: str, height: int = 300) -> go.Figure:
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, font={"size": 16, "color": "#666"},
-                       xref="paper", yref="paper", x=0.5, y=0.5)
+    fig.add_annotation(
+        text=message,
+        showarrow=False,
+        font={"size": 16, "color": "#666"},
+        xref="paper",
+        yref="paper",
+        x=0.5,
+        y=0.5,
+    )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return figure_layout(fig, height)
@@ -92,6 +123,8 @@ def md_link(text, href_prefix: str) -> str:
 
 #: the same in ag-grid's valueGetter (JavaScript), for a field of the row
 def md_link_js(field: str, href_prefix: str) -> str:
-    return (f"params.data.{field} == null ? '' : '[' + String(params.data.{field})"
-            f".replace(/[\\\\`*_{{}}\\[\\]()<>#+\\-.!|~&]/g, '\\\\$&') + ']({href_prefix}' + "
-            f"encodeURIComponent(String(params.data.{field})) + ')'")
+    return (
+        f"params.data.{field} == null ? '' : '[' + String(params.data.{field})"
+        f".replace(/[\\\\`*_{{}}\\[\\]()<>#+\\-.!|~&]/g, '\\\\$&') + ']({href_prefix}' + "
+        f"encodeURIComponent(String(params.data.{field})) + ')'"
+    )

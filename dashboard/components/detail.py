@@ -33,12 +33,25 @@ def outage_timeline(o: pd.DataFrame, lang: str, tz: str) -> go.Figure:
     fig = go.Figure()
     for i, cause in enumerate(sorted(causes.unique())):
         sel = causes == cause
-        fig.add_trace(go.Scatter(
-            x=start[sel], y=minutes[sel], mode="markers", name=tr_map(CAUSES, cause, lang),
-            marker={"size": 6 + 14 * np.sqrt(pd.to_numeric(o.loc[sel, "customers"]).fillna(0)
-                                              / max(1, pd.to_numeric(o["customers"]).max())),
-                    "color": SERIES[i % len(SERIES)]},
-            text=o.loc[sel, "outage_id"], hovertemplate="%{text}<br>%{x}<br>%{y:.0f} min"))
+        fig.add_trace(
+            go.Scatter(
+                x=start[sel],
+                y=minutes[sel],
+                mode="markers",
+                name=tr_map(CAUSES, cause, lang),
+                marker={
+                    "size": 6
+                    + 14
+                    * np.sqrt(
+                        pd.to_numeric(o.loc[sel, "customers"]).fillna(0)
+                        / max(1, pd.to_numeric(o["customers"]).max())
+                    ),
+                    "color": SERIES[i % len(SERIES)],
+                },
+                text=o.loc[sel, "outage_id"],
+                hovertemplate="%{text}<br>%{x}<br>%{y:.0f} min",
+            )
+        )
     fig.update_yaxes(title=tr("col.duration", lang), type="log")
     return figure_layout(fig)
 
@@ -47,20 +60,33 @@ def cause_figure(o: pd.DataFrame, lang: str) -> go.Figure:
     if o.empty:
         return empty_figure(tr("shell.no_data", lang))
     c = o["cause"].fillna("unknown").value_counts()
-    fig = go.Figure(go.Bar(x=[tr_map(CAUSES, k, lang) for k in c.index], y=c.to_numpy(),
-                           marker_color=SERIES[0]))
+    fig = go.Figure(
+        go.Bar(x=[tr_map(CAUSES, k, lang) for k in c.index], y=c.to_numpy(), marker_color=SERIES[0])
+    )
     return figure_layout(fig)
 
 
 def monthly_figure(m: pd.DataFrame, lang: str) -> go.Figure:
     if m.empty:
         return empty_figure(tr("shell.no_data", lang))
-    fig = go.Figure([go.Bar(x=m["month"], y=m["saidi"], name="SAIDI", marker_color=SERIES[0]),
-                     go.Scatter(x=m["month"], y=m["saifi"], name="SAIFI", yaxis="y2",
-                                mode="lines+markers", line={"color": SERIES[1]})])
-    return figure_layout(fig, yaxis={"title": tr("col.saidi", lang)},
-                         yaxis2={"overlaying": "y", "side": "right", "showgrid": False,
-                                 "title": "SAIFI"})
+    fig = go.Figure(
+        [
+            go.Bar(x=m["month"], y=m["saidi"], name="SAIDI", marker_color=SERIES[0]),
+            go.Scatter(
+                x=m["month"],
+                y=m["saifi"],
+                name="SAIFI",
+                yaxis="y2",
+                mode="lines+markers",
+                line={"color": SERIES[1]},
+            ),
+        ]
+    )
+    return figure_layout(
+        fig,
+        yaxis={"title": tr("col.saidi", lang)},
+        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "SAIFI"},
+    )
 
 
 def heatmap_figure(v: pd.DataFrame, lang: str, tz: str) -> go.Figure:
@@ -69,10 +95,19 @@ def heatmap_figure(v: pd.DataFrame, lang: str, tz: str) -> go.Figure:
         return empty_figure(tr("shell.no_data", lang))
     local = v["period_start"].dt.tz_convert(tz)
     piv = v.assign(day=local.dt.strftime("%m-%d"), hour=local.dt.hour).pivot_table(
-        index="hour", columns="day", values="v_min", aggfunc="min")
-    fig = go.Figure(go.Heatmap(z=piv.to_numpy(), x=list(piv.columns), y=list(piv.index),
-                               colorscale=[[0, SEVERITY[4]], [0.5, SEVERITY[2]], [1, SEVERITY[0]]],
-                               zmin=180, zmax=235, colorbar={"title": {"text": "V"}}))
+        index="hour", columns="day", values="v_min", aggfunc="min"
+    )
+    fig = go.Figure(
+        go.Heatmap(
+            z=piv.to_numpy(),
+            x=list(piv.columns),
+            y=list(piv.index),
+            colorscale=[[0, SEVERITY[4]], [0.5, SEVERITY[2]], [1, SEVERITY[0]]],
+            zmin=180,
+            zmax=235,
+            colorbar={"title": {"text": "V"}},
+        )
+    )
     fig.update_yaxes(title="h", dtick=3)
     return figure_layout(fig)
 
@@ -81,11 +116,20 @@ def complaints_figure(c: pd.DataFrame, lang: str, tz: str) -> go.Figure:
     if c.empty:
         return empty_figure(tr("shell.no_data", lang))
     month = c["time"].dt.tz_convert(tz).dt.strftime("%Y-%m")
-    piv = c.assign(month=month).pivot_table(index="month", columns="category",
-                                            values="ticket_id", aggfunc="count", fill_value=0)
-    fig = go.Figure([go.Bar(x=list(piv.index), y=piv[col].to_numpy(),
-                            name=tr_map(CATEGORIES, col, lang), marker_color=SERIES[i % len(SERIES)])
-                     for i, col in enumerate(piv.columns)])
+    piv = c.assign(month=month).pivot_table(
+        index="month", columns="category", values="ticket_id", aggfunc="count", fill_value=0
+    )
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=list(piv.index),
+                y=piv[col].to_numpy(),
+                name=tr_map(CATEGORIES, col, lang),
+                marker_color=SERIES[i % len(SERIES)],
+            )
+            for i, col in enumerate(piv.columns)
+        ]
+    )
     return figure_layout(fig, barmode="stack")
 
 
@@ -96,28 +140,44 @@ def countdown(status: pd.DataFrame, lang: str) -> html.Div:
     n = int(r["outages_until_frequent"])
     head = tr("det.is_frequent", lang) if n <= 0 else tr("det.until_frequent", lang, n=n)
     nxt = r.get("next_age_out")
-    items = [html.Div(head, className="kpi-value" if n <= 1 else "kpi-label",
-                      style={"fontSize": "1.5rem"}),
-             html.Div(f"{tr('col.outages', lang)}: {int(r['outages_window'])}")]
+    items = [
+        html.Div(
+            head, className="kpi-value" if n <= 1 else "kpi-label", style={"fontSize": "1.5rem"}
+        ),
+        html.Div(f"{tr('col.outages', lang)}: {int(r['outages_window'])}"),
+    ]
     if isinstance(nxt, str) and nxt:
         items.append(html.Div(f"{tr('det.next_age_out', lang)}: {nxt}", className="note"))
     return html.Div(items)
 
 
-def areas_table(network: dict, area_figs: pd.DataFrame, feeders: list[str], lang: str,
-                grid_id: str):
+def areas_table(
+    network: dict, area_figs: pd.DataFrame, feeders: list[str], lang: str, grid_id: str
+):
     tr_df = network["transformers"]
-    a = tr_df[tr_df["feeder"].isin(feeders)][["transformer", "feeder", "name", "kind", "kva",
-                                              "customers", "town"]]
-    a = a.merge(area_figs[["transformer", "compliance_rate", "v_min", "hours_below",
-                           "low_voltage_days"]], on="transformer", how="left")
+    a = tr_df[tr_df["feeder"].isin(feeders)][
+        ["transformer", "feeder", "name", "kind", "kva", "customers", "town"]
+    ]
+    a = a.merge(
+        area_figs[["transformer", "compliance_rate", "v_min", "hours_below", "low_voltage_days"]],
+        on="transformer",
+        how="left",
+    )
     a["compliance_rate"] = (a["compliance_rate"] * 100).round(2)
     a["hours_below"] = a["hours_below"].round(1)
-    cols = [("transformer", "col.transformer"), ("feeder", "col.feeder"), ("name", "col.name"),
-            ("kind", "col.kind"), ("kva", "kVA"), ("customers", "col.customers"),
-            ("town", "col.town"), ("compliance_rate", "col.compliance"),
-            ("v_min", "col.v_min"), ("hours_below", "col.hours_below"),
-            ("low_voltage_days", "col.lv_days")]
+    cols = [
+        ("transformer", "col.transformer"),
+        ("feeder", "col.feeder"),
+        ("name", "col.name"),
+        ("kind", "col.kind"),
+        ("kva", "kVA"),
+        ("customers", "col.customers"),
+        ("town", "col.town"),
+        ("compliance_rate", "col.compliance"),
+        ("v_min", "col.v_min"),
+        ("hours_below", "col.hours_below"),
+        ("low_voltage_days", "col.lv_days"),
+    ]
     defs = [{"field": f, "headerName": tr(k, lang)} for f, k in cols]
     g = grid(grid_id, row_id_field="transformer", height="360px", columnDefs=defs)
     g.rowData = records(a)
@@ -127,28 +187,68 @@ def areas_table(network: dict, area_figs: pd.DataFrame, feeders: list[str], lang
 def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang: str):
     tr_df = network["transformers"]
     mine = set(tr_df.loc[tr_df["feeder"].isin(feeders), "transformer"])
-    w = area_figs[area_figs["transformer"].isin(mine)].sort_values(
-        ["hours_below", "v_min"], ascending=[False, True]).head(8)
+    w = (
+        area_figs[area_figs["transformer"].isin(mine)]
+        .sort_values(["hours_below", "v_min"], ascending=[False, True])
+        .head(8)
+    )
     if w.empty:
         return html.Div(tr("shell.no_data", lang), className="note")
-    head = html.Tr([html.Th(tr(k, lang)) for k in ("col.transformer", "col.compliance",
-                                                    "col.v_min", "col.hours_below", "col.lv_days")])
-    body = [html.Tr([html.Td(r.transformer), html.Td(f"{r.compliance_rate * 100:.2f}%", className="num"),
-                     html.Td(fmt_num(r.v_min), className="num"),
-                     html.Td(fmt_num(r.hours_below), className="num"),
-                     html.Td(fmt_num(r.low_voltage_days, 0), className="num")])
-            for r in w.itertuples()]
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in (
+                "col.transformer",
+                "col.compliance",
+                "col.v_min",
+                "col.hours_below",
+                "col.lv_days",
+            )
+        ]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(r.transformer),
+                html.Td(f"{r.compliance_rate * 100:.2f}%", className="num"),
+                html.Td(fmt_num(r.v_min), className="num"),
+                html.Td(fmt_num(r.hours_below), className="num"),
+                html.Td(fmt_num(r.low_voltage_days, 0), className="num"),
+            ]
+        )
+        for r in w.itertuples()
+    ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
 
 
 def recent_outages_table(o: pd.DataFrame, lang: str, tz: str) -> html.Table:
     rows = o.sort_values("start", ascending=False).head(12)
-    head = html.Tr([html.Th(tr(k, lang)) for k in ("col.outage_id", "col.feeder", "col.start",
-                                                    "col.end", "col.customers", "col.cause")])
-    body = [html.Tr([html.Td(r.outage_id), html.Td(r.feeder or ""),
-                     html.Td(fmt_time(r.start, lang, tz)), html.Td(fmt_time(r.end, lang, tz)),
-                     html.Td(fmt_num(r.customers, 0), className="num"),
-                     html.Td(tr_map(CAUSES, r.cause, lang))]) for r in rows.itertuples()]
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in (
+                "col.outage_id",
+                "col.feeder",
+                "col.start",
+                "col.end",
+                "col.customers",
+                "col.cause",
+            )
+        ]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(r.outage_id),
+                html.Td(r.feeder or ""),
+                html.Td(fmt_time(r.start, lang, tz)),
+                html.Td(fmt_time(r.end, lang, tz)),
+                html.Td(fmt_num(r.customers, 0), className="num"),
+                html.Td(tr_map(CAUSES, r.cause, lang)),
+            ]
+        )
+        for r in rows.itertuples()
+    ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
 
 
@@ -161,22 +261,42 @@ def tickets_table(c: pd.DataFrame, lang: str, tz: str) -> html.Table:
     if c.empty:
         return html.Div(tr("shell.no_data", lang), className="note")
     latest = shown_frame(c.sort_values("time", ascending=False).head(TICKETS_SHOWN))
-    head = html.Tr([html.Th(tr(k, lang)) for k in ("col.ticket", "data.time", "col.category",
-                                                    "col.address", "col.text")])
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in ("col.ticket", "data.time", "col.category", "col.address", "col.text")
+        ]
+    )
 
     def cell(v):
         return v if isinstance(v, str) else ""
 
-    body = [html.Tr([html.Td(cell(r.get("ticket_id"))), html.Td(fmt_time(r.get("time"), lang, tz)),
-                     html.Td(tr_map(CATEGORIES, r.get("category"), lang)),
-                     html.Td(cell(r.get("address"))), html.Td(cell(r.get("text")), className="ticket-text")])
-            for r in latest.to_dict("records")]
+    body = [
+        html.Tr(
+            [
+                html.Td(cell(r.get("ticket_id"))),
+                html.Td(fmt_time(r.get("time"), lang, tz)),
+                html.Td(tr_map(CATEGORIES, r.get("category"), lang)),
+                html.Td(cell(r.get("address"))),
+                html.Td(cell(r.get("text")), className="ticket-text"),
+            ]
+        )
+        for r in latest.to_dict("records")
+    ]
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple tickets")
 
 
-def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
-                complaints: pd.DataFrame, monthly: pd.DataFrame, status: pd.DataFrame,
-                grid_id: str, extra=None):
+def detail_body(
+    store,
+    lang: str,
+    feeders: list[str],
+    outages: pd.DataFrame,
+    complaints: pd.DataFrame,
+    monthly: pd.DataFrame,
+    status: pd.DataFrame,
+    grid_id: str,
+    extra=None,
+):
     tz = store.tz
     net = store.network()
     tr_df = net["transformers"]
@@ -186,22 +306,38 @@ def detail_body(store, lang: str, feeders: list[str], outages: pd.DataFrame,
         # a substation has hundreds of areas: the heat map shows its worst ones, where the
         # lowest voltages are anyway (reading them all costs more than the page's budget)
         worst = area_figs[area_figs["transformer"].isin(areas)].sort_values(
-            ["hours_below", "v_min"], ascending=[False, True])["transformer"]
+            ["hours_below", "v_min"], ascending=[False, True]
+        )["transformer"]
         areas = worst.head(HEATMAP_AREAS).tolist()
     v = store.voltage_hourly(sorted(areas)) if areas else pd.DataFrame()
     g = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})
-    return html.Div([
-        extra,
-        html.Div([card(t("det.outages", lang), g(outage_timeline(outages, lang, tz))),
-                  card(t("det.causes", lang), g(cause_figure(outages, lang))),
-                  card(t("det.frequent", lang), countdown(status, lang))], className="grid-3"),
-        card(t("det.outages", lang), recent_outages_table(outages, lang, tz)),
-        html.Div([card(t("det.monthly", lang), g(monthly_figure(monthly, lang))),
-                  card(t("det.complaints", lang), g(complaints_figure(complaints, lang, tz)))],
-                 className="grid-2"),
-        html.Div([card(t("det.heatmap", lang), g(heatmap_figure(v, lang, tz))),
-                  card(t("det.worst", lang), worst_areas(area_figs, net, feeders, lang))],
-                 className="grid-2"),
-        card(t("det.tickets", lang), tickets_table(complaints, lang, tz)),
-        card(t("det.areas", lang), areas_table(net, area_figs, feeders, lang, grid_id)),
-    ])
+    return html.Div(
+        [
+            extra,
+            html.Div(
+                [
+                    card(t("det.outages", lang), g(outage_timeline(outages, lang, tz))),
+                    card(t("det.causes", lang), g(cause_figure(outages, lang))),
+                    card(t("det.frequent", lang), countdown(status, lang)),
+                ],
+                className="grid-3",
+            ),
+            card(t("det.outages", lang), recent_outages_table(outages, lang, tz)),
+            html.Div(
+                [
+                    card(t("det.monthly", lang), g(monthly_figure(monthly, lang))),
+                    card(t("det.complaints", lang), g(complaints_figure(complaints, lang, tz))),
+                ],
+                className="grid-2",
+            ),
+            html.Div(
+                [
+                    card(t("det.heatmap", lang), g(heatmap_figure(v, lang, tz))),
+                    card(t("det.worst", lang), worst_areas(area_figs, net, feeders, lang)),
+                ],
+                className="grid-2",
+            ),
+            card(t("det.tickets", lang), tickets_table(complaints, lang, tz)),
+            card(t("det.areas", lang), areas_table(net, area_figs, feeders, lang, grid_id)),
+        ]
+    )

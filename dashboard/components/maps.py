@@ -92,18 +92,44 @@ def _geojson_traces(doc: dict, trace, colour: str) -> list:
                     ring(part, px, py)
     out = []
     if px:
-        out.append(trace(px, py, mode="lines", fill="toself", fillcolor="rgba(228,224,214,0.6)",
-                         line={"width": 1, "color": colour}, hoverinfo="skip", showlegend=False))
+        out.append(
+            trace(
+                px,
+                py,
+                mode="lines",
+                fill="toself",
+                fillcolor="rgba(228,224,214,0.6)",
+                line={"width": 1, "color": colour},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
     if lx:
-        out.append(trace(lx, ly, mode="lines", line={"width": 2, "color": colour},
-                         hoverinfo="skip", showlegend=False))
+        out.append(
+            trace(
+                lx,
+                ly,
+                mode="lines",
+                line={"width": 2, "color": colour},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
     return out
 
 
-def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
-                      network: dict, substation_scores: pd.DataFrame, active: pd.DataFrame,
-                      settings, lang: str, substation: str | None = None,
-                      show_outages: bool = True) -> go.Figure:
+def create_map_figure(
+    lines: pd.DataFrame,
+    measures: pd.DataFrame,
+    measure: str,
+    network: dict,
+    substation_scores: pd.DataFrame,
+    active: pd.DataFrame,
+    settings,
+    lang: str,
+    substation: str | None = None,
+    show_outages: bool = True,
+) -> go.Figure:
     dash_cfg = settings.dashboard
     tiles = bool(dash_cfg.tile_url)
     convert = dash_cfg.tile_crs == "gcj02" and tiles
@@ -118,8 +144,13 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
             return go.Scattermap(lon=lon, lat=lat, **kw)
         return go.Scatter(x=lon, y=lat, **kw)
 
-    f = lines.merge(measures[["feeder", "saidi", "saifi", "low_voltage_days",
-                              "complaints_per_1000", "score", "rank"]], on="feeder", how="left")
+    f = lines.merge(
+        measures[
+            ["feeder", "saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score", "rank"]
+        ],
+        on="feeder",
+        how="left",
+    )
     if substation:
         f = f[f["substation"] == substation]
     values = pd.to_numeric(f[measure], errors="coerce").to_numpy(float)
@@ -134,8 +165,13 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         lon, lat = xy(grp["lon"], grp["lat"])
         ring = _hull(np.c_[lon, lat])
         if ring:
-            features.append({"type": "Feature", "properties": {"town": town},
-                             "geometry": {"type": "Polygon", "coordinates": [ring]}})
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {"town": town},
+                    "geometry": {"type": "Polygon", "coordinates": [ring]},
+                }
+            )
         town_x.append(float(np.mean(lon)))
         town_y.append(float(np.mean(lat)))
         town_names.append(str(town))
@@ -150,10 +186,22 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         layers.append({"sourcetype": "raster", "source": [dash_cfg.tile_url], "below": "traces"})
         for doc, colour in base_docs:
             layers += [
-                {"sourcetype": "geojson", "source": doc, "type": "fill", "color": "#e4e0d6",
-                 "opacity": 0.6, "below": "traces"},
-                {"sourcetype": "geojson", "source": doc, "type": "line", "color": colour,
-                 "line": {"width": 1.5}, "below": "traces"},
+                {
+                    "sourcetype": "geojson",
+                    "source": doc,
+                    "type": "fill",
+                    "color": "#e4e0d6",
+                    "opacity": 0.6,
+                    "below": "traces",
+                },
+                {
+                    "sourcetype": "geojson",
+                    "source": doc,
+                    "type": "line",
+                    "color": colour,
+                    "line": {"width": 1.5},
+                    "below": "traces",
+                },
             ]
     else:
         for doc, colour in base_docs:
@@ -169,12 +217,14 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
         xs, ys, cd, ht = [], [], [], []
         for i in sel:
             row = f.iloc[i]
-            hover = (f"<b>{row['feeder']} {row['name'] or ''}</b><br>{row['substation']}"
-                     f"<br>{tr('measure.saidi', lang)}: {fmt_num(row['saidi'])}"
-                     f"<br>{tr('measure.saifi', lang)}: {fmt_num(row['saifi'], 2)}"
-                     f"<br>{tr('measure.low_voltage_days', lang)}: {fmt_num(row['low_voltage_days'], 0)}"
-                     f"<br>{tr('measure.complaints_per_1000', lang)}: {fmt_num(row['complaints_per_1000'])}"
-                     f"<br>{tr('measure.score', lang)}: {fmt_num(row['score'])}")
+            hover = (
+                f"<b>{row['feeder']} {row['name'] or ''}</b><br>{row['substation']}"
+                f"<br>{tr('measure.saidi', lang)}: {fmt_num(row['saidi'])}"
+                f"<br>{tr('measure.saifi', lang)}: {fmt_num(row['saifi'], 2)}"
+                f"<br>{tr('measure.low_voltage_days', lang)}: {fmt_num(row['low_voltage_days'], 0)}"
+                f"<br>{tr('measure.complaints_per_1000', lang)}: {fmt_num(row['complaints_per_1000'])}"
+                f"<br>{tr('measure.score', lang)}: {fmt_num(row['score'])}"
+            )
             # the full figures hover on the feeder's midpoint marker; each line vertex carries a
             # short text only, which keeps a 300-feeder map figure small
             short = f"<b>{row['feeder']} {row['name'] or ''}</b><br>{label}: {fmt_num(values[i])}"
@@ -197,40 +247,77 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
                 mids_id.append(row["feeder"])
                 mids_text.append(hover)
                 mids_val.append(values[i])
-        fig.add_trace(trace(
-            xs, ys, mode="lines", customdata=cd, hovertext=ht, hoverinfo="text",
-            line={"width": 3.5, "color": "#9e9e9e" if cls < 0 else SEVERITY[cls]},
-            name=("–" if cls < 0 else f"{label} {'▁▂▃▅▇'[cls]}"), showlegend=False))
+        fig.add_trace(
+            trace(
+                xs,
+                ys,
+                mode="lines",
+                customdata=cd,
+                hovertext=ht,
+                hoverinfo="text",
+                line={"width": 3.5, "color": "#9e9e9e" if cls < 0 else SEVERITY[cls]},
+                name=("–" if cls < 0 else f"{label} {'▁▂▃▅▇'[cls]}"),
+                showlegend=False,
+            )
+        )
 
     # feeder midpoints: click targets, and the colour legend of the measure
     finite = [v for v in mids_val if np.isfinite(v)]
-    fig.add_trace(trace(
-        mids_x, mids_y, mode="markers", customdata=mids_id, hovertext=mids_text,
-        hoverinfo="text", name=label, showlegend=False,
-        marker={"size": 9 if not tiles else 11,
+    fig.add_trace(
+        trace(
+            mids_x,
+            mids_y,
+            mode="markers",
+            customdata=mids_id,
+            hovertext=mids_text,
+            hoverinfo="text",
+            name=label,
+            showlegend=False,
+            marker={
+                "size": 9 if not tiles else 11,
                 "color": [v if np.isfinite(v) else None for v in mids_val],
                 "colorscale": [[i / 4, c] for i, c in enumerate(SEVERITY)],
-                "cmin": min(finite) if finite else 0, "cmax": max(finite) if finite else 1,
-                "colorbar": {"title": {"text": label}, "thickness": 14, "x": 1.0}}))
+                "cmin": min(finite) if finite else 0,
+                "cmax": max(finite) if finite else 1,
+                "colorbar": {"title": {"text": label}, "thickness": 14, "x": 1.0},
+            },
+        )
+    )
 
     # substations: size by capacity, colour by their own score
-    subs = network["substations"].dropna(subset=["lon", "lat"]).merge(
-        substation_scores[["substation", "score"]], on="substation", how="left")
+    subs = (
+        network["substations"]
+        .dropna(subset=["lon", "lat"])
+        .merge(substation_scores[["substation", "score"]], on="substation", how="left")
+    )
     if substation:
         subs = subs[subs["substation"] == substation]
     if len(subs):
         sx, sy = xy(subs["lon"], subs["lat"])
         cap = pd.to_numeric(subs["capacity_mva"], errors="coerce").fillna(5).to_numpy(float)
         sc = subs["score"].to_numpy(float)
-        fig.add_trace(trace(
-            sx, sy, mode="markers", customdata=subs["substation"],
-            hovertext=[f"<b>{n}</b> {c}<br>{tr('col.capacity', lang)}: {fmt_num(m)}"
-                       f"<br>{tr('measure.score', lang)}: {fmt_num(s)}"
-                       for n, c, m, s in zip(subs["name"], subs["substation"], cap, sc)],
-            hoverinfo="text", name=tr("map.substations", lang), showlegend=True,
-            marker={"size": 12 + 3 * np.sqrt(cap), "color": np.nan_to_num(sc),
+        fig.add_trace(
+            trace(
+                sx,
+                sy,
+                mode="markers",
+                customdata=subs["substation"],
+                hovertext=[
+                    f"<b>{n}</b> {c}<br>{tr('col.capacity', lang)}: {fmt_num(m)}"
+                    f"<br>{tr('measure.score', lang)}: {fmt_num(s)}"
+                    for n, c, m, s in zip(subs["name"], subs["substation"], cap, sc)
+                ],
+                hoverinfo="text",
+                name=tr("map.substations", lang),
+                showlegend=True,
+                marker={
+                    "size": 12 + 3 * np.sqrt(cap),
+                    "color": np.nan_to_num(sc),
                     "colorscale": [[i / 4, c] for i, c in enumerate(SEVERITY)],
-                    "opacity": 0.85}))
+                    "opacity": 0.85,
+                },
+            )
+        )
 
     # active outages overlay
     if show_outages and len(active):
@@ -240,37 +327,69 @@ def create_map_figure(lines: pd.DataFrame, measures: pd.DataFrame, measure: str,
             a = a[a["substation"] == substation]
         if len(a):
             ax, ay = xy(a["lon"], a["lat"])
-            fig.add_trace(trace(
-                ax, ay, mode="markers", name=tr("map.outages", lang),
-                customdata=a["feeder"], hoverinfo="text",
-                hovertext=[f"{o} {fd}<br>{tr('col.customers', lang)}: {c}" for o, fd, c in
-                           zip(a["outage_id"], a["feeder"], a["customers"])],
-                marker={"size": 16, "color": "#000000", "opacity": 0.75}))
+            fig.add_trace(
+                trace(
+                    ax,
+                    ay,
+                    mode="markers",
+                    name=tr("map.outages", lang),
+                    customdata=a["feeder"],
+                    hoverinfo="text",
+                    hovertext=[
+                        f"{o} {fd}<br>{tr('col.customers', lang)}: {c}"
+                        for o, fd, c in zip(a["outage_id"], a["feeder"], a["customers"])
+                    ],
+                    marker={"size": 16, "color": "#000000", "opacity": 0.75},
+                )
+            )
 
     if town_names:
         # Town names on hover only: map text labels need glyph files, which MapLibre fetches
         # from a remote font server (fonts.openmaptiles.org) - not on an air-gapped intranet.
-        fig.add_trace(trace(
-            town_x, town_y, mode="markers", hovertext=town_names, hoverinfo="text",
-            marker={"size": 9, "color": "#8a8272", "opacity": 0.7}, name=tr("map.towns", lang),
-            showlegend=True))
+        fig.add_trace(
+            trace(
+                town_x,
+                town_y,
+                mode="markers",
+                hovertext=town_names,
+                hoverinfo="text",
+                marker={"size": 9, "color": "#8a8272", "opacity": 0.7},
+                name=tr("map.towns", lang),
+                showlegend=True,
+            )
+        )
 
     fig.update_layout(
-        margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=640, font={"family": FONT},
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        height=640,
+        font={"family": FONT},
         legend={"x": 0.01, "y": 0.99, "bgcolor": "rgba(255,255,255,0.8)"},
-        uirevision="map", clickmode="event")
+        uirevision="map",
+        clickmode="event",
+    )
     if tiles:
         cx, cy = xy([settings.site.centre[0]], [settings.site.centre[1]])
-        fig.update_layout(map={"style": "white-bg", "center": {"lon": float(cx[0]),
-                                                                "lat": float(cy[0])},
-                               "zoom": settings.site.zoom, "layers": layers})
+        fig.update_layout(
+            map={
+                "style": "white-bg",
+                "center": {"lon": float(cx[0]), "lat": float(cy[0])},
+                "zoom": settings.site.zoom,
+                "layers": layers,
+            }
+        )
     else:
         # longitude and latitude at their true ground ratio; the view fits the network
         lat0 = float(np.nanmean(tr_df["lat"])) if len(tr_df) else float(settings.site.centre[1])
         fig.update_layout(
-            xaxis={"visible": False, "scaleanchor": "y",
-                   "scaleratio": float(np.cos(np.radians(lat0)))},
+            xaxis={
+                "visible": False,
+                "scaleanchor": "y",
+                "scaleratio": float(np.cos(np.radians(lat0))),
+            },
             yaxis={"visible": False},
-            plot_bgcolor="#f7f6f2", paper_bgcolor="#f7f6f2", dragmode="pan",
-            hovermode="closest")
+            plot_bgcolor="#f7f6f2",
+            paper_bgcolor="#f7f6f2",
+            dragmode="pan",
+            hovermode="closest",
+        )
     return fig

@@ -38,32 +38,80 @@ def upload_limit_bytes() -> int:
 def layout(**_kw):
     store = data.store()
     lang = store.settings.dashboard.language
-    return html.Div([
-        html.H1(t("data.title", lang)),
-        html.Div([card(t("data.sources", lang), html.Div(id=ids.DATA_SOURCES)),
-                  card(t("data.counts", lang), html.Div(id=ids.DATA_COUNTS))], className="grid-2"),
-        card(t("data.quarantine", lang), html.Div([
-            html.Div([html.Label(t("data.source", lang)),
-                      dcc.Input(id=ids.DATA_Q_SOURCE, type="text", debounce=True)],
-                     className="control"),
-            html.Div([html.Label(t("data.page", lang)),
-                      dcc.Input(id=ids.DATA_Q_PAGE, type="number", min=1, step=1, value=1)],
-                     className="control")], className="controls"),
-            grid(ids.DATA_QUARANTINE, row_id_field="id", height="380px", columnDefs=[])),
-        card(t("data.upload", lang), html.Div([
-            html.Div([html.Label(t("data.kind", lang)), dcc.Dropdown(
-                id=ids.DATA_UPLOAD_KIND, value="outages", clearable=False,
-                options=[{"label": k, "value": k} for k in KINDS[:3]])], className="control"),
-            dcc.Upload(id=ids.DATA_UPLOAD, children=html.Div(t("data.upload_hint", lang)),
-                       # the browser passes files up to twice the limit so that the server can
-                       # say why it refuses them (beyond that the browser drops them)
-                       className="upload", max_size=2 * upload_limit_bytes()),
-            html.Div(tr("data.limit", lang, limit=f"{upload_limit_bytes() / 2**20:.3g}"),
-                     className="note")], className="controls",
-            style=None if auth.is_admin() else {"display": "none"}),
-            dcc.Loading(html.Div(id=ids.DATA_UPLOAD_RESULT))),
-        dcc.Interval(id=ids.DATA_REFRESH, interval=int(store.settings.dashboard.refresh_seconds * 1000)),
-    ])
+    return html.Div(
+        [
+            html.H1(t("data.title", lang)),
+            html.Div(
+                [
+                    card(t("data.sources", lang), html.Div(id=ids.DATA_SOURCES)),
+                    card(t("data.counts", lang), html.Div(id=ids.DATA_COUNTS)),
+                ],
+                className="grid-2",
+            ),
+            card(
+                t("data.quarantine", lang),
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.Label(t("data.source", lang)),
+                                dcc.Input(id=ids.DATA_Q_SOURCE, type="text", debounce=True),
+                            ],
+                            className="control",
+                        ),
+                        html.Div(
+                            [
+                                html.Label(t("data.page", lang)),
+                                dcc.Input(
+                                    id=ids.DATA_Q_PAGE, type="number", min=1, step=1, value=1
+                                ),
+                            ],
+                            className="control",
+                        ),
+                    ],
+                    className="controls",
+                ),
+                grid(ids.DATA_QUARANTINE, row_id_field="id", height="380px", columnDefs=[]),
+            ),
+            card(
+                t("data.upload", lang),
+                html.Div(
+                    [
+                        html.Div(
+                            [
+                                html.Label(t("data.kind", lang)),
+                                dcc.Dropdown(
+                                    id=ids.DATA_UPLOAD_KIND,
+                                    value="outages",
+                                    clearable=False,
+                                    options=[{"label": k, "value": k} for k in KINDS[:3]],
+                                ),
+                            ],
+                            className="control",
+                        ),
+                        dcc.Upload(
+                            id=ids.DATA_UPLOAD,
+                            children=html.Div(t("data.upload_hint", lang)),
+                            # the browser passes files up to twice the limit so that the server can
+                            # say why it refuses them (beyond that the browser drops them)
+                            className="upload",
+                            max_size=2 * upload_limit_bytes(),
+                        ),
+                        html.Div(
+                            tr("data.limit", lang, limit=f"{upload_limit_bytes() / 2**20:.3g}"),
+                            className="note",
+                        ),
+                    ],
+                    className="controls",
+                    style=None if auth.is_admin() else {"display": "none"},
+                ),
+                dcc.Loading(html.Div(id=ids.DATA_UPLOAD_RESULT)),
+            ),
+            dcc.Interval(
+                id=ids.DATA_REFRESH, interval=int(store.settings.dashboard.refresh_seconds * 1000)
+            ),
+        ]
+    )
 
 
 def sources_table(lang):
@@ -71,22 +119,54 @@ def sources_table(lang):
     health = store.sources_health()
     status = store.collector_status().set_index("source")
     names = sorted(set(health) | set(status.index))
-    head = html.Tr([html.Th(tr(k, lang)) for k in ("data.source", "data.status", "data.last_success",
-                                                    "data.lag", "data.rows", "data.error")])
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in (
+                "data.source",
+                "data.status",
+                "data.last_success",
+                "data.lag",
+                "data.rows",
+                "data.error",
+            )
+        ]
+    )
     body = []
     for n in names:
         h = health.get(n, {})
         s = status.loc[n] if n in status.index else None
         stale = h.get("stale", False)
-        badge = html.Span(("STALE" if stale else (s["status"] if s is not None else "–")),
-                          className="badge " + ("badge-bad" if stale or (s is not None and s["status"] == "error") else "badge-ok"))
-        rows = "–" if s is None else f"{fmt_int(s['rows_read'])} / {fmt_int(s['rows_upserted'])} / {fmt_int(s['rows_quarantined'])}"
-        err = (h.get("last_error") or (s["error"] if s is not None and isinstance(s["error"], str) else "")) or ""
-        body.append(html.Tr([html.Td(n), html.Td(badge),
-                             html.Td(fmt_time(h.get("last_success"), lang, store.tz) if h.get("last_success")
-                                     else tr("shell.never", lang)),
-                             html.Td(fmt_int(h.get("lag_seconds")), className="num"),
-                             html.Td(rows, className="num"), html.Td(err[:120])]))
+        badge = html.Span(
+            ("STALE" if stale else (s["status"] if s is not None else "–")),
+            className="badge "
+            + ("badge-bad" if stale or (s is not None and s["status"] == "error") else "badge-ok"),
+        )
+        rows = (
+            "–"
+            if s is None
+            else f"{fmt_int(s['rows_read'])} / {fmt_int(s['rows_upserted'])} / {fmt_int(s['rows_quarantined'])}"
+        )
+        err = (
+            h.get("last_error")
+            or (s["error"] if s is not None and isinstance(s["error"], str) else "")
+        ) or ""
+        body.append(
+            html.Tr(
+                [
+                    html.Td(n),
+                    html.Td(badge),
+                    html.Td(
+                        fmt_time(h.get("last_success"), lang, store.tz)
+                        if h.get("last_success")
+                        else tr("shell.never", lang)
+                    ),
+                    html.Td(fmt_int(h.get("lag_seconds")), className="num"),
+                    html.Td(rows, className="num"),
+                    html.Td(err[:120]),
+                ]
+            )
+        )
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
 
 
@@ -96,39 +176,74 @@ def counts_table(lang):
     size = store.database_size()
     rows = [html.Tr([html.Td(k), html.Td(fmt_int(v), className="num")]) for k, v in counts.items()]
     if size is not None:
-        rows.append(html.Tr([html.Td(tr("data.db_size", lang)),
-                             html.Td(f"{size / 1e6:,.1f} MB", className="num")]))
-    return html.Table([html.Thead(html.Tr([html.Th(tr("data.table", lang)),
-                                           html.Th(tr("data.rows", lang))])), html.Tbody(rows)],
-                      className="simple")
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(tr("data.db_size", lang)),
+                    html.Td(f"{size / 1e6:,.1f} MB", className="num"),
+                ]
+            )
+        )
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(tr("data.table", lang)), html.Th(tr("data.rows", lang))])),
+            html.Tbody(rows),
+        ],
+        className="simple",
+    )
 
 
-@callback(Output(ids.DATA_SOURCES, "children"), Output(ids.DATA_COUNTS, "children"),
-          Input(ids.DATA_REFRESH, "n_intervals"), Input(ids.LANG, "data"),
-          Input(ids.DATA_UPLOAD_RESULT, "children"))
+@callback(
+    Output(ids.DATA_SOURCES, "children"),
+    Output(ids.DATA_COUNTS, "children"),
+    Input(ids.DATA_REFRESH, "n_intervals"),
+    Input(ids.LANG, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "children"),
+)
 def render_status(_n, lang, _upload):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     return sources_table(lang), counts_table(lang)
 
 
-@callback(Output(ids.DATA_QUARANTINE, "rowData"), Output(ids.DATA_QUARANTINE, "columnDefs"),
-          Input(ids.DATA_Q_SOURCE, "value"), Input(ids.DATA_Q_PAGE, "value"),
-          Input(ids.LANG, "data"), Input(ids.DATA_UPLOAD_RESULT, "children"))
+@callback(
+    Output(ids.DATA_QUARANTINE, "rowData"),
+    Output(ids.DATA_QUARANTINE, "columnDefs"),
+    Input(ids.DATA_Q_SOURCE, "value"),
+    Input(ids.DATA_Q_PAGE, "value"),
+    Input(ids.LANG, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "children"),
+)
 def render_quarantine(source, page, lang, _upload):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     page = max(1, int(page or 1))
-    q = store.quarantine(source=(source or "").strip() or None, limit=PAGE_SIZE,
-                         offset=(page - 1) * PAGE_SIZE)
+    q = store.quarantine(
+        source=(source or "").strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
     q = q.assign(created_at=[fmt_time(x, lang, store.tz) for x in q["created_at"]])
     if not auth.is_admin():  # viewers: no raw content, personal numbers masked in the reasons
-        q = q.assign(raw=tr("data.raw_admin_only", lang),
-                     reason_text=[mask(x) for x in q["reason_text"]])
-    cols = [("id", "#"), ("created_at", tr("data.time", lang)), ("source", tr("data.source", lang)),
-            ("kind", tr("data.kind", lang)), ("reason_code", tr("data.reason_code", lang)),
-            ("reason_text", tr("data.reason", lang)), ("raw", tr("data.raw", lang))]
-    defs = [{"field": f, "headerName": h, "minWidth": 60 if f == "id" else 120,
-             "flex": 3 if f in ("raw", "reason_text") else 1, "tooltipField": f} for f, h in cols]
+        q = q.assign(
+            raw=tr("data.raw_admin_only", lang), reason_text=[mask(x) for x in q["reason_text"]]
+        )
+    cols = [
+        ("id", "#"),
+        ("created_at", tr("data.time", lang)),
+        ("source", tr("data.source", lang)),
+        ("kind", tr("data.kind", lang)),
+        ("reason_code", tr("data.reason_code", lang)),
+        ("reason_text", tr("data.reason", lang)),
+        ("raw", tr("data.raw", lang)),
+    ]
+    defs = [
+        {
+            "field": f,
+            "headerName": h,
+            "minWidth": 60 if f == "id" else 120,
+            "flex": 3 if f in ("raw", "reason_text") else 1,
+            "tooltipField": f,
+        }
+        for f, h in cols
+    ]
     return records(q[[c for c, _ in cols]]), defs
 
 
@@ -138,15 +253,22 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
 
     store = data.store()
     if not auth.is_admin():  # enforced here, not only by hiding the control
-        return html.Div(tr("shell.forbidden", lang), className="stale-banner", id="upload-forbidden")
+        return html.Div(
+            tr("shell.forbidden", lang), className="stale-banner", id="upload-forbidden"
+        )
     if kind not in KINDS[:3]:
         kind = "outages"
     _, b64 = contents.split(",", 1) if "," in contents else ("", contents)
     limit = upload_limit_bytes()
     if len(b64) * 3 // 4 - b64[-2:].count("=") > limit:  # decoded size, before decoding
-        return html.Div([html.Strong(tr("data.upload_refused", lang)),
-                         f": {tr('data.too_big', lang, limit=f'{limit / 2**20:.3g}')}"],
-                        className="stale-banner", id="upload-refused")
+        return html.Div(
+            [
+                html.Strong(tr("data.upload_refused", lang)),
+                f": {tr('data.too_big', lang, limit=f'{limit / 2**20:.3g}')}",
+            ],
+            className="stale-banner",
+            id="upload-refused",
+        )
     suffix = Path(filename or "upload.csv").suffix or ".csv"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -154,24 +276,40 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
         try:
             summary = store.upload(kind, path)
         except FileRefused as exc:
-            return html.Div([html.Strong(tr("data.upload_refused", lang)), f": {exc}"],
-                            className="stale-banner", id="upload-refused")
+            return html.Div(
+                [html.Strong(tr("data.upload_refused", lang)), f": {exc}"],
+                className="stale-banner",
+                id="upload-refused",
+            )
     q = summary.quarantined
     reasons = ", ".join(f"{k} × {v}" for k, v in q.most_common()) if q else ""
-    return html.Div([
-        html.Strong(f"{tr('data.upload_done', lang)}: {str(filename or '')[:200]}"),
-        html.Div(f"{tr('data.read', lang)} {fmt_int(summary.read)} · "
-                 f"{tr('data.upserted', lang)} {fmt_int(summary.upserted)} · "
-                 f"{tr('data.unchanged', lang)} {fmt_int(summary.unchanged)} · "
-                 f"{tr('data.quarantined', lang)} {fmt_int(sum(q.values()))}"),
-        html.Div(reasons, className="note"),
-    ], className="card", id="upload-summary")
+    return html.Div(
+        [
+            html.Strong(f"{tr('data.upload_done', lang)}: {str(filename or '')[:200]}"),
+            html.Div(
+                f"{tr('data.read', lang)} {fmt_int(summary.read)} · "
+                f"{tr('data.upserted', lang)} {fmt_int(summary.upserted)} · "
+                f"{tr('data.unchanged', lang)} {fmt_int(summary.unchanged)} · "
+                f"{tr('data.quarantined', lang)} {fmt_int(sum(q.values()))}"
+            ),
+            html.Div(reasons, className="note"),
+        ],
+        className="card",
+        id="upload-summary",
+    )
 
 
-@callback(Output(ids.DATA_UPLOAD_RESULT, "children"), Input(ids.DATA_UPLOAD, "contents"),
-          State(ids.DATA_UPLOAD, "filename"), State(ids.DATA_UPLOAD_KIND, "value"),
-          State(ids.LANG, "data"), prevent_initial_call=True)
+@callback(
+    Output(ids.DATA_UPLOAD_RESULT, "children"),
+    Input(ids.DATA_UPLOAD, "contents"),
+    State(ids.DATA_UPLOAD, "filename"),
+    State(ids.DATA_UPLOAD_KIND, "value"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
 def upload(contents, filename, kind, lang):
     if not contents:
         return dash.no_update
-    return run_upload(contents, filename, kind, norm_lang(lang, data.store().settings.dashboard.language))
+    return run_upload(
+        contents, filename, kind, norm_lang(lang, data.store().settings.dashboard.language)
+    )

@@ -11,15 +11,20 @@ from dashboard.components.common import t
 from dashboard.components.detail import detail_body
 from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
 
-dash.register_page(__name__, path_template="/feeder/<feeder_id>", name="nav.feeder",
-                   title="FeederWatch")
+dash.register_page(
+    __name__, path_template="/feeder/<feeder_id>", name="nav.feeder", title="FeederWatch"
+)
 
 
 def layout(feeder_id: str | None = None, **_kw):
     lang = data.store().settings.dashboard.language
-    return html.Div([dcc.Store(id=ids.FEEDER_ID, data=feeder_id),
-                     html.H1([t("nav.feeder", lang), f" {feeder_id or ''}"]),
-                     dcc.Loading(html.Div(id=ids.FEEDER_BODY))])
+    return html.Div(
+        [
+            dcc.Store(id=ids.FEEDER_ID, data=feeder_id),
+            html.H1([t("nav.feeder", lang), f" {feeder_id or ''}"]),
+            dcc.Loading(html.Div(id=ids.FEEDER_BODY)),
+        ]
+    )
 
 
 def feeder_body(feeder_id: str | None, lang: str):
@@ -39,20 +44,27 @@ def feeder_body(feeder_id: str | None, lang: str):
     status = status[status["feeder"] == feeder_id]
     rank = store.feeder_measures()
     rk = rank[rank["feeder"] == feeder_id]
-    facts = [f"{r['name'] or ''} · {tr('col.substation', lang)}: ",
-             dcc.Link(r["substation"], href=f"/substation/{r['substation']}"),
-             (f" · {tr('col.length', lang)}: {fmt_num(r['length_km'])} · {r['conductor'] or ''}"
-              f" · {r['year_built'] or ''}")]
+    facts = [
+        f"{r['name'] or ''} · {tr('col.substation', lang)}: ",
+        dcc.Link(r["substation"], href=f"/substation/{r['substation']}"),
+        (
+            f" · {tr('col.length', lang)}: {fmt_num(r['length_km'])} · {r['conductor'] or ''}"
+            f" · {r['year_built'] or ''}"
+        ),
+    ]
     if len(rk):
         k = rk.iloc[0]
-        facts.append(f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
-                     f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
-                     f"{tr_map(PROJECTS, k['project'], lang)}")
+        facts.append(
+            f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
+            f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
+            f"{tr_map(PROJECTS, k['project'], lang)}"
+        )
     extra = html.Div(facts, className="card")
     return detail_body(store, lang, [feeder_id], o, c, monthly, status, "feeder-areas", extra)
 
 
-@callback(Output(ids.FEEDER_BODY, "children"), Input(ids.FEEDER_ID, "data"),
-          Input(ids.LANG, "data"))
+@callback(
+    Output(ids.FEEDER_BODY, "children"), Input(ids.FEEDER_ID, "data"), Input(ids.LANG, "data")
+)
 def render_feeder(feeder_id, lang):
     return feeder_body(feeder_id, norm_lang(lang, data.store().settings.dashboard.language))

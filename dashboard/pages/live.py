@@ -26,11 +26,17 @@ from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")
 
-COLUMNS = (("feeder", "col.feeder", 100), ("feeder_name", "col.feeder_name", 120),
-           ("substation", "col.substation", 100), ("area", "col.area", 160),
-           ("customers", "col.customers", 90), ("start", "col.start", 120),
-           ("duration_min", "col.duration", 110), ("cause", "col.cause", 100),
-           ("etr", "col.etr", 120))
+COLUMNS = (
+    ("feeder", "col.feeder", 100),
+    ("feeder_name", "col.feeder_name", 120),
+    ("substation", "col.substation", 100),
+    ("area", "col.area", 160),
+    ("customers", "col.customers", 90),
+    ("start", "col.start", 120),
+    ("duration_min", "col.duration", 110),
+    ("cause", "col.cause", 100),
+    ("etr", "col.etr", 120),
+)
 
 
 def column_defs(lang: str) -> list[dict]:
@@ -55,76 +61,135 @@ def layout(**_kw):
     store = data.store()
     lang = store.settings.dashboard.language
     refresh = int(store.settings.dashboard.refresh_seconds * 1000)
-    return html.Div([
-        dcc.Interval(id=ids.LIVE_TICK, interval=refresh),
-        dcc.Store(id=ids.LIVE_SEEN, storage_type="memory"),
-        html.H1(t("live.title", lang)),
-        html.Div([kpi(ids.LIVE_KPI_ACTIVE, "live.active", lang),
-                  kpi(ids.LIVE_KPI_CUSTOMERS, "live.customers", lang),
-                  kpi(ids.LIVE_KPI_FEEDERS, "live.feeders", lang),
-                  kpi(ids.LIVE_KPI_LAST_HOUR, "live.last_hour", lang),
-                  kpi(ids.LIVE_KPI_LONGEST, "live.longest", lang)],
-                 id=ids.LIVE_KPIS, className="kpis"),
-        card(t("live.table", lang), grid(
-            ids.LIVE_GRID, row_id_field="row_id", height="360px",
-            columnDefs=column_defs(lang), rowClassRules={"row-new": "params.data.is_new"})),
-        html.Div([
-            card(t("live.trend", lang), dcc.Graph(id=ids.LIVE_TREND, config={"displaylogo": False},
-                                                  figure=empty_figure("", 260))),
-            card(t("live.by_substation", lang), dcc.Graph(id=ids.LIVE_BY_SUBSTATION,
-                                                          config={"displaylogo": False},
-                                                          figure=empty_figure("", 260))),
-        ], className="grid-2"),
-    ])
+    return html.Div(
+        [
+            dcc.Interval(id=ids.LIVE_TICK, interval=refresh),
+            dcc.Store(id=ids.LIVE_SEEN, storage_type="memory"),
+            html.H1(t("live.title", lang)),
+            html.Div(
+                [
+                    kpi(ids.LIVE_KPI_ACTIVE, "live.active", lang),
+                    kpi(ids.LIVE_KPI_CUSTOMERS, "live.customers", lang),
+                    kpi(ids.LIVE_KPI_FEEDERS, "live.feeders", lang),
+                    kpi(ids.LIVE_KPI_LAST_HOUR, "live.last_hour", lang),
+                    kpi(ids.LIVE_KPI_LONGEST, "live.longest", lang),
+                ],
+                id=ids.LIVE_KPIS,
+                className="kpis",
+            ),
+            card(
+                t("live.table", lang),
+                grid(
+                    ids.LIVE_GRID,
+                    row_id_field="row_id",
+                    height="360px",
+                    columnDefs=column_defs(lang),
+                    rowClassRules={"row-new": "params.data.is_new"},
+                ),
+            ),
+            html.Div(
+                [
+                    card(
+                        t("live.trend", lang),
+                        dcc.Graph(
+                            id=ids.LIVE_TREND,
+                            config={"displaylogo": False},
+                            figure=empty_figure("", 260),
+                        ),
+                    ),
+                    card(
+                        t("live.by_substation", lang),
+                        dcc.Graph(
+                            id=ids.LIVE_BY_SUBSTATION,
+                            config={"displaylogo": False},
+                            figure=empty_figure("", 260),
+                        ),
+                    ),
+                ],
+                className="grid-2",
+            ),
+        ]
+    )
 
 
-def outage_rows(active: pd.DataFrame, now, lang: str, tz: str, seen: list[str] | None) -> list[dict]:
+def outage_rows(
+    active: pd.DataFrame, now, lang: str, tz: str, seen: list[str] | None
+) -> list[dict]:
     rows = []
     seen_set = set(seen or [])
     for r in active.itertuples(index=False):
         row_id = f"{r.source}:{r.outage_id}"
         minutes = (pd.Timestamp(now) - r.start).total_seconds() / 60.0
         area = r.area_text if isinstance(r.area_text, str) else (r.transformer or r.region or "")
-        rows.append({
-            "row_id": row_id, "outage_id": r.outage_id,
-            "feeder": md_link(r.feeder, "/feeder/"),
-            "feeder_name": r.feeder_name if isinstance(r.feeder_name, str) else "",
-            "substation": r.substation or "", "area": area or "",
-            "customers": int(r.customers) if pd.notna(r.customers) else None,
-            "start": r.start.isoformat(), "start_text": fmt_time(r.start, lang, tz),
-            "duration_min": int(max(0, minutes)),
-            "cause": tr_map(CAUSES, r.cause, lang),
-            "etr": r.etr.isoformat() if pd.notna(r.etr) else "",
-            "etr_text": fmt_time(r.etr, lang, tz) if pd.notna(r.etr) else "",
-            # new: started in the last hour, or appeared since the previous refresh
-            "is_new": bool(minutes <= 60 or (seen is not None and row_id not in seen_set)),
-        })
+        rows.append(
+            {
+                "row_id": row_id,
+                "outage_id": r.outage_id,
+                "feeder": md_link(r.feeder, "/feeder/"),
+                "feeder_name": r.feeder_name if isinstance(r.feeder_name, str) else "",
+                "substation": r.substation or "",
+                "area": area or "",
+                "customers": int(r.customers) if pd.notna(r.customers) else None,
+                "start": r.start.isoformat(),
+                "start_text": fmt_time(r.start, lang, tz),
+                "duration_min": int(max(0, minutes)),
+                "cause": tr_map(CAUSES, r.cause, lang),
+                "etr": r.etr.isoformat() if pd.notna(r.etr) else "",
+                "etr_text": fmt_time(r.etr, lang, tz) if pd.notna(r.etr) else "",
+                # new: started in the last hour, or appeared since the previous refresh
+                "is_new": bool(minutes <= 60 or (seen is not None and row_id not in seen_set)),
+            }
+        )
     return rows
 
 
 def trend_figure(series: pd.DataFrame, lang: str, tz: str) -> go.Figure:
     if series.empty:
         return empty_figure(tr("shell.no_data", lang), 260)
-    fig = go.Figure(go.Scatter(x=series["time"].dt.tz_convert(tz).dt.tz_localize(None),
-                               y=series["customers"], mode="lines", line={"shape": "hv",
-                                                                          "color": SERIES[0]},
-                               fill="tozeroy", name=tr("live.customers", lang)))
+    fig = go.Figure(
+        go.Scatter(
+            x=series["time"].dt.tz_convert(tz).dt.tz_localize(None),
+            y=series["customers"],
+            mode="lines",
+            line={"shape": "hv", "color": SERIES[0]},
+            fill="tozeroy",
+            name=tr("live.customers", lang),
+        )
+    )
     return figure_layout(fig, 260, showlegend=False)
 
 
 def by_substation_figure(active: pd.DataFrame, lang: str) -> go.Figure:
     if active.empty:
         return empty_figure(tr("shell.no_data", lang), 260)
-    g = active.assign(substation=active["substation"].fillna("?")).groupby("substation").agg(
-        outages=("outage_id", "size"), customers=("customers", "sum")).reset_index()
-    fig = go.Figure([
-        go.Bar(x=g["substation"], y=g["outages"], name=tr("live.active", lang),
-               marker_color=SERIES[0], offsetgroup="outages"),
-        go.Bar(x=g["substation"], y=g["customers"], name=tr("live.customers", lang),
-               marker_color=SERIES[1], yaxis="y2", offsetgroup="customers"),
-    ])
-    return figure_layout(fig, 260, barmode="group",
-                         yaxis2={"overlaying": "y", "side": "right", "showgrid": False})
+    g = (
+        active.assign(substation=active["substation"].fillna("?"))
+        .groupby("substation")
+        .agg(outages=("outage_id", "size"), customers=("customers", "sum"))
+        .reset_index()
+    )
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=g["substation"],
+                y=g["outages"],
+                name=tr("live.active", lang),
+                marker_color=SERIES[0],
+                offsetgroup="outages",
+            ),
+            go.Bar(
+                x=g["substation"],
+                y=g["customers"],
+                name=tr("live.customers", lang),
+                marker_color=SERIES[1],
+                yaxis="y2",
+                offsetgroup="customers",
+            ),
+        ]
+    )
+    return figure_layout(
+        fig, 260, barmode="group", yaxis2={"overlaying": "y", "side": "right", "showgrid": False}
+    )
 
 
 @callback(Output(ids.LIVE_GRID, "columnDefs"), Input(ids.LANG, "data"))
@@ -133,11 +198,17 @@ def live_columns(lang):
 
 
 @callback(
-    Output(ids.LIVE_KPI_ACTIVE, "children"), Output(ids.LIVE_KPI_CUSTOMERS, "children"),
-    Output(ids.LIVE_KPI_FEEDERS, "children"), Output(ids.LIVE_KPI_LAST_HOUR, "children"),
-    Output(ids.LIVE_KPI_LONGEST, "children"), Output(ids.LIVE_GRID, "rowData"),
+    Output(ids.LIVE_KPI_ACTIVE, "children"),
+    Output(ids.LIVE_KPI_CUSTOMERS, "children"),
+    Output(ids.LIVE_KPI_FEEDERS, "children"),
+    Output(ids.LIVE_KPI_LAST_HOUR, "children"),
+    Output(ids.LIVE_KPI_LONGEST, "children"),
+    Output(ids.LIVE_GRID, "rowData"),
     Output(ids.LIVE_SEEN, "data"),
-    Input(ids.LIVE_TICK, "n_intervals"), Input(ids.LANG, "data"), State(ids.LIVE_SEEN, "data"))
+    Input(ids.LIVE_TICK, "n_intervals"),
+    Input(ids.LANG, "data"),
+    State(ids.LIVE_SEEN, "data"),
+)
 def update_live(_n, lang, seen, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
@@ -145,14 +216,23 @@ def update_live(_n, lang, seen, now: datetime | None = None):
     summary = store.live_summary(now)
     act = store.active()
     rows = outage_rows(act, now, lang, store.tz, seen)
-    return (fmt_int(summary["active_outages"]), fmt_int(summary["customers_out"]),
-            fmt_int(summary["feeders_affected"]), fmt_int(summary["started_last_hour"]),
-            fmt_minutes(summary["longest_active_minutes"], lang), rows,
-            [r["row_id"] for r in rows])
+    return (
+        fmt_int(summary["active_outages"]),
+        fmt_int(summary["customers_out"]),
+        fmt_int(summary["feeders_affected"]),
+        fmt_int(summary["started_last_hour"]),
+        fmt_minutes(summary["longest_active_minutes"], lang),
+        rows,
+        [r["row_id"] for r in rows],
+    )
 
 
-@callback(Output(ids.LIVE_TREND, "figure"), Output(ids.LIVE_BY_SUBSTATION, "figure"),
-          Input(ids.LIVE_TICK, "n_intervals"), Input(ids.LANG, "data"))
+@callback(
+    Output(ids.LIVE_TREND, "figure"),
+    Output(ids.LIVE_BY_SUBSTATION, "figure"),
+    Input(ids.LIVE_TICK, "n_intervals"),
+    Input(ids.LANG, "data"),
+)
 def update_live_charts(_n, lang, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)

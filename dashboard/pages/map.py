@@ -18,21 +18,53 @@ WINDOWS = (90, 180, 365)
 
 
 def controls(lang: str, substations: list[str], window: int):
-    return html.Div([
-        html.Div([html.Label(t("map.measure", lang)), dcc.Dropdown(
-            id=ids.MAP_MEASURE, value="saidi", clearable=False,
-            options=[{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES])],
-            className="control", style={"minWidth": "260px"}),
-        html.Div([html.Label(t("map.substation", lang)), dcc.Dropdown(
-            id=ids.MAP_SUBSTATION, value=None, placeholder=tr("map.all", lang),
-            options=[{"label": s, "value": s} for s in substations])], className="control"),
-        html.Div([html.Label(t("map.window", lang)), dcc.Dropdown(
-            id=ids.MAP_WINDOW, value=window, clearable=False,
-            options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS])],
-            className="control"),
-        dcc.Checklist(id=ids.MAP_OUTAGES, value=["on"],
-                      options=[{"label": tr("map.outages", lang), "value": "on"}]),
-    ], className="controls")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(t("map.measure", lang)),
+                    dcc.Dropdown(
+                        id=ids.MAP_MEASURE,
+                        value="saidi",
+                        clearable=False,
+                        options=[{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
+                    ),
+                ],
+                className="control",
+                style={"minWidth": "260px"},
+            ),
+            html.Div(
+                [
+                    html.Label(t("map.substation", lang)),
+                    dcc.Dropdown(
+                        id=ids.MAP_SUBSTATION,
+                        value=None,
+                        placeholder=tr("map.all", lang),
+                        options=[{"label": s, "value": s} for s in substations],
+                    ),
+                ],
+                className="control",
+            ),
+            html.Div(
+                [
+                    html.Label(t("map.window", lang)),
+                    dcc.Dropdown(
+                        id=ids.MAP_WINDOW,
+                        value=window,
+                        clearable=False,
+                        options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
+                    ),
+                ],
+                className="control",
+            ),
+            dcc.Checklist(
+                id=ids.MAP_OUTAGES,
+                value=["on"],
+                options=[{"label": tr("map.outages", lang), "value": "on"}],
+            ),
+        ],
+        className="controls",
+    )
 
 
 def layout(**_kw):
@@ -41,12 +73,20 @@ def layout(**_kw):
     subs = store.network()["substations"]
     names = [f"{c}" for c in subs["substation"]]
     window = default_window(store)
-    return html.Div([
-        html.H1(t("map.title", lang)),
-        controls(lang, names, window),
-        card(None, dcc.Graph(id=ids.MAP_GRAPH, style={"height": "640px"},
-                             config={"displaylogo": False, "scrollZoom": True})),
-    ])
+    return html.Div(
+        [
+            html.H1(t("map.title", lang)),
+            controls(lang, names, window),
+            card(
+                None,
+                dcc.Graph(
+                    id=ids.MAP_GRAPH,
+                    style={"height": "640px"},
+                    config={"displaylogo": False, "scrollZoom": True},
+                ),
+            ),
+        ]
+    )
 
 
 def default_window(store) -> int:
@@ -61,9 +101,14 @@ def _warm_default_views(store) -> None:
 data.WARMERS["map"] = _warm_default_views
 
 
-@callback(Output(ids.MAP_GRAPH, "figure"), Input(ids.MAP_MEASURE, "value"),
-          Input(ids.MAP_SUBSTATION, "value"), Input(ids.MAP_WINDOW, "value"),
-          Input(ids.MAP_OUTAGES, "value"), Input(ids.LANG, "data"))
+@callback(
+    Output(ids.MAP_GRAPH, "figure"),
+    Input(ids.MAP_MEASURE, "value"),
+    Input(ids.MAP_SUBSTATION, "value"),
+    Input(ids.MAP_WINDOW, "value"),
+    Input(ids.MAP_OUTAGES, "value"),
+    Input(ids.LANG, "data"),
+)
 def update_map(measure, substation, window, outages_on, lang):
     return map_figure(data.store(), measure, substation, window, outages_on, lang)
 
@@ -73,24 +118,45 @@ def map_figure(store, measure, substation, window, outages_on, lang):
     measure = measure if measure in MEASURES else "saidi"
     # a figure per view and data version: a wall screen cycling measures reuses them
     key = ("map_figure", measure, substation or None, window, bool(outages_on), lang)
-    return store.memo(key, lambda: create_map_figure(
-        store.feeder_lines(), store.feeder_measures(window), measure, store.network(),
-        store.substation_measures(window), store.active(), store.settings, lang,
-        substation=substation or None, show_outages=bool(outages_on)))
+    return store.memo(
+        key,
+        lambda: create_map_figure(
+            store.feeder_lines(),
+            store.feeder_measures(window),
+            measure,
+            store.network(),
+            store.substation_measures(window),
+            store.active(),
+            store.settings,
+            lang,
+            substation=substation or None,
+            show_outages=bool(outages_on),
+        ),
+    )
 
 
-@callback(Output(ids.MAP_MEASURE, "options"), Output(ids.MAP_WINDOW, "options"),
-          Output(ids.MAP_SUBSTATION, "placeholder"), Output(ids.MAP_OUTAGES, "options"),
-          Input(ids.LANG, "data"))
+@callback(
+    Output(ids.MAP_MEASURE, "options"),
+    Output(ids.MAP_WINDOW, "options"),
+    Output(ids.MAP_SUBSTATION, "placeholder"),
+    Output(ids.MAP_OUTAGES, "options"),
+    Input(ids.LANG, "data"),
+)
 def map_option_labels(lang):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
-    return ([{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
-            [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
-            tr("map.all", lang), [{"label": tr("map.outages", lang), "value": "on"}])
+    return (
+        [{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
+        [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
+        tr("map.all", lang),
+        [{"label": tr("map.outages", lang), "value": "on"}],
+    )
 
 
-@callback(Output(ids.NAV_LOCATION, "href", allow_duplicate=True),
-          Input(ids.MAP_GRAPH, "clickData"), prevent_initial_call=True)
+@callback(
+    Output(ids.NAV_LOCATION, "href", allow_duplicate=True),
+    Input(ids.MAP_GRAPH, "clickData"),
+    prevent_initial_call=True,
+)
 def open_feeder(click):
     """A click on a feeder (its line or its midpoint marker) opens its detail page; a click on
     a substation opens the substation's."""

@@ -25,8 +25,9 @@ from dashboard.data import DRIVERS
 from dashboard.i18n import PROJECTS, norm_lang, tr, tr_map
 from dashboard.privacy import mask
 
-dash.register_page(__name__, path="/priorities", name="nav.priorities", nav_order=3,
-                   title="FeederWatch")
+dash.register_page(
+    __name__, path="/priorities", name="nav.priorities", nav_order=3, title="FeederWatch"
+)
 
 WINDOWS = data.WINDOWS
 # Cells starting with these are formulas to Excel/LibreOffice (CSV injection, OWASP).
@@ -36,18 +37,26 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def columns(level: str, lang: str) -> list[tuple[str, str, str]]:
     """(field, header, kind) of the table; kind: text, int, num."""
     key = "col.feeder" if level == "feeder" else "col.substation"
-    cols = [("rank", tr("col.rank", lang), "int"), (level, tr(key, lang), "link"),
-            ("name", tr("col.name", lang), "text")]
+    cols = [
+        ("rank", tr("col.rank", lang), "int"),
+        (level, tr(key, lang), "link"),
+        ("name", tr("col.name", lang), "text"),
+    ]
     if level == "feeder":
         cols.append(("substation", tr("col.substation", lang), "text"))
-    cols += [("score", tr("col.score", lang), "num"),
-             ("avoidable_complaints", tr("col.avoidable", lang), "num")]
+    cols += [
+        ("score", tr("col.score", lang), "num"),
+        ("avoidable_complaints", tr("col.avoidable", lang), "num"),
+    ]
     cols += [(d, tr(f"drv.{d}", lang), "num") for d in DRIVERS]
-    cols += [("project", tr("col.project", lang), "text"),
-             ("saidi", tr("col.saidi", lang), "num"), ("saifi", tr("col.saifi", lang), "num"),
-             ("low_voltage_days", tr("col.lv_days", lang), "int"),
-             ("complaints_per_1000", tr("col.cpk", lang), "num"),
-             ("customers", tr("col.customers", lang), "int")]
+    cols += [
+        ("project", tr("col.project", lang), "text"),
+        ("saidi", tr("col.saidi", lang), "num"),
+        ("saifi", tr("col.saifi", lang), "num"),
+        ("low_voltage_days", tr("col.lv_days", lang), "int"),
+        ("complaints_per_1000", tr("col.cpk", lang), "num"),
+        ("customers", tr("col.customers", lang), "int"),
+    ]
     return cols
 
 
@@ -59,7 +68,9 @@ def column_defs(level: str, lang: str) -> list[dict]:
             col["filter"] = "agNumberColumnFilter"
             col["type"] = "numericColumn"
             if kind == "num":
-                col["valueFormatter"] = {"function": "params.value == null ? '' : d3.format(',.2f')(params.value)"}
+                col["valueFormatter"] = {
+                    "function": "params.value == null ? '' : d3.format(',.2f')(params.value)"
+                }
         if kind == "link":
             col["cellRenderer"] = "markdown"
             col["valueGetter"] = {"function": md_link_js(field, f"/{level}/")}
@@ -85,11 +96,24 @@ def bars_figure(rows: list[dict], level: str, lang: str, top: int = 20) -> go.Fi
         return empty_figure(tr("shell.no_data", lang), 420)
     shown = rows[:top][::-1]
     names = [str(r[level]) for r in shown]
-    fig = go.Figure([go.Bar(y=names, x=[r.get(d) or 0 for r in shown], orientation="h",
-                            name=tr(f"drv.{d}", lang), marker_color=DRIVER_COLOURS[d])
-                     for d in DRIVERS])
-    return figure_layout(fig, max(320, 22 * len(shown) + 90), barmode="stack",
-                         margin={"l": 70, "r": 20, "t": 10, "b": 60})
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=names,
+                x=[r.get(d) or 0 for r in shown],
+                orientation="h",
+                name=tr(f"drv.{d}", lang),
+                marker_color=DRIVER_COLOURS[d],
+            )
+            for d in DRIVERS
+        ]
+    )
+    return figure_layout(
+        fig,
+        max(320, 22 * len(shown) + 90),
+        barmode="stack",
+        margin={"l": 70, "r": 20, "t": 10, "b": 60},
+    )
 
 
 def layout(**_kw):
@@ -99,41 +123,89 @@ def layout(**_kw):
     window = min(WINDOWS, key=lambda w: abs(w - r.window_days))
 
     def weight(id_, key, value):
-        return html.Div([html.Label(t(key, lang)),
-                         dcc.Input(id=id_, type="number", min=0, step=0.1, value=value,
-                                   debounce=True)], className="control")
+        return html.Div(
+            [
+                html.Label(t(key, lang)),
+                dcc.Input(id=id_, type="number", min=0, step=0.1, value=value, debounce=True),
+            ],
+            className="control",
+        )
 
-    return html.Div([
-        html.H1(t("pri.title", lang)),
-        html.Div([
-            html.Div([html.Label(t("pri.level", lang)), dcc.RadioItems(
-                id=ids.PRI_LEVEL, value="feeder", inline=True,
-                options=[{"label": t("pri.feeders", lang), "value": "feeder"},
-                         {"label": t("pri.substations", lang), "value": "substation"}])],
-                className="control"),
-            html.Div([html.Label(t("map.window", lang)), dcc.Dropdown(
-                id=ids.PRI_WINDOW, value=window, clearable=False,
-                options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS])],
-                className="control"),
-            weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints),
-            weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours),
-            weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours),
-            html.Button(t("pri.export_csv", lang), id=ids.PRI_EXPORT_CSV, className="btn"),
-            html.Button(t("pri.export_xlsx", lang), id=ids.PRI_EXPORT_XLSX, className="btn"),
-            dcc.Download(id=ids.PRI_DOWNLOAD),
-        ], className="controls"),
-        card(None, grid(ids.PRI_GRID, row_id_field="row_key", height="440px",
-                        columnDefs=column_defs("feeder", lang))),
-        card(t("pri.breakdown", lang), dcc.Graph(id=ids.PRI_BARS, config={"displaylogo": False},
-                                                 figure=empty_figure("", 420))),
-    ])
+    return html.Div(
+        [
+            html.H1(t("pri.title", lang)),
+            html.Div(
+                [
+                    html.Div(
+                        [
+                            html.Label(t("pri.level", lang)),
+                            dcc.RadioItems(
+                                id=ids.PRI_LEVEL,
+                                value="feeder",
+                                inline=True,
+                                options=[
+                                    {"label": t("pri.feeders", lang), "value": "feeder"},
+                                    {"label": t("pri.substations", lang), "value": "substation"},
+                                ],
+                            ),
+                        ],
+                        className="control",
+                    ),
+                    html.Div(
+                        [
+                            html.Label(t("map.window", lang)),
+                            dcc.Dropdown(
+                                id=ids.PRI_WINDOW,
+                                value=window,
+                                clearable=False,
+                                options=[
+                                    {"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS
+                                ],
+                            ),
+                        ],
+                        className="control",
+                    ),
+                    weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints),
+                    weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours),
+                    weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours),
+                    html.Button(t("pri.export_csv", lang), id=ids.PRI_EXPORT_CSV, className="btn"),
+                    html.Button(
+                        t("pri.export_xlsx", lang), id=ids.PRI_EXPORT_XLSX, className="btn"
+                    ),
+                    dcc.Download(id=ids.PRI_DOWNLOAD),
+                ],
+                className="controls",
+            ),
+            card(
+                None,
+                grid(
+                    ids.PRI_GRID,
+                    row_id_field="row_key",
+                    height="440px",
+                    columnDefs=column_defs("feeder", lang),
+                ),
+            ),
+            card(
+                t("pri.breakdown", lang),
+                dcc.Graph(
+                    id=ids.PRI_BARS, config={"displaylogo": False}, figure=empty_figure("", 420)
+                ),
+            ),
+        ]
+    )
 
 
-@callback(Output(ids.PRI_GRID, "rowData"), Output(ids.PRI_GRID, "columnDefs"),
-          Output(ids.PRI_BARS, "figure"),
-          Input(ids.PRI_LEVEL, "value"), Input(ids.PRI_WINDOW, "value"),
-          Input(ids.PRI_W_COMPLAINTS, "value"), Input(ids.PRI_W_HOURS, "value"),
-          Input(ids.PRI_W_LV, "value"), Input(ids.LANG, "data"))
+@callback(
+    Output(ids.PRI_GRID, "rowData"),
+    Output(ids.PRI_GRID, "columnDefs"),
+    Output(ids.PRI_BARS, "figure"),
+    Input(ids.PRI_LEVEL, "value"),
+    Input(ids.PRI_WINDOW, "value"),
+    Input(ids.PRI_W_COMPLAINTS, "value"),
+    Input(ids.PRI_W_HOURS, "value"),
+    Input(ids.PRI_W_LV, "value"),
+    Input(ids.LANG, "data"),
+)
 def update_priorities(level, window, w_c, w_h, w_lv, lang):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
@@ -155,15 +227,23 @@ def neutralise(value):
 def export_frame(rows: list[dict], level: str, lang: str) -> pd.DataFrame:
     cols = columns(level, lang)
     # exports are always masked (personal numbers) and formula-neutralised
-    df = pd.DataFrame([{header: neutralise(mask(r.get(field))) for field, header, _ in cols}
-                       for r in rows], columns=[h for _, h, _ in cols])
+    df = pd.DataFrame(
+        [{header: neutralise(mask(r.get(field))) for field, header, _ in cols} for r in rows],
+        columns=[h for _, h, _ in cols],
+    )
     return df
 
 
-@callback(Output(ids.PRI_DOWNLOAD, "data"), Input(ids.PRI_EXPORT_CSV, "n_clicks"),
-          Input(ids.PRI_EXPORT_XLSX, "n_clicks"), State(ids.PRI_GRID, "virtualRowData"),
-          State(ids.PRI_GRID, "rowData"), State(ids.PRI_LEVEL, "value"), State(ids.LANG, "data"),
-          prevent_initial_call=True)
+@callback(
+    Output(ids.PRI_DOWNLOAD, "data"),
+    Input(ids.PRI_EXPORT_CSV, "n_clicks"),
+    Input(ids.PRI_EXPORT_XLSX, "n_clicks"),
+    State(ids.PRI_GRID, "virtualRowData"),
+    State(ids.PRI_GRID, "rowData"),
+    State(ids.PRI_LEVEL, "value"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
 def export(_csv, _xlsx, shown, all_rows, level, lang):
     """Exactly the rows on screen: the grid's rows after its sort and filter."""
     kind = {ids.PRI_EXPORT_CSV: "csv", ids.PRI_EXPORT_XLSX: "xlsx"}.get(ctx.triggered_id)

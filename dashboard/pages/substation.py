@@ -11,15 +11,23 @@ from dashboard.components.common import card, t
 from dashboard.components.detail import detail_body
 from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
 
-dash.register_page(__name__, path_template="/substation/<substation_id>", name="nav.substation",
-                   title="FeederWatch")
+dash.register_page(
+    __name__,
+    path_template="/substation/<substation_id>",
+    name="nav.substation",
+    title="FeederWatch",
+)
 
 
 def layout(substation_id: str | None = None, **_kw):
     lang = data.store().settings.dashboard.language
-    return html.Div([dcc.Store(id=ids.SUB_ID, data=substation_id),
-                     html.H1([t("nav.substation", lang), f" {substation_id or ''}"]),
-                     dcc.Loading(html.Div(id=ids.SUB_BODY))])
+    return html.Div(
+        [
+            dcc.Store(id=ids.SUB_ID, data=substation_id),
+            html.H1([t("nav.substation", lang), f" {substation_id or ''}"]),
+            dcc.Loading(html.Div(id=ids.SUB_BODY)),
+        ]
+    )
 
 
 def substation_body(sub_id: str | None, lang: str):
@@ -40,19 +48,35 @@ def substation_body(sub_id: str | None, lang: str):
     status = fr[fr["feeder"].isin(feeders)].sort_values("outages_until_frequent").head(1)
     srank = store.substation_measures()
     sk = srank[srank["substation"] == sub_id]
-    facts = [(f"{r['name'] or ''} · {fmt_num(r['voltage_kv'], 0)} kV · "
-              f"{tr('col.capacity', lang)}: {fmt_num(r['capacity_mva'])} · {r['town'] or ''}")]
+    facts = [
+        (
+            f"{r['name'] or ''} · {fmt_num(r['voltage_kv'], 0)} kV · "
+            f"{tr('col.capacity', lang)}: {fmt_num(r['capacity_mva'])} · {r['town'] or ''}"
+        )
+    ]
     if len(sk):
         k = sk.iloc[0]
-        facts.append(f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
-                     f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
-                     f"{tr_map(PROJECTS, k['project'], lang)}")
+        facts.append(
+            f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
+            f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
+            f"{tr_map(PROJECTS, k['project'], lang)}"
+        )
     fm = store.feeder_measures()
     fm = fm[fm["feeder"].isin(feeders)].sort_values("rank")
-    links = html.Ul([html.Li([dcc.Link(f"{x.feeder} {x.name or ''}", href=f"/feeder/{x.feeder}"),
-                              (f" — {tr('col.rank', lang)} {int(x.rank)}, "
-                               f"{tr('col.score', lang)} {fmt_num(x.score)}")])
-                     for x in fm.itertuples()])
+    links = html.Ul(
+        [
+            html.Li(
+                [
+                    dcc.Link(f"{x.feeder} {x.name or ''}", href=f"/feeder/{x.feeder}"),
+                    (
+                        f" — {tr('col.rank', lang)} {int(x.rank)}, "
+                        f"{tr('col.score', lang)} {fmt_num(x.score)}"
+                    ),
+                ]
+            )
+            for x in fm.itertuples()
+        ]
+    )
     extra = html.Div([html.Div(facts, className="card"), card(t("det.feeders", lang), links)])
     return detail_body(store, lang, feeders, o, c, monthly, status, "sub-areas", extra)
 

@@ -19,6 +19,18 @@ from db.queries.records import (
 )
 
 __all__ = [
-    "active_outages", "collector_runs", "committed_chunks", "complaints", "data_version", "last_outage_start", "network",
-    "outages", "quarantine", "source_status", "table_counts", "user_credentials", "voltage_rollups", "watermark",
+    "active_outages",
+    "collector_runs",
+    "committed_chunks",
+    "complaints",
+    "data_version",
+    "last_outage_start",
+    "network",
+    "outages",
+    "quarantine",
+    "source_status",
+    "table_counts",
+    "user_credentials",
+    "voltage_rollups",
+    "watermark",
 ]

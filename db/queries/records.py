@@ -36,20 +36,44 @@ def _utc(df: pd.DataFrame, columns) -> pd.DataFrame:
 def _outage_select() -> Select:
     o, s, f, t = Outage, Substation, Feeder, Transformer
     return (
-        select(o.id, o.source, o.natural_id.label("outage_id"), o.event_id, o.level,
-               s.code.label("substation"), f.code.label("feeder"), t.code.label("transformer"),
-               o.start_at.label("start"), o.end_at.label("end"), o.etr_at.label("etr"),
-               o.customers, o.cause, o.planned, o.supply_shortage, o.inferred_end,
-               o.suspicious, o.bad_location, o.lon, o.lat, o.area_text, o.region, o.version,
-               o.updated_at)
+        select(
+            o.id,
+            o.source,
+            o.natural_id.label("outage_id"),
+            o.event_id,
+            o.level,
+            s.code.label("substation"),
+            f.code.label("feeder"),
+            t.code.label("transformer"),
+            o.start_at.label("start"),
+            o.end_at.label("end"),
+            o.etr_at.label("etr"),
+            o.customers,
+            o.cause,
+            o.planned,
+            o.supply_shortage,
+            o.inferred_end,
+            o.suspicious,
+            o.bad_location,
+            o.lon,
+            o.lat,
+            o.area_text,
+            o.region,
+            o.version,
+            o.updated_at,
+        )
         .join(s, o.substation_id == s.id, isouter=True)
         .join(f, o.feeder_id == f.id, isouter=True)
         .join(t, o.transformer_id == t.id, isouter=True)
     )
 
 
-def outages(engine: Engine, start: datetime | None = None, end: datetime | None = None,
-            source: str | None = None) -> pd.DataFrame:
+def outages(
+    engine: Engine,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    source: str | None = None,
+) -> pd.DataFrame:
     """Outages overlapping [start, end) (all when omitted), canonical columns, UTC times."""
     stmt = _outage_select()
     if end is not None:
@@ -71,16 +95,26 @@ def active_outages(engine: Engine) -> pd.DataFrame:
     return _utc(df, UTC_COLUMNS_OUTAGES)
 
 
-def complaints(engine: Engine, start: datetime | None = None,
-               end: datetime | None = None) -> pd.DataFrame:
+def complaints(
+    engine: Engine, start: datetime | None = None, end: datetime | None = None
+) -> pd.DataFrame:
     """Complaints received in [start, end), canonical columns."""
     c, f, t = Complaint, Feeder, Transformer
     tf = aliased(Feeder)
     stmt = (
-        select(c.ticket_id, c.received_at.label("time"), c.category, c.reasonable,
-               c.merged_into, t.code.label("transformer"),
-               func.coalesce(f.code, tf.code).label("feeder"), c.town, c.address, c.text,
-               c.source)
+        select(
+            c.ticket_id,
+            c.received_at.label("time"),
+            c.category,
+            c.reasonable,
+            c.merged_into,
+            t.code.label("transformer"),
+            func.coalesce(f.code, tf.code).label("feeder"),
+            c.town,
+            c.address,
+            c.text,
+            c.source,
+        )
         .join(t, c.transformer_id == t.id, isouter=True)
         .join(f, c.feeder_id == f.id, isouter=True)
         .join(tf, t.feeder_id == tf.id, isouter=True)
@@ -94,9 +128,15 @@ def complaints(engine: Engine, start: datetime | None = None,
     return _utc(df, ("time",))
 
 
-def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = None,
-                    end: datetime | None = None, transformers: list[str] | None = None,
-                    long: bool = True, phases: tuple[str, ...] = ROLLUP_PHASES) -> pd.DataFrame:
+def voltage_rollups(
+    engine: Engine,
+    freq: str = "D",
+    start: datetime | None = None,
+    end: datetime | None = None,
+    transformers: list[str] | None = None,
+    long: bool = True,
+    phases: tuple[str, ...] = ROLLUP_PHASES,
+) -> pd.DataFrame:
     """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups in volts and minutes.
 
     Long form (default): one row per transformer, period and phase (A, B, C, and X = the area
@@ -108,9 +148,13 @@ def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = No
     if long and any(p not in ROLLUP_PHASES for p in phases):
         raise ValueError(f"phases must be among {ROLLUP_PHASES}: {phases!r}")
     read = ROLLUP_PHASES if not long else tuple(p for p in ROLLUP_PHASES if p in phases)
-    cols = [c for c in r.__table__.c if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")
-            and (c.name[:2] not in {f"{p}_" for p in ROLLUP_PHASES} or c.name[0] in read)
-            and (c.name != "n" or read != ("x",))]
+    cols = [
+        c
+        for c in r.__table__.c
+        if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")
+        and (c.name[:2] not in {f"{p}_" for p in ROLLUP_PHASES} or c.name[0] in read)
+        and (c.name != "n" or read != ("x",))
+    ]
     stmt = select(t.code.label("transformer"), *cols).join(t, r.transformer_id == t.id)
     if start is not None:
         stmt = stmt.where(r.period_start >= int(start.timestamp()))
@@ -139,8 +183,19 @@ def voltage_rollups(engine: Engine, freq: str = "D", start: datetime | None = No
             per_reading = wide["minutes_monitored"] / wide["n"].where(wide["n"] > 0)
             part["minutes_monitored"] = (wide[f"{phase}_n"] * per_reading).fillna(0)
         parts.append(part[part["n"] > 0])
-    cols_out = ["transformer", "period_start", "phase", "n", "v_min", "v_max", "v_sum",
-                "minutes_monitored", "minutes_below", "minutes_above", "kw_max"]
+    cols_out = [
+        "transformer",
+        "period_start",
+        "phase",
+        "n",
+        "v_min",
+        "v_max",
+        "v_sum",
+        "minutes_monitored",
+        "minutes_below",
+        "minutes_above",
+        "kw_max",
+    ]
     return pd.concat(parts, ignore_index=True)[cols_out]
 
 
@@ -156,12 +211,17 @@ def collector_runs(engine: Engine, source: str | None = None, limit: int = 200) 
     return _utc(df, ("started_at", "finished_at"))
 
 
-def quarantine(engine: Engine, source: str | None = None, limit: int = 1000,
-               offset: int = 0) -> pd.DataFrame:
+def quarantine(
+    engine: Engine, source: str | None = None, limit: int = 1000, offset: int = 0
+) -> pd.DataFrame:
     """Quarantined records, newest first."""
     q = QuarantinedRecord
-    stmt = select(q.id, q.source, q.kind, q.run_id, q.reason_code, q.reason_text, q.raw,
-                  q.created_at).order_by(q.id.desc()).limit(limit).offset(offset)
+    stmt = (
+        select(q.id, q.source, q.kind, q.run_id, q.reason_code, q.reason_text, q.raw, q.created_at)
+        .order_by(q.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
     if source is not None:
         stmt = stmt.where(q.source == source)
     with engine.connect() as conn:
@@ -171,42 +231,74 @@ def quarantine(engine: Engine, source: str | None = None, limit: int = 1000,
 
 def table_counts(engine: Engine) -> dict[str, int]:
     """Row counts of the main tables."""
-    models = (Substation, Feeder, Transformer, Outage, Complaint, VoltageHourly, VoltageDaily,
-              CollectorRun, QuarantinedRecord)
+    models = (
+        Substation,
+        Feeder,
+        Transformer,
+        Outage,
+        Complaint,
+        VoltageHourly,
+        VoltageDaily,
+        CollectorRun,
+        QuarantinedRecord,
+    )
     with engine.connect() as conn:
-        counts = {m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
-                  for m in models}
+        counts = {
+            m.__tablename__: conn.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in models
+        }
         # Readings can be hundreds of millions: estimate cheaply from rollups instead of COUNT(*).
-        counts["voltage_readings"] = int(conn.execute(
-            select(func.coalesce(func.sum(VoltageHourly.n), 0))
-        ).scalar_one())
+        counts["voltage_readings"] = int(
+            conn.execute(select(func.coalesce(func.sum(VoltageHourly.n), 0))).scalar_one()
+        )
     return counts
 
 
 def data_version(engine: Engine) -> int:
     """The data version: bumped by every ingest; the dashboard's cache key."""
     with engine.connect() as conn:
-        return int(conn.execute(select(DataVersion.version).where(DataVersion.id == 1))
-                   .scalar_one_or_none() or 0)
+        return int(
+            conn.execute(
+                select(DataVersion.version).where(DataVersion.id == 1)
+            ).scalar_one_or_none()
+            or 0
+        )
 
 
 def watermark(engine: Engine, source: str) -> str | None:
     """A source's stored watermark, or None."""
     with engine.connect() as conn:
-        return conn.execute(select(SourceWatermark.value)
-                            .where(SourceWatermark.source == source)).scalar_one_or_none()
+        return conn.execute(
+            select(SourceWatermark.value).where(SourceWatermark.source == source)
+        ).scalar_one_or_none()
 
 
 def source_status(engine: Engine) -> pd.DataFrame:
     """Per source: the last run (start, end, status, rows, error) and the last success time."""
     r = CollectorRun
     last_id = select(r.source, func.max(r.id).label("last_id")).group_by(r.source).subquery()
-    ok = (select(r.source, func.max(r.finished_at).label("last_success"))
-          .where(r.status.in_(("ok", "partial"))).group_by(r.source).subquery())
-    stmt = (select(r.source, r.started_at, r.finished_at, r.status, r.rows_read, r.rows_upserted,
-                   r.rows_quarantined, r.error, ok.c.last_success)
-            .join(last_id, r.id == last_id.c.last_id)
-            .join(ok, ok.c.source == r.source, isouter=True).order_by(r.source))
+    ok = (
+        select(r.source, func.max(r.finished_at).label("last_success"))
+        .where(r.status.in_(("ok", "partial")))
+        .group_by(r.source)
+        .subquery()
+    )
+    stmt = (
+        select(
+            r.source,
+            r.started_at,
+            r.finished_at,
+            r.status,
+            r.rows_read,
+            r.rows_upserted,
+            r.rows_quarantined,
+            r.error,
+            ok.c.last_success,
+        )
+        .join(last_id, r.id == last_id.c.last_id)
+        .join(ok, ok.c.source == r.source, isouter=True)
+        .order_by(r.source)
+    )
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     return _utc(df, ("started_at", "finished_at", "last_success"))
@@ -217,8 +309,11 @@ def committed_chunks(engine: Engine, file_key: str) -> set[int]:
     from db.models import IngestChunk
 
     with engine.connect() as conn:
-        return set(conn.execute(select(IngestChunk.chunk_no)
-                                .where(IngestChunk.file_key == file_key)).scalars())
+        return set(
+            conn.execute(
+                select(IngestChunk.chunk_no).where(IngestChunk.file_key == file_key)
+            ).scalars()
+        )
 
 
 def last_outage_start(engine: Engine) -> pd.Timestamp | None:

@@ -67,7 +67,7 @@ def county():
     n = 0
     for i, f in enumerate(feeders["feeder"]):
         faults = 14 if f == "F1" else 2  # F1 is the weak feeder
-        for j in range(faults):
+        for _j in range(faults):
             start = day0 + pd.Timedelta(
                 days=int(rng.integers(0, 360)), hours=int(rng.integers(8, 20))
             )
@@ -186,8 +186,9 @@ def test_an408_precomputed_classification_gives_the_same_analysis(county):
     classified = classify_complaints(tickets, network=network, settings=s)
     plain = P.analyse(network, outages, tickets, None, s, WINDOW)
     cache: dict = {}
-    shared = P.analyse(network, outages, tickets, None, s, WINDOW, classified=classified,
-                       reliability_cache=cache)
+    shared = P.analyse(
+        network, outages, tickets, None, s, WINDOW, classified=classified, reliability_cache=cache
+    )
     pd.testing.assert_frame_equal(plain.rank("feeder"), shared.rank("feeder"))
     pd.testing.assert_frame_equal(plain.rank("substation"), shared.rank("substation"))
     assert [k[0] for k in cache].count("model") == 1  # both levels' indices: one placement
@@ -254,9 +255,9 @@ def test_an407_storm_hit_model_recovers_exposure():
     sound[:, 1] = x[:, 1].max()  # rebuilt: the attribute that lowers exposure at its best
     expected, excess = P._storm_hit_excess(hits, x, sound, np.array([1.0, -1.0]), 1e-3, 1.0)
     assert (excess >= 0).all() and (excess <= expected + 1e-9).all()
-    assert np.corrcoef(excess, np.maximum(expo - np.exp(x[:, 0] - 0.5 * sound[:, 1]), 0))[
-        0, 1
-    ] > 0.6
+    assert (
+        np.corrcoef(excess, np.maximum(expo - np.exp(x[:, 0] - 0.5 * sound[:, 1]), 0))[0, 1] > 0.6
+    )
     # a covariate claimed to lower exposure that in fact raises it is dropped: its sound value
     # no longer matters (only the unexplained exposure u_f above the mean remains excess)
     runs = [
@@ -276,12 +277,18 @@ def test_an409_reliability_cache_shared_across_windows(county):
     for start in (pd.Timestamp(WINDOW[0]), end - pd.Timedelta(days=90)):
         w = (start, end)
         for by in ("system", "substation", "feeder"):
-            pd.testing.assert_frame_equal(R.indices(by, network, outages, window=w, cache=cache),
-                                          R.indices(by, network, outages, window=w))
-        pd.testing.assert_frame_equal(R.system_indices(network, outages, window=w, cache=cache),
-                                      R.system_indices(network, outages, window=w))
-        cached, plain = (R.major_event_days(network, outages, window=w, cache=cache),
-                         R.major_event_days(network, outages, window=w))
+            pd.testing.assert_frame_equal(
+                R.indices(by, network, outages, window=w, cache=cache),
+                R.indices(by, network, outages, window=w),
+            )
+        pd.testing.assert_frame_equal(
+            R.system_indices(network, outages, window=w, cache=cache),
+            R.system_indices(network, outages, window=w),
+        )
+        cached, plain = (
+            R.major_event_days(network, outages, window=w, cache=cache),
+            R.major_event_days(network, outages, window=w),
+        )
         pd.testing.assert_frame_equal(cached[0], plain[0])
         assert cached[1] == plain[1]
     assert [k[0] for k in cache].count("model") == 1

@@ -16,8 +16,14 @@ from tests.conftest import ROOT, PgSchema, postgres_available, require
 def run_cli(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
     full_env.pop("FEEDERWATCH_DATABASE_URL", None) if env is None else None
-    return subprocess.run([sys.executable, "-m", "feederwatch.cli", *args], cwd=cwd,
-                          env=full_env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_cfg001_shipped_config_is_the_builtin_default():
@@ -45,17 +51,31 @@ def test_cfg003_environment_overrides_the_url(tmp_path, monkeypatch):
 
 BAD_CONFIGS = [
     ("unknown key", "[databse]\nurl = 'sqlite:///x.db'\n", "databse: unknown key"),
-    ("unknown nested key", "[thresholds]\nvoltage_lo = 190\n", "thresholds.voltage_lo: unknown key"),
+    (
+        "unknown nested key",
+        "[thresholds]\nvoltage_lo = 190\n",
+        "thresholds.voltage_lo: unknown key",
+    ),
     ("wrong type", "[dashboard]\nport = 'eighty'\n", "dashboard.port"),
-    ("negative interval", "[sources.oms]\ntype = 'http'\nurl = 'http://x'\ninterval_seconds = -5\n",
-     "sources.oms.interval_seconds"),
+    (
+        "negative interval",
+        "[sources.oms]\ntype = 'http'\nurl = 'http://x'\ninterval_seconds = -5\n",
+        "sources.oms.interval_seconds",
+    ),
     ("limits crossed", "[thresholds]\nvoltage_low = 240.0\n", "thresholds: voltage_low (240.0)"),
     ("unknown source type", "[sources.x]\ntype = 'ftp'\n", "sources.x.type: must be one of"),
     ("bad timezone", "[site]\ntimezone = 'Mars/Olympus'\n", "site.timezone: unknown timezone"),
     ("not toml", "[database\nurl=", "not valid TOML"),
-    ("bad cron", "[sources.f]\ntype = 'file'\npath = 'in'\ncron = '*/5 * *'\n",
-     "sources.f: cron must have 5 fields"),
-    ("sql secret in two places", "[sources.s]\ntype='sql'\nquery='select 1'\n", "exactly one of url"),
+    (
+        "bad cron",
+        "[sources.f]\ntype = 'file'\npath = 'in'\ncron = '*/5 * *'\n",
+        "sources.f: cron must have 5 fields",
+    ),
+    (
+        "sql secret in two places",
+        "[sources.s]\ntype='sql'\nquery='select 1'\n",
+        "exactly one of url",
+    ),
 ]
 
 
@@ -77,7 +97,10 @@ def test_cfg004_bad_config_gives_one_line_and_exit_2(tmp_path, case, text, expec
 def test_cfg005_missing_config_file(tmp_path):
     result = run_cli("--config", str(tmp_path / "nope.toml"), "init", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"feederwatch: error: {tmp_path / 'nope.toml'}: config file not found"
+    assert (
+        result.stderr.strip()
+        == f"feederwatch: error: {tmp_path / 'nope.toml'}: config file not found"
+    )
 
 
 def test_cli001_init_on_an_empty_folder_creates_a_migrated_sqlite_database(tmp_path):
@@ -106,8 +129,11 @@ def test_cli002_init_on_postgresql_via_environment(tmp_path):
 
 
 def test_cli003_secret_in_a_bad_database_url_is_never_printed(tmp_path):
-    result = run_cli("init", cwd=tmp_path,
-                     env={"FEEDERWATCH_DATABASE_URL": "postgresql+psycopg://fw:Hunter2Secret@127.0.0.1:1/x"})
+    result = run_cli(
+        "init",
+        cwd=tmp_path,
+        env={"FEEDERWATCH_DATABASE_URL": "postgresql+psycopg://fw:Hunter2Secret@127.0.0.1:1/x"},
+    )
     assert result.returncode == 2
     assert "Hunter2Secret" not in result.stderr + result.stdout
     assert len(result.stderr.strip().splitlines()) == 1

@@ -45,14 +45,20 @@ def start(folder, port):
     env["PYTHONPATH"] = str(ROOT)
     (folder / "config.toml").write_text(
         f'[dashboard]\nport = {port}\n[sources.sim]\ntype = "simulator"\npreset = "small"\n'
-        'history_days = 60\ninterval_seconds = 2\n')
+        "history_days = 60\ninterval_seconds = 2\n"
+    )
     # The log goes to a file: a pipe read only at the end could fill up and block the server.
     log_path = folder / "demo.log"
     log_start = len(log_path.read_text()) if log_path.exists() else 0
     with log_path.open("a") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
-                                cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                text=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feederwatch.cli", "demo", "--no-browser"],
+            cwd=folder,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
     proc.log_path, proc.log_start = log_path, log_start
     return proc
 
@@ -65,7 +71,7 @@ def stop(proc) -> str:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    return proc.log_path.read_text()[proc.log_start:]
+    return proc.log_path.read_text()[proc.log_start :]
 
 
 def test_demo001_fresh_folder_serves_collects_and_reuses(tmp_path):

@@ -34,8 +34,14 @@ def county(tmp_path_factory):
 def cli(county, *args):
     folder, url, _ = county
     env = {**os.environ, "FEEDERWATCH_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "feederwatch.cli", *args], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", *args],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_rep001_rank_feeders_as_json(county):
@@ -48,8 +54,12 @@ def test_rep001_rank_feeders_as_json(county):
     feeders = set(county[2].network()["feeders"]["feeder"])
     assert {r["feeder"] for r in rows} <= feeders
     for row in rows:
-        parts = (row["from_interruptions"] + row["from_duration"] + row["from_repeated_outages"]
-                 + row["from_low_voltage"])
+        parts = (
+            row["from_interruptions"]
+            + row["from_duration"]
+            + row["from_repeated_outages"]
+            + row["from_low_voltage"]
+        )
         assert parts == pytest.approx(row["avoidable_complaints"], rel=1e-6, abs=1e-6)
         assert row["project"]
 
@@ -62,14 +72,27 @@ def test_rep002_rank_substations_csv_covers_every_substation(county):
 
 
 def test_rep003_indices_by_feeder_and_system(county):
-    result = cli(county, "indices", "--by", "feeder", "--from", "2025-01-01", "--to", "2025-07-01",
-                 "--format", "csv")
+    result = cli(
+        county,
+        "indices",
+        "--by",
+        "feeder",
+        "--from",
+        "2025-01-01",
+        "--to",
+        "2025-07-01",
+        "--format",
+        "csv",
+    )
     assert result.returncode == 0, result.stderr
     table = pd.read_csv(io.StringIO(result.stdout))
     assert len(table) == len(county[2].network()["feeders"])
     assert (table["saidi"] >= 0).all() and (table["asai"] <= 1).all()
-    system = json.loads(cli(county, "indices", "--format", "json", "--from", "2025-01-01",
-                            "--to", "2025-07-01").stdout)[0]
+    system = json.loads(
+        cli(
+            county, "indices", "--format", "json", "--from", "2025-01-01", "--to", "2025-07-01"
+        ).stdout
+    )[0]
     assert system["saifi"] > 0
     assert system["caidi"] == pytest.approx(system["saidi"] / system["saifi"], rel=1e-6)
     assert system["rs3"] >= system["rs1"]
@@ -79,4 +102,5 @@ def test_rep004_bad_window_is_bad_usage(county):
     result = cli(county, "indices", "--from", "2025-07-01", "--to", "2025-01-01")
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        "feederwatch: error: --to (2025-01-01) must be after --from (2025-07-01)"]
+        "feederwatch: error: --to (2025-01-01) must be after --from (2025-07-01)"
+    ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from collectors.runner import SourceRegistry, run_source_once
 from db.queries import network, outages, quarantine
@@ -18,15 +17,19 @@ NETWORK = {
     "feeders.csv": 'feeder,substation,geometry\nF1,S1,"LINESTRING(116.2 36.5, 116.3 36.6)"\n',
     "transformers.csv": "transformer,feeder,customers,kind\nT1,F1,150,公变\nT2,F1,90,公变\n",
 }
-OUTAGES = ("停电编号,线路编号,停电时间,送电时间,停电户数,停电原因\n"
-           "O1,F1,2025-07-01 19:30,2025-07-01 21:00,120,weather\n"
-           "O2,F1,2025-07-02 10:00,,80,equipment\n"
-           "O3,F9,2025-07-02 10:00,,80,equipment\n")
+OUTAGES = (
+    "停电编号,线路编号,停电时间,送电时间,停电户数,停电原因\n"
+    "O1,F1,2025-07-01 19:30,2025-07-01 21:00,120,weather\n"
+    "O2,F1,2025-07-02 10:00,,80,equipment\n"
+    "O3,F9,2025-07-02 10:00,,80,equipment\n"
+)
 
 
 def settings_for(db_url: str, folder: Path, settle: float):
-    text = (f'[database]\nurl = "{db_url}"\n[sources.drop]\ntype = "file"\npath = "drop"\n'
-            f"settle_seconds = {settle}\ninterval_seconds = 60\n")
+    text = (
+        f'[database]\nurl = "{db_url}"\n[sources.drop]\ntype = "file"\npath = "drop"\n'
+        f"settle_seconds = {settle}\ninterval_seconds = 60\n"
+    )
     return parse_settings(tomllib.loads(text), origin="test", config_dir=folder)
 
 
@@ -65,7 +68,8 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
     assert sorted(outages(engine)["outage_id"]) == ["O1", "O2"]
     assert len(network(engine)["transformers"]) == 2
     assert sorted(p.name for p in (drop / "done").iterdir()) == sorted(
-        [*NETWORK, "outages_0701.csv"])
+        [*NETWORK, "outages_0701.csv"]
+    )
     failed = sorted(p.name for p in (drop / "failed").iterdir())
     assert failed == ["complaints_bad.csv", "complaints_bad.csv.reason"]
     assert "undecodable" in (drop / "failed" / "complaints_bad.csv.reason").read_text()

@@ -57,20 +57,32 @@ def network(url):
     opts = IngestOptions(source="gis")
     pipe.ingest("substations", pd.DataFrame({"substation": ["S1"]}), opts)
     pipe.ingest("feeders", pd.DataFrame({"feeder": ["F1"], "substation": ["S1"]}), opts)
-    pipe.ingest("transformers", pd.DataFrame({"transformer": [f"T{t}" for t in range(1, 41)],
-                                              "feeder": ["F1"] * 40, "customers": ["50"] * 40}), opts)
+    pipe.ingest(
+        "transformers",
+        pd.DataFrame(
+            {
+                "transformer": [f"T{t}" for t in range(1, 41)],
+                "feeder": ["F1"] * 40,
+                "customers": ["50"] * 40,
+            }
+        ),
+        opts,
+    )
     return engine
 
 
 def run(url, path, env):
-    return subprocess.Popen([sys.executable, "-c", SCRIPT, url, str(path), str(CHUNK)], env=env,
-                            cwd=ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, url, str(path), str(CHUNK)], env=env, cwd=ROOT
+    )
 
 
 def counts(engine):
     with engine.connect() as conn:
-        return tuple(conn.execute(select(func.count()).select_from(m)).scalar_one()
-                     for m in (VoltageReading, VoltageHourly, VoltageDaily))
+        return tuple(
+            conn.execute(select(func.count()).select_from(m)).scalar_one()
+            for m in (VoltageReading, VoltageHourly, VoltageDaily)
+        )
 
 
 @pytest.mark.slow
@@ -110,9 +122,13 @@ def test_kill001_sigkill_then_rerun_equals_uninterrupted(db_url, tmp_path):
     assert run(clean_url, path, env).wait(timeout=300) == 0
     assert counts(killed) == counts(clean) == (57_600, 57_600, 40 * 61)
     with killed.connect() as a, clean.connect() as b:
-        q = select(VoltageDaily.transformer_id, VoltageDaily.period_start, VoltageDaily.a_sum,
-                   VoltageDaily.x_min, VoltageDaily.n).order_by(VoltageDaily.transformer_id,
-                                                                VoltageDaily.period_start)
+        q = select(
+            VoltageDaily.transformer_id,
+            VoltageDaily.period_start,
+            VoltageDaily.a_sum,
+            VoltageDaily.x_min,
+            VoltageDaily.n,
+        ).order_by(VoltageDaily.transformer_id, VoltageDaily.period_start)
         assert a.execute(q).all() == b.execute(q).all()
     with killed.connect() as conn:
         # Finished ingests forget their markers (a later re-ingest reads the file again).

@@ -16,22 +16,59 @@ from db.migrate import upgrade
 from db.models import Outage, QuarantinedRecord
 from tests.collectors.helpers import load_network
 
-texts = st.one_of(st.none(), st.just(""), st.text(max_size=30),
-                  st.sampled_from(["F1", "F2", "T1", "T3", "=1+1", "@SUM(A1)", "F9", " F1 "]))
-times = st.one_of(texts, st.sampled_from([
-    "2025-07-01 19:30", "2025-07-01T11:30:00Z", "2025/7/1 9:05", "01/07/2025", "2099-01-01",
-    "1970-01-01 00:00", "2025-02-30 10:00", "2025-07-01 19:30:00+08:00"]))
-numbers = st.one_of(texts, st.integers(-10, 10**10).map(str), st.floats(allow_nan=True).map(str),
-                    st.sampled_from(["12", "0", "-3", "1,200", "inf", "0.22", "381.0"]))
+texts = st.one_of(
+    st.none(),
+    st.just(""),
+    st.text(max_size=30),
+    st.sampled_from(["F1", "F2", "T1", "T3", "=1+1", "@SUM(A1)", "F9", " F1 "]),
+)
+times = st.one_of(
+    texts,
+    st.sampled_from(
+        [
+            "2025-07-01 19:30",
+            "2025-07-01T11:30:00Z",
+            "2025/7/1 9:05",
+            "01/07/2025",
+            "2099-01-01",
+            "1970-01-01 00:00",
+            "2025-02-30 10:00",
+            "2025-07-01 19:30:00+08:00",
+        ]
+    ),
+)
+numbers = st.one_of(
+    texts,
+    st.integers(-10, 10**10).map(str),
+    st.floats(allow_nan=True).map(str),
+    st.sampled_from(["12", "0", "-3", "1,200", "inf", "0.22", "381.0"]),
+)
 
-outage_row = st.fixed_dictionaries({
-    "outage_id": st.one_of(texts, st.integers(0, 30).map(lambda i: f"P{i}")),
-    "feeder": texts, "transformer": texts, "start": times, "end": times, "etr": times,
-    "customers": numbers, "planned": st.one_of(texts, st.sampled_from(["是", "否", "1", "0"])),
-    "lon": numbers, "lat": numbers, "version": st.one_of(numbers, times)})
-reading_row = st.fixed_dictionaries({
-    "transformer": texts, "time": times, "va": numbers, "vb": numbers, "vc": numbers,
-    "kw": numbers})
+outage_row = st.fixed_dictionaries(
+    {
+        "outage_id": st.one_of(texts, st.integers(0, 30).map(lambda i: f"P{i}")),
+        "feeder": texts,
+        "transformer": texts,
+        "start": times,
+        "end": times,
+        "etr": times,
+        "customers": numbers,
+        "planned": st.one_of(texts, st.sampled_from(["是", "否", "1", "0"])),
+        "lon": numbers,
+        "lat": numbers,
+        "version": st.one_of(numbers, times),
+    }
+)
+reading_row = st.fixed_dictionaries(
+    {
+        "transformer": texts,
+        "time": times,
+        "va": numbers,
+        "vb": numbers,
+        "vc": numbers,
+        "kw": numbers,
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,17 +82,22 @@ def pipeline(tmp_path_factory):
 
 def counted(pipe: Pipeline, model, source: str) -> int:
     with pipe.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(model)
-                            .where(model.source == source)).scalar_one()
+        return conn.execute(
+            select(func.count()).select_from(model).where(model.source == source)
+        ).scalar_one()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(outage_row, min_size=1, max_size=25), case=st.integers(0, 10**9))
 def test_prop001_outages_land_or_are_quarantined(pipeline, rows, case):
     source = f"prop-{case}"
     raw = pd.DataFrame(rows).astype(object)
     before = counted(pipeline, QuarantinedRecord, source)
-    summary = pipeline.ingest("outages", raw, IngestOptions(source=source, version_column="version"))
+    summary = pipeline.ingest(
+        "outages", raw, IngestOptions(source=source, version_column="version")
+    )
     assert summary.read == len(rows)
     assert set(summary.quarantined) <= set(REASONS)
     # Every record: stored (new, changed or superseded by a newer version of its id) or refused.
@@ -64,7 +106,9 @@ def test_prop001_outages_land_or_are_quarantined(pipeline, rows, case):
     assert counted(pipeline, Outage, source) <= summary.upserted + summary.unchanged
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(rows=st.lists(reading_row, min_size=1, max_size=25), case=st.integers(0, 10**9))
 def test_prop002_readings_land_or_are_quarantined(pipeline, rows, case):
     source = f"prop-v-{case}"

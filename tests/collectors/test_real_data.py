@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 
@@ -33,15 +33,24 @@ version_column = "lastUpdated"
 
 def run_cli(args, cwd, db_url):
     env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url}
-    return subprocess.run([sys.executable, "-m", "feederwatch.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_real001_bchydro_year_ingests_by_configuration(db_url, tmp_path):
     export = real_data("bchydro-outages-2024", "bchydro_outages_2024_365days.csv.gz")
     (tmp_path / "fw.toml").write_text(BC_CONFIG)
-    result = run_cli(["--config", "fw.toml", "ingest", "outages", str(export), "--source", "bchydro"],
-                     tmp_path, db_url)
+    result = run_cli(
+        ["--config", "fw.toml", "ingest", "outages", str(export), "--source", "bchydro"],
+        tmp_path,
+        db_url,
+    )
     assert result.returncode == 0, result.stderr
     lines = dict(re.findall(r"^\s+(.+?)\s{2,}([\d,]+)$", result.stdout, re.MULTILINE))
     assert lines["read"] == "33,876"
@@ -59,12 +68,17 @@ def test_real001_bchydro_year_ingests_by_configuration(db_url, tmp_path):
     assert (long_one["end"] - long_one["start"]).days == 204
     # Repeated ids: the row with the latest lastUpdated won.
     with engine.connect() as conn:
-        version = conn.execute(select(Outage.version).where(Outage.natural_id == "2303045")).scalar_one()
+        version = conn.execute(
+            select(Outage.version).where(Outage.natural_id == "2303045")
+        ).scalar_one()
     assert version == pytest.approx(1715916100.0)  # 2024-05-17 03:21:40+00:00
     # Ingesting the three-day file on top: overlapping ids update, nothing duplicates.
     three = real_data("bchydro-outages-2024", "bchydro_outages_threedays.csv.gz")
-    again = run_cli(["--config", "fw.toml", "ingest", "outages", str(three), "--source", "bchydro"],
-                    tmp_path, db_url)
+    again = run_cli(
+        ["--config", "fw.toml", "ingest", "outages", str(three), "--source", "bchydro"],
+        tmp_path,
+        db_url,
+    )
     assert again.returncode == 0, again.stderr
     after = outages(engine, source="bchydro")
     assert after["outage_id"].is_unique
@@ -78,10 +92,16 @@ def test_real002_oberrhein_segments_trace_into_four_feeders(db_url, tmp_path):
     # The segment export's tables (bus, line, switch, trafo) traced from the busbars.
     drop = tmp_path / "gis"
     drop.mkdir()
-    for name in ("oberrhein_bus.csv", "oberrhein_line.csv", "oberrhein_switch.csv", "oberrhein_trafo.csv"):
+    for name in (
+        "oberrhein_bus.csv",
+        "oberrhein_line.csv",
+        "oberrhein_switch.csv",
+        "oberrhein_trafo.csv",
+    ):
         (drop / name).symlink_to(folder / name)
-    result = run_cli(["--config", "fw.toml", "ingest", "network", str(drop), "--source", "gis"],
-                     tmp_path, db_url)
+    result = run_cli(
+        ["--config", "fw.toml", "ingest", "network", str(drop), "--source", "gis"], tmp_path, db_url
+    )
     assert result.returncode == 0, result.stderr
     engine = make_engine(db_url)
     net = network(engine)

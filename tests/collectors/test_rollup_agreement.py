@@ -25,8 +25,12 @@ def test_agree001_stored_rollups_equal_analytics_rollups(engine):
     areas = sorted(set(readings["transformer"].astype(str)))
     for freq in ("h", "D"):
         stored = voltage_rollups(engine, freq, transformers=areas)
-        expected = rollup_readings(readings.assign(transformer=readings["transformer"].astype(str)),
-                                   freq=freq, interval_min=60.0, tz=sim.tz)
+        expected = rollup_readings(
+            readings.assign(transformer=readings["transformer"].astype(str)),
+            freq=freq,
+            interval_min=60.0,
+            tz=sim.tz,
+        )
         both = stored.merge(expected, on=KEY, suffixes=("", "_a"), validate="one_to_one")
         assert len(both) == len(stored) == len(expected)
         for column in ("n", "minutes_below", "minutes_above"):

@@ -18,26 +18,52 @@ from tests.conftest import ROOT
 
 def cli(args, cwd, db_url):
     env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "feederwatch.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def summary(stdout: str) -> dict[str, int]:
-    return {k: int(v.replace(",", "")) for k, v in
-            re.findall(r"^\s+(.+?)\s{2,}([\d,]+)$", stdout, re.MULTILINE)}
+    return {
+        k: int(v.replace(",", ""))
+        for k, v in re.findall(r"^\s+(.+?)\s{2,}([\d,]+)$", stdout, re.MULTILINE)
+    }
 
 
 def test_rt001_simulated_exports_round_trip(db_url, tmp_path):
     out = tmp_path / "county"
-    made = cli(["simulate", "--preset", "small", "--days", "40", "--start", "2025-06-01",
-                "--out", str(out), "--resolution", "1h"], tmp_path, db_url)
+    made = cli(
+        [
+            "simulate",
+            "--preset",
+            "small",
+            "--days",
+            "40",
+            "--start",
+            "2025-06-01",
+            "--out",
+            str(out),
+            "--resolution",
+            "1h",
+        ],
+        tmp_path,
+        db_url,
+    )
     assert made.returncode == 0, made.stderr
     truth = json.loads((out / "ground_truth.json").read_text())
     stuck = {m["transformer"] for m in truth["broken_meters"] if m["fault"] == "stuck"}
     converted = {m["fault"] for m in truth["broken_meters"]} & {"kv_units", "line_to_line"}
 
-    for kind, path in (("network", out), ("outages", out / "outages.csv"),
-                       ("complaints", out / "complaints.csv")):
+    for kind, path in (
+        ("network", out),
+        ("outages", out / "outages.csv"),
+        ("complaints", out / "complaints.csv"),
+    ):
         result = cli(["ingest", kind, str(path), "--source", "sim"], tmp_path, db_url)
         assert result.returncode == 0, (kind, result.stdout, result.stderr)
         assert summary(result.stdout)["quarantined"] == 0
@@ -45,7 +71,9 @@ def test_rt001_simulated_exports_round_trip(db_url, tmp_path):
         result = cli(["ingest", "voltage", str(path), "--source", "sim"], tmp_path, db_url)
         counts = summary(result.stdout)
         # Only stuck meters are refused; kV and line-to-line readings are converted.
-        assert set(k for k in counts if k.startswith("quarantined:")) <= {"quarantined: voltage_stuck"}
+        assert set(k for k in counts if k.startswith("quarantined:")) <= {
+            "quarantined: voltage_stuck"
+        }
         assert result.returncode == (3 if counts["quarantined"] else 0)
         if "kv_units" in converted:
             assert counts["note: converted_kv"] > 0
@@ -67,8 +95,11 @@ def test_rt001_simulated_exports_round_trip(db_url, tmp_path):
     wide = pd.read_csv(out / "voltage_wide_sample.csv")
     areas = sorted(set(wide["transformer"]) - stuck)
     before = voltage_rollups(engine, "D", transformers=areas)
-    result = cli(["ingest", "voltage", str(out / "voltage_wide_sample.csv"), "--source", "sim"],
-                 tmp_path, db_url)
+    result = cli(
+        ["ingest", "voltage", str(out / "voltage_wide_sample.csv"), "--source", "sim"],
+        tmp_path,
+        db_url,
+    )
     assert result.returncode in (0, 3), result.stderr
     after = voltage_rollups(engine, "D", transformers=areas)
     pd.testing.assert_frame_equal(before, after)

@@ -22,9 +22,19 @@ def test_tz001_every_time_form_lines_up(engine):
     pipe = Pipeline(engine, tz="Asia/Shanghai")
     load_network(pipe)
     for source, (start, end) in SAME_MOMENT.items():
-        summary = pipe.ingest("outages", pd.DataFrame({
-            "outage_id": ["A"], "feeder": ["F1"], "start": [start], "end": [end],
-            "customers": ["10"]}), IngestOptions(source=source))
+        summary = pipe.ingest(
+            "outages",
+            pd.DataFrame(
+                {
+                    "outage_id": ["A"],
+                    "feeder": ["F1"],
+                    "start": [start],
+                    "end": [end],
+                    "customers": ["10"],
+                }
+            ),
+            IngestOptions(source=source),
+        )
         assert summary.quarantined_total == 0, (source, summary.quarantined)
     stored = outages(engine)
     assert len(stored) == len(SAME_MOMENT)
@@ -35,6 +45,9 @@ def test_tz001_every_time_form_lines_up(engine):
 def test_tz002_naive_times_follow_the_site_zone(engine):
     pipe = Pipeline(engine, tz="America/Vancouver")
     load_network(pipe)
-    pipe.ingest("outages", pd.DataFrame({"outage_id": ["V"], "start": ["2024-11-19 16:00"],
-                                         "customers": ["5"]}), IngestOptions(source="bc"))
+    pipe.ingest(
+        "outages",
+        pd.DataFrame({"outage_id": ["V"], "start": ["2024-11-19 16:00"], "customers": ["5"]}),
+        IngestOptions(source="bc"),
+    )
     assert outages(engine)["start"].tolist() == [pd.Timestamp("2024-11-20 00:00", tz="UTC")]

@@ -30,6 +30,7 @@ OPEN_LINES = {8, 23, 31, 66, 88, 188}
 # --------------------------------------------------------------------------------------------
 # real data: MV Oberrhein
 
+
 @pytest.fixture(scope="module")
 def oberrhein() -> dict[str, pd.DataFrame]:
     needed = [OBERRHEIN / f"oberrhein_{t}.csv" for t in ("bus", "line", "switch", "trafo")]
@@ -69,8 +70,12 @@ def test_oberrhein_four_radial_feeders(traced):
     assert by_start[(39, 86)].bus_count == 32
     # deterministic codes: substations by busbar id, feeders by first bus id
     assert list(feeders["feeder"]) == ["F1-1", "F1-2", "F2-1", "F2-2"]
-    assert list(zip(feeders["busbar"], feeders["first_bus"])) == [(39, 80), (39, 86),
-                                                                  (319, 6), (319, 126)]
+    assert list(zip(feeders["busbar"], feeders["first_bus"])) == [
+        (39, 80),
+        (39, 86),
+        (319, 6),
+        (319, 126),
+    ]
     assert set(feeders["substation"]) <= set(traced["substations"]["substation"])
     for row in feeders.itertuples():
         assert row.bus_count == len(row.buses) == len(set(row.buses))
@@ -91,20 +96,36 @@ def test_oberrhein_totals_and_no_loops(oberrhein, traced):
     assert len(all_lines) == len(set(all_lines)) == 175
     # 171 lines run between feeder buses; the other 4 leave the busbars (one per feeder)
     lines = oberrhein["lines"].set_index("line_id")
-    inner = [lid for lid in all_lines
-             if lines.at[lid, "from_bus"] in set(all_buses)
-             and lines.at[lid, "to_bus"] in set(all_buses)]
+    inner = [
+        lid
+        for lid in all_lines
+        if lines.at[lid, "from_bus"] in set(all_buses) and lines.at[lid, "to_bus"] in set(all_buses)
+    ]
     assert len(inner) == 171
-    assert sorted(lines.loc[all_lines].pipe(lambda d: d[~d.index.isin(inner)]).index) == \
-        sorted(feeders["start_line"])
+    assert sorted(lines.loc[all_lines].pipe(lambda d: d[~d.index.isin(inner)]).index) == sorted(
+        feeders["start_line"]
+    )
     assert "loop" not in set(diags["kind"])
     assert "busbar_tie" not in set(diags["kind"])
-    assert not diags["kind"].isin(["island_line", "island_bus", "unknown_bus",
-                                   "unknown_line", "bad_geometry", "bad_value"]).any()
+    assert (
+        not diags["kind"]
+        .isin(
+            [
+                "island_line",
+                "island_bus",
+                "unknown_bus",
+                "unknown_line",
+                "bad_geometry",
+                "bad_value",
+            ]
+        )
+        .any()
+    )
     # lengths: every traced line counted once
     assert feeders["length_km"].sum() == pytest.approx(lines.loc[all_lines, "length_km"].sum())
-    assert feeders["length_km"].sum() + lines.loc[sorted(OPEN_LINES), "length_km"].sum() == \
-        pytest.approx(108.75, abs=0.01)
+    assert feeders["length_km"].sum() + lines.loc[
+        sorted(OPEN_LINES), "length_km"
+    ].sum() == pytest.approx(108.75, abs=0.01)
 
 
 def test_oberrhein_open_switches_not_crossed(oberrhein, traced):
@@ -124,8 +145,11 @@ def test_oberrhein_open_switches_not_crossed(oberrhein, traced):
     diag = traced["diagnostics"]
     assert set(diag.loc[diag["kind"] == "open_line", "line_id"]) == OPEN_LINES
     # the open points do tie different feeders (sectioning points) in most cases
-    ties = {lid for lid in OPEN_LINES
-            if owner[lines.at[lid, "from_bus"]] != owner[lines.at[lid, "to_bus"]]}
+    ties = {
+        lid
+        for lid in OPEN_LINES
+        if owner[lines.at[lid, "from_bus"]] != owner[lines.at[lid, "to_bus"]]
+    }
     assert len(ties) >= 4
 
 
@@ -144,26 +168,56 @@ def test_oberrhein_geometry(traced):
 # --------------------------------------------------------------------------------------------
 # hand-made grids
 
-def _grid(lines: list[tuple], *, switches: list[tuple] = (), trafos: list[tuple] = ((100, 0, 16),),
-          extra_buses: tuple = ()) -> dict[str, pd.DataFrame]:
+
+def _grid(
+    lines: list[tuple],
+    *,
+    switches: list[tuple] = (),
+    trafos: list[tuple] = ((100, 0, 16),),
+    extra_buses: tuple = (),
+) -> dict[str, pd.DataFrame]:
     """lines: (line_id, from, to[, in_service]); switches: (bus, line, closed)."""
-    ids = sorted({b for ln in lines for b in ln[1:3]} | {t[0] for t in trafos}
-                 | {t[1] for t in trafos} | set(extra_buses))
-    buses = pd.DataFrame({"bus_id": ids, "name": [f"B{i}" for i in ids],
-                          "vn_kv": [110 if i >= 100 else 10 for i in ids],
-                          "lon": [116.0 + i / 100 for i in ids], "lat": [36.0 + i / 200 for i in ids]})
+    ids = sorted(
+        {b for ln in lines for b in ln[1:3]}
+        | {t[0] for t in trafos}
+        | {t[1] for t in trafos}
+        | set(extra_buses)
+    )
+    buses = pd.DataFrame(
+        {
+            "bus_id": ids,
+            "name": [f"B{i}" for i in ids],
+            "vn_kv": [110 if i >= 100 else 10 for i in ids],
+            "lon": [116.0 + i / 100 for i in ids],
+            "lat": [36.0 + i / 200 for i in ids],
+        }
+    )
     rows = []
     for ln in lines:
         lid, a, b = ln[:3]
-        geom = {"type": "LineString",
-                "coordinates": [[116.0 + a / 100, 36.0 + a / 200], [116.0 + b / 100, 36.0 + b / 200]]}
-        rows.append({"line_id": lid, "from_bus": a, "to_bus": b, "length_km": 1.0 + lid / 10,
-                     "std_type": "LGJ-70" if lid % 3 else "LGJ-120",
-                     "geometry_geojson": json.dumps(geom), "type": "ol",
-                     "in_service": ln[3] if len(ln) > 3 else True})
-    sw = pd.DataFrame([{"switch_id": i, "bus": bus, "element": lid, "et": "l", "closed": closed}
-                       for i, (bus, lid, closed) in enumerate(switches)],
-                      columns=["switch_id", "bus", "element", "et", "closed"])
+        geom = {
+            "type": "LineString",
+            "coordinates": [[116.0 + a / 100, 36.0 + a / 200], [116.0 + b / 100, 36.0 + b / 200]],
+        }
+        rows.append(
+            {
+                "line_id": lid,
+                "from_bus": a,
+                "to_bus": b,
+                "length_km": 1.0 + lid / 10,
+                "std_type": "LGJ-70" if lid % 3 else "LGJ-120",
+                "geometry_geojson": json.dumps(geom),
+                "type": "ol",
+                "in_service": ln[3] if len(ln) > 3 else True,
+            }
+        )
+    sw = pd.DataFrame(
+        [
+            {"switch_id": i, "bus": bus, "element": lid, "et": "l", "closed": closed}
+            for i, (bus, lid, closed) in enumerate(switches)
+        ],
+        columns=["switch_id", "bus", "element", "et", "closed"],
+    )
     tr = pd.DataFrame(list(trafos), columns=["hv_bus", "lv_bus", "sn_mva"])
     return {"buses": buses, "lines": pd.DataFrame(rows), "switches": sw, "trafos": tr}
 
@@ -171,8 +225,10 @@ def _grid(lines: list[tuple], *, switches: list[tuple] = (), trafos: list[tuple]
 @pytest.mark.parametrize("open_value", [False, "False", "0", 0, "false"])
 def test_open_tie_between_two_feeders_belongs_to_neither(open_value):
     # busbar 0 -> 1 -> 2   and   0 -> 3 -> 4, tie line 9 between 2 and 4 with an open switch
-    grid = _grid([(1, 0, 1), (2, 1, 2), (3, 0, 3), (4, 3, 4), (9, 2, 4)],
-                 switches=[(2, 9, True), (4, 9, open_value), (1, 1, "True"), (3, 3, 1)])
+    grid = _grid(
+        [(1, 0, 1), (2, 1, 2), (3, 0, 3), (4, 3, 4), (9, 2, 4)],
+        switches=[(2, 9, True), (4, 9, open_value), (1, 1, "True"), (3, 3, 1)],
+    )
     out = trace_feeders(**grid)
     feeders = out["feeders"]
     assert list(feeders["feeder"]) == ["F1-1", "F1-2"]
@@ -186,8 +242,11 @@ def test_open_tie_between_two_feeders_belongs_to_neither(open_value):
     assert diag.iloc[0]["line_id"] == 9
     assert "F1-1" in diag.iloc[0]["detail"] and "F1-2" in diag.iloc[0]["detail"]
     subs = out["substations"]
-    assert (subs.iloc[0]["substation"], subs.iloc[0]["capacity_mva"],
-            subs.iloc[0]["voltage_kv"]) == ("SS1", 16, 10)
+    assert (
+        subs.iloc[0]["substation"],
+        subs.iloc[0]["capacity_mva"],
+        subs.iloc[0]["voltage_kv"],
+    ) == ("SS1", 16, 10)
 
 
 def test_closed_tie_is_a_loop_and_does_not_crash():
@@ -220,9 +279,19 @@ def test_loop_inside_a_feeder_is_reported():
 def test_busbar_tie_islands_unknown_buses_and_out_of_service():
     # two stations (busbars 0 and 10); closed line 7 ties their feeders; line 8 out of service;
     # buses 20-21 are an island; line 30 ends at bus 99 which is not in the bus table
-    grid = _grid([(1, 0, 1), (2, 10, 11), (7, 1, 11), (8, 1, 12, False), (3, 11, 12),
-                  (20, 20, 21), (30, 12, 99)],
-                 trafos=[(100, 0, 16), (101, 10, 10), (102, 10, 6.3)], extra_buses=(50,))
+    grid = _grid(
+        [
+            (1, 0, 1),
+            (2, 10, 11),
+            (7, 1, 11),
+            (8, 1, 12, False),
+            (3, 11, 12),
+            (20, 20, 21),
+            (30, 12, 99),
+        ],
+        trafos=[(100, 0, 16), (101, 10, 10), (102, 10, 6.3)],
+        extra_buses=(50,),
+    )
     grid["buses"] = grid["buses"][grid["buses"]["bus_id"] != 99]
     out = trace_feeders(**grid, feeder_prefix="L", substation_prefix="S")
     subs, feeders, diag = out["substations"], out["feeders"], out["diagnostics"]

@@ -27,8 +27,10 @@ def point_value(phase: str, k: int) -> float:
 
 def write_wide(path):
     header = "台区编号,数据日期,相别," + ",".join(f"U{k}" for k in range(1, 97))
-    rows = [f"T1,2025-06-01,{ph}," + ",".join(str(point_value(ph, k)) for k in range(1, 97))
-            for ph in "ABC"]
+    rows = [
+        f"T1,2025-06-01,{ph}," + ",".join(str(point_value(ph, k)) for k in range(1, 97))
+        for ph in "ABC"
+    ]
     path.write_text(header + "\n" + "\n".join(rows) + "\n", encoding="gbk")
 
 
@@ -38,7 +40,9 @@ def write_long(path):
     lines = ["transformer,time,va,vb,vc"]
     for k in range(1, 97):
         t = midnight + timedelta(minutes=15 * k)
-        lines.append(f"T1,{t.isoformat()},{point_value('A', k)},{point_value('B', k)},{point_value('C', k)}")
+        lines.append(
+            f"T1,{t.isoformat()},{point_value('A', k)},{point_value('B', k)},{point_value('C', k)}"
+        )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
 
 
@@ -87,8 +91,10 @@ def test_volt001_wide_and_long_forms_give_identical_rollups(pipeline, tmp_path, 
 
 def test_volt002_late_readings_correct_the_right_hour_and_day(pipeline, tmp_path):
     early = tmp_path / "voltage_1.csv"
-    early.write_text("transformer,time,va\nT2,2025-06-02 10:15,221.0\nT2,2025-06-02 10:30,222.0\n"
-                     "T2,2025-06-02 11:15,223.0\n")
+    early.write_text(
+        "transformer,time,va\nT2,2025-06-02 10:15,221.0\nT2,2025-06-02 10:30,222.0\n"
+        "T2,2025-06-02 11:15,223.0\n"
+    )
     ingest_file(pipeline, early, "voltage", IngestOptions(source="m", interval_min=15))
     late = tmp_path / "voltage_2.csv"
     # Arrives later, out of order: one reading for 10:00-11:00 (a dip) and a correction.

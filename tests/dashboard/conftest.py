@@ -20,8 +20,7 @@ def county_db(tmp_path_factory):
     engine = make_engine(url)
     upgrade(engine)
     start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=119)).date()
-    load_history(engine, Simulation(preset="small", seed=1, start=start, days=120,
-                                    resolution="1h"))
+    load_history(engine, Simulation(preset="small", seed=1, start=start, days=120, resolution="1h"))
     yield url, engine
     engine.dispose()
 
@@ -35,14 +34,30 @@ def settings(county_db):
     return base.model_copy(update={"database": base.database.model_copy(update={"url": url})})
 
 
-def ingest_active_outage(engine, outage_id: str, feeder: str = "F0101", customers: int = 321,
-                         minutes_ago: int = 10, source: str = "test"):
+def ingest_active_outage(
+    engine,
+    outage_id: str,
+    feeder: str = "F0101",
+    customers: int = 321,
+    minutes_ago: int = 10,
+    source: str = "test",
+):
     """A new active outage, ingested through the pipeline like any source's record."""
     from collectors.pipeline import IngestOptions, Pipeline
 
     start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=minutes_ago)
-    frame = pd.DataFrame([{"outage_id": outage_id, "feeder": feeder, "start": start.isoformat(),
-                           "end": None, "customers": customers, "cause": "weather"}])
+    frame = pd.DataFrame(
+        [
+            {
+                "outage_id": outage_id,
+                "feeder": feeder,
+                "start": start.isoformat(),
+                "end": None,
+                "customers": customers,
+                "cause": "weather",
+            }
+        ]
+    )
     return Pipeline(engine).ingest("outages", frame, IngestOptions(source=source))
 
 

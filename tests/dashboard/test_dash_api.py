@@ -14,9 +14,17 @@ import pytest
 
 from tests.dashboard.conftest import ingest_active_outage
 
-LIVE_KEYS = {"generated_at", "active_outages", "customers_out", "feeders_affected",
-             "started_last_hour", "longest_active_minutes", "data_version", "stale",
-             "stale_sources"}
+LIVE_KEYS = {
+    "generated_at",
+    "active_outages",
+    "customers_out",
+    "feeders_affected",
+    "started_last_hour",
+    "longest_active_minutes",
+    "data_version",
+    "stale",
+    "stale_sources",
+}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +52,11 @@ def test_api001_live_json(server, county_db):
 def test_api002_healthz_unhealthy_when_every_collector_stale(server):
     r = server.test_client().get("/healthz")
     assert r.status_code == 503
-    assert r.get_json() == {"status": "unhealthy", "database": "ok",
-                            "sources": {"sim": {"last_success": None, "stale": True}}}
+    assert r.get_json() == {
+        "status": "unhealthy",
+        "database": "ok",
+        "sources": {"sim": {"last_success": None, "stale": True}},
+    }
 
 
 def test_api003_healthz_ok_after_a_run(settings, county_db):
@@ -126,8 +137,9 @@ def test_api006_loud_warning_beyond_localhost(settings, monkeypatch, capsys):
 
     from dashboard import server as srvmod
 
-    cfg = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"host": "0.0.0.0", "port": 0})})
+    cfg = settings.model_copy(
+        update={"dashboard": settings.dashboard.model_copy(update={"host": "0.0.0.0", "port": 0})}
+    )
     monkeypatch.setattr(waitress, "serve", lambda *a, **k: None)
     calls = []
 

@@ -20,13 +20,25 @@ from tests.dashboard.conftest import ingest_active_outage
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PAGES = {"live": "/", "map": "/map", "priorities": "/priorities", "feeder": "/feeder/F0304",
-         "substation": "/substation/SS03", "reliability": "/reliability", "data": "/data"}
+PAGES = {
+    "live": "/",
+    "map": "/map",
+    "priorities": "/priorities",
+    "feeder": "/feeder/F0304",
+    "substation": "/substation/SS03",
+    "reliability": "/reliability",
+    "data": "/data",
+}
 # what shows that each page has finished drawing
-READY = {"live": "#live-trend .main-svg", "map": "#map-graph .scatterlayer .trace",
-         "priorities": "#pri-bars .main-svg", "feeder": "#feeder-body .main-svg",
-         "substation": "#sub-body .main-svg", "reliability": "#rel-body .main-svg",
-         "data": "#data-counts table"}
+READY = {
+    "live": "#live-trend .main-svg",
+    "map": "#map-graph .scatterlayer .trace",
+    "priorities": "#pri-bars .main-svg",
+    "feeder": "#feeder-body .main-svg",
+    "substation": "#sub-body .main-svg",
+    "reliability": "#rel-body .main-svg",
+    "data": "#data-counts table",
+}
 
 
 @pytest.fixture
@@ -38,8 +50,13 @@ def browser_app(app, settings, county_db, tmp_path):
 
     roads = Simulation(preset="small", seed=1, start=date(2025, 1, 1), days=1).roads()
     (tmp_path / "roads.geojson").write_text(json.dumps(roads), encoding="utf-8")
-    fast = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"refresh_seconds": 1, "base_layers": [str(tmp_path / "roads.geojson")]})})
+    fast = settings.model_copy(
+        update={
+            "dashboard": settings.dashboard.model_copy(
+                update={"refresh_seconds": 1, "base_layers": [str(tmp_path / "roads.geojson")]}
+            )
+        }
+    )
     return create_app(fast, county_db[1])
 
 
@@ -55,7 +72,9 @@ def _grid_rows(dash_duo, grid_id):
     """The grid's rows in display order after its sort and filter (AG Grid API)."""
     return dash_duo.driver.execute_script(
         "const api = dash_ag_grid.getApi(arguments[0]); const out = [];"
-        "api.forEachNodeAfterFilterAndSort(n => out.push(n.data)); return out;", grid_id)
+        "api.forEachNodeAfterFilterAndSort(n => out.push(n.data)); return out;",
+        grid_id,
+    )
 
 
 def test_live001_count_changes_without_reload(dash_duo, browser_app, county_db):
@@ -69,17 +88,21 @@ def test_live001_count_changes_without_reload(dash_duo, browser_app, county_db):
         "const api = dash_ag_grid.getApi('live-grid');"
         "api.applyColumnState({state: [{colId: 'customers', sort: 'asc'}],"
         " defaultState: {sort: null}});"
-        "api.setFilterModel({customers: {filterType: 'number', type: 'greaterThan', filter: 50}});")
+        "api.setFilterModel({customers: {filterType: 'number', type: 'greaterThan', filter: 50}});"
+    )
     before = int(dash_duo.find_element("#live-kpi-active").text)
     ingest_active_outage(county_db[1], "BROWSER-NEW-1", "F0103", 55, 2)
     dash_duo.wait_for_text_to_equal("#live-kpi-active", str(before + 1), timeout=10)
     assert dash_duo.driver.execute_script("return window.__marker") == "no reload"
-    until(lambda: "BROWSER-NEW-1" in [r["outage_id"] for r in _grid_rows(dash_duo, "live-grid")],
-          timeout=5)
+    until(
+        lambda: "BROWSER-NEW-1" in [r["outage_id"] for r in _grid_rows(dash_duo, "live-grid")],
+        timeout=5,
+    )
     state = dash_duo.driver.execute_script(
         "const api = dash_ag_grid.getApi('live-grid');"
         "return [api.getColumnState().filter(c => c.sort).map(c => [c.colId, c.sort]),"
-        " Object.keys(api.getFilterModel())];")
+        " Object.keys(api.getFilterModel())];"
+    )
     assert state == [[["customers", "asc"]], ["customers"]]
     shown = [r["customers"] for r in _grid_rows(dash_duo, "live-grid")]
     assert shown == sorted(shown) and min(shown) > 50
@@ -97,7 +120,8 @@ def test_map001_every_feeder_drawn_and_click_opens_detail(dash_duo, browser_app)
     drawn = dash_duo.driver.execute_script(
         "const gd = document.querySelector('#map-graph .js-plotly-plot');"
         "const s = new Set(); gd.data.forEach(t => { if (t.mode === 'lines')"
-        " (t.customdata || []).forEach(c => c && s.add(c)); }); return Array.from(s);")
+        " (t.customdata || []).forEach(c => c && s.add(c)); }); return Array.from(s);"
+    )
     assert set(drawn) == feeders
     # click the midpoint marker of a feeder at its pixel position: the one farthest from any
     # other feeder's or substation's point, so that the closest point is surely its own
@@ -120,13 +144,15 @@ def test_map001_every_feeder_drawn_and_click_opens_detail(dash_duo, browser_app)
         "    d = Math.min(d, Math.hypot(q[0] - p[0], q[1] - p[1])); });"
         "  if (!best || d > best.d) best = {d: d, id: mids.customdata[i], p: p}; });"
         "const r = gd.getBoundingClientRect();"
-        "return {id: best.id, x: r.left + best.p[0], y: r.top + best.p[1], d: best.d};")
+        "return {id: best.id, x: r.left + best.p[0], y: r.top + best.p[1], d: best.d};"
+    )
     assert target["d"] > 10, target  # pixels to the nearest other point
     # a real mouse click at that viewport position (browser-level input events)
     for kind in ("mouseMoved", "mousePressed", "mouseReleased"):
-        dash_duo.driver.execute_cdp_cmd("Input.dispatchMouseEvent", {
-            "type": kind, "x": target["x"], "y": target["y"], "button": "left",
-            "clickCount": 1})
+        dash_duo.driver.execute_cdp_cmd(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": target["x"], "y": target["y"], "button": "left", "clickCount": 1},
+        )
     dash_duo.wait_for_contains_text("h1", target["id"], timeout=10)
     assert urlparse(dash_duo.driver.current_url).path == f"/feeder/{target['id']}"
     dash_duo.wait_for_element("#feeder-body .main-svg", timeout=10)
@@ -140,16 +166,17 @@ def test_pri001_weight_change_reranks_and_export_equals_table(dash_duo, browser_
         box = dash_duo.find_element(f"#{weight_id}")
         box.send_keys(Keys.CONTROL, "a")
         box.send_keys(value, Keys.ENTER)
-    until(
-        lambda: [r["feeder"] for r in _grid_rows(dash_duo, "pri-grid")] != first, timeout=10)
+    until(lambda: [r["feeder"] for r in _grid_rows(dash_duo, "pri-grid")] != first, timeout=10)
     rows = _grid_rows(dash_duo, "pri-grid")
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     # filter the table to one substation, then export: the file holds exactly those rows
     dash_duo.driver.execute_script(
         "dash_ag_grid.getApi('pri-grid').setFilterModel("
-        "{substation: {filterType: 'text', type: 'equals', filter: 'SS02'}});")
-    until(lambda: {r["substation"] for r in _grid_rows(dash_duo, "pri-grid")}
-                        == {"SS02"}, timeout=5)
+        "{substation: {filterType: 'text', type: 'equals', filter: 'SS02'}});"
+    )
+    until(
+        lambda: {r["substation"] for r in _grid_rows(dash_duo, "pri-grid")} == {"SS02"}, timeout=5
+    )
     shown = _grid_rows(dash_duo, "pri-grid")
     dash_duo.find_element("#pri-export-csv").click()
     target = Path(dash_duo.download_path) / "priorities_feeder.csv"
@@ -188,8 +215,10 @@ def test_offline001_no_foreign_host_and_screenshots(dash_duo, browser_app):
     # dash.testing overrides goog:loggingPrefs on its own driver: use one with the network log
     driver = webdriver.Chrome(options=pytest_setup_options())
     try:
-        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-            "width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False})
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1366, "height": 900, "deviceScaleFactor": 1, "mobile": False},
+        )
         # screenshots in English: build machines often lack CJK fonts (the page itself only
         # names system fonts, never downloads one)
         driver.get(dash_duo.server_url + "/")
@@ -200,11 +229,15 @@ def test_offline001_no_foreign_host_and_screenshots(dash_duo, browser_app):
         for name, path in PAGES.items():
             driver.get(dash_duo.server_url + path)
             WebDriverWait(driver, 20).until(
-                lambda d, sel=READY[name]: d.find_elements(By.CSS_SELECTOR, sel))
+                lambda d, sel=READY[name]: d.find_elements(By.CSS_SELECTOR, sel)
+            )
             # let late requests (tiles, fonts) happen, then wait until the page settles
-            WebDriverWait(driver, 10).until(lambda d: d.execute_script(
-                "return !document.querySelector('._dash-loading-callback') &&"
-                " !document.querySelector('[data-dash-is-loading=\"true\"]')"))
+            WebDriverWait(driver, 10).until(
+                lambda d: d.execute_script(
+                    "return !document.querySelector('._dash-loading-callback') &&"
+                    " !document.querySelector('[data-dash-is-loading=\"true\"]')"
+                )
+            )
             driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
             for entry in driver.get_log("performance"):
                 msg = json.loads(entry["message"])["message"]

@@ -83,7 +83,9 @@ def test_map001_every_feeder_drawn(app):
     assert "http" not in json.dumps(fig.to_plotly_json(), default=str)
     assert fig.layout.xaxis.scaleanchor == "y" and 0.7 < fig.layout.xaxis.scaleratio < 0.9
     towns = next(tr for tr in fig.data if tr.fill == "toself")  # the town areas
-    assert sum(x is None for x in towns.x) == len(set(data.store().network()["transformers"]["town"]))
+    assert sum(x is None for x in towns.x) == len(
+        set(data.store().network()["transformers"]["town"])
+    )
     one = mp.update_map("score", "SS01", 90, [], "zh")
     drawn_one = {c for tr in one.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn_one and all(c.startswith("F01") for c in drawn_one)
@@ -101,10 +103,21 @@ def test_map003_gcj02_when_tile_source_configured(app, settings):
     from dashboard.components.maps import create_map_figure
 
     store = data.store()
-    cfg = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"tile_url": "http://gis.local/{z}/{x}/{y}.png", "tile_crs": "gcj02"})})
-    args = (store.feeder_lines(), store.feeder_measures(), "saidi", store.network(),
-            store.substation_measures(), store.active())
+    cfg = settings.model_copy(
+        update={
+            "dashboard": settings.dashboard.model_copy(
+                update={"tile_url": "http://gis.local/{z}/{x}/{y}.png", "tile_crs": "gcj02"}
+            )
+        }
+    )
+    args = (
+        store.feeder_lines(),
+        store.feeder_measures(),
+        "saidi",
+        store.network(),
+        store.substation_measures(),
+        store.active(),
+    )
     plain = create_map_figure(*args, settings, "en")
     conv = create_map_figure(*args, cfg, "en")
     assert conv.layout.map.layers[0].source[0] == "http://gis.local/{z}/{x}/{y}.png"
@@ -136,12 +149,22 @@ def test_map004_local_base_layers(app, settings, tmp_path):
     (tmp_path / "roads.geojson").write_text(json.dumps(roads), encoding="utf-8")
     (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
     store = data.store()
-    args = (store.feeder_lines(), store.feeder_measures(), "saidi", store.network(),
-            store.substation_measures(), store.active())
+    args = (
+        store.feeder_lines(),
+        store.feeder_measures(),
+        "saidi",
+        store.network(),
+        store.substation_measures(),
+        store.active(),
+    )
 
     def with_layers(**dash_update):
-        cfg = settings.model_copy(update={"config_dir": tmp_path, "dashboard":
-                                          settings.dashboard.model_copy(update=dash_update)})
+        cfg = settings.model_copy(
+            update={
+                "config_dir": tmp_path,
+                "dashboard": settings.dashboard.model_copy(update=dash_update),
+            }
+        )
         return create_map_figure(*args, cfg, "en")
 
     names = ["roads.geojson", "missing.geojson", "broken.geojson"]
@@ -154,11 +177,15 @@ def test_map004_local_base_layers(app, settings, tmp_path):
     first = roads["features"][0]["geometry"]["coordinates"]
     assert [road_trace.x[0], road_trace.y[0]] == first[0]
     # on a GCJ-02 tile map: inline GeoJSON layers, converted with the feeders
-    conv = with_layers(base_layers=names, tile_url="http://gis.local/{z}/{x}/{y}.png",
-                       tile_crs="gcj02")
+    conv = with_layers(
+        base_layers=names, tile_url="http://gis.local/{z}/{x}/{y}.png", tile_crs="gcj02"
+    )
     road0 = first[0]
-    conv_line = next(la for la in conv.layout.map.layers if la.type == "line"
-                     and la.source["features"][0]["properties"].get("kind") == "road")
+    conv_line = next(
+        la
+        for la in conv.layout.map.layers
+        if la.type == "line" and la.source["features"][0]["properties"].get("kind") == "road"
+    )
     assert all(la.sourcetype in ("geojson", "raster") for la in conv.layout.map.layers)
     x, y = conv_line.source["features"][0]["geometry"]["coordinates"][0]
     gx, gy = wgs84_to_gcj02(road0[0], road0[1])
@@ -185,7 +212,7 @@ def test_pri002_export_exact_rows_and_neutralised(app):
     pr = page("priorities")
     rows, _, _ = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
     shown = [dict(r) for r in rows[3:7]]
-    shown[0]["name"] = "=HYPERLINK(\"http://evil\")"
+    shown[0]["name"] = '=HYPERLINK("http://evil")'
     shown[1]["name"] = "@SUM(A1)"
     df = pr.export_frame(shown, "feeder", "en")
     assert len(df) == 4 and list(df["Feeder"]) == [r["feeder"] for r in shown]
@@ -196,8 +223,11 @@ def test_pri002_export_exact_rows_and_neutralised(app):
         out = pr.export_payload(ext, shown, "feeder", "en")
         assert out["filename"].endswith(ext)
         raw = base64.b64decode(out["content"]) if out.get("base64") else out["content"].encode()
-        back = (pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig") if ext == "csv"
-                else pd.read_excel(io.BytesIO(raw)))
+        back = (
+            pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+            if ext == "csv"
+            else pd.read_excel(io.BytesIO(raw))
+        )
         assert back["Feeder"].tolist() == [r["feeder"] for r in shown]
         assert back["Name"].iloc[0].startswith("'=")
 
@@ -243,9 +273,11 @@ def test_data001_status_quarantine_upload(app, tmp_path):
     assert rows and rows[0]["reason_code"] == "voltage_stuck" and len(rows) == dp.PAGE_SIZE
     rows2, _ = dp.render_quarantine("", 2, "en", None)
     assert rows2[0]["id"] < rows[-1]["id"]
-    csv = ("outage_id,feeder,start,end,customers,cause\n"
-           "UP-1,F0103,2025-07-01 19:32:00,2025-07-01 21:05:00,120,weather\n"
-           "UP-2,NOFEEDER,2025-07-01 19:32:00,2025-07-01 21:05:00,50,weather\n")
+    csv = (
+        "outage_id,feeder,start,end,customers,cause\n"
+        "UP-1,F0103,2025-07-01 19:32:00,2025-07-01 21:05:00,120,weather\n"
+        "UP-2,NOFEEDER,2025-07-01 19:32:00,2025-07-01 21:05:00,50,weather\n"
+    )
     payload = "data:text/csv;base64," + base64.b64encode(csv.encode()).decode()
     result = dp.upload(payload, "oms.csv", "outages", "en")
     text = texts(result)
@@ -345,8 +377,13 @@ def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
     assert "cartesian" in head and f"v{get_plotlyjs_version().split('.')[0]}." in head
     [src] = plotly_scripts(settings)
     assert src.startswith("/assets/vendor/plotly-cartesian.min.js?m=")
-    tiles = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"tile_url": "http://gis.local/{z}/{x}/{y}.png"})})
+    tiles = settings.model_copy(
+        update={
+            "dashboard": settings.dashboard.model_copy(
+                update={"tile_url": "http://gis.local/{z}/{x}/{y}.png"}
+            )
+        }
+    )
     assert plotly_scripts(tiles) == []
     try:
         assert plotly_tags(settings) == [src] and plotly_tags(tiles) == []

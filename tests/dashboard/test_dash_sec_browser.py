@@ -25,8 +25,9 @@ def restore_store(settings, county_db):
 def _fresh_app(settings, engine, **dash):
     from dashboard.app import create_app
 
-    s = settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"refresh_seconds": 2, **dash})})
+    s = settings.model_copy(
+        update={"dashboard": settings.dashboard.model_copy(update={"refresh_seconds": 2, **dash})}
+    )
     return create_app(s, engine)
 
 
@@ -71,21 +72,38 @@ def test_secb002_script_ticket_runs_nothing(dash_duo, settings, county_db, resto
     from collectors.pipeline import IngestOptions, Pipeline
 
     _, engine = county_db
-    frame = pd.DataFrame([{"ticket_id": "XSS-1", "time": pd.Timestamp.now(tz="UTC").isoformat(),
-                           "category": "low_voltage", "feeder": "F0101", "text": HOSTILE,
-                           "address": '<b onmouseover="window.__pwned=3">城关镇</b>'}])
+    frame = pd.DataFrame(
+        [
+            {
+                "ticket_id": "XSS-1",
+                "time": pd.Timestamp.now(tz="UTC").isoformat(),
+                "category": "low_voltage",
+                "feeder": "F0101",
+                "text": HOSTILE,
+                "address": '<b onmouseover="window.__pwned=3">城关镇</b>',
+            }
+        ]
+    )
     Pipeline(engine).ingest("complaints", frame, IngestOptions(source="test"))
-    sub = pd.read_sql("SELECT s.code FROM feeders f JOIN substations s ON f.substation_id = s.id "
-                      "WHERE f.code = 'F0101'", engine)["code"].iloc[0]
+    sub = pd.read_sql(
+        "SELECT s.code FROM feeders f JOIN substations s ON f.substation_id = s.id "
+        "WHERE f.code = 'F0101'",
+        engine,
+    )["code"].iloc[0]
     app = _fresh_app(settings, engine)
     dash_duo.start_server(app)
     for path, body in (("/feeder/F0101", "#feeder-body"), (f"/substation/{sub}", "#sub-body")):
         dash_duo.wait_for_page(url=dash_duo.server_url + path)
-        dash_duo.wait_for_contains_text(f"{body} .tickets", "<script>window.__pwned=1</script>",
-                                        timeout=30)
+        dash_duo.wait_for_contains_text(
+            f"{body} .tickets", "<script>window.__pwned=1</script>", timeout=30
+        )
         assert "onmouseover" in dash_duo.find_element(f"{body} .tickets").text
         d = dash_duo.driver
         assert d.execute_script("return typeof window.__pwned") == "undefined", path
-        assert d.execute_script(
-            f"return document.querySelectorAll('{body} script, {body} img, {body} .tickets b')"
-            ".length") == 0, path
+        assert (
+            d.execute_script(
+                f"return document.querySelectorAll('{body} script, {body} img, {body} .tickets b')"
+                ".length"
+            )
+            == 0
+        ), path

@@ -57,8 +57,9 @@ def test_fault001_last_good_data_with_warning(broken_later):
     assert not store.degraded and "database cannot be read" not in str(status_ok[1])
     break_it()
     after = live.update_live(1, "en", None)
-    assert after[:5] == before[:5] and [r["outage_id"] for r in after[5]] == \
-        [r["outage_id"] for r in before[5]]
+    assert after[:5] == before[:5] and [r["outage_id"] for r in after[5]] == [
+        r["outage_id"] for r in before[5]
+    ]
     assert store.degraded
     assert live.update_live_charts(1, "en")[1] == charts[1]
     _updated, banner, style = status_bar("en")
@@ -68,20 +69,36 @@ def test_fault001_last_good_data_with_warning(broken_later):
     # the data page's tables too (uncached reads keep their last good result)
     again = dp.render_status(1, "en", None)
     assert str(again[0]) == str(tables[0])  # sources (counts are cached; the file size is live)
-    assert str(again[1]).split("MB")[0].rsplit("children=", 1)[0] == str(tables[1]).split("MB")[0].rsplit("children=", 1)[0]
+    assert (
+        str(again[1]).split("MB")[0].rsplit("children=", 1)[0]
+        == str(tables[1]).split("MB")[0].rsplit("children=", 1)[0]
+    )
 
 
 def test_fault002_callbacks_never_show_a_traceback(broken_later):
     server, _engine, break_it = broken_later
     c = server.test_client()
     assert c.get("/").status_code == 200
-    payload = {"output": "rel-body.children", "outputs": {"id": "rel-body", "property": "children"},
-               "inputs": [{"id": "rel-window", "property": "value", "value": 30},
-                          {"id": "lang-store", "property": "data", "value": "en"}],
-               "changedPropIds": ["rel-window.value"], "state": []}
-    ok = c.post("/_dash-update-component", json={**payload, "inputs": [
-        {"id": "rel-window", "property": "value", "value": 365},
-        {"id": "lang-store", "property": "data", "value": "en"}]})
+    payload = {
+        "output": "rel-body.children",
+        "outputs": {"id": "rel-body", "property": "children"},
+        "inputs": [
+            {"id": "rel-window", "property": "value", "value": 30},
+            {"id": "lang-store", "property": "data", "value": "en"},
+        ],
+        "changedPropIds": ["rel-window.value"],
+        "state": [],
+    }
+    ok = c.post(
+        "/_dash-update-component",
+        json={
+            **payload,
+            "inputs": [
+                {"id": "rel-window", "property": "value", "value": 365},
+                {"id": "lang-store", "property": "data", "value": "en"},
+            ],
+        },
+    )
     assert ok.status_code == 200
     assert c.get("/api/live").status_code == 200
     break_it()
@@ -90,14 +107,21 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
     assert r.status_code == 200 and "rel-body" in r.get_json()["response"]
     # a read with nothing cached (another quarantine filter): no traceback, screen unchanged,
     # the warning banner raised
-    q = {"output": "..data-quarantine.rowData...data-quarantine.columnDefs..",
-         "outputs": [{"id": "data-quarantine", "property": "rowData"},
-                     {"id": "data-quarantine", "property": "columnDefs"}],
-         "inputs": [{"id": "data-q-source", "property": "value", "value": "never-read"},
-                    {"id": "data-q-page", "property": "value", "value": 1},
-                    {"id": "lang-store", "property": "data", "value": "en"},
-                    {"id": "data-upload-result", "property": "children", "value": None}],
-         "changedPropIds": ["data-q-source.value"], "state": []}
+    q = {
+        "output": "..data-quarantine.rowData...data-quarantine.columnDefs..",
+        "outputs": [
+            {"id": "data-quarantine", "property": "rowData"},
+            {"id": "data-quarantine", "property": "columnDefs"},
+        ],
+        "inputs": [
+            {"id": "data-q-source", "property": "value", "value": "never-read"},
+            {"id": "data-q-page", "property": "value", "value": 1},
+            {"id": "lang-store", "property": "data", "value": "en"},
+            {"id": "data-upload-result", "property": "children", "value": None},
+        ],
+        "changedPropIds": ["data-q-source.value"],
+        "state": [],
+    }
     r = c.post("/_dash-update-component", json=q)
     text = r.get_data(as_text=True)
     assert r.status_code == 200 and "Traceback" not in text and "sqlite" not in text.lower()

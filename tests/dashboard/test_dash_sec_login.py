@@ -30,16 +30,26 @@ PHONE, ID_CARD, LANDLINE = "13812345678", "370102199001011234", "0531-88886666"
 
 
 def login_settings(settings, **dash):
-    return settings.model_copy(update={"dashboard": settings.dashboard.model_copy(
-        update={"login": True, **dash})})
+    return settings.model_copy(
+        update={"dashboard": settings.dashboard.model_copy(update={"login": True, **dash})}
+    )
 
 
 def add_ticket(engine, ticket_id: str, text: str, feeder: str = "F0101"):
     from collectors.pipeline import IngestOptions, Pipeline
 
-    frame = pd.DataFrame([{"ticket_id": ticket_id, "time": pd.Timestamp.now(tz="UTC").isoformat(),
-                           "category": "low_voltage", "feeder": feeder, "text": text,
-                           "address": f"城关镇 电话{LANDLINE}"}])
+    frame = pd.DataFrame(
+        [
+            {
+                "ticket_id": ticket_id,
+                "time": pd.Timestamp.now(tz="UTC").isoformat(),
+                "category": "low_voltage",
+                "feeder": feeder,
+                "text": text,
+                "address": f"城关镇 电话{LANDLINE}",
+            }
+        ]
+    )
     Pipeline(engine).ingest("complaints", frame, IngestOptions(source="test"))
 
 
@@ -79,17 +89,37 @@ def csrf_of(c, lang="zh") -> str:
 
 
 def login(c, name, password, lang="zh"):
-    return c.post("/login", data={"username": name, "password": password, "next": "/data",
-                                  "lang": lang, "csrf": csrf_of(c, lang)})
+    return c.post(
+        "/login",
+        data={
+            "username": name,
+            "password": password,
+            "next": "/data",
+            "lang": lang,
+            "csrf": csrf_of(c, lang),
+        },
+    )
 
 
-def callback_request(output: str, inputs: list[dict], state: list[dict] | None = None,
-                     changed: list[str] | None = None) -> dict:
-    return {"output": output, "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]}
-                                          for o in output.strip(".").split("...") if o]
-            if "..." in output else {"id": output.split(".")[0], "property": output.split(".")[1]},
-            "inputs": inputs, "state": state or [],
-            "changedPropIds": changed or [f"{i['id']}.{i['property']}" for i in inputs[:1]]}
+def callback_request(
+    output: str,
+    inputs: list[dict],
+    state: list[dict] | None = None,
+    changed: list[str] | None = None,
+) -> dict:
+    return {
+        "output": output,
+        "outputs": [
+            {"id": o.split(".")[0], "property": o.split(".")[1]}
+            for o in output.strip(".").split("...")
+            if o
+        ]
+        if "..." in output
+        else {"id": output.split(".")[0], "property": output.split(".")[1]},
+        "inputs": inputs,
+        "state": state or [],
+        "changedPropIds": changed or [f"{i['id']}.{i['property']}" for i in inputs[:1]],
+    }
 
 
 def upload_request(csv_text: str) -> dict:
@@ -97,15 +127,22 @@ def upload_request(csv_text: str) -> dict:
     return callback_request(
         "data-upload-result.children",
         [{"id": "data-upload", "property": "contents", "value": contents}],
-        [{"id": "data-upload", "property": "filename", "value": "o.csv"},
-         {"id": "data-upload-kind", "property": "value", "value": "outages"},
-         {"id": "lang-store", "property": "data", "value": "en"}])
+        [
+            {"id": "data-upload", "property": "filename", "value": "o.csv"},
+            {"id": "data-upload-kind", "property": "value", "value": "outages"},
+            {"id": "lang-store", "property": "data", "value": "en"},
+        ],
+    )
 
 
 def feeder_request(feeder="F0101") -> dict:
-    return callback_request("feeder-body.children",
-                            [{"id": "feeder-id", "property": "data", "value": feeder},
-                             {"id": "lang-store", "property": "data", "value": "en"}])
+    return callback_request(
+        "feeder-body.children",
+        [
+            {"id": "feeder-id", "property": "data", "value": feeder},
+            {"id": "lang-store", "property": "data", "value": "en"},
+        ],
+    )
 
 
 def outage_csv(oid: str) -> str:
@@ -161,12 +198,18 @@ def test_sec002_viewer_reads_cannot_upload_sees_masked(secured, county_db):
     assert "138****5678" in body and "3701**********1234" in body and "0531-****6666" in body
     assert PHONE not in body and ID_CARD not in body and LANDLINE not in body
     # quarantine raw content is for admins only
-    q = c.post("/_dash-update-component", json=callback_request(
-        "..data-quarantine.rowData...data-quarantine.columnDefs..",
-        [{"id": "data-q-source", "property": "value", "value": None},
-         {"id": "data-q-page", "property": "value", "value": 1},
-         {"id": "lang-store", "property": "data", "value": "en"},
-         {"id": "data-upload-result", "property": "children", "value": None}]))
+    q = c.post(
+        "/_dash-update-component",
+        json=callback_request(
+            "..data-quarantine.rowData...data-quarantine.columnDefs..",
+            [
+                {"id": "data-q-source", "property": "value", "value": None},
+                {"id": "data-q-page", "property": "value", "value": 1},
+                {"id": "lang-store", "property": "data", "value": "en"},
+                {"id": "data-upload-result", "property": "children", "value": None},
+            ],
+        ),
+    )
     assert q.status_code == 200
     rows = q.get_json()["response"]["data-quarantine"]["rowData"]
     assert all(r["raw"] == "Raw records are shown to administrators only" for r in rows)
@@ -231,8 +274,10 @@ def test_sec005_open_redirect_and_csrf(secured):
     server, _ = secured
     c = client(server)
     token = csrf_of(c)
-    r = c.post("/login", data={"username": VIEWER, "password": VIEWER_PW, "csrf": token,
-                               "next": "//evil.example/"})
+    r = c.post(
+        "/login",
+        data={"username": VIEWER, "password": VIEWER_PW, "csrf": token, "next": "//evil.example/"},
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
     c2 = client(server)
     r = c2.post("/login", data={"username": VIEWER, "password": VIEWER_PW, "csrf": "forged"})
@@ -315,8 +360,12 @@ def test_sec007_through_waitress(secured, caplog):
         assert code == 302 and "/login" in headers["Location"]
         assert status(anon, "/_dash-layout")[0] == 401
         assert status(anon, "/api/live")[0] == 401
-        code, body, _ = status(anon, "/_dash-update-component", json.dumps(feeder_request()).encode(),
-                               {"Content-Type": "application/json"})
+        code, body, _ = status(
+            anon,
+            "/_dash-update-component",
+            json.dumps(feeder_request()).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert code == 401 and "F0101" not in body
         code, body, _ = status(anon, "/healthz")
         assert code in (200, 503) and SECRET not in body
@@ -325,8 +374,9 @@ def test_sec007_through_waitress(secured, caplog):
         user = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
         page = status(user, "/login")[1]
         token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
-        form = urllib.parse.urlencode({"username": VIEWER, "password": VIEWER_PW, "csrf": token,
-                                       "next": "/"}).encode()
+        form = urllib.parse.urlencode(
+            {"username": VIEWER, "password": VIEWER_PW, "csrf": token, "next": "/"}
+        ).encode()
         code, _, headers = status(user, "/login", form)
         assert code == 302
         cookie = headers["Set-Cookie"]
@@ -335,12 +385,19 @@ def test_sec007_through_waitress(secured, caplog):
         assert status(user, "/_dash-layout")[0] == 200
         code, body, _ = status(user, "/api/live")
         assert code == 200 and "active_outages" in body
-        code, body, _ = status(user, "/_dash-update-component",
-                               json.dumps(upload_request(outage_csv("SEC-WAITRESS"))).encode(),
-                               {"Content-Type": "application/json"})
+        code, body, _ = status(
+            user,
+            "/_dash-update-component",
+            json.dumps(upload_request(outage_csv("SEC-WAITRESS"))).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert code == 200 and "upload-forbidden" in body
-        code, body, _ = status(user, "/_dash-update-component", json.dumps(feeder_request()).encode(),
-                               {"Content-Type": "application/json"})
+        code, body, _ = status(
+            user,
+            "/_dash-update-component",
+            json.dumps(feeder_request()).encode(),
+            {"Content-Type": "application/json"},
+        )
         assert code == 200 and "138****5678" in body and PHONE not in body
     finally:
         srv.close()

@@ -13,21 +13,34 @@ T0 = datetime(2025, 7, 1, 11, 0, tzinfo=UTC)
 
 @pytest.fixture
 def grid(engine):
-    ids = upsert_network(engine, substations=pd.DataFrame({"code": ["SS01"], "name": ["城关站"],
-                                                           "capacity_mva": [20.0]}))
+    ids = upsert_network(
+        engine,
+        substations=pd.DataFrame({"code": ["SS01"], "name": ["城关站"], "capacity_mva": [20.0]}),
+    )
     ss = ids["substations"].ids["SS01"]
-    fids = upsert_network(engine, feeders=pd.DataFrame({"code": ["F0101", "F0102"],
-                                                        "substation_id": [ss, ss]}))
+    fids = upsert_network(
+        engine, feeders=pd.DataFrame({"code": ["F0101", "F0102"], "substation_id": [ss, ss]})
+    )
     return {"SS01": ss, **fids["feeders"].ids}
 
 
 def outage(natural_id, start=T0, end=None, version=None, customers=100, feeder_id=None):
-    return {"natural_id": natural_id, "event_id": natural_id, "level": "feeder",
-            "feeder_id": feeder_id, "start_at": pd.Timestamp(start),
-            "end_at": pd.Timestamp(end) if end else pd.NaT, "customers": customers,
-            "cause": "weather", "planned": False, "supply_shortage": False,
-            "inferred_end": False, "suspicious": False, "bad_location": False,
-            "version": version}
+    return {
+        "natural_id": natural_id,
+        "event_id": natural_id,
+        "level": "feeder",
+        "feeder_id": feeder_id,
+        "start_at": pd.Timestamp(start),
+        "end_at": pd.Timestamp(end) if end else pd.NaT,
+        "customers": customers,
+        "cause": "weather",
+        "planned": False,
+        "supply_shortage": False,
+        "inferred_end": False,
+        "suspicious": False,
+        "bad_location": False,
+        "version": version,
+    }
 
 
 def count(engine) -> int:
@@ -36,16 +49,26 @@ def count(engine) -> int:
 
 
 def test_ups001_reingesting_the_same_rows_changes_nothing(engine, grid):
-    rows = pd.DataFrame([outage(f"O{i}", T0 + timedelta(hours=i), T0 + timedelta(hours=i, minutes=40),
-                                feeder_id=grid["F0101"]) for i in range(25)])
+    rows = pd.DataFrame(
+        [
+            outage(
+                f"O{i}",
+                T0 + timedelta(hours=i),
+                T0 + timedelta(hours=i, minutes=40),
+                feeder_id=grid["F0101"],
+            )
+            for i in range(25)
+        ]
+    )
     first = upsert_outages(engine, rows, "oms", chunk_rows=10)
     assert (first.read, first.upserted, first.unchanged) == (25, 25, 0)
     version_after_first = data_version(engine)
     stored = outages(engine)
     again = upsert_outages(engine, rows, "oms", chunk_rows=10)
     assert (again.read, again.upserted, again.unchanged) == (25, 0, 25)
-    pd.testing.assert_frame_equal(outages(engine).drop(columns="updated_at"),
-                                  stored.drop(columns="updated_at"))
+    pd.testing.assert_frame_equal(
+        outages(engine).drop(columns="updated_at"), stored.drop(columns="updated_at")
+    )
     assert count(engine) == 25
     assert version_after_first > 0
     assert data_version(engine) == version_after_first  # nothing written, caches stay valid
@@ -66,11 +89,13 @@ def test_ups002_active_outage_updated_when_it_ends(engine, grid):
 
 
 def test_ups003_same_id_higher_version_wins_in_batch_and_across_batches(engine, grid):
-    batch = pd.DataFrame([
-        outage("V1", end=T0 + timedelta(hours=3), version=3.0, customers=30),
-        outage("V1", end=T0 + timedelta(hours=1), version=1.0, customers=10),
-        outage("V1", end=T0 + timedelta(hours=2), version=2.0, customers=20),
-    ])
+    batch = pd.DataFrame(
+        [
+            outage("V1", end=T0 + timedelta(hours=3), version=3.0, customers=30),
+            outage("V1", end=T0 + timedelta(hours=1), version=1.0, customers=10),
+            outage("V1", end=T0 + timedelta(hours=2), version=2.0, customers=20),
+        ]
+    )
     counts = upsert_outages(engine, batch, "oms")
     assert (counts.read, counts.upserted, counts.superseded, counts.conflicts) == (3, 1, 2, 0)
     assert outages(engine)["customers"].tolist() == [30]
@@ -83,19 +108,22 @@ def test_ups003_same_id_higher_version_wins_in_batch_and_across_batches(engine, 
 
 
 def test_ups004_same_id_and_version_different_ends_latest_end_wins_and_counts(engine, grid):
-    batch = pd.DataFrame([
-        outage("C1", end=T0 + timedelta(hours=5), version=7.0, customers=50),
-        outage("C1", end=T0 + timedelta(hours=9), version=7.0, customers=90),
-        outage("C1", end=None, version=7.0, customers=70),
-    ])
+    batch = pd.DataFrame(
+        [
+            outage("C1", end=T0 + timedelta(hours=5), version=7.0, customers=50),
+            outage("C1", end=T0 + timedelta(hours=9), version=7.0, customers=90),
+            outage("C1", end=None, version=7.0, customers=70),
+        ]
+    )
     counts = upsert_outages(engine, batch, "oms")
     assert counts.conflicts == 2
     assert counts.upserted == 1
     row = outages(engine).iloc[0]
     assert row["end"] == pd.Timestamp(T0 + timedelta(hours=9))
     # Across batches: a tie with an earlier end loses and is counted.
-    later = upsert_outages(engine, pd.DataFrame([outage("C1", end=T0 + timedelta(hours=6),
-                                                        version=7.0)]), "oms")
+    later = upsert_outages(
+        engine, pd.DataFrame([outage("C1", end=T0 + timedelta(hours=6), version=7.0)]), "oms"
+    )
     assert (later.upserted, later.unchanged, later.conflicts) == (0, 1, 1)
     assert outages(engine).iloc[0]["end"] == pd.Timestamp(T0 + timedelta(hours=9))
 
@@ -107,8 +135,12 @@ def test_ups005_natural_ids_are_per_source(engine, grid):
 
 
 def test_ups006_network_upsert_by_code_updates_in_place(engine, grid):
-    again = upsert_network(engine, feeders=pd.DataFrame({"code": ["F0101"], "length_km": [12.5],
-                                                         "substation_id": [grid["SS01"]]}))
+    again = upsert_network(
+        engine,
+        feeders=pd.DataFrame(
+            {"code": ["F0101"], "length_km": [12.5], "substation_id": [grid["SS01"]]}
+        ),
+    )
     assert again["feeders"].ids["F0101"] == grid["F0101"]
     feeders = network(engine)["feeders"].set_index("feeder")
     assert feeders.loc["F0101", "length_km"] == 12.5
@@ -117,9 +149,16 @@ def test_ups006_network_upsert_by_code_updates_in_place(engine, grid):
 
 
 def test_ups007_complaints_idempotent_by_ticket(engine, grid):
-    rows = pd.DataFrame({"ticket_id": ["W1", "W2"], "received_at": [T0, T0 + timedelta(minutes=5)],
-                         "category": ["outage", "low_voltage"], "feeder_id": [grid["F0101"], None],
-                         "town": [None, "贾寨镇"], "text": ["停电了", "电压低"]})
+    rows = pd.DataFrame(
+        {
+            "ticket_id": ["W1", "W2"],
+            "received_at": [T0, T0 + timedelta(minutes=5)],
+            "category": ["outage", "low_voltage"],
+            "feeder_id": [grid["F0101"], None],
+            "town": [None, "贾寨镇"],
+            "text": ["停电了", "电压低"],
+        }
+    )
     assert upsert_complaints(engine, rows, "95598").upserted == 2
     again = upsert_complaints(engine, rows, "95598")
     assert (again.upserted, again.unchanged) == (0, 2)

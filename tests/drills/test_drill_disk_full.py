@@ -4,10 +4,10 @@ returns."""
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import tomllib
 from sqlalchemy import event, func, select
 
 from collectors.runner import SourceRegistry, run_source_once
@@ -26,7 +26,9 @@ def write_network(drop: Path) -> None:
 
 def write_readings(path: Path, hours: int = 24 * 120) -> None:
     # Recent readings (within the raw retention), hourly.
-    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours + 24)
+    start = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(
+        hours=hours + 24
+    )
     lines = ["transformer,time,va,vb,vc,kw"]
     for h in range(hours):
         stamp = (start + timedelta(hours=h)).isoformat()
@@ -50,9 +52,14 @@ def test_drill001_disk_full_then_room_again(tmp_path):
     drop = tmp_path / "drop"
     drop.mkdir()
     write_network(drop)
-    settings = parse_settings(tomllib.loads(
-        f'[database]\nurl = "{url}"\n[sources.drop]\ntype = "file"\npath = "drop"\n'
-        "settle_seconds = 0\n"), origin="test", config_dir=tmp_path)
+    settings = parse_settings(
+        tomllib.loads(
+            f'[database]\nurl = "{url}"\n[sources.drop]\ntype = "file"\npath = "drop"\n'
+            "settle_seconds = 0\n"
+        ),
+        origin="test",
+        config_dir=tmp_path,
+    )
     registry = SourceRegistry()
     assert run_source_once(engine, settings, "drop", registry=registry).status == "ok"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import threading
 import time
+import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import psycopg
-import tomllib
 from sqlalchemy import func, select
 
 from collectors.base import Batch, Source
@@ -42,8 +42,13 @@ class ThreeDays(Source):
             if day == 2:
                 self.gate.wait(20)
             times = [START + timedelta(days=day, hours=h) for h in range(24)]
-            frame = pd.DataFrame({"transformer": [t for t in ("T1", "T2", "T3") for _ in times],
-                                  "time": times * 3, "va": [220.0 + (i % 7) for i in range(72)]})
+            frame = pd.DataFrame(
+                {
+                    "transformer": [t for t in ("T1", "T2", "T3") for _ in times],
+                    "time": times * 3,
+                    "va": [220.0 + (i % 7) for i in range(72)],
+                }
+            )
             yield Batch("voltage", frame, watermark=str(day))
 
 
@@ -60,9 +65,13 @@ def test_drill002_connections_killed_mid_batch(tmp_path):
         engine = make_engine(url)
         upgrade(engine)
         load_network(Pipeline(engine))
-        settings = parse_settings(tomllib.loads(
-            f'[database]\nurl = "{url}"\n[sources.days]\ntype = "simulator"\npreset = "small"\n'),
-            origin="test", config_dir=tmp_path)
+        settings = parse_settings(
+            tomllib.loads(
+                f'[database]\nurl = "{url}"\n[sources.days]\ntype = "simulator"\npreset = "small"\n'
+            ),
+            origin="test",
+            config_dir=tmp_path,
+        )
         source = ThreeDays("days", settings.source_options()["days"])
 
         with psycopg.connect(plain, autocommit=True) as killer:
@@ -71,8 +80,11 @@ def test_drill002_connections_killed_mid_batch(tmp_path):
             killer.execute("BEGIN")
             killer.execute(f'LOCK TABLE "{schema.name}".voltage_hourly IN ACCESS EXCLUSIVE MODE')
             outcome = {}
-            runner = threading.Thread(target=lambda: outcome.update(
-                result=run_source_once(engine, settings, "days", source=source)))
+            runner = threading.Thread(
+                target=lambda: outcome.update(
+                    result=run_source_once(engine, settings, "days", source=source)
+                )
+            )
             # Day 1 needs the lock too: let it through first, then catch day 2.
             killer.execute("COMMIT")
             runner.start()
@@ -85,13 +97,17 @@ def test_drill002_connections_killed_mid_batch(tmp_path):
             while time.monotonic() < deadline:  # day 2 has written its readings and waits
                 waiting = killer.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
-                    "AND wait_event_type = 'Lock'", (APP,)).fetchone()[0]
+                    "AND wait_event_type = 'Lock'",
+                    (APP,),
+                ).fetchone()[0]
                 if waiting:
                     break
                 time.sleep(0.02)
             killed = killer.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                "WHERE application_name = %s AND pid <> pg_backend_pid()", (APP,)).fetchone()[0]
+                "WHERE application_name = %s AND pid <> pg_backend_pid()",
+                (APP,),
+            ).fetchone()[0]
             killer.execute("COMMIT")
             runner.join(timeout=60)
         assert killed >= 1

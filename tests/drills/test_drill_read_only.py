@@ -22,12 +22,17 @@ def test_drill003_read_only_database_then_writable(tmp_path):
     drop.mkdir()
     for table, frame in NETWORK.items():
         frame.to_csv(drop / f"{table}.csv", index=False)
-    (drop / "outages.csv").write_text("outage_id,feeder,start,customers\nR1,F1,2025-07-01 10:00,5\n")
+    (drop / "outages.csv").write_text(
+        "outage_id,feeder,start,customers\nR1,F1,2025-07-01 10:00,5\n"
+    )
     config = '[sources.drop]\ntype = "file"\npath = "drop"\nsettle_seconds = 0\n'
     read_only_url = f"sqlite:///file:{db_file}?mode=ro&uri=true"
     read_only = make_engine(read_only_url)
-    settings = parse_settings(tomllib.loads(f'[database]\nurl = "{read_only_url}"\n' + config),
-                              origin="test", config_dir=tmp_path)
+    settings = parse_settings(
+        tomllib.loads(f'[database]\nurl = "{read_only_url}"\n' + config),
+        origin="test",
+        config_dir=tmp_path,
+    )
 
     result = run_source_once(read_only, settings, "drop", registry=SourceRegistry())
     assert result.status == "failed"
@@ -35,8 +40,11 @@ def test_drill003_read_only_database_then_writable(tmp_path):
     assert network(read_only)["feeders"].empty  # reads still work; nothing was written
     assert (drop / "outages.csv").exists()
 
-    settings = parse_settings(tomllib.loads(f'[database]\nurl = "sqlite:///{db_file}"\n' + config),
-                              origin="test", config_dir=tmp_path)
+    settings = parse_settings(
+        tomllib.loads(f'[database]\nurl = "sqlite:///{db_file}"\n' + config),
+        origin="test",
+        config_dir=tmp_path,
+    )
     again = run_source_once(writable, settings, "drop", registry=SourceRegistry())
     assert again.status == "ok", again.error
     assert outages(writable)["outage_id"].tolist() == ["R1"]

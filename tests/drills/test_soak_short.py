@@ -13,8 +13,13 @@ from tests.conftest import ROOT
 
 @pytest.mark.slow
 def test_soak001_sixty_seconds_no_errors_no_lost_outages():
-    result = subprocess.run([sys.executable, str(ROOT / "bench" / "soak.py"), "--seconds", "60"],
-                            capture_output=True, text=True, timeout=600, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "soak.py"), "--seconds", "60"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=ROOT,
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert "errors: 0" in result.stdout

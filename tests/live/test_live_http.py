@@ -24,8 +24,9 @@ from db.queries import collector_runs, outages, watermark
 from feederwatch.config import parse_settings
 
 TOKEN = "s3cr3t-token-value"
-GOOD_ITEMS = [{"outage_id": "X1", "feeder": "F1", "start": "2025-06-01T08:00:00+08:00",
-               "customers": 10}]
+GOOD_ITEMS = [
+    {"outage_id": "X1", "feeder": "F1", "start": "2025-06-01T08:00:00+08:00", "customers": 10}
+]
 NETWORK = {
     "substations": pd.DataFrame({"substation": ["S1"], "name": ["城关站"]}),
     "feeders": pd.DataFrame({"feeder": ["F1"], "substation": ["S1"]}),
@@ -52,6 +53,7 @@ class Sleeps(list):
 
 # --- a misbehaving feed server ------------------------------------------------------------------
 
+
 class FeedHandler(BaseHTTPRequestHandler):
     hits: dict[str, int] = {}
     auth_seen: list[str | None] = []
@@ -74,8 +76,16 @@ class FeedHandler(BaseHTTPRequestHandler):
         type(self).auth_seen.append(self.headers.get("Authorization"))
         try:
             if path == "/ok":
-                self._send(200, json.dumps({"mode": "incremental", "generated_at":
-                                            "2025-06-01T01:00:00Z", "items": GOOD_ITEMS}).encode())
+                self._send(
+                    200,
+                    json.dumps(
+                        {
+                            "mode": "incremental",
+                            "generated_at": "2025-06-01T01:00:00Z",
+                            "items": GOOD_ITEMS,
+                        }
+                    ).encode(),
+                )
             elif path == "/500":
                 self._send(500, b'{"error": "boom"}')
             elif path == "/429":
@@ -91,15 +101,26 @@ class FeedHandler(BaseHTTPRequestHandler):
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                for i in range(len(body)):  # one byte every 0.1 s: each read is quick, the whole is not
-                    self.wfile.write(body[i:i + 1])
+                for i in range(
+                    len(body)
+                ):  # one byte every 0.1 s: each read is quick, the whole is not
+                    self.wfile.write(body[i : i + 1])
                     self.wfile.flush()
                     time.sleep(0.1)
             elif path == "/paged":
                 page = int((self.path.split("page=")[1:] or ["1"])[0].split("&")[0])
                 items = [dict(GOOD_ITEMS[0], outage_id=f"P{page}")]
-                self._send(200, json.dumps({"generated_at": "2025-06-01T01:00:00Z", "page": page,
-                                            "pages": 3, "items": items}).encode())
+                self._send(
+                    200,
+                    json.dumps(
+                        {
+                            "generated_at": "2025-06-01T01:00:00Z",
+                            "page": page,
+                            "pages": 3,
+                            "items": items,
+                        }
+                    ).encode(),
+                )
             else:
                 self._send(404, b"{}")
         except (BrokenPipeError, ConnectionResetError):
@@ -126,14 +147,25 @@ def tls_server(tmp_path_factory):
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=1))
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     folder = tmp_path_factory.mktemp("tls")
     (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (folder / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
     server = ThreadingHTTPServer(("127.0.0.1", 0), FeedHandler)
@@ -158,8 +190,9 @@ FAILURES = {
 
 
 @pytest.mark.parametrize("case", list(FAILURES))
-def test_live001_failures_are_recorded_and_retried(engine, feed_server, tls_server, tmp_path,
-                                                    monkeypatch, case):
+def test_live001_failures_are_recorded_and_retried(
+    engine, feed_server, tls_server, tmp_path, monkeypatch, case
+):
     path, retried, words = FAILURES[case]
     monkeypatch.setenv("FW_TEST_TOKEN", TOKEN)
     base = feed_server
@@ -168,11 +201,20 @@ def test_live001_failures_are_recorded_and_retried(engine, feed_server, tls_serv
     elif case == "tls_self_signed":
         base = tls_server
     load_small_network(engine)
-    settings = settings_for({
-        "bad": {"type": "http", "url": base + path, "mode": "incremental", "retries": 2,
-                "timeout_seconds": 0.5, "token_env": "FW_TEST_TOKEN"},
-        "good": {"type": "http", "url": feed_server + "/ok", "mode": "incremental"},
-    }, tmp_path)
+    settings = settings_for(
+        {
+            "bad": {
+                "type": "http",
+                "url": base + path,
+                "mode": "incremental",
+                "retries": 2,
+                "timeout_seconds": 0.5,
+                "token_env": "FW_TEST_TOKEN",
+            },
+            "good": {"type": "http", "url": feed_server + "/ok", "mode": "incremental"},
+        },
+        tmp_path,
+    )
     FeedHandler.hits.clear()
     sleeps = Sleeps()
     started = time.monotonic()
@@ -206,10 +248,17 @@ def test_live001_failures_are_recorded_and_retried(engine, feed_server, tls_serv
 def test_live002_paging_and_missing_token(engine, feed_server, tmp_path, monkeypatch):
     load_small_network(engine)
     monkeypatch.delenv("FW_MISSING_TOKEN", raising=False)
-    settings = settings_for({
-        "paged": {"type": "http", "url": feed_server + "/paged", "mode": "incremental"},
-        "notoken": {"type": "http", "url": feed_server + "/ok", "token_env": "FW_MISSING_TOKEN"},
-    }, tmp_path)
+    settings = settings_for(
+        {
+            "paged": {"type": "http", "url": feed_server + "/paged", "mode": "incremental"},
+            "notoken": {
+                "type": "http",
+                "url": feed_server + "/ok",
+                "token_env": "FW_MISSING_TOKEN",
+            },
+        },
+        tmp_path,
+    )
     result = run_source_once(engine, settings, "paged", sleep=Sleeps())
     assert result.status == "ok" and result.summary.upserted == 3
     assert sorted(outages(engine, source="paged")["outage_id"]) == ["P1", "P2", "P3"]
@@ -220,6 +269,7 @@ def test_live002_paging_and_missing_token(engine, feed_server, tmp_path, monkeyp
 
 
 # --- the simulator's live feed --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sim():
@@ -244,16 +294,27 @@ def test_live003_outage_life_row_for_row(engine, sim, tmp_path):
     server, url = serve_feed(live)
     try:
         load_sim_network(engine, sim)
-        settings = settings_for({"oms": {"type": "http", "url": url + "?mode=incremental",
-                                         "mode": "incremental", "page_size": 2}}, tmp_path)
+        settings = settings_for(
+            {
+                "oms": {
+                    "type": "http",
+                    "url": url + "?mode=incremental",
+                    "mode": "incremental",
+                    "page_size": 2,
+                }
+            },
+            tmp_path,
+        )
         c = live.changes
         # An outage whose customers change mid-way: appear, change, end.
         counts = c.groupby("outage_id")["customers"].nunique()
         target = counts[counts > 1].index[0]
         versions = c[c["outage_id"] == target].sort_values("changed")
         assert len(versions) == 3
-        checkpoints = [versions["changed"].iloc[0] - pd.Timedelta(minutes=1),
-                       *(t + pd.Timedelta(seconds=1) for t in versions["changed"])]
+        checkpoints = [
+            versions["changed"].iloc[0] - pd.Timedelta(minutes=1),
+            *(t + pd.Timedelta(seconds=1) for t in versions["changed"]),
+        ]
         seen_states = []
         for at in checkpoints:
             live.step(at)
@@ -270,8 +331,9 @@ def test_live003_outage_life_row_for_row(engine, sim, tmp_path):
                 assert int(got["customers"]) == int(row["customers"])
                 assert not bool(got["inferred_end"])
             if target in stored.index:
-                seen_states.append((int(stored.loc[target, "customers"]),
-                                    _utc(stored.loc[target, "end"])))
+                seen_states.append(
+                    (int(stored.loc[target, "customers"]), _utc(stored.loc[target, "end"]))
+                )
         # Not there, then active, changed, ended.
         assert len(seen_states) == 3
         assert seen_states[0][1] is None and seen_states[1][1] is None and seen_states[2][1]
@@ -287,8 +349,17 @@ def test_live004_snapshot_vanished_outage_gets_inferred_end(engine, sim, tmp_pat
     server, url = serve_feed(live)
     try:
         load_sim_network(engine, sim)
-        settings = settings_for({"snap": {"type": "http", "url": url + "?mode=snapshot",
-                                          "mode": "snapshot", "page_size": 1}}, tmp_path)
+        settings = settings_for(
+            {
+                "snap": {
+                    "type": "http",
+                    "url": url + "?mode=snapshot",
+                    "mode": "snapshot",
+                    "page_size": 1,
+                }
+            },
+            tmp_path,
+        )
         c = live.changes
         first = c[c["end"].isna()].iloc[0]
         oid = first["outage_id"]
@@ -306,8 +377,9 @@ def test_live004_snapshot_vanished_outage_gets_inferred_end(engine, sim, tmp_pat
         after = (real_end + pd.Timedelta(minutes=7)).floor("s")
         live.step(after)
         assert oid not in set(live.active()["outage_id"])
-        result = run_source_once(engine, settings, "snap", sleep=Sleeps(),
-                                 registry=SourceRegistry())
+        result = run_source_once(
+            engine, settings, "snap", sleep=Sleeps(), registry=SourceRegistry()
+        )
         assert result.status == "ok", result.error
         row = outages(engine, source="snap").set_index("outage_id").loc[oid]
         assert bool(row["inferred_end"])

@@ -14,14 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from db.locks import source_lock
 from collectors.scheduler import build_scheduler, collect_command, job_id
+from db.locks import source_lock
 from db.queries import collector_runs
 from feederwatch.config import parse_settings
 from tests.conftest import ROOT
 
-ITEMS = [{"outage_id": "X1", "feeder": "F1", "start": "2025-06-01T08:00:00+08:00",
-          "customers": 10}]
+ITEMS = [{"outage_id": "X1", "feeder": "F1", "start": "2025-06-01T08:00:00+08:00", "customers": 10}]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -88,11 +87,18 @@ WORKER = textwrap.dedent("""
 def test_live031_two_processes_never_overlap(db_url, engine, server, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
-    procs = [subprocess.Popen([sys.executable, str(script), db_url, server + "/slow", "3"],
-                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), db_url, server + "/slow", "3"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outputs = [p.communicate(timeout=60) for p in procs]
-    for p, (out, err) in zip(procs, outputs, strict=True):
+    for p, (_out, err) in zip(procs, outputs, strict=True):
         assert p.returncode == 0, err[-2000:]
     counts = [eval(out.strip().splitlines()[-1]) for out, _ in outputs]
     # No network loaded, so runs are "partial" (the record is quarantined): still real runs.
@@ -106,12 +112,18 @@ def test_live031_two_processes_never_overlap(db_url, engine, server, tmp_path):
 
 
 def test_live032_scheduler_jobs_from_config(engine, server, tmp_path):
-    settings = parse_settings({"sources": {
-        "a": {"type": "http", "url": server + "/a", "interval_seconds": 3600},
-        "b": {"type": "http", "url": server + "/b", "cron": "*/15 * * * *"},
-        "c": {"type": "http", "url": server + "/c", "enabled": False},
-        "d": {"type": "http", "url": server + "/d"},
-    }}, origin="test", config_dir=tmp_path)
+    settings = parse_settings(
+        {
+            "sources": {
+                "a": {"type": "http", "url": server + "/a", "interval_seconds": 3600},
+                "b": {"type": "http", "url": server + "/b", "cron": "*/15 * * * *"},
+                "c": {"type": "http", "url": server + "/c", "enabled": False},
+                "d": {"type": "http", "url": server + "/d"},
+            }
+        },
+        origin="test",
+        config_dir=tmp_path,
+    )
     scheduler = build_scheduler(settings, engine)
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {job_id("a"), job_id("b"), job_id("d")}
@@ -126,7 +138,9 @@ def test_live032_scheduler_jobs_from_config(engine, server, tmp_path):
     import time
 
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and collector_runs(engine, "a")["finished_at"].notna().sum() < 1:
+    while (
+        time.monotonic() < deadline and collector_runs(engine, "a")["finished_at"].notna().sum() < 1
+    ):
         time.sleep(0.1)
     stop_scheduler(scheduler)
     runs = collector_runs(engine, "a")
@@ -134,10 +148,13 @@ def test_live032_scheduler_jobs_from_config(engine, server, tmp_path):
 
 
 def test_live033_collect_once_table_and_exit(db_url, engine, server, tmp_path, capsys):
-    sources = {"good": {"type": "http", "url": server + "/ok"},
-               "down": {"type": "http", "url": "http://127.0.0.1:9/feed", "retries": 0}}
-    settings = parse_settings({"database": {"url": db_url}, "sources": sources},
-                              origin="test", config_dir=tmp_path)
+    sources = {
+        "good": {"type": "http", "url": server + "/ok"},
+        "down": {"type": "http", "url": "http://127.0.0.1:9/feed", "retries": 0},
+    }
+    settings = parse_settings(
+        {"database": {"url": db_url}, "sources": sources}, origin="test", config_dir=tmp_path
+    )
     assert collect_command(settings, once=True, source="nosuch") == 2
     assert "unknown source 'nosuch'" in capsys.readouterr().err
     # No network loaded: the good source's record is quarantined (unknown feeder) -> 3.
@@ -152,13 +169,22 @@ def test_live033_collect_once_table_and_exit(db_url, engine, server, tmp_path, c
 
 def test_live034_cli_collect_once(db_url, server, tmp_path):
     config = tmp_path / "config.toml"
-    config.write_text(f'[database]\nurl = "{db_url}"\n\n[sources.good]\ntype = "http"\n'
-                      f'url = "{server}/ok"\n', "utf-8")
-    done = subprocess.run([sys.executable, "-m", "feederwatch.cli", "--config", str(config),
-                           "collect", "--once"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
-    if "No module named feederwatch.cli.__main__" in done.stderr or done.returncode == 1 and \
-            "not_yet" in done.stderr:
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n\n[sources.good]\ntype = "http"\nurl = "{server}/ok"\n',
+        "utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", "--config", str(config), "collect", "--once"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if (
+        "No module named feederwatch.cli.__main__" in done.stderr
+        or done.returncode == 1
+        and "not_yet" in done.stderr
+    ):
         pytest.skip("CLI entry point not runnable as a module")
     assert done.returncode in (0, 3), done.stderr[-2000:]
     assert "good" in done.stdout

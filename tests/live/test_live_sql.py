@@ -34,15 +34,25 @@ NETWORK = {
     "transformers": pd.DataFrame({"transformer": ["T1"], "feeder": ["F1"], "customers": ["150"]}),
 }
 meta = MetaData()
-OMS = Table("oms_outages", meta, Column("id", String(20), primary_key=True),
-            Column("feeder", String(20)), Column("start_time", DateTime(timezone=True)),
-            Column("end_time", DateTime(timezone=True)), Column("customers", Integer),
-            Column("updated_at", DateTime(timezone=True)))
+OMS = Table(
+    "oms_outages",
+    meta,
+    Column("id", String(20), primary_key=True),
+    Column("feeder", String(20)),
+    Column("start_time", DateTime(timezone=True)),
+    Column("end_time", DateTime(timezone=True)),
+    Column("customers", Integer),
+    Column("updated_at", DateTime(timezone=True)),
+)
 T0 = datetime(2025, 6, 1, 0, 0, tzinfo=UTC)
-QUERY_SINCE = ('SELECT id AS outage_id, feeder, start_time AS start, end_time AS "end", customers, '
-               "updated_at FROM oms_outages WHERE updated_at >= :since ORDER BY updated_at")
-QUERY_PLAIN = ('SELECT id AS outage_id, feeder, start_time AS start, end_time AS "end", customers, '
-               "updated_at FROM oms_outages")
+QUERY_SINCE = (
+    'SELECT id AS outage_id, feeder, start_time AS start, end_time AS "end", customers, '
+    "updated_at FROM oms_outages WHERE updated_at >= :since ORDER BY updated_at"
+)
+QUERY_PLAIN = (
+    'SELECT id AS outage_id, feeder, start_time AS start, end_time AS "end", customers, '
+    "updated_at FROM oms_outages"
+)
 
 
 @pytest.fixture(params=["peer_sqlite", "peer_postgresql"])
@@ -56,9 +66,14 @@ def peer_url(request, tmp_path):
 
 
 def row(i: int, updated: datetime, end: datetime | None = None) -> dict:
-    return {"id": f"OMS{i}", "feeder": "F1" if i % 2 else "F2",
-            "start_time": T0 + timedelta(hours=i), "end_time": end, "customers": 10 * i,
-            "updated_at": updated}
+    return {
+        "id": f"OMS{i}",
+        "feeder": "F1" if i % 2 else "F2",
+        "start_time": T0 + timedelta(hours=i),
+        "end_time": end,
+        "customers": 10 * i,
+        "updated_at": updated,
+    }
 
 
 def setup(engine, peer_url, tmp_path, query=QUERY_SINCE, rows=3):
@@ -68,14 +83,31 @@ def setup(engine, peer_url, tmp_path, query=QUERY_SINCE, rows=3):
     peer = create_engine(peer_url)
     meta.create_all(peer)
     with peer.begin() as conn:
-        conn.execute(insert(OMS), [row(i, T0 + timedelta(hours=i, minutes=5)) for i in range(1, rows + 1)])
-    settings = parse_settings({"sources": {
-        "oms": {"type": "sql", "url_env": "FW_TEST_OMS_URL", "query": query,
-                "watermark_column": "updated_at", "retries": 1},
-        "missing": {"type": "sql", "url_env": "FW_TEST_OMS_URL", "retries": 2,
+        conn.execute(
+            insert(OMS), [row(i, T0 + timedelta(hours=i, minutes=5)) for i in range(1, rows + 1)]
+        )
+    settings = parse_settings(
+        {
+            "sources": {
+                "oms": {
+                    "type": "sql",
+                    "url_env": "FW_TEST_OMS_URL",
+                    "query": query,
+                    "watermark_column": "updated_at",
+                    "retries": 1,
+                },
+                "missing": {
+                    "type": "sql",
+                    "url_env": "FW_TEST_OMS_URL",
+                    "retries": 2,
                     "query": "SELECT * FROM no_such_table WHERE updated_at >= :since",
-                    "watermark_column": "updated_at"},
-    }}, origin="test", config_dir=tmp_path)
+                    "watermark_column": "updated_at",
+                },
+            }
+        },
+        origin="test",
+        config_dir=tmp_path,
+    )
     return peer, settings
 
 
@@ -87,8 +119,13 @@ def since(engine) -> str | None:
 @pytest.mark.parametrize("query", ["since_in_query", "wrapped"])
 def test_live020_sql_source_watermark(engine, peer_url, tmp_path, monkeypatch, query):
     monkeypatch.setenv("FW_TEST_OMS_URL", peer_url)
-    peer, settings = setup(engine, peer_url, tmp_path,
-                           QUERY_SINCE if query == "since_in_query" else QUERY_PLAIN, rows=5)
+    peer, settings = setup(
+        engine,
+        peer_url,
+        tmp_path,
+        QUERY_SINCE if query == "since_in_query" else QUERY_PLAIN,
+        rows=5,
+    )
     # Small chunks: several batches per run.
     monkeypatch.setattr(SqlSource, "chunk_rows", 2)
     try:
@@ -96,8 +133,9 @@ def test_live020_sql_source_watermark(engine, peer_url, tmp_path, monkeypatch, q
         assert first.status == "ok", first.error
         assert first.summary.read == 5 and first.summary.upserted == 5
         mark1 = since(engine)
-        assert mark1 is not None and pd.Timestamp(mark1).tz_localize(None) == \
-            pd.Timestamp(T0 + timedelta(hours=5, minutes=5)).tz_localize(None)
+        assert mark1 is not None and pd.Timestamp(mark1).tz_localize(None) == pd.Timestamp(
+            T0 + timedelta(hours=5, minutes=5)
+        ).tz_localize(None)
         stored = outages(engine, source="oms").set_index("outage_id")
         assert stored.loc["OMS3", "customers"] == 30 and pd.isna(stored.loc["OMS3", "end"])
 
@@ -109,8 +147,11 @@ def test_live020_sql_source_watermark(engine, peer_url, tmp_path, monkeypatch, q
         # OMS3 ends and a new outage appears: both land, the watermark advances.
         later = T0 + timedelta(hours=9)
         with peer.begin() as conn:
-            conn.execute(update(OMS).where(OMS.c.id == "OMS3").values(
-                end_time=T0 + timedelta(hours=4), updated_at=later))
+            conn.execute(
+                update(OMS)
+                .where(OMS.c.id == "OMS3")
+                .values(end_time=T0 + timedelta(hours=4), updated_at=later)
+            )
             conn.execute(insert(OMS), [row(6, later + timedelta(minutes=1))])
         third = run_source_once(engine, settings, "oms", sleep=lambda s: None)
         assert third.status == "ok" and third.summary.upserted == 2, third.error
@@ -143,15 +184,27 @@ def test_live021_sql_failures_keep_the_watermark(engine, peer_url, tmp_path, mon
         # watermark stays where its data ended.
         with peer.begin() as conn:
             conn.execute(insert(OMS), [row(7, T0 + timedelta(days=2))])
-        bad = parse_settings({"sources": {"oms": {
-            "type": "sql", "url_env": "FW_TEST_OMS_URL", "watermark_column": "updated_at",
-            "query": "SELECT id AS outage_id, updated_at FROM oms_outages WHERE updated_at >= :since"}}},
-            origin="test", config_dir=tmp_path)
+        bad = parse_settings(
+            {
+                "sources": {
+                    "oms": {
+                        "type": "sql",
+                        "url_env": "FW_TEST_OMS_URL",
+                        "watermark_column": "updated_at",
+                        "query": "SELECT id AS outage_id, updated_at FROM oms_outages WHERE updated_at >= :since",
+                    }
+                }
+            },
+            origin="test",
+            config_dir=tmp_path,
+        )
         refused = run_source_once(engine, bad, "oms", sleep=lambda s: None)
         assert refused.status == "failed" and "refused" in refused.error
         assert watermark(engine, "oms") == mark
         # A password in the URL never reaches the run record.
-        monkeypatch.setenv("FW_TEST_OMS_URL", "postgresql+psycopg://reader:pa55word@127.0.0.1:1/oms")
+        monkeypatch.setenv(
+            "FW_TEST_OMS_URL", "postgresql+psycopg://reader:pa55word@127.0.0.1:1/oms"
+        )
         down = run_source_once(engine, settings, "oms", sleep=lambda s: None)
         assert down.status == "failed" and "pa55word" not in down.error
         assert "pa55word" not in collector_runs(engine, "oms").loc[0, "error"]

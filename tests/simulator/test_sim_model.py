@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from collectors.simulator import PRESETS, Simulation
-from collectors.simulator.realism import LowVoltageCounter, area_interruptions, realism
 from collectors.simulator.files import write_exports
+from collectors.simulator.realism import LowVoltageCounter, area_interruptions, realism
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +58,39 @@ def test_sim002_batches_canonical(small):
     assert list(b.voltage.columns) == ["transformer", "time", "va", "vb", "vc", "kw"]
     assert str(b.voltage["time"].dt.tz) == "UTC"
     o = small.outages()
-    for c in ("outage_id", "event_id", "level", "substation", "feeder", "transformer", "start",
-              "end", "etr", "customers", "cause", "planned", "supply_shortage"):
+    for c in (
+        "outage_id",
+        "event_id",
+        "level",
+        "substation",
+        "feeder",
+        "transformer",
+        "start",
+        "end",
+        "etr",
+        "customers",
+        "cause",
+        "planned",
+        "supply_shortage",
+    ):
         assert c in o.columns
     assert o["end"].notna().all() and o["outage_id"].is_unique
     assert str(o["start"].dt.tz) == "UTC"
     c = small.complaints()
     assert c["ticket_id"].is_unique
-    assert set(c["category"]) <= {"outage", "frequent_outage", "low_voltage",
-                                  "voltage_fluctuation", "repair_timeout", "repair_quality",
-                                  "customer_side_fault", "power_theft", "billing",
-                                  "service_attitude", "other"}
+    assert set(c["category"]) <= {
+        "outage",
+        "frequent_outage",
+        "low_voltage",
+        "voltage_fluctuation",
+        "repair_timeout",
+        "repair_quality",
+        "customer_side_fault",
+        "power_theft",
+        "billing",
+        "service_attitude",
+        "other",
+    }
     merged = c["merged_into"].dropna()
     assert merged.isin(c["ticket_id"]).all()
     assert c["transformer"].isna().any()  # some unmatched, town/address only
@@ -104,8 +126,10 @@ def test_sim005_byte_identical_exports(tmp_path):
 def test_sim006_other_seed_other_county():
     a = Simulation("small", seed=1, days=5).network()["feeders"]
     b = Simulation("small", seed=2, days=5).network()["feeders"]
-    same = (a.set_index("feeder")["geometry"]
-            == b.set_index("feeder")["geometry"].reindex(a["feeder"]).to_numpy())
+    same = (
+        a.set_index("feeder")["geometry"]
+        == b.set_index("feeder")["geometry"].reindex(a["feeder"]).to_numpy()
+    )
     assert same.mean() < 0.2
 
 
@@ -143,11 +167,15 @@ def test_sim010_complaints_rise_with_outages(medium_year):
     sim = medium_year[0]
     net = sim.network()
     m = area_interruptions(net, sim.outages())
-    n_out = m.groupby("transformer").size().reindex(net["transformers"]["transformer"],
-                                                    fill_value=0)
+    n_out = (
+        m.groupby("transformer").size().reindex(net["transformers"]["transformer"], fill_value=0)
+    )
     c = sim.complaints()
-    c = c[c["category"].isin(["outage", "frequent_outage", "repair_timeout", "repair_quality"])
-          & c["merged_into"].isna() & c["transformer"].notna()]
+    c = c[
+        c["category"].isin(["outage", "frequent_outage", "repair_timeout", "repair_quality"])
+        & c["merged_into"].isna()
+        & c["transformer"].notna()
+    ]
     per_area = c.groupby("transformer").size().reindex(n_out.index, fill_value=0)
     cust = net["transformers"].set_index("transformer")["customers"]
     rate = per_area / cust * 1000
@@ -157,6 +185,7 @@ def test_sim010_complaints_rise_with_outages(medium_year):
 
 def test_sim011_ground_truth(medium_year):
     import time
+
     sim = medium_year[0]
     t = time.perf_counter()
     gt = sim.ground_truth()
@@ -167,6 +196,10 @@ def test_sim011_ground_truth(medium_year):
     strong = [f["attributable"] for f in att.values() if not f["weak"]]
     assert np.mean(weak) > 3 * np.mean(strong)
     f0 = next(iter(att.values()))
-    assert set(f0["attributable_by_driver"]) == {"interruptions", "long_interruptions",
-                                                 "low_voltage", "frequent_outages"}
+    assert set(f0["attributable_by_driver"]) == {
+        "interruptions",
+        "long_interruptions",
+        "low_voltage",
+        "frequent_outages",
+    }
     assert any(s["overloaded"] and s["attributable"] > 0 for s in gt["substations"])
