@@ -41,56 +41,101 @@ WINDOWS = (90, 180, 365, 730)
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
 
-class _VersionCache:
-    """Results keyed by (data_version, name, args), for a few data versions at a time: the one
-    pages are shown (published) and the newest one being computed; older ones are dropped."""
+#: how long a request waits for another thread's computation of the same result before
+#: computing it itself (a bound, so that no wait can last forever whatever goes wrong)
+SHARED_WAIT_SECONDS = 30.0
+
+
+class _Pending:
+    """A computation in progress: its owner thread, and the value or error once done."""
+
+    __slots__ = ("done", "error", "owner", "value")
 
     def __init__(self) -> None:
+        self.owner = threading.get_ident()
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class _VersionCache:
+    """Results keyed by (data_version, name, args), for a few data versions at a time: the one
+    pages are shown (published) and the newest one being computed; older ones are dropped.
+
+    Locking rule (why this cannot deadlock): ``_guard`` protects the dictionaries only and is
+    never held across ``compute()`` or any other call this class does not own. The first
+    request for a key registers a :class:`_Pending` and computes with no lock held; concurrent
+    requests for that key wait on its event, for at most ``SHARED_WAIT_SECONDS``, then compute
+    it themselves. A thread never waits for a computation it is running itself (a compute that
+    asks the cache for its own key computes it directly). Every wait is bounded and none is
+    entered while holding a lock, so no cycle of waiting threads can form.
+    """
+
+    def __init__(self, wait_seconds: float | None = None) -> None:
         self._values: dict[int, dict[tuple, Any]] = {}
-        self._locks: dict[tuple, threading.Lock] = {}
+        self._pending: dict[tuple, _Pending] = {}
         self._guard = threading.Lock()
+        self.wait_seconds = SHARED_WAIT_SECONDS if wait_seconds is None else wait_seconds
         #: a version kept whatever newer ones arrive (the one pages are shown)
         self.protected: int | None = None
 
     def get(self, version: int, key: tuple, compute: Callable[[], Any]) -> Any:
+        full = (version, *key)
         with self._guard:
             values = self._values.get(version)
-            if values is None:
-                if self._values and version < min(self._values):
-                    return compute()  # an old version nobody keeps: do not resurrect it
-                values = self._values[version] = {}
-                self._trim()
-            if key in values:
-                return values[key]
-            lock = self._locks.setdefault((version, *key), threading.Lock())
-        # one computation per key: concurrent first requests wait instead of repeating it
-        with lock:
-            with self._guard:
-                values = self._values.get(version)
-                if values is not None and key in values:
+            old = values is None and bool(self._values) and version < min(self._values)
+            if not old:
+                if values is None:
+                    values = self._values[version] = {}
+                    self._trim()
+                if key in values:
                     return values[key]
-            value = compute()
+                pending = self._pending.get(full)
+                mine = pending is None
+                if mine:
+                    pending = self._pending[full] = _Pending()
+                elif pending.owner == threading.get_ident():
+                    pending, mine = None, False  # re-entrant: compute it here, do not wait
+        if old or pending is None:
+            return compute()  # an old version nobody keeps: do not resurrect it
+        if not mine:
+            # one computation per key: concurrent first requests wait instead of repeating it
+            if pending.done.wait(self.wait_seconds) and pending.error is None:
+                return pending.value
+            if not pending.done.is_set():
+                log.warning(
+                    "cache: %s took over %.0f s in another thread; computing it here",
+                    key[0],
+                    self.wait_seconds,
+                )
+            return compute()
+        try:
+            pending.value = value = compute()
+        except BaseException as exc:
+            pending.error = exc
+            raise
+        else:
             with self._guard:
                 if version in self._values:
                     self._values[version][key] = value
             return value
+        finally:
+            with self._guard:
+                if self._pending.get(full) is pending:
+                    del self._pending[full]
+            pending.done.set()
 
     def _trim(self, keep: int = 2) -> None:
         """Keep the ``keep`` newest versions and the protected one."""
         for v in sorted(self._values)[:-keep]:
             if v != self.protected:
                 del self._values[v]
-        self._drop_stale_locks()
-
-    def _drop_stale_locks(self) -> None:
-        self._locks = {k: lock for k, lock in self._locks.items() if k[0] in self._values}
 
     def publish(self, version: int) -> None:
         """Protect ``version`` and drop every older one."""
         with self._guard:
             self.protected = version
             self._values = {v: d for v, d in self._values.items() if v >= version}
-            self._drop_stale_locks()
 
     def keys(self, version: int | None = None) -> list[tuple]:
         """The cached keys of ``version`` (default: the newest)."""
@@ -103,7 +148,7 @@ class _VersionCache:
         """Forget cached results (all, or those for which ``keep(key)`` is false)."""
         with self._guard:
             if keep is None:
-                self._values, self._locks, self.protected = {}, {}, None
+                self._values, self.protected = {}, None
             else:
                 self._values = {
                     v: {k: x for k, x in d.items() if keep(k)} for v, d in self._values.items()
