@@ -13,8 +13,8 @@ import dash
 import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
 
-from dashboard import auth, data, ids
-from dashboard.i18n import fmt_clock, norm_lang, tr
+from dashboard import auth, data, ids, watchdog
+from dashboard.i18n import LABELS, fmt_clock, norm_lang, tr
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -163,11 +163,13 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
                 ],
                 className="header",
             ),
+            watchdog_banner(settings),
             html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
             html.Main(dash.page_container, className="main"),
         ]
     )
 
+    watchdog.install(app.server, settings.dashboard.stall_seconds)
     auth.install(app.server, settings, engine)
     from dashboard.pages.data import upload_limit_bytes
 
@@ -219,6 +221,29 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     return app
 
 
+def watchdog_banner(settings) -> html.Div:
+    """The red banner of assets/watchdog.js, with its limits and both languages' texts (the
+    script must work when the server no longer answers, so everything it says is here)."""
+    refresh_ms = int(settings.dashboard.refresh_seconds * 1000)
+    texts = {}
+    for key in ("failed", "stalled"):
+        for i, code in enumerate(("zh", "en")):
+            texts[f"data-text-{key}-{code}"] = LABELS[f"shell.watchdog_{key}"][i]
+    return html.Div(
+        id=ids.WATCHDOG_BANNER,
+        className="watchdog-banner",
+        role="alert",
+        style={"display": "none"},
+        **{
+            "data-refresh-ms": str(refresh_ms),
+            "data-stall-ms": str(max(5000, refresh_ms)),
+            "data-lang": settings.dashboard.language,
+            "data-state": "ok",
+            **texts,
+        },
+    )
+
+
 def _account(settings, lang: str) -> list:
     """The signed-in user's name and a sign-out link (only with login on)."""
     if not settings.dashboard.login:
@@ -234,8 +259,22 @@ def _account(settings, lang: str) -> list:
     ]
 
 
+def data_as_of_text(lang: str, health: dict[str, dict]) -> str:
+    """ "Data as of HH:MM:SS": the newest data, i.e. the latest of the sources' last successful
+    runs and the last ingested change (never the time the page asked, which says nothing
+    about the data when the collectors have stopped)."""
+    store = data.store()
+    times = [pd.Timestamp(s["last_success"]) for s in health.values() if s.get("last_success")]
+    changed = store.data_updated_at()
+    if changed is not None:
+        times.append(pd.Timestamp(changed))
+    times = [t.tz_localize("UTC") if t.tzinfo is None else t for t in times]
+    when = fmt_clock(max(times), lang, store.tz) if times else "–"
+    return f"{tr('shell.data_as_of', lang)} {when}"
+
+
 def status_bar(lang: str, now: datetime | None = None):
-    """(last-updated text, banner children, banner style) for the header."""
+    """(data-as-of text, banner children, banner style) for the header."""
     store = data.store()
     now = now or datetime.now(UTC)
     try:
@@ -243,16 +282,16 @@ def status_bar(lang: str, now: datetime | None = None):
     except Exception as exc:  # noqa: BLE001 - the database is down: say so, keep the page
         log.warning("status read failed: %s", exc.__class__.__name__)
         children, style = fault_banner(lang)
-        return f"{tr('shell.last_updated', lang)}: –", children, style
+        return f"{tr('shell.data_as_of', lang)} –", children, style
+    try:
+        updated = data_as_of_text(lang, health)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("data time read failed: %s", exc.__class__.__name__)
+        updated = f"{tr('shell.data_as_of', lang)} –"
     if store.degraded:
         children, style = fault_banner(lang)
-        return (
-            f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}",
-            children,
-            style,
-        )
+        return updated, children, style
     stale = {n: s for n, s in health.items() if s["stale"]}
-    updated = f"{tr('shell.last_updated', lang)}: {fmt_clock(now, lang, store.tz)}"
     if not stale:
         return updated, [], {"display": "none"}
     items = []

@@ -303,6 +303,11 @@ class DataStore:
             ("health",), lambda: collectors_health(self.engine, self.settings, now)
         )
 
+    def data_updated_at(self) -> datetime | None:
+        """When the newest ingested change landed (UTC); the last one read if the database
+        cannot be read now."""
+        return self._fallback(("data_updated_at",), lambda: queries.data_updated_at(self.engine))
+
     def stale_sources(self, now: datetime | None = None) -> list[str]:
         return sorted(name for name, s in self.sources_health(now).items() if s["stale"])
 

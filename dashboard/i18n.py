@@ -23,7 +23,17 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.data": ("数据", "Data"),
     "nav.feeder": ("线路详情", "Feeder"),
     "nav.substation": ("变电站详情", "Substation"),
-    "shell.last_updated": ("最后更新", "Last updated"),
+    "shell.data_as_of": ("数据截至", "Data as of"),
+    "shell.watchdog_failed": (
+        "看板刷新失败：服务器无响应或出错，显示的数字可能已过时。最后一次成功刷新：",
+        "The board cannot refresh: the server is not answering or failing; the figures shown "
+        "may be out of date. Last successful refresh:",
+    ),
+    "shell.watchdog_stalled": (
+        "看板刷新无响应（超过 {seconds} 秒），显示的数字可能已过时。最后一次成功刷新：",
+        "The board's refresh has had no answer for over {seconds} s; the figures shown may be "
+        "out of date. Last successful refresh:",
+    ),
     "shell.stale": (
         "数据可能已过时：以下数据源未按时采集",
         "Data may be stale: these sources are late or failing",

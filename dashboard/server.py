@@ -41,9 +41,15 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
             return jsonify({"error": "database unreachable", "stale": True}), 503
         return jsonify(body)
 
+    watch = server.extensions["feederwatch_watch"]
+
     @server.get("/healthz")
     def healthz():
         code, body = health(store.engine, settings)
+        stalled = watch.report()
+        body = {**body, "requests": stalled}
+        if stalled["stuck_requests"]:  # a worker is stuck: the dashboard is not healthy
+            code, body["status"] = 503, "unhealthy"
         return jsonify(body), code
 
     return server
@@ -61,6 +67,7 @@ def serve_command(settings, with_collectors: bool) -> int:
     cfg = settings.dashboard
     engine = make_engine(settings.database_url)
     server = make_server(settings, engine, warm=True)
+    server.extensions["feederwatch_watch"].start_monitor()
     if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
         banner = "!" * 78
         print(

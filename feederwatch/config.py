@@ -108,6 +108,7 @@ class DashboardSettings(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=0, le=65535)] = 8050
     refresh_seconds: Annotated[float, Field(ge=1)] = 15
+    stall_seconds: Annotated[float, Field(ge=1)] = 30
     language: Literal["zh", "en"] = "zh"
     tile_url: str = ""
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

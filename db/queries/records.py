@@ -265,6 +265,15 @@ def data_version(engine: Engine) -> int:
         )
 
 
+def data_updated_at(engine: Engine) -> datetime | None:
+    """When the data version last advanced (UTC): the time of the newest ingested change."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(DataVersion.updated_at).where(DataVersion.id == 1)
+        ).scalar_one_or_none()
+    return value
+
+
 def watermark(engine: Engine, source: str) -> str | None:
     """A source's stored watermark, or None."""
     with engine.connect() as conn:
