@@ -41,6 +41,8 @@ WINDOWS = (90, 180, 365, 730)
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
 
+#: after a warm-up that took d seconds the warmer rests at least this many times d
+REWARM_PAUSE_FACTOR = 3.0
 #: how long a request waits for another thread's computation of the same result before
 #: computing it itself (a bound, so that no wait can last forever whatever goes wrong)
 SHARED_WAIT_SECONDS = 30.0
@@ -78,6 +80,10 @@ class _VersionCache:
         self.wait_seconds = SHARED_WAIT_SECONDS if wait_seconds is None else wait_seconds
         #: a version kept whatever newer ones arrive (the one pages are shown)
         self.protected: int | None = None
+        #: the version the warmer is computing: kept too, however many versions arrive
+        #: meanwhile (else, with data versions every second, its results would be dropped
+        #: before it finishes and it would compute everything uncached)
+        self.warming: int | None = None
 
     def get(self, version: int, key: tuple, compute: Callable[[], Any]) -> Any:
         full = (version, *key)
@@ -126,15 +132,23 @@ class _VersionCache:
             pending.done.set()
 
     def _trim(self, keep: int = 2) -> None:
-        """Keep the ``keep`` newest versions and the protected one."""
+        """Keep the ``keep`` newest versions, the protected one and the one being warmed."""
         for v in sorted(self._values)[:-keep]:
-            if v != self.protected:
+            if v != self.protected and v != self.warming:
                 del self._values[v]
+
+    def start_warming(self, version: int) -> None:
+        """Keep ``version`` (and what is computed for it) until it is published."""
+        with self._guard:
+            self.warming = version
+            self._values.setdefault(version, {})
 
     def publish(self, version: int) -> None:
         """Protect ``version`` and drop every older one."""
         with self._guard:
             self.protected = version
+            if self.warming is not None and self.warming <= version:
+                self.warming = None
             self._values = {v: d for v, d in self._values.items() if v >= version}
 
     def keys(self, version: int | None = None) -> list[tuple]:
@@ -148,7 +162,7 @@ class _VersionCache:
         """Forget cached results (all, or those for which ``keep(key)`` is false)."""
         with self._guard:
             if keep is None:
-                self._values, self.protected = {}, None
+                self._values, self.protected, self.warming = {}, None, None
             else:
                 self._values = {
                     v: {k: x for k, x in d.items() if keep(k)} for v, d in self._values.items()
@@ -188,9 +202,14 @@ class DataStore:
         if pinned is not None:
             return pinned
         v = self.latest_version()
+        if self._warmer is None or not self._warmer.is_alive():
+            return v
         p = self.published
-        if p is not None and p < v and self._warmer is not None and self._warmer.is_alive():
+        if p is not None and p < v:
             return p
+        w = self.cache.warming
+        if p is None and w is not None and w < v:
+            return w  # nothing published yet: share the warmer's first computations
         return v
 
     def latest_version(self) -> int:
@@ -436,6 +455,7 @@ class DataStore:
         ``warm_keys`` lists what it computed."""
         version = self.latest_version()
         self._local.version = version
+        self.cache.start_warming(version)
         try:
             self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
             self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
@@ -474,19 +494,23 @@ class DataStore:
 
         def loop() -> None:
             while not stop.is_set():
+                pause = every_seconds
                 try:
                     if self.latest_version() != self.published:
                         started = time.perf_counter()
                         first = self.published is None
                         version = self.warm()
+                        took = time.perf_counter() - started
                         (log.info if first else log.debug)(
-                            "analysis ready for data version %s in %.1f s",
-                            version,
-                            time.perf_counter() - started,
+                            "analysis ready for data version %s in %.1f s", version, took
                         )
+                        # With data versions every second (a backfill, a storm) the warmer
+                        # would never rest: it takes at most 1/(1+REWARM_PAUSE_FACTOR) of a
+                        # core, and pages show the last warmed version meanwhile.
+                        pause = max(every_seconds, REWARM_PAUSE_FACTOR * took)
                 except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
                     pass
-                stop.wait(every_seconds)
+                stop.wait(pause)
 
         self._warmer = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
         self._warmer.start()

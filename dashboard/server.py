@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 log = logging.getLogger("feederwatch.dashboard")
+SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def make_server(settings, engine: Engine | None = None, warm: bool = False) -> Flask:
@@ -65,6 +66,11 @@ def serve_command(settings, with_collectors: bool) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     cfg = settings.dashboard
+    # Requests are short and wait on the database often; the warmer's analysis holds the GIL
+    # for long stretches. At the default 5 ms switch interval every database round trip of a
+    # request waits up to 5 ms for the GIL behind it (a convoy): live callbacks p95 went from
+    # ~630 ms to see docs/reliability.md under a storm soak with a backfill running.
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     engine = make_engine(settings.database_url)
     server = make_server(settings, engine, warm=True)
     server.extensions["feederwatch_watch"].start_monitor()

@@ -98,6 +98,13 @@ class LiveFeed:
         """Simulated 'now' advanced from the wall clock by ``speed``."""
         return self._sim0 + pd.Timedelta(seconds=(time.monotonic() - self._wall0) * self.speed)
 
+    def wall_at(self, at) -> float:
+        """The ``time.monotonic()`` at which the feed's clock reads ``at`` (benches compare
+        what a page shows with when it happened)."""
+        at = pd.Timestamp(at)
+        at = at.tz_localize("UTC") if at.tzinfo is None else at.tz_convert("UTC")
+        return self._wall0 + (at - self._sim0).total_seconds() / self.speed
+
     def step(self, until=None) -> LiveBatch:
         """Advance to ``until`` (default: wall clock times speed) and return what changed."""
         until = self.sim_time() if until is None else pd.Timestamp(until).tz_convert("UTC")

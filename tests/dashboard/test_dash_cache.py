@@ -160,3 +160,23 @@ def test_cache005_storm_of_versions_and_readers_never_blocks():
     pub.join(JOIN_SECONDS)
     assert stuck == [] and not pub.is_alive()
     assert errors == []
+
+
+def test_cache006_the_version_being_warmed_survives_newer_versions():
+    """With a new data version every second, the warmer's version must not be dropped while
+    it computes (it would then compute everything uncached and never finish in time)."""
+    cache = _VersionCache()
+    cache.get(4, ("network",), lambda: "v4")
+    cache.publish(4)
+    cache.start_warming(5)
+    cache.get(5, ("network",), lambda: "v5")
+    for newer in range(6, 12):  # the live board asks for each newest version meanwhile
+        cache.get(newer, ("active",), lambda n=newer: n)
+    assert cache.keys(5) == [("network",)]
+    assert cache.keys(4) == [("network",)]  # still what pages are shown
+    computed = []
+    assert cache.get(5, ("network",), lambda: computed.append(1) or "again") == "v5"
+    assert computed == []
+    cache.publish(5)
+    assert cache.keys(4) == [] and cache.warming is None
+    assert sorted(v for v in range(4, 12) if cache.keys(v)) == [5, 10, 11]
