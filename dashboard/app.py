@@ -5,7 +5,7 @@ updated and the stale-data banner; pages live in ``dashboard/pages``."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -276,7 +276,6 @@ def data_as_of_text(lang: str, health: dict[str, dict]) -> str:
 def status_bar(lang: str, now: datetime | None = None):
     """(data-as-of text, banner children, banner style) for the header."""
     store = data.store()
-    now = now or datetime.now(UTC)
     try:
         health = store.sources_health(now)
     except Exception as exc:  # noqa: BLE001 - the database is down: say so, keep the page

@@ -41,6 +41,8 @@ WINDOWS = (90, 180, 365, 730)
 MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
 
 
+#: how long the sources' health is shared between requests
+HEALTH_SECONDS = 1.0
 #: after a warm-up that took d seconds the warmer rests at least this many times d
 REWARM_PAUSE_FACTOR = 3.0
 #: how long a request waits for another thread's computation of the same result before
@@ -184,6 +186,8 @@ class DataStore:
         self.last_good_at: datetime | None = None
         self._last_version: int | None = None
         self._last_good: dict[tuple, Any] = {}
+        self._fresh: dict[tuple, tuple[float, int, Any]] = {}
+        self._fresh_guard = threading.Lock()
         #: the newest data version whose shared analysis the warmer has computed
         self.published: int | None = None
         self._warmer: threading.Thread | None = None
@@ -241,6 +245,21 @@ class DataStore:
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
         return self.cache.get(self.version() if version is None else version, key, compute)
 
+    def fresh(self, key: tuple, seconds: float, compute: Callable[[], Any]) -> Any:
+        """``compute()`` shared by every request for ``seconds`` (and the same newest data
+        version): for what depends on the clock too (health lags, the last 24 hours), which
+        every open live board asks for at each refresh. The guard covers the dictionary only."""
+        version = self.latest_version()
+        now = time.monotonic()
+        with self._fresh_guard:
+            hit = self._fresh.get(key)
+        if hit is not None and hit[0] > now and hit[1] == version:
+            return hit[2]
+        value = compute()
+        with self._fresh_guard:
+            self._fresh[key] = (now + seconds, version, value)
+        return value
+
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` memoised under the current data version (for pages' own results)."""
         return self._cached(key, compute)
@@ -295,12 +314,12 @@ class DataStore:
     # --- live -----------------------------------------------------------------------------
     def live_summary(self, now: datetime | None = None) -> dict:
         """The ``/api/live`` body (docs/formats.md)."""
-        now = now or datetime.now(UTC)
+        asked, now = now, now or datetime.now(UTC)
         version = self.latest_version()
         act = self.active()
         start = act["start"]
         minutes = (pd.Timestamp(now) - start).dt.total_seconds() / 60.0 if len(act) else pd.Series()
-        stale = self.stale_sources(now)
+        stale = self.stale_sources(asked)
         return {
             "generated_at": pd.Timestamp(now).tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
             "active_outages": len(act),
@@ -318,9 +337,13 @@ class DataStore:
     def sources_health(self, now: datetime | None = None) -> dict[str, dict]:
         from feederwatch.health import collectors_health
 
-        return self._fallback(
-            ("health",), lambda: collectors_health(self.engine, self.settings, now)
-        )
+        def read() -> dict[str, dict]:
+            return self._fallback(
+                ("health",), lambda: collectors_health(self.engine, self.settings, now)
+            )
+
+        # a second-old answer is as good for a refresh; a given ``now`` is read as asked
+        return read() if now is not None else self.fresh(("health",), HEALTH_SECONDS, read)
 
     def data_updated_at(self) -> datetime | None:
         """When the newest ingested change landed (UTC); the last one read if the database

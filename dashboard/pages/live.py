@@ -26,6 +26,8 @@ from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")
 
+CHARTS_SECONDS = 10.0
+
 COLUMNS = (
     ("feeder", "col.feeder", 100),
     ("feeder_name", "col.feeder_name", 120),
@@ -236,5 +238,13 @@ def update_live(_n, lang, seen, now: datetime | None = None):
 def update_live_charts(_n, lang, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
-    series = store.customers_out_series(now)
-    return trend_figure(series, lang, store.tz), by_substation_figure(store.active(), lang)
+
+    def figures():
+        series = store.customers_out_series(now)
+        return trend_figure(series, lang, store.tz), by_substation_figure(store.active(), lang)
+
+    if now is not None:
+        return figures()
+    # Every open board asks at each refresh; the 24-hour trend has 10-minute steps, so one
+    # drawing per data version serves them all for CHARTS_SECONDS.
+    return store.fresh(("live_charts", lang), CHARTS_SECONDS, figures)

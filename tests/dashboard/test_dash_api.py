@@ -56,6 +56,7 @@ def test_api002_healthz_unhealthy_when_every_collector_stale(server):
         "status": "unhealthy",
         "database": "ok",
         "sources": {"sim": {"last_success": None, "stale": True}},
+        "requests": {"stuck_requests": 0},
     }
 
 
