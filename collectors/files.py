@@ -1,31 +1,41 @@
 """Reading export files (CSV, XLSX, JSON) in chunks, with resumable ingest.
 
 Encodings are detected (UTF-8, UTF-8 with BOM, GBK/GB18030); a file that cannot be read at all is
-refused whole with a reason code (``FileRefused``). Rows with a problem of their own (a cut-off
-last row, a wrong number of fields) travel in a ``_reject`` column that the pipeline sends
-straight to quarantine, so nothing is dropped silently.
+refused whole with a reason code (``FileRefused``). A CSV's header is judged before its body is
+parsed: more than ``max_columns`` columns, or (when the source's mapping is known) a required
+column missing after the mapping and the presets, refuses the file at once — a 9 MB CSV of a
+million columns used to cost minutes and gigabytes in pandas before being refused anyway.
+Rows with a problem of their own (a cut-off last row, a wrong number of fields, a JSON item that
+is not an object) travel in a ``_reject`` column that the pipeline sends straight to quarantine,
+so nothing is dropped silently.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import gzip
 import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
+from collectors.mapping import apply_mapping
+from collectors.parse import object_records
 from collectors.pipeline import NETWORK_TABLES, PRE_REJECT, BatchSummary, IngestOptions, Pipeline
-from collectors.validate import InputRefused
+from collectors.validate import REQUIRED_COLUMNS, InputRefused
 
 DEFAULT_CHUNK_ROWS = {"voltage": 200_000}
 OTHER_CHUNK_ROWS = 20_000
 SNIFF_BYTES = 1 << 20
 MAX_XLSX_EXPANSION = 200  # uncompressed / compressed, beyond which an XLSX is a zip bomb
+# A wide 96-point voltage curve has about 100 columns; real exports stay well below this.
+DEFAULT_MAX_COLUMNS = 500
 REJECT = PRE_REJECT
 
 NAME_HINTS = (
@@ -88,9 +98,22 @@ def _opener(path: Path) -> Callable:
 
 
 def read_chunks(
-    path: Path, kind: str, *, chunk_rows: int | None = None, max_bytes: int = 512 << 20
+    path: Path,
+    kind: str,
+    *,
+    chunk_rows: int | None = None,
+    max_bytes: int = 512 << 20,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    mapping: dict[str, str] | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time."""
+    """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time.
+
+    The header is checked first (``check_header_columns``): more than ``max_columns`` columns
+    refuses the file (``too_many_columns``), for every kind and form (a wide voltage curve is
+    only held to the same limit). ``mapping`` is the source's column mapping: given (even
+    ``{}``), a required column missing after it and the presets refuses the file
+    (``missing_column``) before the body is read; None (mapping unknown to the caller) leaves
+    that check to the pipeline. Both raise ``FileRefused`` on the first ``next()``."""
     chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS.get(kind, OTHER_CHUNK_ROWS)
     size = path.stat().st_size
     if size > max_bytes:
@@ -98,12 +121,45 @@ def read_chunks(
     if size == 0:
         raise FileRefused("empty_file", path.name)
     suffixes = [s.lower() for s in path.suffixes]
+
+    def checked(frame: pd.DataFrame) -> pd.DataFrame:
+        columns = [str(c) for c in frame.columns if c != REJECT]
+        check_header_columns(columns, kind, max_columns=max_columns, mapping=mapping)
+        return frame
+
     if ".xlsx" in suffixes:
-        yield from _chunks_of(_read_xlsx(path, max_bytes), chunk_rows)
+        yield from _chunks_of(checked(_read_xlsx(path, max_bytes)), chunk_rows)
     elif suffixes and suffixes[-1] in (".json", ".geojson"):
-        yield from _chunks_of(_read_json(path), chunk_rows)
+        yield from _chunks_of(checked(_read_json(path)), chunk_rows)
     else:
-        yield from _read_csv(path, chunk_rows)
+        yield from _read_csv(path, chunk_rows, kind, max_columns, mapping)
+
+
+def check_header_columns(
+    header: list[str],
+    kind: str,
+    *,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    mapping: dict[str, str] | None = None,
+) -> None:
+    """Refuse a header with more than ``max_columns`` columns, or (``mapping`` given) one
+    lacking a column every record of ``kind`` needs once the mapping and the presets are
+    applied — the same rule the pipeline applies (``check_columns``; a wide voltage curve needs
+    transformer, date and phase)."""
+    if len(header) > max_columns:
+        raise FileRefused(
+            "too_many_columns", f"{len(header):,} columns > max_columns={max_columns:,}"
+        )
+    if mapping is None or kind not in REQUIRED_COLUMNS:
+        return
+    columns = set(apply_mapping(pd.DataFrame(columns=header), kind, mapping).columns)
+    if kind == "voltage" and "date" in columns and "p1" in columns:
+        needed: tuple[str, ...] = ("transformer", "date", "phase")
+    else:
+        needed = REQUIRED_COLUMNS[kind]
+    for name in needed:
+        if name not in columns:
+            raise FileRefused("missing_column", name)
 
 
 def _chunks_of(frame: pd.DataFrame, chunk_rows: int) -> Iterator[pd.DataFrame]:
@@ -123,13 +179,29 @@ def _check_header(header: list[str]) -> None:
         seen.add(name.strip())
 
 
-def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+def _read_csv(
+    path: Path,
+    chunk_rows: int,
+    kind: str,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    mapping: dict[str, str] | None = None,
+) -> Iterator[pd.DataFrame]:
     encoding = sniff_encoding(path)
-    with _opener(path)(path) as fh:
-        text_head = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
-        header = next(csv.reader(text_head), [])
+    try:
+        with _opener(path)(path) as fh:
+            text_head = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
+            header = next(csv.reader(text_head), [])
+    except csv.Error as exc:  # e.g. a header cell beyond the csv module's 128 KiB field limit
+        raise FileRefused("malformed_file", f"{path.name}: header: {exc}") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FileRefused("malformed_file", f"{path.name}: {type(exc).__name__}") from None
     _check_header(header)
-    truncated = _ends_without_newline(path)
+    # Before a byte of the body is parsed: a wrong header costs nothing.
+    check_header_columns(header, kind, max_columns=max_columns, mapping=mapping)
+    try:
+        truncated = _ends_without_newline(path)
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FileRefused("malformed_file", f"{path.name}: {type(exc).__name__}") from None
     try:
         reader = pd.read_csv(
             path,
@@ -155,6 +227,8 @@ def _read_csv(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
         yield previous
     except UnicodeDecodeError as exc:
         raise FileRefused("undecodable", f"{path.name} at byte {exc.start}") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise FileRefused("malformed_file", f"{path.name}: {type(exc).__name__}") from None
     except pd.errors.ParserError:
         # Rows with a wrong number of fields: read again with the csv module and send those
         # rows to quarantine (only files small enough to be hand-made exports get here).
@@ -228,9 +302,9 @@ def _read_json(path: Path) -> pd.DataFrame:
         records = data
     else:
         raise FileRefused("malformed_file", "expected a list of records, {items: [...]} or GeoJSON")
-    if not all(isinstance(r, dict) for r in records):
-        raise FileRefused("malformed_file", "every record must be a JSON object")
-    frame = pd.DataFrame.from_records(records)
+    # An item that is not an object (a number, text, null) is quarantined on its own
+    # (not_an_object, its JSON text kept), never a reason to refuse the other records.
+    frame = pd.DataFrame.from_records(object_records(records, REJECT))
     return (
         frame.astype(object)
         .where(frame.notna(), None)
@@ -238,7 +312,7 @@ def _read_json(path: Path) -> pd.DataFrame:
             lambda v: (
                 v
                 if v is None or isinstance(v, str)
-                else json.dumps(v)
+                else json.dumps(v, ensure_ascii=False)
                 if isinstance(v, (dict, list))
                 else str(v)
             )
@@ -255,13 +329,18 @@ def ingest_file(
     run_id: int | None = None,
     chunk_rows: int | None = None,
     on_chunk: Callable[[int, BatchSummary], None] | None = None,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> BatchSummary:
     """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
-    (killed, crashed) are skipped, so a rerun resumes where that run stopped."""
+    (killed, crashed) are skipped, so a rerun resumes where that run stopped. The header is
+    judged first, under ``options.mapping`` (see ``read_chunks``)."""
     key = file_key(path)
     done = pipeline.committed_chunks(key)
     summary = BatchSummary()
-    for number, frame in enumerate(read_chunks(path, kind, chunk_rows=chunk_rows)):
+    chunks = read_chunks(
+        path, kind, chunk_rows=chunk_rows, max_columns=max_columns, mapping=dict(options.mapping)
+    )
+    for number, frame in enumerate(chunks):
         if number in done:
             summary.chunks_skipped += 1
             continue

@@ -69,6 +69,9 @@ class FileOptions(SourceOptions):
     # Seconds a file's size must stay unchanged before it is taken (still being written otherwise).
     settle_seconds: Annotated[float, Field(ge=0)] = 2.0
     max_file_mb: Annotated[float, Field(gt=0)] = 512.0
+    # A header with more columns is refused before the body is read (too_many_columns); a
+    # wide 96-point voltage curve has about 100.
+    max_columns: Annotated[int, Field(ge=1)] = 500
 
 
 class HttpOptions(SourceOptions):
@@ -88,6 +91,9 @@ class HttpOptions(SourceOptions):
     max_pages: Annotated[int, Field(gt=0)] = 1000
     max_response_mb: Annotated[float, Field(gt=0)] = 50.0
     retries: Annotated[int, Field(ge=0)] = 3
+    # Snapshot mode: empty polls in a row (after a non-empty one) before the outages that were
+    # active are ended; a single empty poll is suspect (a restarting feed, a proxy's empty page).
+    empty_snapshots_to_end: Annotated[int, Field(ge=1)] = 2
 
 
 class SqlOptions(SourceOptions):

@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 
 NETWORK_TABLES = ("substations", "feeders", "transformers")
 PRE_REJECT = "_reject"  # column a reader sets on rows it found broken
+SOURCE_NOTES = "notes"  # key of DataFrame.attrs: {note: count} a source adds to the summary
 REFUSED = "refused"  # batch kind: inputs refused whole, to be recorded in the quarantine
 KINDS = ("outages", "voltage", "complaints", *NETWORK_TABLES)
 
@@ -207,14 +208,17 @@ class Pipeline:
             return self._record_refused(raw, options.source, run_id)
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
+        # What a source decided by itself (a held empty snapshot, inferred ends) rides along
+        # as counts in the frame's attrs, so that it reaches the run summary.
+        source_notes = Counter(raw.attrs.get(SOURCE_NOTES) or {})
         if raw.empty:
             # Nothing new (a quiet live step): only the watermark / chunk marker moves on.
             if watermark is not None or chunk is not None:
                 with self.engine.begin() as conn:
                     self._mark_done(conn, options, run_id, chunk, 0, watermark, watermark_source)
-            return BatchSummary()
+            return BatchSummary(notes=source_notes)
         raw = raw.reset_index(drop=True)
-        summary = BatchSummary(read=len(raw))
+        summary = BatchSummary(read=len(raw), notes=source_notes)
         # Rows the reader already found broken (cut off, wrong field count) go straight to
         # quarantine with that reason.
         pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
@@ -238,7 +242,8 @@ class Pipeline:
                     raise InputRefused("missing_column", name)
             frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
             frame = frame.reset_index(drop=True)
-        check_columns(frame, kind)
+        if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
+            check_columns(frame, kind)
         checked = VALIDATORS[kind](frame, self.context(options, now))
         with self.engine.begin() as conn:
             if checked.new_codes:
@@ -332,6 +337,10 @@ class Pipeline:
         summary.upserted += counts.upserted
         summary.unchanged += counts.unchanged + counts.superseded
         summary.conflicts += counts.conflicts
+        if counts.reopened:
+            summary.notes["reopened_after_inferred_end"] += counts.reopened
+        if counts.real_end_kept:
+            summary.notes["inferred_end_kept_real_end"] += counts.real_end_kept
 
     def _intervals(self, conn: Connection, good: pd.DataFrame, options: IngestOptions) -> pd.Series:
         """Reading interval (minutes) per transformer id: configured, else inferred from the

@@ -26,6 +26,7 @@ from collectors.parse import (
     parse_bools,
     parse_numbers,
     parse_times,
+    parse_times_checked,
 )
 from db.models import COMPLAINT_CATEGORIES
 
@@ -51,6 +52,7 @@ REASONS: dict[str, str] = {
     "zip_bomb": "the XLSX archive expands beyond the size limit",
     "unknown_kind": "the kind of records cannot be told from the file name or its columns",
     "path_outside_folder": "the file lies outside the source folder",
+    "too_many_columns": "the header has more columns than max_columns allows",
     # any record
     "missing_id": "the record has no id",
     "id_too_long": f"the id is longer than {MAX_ID_LEN} characters",
@@ -58,6 +60,7 @@ REASONS: dict[str, str] = {
     "huge_field": f"a text field is longer than {MAX_TEXT_LEN} characters",
     "truncated_row": "the last row of the file is cut off",
     "bad_row_shape": "the row has more or fewer fields than the header",
+    "not_an_object": "the item of a JSON list or feed is not an object (a number, text, null)",
     "missing_time": "the record has no time",
     "bad_time": "a time cannot be parsed",
     "ambiguous_time": "a day-first or month-first date (01/07/2025) is ambiguous",
@@ -253,12 +256,22 @@ def _check_time(
     what: str,
     required: bool,
     future_ok: bool = False,
+    notes: Counter | None = None,
 ) -> pd.Series:
-    times, bad, ambiguous = parse_times(values, ctx.tz)
+    parsed = parse_times_checked(values, ctx.tz)
+    times = parsed.times
     if required:
         rej.add(blank(values), "missing_time", what)
-    rej.add(ambiguous, "ambiguous_time", what)
-    rej.add(bad, "bad_time", values)
+    rej.add(parsed.ambiguous, "ambiguous_time", what)
+    rej.add(parsed.bad, "bad_time", values)
+    # Readable but beyond what can be stored (year 0001, 2300, 9999): refused for this row only.
+    if parsed.too_late.any() and not future_ok:
+        rej.add(parsed.too_late, "time_in_future", what + " " + values.astype(str))
+    elif parsed.too_late.any() and notes is not None:
+        # An estimate centuries ahead is the typo an ETR years ahead is: cleared (NaT already).
+        notes["etr_implausible_cleared"] += int((parsed.too_late & rej.ok).sum())
+    if parsed.too_early.any():
+        rej.add(parsed.too_early, "time_too_old", what + " " + values.astype(str))
     if not future_ok:
         rej.add(times > pd.Timestamp(ctx.now + FUTURE_SLACK), "time_in_future", what)
     rej.add(times < EARLIEST, "time_too_old", what)
@@ -309,7 +322,9 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     _check_texts(rej, frame, ("area_text", "cause", "region"))
     start = _check_time(rej, _col(frame, "start"), ctx, "start", required=True)
     end = _check_time(rej, _col(frame, "end"), ctx, "end", required=False)
-    etr = _check_time(rej, _col(frame, "etr"), ctx, "etr", required=False, future_ok=True)
+    etr = _check_time(
+        rej, _col(frame, "etr"), ctx, "etr", required=False, future_ok=True, notes=notes
+    )
     rej.add(end < start, "end_before_start")
     # An estimate years ahead is a typo in the estimate, not a reason to lose the outage.
     implausible_etr = (etr - start) > pd.Timedelta(days=ETR_HORIZON_DAYS)

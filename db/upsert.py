@@ -6,6 +6,12 @@ wins (an ended outage beats an active one) and, when the ends differ, the tie is
 conflict in the run summary. A record without a version replaces the stored one (arrival order:
 sources without versions are trusted to send their newest state last). Identical content is
 detected by a row hash and counted as unchanged, so re-ingesting the same rows changes nothing.
+
+An inferred end (``inferred_end``: a snapshot collector ended an outage because it vanished) is
+weaker than any real record: it never replaces a real end, whatever the versions; and a stored
+inferred end is replaced by a real record of the same or a higher version — an outage that
+reappears active is reopened (a later observation beats an inference). Both are counted
+(``real_end_kept``, ``reopened``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, select, tuple_, update
+from sqlalchemy import Connection, Engine, Table, null, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.base import utcnow
@@ -42,6 +48,8 @@ class UpsertCounts:
     unchanged: int = 0
     conflicts: int = 0
     superseded: int = 0  # duplicates within the batch that lost to a newer version
+    reopened: int = 0  # stored inferred ends replaced by an active real record
+    real_end_kept: int = 0  # inferred ends refused because a real end is stored (or in the batch)
     ids: dict[str, int] = field(default_factory=dict)
 
     def __iadd__(self, other: UpsertCounts) -> UpsertCounts:
@@ -50,6 +58,8 @@ class UpsertCounts:
         self.unchanged += other.unchanged
         self.conflicts += other.conflicts
         self.superseded += other.superseded
+        self.reopened += other.reopened
+        self.real_end_kept += other.real_end_kept
         self.ids.update(other.ids)
         return self
 
@@ -85,17 +95,38 @@ def _end_key(values: pd.Series) -> pd.Series:
     return values.map(lambda v: v.timestamp() if v is not None and not pd.isna(v) else -np.inf)
 
 
+def _inferred(df: pd.DataFrame, inferred: str | None) -> np.ndarray | None:
+    if not inferred or inferred not in df:
+        return None
+    return np.array([bool(v) if v is not None and not pd.isna(v) else False for v in df[inferred]])
+
+
+def _shadowed(df: pd.DataFrame, key: str, end: str | None, inferred: str | None) -> np.ndarray:
+    """Rows that are inferred ends of an outage the same batch gives a real end for."""
+    guess = _inferred(df, inferred)
+    if guess is None or not end or not guess.any():
+        return np.zeros(len(df), dtype=bool)
+    real_end = ~guess & df[end].notna().to_numpy(bool)
+    return guess & df[key].isin(df.loc[real_end, key]).to_numpy(bool)
+
+
 def resolve_batch_duplicates(
-    df: pd.DataFrame, key: str, end: str | None
+    df: pd.DataFrame, key: str, end: str | None, inferred: str | None = None
 ) -> tuple[pd.DataFrame, int, int]:
-    """Keep one row per ``key`` by the version rule; return (rows, conflicts, superseded)."""
+    """Keep one row per ``key`` by the version rule; return (rows, conflicts, superseded).
+
+    With ``inferred`` (the inferred-end flag column): an inferred end never wins over a real
+    end of the same key in the batch, and on a version tie a real record beats an inferred one."""
     if not df[key].duplicated().any():
         return df, 0, 0
+    guess = _inferred(df, inferred)
     work = df.assign(
         _order=np.arange(len(df)),
         _ver=df["version"].astype("float64").fillna(-np.inf) if "version" in df else -np.inf,
         _end=_end_key(df[end]) if end else 0.0,
+        _real=0 if guess is None else (~guess).astype(int),
     )
+    work = work[~_shadowed(df, key, end, inferred)]
     dup = work[work[key].duplicated(keep=False)]
     # Conflicts: same id and same version with different ends.
     conflicts = 0
@@ -103,18 +134,32 @@ def resolve_batch_duplicates(
         groups = dup.groupby([key, "_ver"], sort=False)["_end"].nunique()
         conflicts = int((groups - 1).clip(lower=0).sum())
     has_version = "version" in df and df["version"].notna().any()
-    order = ["_ver", "_end", "_order"] if has_version else ["_order"]
+    order = ["_ver", "_real", "_end", "_order"] if has_version else ["_order"]
     kept = work.sort_values(order, kind="stable").drop_duplicates(key, keep="last")
-    kept = kept.sort_values("_order").drop(columns=["_order", "_ver", "_end"])
+    kept = kept.sort_values("_order").drop(columns=["_order", "_ver", "_end", "_real"])
     return kept, conflicts, len(df) - len(kept)
 
 
-def _wins(incoming_ver, incoming_end, stored_ver, stored_end) -> tuple[bool, bool]:
-    """(incoming replaces stored, counted as a conflict) under the version rule."""
+def _wins(
+    incoming_ver,
+    incoming_end,
+    stored_ver,
+    stored_end,
+    incoming_inferred: bool = False,
+    stored_inferred: bool = False,
+) -> tuple[bool, bool]:
+    """(incoming replaces stored, counted as a conflict) under the version rule (module doc):
+    an inferred end never replaces a real end; a real record replaces a stored inferred end
+    unless its version is lower."""
+    stored_ended = stored_end is not None and not pd.isna(stored_end)
+    if incoming_inferred and stored_ended and not stored_inferred:
+        return False, False
     if incoming_ver is None or stored_ver is None or pd.isna(incoming_ver) or pd.isna(stored_ver):
         return True, False
     if incoming_ver != stored_ver:
         return incoming_ver > stored_ver, False
+    if stored_inferred and not incoming_inferred:
+        return True, False
     ie = -np.inf if incoming_end is None or pd.isna(incoming_end) else incoming_end.timestamp()
     se = -np.inf if stored_end is None or pd.isna(stored_end) else stored_end.timestamp()
     return ie > se, ie != se
@@ -138,17 +183,19 @@ def _upsert_versioned(
     end_col: str | None,
     hash_cols: Sequence[str],
     chunk_rows: int,
+    inferred_col: str | None = None,
 ) -> UpsertCounts:
     counts = UpsertCounts(read=len(rows))
     natural = key_cols[-1]
-    rows, conflicts, superseded = resolve_batch_duplicates(rows, natural, end_col)
+    counts.real_end_kept += int(_shadowed(rows, natural, end_col, inferred_col).sum())
+    rows, conflicts, superseded = resolve_batch_duplicates(rows, natural, end_col, inferred_col)
     counts.conflicts += conflicts
     counts.superseded += superseded
     rows = rows.assign(row_hash=row_hash(rows, hash_cols), updated_at=utcnow())
     for start in range(0, len(rows), chunk_rows):
         chunk = rows.iloc[start : start + chunk_rows]
         with _transaction(target) as conn:
-            done = _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col)
+            done = _upsert_versioned_chunk(conn, table, chunk, key_cols, end_col, inferred_col)
             if done.upserted:
                 bump_data_version(conn)
         counts += done
@@ -161,12 +208,17 @@ def _upsert_versioned_chunk(
     chunk: pd.DataFrame,
     key_cols: Sequence[str],
     end_col: str | None,
+    inferred_col: str | None = None,
 ) -> UpsertCounts:
     counts = UpsertCounts(read=0)
     keys = list(chunk[list(key_cols)].itertuples(index=False, name=None))
     cols = [table.c[c] for c in key_cols]
     stored = {}
-    fetch = [*cols, table.c.version, table.c.row_hash] + ([table.c[end_col]] if end_col else [])
+    fetch = [*cols, table.c.version, table.c.row_hash]
+    fetch += [
+        table.c[end_col] if end_col else null(),
+        table.c[inferred_col] if inferred_col else null(),
+    ]
     for i in range(0, len(keys), 500):
         part = keys[i : i + 500]
         cond = tuple_(*cols).in_(part) if len(cols) > 1 else cols[0].in_([k[0] for k in part])
@@ -178,21 +230,23 @@ def _upsert_versioned_chunk(
         if old is None:
             write.append(rec)
             continue
-        old_version, old_hash, *old_end = old
+        old_version, old_hash, old_end, old_inferred = old
         if old_hash == rec["row_hash"]:
             counts.unchanged += 1
             continue
+        new_end = rec.get(end_col) if end_col else None
+        new_inferred = bool(rec.get(inferred_col)) if inferred_col else False
         wins, conflict = _wins(
-            rec.get("version"),
-            rec.get(end_col) if end_col else None,
-            old_version,
-            old_end[0] if old_end else None,
+            rec.get("version"), new_end, old_version, old_end, new_inferred, bool(old_inferred)
         )
         counts.conflicts += int(conflict)
         if wins:
             write.append(rec)
+            counts.reopened += int(bool(old_inferred) and not new_inferred and new_end is None)
         else:
             counts.unchanged += 1
+            real_end = old_end is not None and not old_inferred
+            counts.real_end_kept += int(new_inferred and real_end)
     if write:
         stmt = dialect_insert(conn, table)
         update_cols = {c: stmt.excluded[c] for c in write[0] if c not in key_cols and c != "id"}
@@ -254,7 +308,14 @@ def upsert_outages(
     rows = rows.reindex(columns=list(OUTAGE_COLUMNS)).assign(source=source)
     hash_cols = [c for c in OUTAGE_COLUMNS if c != "natural_id"]
     return _upsert_versioned(
-        target, Outage.__table__, rows, ("source", "natural_id"), "end_at", hash_cols, chunk_rows
+        target,
+        Outage.__table__,
+        rows,
+        ("source", "natural_id"),
+        "end_at",
+        hash_cols,
+        chunk_rows,
+        inferred_col="inferred_end",
     )
 
 

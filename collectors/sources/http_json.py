@@ -14,6 +14,14 @@ is ended at the first snapshot without it (its ``generated_at``) and flagged ``i
 The previous snapshot travels in the source's watermark (JSON), committed with the data, so a
 restarted or a second collector process carries on where the last run stopped.
 
+An empty snapshot after a non-empty one is suspect (a feed restarting, a proxy's empty page, a
+storm-overloaded OMS): the previous outages are ended only after ``empty_snapshots_to_end``
+empty polls in a row (default 2), at the time of the first of them; until then they are kept
+active and the held poll is counted (note ``snapshot_empty_held``). An outage that comes back
+after an inferred end is reopened by the version rule (db.upsert: a real observation beats an
+inference); an inferred end never replaces a real one. An item the feed lists with an end of
+its own is not active: nothing is inferred for it when it leaves the snapshot.
+
 ``incremental``: each poll asks for what changed ``since`` the watermark; the new watermark is
 the feed's ``generated_at`` (else the greatest version), stored with the last page's records.
 
@@ -40,6 +48,8 @@ import pandas as pd
 from collectors.base import Batch, CollectorError, Source
 from collectors.mapping import apply_mapping
 from collectors.options import HttpOptions
+from collectors.parse import object_records
+from collectors.pipeline import PRE_REJECT, SOURCE_NOTES
 
 USER_AGENT = "FeederWatch collector"
 
@@ -264,7 +274,11 @@ class HttpSource(Source):
             if number == 1 and envelope.get("generated_at"):
                 new_since = envelope["generated_at"]
             elif not envelope.get("generated_at") and items:
-                versions = [i.get(version_col) for i in items if i.get(version_col) is not None]
+                versions = [
+                    i.get(version_col)
+                    for i in items
+                    if isinstance(i, dict) and i.get(version_col) is not None
+                ]
                 if versions:
                     best = max(versions, key=_sort_key)
                     if new_since is None or _sort_key(best) > _sort_key(new_since):
@@ -282,10 +296,10 @@ class HttpSource(Source):
     def _snapshot(self, watermark: str | None) -> Iterator[Batch]:
         o = self.options
         state = _load(watermark) if watermark else {}
-        previous: dict[str, dict] = (
-            state.get("active", {}) if state.get("mode") == "snapshot" else {}
-        )
-        items: list[dict] = []
+        if state.get("mode") != "snapshot":
+            state = {}
+        previous: dict[str, dict] = state.get("active", {})
+        items: list = []
         generated: set[str] = set()
         for page_items, envelope in self.pages({"page_size": o.page_size}):
             items.extend(page_items)
@@ -299,7 +313,35 @@ class HttpSource(Source):
             yield Batch(o.kind, frame, None, label=public_url(o.url))
             return
         ids = _canonical(frame, o.mapping, "outage_id")
-        active = {str(i): item for i, item in zip(ids, items, strict=True) if i is not None}
+        ends = _canonical(frame, o.mapping, "end")
+        listed = {
+            str(i): item
+            for i, item in zip(ids, items, strict=True)
+            if i is not None and isinstance(item, dict)
+        }
+        # Only what is listed without an end of its own is active (and can be ended by us).
+        active = {
+            str(i): item
+            for i, end, item in zip(ids, ends, items, strict=True)
+            if i is not None and isinstance(item, dict) and _blank(end)
+        }
+        notes: dict[str, int] = {}
+        if not listed and previous:
+            # Nothing usable where outages were active: suspect until it happens
+            # ``empty_snapshots_to_end`` times in a row.
+            empty_polls = int(state.get("empty_polls", 0)) + 1
+            empty_since = state.get("empty_since") or taken_at
+            if empty_polls < o.empty_snapshots_to_end:
+                held = {
+                    **state,
+                    "generated_at": taken_at,
+                    "empty_polls": empty_polls,
+                    "empty_since": empty_since,
+                }
+                notes["snapshot_empty_held"] = 1
+                yield _batch(o, frame, held, notes)
+                return
+            taken_at = empty_since  # they vanished at the first empty snapshot
         ended: list[dict] = []
         # Pages taken at different instants may have shifted under us (an outage ending
         # between page 1 and page 2 moves the others up): only a consistent snapshot ends
@@ -307,22 +349,36 @@ class HttpSource(Source):
         consistent = len(generated) <= 1
         carried = {}
         for key, item in previous.items():
-            if key in active:
+            if key in listed:
                 continue
             if consistent:
                 ended.append(_ended(item, o.mapping, taken_at))
             else:
                 carried[key] = item
-        state = {"mode": "snapshot", "generated_at": taken_at, "active": {**carried, **active}}
+        if ended:
+            notes["inferred_end"] = len(ended)
+        new_state = {"mode": "snapshot", "generated_at": taken_at, "active": {**carried, **active}}
         frame = _frame(items + ended) if ended else frame
-        if frame.empty:
-            return
-        yield Batch(
-            o.kind,
-            frame,
-            json.dumps(state, ensure_ascii=False, default=str),
-            label=public_url(o.url),
-        )
+        yield _batch(o, frame, new_state, notes)
+
+
+def _batch(o: HttpOptions, frame: pd.DataFrame, state: dict, notes: dict[str, int]) -> Batch:
+    """A snapshot batch: its records (possibly none), the state to commit with them, and what
+    the source decided by itself as notes for the run summary (DataFrame.attrs)."""
+    if notes:
+        frame.attrs[SOURCE_NOTES] = dict(notes)
+    return Batch(
+        o.kind,
+        frame,
+        json.dumps(state, ensure_ascii=False, default=str),
+        label=public_url(o.url),
+    )
+
+
+def _blank(value) -> bool:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return True
+    return isinstance(value, str) and not value.strip()
 
 
 def _first_line(exc: BaseException) -> str:
@@ -347,8 +403,10 @@ def _sort_key(value):
         return (1, 0.0, str(value))
 
 
-def _frame(items: list[dict]) -> pd.DataFrame:
-    rows = [{k: _scalar(v) for k, v in item.items()} for item in items if isinstance(item, dict)]
+def _frame(items: list) -> pd.DataFrame:
+    # One row per item: one that is not an object is quarantined alone (not_an_object, with
+    # its JSON text), never a reason to lose the feed.
+    rows = [{k: _scalar(v) for k, v in item.items()} for item in object_records(items, PRE_REJECT)]
     frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
 

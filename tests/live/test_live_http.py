@@ -381,6 +381,16 @@ def test_live004_snapshot_vanished_outage_gets_inferred_end(engine, sim, tmp_pat
             engine, settings, "snap", sleep=Sleeps(), registry=SourceRegistry()
         )
         assert result.status == "ok", result.error
+        # It was the only active outage: one empty snapshot is suspect and ends nothing
+        # (empty_snapshots_to_end = 2); the second in a row does.
+        assert result.summary.notes["snapshot_empty_held"] == 1
+        row = outages(engine, source="snap").set_index("outage_id").loc[oid]
+        assert pd.isna(row["end"]) and not row["inferred_end"]
+        result = run_source_once(
+            engine, settings, "snap", sleep=Sleeps(), registry=SourceRegistry()
+        )
+        assert result.status == "ok", result.error
+        assert result.summary.notes["inferred_end"] == 1
         row = outages(engine, source="snap").set_index("outage_id").loc[oid]
         assert bool(row["inferred_end"])
         # Ended at the first snapshot without it (its generated_at), not at the real end.
