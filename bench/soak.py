@@ -160,6 +160,13 @@ def main() -> int:
     ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--history-days", type=int, default=60)
     ap.add_argument("--blank-every", type=float, default=45.0)
+    ap.add_argument(
+        "--ci",
+        action="store_true",
+        help="the short CI run: speed and memory figures printed, not judged (they belong to "
+        "the full bench on a quiet machine); errors, stalls, the board's timing, flaps, locks "
+        "and lost outages still fail it",
+    )
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fw-soak-"))
     url = f"sqlite:///{folder / 'soak.db'}"
@@ -468,7 +475,7 @@ def main() -> int:
         missed.append(f"{len(errors)} errors")
     if stalls:
         missed.append(f"{stalls} requests over {STALL_SECONDS:g} s")
-    if q(live_ms, 95) > LIVE_P95_SECONDS * 1000:
+    if q(live_ms, 95) > LIVE_P95_SECONDS * 1000 and not args.ci:
         missed.append(f"live callbacks p95 {q(live_ms, 95):.0f} ms > {LIVE_P95_SECONDS * 1000:.0f}")
     if late_on:
         missed.append(
@@ -484,7 +491,7 @@ def main() -> int:
         missed.append("'database is locked' in the server log")
     if lost:
         missed.append(f"{len(lost)} outages lost: {lost[:5]}")
-    if growth > MEMORY_GROWTH_LIMIT:
+    if growth > MEMORY_GROWTH_LIMIT and not args.ci:
         missed.append(f"memory grew {growth * 100:.0f} %")
     if not on_delays:
         missed.append("no storm outage could be judged: the soak measured nothing")

@@ -108,11 +108,7 @@ def plotly_scripts(settings) -> list[str]:
 def create_app(settings, engine: Engine | None = None) -> Dash:
     """The dashboard for ``settings`` on ``engine`` (made from ``settings.database_url`` when
     omitted). Everything is served locally (no CDN): Dash's bundles and ``assets/``."""
-    if engine is None:
-        from db.engine import make_engine
-
-        engine = make_engine(settings.database_url)
-    data.configure(settings, engine)
+    engine = data.configure(settings, engine).engine
     lang = settings.dashboard.language
     # Page modules register their callbacks globally when (re)imported by use_pages; callbacks
     # left behind by an earlier app in this process that never served would clash with ours.

@@ -31,7 +31,7 @@ from flask import Flask, jsonify, redirect, request, session
 from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from db.engine import sqlite_file
+from dashboard import data
 
 log = logging.getLogger("feederwatch.dashboard.auth")
 
@@ -93,9 +93,9 @@ def is_admin() -> bool:
 def secret_folder(settings) -> Path:
     """Where the generated secret key lives: the SQLite database's folder, else the config's."""
     try:
-        file = sqlite_file(settings.database_url)
-        if file is not None:
-            return file.resolve().parent
+        folder = data.database_folder(settings.database_url)
+        if folder is not None:
+            return folder
     except Exception:  # noqa: BLE001 - an unusual URL: fall back to the config folder
         log.debug("database URL not parsed for the secret's folder")
     return Path(settings.config_dir).resolve()
@@ -187,9 +187,7 @@ def verify(engine, name: str, password: str) -> str | None:
     """The role when ``name``/``password`` match, else None, in about the same time whether or
     not the user exists (a dummy hash is checked for unknown names)."""
     global _DUMMY_HASH
-    from db.queries import user_credentials
-
-    found = user_credentials(engine, name)
+    found = data.user_credentials(engine, name)
     if found is None:
         if _DUMMY_HASH is None:
             _DUMMY_HASH = generate_password_hash(secrets.token_hex(16), "scrypt")

@@ -26,8 +26,9 @@ from analytics import priorities as an_priorities
 from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
 from analytics.settings import AnalyticsSettings
+from collectors.validate import InputRefused
 from db import queries
-from db.engine import sqlite_file
+from db.engine import make_engine, sqlite_file
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -695,10 +696,29 @@ _STORE: DataStore | None = None
 WARMERS: dict[str, Callable[[DataStore], Any]] = {}
 
 
-def configure(settings, engine: Engine) -> DataStore:
+#: an upload refused whole (unreadable, wrong columns, too large): pages say why
+UploadRefused = InputRefused
+
+
+def configure(settings, engine: Engine | None = None) -> DataStore:
+    """The store pages read from: ``settings`` on ``engine`` (made from the settings' database
+    URL when omitted)."""
     global _STORE
-    _STORE = DataStore(settings, engine)
+    _STORE = DataStore(
+        settings, engine if engine is not None else make_engine(settings.database_url)
+    )
     return _STORE
+
+
+def database_folder(url) -> Path | None:
+    """The folder of an SQLite database file, None for other databases."""
+    path = sqlite_file(url)
+    return path.resolve().parent if path is not None else None
+
+
+def user_credentials(engine: Engine, name: str) -> tuple[str, str] | None:
+    """(role, password hash) of a dashboard user, None when unknown."""
+    return queries.user_credentials(engine, name)
 
 
 def store() -> DataStore:

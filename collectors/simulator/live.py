@@ -32,8 +32,6 @@ class LiveFeed:
     """Step a simulated county forward in (possibly accelerated) real time."""
 
     def __init__(self, sim, now=None, speed: float = 1.0, horizon_days: int = 8):
-        from .core import Simulation
-
         self.sim = sim
         self.speed = float(speed)
         hist_end = sim.t0 + pd.Timedelta(days=sim.days)
@@ -47,7 +45,8 @@ class LiveFeed:
             )
         )
         local_day = self.now.tz_convert(sim.tz).date() - timedelta(days=1)
-        self.fut = Simulation(
+        # the same kind of simulation as ``sim`` (not an import of .core, which imports us)
+        self.fut = type(sim)(
             sim.preset,
             seed=sim.seed,
             start=local_day,

@@ -249,8 +249,6 @@ def render_quarantine(source, page, lang, _upload):
 
 def run_upload(contents: str, filename: str, kind: str, lang: str):
     """Decode a dcc.Upload payload to a temporary file and ingest it (source ``upload``)."""
-    from collectors.files import FileRefused
-
     store = data.store()
     if not auth.is_admin():  # enforced here, not only by hiding the control
         return html.Div(
@@ -275,7 +273,7 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
         path.write_bytes(base64.b64decode(b64))
         try:
             summary = store.upload(kind, path)
-        except FileRefused as exc:
+        except data.UploadRefused as exc:
             return html.Div(
                 [html.Strong(tr("data.upload_refused", lang)), f": {exc}"],
                 className="stale-banner",
