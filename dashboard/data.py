@@ -26,6 +26,8 @@ from analytics import priorities as an_priorities
 from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
 from analytics.settings import AnalyticsSettings
+from collectors.health import collectors_health
+from collectors.health import health as installation_health
 from collectors.validate import InputRefused
 from db import queries
 from db.engine import make_engine, sqlite_file
@@ -336,8 +338,6 @@ class DataStore:
         }
 
     def sources_health(self, now: datetime | None = None) -> dict[str, dict]:
-        from feederwatch.health import collectors_health
-
         def read() -> dict[str, dict]:
             return self._fallback(
                 ("health",), lambda: collectors_health(self.engine, self.settings, now)
@@ -345,6 +345,10 @@ class DataStore:
 
         # a second-old answer is as good for a refresh; a given ``now`` is read as asked
         return read() if now is not None else self.fresh(("health",), HEALTH_SECONDS, read)
+
+    def health(self) -> tuple[int, dict]:
+        """(HTTP status, body) of ``/healthz`` for the database and the collectors."""
+        return installation_health(self.engine, self.settings)
 
     def data_updated_at(self) -> datetime | None:
         """When the newest ingested change landed (UTC); the last one read if the database

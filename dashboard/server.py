@@ -23,7 +23,6 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
     they need, sharing the warmer's results)."""
     from dashboard import data
     from dashboard.app import create_app
-    from feederwatch.health import health
 
     app = create_app(settings, engine)
     server: Flask = app.server
@@ -46,7 +45,7 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
 
     @server.get("/healthz")
     def healthz():
-        code, body = health(store.engine, settings)
+        code, body = store.health()
         stalled = watch.report()
         body = {**body, "requests": stalled}
         if stalled["stuck_requests"]:  # a worker is stuck: the dashboard is not healthy

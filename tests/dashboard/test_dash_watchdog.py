@@ -26,8 +26,8 @@ def _with_dashboard(settings, **values):
 
 
 def test_watch001_healthz_reports_a_stuck_request_and_dumps_stacks(settings, county_db, tmp_path):
+    from collectors.health import health
     from dashboard.server import make_server
-    from feederwatch.health import health
 
     server = make_server(_with_dashboard(settings, stall_seconds=1), county_db[1])
     release = threading.Event()
