@@ -20,6 +20,7 @@ import click
 import pandas as pd
 
 from collectors.options import SimulatorOptions
+from collectors.runner import mark_abandoned_runs
 from collectors.simulator.source import simulation_for
 from db.engine import make_engine
 from db.migrate import upgrade
@@ -69,6 +70,7 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
     """Create or reuse the demo database; returns (engine, simulation) ready to serve."""
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    mark_abandoned_runs(engine)
     sim = simulation_for(options, settings.site.timezone, _stored_start(engine))
     db_file = settings.database_url.removeprefix("sqlite:///")
     roads = os.path.join(os.path.dirname(db_file), ROADS_FILE)
