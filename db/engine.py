@@ -170,8 +170,8 @@ def retry_locked(
 def checkpoint_wal(engine: Engine, mode: str = "PASSIVE", busy_ms: int = 200) -> tuple | None:
     """Copy the WAL back into an SQLite database file (``PASSIVE`` never waits; ``TRUNCATE``
     also empties the file, waiting at most ``busy_ms`` for readers and writers so it never
-    holds up a live write for long). Returns SQLite's (busy, log pages, checkpointed pages),
-    or None for other back ends."""
+    holds up a live write for long). Returns SQLite's (busy, log pages, checkpointed pages)
+    — busy 1 when it could not finish — or None for other back ends."""
     if not is_sqlite(engine) or mode.upper() not in ("PASSIVE", "FULL", "RESTART", "TRUNCATE"):
         return None
     with engine.connect() as conn:
@@ -181,7 +181,7 @@ def checkpoint_wal(engine: Engine, mode: str = "PASSIVE", busy_ms: int = 200) ->
         except OperationalError as exc:
             if not is_locked_error(exc):
                 raise
-            row = None
+            row = (1, -1, -1)
         finally:
             conn.exec_driver_sql(f"PRAGMA busy_timeout={_busy_timeout_ms()}")
     return tuple(row) if row is not None else None
