@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 SQLITE_CACHE_KIB = -65_536  # negative: KiB, not pages
 SQLITE_JOURNAL_LIMIT_BYTES = 32 * 2**20
 LOCK_WAIT_ENV = "FEEDERWATCH_LOCK_WAIT_SECONDS"

@@ -28,6 +28,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from collectors.base import Batch
+from collectors.ingest import PatientPipeline
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
 from db.engine import checkpoint_wal
 from db.locks import yield_to_live
@@ -146,7 +147,8 @@ def load_history(
     """Load the simulated history into ``engine`` through the pipeline, resuming from the
     state stored under ``state_key`` (default: the source name). Short transactions that
     yield to live runs, WAL checkpoints between them (see the module docstring)."""
-    pipeline = pipeline or Pipeline(engine, tz=sim.tz)
+    # Waits out another writer's lock instead of stopping the load (db.engine.retry_locked).
+    pipeline = pipeline or PatientPipeline(engine, tz=sim.tz)
     key = state_key or source
     state = SimState.from_json(watermark(engine, key), sim_label(sim))
     network_options = IngestOptions(source=source, authoritative=True)
