@@ -2,7 +2,7 @@
 
 The demo's own pieces on a real SQLite file: ``prepare`` (network, events, recent readings),
 ``backfill_in_background`` (older readings), and meanwhile the live simulator source run by
-the real runner again and again, with a short lock wait (2 s) so that a live write that had to
+the real runner again and again, with a short lock wait (5 s) so that a live write that had to
 wait for more than a couple of backfill transactions would fail. Every live run must succeed
 while the backfill is still writing, and the WAL must stay bounded."""
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import time
 
+import pandas as pd
 import pytest
 
 from collectors.runner import SourceRegistry, run_source_once
@@ -18,12 +19,12 @@ from db.engine import LOCK_WAIT_ENV, SQLITE_JOURNAL_LIMIT_BYTES
 from db.queries import collector_runs, outages, watermark
 from feederwatch.config import parse_settings
 from feederwatch.demo import SOURCE, backfill_in_background, demo_settings, prepare
-from feederwatch.simload import SimState, sim_label
+from feederwatch.simload import SimState, sim_label, split_readings
 
 
 @pytest.fixture
 def short_lock_wait(monkeypatch):
-    monkeypatch.setenv(LOCK_WAIT_ENV, "2")
+    monkeypatch.setenv(LOCK_WAIT_ENV, "5")
 
 
 def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_lock_wait):
@@ -78,3 +79,22 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     assert max(wal_sizes) < SQLITE_JOURNAL_LIMIT_BYTES, max(wal_sizes)
     assert os.path.getsize(wal) < 4 * 2**20, os.path.getsize(wal)
     assert time.monotonic() - started < 60
+
+
+def test_live_before_history002_parts_are_bounded_whole_days_and_lose_nothing():
+    from datetime import date
+
+    from collectors.options import SimulatorOptions
+    from collectors.simulator.source import simulation_for
+
+    options = SimulatorOptions(type="simulator", preset="small", history_days=5)
+    sim = simulation_for(options, "Asia/Shanghai", date(2025, 7, 1))
+    frame = sim.voltage_days(0, 3)
+    parts = list(split_readings(frame, 10_000, sim.tz))
+    assert len(parts) > 3
+    assert all(len(part) <= 10_000 for part in parts)
+    for part in parts:  # one local day each (a reading stamped 24:00 closes its day)
+        local = (part["time"] - pd.Timedelta(seconds=1)).dt.tz_convert(sim.tz).dt.date
+        assert local.nunique() == 1
+    joined = pd.concat(parts).sort_index()
+    assert joined.equals(frame)
