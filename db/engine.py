@@ -6,8 +6,8 @@ transactions with ``retry_locked`` for at most ``lock_wait_seconds()`` in total
 (``FEEDERWATCH_LOCK_WAIT_SECONDS``, default 30 s); after that ``DatabaseLocked`` says which
 database, and the command line prints one line and exits 2. Writers in this code base keep
 their transactions short (the simulated history backfill: at most ``feederwatch.simload``'s
-``MAX_ROWS_PER_TRANSACTION`` readings, well under a second), so a waiting writer waits for one
-transaction, not for a whole load.
+``MAX_ROWS_PER_TRANSACTION`` readings, a second or two for the largest county), so a waiting
+writer waits for one transaction, not for a whole load.
 
 The WAL stays bounded: ``journal_size_limit`` truncates it back to ``SQLITE_JOURNAL_LIMIT_BYTES``
 each time it restarts, and long writers call ``checkpoint_wal`` between their transactions.

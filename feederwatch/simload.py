@@ -7,16 +7,18 @@ recent days of readings, then older readings newest-first a few days at a time â
 dashboard's recent weeks fill in first and a live collector writing meanwhile never waits long.
 
 Live before history (SQLite has one writer at a time). The bound: each write transaction of a
-load holds at most ``MAX_ROWS_PER_TRANSACTION`` readings (50,000: one local day of a group of
-transformer areas; measured 0.2-0.4 s for the small preset, a median 1.2 s and at most 2.2 s
-for the county on a shared 2-core machine, most of it reading the day's rollup keys already
-written). A range's state is stored with its last part; a resumed load redoes at most that
-range, idempotently. Before each transaction the load yields to live collector runs of this
+load holds at most ``MAX_ROWS_PER_TRANSACTION`` readings (100,000: one local day of a group of
+transformer areas). Measured on a shared 2-core machine: 0.2-0.3 s for the small preset (a day
+is 25,600 readings); for the county a median 1.4 s and at most 2.1 s, most of it reading the
+day's rollup keys already written into a DataFrame (db.rollups; building it from plain tuples
+brings 50,000-reading parts under 1 s). A range's state is stored with its last part; a
+resumed load redoes at most that range, idempotently. Before each transaction the load yields to live collector runs of this
 process (``db.locks.yield_to_live``, at most 5 s each time) and pauses ``PAUSE_SECONDS`` so that
 a writer of another process waiting on SQLite's busy timeout gets its turn: a live write waits
 for at most one such transaction. Every ``CHECKPOINT_EVERY`` transactions the WAL is
 checkpointed (PASSIVE, never waiting) and at the end truncated (``db.engine.checkpoint_wal``),
-so it stays bounded.
+so it stays bounded. ``max_rows=None`` writes each range in one transaction (the demo's first
+start, before anything else writes: parts cost time, see ``split_readings``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from db.locks import yield_to_live
 from db.queries import watermark
 
 NETWORK_ORDER = ("substations", "feeders", "transformers")
-MAX_ROWS_PER_TRANSACTION = 50_000
+MAX_ROWS_PER_TRANSACTION = 100_000
 PAUSE_SECONDS = 0.05
 CHECKPOINT_EVERY = 8
 FINAL_CHECKPOINT_TRIES = 10
@@ -50,7 +52,9 @@ def split_readings(
     """Readings in parts of at most ``max_rows`` (more only when one area's day alone has
     more), newest local day first, each part one local day of a group of transformer areas:
     every hourly and daily rollup is computed from one part, and a part's rollups meet only
-    those of its own day already written."""
+    those of its own day already written. Parts cost time: each reads the rollup keys of its
+    day already written (db.rollups): a county day takes about 9 s in 100,000-row parts,
+    3-4 s in one transaction."""
     if len(frame) <= max_rows or "transformer" not in frame or "time" not in frame:
         yield frame
         return
@@ -75,9 +79,11 @@ def split_readings(
             yield in_day[parts == group]
 
 
-def _voltage_parts(frame: pd.DataFrame, watermark: str, label: str, tz: str) -> Iterator[Batch]:
+def _voltage_parts(
+    frame: pd.DataFrame, watermark: str, label: str, tz: str, max_rows: int | None
+) -> Iterator[Batch]:
     """One voltage range as batches of bounded size; only the last carries the state."""
-    parts = list(split_readings(frame, tz=tz))
+    parts = [frame] if max_rows is None else list(split_readings(frame, max_rows, tz))
     for number, part in enumerate(parts, 1):
         last = number == len(parts)
         yield Batch(
@@ -118,7 +124,13 @@ def sim_label(sim) -> str:
 
 
 def history_batches(
-    sim, state: SimState, *, voltage: str = "all", recent_days: int = 7, chunk_days: int = 3
+    sim,
+    state: SimState,
+    *,
+    voltage: str = "all",
+    recent_days: int = 7,
+    chunk_days: int = 3,
+    max_rows: int | None = MAX_ROWS_PER_TRANSACTION,
 ) -> Iterator[Batch]:
     """Batches of the simulated history still missing after ``state``.
 
@@ -141,6 +153,7 @@ def history_batches(
             state.to_json(),
             f"simulated readings, last {recent_days} days",
             sim.tz,
+            max_rows,
         )
     if voltage in ("all", "older"):
         first = recent_from if state.older_from is None else state.older_from
@@ -152,6 +165,7 @@ def history_batches(
                 state.to_json(),
                 f"simulated readings, days {start}-{last}",
                 sim.tz,
+                max_rows,
             )
 
 
@@ -165,6 +179,7 @@ def load_history(
     voltage: str = "all",
     recent_days: int = 7,
     chunk_days: int = 3,
+    max_rows: int | None = MAX_ROWS_PER_TRANSACTION,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> BatchSummary:
     """Load the simulated history into ``engine`` through the pipeline, resuming from the
@@ -179,7 +194,12 @@ def load_history(
     summary = BatchSummary()
     written = 0
     for batch in history_batches(
-        sim, state, voltage=voltage, recent_days=recent_days, chunk_days=chunk_days
+        sim,
+        state,
+        voltage=voltage,
+        recent_days=recent_days,
+        chunk_days=chunk_days,
+        max_rows=max_rows,
     ):
         if written:
             if not yield_to_live():
