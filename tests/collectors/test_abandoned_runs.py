@@ -108,3 +108,21 @@ def test_abandoned002_start_up_marks_dead_runs(engine, db_url, tmp_path):
         live_lock.release()
     assert mark_abandoned_runs(engine, ["feed"]) == {"feed": 1}
     assert collector_runs(engine, "feed")["status"].tolist() == ["abandoned"]
+
+
+def test_abandoned003_scheduler_start_marks_dead_runs(engine, db_url, tmp_path):
+    from collectors.scheduler import start_scheduler, stop_scheduler
+
+    (tmp_path / "drop").mkdir()
+    text = (
+        f'[database]\nurl = "{db_url}"\n[sources.drop]\ntype = "file"\npath = "drop"\n'
+        "enabled = false\n"
+    )
+    settings = parse_settings(tomllib.loads(text), origin="test", config_dir=tmp_path)
+    dead = Pipeline(engine).start_run("drop", "outages")
+    scheduler = start_scheduler(settings, engine)
+    try:
+        assert scheduler.get_jobs() == []  # no run of the source did it: the start-up did
+        assert statuses(engine) == {dead: "abandoned"}
+    finally:
+        stop_scheduler(scheduler)
