@@ -1,18 +1,60 @@
-"""``feederwatch ingest KIND PATH``: one file (or a network folder) through the pipeline."""
+"""``feederwatch ingest KIND PATH``: one file (or a network folder) through the pipeline.
+
+A database locked by another writer (SQLite allows one at a time) is waited for: each batch's
+transaction is retried with backoff for at most ``FEEDERWATCH_LOCK_WAIT_SECONDS`` (default
+30 s, ``db.engine.retry_locked``); then one line on stderr names the database and the exit
+status is 2. Nothing is half-written: a batch commits whole or not at all, and a rerun resumes
+after the last committed chunk.
+"""
 
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 
 from collectors.files import FileRefused, guess_kind, ingest_file, network_files
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
-from db.engine import make_engine
+from db.engine import DatabaseLocked, lock_wait_seconds, make_engine, retry_locked
+from db.locks import source_lock
 from db.migrate import upgrade
 
 EXIT_OK, EXIT_REFUSED, EXIT_QUARANTINED = 0, 2, 3
+SOURCE_LOCK_POLL_SECONDS = 0.5
+
+
+class PatientPipeline(Pipeline):
+    """A pipeline whose every write transaction waits out another writer's lock
+    (``retry_locked``) instead of failing at once. A retried batch starts again from a clean
+    slate: the network context a rolled-back transaction may have extended is read again,
+    and a file chunk that did commit (the error came after it) is not redone."""
+
+    def _retry(self, action):
+        return retry_locked(self.engine, action, before_retry=self.refresh_network)
+
+    def start_run(self, source: str, kind: str | None = None) -> int:
+        return self._retry(lambda: super(PatientPipeline, self).start_run(source, kind))
+
+    def finish_run(self, run_id: int, summary: BatchSummary, error: str | None = None) -> str:
+        return self._retry(
+            lambda: super(PatientPipeline, self).finish_run(run_id, summary, error=error)
+        )
+
+    def quarantine_whole(self, *args, **kwargs) -> None:
+        self._retry(lambda: super(PatientPipeline, self).quarantine_whole(*args, **kwargs))
+
+    def forget_chunks(self, file_key: str) -> None:
+        self._retry(lambda: super(PatientPipeline, self).forget_chunks(file_key))
+
+    def ingest(self, kind, raw, options, *, chunk=None, **kwargs) -> BatchSummary:
+        def once() -> BatchSummary:
+            if chunk is not None and chunk[1] in self.committed_chunks(chunk[0]):
+                return BatchSummary(chunks_skipped=1)
+            return Pipeline.ingest(self, kind, raw, options, chunk=chunk, **kwargs)
+
+        return self._retry(once)
 
 
 def print_summary(summary: BatchSummary, title: str) -> None:
@@ -89,10 +131,44 @@ def ingest_path(
     return ingest_file(pipeline, path, kind, options, run_id=run_id, on_chunk=on_chunk)
 
 
+def _take_source_lock(engine, source: str):
+    """The source's run lock (db.locks), waited for while a collector runs the source: a run
+    record marked running is then always held by a live process (see
+    ``collectors.runner.mark_abandoned_runs``). None when it stayed busy past the lock wait."""
+    lock = source_lock(engine, source)
+    deadline = time.monotonic() + lock_wait_seconds()
+    while not lock.acquire():
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(SOURCE_LOCK_POLL_SECONDS)
+    return lock
+
+
 def ingest_file_command(settings, kind: str, path: Path, source: str) -> int:
     engine = make_engine(settings.database_url)
-    upgrade(engine)
-    pipeline = Pipeline.from_settings(engine, settings)
+    try:
+        retry_locked(engine, lambda: upgrade(engine))
+        lock = _take_source_lock(engine, source)
+        if lock is None:
+            click.echo(
+                f"feederwatch: error: source {source!r} is being collected by another process "
+                f"on {engine.url.render_as_string(hide_password=True)}; try again later",
+                err=True,
+            )
+            return EXIT_REFUSED
+        try:
+            return _ingest_locked(engine, settings, kind, path, source)
+        finally:
+            lock.release()
+    except DatabaseLocked as exc:
+        click.echo(f"feederwatch: error: {exc}", err=True)
+        return EXIT_REFUSED
+    finally:
+        engine.dispose()
+
+
+def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
+    pipeline = PatientPipeline.from_settings(engine, settings)
     configured = settings.source_options().get(source)
     options = IngestOptions(
         source=source,
@@ -116,6 +192,14 @@ def ingest_file_command(settings, kind: str, path: Path, source: str) -> int:
         pipeline.finish_run(run_id, BatchSummary(), error=str(exc))
         click.echo(f"feederwatch: error: {path}: {exc}", err=True)
         return EXIT_REFUSED
+    except DatabaseLocked as exc:
+        # Committed chunks stay (a rerun resumes after them); the run record is closed when
+        # the database lets us, else the next start marks it abandoned.
+        try:
+            Pipeline.finish_run(pipeline, run_id, BatchSummary(), error=str(exc))
+        except Exception:
+            pass
+        raise
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

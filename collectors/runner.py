@@ -10,6 +10,13 @@ Each batch is committed with its watermark in one transaction (``Pipeline.ingest
 retry, a restart or another collector process resumes exactly after the last committed batch.
 Sources keep everything they need between runs in that watermark, which is why two collector
 processes can take turns on one source.
+
+A run record still ``running`` whose source lock is free was left by a dead process (killed,
+crashed, disk full): every run marks its source's such records ``abandoned`` once it holds the
+lock, and ``mark_abandoned_runs`` does it for every source at start-up (scheduler, ``collect``,
+``run``, ``demo``, ``init``). Writes wait out another writer's lock (``db.engine.retry_locked``)
+and a run marks itself as live work so that a background backfill yields to it
+(``db.locks.live_writes``).
 """
 
 from __future__ import annotations
@@ -26,11 +33,15 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
 from collectors.base import CollectorError, Source
+from collectors.ingest import PatientPipeline
 from collectors.options import SourceOptions
 from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from collectors.registry import source_class
 from collectors.validate import InputRefused
-from db.locks import source_lock
+from db.bookkeeping import abandon_runs
+from db.engine import retry_locked
+from db.locks import live_writes, source_lock
+from db.queries import running_sources
 from db.queries import watermark as read_watermark
 
 log = logging.getLogger(__name__)
@@ -55,6 +66,8 @@ class RunResult:
     run_id: int | None = None
     delays: list[float] = field(default_factory=list)  # backoff pauses requested, in seconds
     seconds: float = 0.0
+    not_settled: list[str] = field(default_factory=list)  # files left for a later run
+    abandoned: int = 0  # earlier runs of the source found dead and marked abandoned
 
 
 class SourceRegistry:
@@ -156,6 +169,41 @@ class _Stopped(Exception):
     pass
 
 
+def mark_abandoned_runs(engine: Engine, sources: list[str] | None = None) -> dict[str, int]:
+    """Mark ``abandoned`` the runs still ``running`` whose process is gone: those of every
+    source (or of ``sources``) whose run lock is free. A source being run right now keeps its
+    lock, so its live run is left alone. Returns {source: runs marked}. Never raises."""
+    marked: dict[str, int] = {}
+    try:
+        names = running_sources(engine)
+    except Exception:
+        log.warning("could not look for abandoned runs", exc_info=True)
+        return marked
+    for name in names:
+        if sources is not None and name not in sources:
+            continue
+        lock = source_lock(engine, name)
+        try:
+            if not lock.acquire():
+                continue
+        except Exception:
+            log.warning("could not take the run lock of %s", name, exc_info=True)
+            continue
+        try:
+            count = retry_locked(engine, lambda n=name: abandon_runs(engine, n))
+        except Exception:
+            log.warning("could not mark the abandoned runs of %s", name, exc_info=True)
+            count = 0
+        finally:
+            lock.release()
+        if count:
+            marked[name] = count
+            log.warning(
+                "%s: %d run(s) left running by a dead process marked abandoned", name, count
+            )
+    return marked
+
+
 def run_source_once(
     engine: Engine,
     settings,
@@ -188,18 +236,19 @@ def run_source_once(
         log.info("collect %s: skipped, another collector is running it", name)
         return result
     try:
-        _run_locked(
-            engine,
-            settings,
-            name,
-            options,
-            result,
-            pipeline=pipeline,
-            source=source,
-            sleep=sleep,
-            registry=registry or REGISTRY,
-            stop=stop,
-        )
+        with live_writes():
+            _run_locked(
+                engine,
+                settings,
+                name,
+                options,
+                result,
+                pipeline=pipeline,
+                source=source,
+                sleep=sleep,
+                registry=registry or REGISTRY,
+                stop=stop,
+            )
     finally:
         lock.release()
         result.seconds = round(time.monotonic() - started, 3)
@@ -230,9 +279,13 @@ def _run_locked(
     stop,
 ) -> None:
     try:
-        pipeline = pipeline or Pipeline.from_settings(engine, settings)
+        pipeline = pipeline or PatientPipeline.from_settings(engine, settings)
         # Another source (a file drop, the GIS) may have changed the network since last time.
         pipeline.refresh_network()
+        # We hold the source's lock: any run of it still marked running is dead.
+        result.abandoned = retry_locked(engine, lambda: abandon_runs(engine, name))
+        if result.abandoned:
+            log.warning("collect %s: %d dead run(s) marked abandoned", name, result.abandoned)
         run_id = pipeline.start_run(name, _kind_of(options))
     except Exception as exc:
         result.error = redact(f"{type(exc).__name__}: {exc}", options)
@@ -249,6 +302,9 @@ def _run_locked(
             try:
                 _one_attempt(engine, pipeline, name, options, source, run_id, summary, stop)
                 source.finished()
+                result.not_settled = list(getattr(source, "not_settled", None) or [])
+                if result.not_settled:
+                    summary.notes["files_not_settled"] = len(result.not_settled)
                 break
             except CollectorError as exc:
                 message = redact(str(exc), options)
@@ -331,6 +387,7 @@ __all__ = [
     "RunResult",
     "SourceRegistry",
     "backoff_delay",
+    "mark_abandoned_runs",
     "redact",
     "run_source_once",
 ]

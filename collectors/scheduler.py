@@ -25,7 +25,13 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
-from collectors.runner import REGISTRY, RunResult, SourceRegistry, run_source_once
+from collectors.runner import (
+    REGISTRY,
+    RunResult,
+    SourceRegistry,
+    mark_abandoned_runs,
+    run_source_once,
+)
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +116,7 @@ def start_scheduler(settings, engine: Engine | None = None) -> BackgroundSchedul
             from db.engine import make_engine
 
             engine = make_engine(settings.database_url)
+        mark_abandoned_runs(engine)
         scheduler = build_scheduler(settings, engine)
         scheduler.start()
         log.info(
@@ -169,12 +176,27 @@ def print_results(results: list[RunResult]) -> None:
     for r in quarantined:
         reasons = ", ".join(f"{code} {n}" for code, n in sorted(r.summary.quarantined.items()))
         click.echo(f"{r.source}: quarantined: {reasons}")
+    for r in results:
+        if r.not_settled:
+            n = len(r.not_settled)
+            names = ", ".join(r.not_settled[:5]) + (", ..." if n > 5 else "")
+            click.echo(
+                f"{r.source}: {n} file{'s' if n != 1 else ''} not settled yet ({names}), "
+                "retried next run"
+            )
+        if r.abandoned:
+            click.echo(
+                f"{r.source}: {r.abandoned} earlier run(s) left by a dead process: abandoned"
+            )
 
 
 def collect_command(settings, once: bool, source: str | None) -> int:
     """``feederwatch collect [--once] [SOURCE]``. With ``--once``: one pass of each enabled
-    source (or SOURCE), a summary table, and exit 0, 3 (some quarantined) or 2 (a source failed
-    or SOURCE is unknown). Without: the schedule until SIGINT/SIGTERM."""
+    source (or SOURCE), a summary table, and exit 0 (all landed), 3 (some quarantined) or 2
+    (a source failed or SOURCE is unknown), as ``feederwatch ingest``. Files of a file drop
+    not settled yet are listed (taken by a later run) and do not change the status. Without
+    ``--once``: the schedule until SIGINT/SIGTERM. Either way runs left ``running`` by a dead
+    process are first marked abandoned."""
     from db.engine import make_engine
     from db.migrate import upgrade
 
@@ -189,6 +211,7 @@ def collect_command(settings, once: bool, source: str | None) -> int:
         return EXIT_OK
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    mark_abandoned_runs(engine)
     try:
         if once:
             return _collect_once(engine, settings, names)
@@ -264,6 +287,7 @@ __all__ = [
     "build_scheduler",
     "collect_command",
     "job_id",
+    "print_results",
     "start_scheduler",
     "stop_scheduler",
 ]

@@ -61,6 +61,23 @@ def start_run(engine: Engine, source: str, kind: str | None) -> int:
         ).scalar_one()
 
 
+ABANDONED_ERROR = (
+    "abandoned: the process running it ended without finishing it (killed, crashed or out of "
+    "disk); its committed batches were kept and the next run resumes after them"
+)
+
+
+def abandon_runs(engine: Engine, source: str) -> int:
+    """Mark the source's runs still ``running`` as ``abandoned`` (call only while holding the
+    source's run lock, db.locks: then no live process can own them). Returns how many."""
+    with engine.begin() as conn:
+        return conn.execute(
+            update(CollectorRun)
+            .where(CollectorRun.source == source, CollectorRun.status == "running")
+            .values(status="abandoned", finished_at=datetime.now(UTC), error=ABANDONED_ERROR)
+        ).rowcount
+
+
 def finish_run(engine: Engine, run_id: int, **values) -> None:
     """Close a run record with its status and counts."""
     with engine.begin() as conn:

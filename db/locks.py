@@ -6,6 +6,16 @@ dedicated autocommit connection for the whole run: it needs no table, and it is 
 server when the holder's connection dies, so a killed collector never leaves a stale lock. On
 SQLite (one machine by nature) it is an OS lock on a file next to the database file, released by
 the kernel when the process dies. Anything else gets a lock within this process only.
+
+Because a run holds its source's lock for as long as it runs, a run record still marked
+``running`` whose source lock can be taken belongs to a dead process (``collectors.runner.
+mark_abandoned_runs``); this works across processes and machines without pids or host names.
+
+Live work before history (SQLite has one writer at a time): ``live_writes()`` marks a live
+collector run in progress in this process; a background load (the demo's readings backfill)
+calls ``yield_to_live()`` before each of its short transactions and waits while live work is
+in progress (at most ``LIVE_YIELD_MAX_SECONDS`` each time, so the backfill is never starved
+either).
 """
 
 from __future__ import annotations
@@ -15,6 +25,8 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -169,9 +181,66 @@ except ImportError:  # Windows servers
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
+LIVE_YIELD_MAX_SECONDS = 5.0
+
+
+class LiveGate:
+    """Counts live runs in progress; background loads wait for none before writing."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+
+    @contextmanager
+    def live(self) -> Iterator[None]:
+        with self._cond:
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._active -= 1
+                self._cond.notify_all()
+
+    @property
+    def active(self) -> int:
+        return self._active
+
+    def wait_quiet(self, timeout: float) -> bool:
+        """Wait until no live run is in progress; False when ``timeout`` ran out first."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._active == 0, timeout)
+
+
+LIVE_GATE = LiveGate()
+
+
+def live_writes():
+    """``with live_writes():`` around a live collector run (see the module docstring)."""
+    return LIVE_GATE.live()
+
+
+def yield_to_live(timeout: float = LIVE_YIELD_MAX_SECONDS) -> bool:
+    """Called by background loads between transactions: waits while live runs are in
+    progress in this process. True when it had to wait."""
+    if LIVE_GATE.active == 0:
+        return False
+    LIVE_GATE.wait_quiet(timeout)
+    return True
+
+
 def source_lock(engine: Engine, source: str) -> SourceLock:
     """The lock that keeps ``source`` to one run at a time on ``engine``'s database."""
     return SourceLock(engine, source)
 
 
-__all__ = ["SourceLock", "advisory_key", "lock_file_path", "source_lock"]
+__all__ = [
+    "LIVE_GATE",
+    "LiveGate",
+    "SourceLock",
+    "advisory_key",
+    "live_writes",
+    "lock_file_path",
+    "source_lock",
+    "yield_to_live",
+]

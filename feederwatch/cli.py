@@ -88,12 +88,14 @@ def init(ctx: _Context) -> None:
     """Create or upgrade the database to the current schema (idempotent)."""
     from sqlalchemy.exc import OperationalError
 
+    from collectors.runner import mark_abandoned_runs
     from db.migrate import current_revision, upgrade
 
     engine = ctx.engine()
     try:
         upgrade(engine)
         revision = current_revision(engine)
+        abandoned = mark_abandoned_runs(engine)
     except OperationalError as exc:
         fail(
             f"database {engine.url.render_as_string(hide_password=True)}: cannot open "
@@ -102,6 +104,8 @@ def init(ctx: _Context) -> None:
     click.echo(
         f"database ready at revision {revision}: {engine.url.render_as_string(hide_password=True)}"
     )
+    for source, count in abandoned.items():
+        click.echo(f"{source}: {count} run(s) left running by a dead process marked abandoned")
 
 
 @cli.command()

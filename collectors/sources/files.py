@@ -7,7 +7,7 @@ Sample config::
     path = "drop/oms"          # relative to the config file's folder
     kind = "auto"              # or outages | voltage | complaints | network; auto = by file name
     interval_seconds = 60
-    settle_seconds = 5         # a file must be unchanged this long before it is taken
+    settle_seconds = 5         # taken once not written to for this long (judged by its mtime)
     version_column = "lastUpdated"
 
 Each file found is read in chunks (each chunk is one batch, committed with a marker, so a
@@ -15,6 +15,11 @@ collector killed mid-file resumes after the last committed chunk). When a run ha
 every batch, processed files move to ``done/``; files that cannot be read at all move to
 ``failed/`` with a ``.reason`` file beside them and are recorded in the quarantine. Paths that
 lead outside the folder (symlinks, ``..``) are refused.
+
+A file is taken once it has not been written to for ``settle_seconds``, judged by its own
+modification time (``now - st_mtime >= settle_seconds``), so a fresh process (``feederwatch
+collect --once`` from cron) takes a settled file on its first look. Files still being written
+are listed in ``not_settled`` after a run (the run summary says so) and taken on a later run.
 """
 
 from __future__ import annotations
@@ -47,9 +52,10 @@ class FileSource(Source):
         base = settings.config_dir if settings is not None else Path.cwd()
         self.folder = (base / options.path).resolve()
         self._engine = make_engine(settings.database_url) if settings is not None else None
-        self._seen_sizes: dict[Path, int] = {}
         self._taken: list[Path] = []
         self._failed: list[tuple[Path, str]] = []
+        # Files seen by the last run but left for later (still being written): names only.
+        self.not_settled: list[str] = []
 
     def _candidates(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -68,22 +74,21 @@ class FileSource(Source):
         return sorted(found, key=order)
 
     def _settled(self, path: Path) -> bool:
-        """Taken only when its size is the same as at the previous look and it has not been
-        written to for ``settle_seconds`` (an exporter may still be writing it)."""
-        stat = path.stat()
-        previous = self._seen_sizes.get(path)
-        self._seen_sizes[path] = stat.st_size
-        quiet = time.time() - stat.st_mtime >= self.options.settle_seconds
-        return quiet and (previous == stat.st_size or self.options.settle_seconds == 0)
+        """Not written to for ``settle_seconds``, by the file's own mtime (an exporter may
+        still be writing it). Needs no earlier look, so a one-shot process takes it at once;
+        a size change also moves the mtime, so a growing file is never taken."""
+        quiet_for = time.time() - path.stat().st_mtime
+        return quiet_for >= self.options.settle_seconds
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
-        self._taken, self._failed = [], []
+        self._taken, self._failed, self.not_settled = [], [], []
         for path in self._candidates():
             inside = path.resolve()
             if not inside.is_relative_to(self.folder):
                 yield self._refuse(path, "path_outside_folder", str(path.name))
                 continue
             if not self._settled(path):
+                self.not_settled.append(path.name)
                 continue
             kind = self.options.kind if self.options.kind != "auto" else guess_kind(path)
             if kind == "network":

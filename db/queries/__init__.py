@@ -3,6 +3,8 @@ with the canonical column names of docs/formats.md (codes, not surrogate ids; UT
 
 from db.queries.network import network
 from db.queries.records import (
+    FAILED_STATUSES,
+    SUCCESS_STATUSES,
     active_outages,
     collector_runs,
     committed_chunks,
@@ -12,6 +14,7 @@ from db.queries.records import (
     last_outage_start,
     outages,
     quarantine,
+    running_sources,
     source_status,
     table_counts,
     user_credentials,
@@ -20,6 +23,8 @@ from db.queries.records import (
 )
 
 __all__ = [
+    "FAILED_STATUSES",
+    "SUCCESS_STATUSES",
     "active_outages",
     "collector_runs",
     "committed_chunks",
@@ -30,6 +35,7 @@ __all__ = [
     "network",
     "outages",
     "quarantine",
+    "running_sources",
     "source_status",
     "table_counts",
     "user_credentials",

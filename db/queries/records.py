@@ -313,6 +313,23 @@ def source_status(engine: Engine) -> pd.DataFrame:
     return _utc(df, ("started_at", "finished_at", "last_success"))
 
 
+# Run statuses (collector_runs.status): a run is running, then ok or partial (some records
+# quarantined) when it succeeded, failed or abandoned (its process died: killed, crashed, out
+# of disk) when it did not. Read abandoned exactly like failed.
+SUCCESS_STATUSES = ("ok", "partial")
+FAILED_STATUSES = ("failed", "abandoned")
+
+
+def running_sources(engine: Engine) -> list[str]:
+    """Sources with a run record still marked running (live, or left by a dead process)."""
+    with engine.connect() as conn:
+        return sorted(
+            conn.execute(
+                select(CollectorRun.source).where(CollectorRun.status == "running").distinct()
+            ).scalars()
+        )
+
+
 def committed_chunks(engine: Engine, file_key: str) -> set[int]:
     """Chunk numbers of a file already committed (by an interrupted or finished ingest)."""
     from db.models import IngestChunk

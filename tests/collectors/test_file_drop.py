@@ -53,18 +53,23 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
     settings = settings_for(db_url, tmp_path, settle=5)
     registry = SourceRegistry()
 
-    # First look: every file is quiet for 60 s, but its size has not been seen twice yet.
-    # A link leading out of the folder is refused at once, without being read.
+    # First look: every file has been quiet for 60 s (by its mtime), so a fresh process takes
+    # them at once. A link leading out of the folder is refused without being read.
     first = run_source_once(engine, settings, "drop", registry=registry)
     assert first.status == "partial", first.error
-    assert first.summary.quarantined == {"path_outside_folder": 1}
-    assert first.summary.upserted == 0
-    # A file that keeps growing is never taken.
+    assert first.summary.quarantined == {
+        "path_outside_folder": 1,
+        "undecodable": 1,
+        "unknown_feeder": 1,
+    }
+    assert first.not_settled == []
+    # A file still being written (mtime now) is not taken, and the run says so.
     growing = drop / "outages_growing.csv"
     growing.write_text(OUTAGES.replace("O1", "G1").replace("O2", "G2").replace("O3", "G3"))
-    second = run_source_once(engine, settings, "drop", registry=registry)
-    assert second.status == "partial", second.error
-    assert second.summary.quarantined == {"undecodable": 1, "unknown_feeder": 1}
+    second = run_source_once(engine, settings, "drop", registry=SourceRegistry())
+    assert second.status == "ok", second.error
+    assert second.not_settled == ["outages_growing.csv"]
+    assert second.summary.upserted == 0
     assert sorted(outages(engine)["outage_id"]) == ["O1", "O2"]
     assert len(network(engine)["transformers"]) == 2
     assert sorted(p.name for p in (drop / "done").iterdir()) == sorted(
@@ -79,7 +84,7 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
     refused = quarantine(engine, source="drop")
     assert set(refused["reason_code"]) == {"undecodable", "path_outside_folder", "unknown_feeder"}
 
-    # Once it has settled (same size as at the last look, and quiet), it is taken.
+    # Once it has been quiet for settle_seconds, it is taken.
     age(growing)
     third = run_source_once(engine, settings, "drop", registry=registry)
     assert third.summary.upserted == 2
