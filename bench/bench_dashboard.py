@@ -37,9 +37,9 @@ def build_county(path: Path) -> None:
     import pandas as pd
 
     from collectors.simulator import Simulation
+    from collectors.simulator.load import load_history
     from db.engine import make_engine
     from db.migrate import upgrade
-    from feederwatch.simload import load_history
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)

@@ -32,11 +32,11 @@ from collectors.pipeline import Pipeline
 from collectors.scheduler import start_scheduler, stop_scheduler
 from collectors.simulator import Simulation
 from collectors.simulator.feed import serve_feed
+from collectors.simulator.load import load_network
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Outage
 from feederwatch.config import parse_settings
-from feederwatch.simload import load_network
 
 STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:05:00Z")

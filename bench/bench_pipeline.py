@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from collectors.files import ingest_file  # noqa: E402
 from collectors.pipeline import IngestOptions, Pipeline  # noqa: E402
 from collectors.simulator import Simulation  # noqa: E402
+from collectors.simulator.load import load_network  # noqa: E402
 from db.engine import SQLITE_CACHE_KIB, make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
-from feederwatch.simload import load_network  # noqa: E402
 
 CHUNK_DAYS = 2
 

@@ -54,10 +54,10 @@ from sqlalchemy import select
 from collectors.pipeline import Pipeline
 from collectors.simulator import Simulation
 from collectors.simulator.feed import _items
+from collectors.simulator.load import load_history, load_network
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import Outage
-from feederwatch.simload import load_history, load_network
 
 STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:00:00Z")
@@ -141,7 +141,7 @@ from datetime import date
 sys.path.insert(0, {root!r})
 from collectors.simulator import Simulation
 from db.engine import make_engine
-from feederwatch.simload import load_history
+from collectors.simulator.load import load_history
 engine = make_engine({url!r})
 sim = Simulation("county", seed=1, start=date.fromisoformat({start!r}), days={days},
                  resolution="1h")

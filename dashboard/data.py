@@ -700,6 +700,9 @@ _STORE: DataStore | None = None
 WARMERS: dict[str, Callable[[DataStore], Any]] = {}
 
 
+#: run statuses shown as failures (a run left running by a dead process is "abandoned")
+FAILED_STATUSES = queries.FAILED_STATUSES
+
 #: an upload refused whole (unreadable, wrong columns, too large): pages say why
 UploadRefused = InputRefused
 

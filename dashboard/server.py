@@ -1,10 +1,9 @@
-"""Serving the dashboard with waitress (a production WSGI server that also runs on Windows),
-plus the JSON endpoints ``/api/live`` and ``/healthz`` (docs/formats.md)."""
+"""The dashboard's Flask server: the Dash app plus the JSON endpoints ``/api/live`` and
+``/healthz`` (docs/formats.md). Serving it is the shell's job (feederwatch/serve.py)."""
 
 from __future__ import annotations
 
 import logging
-import sys
 from typing import TYPE_CHECKING
 
 from flask import Flask, jsonify
@@ -13,7 +12,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 log = logging.getLogger("feederwatch.dashboard")
-SWITCH_INTERVAL_SECONDS = 0.001
 
 
 def make_server(settings, engine: Engine | None = None, warm: bool = False) -> Flask:
@@ -53,55 +51,3 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
         return jsonify(body), code
 
     return server
-
-
-def serve_command(settings, with_collectors: bool) -> int:
-    """Serve until interrupted; with ``with_collectors`` run the scheduler in this process."""
-    from waitress import serve
-
-    from db.engine import make_engine
-
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    cfg = settings.dashboard
-    # Requests are short and wait on the database often; the warmer's analysis holds the GIL
-    # for long stretches. At the default 5 ms switch interval every database round trip of a
-    # request waits up to 5 ms for the GIL behind it (a convoy): live callbacks p95 went from
-    # ~630 ms to see docs/reliability.md under a storm soak with a backfill running.
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    engine = make_engine(settings.database_url)
-    server = make_server(settings, engine, warm=True)
-    server.extensions["feederwatch_watch"].start_monitor()
-    if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
-        banner = "!" * 78
-        print(
-            f"{banner}\nWARNING: the dashboard listens on {cfg.host}:{cfg.port} with login "
-            f"switched OFF.\nAnyone who can reach this address can read the data and upload "
-            f'files.\nSet [dashboard].login = true or host = "127.0.0.1".\n{banner}',
-            file=sys.stderr,
-            flush=True,
-        )
-    scheduler = None
-    if with_collectors:
-        try:
-            from collectors.scheduler import start_scheduler
-        except ImportError:
-            log.warning("collectors.scheduler is not available: serving without collectors")
-        else:
-            scheduler = start_scheduler(settings, engine)
-    print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
-    try:
-        serve(server, host=cfg.host, port=cfg.port, threads=8, ident="FeederWatch")
-    except KeyboardInterrupt:
-        pass
-    except OSError as exc:
-        print(
-            f"error: cannot listen on {cfg.host}:{cfg.port}: {exc.strerror or exc}", file=sys.stderr
-        )
-        return 2
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown()
-        engine.dispose()
-    return 0

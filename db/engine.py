@@ -5,7 +5,7 @@ timeout, at most ``SQLITE_BUSY_TIMEOUT_MS`` per statement) and callers retry who
 transactions with ``retry_locked`` for at most ``lock_wait_seconds()`` in total
 (``FEEDERWATCH_LOCK_WAIT_SECONDS``, default 30 s); after that ``DatabaseLocked`` says which
 database, and the command line prints one line and exits 2. Writers in this code base keep
-their transactions short (the simulated history backfill: at most ``feederwatch.simload``'s
+their transactions short (the simulated history backfill: at most ``collectors.simulator.load``'s
 ``MAX_ROWS_PER_TRANSACTION`` readings, a second or two for the largest county), so a waiting
 writer waits for one transaction, not for a whole load.
 

@@ -200,14 +200,13 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
     table = _table(freq)
     lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
-    stored = pd.DataFrame(
-        conn.execute(
-            select(table.c.transformer_id, table.c.period_start).where(
-                table.c.period_start.between(lo, hi)
-            )
-        ).all(),
-        columns=["transformer_id", "period_start"],
+    rows = conn.execute(
+        select(table.c.transformer_id, table.c.period_start).where(
+            table.c.period_start.between(lo, hi)
+        )
     )
+    # plain tuples: a DataFrame built from Row objects took ~1.3 s per county transaction
+    stored = pd.DataFrame([tuple(r) for r in rows], columns=["transformer_id", "period_start"])
     if stored.empty:
         return stored
     return keys.merge(stored, on=["transformer_id", "period_start"])

@@ -175,7 +175,7 @@ def collect(ctx: _Context, once: bool, source: str | None) -> None:
 def serve(ctx: _Context) -> None:
     """Serve the dashboard (no collectors in this process)."""
     try:
-        from dashboard.server import serve_command
+        from feederwatch.serve import serve_command
     except ImportError:
         not_yet("serve")
     sys.exit(serve_command(ctx.settings, with_collectors=False))
@@ -186,7 +186,7 @@ def serve(ctx: _Context) -> None:
 def run(ctx: _Context) -> None:
     """Run the collectors and the dashboard together (one scheduler process)."""
     try:
-        from dashboard.server import serve_command
+        from feederwatch.serve import serve_command
     except ImportError:
         not_yet("run")
     sys.exit(serve_command(ctx.settings, with_collectors=True))

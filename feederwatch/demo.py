@@ -21,13 +21,13 @@ import pandas as pd
 
 from collectors.options import SimulatorOptions
 from collectors.runner import mark_abandoned_runs
+from collectors.simulator.load import SimState, load_history, sim_label
 from collectors.simulator.source import simulation_for
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import watermark
 from db.upsert import upsert_watermark
 from feederwatch.config import DATABASE_URL_ENV, Settings
-from feederwatch.simload import SimState, load_history, sim_label
 
 log = logging.getLogger("feederwatch.demo")
 SOURCE = "sim"
@@ -84,7 +84,7 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
         )
         started = time.monotonic()
         # Nothing else writes yet (the dashboard and the collectors start after this), so the
-        # recent readings go in one transaction, the fastest way (simload's parts cost more).
+        # recent readings go in one transaction, the fastest way (the history load's parts cost more).
         load_history(engine, sim, source=SOURCE, voltage="recent", max_rows=None)
         # The live collector starts where the history ends; older readings fill in behind.
         state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
@@ -133,7 +133,7 @@ def demo_command(settings: Settings, preset: str | None = None, open_browser: bo
     settings, options = demo_settings(settings, preset)
     engine, sim = prepare(settings, options)
     backfill_in_background(engine, sim)
-    from dashboard.server import serve_command
+    from feederwatch.serve import serve_command
 
     host, port = settings.dashboard.host, settings.dashboard.port
     click.echo(f"FeederWatch demo: http://{host}:{port}/  (Ctrl+C to stop)")

@@ -27,7 +27,7 @@ import pandas as pd
 from collectors.base import Batch, Source
 from collectors.options import SimulatorOptions
 from collectors.simulator.core import Simulation
-from feederwatch.simload import SimState, history_batches, sim_label
+from collectors.simulator.load import SimState, history_batches, sim_label
 
 
 def simulation_for(options: SimulatorOptions, tz: str, start: date | None = None) -> Simulation:

@@ -99,7 +99,15 @@ class FileSource(Source):
             key = file_key(path)
             done = committed_chunks(self._engine, key) if self._engine is not None else set()
             try:
-                chunks = read_chunks(path, kind, max_bytes=int(self.options.max_file_mb * 2**20))
+                # header first: too many columns or a required one missing (after this
+                # source's mapping) refuses the file before its body is read
+                chunks = read_chunks(
+                    path,
+                    kind,
+                    max_bytes=int(self.options.max_file_mb * 2**20),
+                    max_columns=self.options.max_columns,
+                    mapping=dict(self.options.mapping),
+                )
                 for number, frame in enumerate(chunks):
                     if number not in done:
                         yield Batch(kind, frame, chunk=(key, number), label=f"{path.name}#{number}")

@@ -140,7 +140,11 @@ def sources_table(lang):
         badge = html.Span(
             ("STALE" if stale else (s["status"] if s is not None else "–")),
             className="badge "
-            + ("badge-bad" if stale or (s is not None and s["status"] == "error") else "badge-ok"),
+            + (
+                "badge-bad"
+                if stale or (s is not None and s["status"] in data.FAILED_STATUSES)
+                else "badge-ok"
+            ),
         )
         rows = (
             "–"

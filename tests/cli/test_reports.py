@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from collectors.simulator import Simulation
+from collectors.simulator.load import load_history
 from db.engine import make_engine
 from db.migrate import upgrade
-from feederwatch.simload import load_history
 from tests.conftest import ROOT
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from analytics.voltage import rollup_readings
 from collectors.simulator import Simulation
+from collectors.simulator.load import load_history
 from db.queries import voltage_rollups
-from feederwatch.simload import load_history
 
 KEY = ["transformer", "period_start", "phase"]
 

@@ -11,9 +11,9 @@ import pytest
 def county_db(tmp_path_factory):
     """(url, engine) of a small simulated county: 120 days ending today, hourly readings."""
     from collectors.simulator import Simulation
+    from collectors.simulator.load import load_history
     from db.engine import make_engine
     from db.migrate import upgrade
-    from feederwatch.simload import load_history
 
     path = tmp_path_factory.mktemp("dash") / "county.db"
     url = f"sqlite:///{path}"

@@ -136,7 +136,7 @@ def test_api006_loud_warning_beyond_localhost(settings, monkeypatch, capsys):
 
     import waitress
 
-    from dashboard import server as srvmod
+    from feederwatch import serve as srvmod
 
     cfg = settings.model_copy(
         update={"dashboard": settings.dashboard.model_copy(update={"host": "0.0.0.0", "port": 0})}

@@ -15,11 +15,11 @@ import pandas as pd
 import pytest
 
 from collectors.runner import SourceRegistry, run_source_once
+from collectors.simulator.load import SimState, sim_label, split_readings
 from db.engine import LOCK_WAIT_ENV, SQLITE_JOURNAL_LIMIT_BYTES
 from db.queries import collector_runs, outages, watermark
 from feederwatch.config import parse_settings
 from feederwatch.demo import SOURCE, backfill_in_background, demo_settings, prepare
-from feederwatch.simload import SimState, sim_label, split_readings
 
 
 @pytest.fixture
