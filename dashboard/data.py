@@ -9,6 +9,7 @@ request from cached inputs.
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -503,6 +504,7 @@ class DataStore:
         self.warm_keys = set(self.cache.keys(version))
         self.published = version
         self.cache.publish(version)
+        release_memory()
         return version
 
     def start_warmer(self, every_seconds: float, first: bool = False) -> threading.Thread:
@@ -694,6 +696,35 @@ class DataStore:
         pipeline = Pipeline.from_settings(self.engine, self.settings)
         return ingest_path(pipeline, kind, path, IngestOptions(source=source))
 
+
+def release_memory() -> None:
+    """Hand the memory of dropped data versions back to the system. With many threads glibc
+    keeps freed blocks in per-thread arenas, so the server's RSS grew by the size of one
+    analysis at every published version (storm soak: 0.2 -> 2.3 GB in 20 minutes)."""
+    gc.collect()
+    if _LIBC is not None:
+        try:
+            _LIBC.malloc_trim(0)
+        except Exception:  # noqa: BLE001 - not glibc after all: nothing to trim
+            pass
+
+
+def _load_libc():
+    import ctypes
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim  # noqa: B018 - glibc only (musl has none)
+        return libc
+    except (OSError, AttributeError):
+        return None
+
+
+_LIBC = _load_libc()
 
 _STORE: DataStore | None = None
 #: name -> function(store) computing a page's default view; pages register theirs.
