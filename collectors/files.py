@@ -178,7 +178,7 @@ def _as_decimal_point(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
     pattern = rf"\s*[+-]?\d*{re.escape(decimal)}\d+\s*"
     frame = frame.copy()
     for column in frame.columns:
-        if column == REJECT or frame[column].dtype != object:
+        if column == REJECT or not pd.api.types.is_string_dtype(frame[column]):
             continue
         values = frame[column]
         text = values.astype("string")
