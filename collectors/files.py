@@ -356,7 +356,7 @@ def _read_xlsx(
     try:
         frame = pd.read_excel(path, dtype=str, engine="openpyxl", sheet_name=sheet, header=header)
     except (ValueError, KeyError, IndexError) as exc:
-        if "not found" in str(exc) or "out of range" in str(exc) or "No sheet" in str(exc):
+        if str(exc).startswith("Worksheet "):  # "... named 'x' not found", "... index 5 is invalid"
             raise FileRefused("sheet_not_found", f"{path.name}: sheet {sheet!r}") from None
         raise FileRefused("malformed_file", f"{path.name}: {exc.__class__.__name__}") from None
     except Exception as exc:  # openpyxl raises many types for broken workbooks

@@ -114,6 +114,22 @@ def test_read002_xlsx_with_title_and_units_rows(engine, db_url, tmp_path):
     assert result.summary.notes["customers_unknown"] == 1
 
 
+@pytest.mark.parametrize("sheet", ['"Sheet9"', "3"])
+def test_read002b_missing_sheet_refuses_the_file(engine, db_url, tmp_path, sheet):
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["outage_id", "start"])
+    book.active.append(["X1", "2025-07-01 10:00"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = run_file_source(
+        engine, db_url, tmp_path, "report.xlsx", buffer.getvalue(), f"sheet = {sheet}\n"
+    )
+    assert result.summary.quarantined == {"sheet_not_found": 1}
+    assert (tmp_path / "drop" / "failed" / "report.xlsx.reason").exists()
+    assert stored(engine) == {}
+
+
 def test_read003_header_first_on_the_real_header_row(engine, db_url, tmp_path):
     # The title row above the header names no outage id: with header = 1 the real header
     # (which lacks the start column) is judged, and the file is refused before its body.
