@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import tomllib
-from datetime import date
+from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -221,6 +221,14 @@ def test_read007_blank_customers_stay_unknown(engine, db_url, tmp_path):
         network(engine), outages(engine), window=(date(2025, 7, 1), date(2025, 7, 2))
     )
     assert frame.attrs["outages_without_customers"] == 2
+    # the dashboard's live figures: unknown counts add nothing, nothing crashes
+    from dashboard.data import DataStore
+
+    store = DataStore(settings_for(db_url, tmp_path), engine)
+    now = datetime(2025, 7, 1, 6, 0, tzinfo=UTC)  # 14:00 in Asia/Shanghai: all four active
+    live = store.live_summary(now)
+    assert (live["active_outages"], live["customers_out"]) == (4, 17)
+    assert store.customers_out_series(hours=24, now=now)["customers"].max() == 17
     assert frame["customers_interrupted"].iloc[0] == pytest.approx(17)
     assert (
         outages_without_customers(outages(engine), window=(date(2025, 6, 1), date(2025, 7, 1))) == 0
