@@ -247,16 +247,16 @@ class HttpSource(Source):
                 if not isinstance(data, dict):
                     return
             elif isinstance(data, list):
-                yield data, {}
+                yield json_records(data) or [], {}  # GeoJSON Features become records
                 return
-            elif not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            elif not isinstance(data, dict) or (records := json_records(data)) is None:
                 raise CollectorError(
-                    f"{public_url(url)}: not a feed (expected a JSON list or an "
-                    f"object with 'items'; set records_path for records under another key)",
+                    f"{public_url(url)}: not a feed (expected a JSON list, an object with "
+                    f"'items' or GeoJSON features; set records_path for records under another key)",
                     permanent=True,
                 )
             else:
-                yield data["items"], data
+                yield records, data
             nxt = data.get("next")
             if nxt:
                 url, query = urljoin(url, str(nxt)), None

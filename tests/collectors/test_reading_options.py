@@ -263,11 +263,18 @@ def test_read009_encoding_override(engine, db_url, tmp_path):
 # --- an HTTP feed with its records under "outages" ----------------------------------------
 
 
+GEO_PROPERTIES = {"outage_id": "P1", "start": "2025-07-01T10:00:00+08:00", "customers": 4}
+
+
 class OutagesFeed(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
     def do_GET(self):
+        if self.path.startswith("/geo"):
+            point = {"type": "Point", "coordinates": [-123.1, 49.25]}
+            feature = {"type": "Feature", "geometry": point, "properties": GEO_PROPERTIES}
+            return self._send(json.dumps({"features": [feature]}).encode())
         body = json.dumps(
             {
                 "generated_at": "2025-07-01T03:00:00Z",
@@ -278,6 +285,9 @@ class OutagesFeed(BaseHTTPRequestHandler):
                 ],
             }
         ).encode()
+        self._send(body)
+
+    def _send(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -301,6 +311,14 @@ def test_read010_http_feed_records_path(engine, db_url, tmp_path, outages_feed):
     assert result.status == "ok", result.error
     assert {k: v[0] for k, v in stored(engine).items()} == {"H1": 30, "H2": None, "H3": 0}
     assert result.summary.notes["customers_unknown"] == 1
+
+
+def test_read010b_http_geojson_feed_without_type(engine, db_url, tmp_path, outages_feed):
+    extra = f'url = "{outages_feed.replace("/feed", "/geo")}"\n'
+    settings = settings_for(db_url, tmp_path, extra, source_type="http")
+    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    assert result.status == "ok", result.error
+    assert stored(engine)["P1"][:3] == (4, -123.1, 49.25)
 
 
 def test_read011_http_feed_without_records_there_fails_permanently(
