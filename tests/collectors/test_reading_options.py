@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from analytics.reliability import outages_without_customers, system_indices
 from collectors.runner import SourceRegistry, run_source_once
@@ -216,6 +216,13 @@ def test_read007_blank_customers_stay_unknown(engine, db_url, tmp_path):
         "B4": None,
     }
     assert result.summary.notes["customers_unknown"] == 2
+    # the same records again: unchanged (NULL compares equal to a blank), still NULL
+    more = text + "B5,2025-07-01 14:00,3\n"
+    again = run_file_source(engine, db_url, tmp_path, "o2.csv", more.encode(), "")
+    assert (again.summary.unchanged, again.summary.upserted) == (4, 1)
+    assert stored(engine)["B1"][0] is None
+    with engine.begin() as conn:  # B5 was not part of the first run: out of the way again
+        conn.execute(delete(Outage).where(Outage.natural_id == "B5"))
     # NULL customers in the indices: 0 customers interrupted each, and said how many
     frame = system_indices(
         network(engine), outages(engine), window=(date(2025, 7, 1), date(2025, 7, 2))
