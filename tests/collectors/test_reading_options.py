@@ -90,6 +90,23 @@ def test_read001_semicolon_csv_with_decimal_commas(engine, db_url, tmp_path):
     assert result.summary.notes["customers_unknown"] == 1
 
 
+def test_read001b_bad_row_alone_with_options(engine, db_url, tmp_path):
+    # A row with a wrong field count in a ';' file below a title row: quarantined alone.
+    text = (
+        "Export 2025-07\n"
+        "outage_id;start;customers;lat\n"
+        "R1;2025-07-01 10:00;3;36,5\n"
+        "R2;2025-07-01 11:00;1;36,0;extra\n"
+        "R3;2025-07-01 12:00;-;36,25\n"
+    )
+    extra = 'sep = ";"\ndecimal = ","\nskiprows = 1\nna_values = ["-"]\n'
+    result = run_file_source(engine, db_url, tmp_path, "o.csv", text.encode(), extra)
+    assert result.summary.quarantined == {"bad_row_shape": 1}
+    rows = stored(engine)
+    assert set(rows) == {"R1", "R3"}
+    assert (rows["R1"][0], rows["R1"][2], rows["R3"][0], rows["R3"][2]) == (3, 36.5, None, 36.25)
+
+
 def test_read002_xlsx_with_title_and_units_rows(engine, db_url, tmp_path):
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
