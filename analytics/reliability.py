@@ -592,9 +592,32 @@ def indices(
             "basis": model.areas.basis,
             "cemi_n": settings.cemi_n,
             "celid_t_hours": settings.celid_t_hours,
+            # outages in the window whose source gave no customer count (counted as 0)
+            "outages_without_customers": outages_without_customers(
+                outages, window=window, tz=settings.tz
+            ),
         }
     )
     return frame
+
+
+def outages_without_customers(
+    outages: pd.DataFrame, *, window: tuple | None = None, tz: str = "UTC"
+) -> int:
+    """How many outages (overlapping ``window`` when given) have no customer count (NULL,
+    blank: unknown, which the indices count as 0 customers interrupted)."""
+    if outages.empty:
+        return 0
+    if "customers" not in outages:
+        unknown = np.ones(len(outages), bool)
+    else:
+        unknown = pd.to_numeric(outages["customers"], errors="coerce").isna().to_numpy(copy=True)
+    if window is not None and "start" in outages:
+        ws, we = window_ns(window, tz)
+        start = to_ns(outages["start"], tz)
+        end = to_ns(outages["end"], tz) if "end" in outages else np.full(len(outages), NAT)
+        unknown &= (start != NAT) & (start < we) & ((end == NAT) | (end > ws))
+    return int(unknown.sum())
 
 
 def _med_day_starts(info: dict, tz: str) -> list[int]:

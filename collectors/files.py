@@ -18,6 +18,7 @@ import gzip
 import hashlib
 import io
 import json
+import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -105,8 +106,22 @@ def read_chunks(
     max_bytes: int = 512 << 20,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     mapping: dict[str, str] | None = None,
+    encoding: str = "auto",
+    sep: str = ",",
+    decimal: str = ".",
+    header: int = 0,
+    skiprows: int = 0,
+    sheet: str | int = 0,
+    na_values: tuple[str, ...] = (),
+    records_path: str | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time.
+
+    Reading options (a file source's options of the same names, docs/formats.md): ``encoding``
+    ("auto" sniffs), ``sep`` and ``decimal`` (a number ``1,5`` becomes ``1.5`` when decimal is
+    ","), ``header`` (the header's row number, 0 = first) after ``skiprows`` rows skipped (CSV
+    and XLSX), ``sheet`` (XLSX name or position), ``na_values`` (extra blank markers) and
+    ``records_path`` (JSON: the dotted path to the list of records).
 
     The header is checked first (``check_header_columns``): more than ``max_columns`` columns
     refuses the file (``too_many_columns``), for every kind and form (a wide voltage curve is
@@ -127,12 +142,63 @@ def read_chunks(
         check_header_columns(columns, kind, max_columns=max_columns, mapping=mapping)
         return frame
 
+    blanks = tuple(na_values)
+
+    def cleaned(frame: pd.DataFrame) -> pd.DataFrame:
+        return _as_decimal_point(_blank_markers(frame, blanks), decimal)
+
     if ".xlsx" in suffixes:
-        yield from _chunks_of(checked(_read_xlsx(path, max_bytes)), chunk_rows)
+        frame = _read_xlsx(path, max_bytes, sheet=sheet, header=skiprows + header)
+        yield from _chunks_of(cleaned(checked(frame)), chunk_rows)
     elif suffixes and suffixes[-1] in (".json", ".geojson"):
-        yield from _chunks_of(checked(_read_json(path)), chunk_rows)
+        frame = _read_json(path, encoding=encoding, records_path=records_path)
+        yield from _chunks_of(cleaned(checked(frame)), chunk_rows)
     else:
-        yield from _read_csv(path, chunk_rows, kind, max_columns, mapping)
+        csv_chunks = _read_csv(
+            path,
+            chunk_rows,
+            kind,
+            max_columns,
+            mapping,
+            encoding=encoding,
+            sep=sep,
+            skip=skiprows + header,
+            na_values=blanks,
+        )
+        for frame in csv_chunks:
+            yield _as_decimal_point(frame, decimal)
+
+
+def _as_decimal_point(frame: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """Cells that are numbers written with ``decimal`` (e.g. ",") rewritten with a point;
+    other cells (text such as "North of 1st, East of 2nd") untouched."""
+    if decimal == "." or frame.empty:
+        return frame
+    # "1,5", "-0,25", ",5"; never "1,234,567" or text
+    pattern = rf"\s*[+-]?\d*{re.escape(decimal)}\d+\s*"
+    frame = frame.copy()
+    for column in frame.columns:
+        if column == REJECT or not pd.api.types.is_string_dtype(frame[column]):
+            continue
+        values = frame[column]
+        text = values.astype("string")
+        hit = text.str.fullmatch(pattern).fillna(False).to_numpy(bool)
+        if hit.any():
+            frame[column] = values.where(~hit, text.str.replace(decimal, ".", regex=False))
+    return frame
+
+
+def _blank_markers(frame: pd.DataFrame, na_values: tuple[str, ...]) -> pd.DataFrame:
+    """Cells equal to one of ``na_values`` (exactly, as text) made blank."""
+    if not na_values or frame.empty:
+        return frame
+    columns = [c for c in frame.columns if c != REJECT]
+    mask = frame[columns].isin(list(na_values))
+    if not mask.to_numpy().any():
+        return frame
+    frame = frame.copy()
+    frame[columns] = frame[columns].astype(object).where(~mask, None)
+    return frame
 
 
 def check_header_columns(
@@ -185,12 +251,20 @@ def _read_csv(
     kind: str,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     mapping: dict[str, str] | None = None,
+    *,
+    encoding: str = "auto",
+    sep: str = ",",
+    skip: int = 0,
+    na_values: tuple[str, ...] = (),
 ) -> Iterator[pd.DataFrame]:
-    encoding = sniff_encoding(path)
+    encoding = sniff_encoding(path) if encoding == "auto" else encoding
     try:
         with _opener(path)(path) as fh:
             text_head = io.TextIOWrapper(fh, encoding=encoding, errors="replace", newline="")
-            header = next(csv.reader(text_head), [])
+            rows = csv.reader(text_head, delimiter=sep)
+            for _ in range(skip):  # title and units rows above the header
+                next(rows, None)
+            header = next(rows, [])
     except csv.Error as exc:  # e.g. a header cell beyond the csv module's 128 KiB field limit
         raise FileRefused("malformed_file", f"{path.name}: header: {exc}") from None
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -207,9 +281,11 @@ def _read_csv(
             path,
             dtype=str,
             keep_default_na=False,
-            na_values=[""],
+            na_values=["", *na_values],
             chunksize=chunk_rows,
             encoding=encoding,
+            sep=sep,
+            skiprows=skip,
             skipinitialspace=False,
         )
         first = True
@@ -232,7 +308,8 @@ def _read_csv(
     except pd.errors.ParserError:
         # Rows with a wrong number of fields: read again with the csv module and send those
         # rows to quarantine (only files small enough to be hand-made exports get here).
-        yield from _chunks_of(_read_csv_lenient(path, encoding, header, truncated), chunk_rows)
+        lenient = _read_csv_lenient(path, encoding, header, truncated, sep=sep, skip=skip)
+        yield from _chunks_of(_blank_markers(lenient, na_values), chunk_rows)
 
 
 def _ends_without_newline(path: Path) -> bool:
@@ -246,10 +323,11 @@ def _ends_without_newline(path: Path) -> bool:
 
 
 def _read_csv_lenient(
-    path: Path, encoding: str, header: list[str], truncated: bool
+    path: Path, encoding: str, header: list[str], truncated: bool, *, sep: str = ",", skip: int = 0
 ) -> pd.DataFrame:
     with _opener(path)(path) as fh:
-        rows = list(csv.reader(io.TextIOWrapper(fh, encoding=encoding, newline="")))[1:]
+        text = io.TextIOWrapper(fh, encoding=encoding, newline="")
+        rows = list(csv.reader(text, delimiter=sep))[skip + 1 :]
     width = len(header)
     records = []
     for row in rows:
@@ -264,7 +342,9 @@ def _read_csv_lenient(
     return frame
 
 
-def _read_xlsx(path: Path, max_bytes: int) -> pd.DataFrame:
+def _read_xlsx(
+    path: Path, max_bytes: int, *, sheet: str | int = 0, header: int = 0
+) -> pd.DataFrame:
     try:
         with zipfile.ZipFile(path) as archive:
             expanded = sum(info.file_size for info in archive.infolist())
@@ -274,7 +354,11 @@ def _read_xlsx(path: Path, max_bytes: int) -> pd.DataFrame:
     if expanded > max_bytes or expanded / compressed > MAX_XLSX_EXPANSION:
         raise FileRefused("zip_bomb", f"{expanded} bytes uncompressed from {compressed}")
     try:
-        frame = pd.read_excel(path, dtype=str, engine="openpyxl")
+        frame = pd.read_excel(path, dtype=str, engine="openpyxl", sheet_name=sheet, header=header)
+    except (ValueError, KeyError, IndexError) as exc:
+        if str(exc).startswith("Worksheet "):  # "... named 'x' not found", "... index 5 is invalid"
+            raise FileRefused("sheet_not_found", f"{path.name}: sheet {sheet!r}") from None
+        raise FileRefused("malformed_file", f"{path.name}: {exc.__class__.__name__}") from None
     except Exception as exc:  # openpyxl raises many types for broken workbooks
         raise FileRefused("malformed_file", f"{path.name}: {exc.__class__.__name__}") from None
     _check_header([str(c) for c in frame.columns if not str(c).startswith("Unnamed")] or [""])
@@ -285,22 +369,22 @@ def _read_xlsx(path: Path, max_bytes: int) -> pd.DataFrame:
     return frame
 
 
-def _read_json(path: Path) -> pd.DataFrame:
-    encoding = sniff_encoding(path)
+def _read_json(
+    path: Path, *, encoding: str = "auto", records_path: str | None = None
+) -> pd.DataFrame:
+    encoding = sniff_encoding(path) if encoding == "auto" else encoding
     try:
         data = json.loads(path.read_bytes().decode(encoding))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise FileRefused("malformed_file", f"{path.name}: {exc}") from None
-    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
-        records = [
-            {**(f.get("properties") or {}), "geometry": json.dumps(f.get("geometry"))}
-            for f in data.get("features", [])
-        ]
-    elif isinstance(data, dict) and isinstance(data.get("items"), list):
-        records = data["items"]
-    elif isinstance(data, list):
-        records = data
-    else:
+    if records_path is not None:
+        data = follow_records_path(data, records_path)
+        if data is None:
+            raise FileRefused(
+                "records_path_not_found", f"{path.name}: no list of records at {records_path!r}"
+            )
+    records = json_records(data)
+    if records is None:
         raise FileRefused("malformed_file", "expected a list of records, {items: [...]} or GeoJSON")
     # An item that is not an object (a number, text, null) is quarantined on its own
     # (not_an_object, its JSON text kept), never a reason to refuse the other records.
@@ -320,6 +404,64 @@ def _read_json(path: Path) -> pd.DataFrame:
     )
 
 
+def follow_records_path(data: object, records_path: str) -> object | None:
+    """The value at a dotted path (``"data.rows"``; a number steps into a list), or None when
+    the path leads nowhere or not to a list or a GeoJSON FeatureCollection."""
+    for step in records_path.split("."):
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
+            data = data[int(step)]
+        else:
+            return None
+    if isinstance(data, list) or (
+        isinstance(data, dict) and isinstance(data.get("features"), list)
+    ):
+        return data
+    return None
+
+
+def _is_feature(item: object) -> bool:
+    return isinstance(item, dict) and item.get("type") == "Feature"
+
+
+def json_records(data: object) -> list | None:
+    """The records of a JSON document: a list of objects, ``{"items": [...]}``, or GeoJSON (a
+    FeatureCollection with or without its ``"type"``, or a bare list of Features). A Feature's
+    properties become the record; a Point geometry becomes ``lon``/``lat`` (unless the
+    properties have their own), any other geometry is kept as GeoJSON text in ``geometry``.
+    None when the document is none of these."""
+    if isinstance(data, dict) and isinstance(data.get("features"), list):
+        return [feature_record(f) for f in data["features"]]
+    if isinstance(data, dict) and isinstance(data.get("items"), list):
+        return data["items"]
+    if isinstance(data, list):
+        if data and all(_is_feature(item) for item in data):
+            return [feature_record(f) for f in data]
+        return data
+    return None
+
+
+def feature_record(feature: object) -> object:
+    """One GeoJSON Feature as a record (anything else is left as is, to be judged alone)."""
+    if not isinstance(feature, dict):
+        return feature
+    record = dict(feature.get("properties") or {})
+    geometry = feature.get("geometry")
+    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+    if (
+        isinstance(geometry, dict)
+        and geometry.get("type") == "Point"
+        and isinstance(coords, list)
+        and len(coords) >= 2
+    ):
+        if "lon" not in record and "lat" not in record:
+            record["lon"], record["lat"] = coords[0], coords[1]
+    else:
+        record["geometry"] = json.dumps(geometry)
+    return record
+
+
 def ingest_file(
     pipeline: Pipeline,
     path: Path,
@@ -330,15 +472,22 @@ def ingest_file(
     chunk_rows: int | None = None,
     on_chunk: Callable[[int, BatchSummary], None] | None = None,
     max_columns: int = DEFAULT_MAX_COLUMNS,
+    read_options: dict | None = None,
 ) -> BatchSummary:
     """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
     (killed, crashed) are skipped, so a rerun resumes where that run stopped. The header is
-    judged first, under ``options.mapping`` (see ``read_chunks``)."""
+    judged first, under ``options.mapping`` (see ``read_chunks``); ``read_options`` are
+    ``read_chunks``'s reading options (``collectors.options.reading_options`` of a source)."""
     key = file_key(path)
     done = pipeline.committed_chunks(key)
     summary = BatchSummary()
     chunks = read_chunks(
-        path, kind, chunk_rows=chunk_rows, max_columns=max_columns, mapping=dict(options.mapping)
+        path,
+        kind,
+        chunk_rows=chunk_rows,
+        max_columns=max_columns,
+        mapping=dict(options.mapping),
+        **(read_options or {}),
     )
     for number, frame in enumerate(chunks):
         if number in done:

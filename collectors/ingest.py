@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from collectors.files import FileRefused, guess_kind, ingest_file, network_files
+from collectors.options import reading_options
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
 from db.engine import DatabaseLocked, lock_wait_seconds, make_engine, retry_locked
 from db.locks import source_lock
@@ -100,8 +101,10 @@ def ingest_path(
     options: IngestOptions,
     run_id: int | None = None,
     on_chunk=None,
+    read_options: dict | None = None,
 ) -> BatchSummary:
-    """Ingest a file, or for ``network`` a folder of tables or a GIS segment export."""
+    """Ingest a file, or for ``network`` a folder of tables or a GIS segment export;
+    ``read_options`` say how files are read (``read_chunks``'s reading options)."""
     summary = BatchSummary()
     if kind == "network":
         if path.is_dir() and any(p.name.endswith(("bus.csv", "_bus.csv")) for p in path.iterdir()):
@@ -123,12 +126,22 @@ def ingest_path(
             raise FileRefused("unknown_kind", str(path))
         for table, file in files:
             summary.add(
-                ingest_file(pipeline, file, table, options, run_id=run_id, on_chunk=on_chunk)
+                ingest_file(
+                    pipeline,
+                    file,
+                    table,
+                    options,
+                    run_id=run_id,
+                    on_chunk=on_chunk,
+                    read_options=read_options,
+                )
             )
         return summary
     if path.is_dir():
         raise FileRefused("unknown_kind", f"{path} is a folder; give a file")
-    return ingest_file(pipeline, path, kind, options, run_id=run_id, on_chunk=on_chunk)
+    return ingest_file(
+        pipeline, path, kind, options, run_id=run_id, on_chunk=on_chunk, read_options=read_options
+    )
 
 
 def _take_source_lock(engine, source: str):
@@ -182,7 +195,16 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
     )
     bar, on_chunk = _progress(size)
     try:
-        summary = ingest_path(pipeline, kind, path, options, run_id=run_id, on_chunk=on_chunk)
+        summary = ingest_path(
+            pipeline,
+            kind,
+            path,
+            options,
+            run_id=run_id,
+            on_chunk=on_chunk,
+            # the source's reading options (sep, header, records_path, ...) read its files
+            read_options=reading_options(configured),
+        )
     except FileRefused as exc:
         pipeline.quarantine_whole(source, kind, str(path), exc.code, exc.text, run_id)
         pipeline.finish_run(run_id, BatchSummary(), error=f"{exc.code}: {exc.text}")

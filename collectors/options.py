@@ -7,10 +7,11 @@ first fires. The source classes themselves live in ``collectors.registry``.
 
 from __future__ import annotations
 
+import codecs
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RecordKind = Literal["outages", "voltage", "complaints", "network"]
 
@@ -58,6 +59,12 @@ class SimulatorOptions(SourceOptions):
     resolution: Literal["15min", "1h"] = "15min"
 
 
+def _records_path_ok(value: str | None) -> str | None:
+    if value is not None and (not value.strip() or any(not p.strip() for p in value.split("."))):
+        raise ValueError(f"records_path must be keys joined by dots, e.g. 'data.rows': {value!r}")
+    return value
+
+
 class FileOptions(SourceOptions):
     """A watched folder of CSV / XLSX / JSON exports (file drop)."""
 
@@ -65,13 +72,48 @@ class FileOptions(SourceOptions):
     path: str
     kind: RecordKind | Literal["auto"] = "auto"
     pattern: str = "*"
+    # How to read the files (docs/formats.md "Reading options"); names as pandas uses them.
+    # "auto" sniffs UTF-8 (with or without BOM) or GB18030; any Python codec name overrides it.
     encoding: str = "auto"
+    sep: str = ","
+    decimal: str = "."
+    # header: row number (0 = first row) of the header; skiprows: rows skipped before it.
+    header: Annotated[int, Field(ge=0, le=1000)] = 0
+    skiprows: Annotated[int, Field(ge=0, le=1000)] = 0
+    # XLSX sheet: its name, or its position (0 = first).
+    sheet: str | Annotated[int, Field(ge=0)] = 0
+    # Extra cell values read as blank (besides the empty cell), e.g. ["-", "N/A"].
+    na_values: list[str] = Field(default_factory=list)
+    # JSON: the dotted path to the list of records, e.g. "outages" or "data.rows".
+    records_path: str | None = None
     # Seconds a file's size must stay unchanged before it is taken (still being written otherwise).
     settle_seconds: Annotated[float, Field(ge=0)] = 2.0
     max_file_mb: Annotated[float, Field(gt=0)] = 512.0
     # A header with more columns is refused before the body is read (too_many_columns); a
     # wide 96-point voltage curve has about 100.
     max_columns: Annotated[int, Field(ge=1)] = 500
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_encoding(cls, value: str) -> str:
+        if value != "auto":
+            try:
+                codecs.lookup(value)
+            except LookupError:
+                raise ValueError(f"unknown encoding {value!r} (a codec name or auto)") from None
+        return value
+
+    _records_path = field_validator("records_path")(_records_path_ok)
+
+    @model_validator(mode="after")
+    def _one_char_separators(self) -> FileOptions:
+        for key in ("sep", "decimal"):
+            value = getattr(self, key)
+            if len(value) != 1 or value in ('"', "\n", "\r"):
+                raise ValueError(f"{key} must be one character (not a quote or newline): {value!r}")
+        if self.sep == self.decimal:
+            raise ValueError(f"sep and decimal must differ (both {self.sep!r})")
+        return self
 
 
 class HttpOptions(SourceOptions):
@@ -94,6 +136,13 @@ class HttpOptions(SourceOptions):
     # Snapshot mode: empty polls in a row (after a non-empty one) before the outages that were
     # active are ended; a single empty poll is suspect (a restarting feed, a proxy's empty page).
     empty_snapshots_to_end: Annotated[int, Field(ge=1)] = 2
+    # The dotted path to the list of records in each page, e.g. "outages" or "data.rows";
+    # unset: a bare list or the page's "items".
+    records_path: str | None = None
+    # Extra values read as blank (besides null and ""), e.g. ["-", "N/A"].
+    na_values: list[str] = Field(default_factory=list)
+
+    _records_path = field_validator("records_path")(_records_path_ok)
 
 
 class SqlOptions(SourceOptions):
@@ -113,6 +162,22 @@ class SqlOptions(SourceOptions):
         if (self.url is None) == (self.url_env is None):
             raise ValueError("give exactly one of url or url_env")
         return self
+
+
+READING_KEYS = ("encoding", "sep", "decimal", "header", "skiprows", "sheet", "na_values")
+
+
+def reading_options(options: SourceOptions | None) -> dict:
+    """The keyword arguments of ``collectors.files.read_chunks`` a source's options set (none
+    for a source without reading options, or no source): how its files are read."""
+    if options is None:
+        return {}
+    found = {key: getattr(options, key) for key in READING_KEYS if hasattr(options, key)}
+    if "na_values" in found:
+        found["na_values"] = tuple(found["na_values"])
+    if getattr(options, "records_path", None) is not None:
+        found["records_path"] = options.records_path
+    return found
 
 
 OPTIONS_BY_TYPE: dict[str, type[SourceOptions]] = {

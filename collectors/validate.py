@@ -53,6 +53,8 @@ REASONS: dict[str, str] = {
     "unknown_kind": "the kind of records cannot be told from the file name or its columns",
     "path_outside_folder": "the file lies outside the source folder",
     "too_many_columns": "the header has more columns than max_columns allows",
+    "records_path_not_found": "the JSON document has no list of records at records_path",
+    "sheet_not_found": "the XLSX workbook has no sheet of the configured name or position",
     # any record
     "missing_id": "the record has no id",
     "id_too_long": f"the id is longer than {MAX_ID_LEN} characters",
@@ -391,6 +393,8 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     bad_location = ((lon == 0) & (lat == 0)) | (lon.abs() > 180) | (lat.abs() > 90)
     notes["flag_suspicious"] += int((suspicious & rej.ok).sum())
     notes["flag_bad_location"] += int((bad_location & rej.ok).sum())
+    # A blank count is unknown (stored NULL), never a real 0 customers.
+    notes["customers_unknown"] += int((customers.isna() & rej.ok).sum())
 
     good = pd.DataFrame(
         {
@@ -407,7 +411,7 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
             "start_at": start,
             "end_at": end,
             "etr_at": etr,
-            "customers": customers.fillna(0),
+            "customers": customers,
             "cause": clean_text(_col(frame, "cause")),
             "planned": planned,
             "supply_shortage": shortage,

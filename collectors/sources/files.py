@@ -9,6 +9,9 @@ Sample config::
     interval_seconds = 60
     settle_seconds = 5         # taken once not written to for this long (judged by its mtime)
     version_column = "lastUpdated"
+    # how to read the files (docs/formats.md "Reading options"), names as pandas uses them:
+    sep = ";"                  # also encoding, decimal, header, skiprows, sheet, na_values,
+    decimal = ","              # records_path (JSON: the dotted path to the list of records)
 
 Each file found is read in chunks (each chunk is one batch, committed with a marker, so a
 collector killed mid-file resumes after the last committed chunk). When a run has committed
@@ -33,7 +36,7 @@ import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
 from collectors.files import FileRefused, file_key, guess_kind, read_chunks
-from collectors.options import FileOptions
+from collectors.options import FileOptions, reading_options
 from collectors.pipeline import NETWORK_TABLES, REFUSED
 from db.engine import make_engine
 from db.queries import committed_chunks
@@ -107,6 +110,7 @@ class FileSource(Source):
                     max_bytes=int(self.options.max_file_mb * 2**20),
                     max_columns=self.options.max_columns,
                     mapping=dict(self.options.mapping),
+                    **reading_options(self.options),
                 )
                 for number, frame in enumerate(chunks):
                     if number not in done:

@@ -46,6 +46,7 @@ import httpx
 import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
+from collectors.files import follow_records_path, json_records
 from collectors.mapping import apply_mapping
 from collectors.options import HttpOptions
 from collectors.parse import object_records
@@ -231,16 +232,31 @@ class HttpSource(Source):
         page = 1
         while True:
             data = self.fetch(url, query)
-            if isinstance(data, list):
-                yield data, {}
+            if o.records_path is not None:
+                # records under a key of their own ({"outages": [...]}, {"data": {"rows": ...}});
+                # the page's envelope (next, pages, generated_at) stays where it is
+                found = follow_records_path(data, o.records_path)
+                records = json_records(found) if found is not None else None
+                if records is None:
+                    raise CollectorError(
+                        f"{public_url(url)}: not a feed (no list of records at "
+                        f"records_path={o.records_path!r})",
+                        permanent=True,
+                    )
+                yield records, data if isinstance(data, dict) else {}
+                if not isinstance(data, dict):
+                    return
+            elif isinstance(data, list):
+                yield json_records(data) or [], {}  # GeoJSON Features become records
                 return
-            if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+            elif not isinstance(data, dict) or (records := json_records(data)) is None:
                 raise CollectorError(
-                    f"{public_url(url)}: not a feed (expected a JSON list or an "
-                    f"object with 'items')",
+                    f"{public_url(url)}: not a feed (expected a JSON list, an object with "
+                    f"'items' or GeoJSON features; set records_path for records under another key)",
                     permanent=True,
                 )
-            yield data["items"], data
+            else:
+                yield records, data
             nxt = data.get("next")
             if nxt:
                 url, query = urljoin(url, str(nxt)), None
@@ -285,13 +301,17 @@ class HttpSource(Source):
                         new_since = best
             # The watermark goes with the last page only, so a failure mid-way re-reads all.
             if pending:
-                yield Batch(o.kind, _frame(pending), None, label=f"{public_url(o.url)} page")
+                yield Batch(
+                    o.kind, _frame(pending, o.na_values), None, label=f"{public_url(o.url)} page"
+                )
             pending = items
         mark = None
         if new_since is not None and new_since != since:
             mark = json.dumps({"mode": "incremental", "since": new_since})
         if pending:
-            yield Batch(o.kind, _frame(pending), mark, label=f"{public_url(o.url)} last page")
+            yield Batch(
+                o.kind, _frame(pending, o.na_values), mark, label=f"{public_url(o.url)} last page"
+            )
 
     def _snapshot(self, watermark: str | None) -> Iterator[Batch]:
         o = self.options
@@ -308,7 +328,7 @@ class HttpSource(Source):
         taken_at = max(generated) if generated else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if not items and not previous:
             return
-        frame = _frame(items)
+        frame = _frame(items, o.na_values)
         if o.kind != "outages":
             yield Batch(o.kind, frame, None, label=public_url(o.url))
             return
@@ -358,7 +378,7 @@ class HttpSource(Source):
         if ended:
             notes["inferred_end"] = len(ended)
         new_state = {"mode": "snapshot", "generated_at": taken_at, "active": {**carried, **active}}
-        frame = _frame(items + ended) if ended else frame
+        frame = _frame(items + ended, o.na_values) if ended else frame
         yield _batch(o, frame, new_state, notes)
 
 
@@ -403,10 +423,14 @@ def _sort_key(value):
         return (1, 0.0, str(value))
 
 
-def _frame(items: list) -> pd.DataFrame:
+def _frame(items: list, na_values: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
     # One row per item: one that is not an object is quarantined alone (not_an_object, with
-    # its JSON text), never a reason to lose the feed.
-    rows = [{k: _scalar(v) for k, v in item.items()} for item in object_records(items, PRE_REJECT)]
+    # its JSON text), never a reason to lose the feed. Values in na_values become blank.
+    blanks = set(na_values)
+    rows = [
+        {k: (None if isinstance(v, str) and v in blanks else _scalar(v)) for k, v in item.items()}
+        for item in object_records(items, PRE_REJECT)
+    ]
     frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
 

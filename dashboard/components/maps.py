@@ -336,7 +336,8 @@ def create_map_figure(
                     customdata=a["feeder"],
                     hoverinfo="text",
                     hovertext=[
-                        f"{o} {fd}<br>{tr('col.customers', lang)}: {c}"
+                        # an unknown (blank) count shows as "?", never as 0 or "nan"
+                        f"{o} {fd}<br>{tr('col.customers', lang)}: {c if pd.notna(c) else '?'}"
                         for o, fd, c in zip(a["outage_id"], a["feeder"], a["customers"])
                     ],
                     marker={"size": 16, "color": "#000000", "opacity": 0.75},

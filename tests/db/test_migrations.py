@@ -67,3 +67,31 @@ def test_sqlite_file_of_a_url(tmp_path):
     engine = make_engine(f"sqlite:///{target}")
     assert target.parent.is_dir() and sqlite_file(engine.url) == target
     engine.dispose()
+
+
+def test_mig006_outage_customers_nullable_from_0002(db_url):
+    """0002: outages.customers takes NULL (a blank count is unknown); rows stored before keep
+    their count; going back down turns unknown counts into 0."""
+    from sqlalchemy import text
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0001")
+    insert = text(
+        "INSERT INTO outages (source, natural_id, level, start_at, customers, planned, "
+        "supply_shortage, inferred_end, suspicious, bad_location, row_hash, updated_at) VALUES "
+        "('s', :id, 'feeder', '2025-07-01 00:00:00', :customers, false, false, false, false, "
+        "false, 'h', '2025-07-01 00:00:00')"
+    )
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": "old", "customers": 5})
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.begin() as conn:
+        conn.execute(insert, {"id": "new", "customers": None})
+        rows = dict(conn.execute(text("SELECT natural_id, customers FROM outages")).all())
+    assert rows == {"old": 5, "new": None}
+    downgrade(engine, "0001")
+    with engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT natural_id, customers FROM outages")).all())
+    assert rows == {"old": 5, "new": 0}
+    engine.dispose()
