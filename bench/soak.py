@@ -485,7 +485,7 @@ def main() -> int:
         f"storm outages appeared: {len(appeared)}  in the database: {len(appeared & stored)}  "
         f"lost: {len(lost)}"
     )
-    lines = [x for x in backfill_text.strip().splitlines() if x.endswith(")") or "done" in x]
+    lines = [x for x in backfill_text.splitlines() if x[:1].isdigit() or x.startswith("backfill")]
     print(
         f"backfill: ran {backfill_end or 0:.0f} s, last part: {(lines or ['(none)'])[-1]}; "
         f"memory judged from {settled:.0f} s on ({len(steady)} samples)"

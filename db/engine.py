@@ -92,11 +92,26 @@ def make_engine(url: str, **kwargs) -> Engine:
         connect_args = kwargs.pop("connect_args", {})
         connect_args.setdefault("timeout", _busy_timeout_ms() / 1000)
         connect_args.setdefault("check_same_thread", False)
+        if file is not None:  # a file: a QueuePool (memory databases get a single connection)
+            _pool_defaults(kwargs)
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    _pool_defaults(kwargs)
     return create_engine(url, **kwargs)
+
+
+#: connections kept open / opened beyond them at peak. The dashboard serves with 32 threads
+#: beside the warmer and the collectors; SQLAlchemy's default pool (5 + 10) made live requests
+#: wait up to 30 s for a connection while slow reads held the others (storm soak).
+POOL_SIZE = 10
+POOL_MAX_OVERFLOW = 40
+
+
+def _pool_defaults(kwargs: dict) -> None:
+    kwargs.setdefault("pool_size", POOL_SIZE)
+    kwargs.setdefault("max_overflow", POOL_MAX_OVERFLOW)
 
 
 def is_sqlite(engine: Engine) -> bool:
