@@ -63,6 +63,9 @@ STORM_DAY = date(2026, 6, 15)
 STORM_START = pd.Timestamp("2026-06-18 06:00:00Z")
 MEMORY_GROWTH_LIMIT = 0.25
 STALL_SECONDS = 5.0
+#: what --ci judges instead of STALL_SECONDS: a frozen server (the watchdog's default
+#: stall_seconds); a 5-second bound is a speed target, judged on the bench only
+FREEZE_SECONDS = 30.0
 LIVE_P95_SECONDS = 0.300
 BOARD_SECONDS = 35.0
 REFRESH_SECONDS = 5.0  # the soak's [dashboard].refresh_seconds: each live client's cadence
@@ -171,9 +174,9 @@ def main() -> int:
     ap.add_argument(
         "--ci",
         action="store_true",
-        help="the short CI run: speed and memory figures printed, not judged (they belong to "
-        "the full bench on a quiet machine); errors, stalls, the board's timing, flaps, locks "
-        "and lost outages still fail it",
+        help="the short CI run: speed and memory figures (stalls over 5 s among them) printed, "
+        "not judged (they belong to the full bench on a quiet machine); errors, a frozen server "
+        "(a request over 30 s), the board's timing, flaps, locks and lost outages still fail it",
     )
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="fw-soak-"))
@@ -445,6 +448,7 @@ def main() -> int:
     everything = np.array([x for v in latencies.values() for x in v]) * 1000
     live_ms = np.array(latencies["live"]) * 1000
     stalls = int((everything > STALL_SECONDS * 1000).sum())
+    frozen = int((everything > FREEZE_SECONDS * 1000).sum())
     # after warm-up and with the data no longer growing: a minute after the backfill stopped
     settled = (backfill_end if backfill_end is not None else args.seconds) + 60.0
     steady = [m for t, m in memory if t >= settled]
@@ -497,8 +501,10 @@ def main() -> int:
     missed = []
     if errors:
         missed.append(f"{len(errors)} errors")
-    if stalls:
+    if stalls and not args.ci:
         missed.append(f"{stalls} requests over {STALL_SECONDS:g} s")
+    if frozen:
+        missed.append(f"{frozen} requests over {FREEZE_SECONDS:g} s (a frozen server)")
     if q(live_ms, 95) > LIVE_P95_SECONDS * 1000 and not args.ci:
         missed.append(f"live callbacks p95 {q(live_ms, 95):.0f} ms > {LIVE_P95_SECONDS * 1000:.0f}")
     if late_on:

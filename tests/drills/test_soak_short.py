@@ -1,8 +1,9 @@
 """The short storm soak (bench/soak.py --ci): 75 s of the county storm at 3x from a snapshot
 feed that blanks out and carries bad records, a readings backfill in another process, 50
-browser-like clients and a board watcher. CI judges what must never happen (errors, requests
-over 5 s, an outage late on or off the board, an active outage dropping off it, a locked
-database, a lost outage); speed and memory figures are printed for the full bench."""
+browser-like clients and a board watcher. CI judges what must never happen (errors, a frozen
+server: a request over 30 s, an outage late on or off the board, an active outage dropping off
+it, a locked database, a lost outage); speed figures (the 5-second stall bound, live p95) and
+memory are printed and judged by the full bench, not by a timed test on a shared machine."""
 
 from __future__ import annotations
 
