@@ -136,6 +136,13 @@ class AnalyticsSettings:
         if not isinstance(self.costs, MappingProxyType):
             object.__setattr__(self, "costs", MappingProxyType(dict(self.costs)))
 
+    def __reduce__(self):
+        # a read-only mapping cannot be pickled: rebuilt from a plain dict (the dashboard's
+        # analysis process sends settings inside its results)
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values["costs"] = dict(self.costs)
+        return (_rebuild_settings, (type(self), values))
+
     @classmethod
     def from_config(cls, config: Any, **overrides: Any) -> AnalyticsSettings:
         """Build settings from the application's typed config (``feederwatch.config.Settings``).
@@ -168,3 +175,7 @@ class AnalyticsSettings:
 
 
 DEFAULT_SETTINGS = AnalyticsSettings()
+
+
+def _rebuild_settings(cls: type, values: dict[str, Any]) -> AnalyticsSettings:
+    return cls(**values)

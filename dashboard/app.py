@@ -40,7 +40,24 @@ def fault_banner(lang: str):
 def on_callback_error(err: Exception):
     """Any callback that fails (the database is down, a read fails): keep what is on screen
     (the last good data), show the warning banner, never a traceback."""
+    if isinstance(err, data.AnalysisNotReady):
+        # not a fault: the server's first analysis is being computed; the page renders again
+        # when it is ready (ANALYSIS_READY)
+        lang = _callback_lang()
+        set_props(ids.ANALYSIS_WAITING, {"data": True})
+        set_props(
+            ids.ANALYSIS_BANNER,
+            {"children": tr("shell.analysis_preparing", lang), "style": {"display": "block"}},
+        )
+        return
     log.warning("callback failed: %s: %s", err.__class__.__name__, str(err)[:200])
+    children, style = fault_banner(_callback_lang())
+    set_props(ids.STALE_BANNER, {"children": children, "style": style})
+    # no_update for every output
+
+
+def _callback_lang() -> str:
+    """The language of the page whose callback is running."""
     try:
         lang = norm_lang(
             ctx.states.get(f"{ids.LANG}.data") or ctx.inputs.get(f"{ids.LANG}.data"),
@@ -48,9 +65,7 @@ def on_callback_error(err: Exception):
         )
     except Exception:  # noqa: BLE001
         lang = data.store().settings.dashboard.language
-    children, style = fault_banner(lang)
-    set_props(ids.STALE_BANNER, {"children": children, "style": style})
-    # no_update for every output
+    return lang
 
 
 def _nav(lang: str) -> html.Nav:
@@ -161,6 +176,11 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
             ),
             watchdog_banner(settings),
             html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
+            html.Div(
+                id=ids.ANALYSIS_BANNER, className="analysis-banner", style={"display": "none"}
+            ),
+            dcc.Store(id=ids.ANALYSIS_WAITING, data=False),
+            dcc.Store(id=ids.ANALYSIS_READY, data=0),
             html.Main(dash.page_container, className="main"),
         ]
     )
@@ -213,6 +233,22 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     )
     def update_status(_n, chosen):
         return status_bar(norm_lang(chosen, lang))
+
+    @app.callback(
+        Output(ids.ANALYSIS_READY, "data"),
+        Output(ids.ANALYSIS_WAITING, "data"),
+        Output(ids.ANALYSIS_BANNER, "style"),
+        Input(ids.STATUS_TICK, "n_intervals"),
+        State(ids.ANALYSIS_WAITING, "data"),
+        State(ids.ANALYSIS_READY, "data"),
+        prevent_initial_call=True,
+    )
+    def analysis_ready(_n, waiting, ready):
+        """Once the first analysis is published, the pages that were told to wait render
+        again (their callbacks take ANALYSIS_READY as an input) and the notice goes."""
+        if not waiting or not data.store().analysis_ready():
+            return no_update, no_update, no_update
+        return (ready or 0) + 1, False, {"display": "none"}
 
     return app
 

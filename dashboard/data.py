@@ -49,9 +49,24 @@ MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score"
 HEALTH_SECONDS = 1.0
 #: after a warm-up that took d seconds the warmer rests at least this many times d
 REWARM_PAUSE_FACTOR = 3.0
+#: the same with the analysis in its own process (it takes none of the server's core, but on a
+#: small machine the collectors and a backfill share the cores with it)
+REMOTE_REWARM_PAUSE_FACTOR = 1.0
 #: how long a request waits for another thread's computation of the same result before
 #: computing it itself (a bound, so that no wait can last forever whatever goes wrong)
 SHARED_WAIT_SECONDS = 30.0
+#: results that are analysis (not a plain read): with the analysis process running, a page
+#: asking for one before the first analysis is published is told to wait (AnalysisNotReady)
+#: instead of computing it in the server beside the process
+ANALYSIS_KEYS = frozenset(
+    {"analysis", "classified_all", "ranking", "indices", "system", "med", "frequent"}
+    | {"area_voltage", "reliability_cache"}
+)
+
+
+class AnalysisNotReady(RuntimeError):
+    """The server's first analysis is still being computed in the analysis process; pages say
+    so and fill in by themselves when it is published."""
 
 
 class _Pending:
@@ -143,6 +158,16 @@ class _VersionCache:
             if v != self.protected and v != self.warming:
                 del self._values[v]
 
+    def snapshot(self, version: int) -> dict[tuple, Any]:
+        """A copy of what is cached for ``version`` (to send it to another process)."""
+        with self._guard:
+            return dict(self._values.get(version, {}))
+
+    def install(self, version: int, values: dict[tuple, Any]) -> None:
+        """Add results computed elsewhere for ``version`` (the analysis process)."""
+        with self._guard:
+            self._values.setdefault(version, {}).update(values)
+
     def start_warming(self, version: int) -> None:
         """Keep ``version`` (and what is computed for it) until it is published."""
         with self._guard:
@@ -196,6 +221,8 @@ class DataStore:
         self.published: int | None = None
         self._warmer: threading.Thread | None = None
         self._stop_warmer = threading.Event()
+        #: the analysis process the warmer asks, when the analysis runs outside the server
+        self._elsewhere = None
         self._local = threading.local()
         #: the offered windows (WINDOWS) pages have asked for: the warmer keeps them computed
         self.windows_in_use: set[int] = set()
@@ -247,7 +274,14 @@ class DataStore:
         return value
 
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
+        if key[0] in ANALYSIS_KEYS and not self.analysis_ready():
+            raise AnalysisNotReady("the first analysis is being computed")
         return self.cache.get(self.version() if version is None else version, key, compute)
+
+    def analysis_ready(self) -> bool:
+        """False only while the analysis process computes the server's first analysis (pages
+        then wait for it rather than compute it beside the process); True otherwise."""
+        return self._elsewhere is None or self.published is not None
 
     def fresh(self, key: tuple, seconds: float, compute: Callable[[], Any]) -> Any:
         """``compute()`` shared by every request for ``seconds`` (and the same newest data
@@ -507,14 +541,34 @@ class DataStore:
         release_memory()
         return version
 
-    def start_warmer(self, every_seconds: float, first: bool = False) -> threading.Thread:
+    def install(self, version: int, values: dict[tuple, Any]) -> int:
+        """Publish ``version`` with ``values`` computed elsewhere (the analysis process)."""
+        self.cache.install(version, values)
+        self.warm_keys = set(values)
+        self.published = version
+        self.cache.publish(version)
+        release_memory()
+        return version
+
+    def _warm_once(self) -> int:
+        if self._elsewhere is None:
+            return self.warm()
+        return self.install(*self._elsewhere.warm(set(self.windows_in_use)))
+
+    def start_warmer(
+        self, every_seconds: float, first: bool = False, elsewhere=None
+    ) -> threading.Thread:
         """A daemon thread that re-warms the shared inputs whenever the data version changes;
         pages keep being shown the last warmed version meanwhile, so that no page view after an
         ingest pays for the whole analysis. With ``first`` the first warm-up runs here, before
-        returning (tests and benchmarks that want a known starting point)."""
+        returning (tests and benchmarks that want a known starting point). With ``elsewhere``
+        (dashboard.warmproc.AnalysisProcess: ``warm(windows) -> (version, results)``, ``stop()``)
+        the analysis is computed there and only published here; until the first is, pages asking
+        for analysis get AnalysisNotReady."""
+        self._elsewhere = elsewhere
         if first:
             try:
-                self.warm()
+                self._warm_once()
             except Exception as exc:  # noqa: BLE001 - an empty or unreachable database
                 log.warning(
                     "dashboard warm-up failed (%s): pages compute on demand", exc.__class__.__name__
@@ -529,7 +583,7 @@ class DataStore:
                     if self.latest_version() != self.published:
                         started = time.perf_counter()
                         first = self.published is None
-                        version = self.warm()
+                        version = self._warm_once()
                         took = time.perf_counter() - started
                         (log.info if first else log.debug)(
                             "analysis ready for data version %s in %.1f s", version, took
@@ -537,9 +591,15 @@ class DataStore:
                         # With data versions every second (a backfill, a storm) the warmer
                         # would never rest: it takes at most 1/(1+REWARM_PAUSE_FACTOR) of a
                         # core, and pages show the last warmed version meanwhile.
-                        pause = max(every_seconds, REWARM_PAUSE_FACTOR * took)
-                except Exception:  # noqa: BLE001 - a database hiccup: try again next tick
-                    pass
+                        factor = (
+                            REWARM_PAUSE_FACTOR
+                            if self._elsewhere is None
+                            else REMOTE_REWARM_PAUSE_FACTOR
+                        )
+                        pause = max(every_seconds, factor * took)
+                except Exception as exc:  # noqa: BLE001 - a database hiccup: try again next tick
+                    if not stop.is_set():
+                        log.warning("analysis warm-up failed: %s", str(exc)[:300])
                 stop.wait(pause)
 
         self._warmer = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
@@ -548,10 +608,13 @@ class DataStore:
 
     def stop_warmer(self) -> None:
         """Stop the background warmer (pages are then shown the newest version)."""
+        self._stop_warmer.set()
+        if self._elsewhere is not None:
+            self._elsewhere.stop()  # ends a warm-up in progress there at once
         if self._warmer is not None:
-            self._stop_warmer.set()
             self._warmer.join()
             self._warmer = None
+        self._elsewhere = None
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(
@@ -746,6 +809,11 @@ def configure(settings, engine: Engine | None = None) -> DataStore:
         settings, engine if engine is not None else make_engine(settings.database_url)
     )
     return _STORE
+
+
+def store_on(settings, url: str) -> DataStore:
+    """The store for ``settings`` on a new engine for ``url`` (the analysis process's own)."""
+    return configure(settings, make_engine(url))
 
 
 def database_folder(url) -> Path | None:

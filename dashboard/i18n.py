@@ -47,6 +47,11 @@ LABELS: dict[str, tuple[str, str]] = {
         "The database cannot be read: showing the last good data",
     ),
     "shell.db_down_since": ("最后成功读取", "last good read"),
+    "shell.analysis_preparing": (
+        "服务启动后的首次分析正在计算中，完成后本页将自动显示。",
+        "The first analysis since the server started is being computed; this page fills in by "
+        "itself when it is ready.",
+    ),
     "shell.forbidden": ("仅管理员可执行此操作", "Only an administrator can do this"),
     "det.tickets": ("95598 工单", "95598 tickets"),
     "col.ticket": ("工单号", "Ticket"),

@@ -13,6 +13,11 @@ SITE_NAME = "site-name"
 STATUS_TICK = "status-tick"
 LAST_UPDATED = "last-updated"
 STALE_BANNER = "stale-banner"
+ANALYSIS_BANNER = "analysis-banner"
+#: set when a page was told the first analysis is not ready; ANALYSIS_READY changes once it is
+ANALYSIS_WAITING = "analysis-waiting"
+#: an input of every page that shows analysis: they render again when it becomes ready
+ANALYSIS_READY = "analysis-ready"
 WATCHDOG_BANNER = "watchdog-banner"
 I18N = "i18n"
 ACCOUNT_USER = "account-user"

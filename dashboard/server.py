@@ -16,9 +16,11 @@ log = logging.getLogger("feederwatch.dashboard")
 
 def make_server(settings, engine: Engine | None = None, warm: bool = False) -> Flask:
     """The Flask app of the dashboard with ``/api/live`` and ``/healthz`` added; with ``warm``
-    a background thread computes the shared analysis at once and for every new data version
-    (pages are shown the newest computed one meanwhile; before the first, they compute what
-    they need, sharing the warmer's results)."""
+    the shared analysis is computed at once and for every new data version, in the analysis
+    process (dashboard/warmproc.py; ``[dashboard].analysis_process``, default on) or else in a
+    thread of this one. Pages are shown the newest computed version meanwhile; before the first,
+    planners' pages say that the analysis is being prepared and fill in when it is ready (with
+    the thread, they compute what they need, sharing the warmer's results)."""
     from dashboard import data
     from dashboard.app import create_app
 
@@ -26,7 +28,13 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
     server: Flask = app.server
     store = data.store()
     if warm:
-        store.start_warmer(max(2.0, settings.dashboard.refresh_seconds / 2))
+        elsewhere = None
+        if settings.dashboard.analysis_process:
+            from dashboard.warmproc import AnalysisProcess
+
+            url = store.engine.url.render_as_string(hide_password=False)
+            elsewhere = AnalysisProcess(settings, url)
+        store.start_warmer(max(2.0, settings.dashboard.refresh_seconds / 2), elsewhere=elsewhere)
 
     @server.get("/api/live")
     def api_live():
@@ -45,7 +53,8 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
     def healthz():
         code, body = store.health()
         stalled = watch.report()
-        body = {**body, "requests": stalled}
+        analysis = {"ready": store.analysis_ready(), "published_version": store.published}
+        body = {**body, "requests": stalled, "analysis": analysis}
         if stalled["stuck_requests"]:  # a worker is stuck: the dashboard is not healthy
             code, body["status"] = 503, "unhealthy"
         return jsonify(body), code

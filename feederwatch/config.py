@@ -109,6 +109,7 @@ class DashboardSettings(_Section):
     port: Annotated[int, Field(ge=0, le=65535)] = 8050
     refresh_seconds: Annotated[float, Field(ge=1)] = 15
     stall_seconds: Annotated[float, Field(ge=1)] = 30
+    analysis_process: bool = True
     language: Literal["zh", "en"] = "zh"
     tile_url: str = ""
     tile_crs: Literal["wgs84", "gcj02"] = "wgs84"

@@ -21,6 +21,7 @@ def serve_command(settings, with_collectors: bool) -> int:
     """Serve until interrupted; with ``with_collectors`` run the scheduler in this process."""
     from waitress import serve
 
+    from dashboard import data
     from dashboard.server import make_server
     from db.engine import make_engine
 
@@ -35,6 +36,7 @@ def serve_command(settings, with_collectors: bool) -> int:
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     engine = make_engine(settings.database_url)
     server = make_server(settings, engine, warm=True)
+    store = data.store()
     server.extensions["feederwatch_watch"].start_monitor()
     if cfg.host not in ("127.0.0.1", "localhost", "::1") and not cfg.login:
         banner = "!" * 78
@@ -66,5 +68,6 @@ def serve_command(settings, with_collectors: bool) -> int:
     finally:
         if scheduler is not None:
             scheduler.shutdown()
+        store.stop_warmer()  # and the analysis process with it
         engine.dispose()
     return 0

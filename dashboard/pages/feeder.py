@@ -64,7 +64,10 @@ def feeder_body(feeder_id: str | None, lang: str):
 
 
 @callback(
-    Output(ids.FEEDER_BODY, "children"), Input(ids.FEEDER_ID, "data"), Input(ids.LANG, "data")
+    Output(ids.FEEDER_BODY, "children"),
+    Input(ids.FEEDER_ID, "data"),
+    Input(ids.LANG, "data"),
+    Input(ids.ANALYSIS_READY, "data"),
 )
-def render_feeder(feeder_id, lang):
+def render_feeder(feeder_id, lang, _ready=None):
     return feeder_body(feeder_id, norm_lang(lang, data.store().settings.dashboard.language))

@@ -108,8 +108,9 @@ data.WARMERS["map"] = _warm_default_views
     Input(ids.MAP_WINDOW, "value"),
     Input(ids.MAP_OUTAGES, "value"),
     Input(ids.LANG, "data"),
+    Input(ids.ANALYSIS_READY, "data"),
 )
-def update_map(measure, substation, window, outages_on, lang):
+def update_map(measure, substation, window, outages_on, lang, _ready=None):
     return map_figure(data.store(), measure, substation, window, outages_on, lang)
 
 

@@ -205,8 +205,9 @@ def layout(**_kw):
     Input(ids.PRI_W_HOURS, "value"),
     Input(ids.PRI_W_LV, "value"),
     Input(ids.LANG, "data"),
+    Input(ids.ANALYSIS_READY, "data"),
 )
-def update_priorities(level, window, w_c, w_h, w_lv, lang):
+def update_priorities(level, window, w_c, w_h, w_lv, lang, _ready=None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     level = level if level in ("feeder", "substation") else "feeder"

@@ -220,8 +220,13 @@ def reliability_body(window, lang):
     )
 
 
-@callback(Output(ids.REL_BODY, "children"), Input(ids.REL_WINDOW, "value"), Input(ids.LANG, "data"))
-def render_reliability(window, lang):
+@callback(
+    Output(ids.REL_BODY, "children"),
+    Input(ids.REL_WINDOW, "value"),
+    Input(ids.LANG, "data"),
+    Input(ids.ANALYSIS_READY, "data"),
+)
+def render_reliability(window, lang, _ready=None):
     return reliability_body(window, norm_lang(lang, data.store().settings.dashboard.language))
 
 

@@ -81,6 +81,11 @@ def substation_body(sub_id: str | None, lang: str):
     return detail_body(store, lang, feeders, o, c, monthly, status, "sub-areas", extra)
 
 
-@callback(Output(ids.SUB_BODY, "children"), Input(ids.SUB_ID, "data"), Input(ids.LANG, "data"))
-def render_substation(sub_id, lang):
+@callback(
+    Output(ids.SUB_BODY, "children"),
+    Input(ids.SUB_ID, "data"),
+    Input(ids.LANG, "data"),
+    Input(ids.ANALYSIS_READY, "data"),
+)
+def render_substation(sub_id, lang, _ready=None):
     return substation_body(sub_id, norm_lang(lang, data.store().settings.dashboard.language))

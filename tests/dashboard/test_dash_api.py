@@ -57,6 +57,8 @@ def test_api002_healthz_unhealthy_when_every_collector_stale(server):
         "database": "ok",
         "sources": {"sim": {"last_success": None, "stale": True}},
         "requests": {"stuck_requests": 0},
+        # no analysis process in this server: pages compute on demand, nothing published yet
+        "analysis": {"ready": True, "published_version": None},
     }
 
 
