@@ -1,7 +1,7 @@
 """Drill: the demo's readings backfill never starves the live collector (SQLite, one writer).
 
 The demo's own pieces on a real SQLite file: ``prepare`` (network, events, recent readings),
-``backfill_in_background`` (older readings), and meanwhile the live simulator source run by
+``backfill_in_background`` (older readings, in a process of its own), and meanwhile the live simulator source run by
 the real runner again and again, with a short lock wait (5 s) so that a live write that had to
 wait for more than a couple of backfill transactions would fail. Every live run must succeed
 while the backfill is still writing, and the WAL must stay bounded."""
@@ -45,7 +45,7 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     wal = tmp_path / "data" / "demo.db-wal"
     outages_before = len(outages(engine))
     registry = SourceRegistry()
-    thread = backfill_in_background(engine, sim, echo=lambda *_: None)
+    thread = backfill_in_background(settings, options, sim)  # a process of its own
     started = time.monotonic()
     live, wal_sizes = [], []
     try:
