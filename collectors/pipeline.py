@@ -100,6 +100,18 @@ class IngestOptions:
     interval_min: int | None = None  # voltage reading interval; inferred when None
 
 
+@dataclass
+class Validated:
+    """A batch as validated by :meth:`Pipeline.validate`, before anything is written."""
+
+    raw_all: pd.DataFrame  # every raw record
+    raw: pd.DataFrame  # those the reader did not reject
+    pre_rejected: pd.DataFrame  # the reader's rejects (reason_code, reason_text)
+    frame: pd.DataFrame  # canonical columns (long form for a wide voltage table)
+    wide_rejects: pd.DataFrame | None
+    checked: Checked
+
+
 class Pipeline:
     """Validates and stores batches for one database under one set of thresholds."""
 
@@ -219,32 +231,9 @@ class Pipeline:
             return BatchSummary(notes=source_notes)
         raw = raw.reset_index(drop=True)
         summary = BatchSummary(read=len(raw), notes=source_notes)
-        # Rows the reader already found broken (cut off, wrong field count) go straight to
-        # quarantine with that reason.
-        pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
-        if PRE_REJECT in raw:
-            flagged = raw[PRE_REJECT].notna()
-            pre_rejected = pd.DataFrame(
-                {
-                    "reason_code": raw.loc[flagged, PRE_REJECT],
-                    "reason_text": raw.loc[flagged, PRE_REJECT].map(REASONS),
-                }
-            )
-            raw_all = raw.drop(columns=PRE_REJECT)
-            raw = raw_all[~flagged]
-        else:
-            raw_all = raw
-        frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
-        wide_rejects = None
-        if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
-            for name in ("transformer", "date", "phase"):
-                if name not in frame.columns:
-                    raise InputRefused("missing_column", name)
-            frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
-            frame = frame.reset_index(drop=True)
-        if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
-            check_columns(frame, kind)
-        checked = VALIDATORS[kind](frame, self.context(options, now))
+        v = self.validate(kind, raw, options, now)
+        raw_all, raw, pre_rejected = v.raw_all, v.raw, v.pre_rejected
+        frame, wide_rejects, checked = v.frame, v.wide_rejects, v.checked
         with self.engine.begin() as conn:
             if checked.new_codes:
                 self._register(conn, checked.new_codes, options.source)
@@ -272,6 +261,41 @@ class Pipeline:
         if kind in NETWORK_TABLES:
             self.refresh_network()
         return summary
+
+    def validate(
+        self, kind: str, raw: pd.DataFrame, options: IngestOptions, now: datetime | None = None
+    ) -> Validated:
+        """Everything ``ingest`` does to a batch before it writes: the reader's rejects set
+        apart, the mapping, the wide-to-long step, the column check (raises InputRefused) and
+        the validation. Reads the network context; writes nothing (``feederwatch check``)."""
+        raw = raw.reset_index(drop=True)
+        # Rows the reader already found broken (cut off, wrong field count) go straight to
+        # quarantine with that reason.
+        pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
+        if PRE_REJECT in raw:
+            flagged = raw[PRE_REJECT].notna()
+            pre_rejected = pd.DataFrame(
+                {
+                    "reason_code": raw.loc[flagged, PRE_REJECT],
+                    "reason_text": raw.loc[flagged, PRE_REJECT].map(REASONS),
+                }
+            )
+            raw_all = raw.drop(columns=PRE_REJECT)
+            raw = raw_all[~flagged]
+        else:
+            raw_all = raw
+        frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
+        wide_rejects = None
+        if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
+            for name in ("transformer", "date", "phase"):
+                if name not in frame.columns:
+                    raise InputRefused("missing_column", name)
+            frame, wide_rejects = wide_to_long(frame, self.tz_context(options, now))
+            frame = frame.reset_index(drop=True)
+        if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
+            check_columns(frame, kind)
+        checked = VALIDATORS[kind](frame, self.context(options, now))
+        return Validated(raw_all, raw, pre_rejected, frame, wide_rejects, checked)
 
     @staticmethod
     def _mark_done(
