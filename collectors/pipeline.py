@@ -19,6 +19,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from collectors.mapping import apply_mapping
+from collectors.options import ShapingOptions
+from collectors.shaping import shape
 from collectors.validate import (
     REASONS,
     VALIDATORS,
@@ -98,6 +100,8 @@ class IngestOptions:
     authoritative: bool = False
     version_column: str | None = None
     interval_min: int | None = None  # voltage reading interval; inferred when None
+    # The source's shaping (collectors/shaping.py): its options, or None for none.
+    shaping: ShapingOptions | None = None
 
 
 class Pipeline:
@@ -235,6 +239,16 @@ class Pipeline:
         else:
             raw_all = raw
         frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
+        # Shaping (after the mapping, before validation): the one place every source gets it.
+        shape_rejects, shaped_all = None, None
+        if options.shaping is not None and options.shaping.shapes and not raw.empty:
+            shaped = shape(frame, kind, options.shaping, self.tz)
+            summary.notes.update(shaped.notes)
+            frame, shape_rejects = shaped.frame, shaped.rejected
+            if shaped.reshaped:
+                shaped_all = frame  # rows are no longer one per input row
+            if not shape_rejects.empty:
+                frame = frame.drop(index=shape_rejects.index)
         wide_rejects = None
         if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
             for name in ("transformer", "date", "phase"):
@@ -251,9 +265,17 @@ class Pipeline:
                 checked = VALIDATORS[kind](frame, self.context(options, now))
             self._store(conn, kind, checked, options, summary)
             records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
+            if shape_rejects is not None and not shape_rejects.empty:
+                records += self._quarantine_rows(
+                    raw_all if shaped_all is None else shaped_all,
+                    shape_rejects,
+                    kind,
+                    options.source,
+                    run_id,
+                )
             if wide_rejects is not None and not wide_rejects.empty:
                 records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
-            source_frame = raw_all if wide_rejects is None else frame
+            source_frame = raw_all if wide_rejects is None and shaped_all is None else frame
             records += self._quarantine_rows(
                 source_frame, checked.rejected, kind, options.source, run_id
             )
@@ -269,6 +291,9 @@ class Pipeline:
         if wide_rejects is not None:
             # Wide rows expand into many readings: count read as the readings offered.
             summary.read = len(frame) + len(wide_rejects)
+        elif shaped_all is not None:
+            # So do unpivoted rows: read counts the readings offered (blank cells not).
+            summary.read = len(shaped_all) + len(pre_rejected)
         if kind in NETWORK_TABLES:
             self.refresh_network()
         return summary
