@@ -165,16 +165,16 @@ _HHMM = re.compile(r"^\d{3,4}$|^\d{6}$")
 
 
 def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Series]:
-    """The parts joined by one space, and where some but not all parts are blank. A date
-    part read as a date-time at midnight (XLSX) loses its ``00:00:00``; a time written as
-    digits only (``930``, ``0930``, ``093000``) gets its colons."""
+    """The parts joined by one space, and where some but not all parts are blank. The first
+    part read as a date-time at midnight (XLSX) loses its ``00:00:00``; the last part written
+    as digits only (a time: ``930``, ``0930``, ``093000``) gets its colons."""
     texts = []
     for number, name in enumerate(parts):
         text = clean_text(_one(frame, name)).astype(object)
         present = text.notna()
         if number == 0:
             text = text.where(~present, text.astype(str).str.replace(_MIDNIGHT, "", regex=True))
-        else:
+        elif number == len(parts) - 1:
             digits = present & text.astype(str).str.match(_HHMM)
             if digits.any():
                 padded = text[digits].astype(str).map(lambda t: t.zfill(4) if len(t) <= 4 else t)
