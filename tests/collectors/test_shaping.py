@@ -28,7 +28,7 @@ from sqlalchemy import select
 from collectors.runner import SourceRegistry, run_source_once
 from collectors.shaping import derived_ids
 from db.models import Transformer, VoltageReading
-from db.queries import complaints, outages, quarantine
+from db.queries import complaints, outages, quarantine, source_status
 from feederwatch.config import ConfigError, parse_settings
 from tests.conftest import real_data
 
@@ -230,9 +230,12 @@ def test_shape004_wide_scada_table_unpivoted(engine, db_url, tmp_path):
     sums = got.groupby("transformer")["va_dv"].sum().to_dict()
     expected = cells.assign(dv=(cells["v"].astype(float) * 10).round().astype(int))
     assert sums == expected.groupby("bus")["dv"].sum().to_dict()
-    # Hourly readings: counted as hours, not as quarter hours (interval from the data).
     t0 = int(pd.Timestamp("2025-06-01 00:00", tz="UTC").timestamp())
     assert got["ts"].min() == t0 and got["ts"].max() == t0 + 47 * 3600
+    # Hourly readings: each bus's interval is taken from the unpivoted data (60 minutes).
+    with engine.connect() as conn:
+        intervals = dict(conn.execute(select(Transformer.code, Transformer.reading_interval_min)))
+    assert intervals == {"BUS41": 60, "BUS42": 60, "BUS7": 60}
 
 
 def test_shape005_constant_transformer_for_a_one_meter_export(engine, db_url, tmp_path):
@@ -289,6 +292,9 @@ def test_shape006_category_codes_mapped_unmapped_listed_never_other(engine, db_u
     assert unmapped(result.summary.notes, "category") == {"ZZ9": 2}
     assert result.summary.quarantined == {"unknown_category": 2}
     assert "other" not in stored.values()
+    # ... and stored with the run, where the Data page's sources table reads its notes.
+    status = source_status(engine).set_index("source").loc["src"]
+    assert status["detail"]["notes"]["unmapped category: ZZ9"] == 2
 
 
 # --- HTTP snapshots: the same outage in every poll keeps its derived id ----------------------------
