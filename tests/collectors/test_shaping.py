@@ -201,10 +201,14 @@ def readings(engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["transformer", "ts", "va_dv"])
 
 
+SCADA_START = (pd.Timestamp.now("UTC").floor("D") - pd.Timedelta(days=3)).tz_localize(None)
+
+
 def scada_wide() -> pd.DataFrame:
     # Written here (no public wide SCADA export of LV buses in volts was at hand): one column
     # per bus, hourly, varying values, a few blank cells (a bus not measured that hour).
-    times = pd.date_range("2025-06-01 00:00", periods=48, freq="h")
+    # Recent days: raw readings older than raw_retention_days (400) are pruned at ingest.
+    times = pd.date_range(SCADA_START, periods=48, freq="h")
     frame = pd.DataFrame({"Timestamp": times.strftime("%Y-%m-%d %H:%M")})
     for n, bus in enumerate(("BUS41", "BUS42", "BUS7")):
         frame[bus] = [f"{200 + n * 7 + (i * 13 + n) % 29 + 0.1 * (i % 10):.1f}" for i in range(48)]
@@ -230,11 +234,13 @@ def test_shape004_wide_scada_table_unpivoted(engine, db_url, tmp_path):
     sums = got.groupby("transformer")["va_dv"].sum().to_dict()
     expected = cells.assign(dv=(cells["v"].astype(float) * 10).round().astype(int))
     assert sums == expected.groupby("bus")["dv"].sum().to_dict()
-    t0 = int(pd.Timestamp("2025-06-01 00:00", tz="UTC").timestamp())
+    t0 = int(SCADA_START.tz_localize("UTC").timestamp())
     assert got["ts"].min() == t0 and got["ts"].max() == t0 + 47 * 3600
     # Hourly readings: each bus's interval is taken from the unpivoted data (60 minutes).
     with engine.connect() as conn:
-        intervals = dict(conn.execute(select(Transformer.code, Transformer.reading_interval_min)))
+        intervals = dict(
+            conn.execute(select(Transformer.code, Transformer.reading_interval_min)).all()
+        )
     assert intervals == {"BUS41": 60, "BUS42": 60, "BUS7": 60}
 
 
