@@ -83,8 +83,11 @@ def shape(frame: pd.DataFrame, kind: str, options: ShapingOptions, tz: str) -> S
         frame[target] = _fill(frame, target, joined)
     for target, value in options.constants.items():
         frame[target] = _fill(frame, target, pd.Series(_text(value), index=frame.index))
+    # Every map reads the values as they were before any map: planned from the cause text
+    # and cause text -> cause classes work whatever order they are written in.
+    unmapped = frame[[c for c in frame.columns if c in _map_inputs(options)]].copy()
     for target, value_map in options.value_map.items():
-        frame[target] = _mapped(frame, target, value_map, notes)
+        frame[target] = _mapped(unmapped, frame, target, value_map, notes)
     id_column = ID_COLUMNS.get(kind)
     if options.id_from and id_column is not None:
         _need(frame, options.id_from, "id_from")
@@ -194,9 +197,17 @@ def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Seri
     return joined, partial
 
 
-def _mapped(frame: pd.DataFrame, target: str, value_map: ValueMap, notes: Counter) -> pd.Series:
-    """``target`` translated by ``value_map`` (read from its ``from`` column); unmapped
-    values counted per value in ``notes`` (the most frequent listed, the rest lumped)."""
+def _map_inputs(options: ShapingOptions) -> set[str]:
+    return {name for t, m in options.value_map.items() for name in (t, m.source or t)}
+
+
+def _mapped(
+    before: pd.DataFrame, frame: pd.DataFrame, target: str, value_map: ValueMap, notes: Counter
+) -> pd.Series:
+    """``target`` translated by ``value_map`` (read from its ``from`` column as it was
+    ``before`` any map); unmapped values counted per value in ``notes`` (the most frequent
+    listed, the rest lumped)."""
+    frame = before
     source = value_map.source or target
     values = (
         clean_text(_one(frame, source))

@@ -67,6 +67,8 @@ def unmapped(notes, column: str) -> dict[str, int]:
 BC_SHAPED = """kind = "outages"
 version_column = "lastUpdated"
 id_from = ["gisId", "start"]
+[sources.src.value_map.cause]
+patterns = { "tree|wind|storm" = "vegetation_weather", "equipment failure|cable fault" = "equipment" }
 [sources.src.value_map.planned]
 from = "cause"
 patterns = { "^planned work" = true }
@@ -121,6 +123,20 @@ def test_shape001_bchydro_without_ids_gets_stable_derived_ids(engine, db_url, tm
     ]
     assert unmapped(result.summary.notes, "planned") == others.value_counts().to_dict()
     assert unmapped(result.summary.notes, "planned")["Tree down across our wires"] == 209
+
+    # Cause text -> cause classes, read from the same text as planned (maps read the input).
+    def cause_class(text: str) -> str | None:
+        if re.search("tree|wind|storm", text, re.IGNORECASE):
+            return "vegetation_weather"
+        if re.search("equipment failure|cable fault", text, re.IGNORECASE):
+            return "equipment"
+        return None
+
+    classes = latest["cause"].map(lambda c: cause_class(c) or c)
+    assert stored["cause"].value_counts().to_dict() == classes.value_counts().to_dict()
+    assert (stored["cause"] == "vegetation_weather").sum() > 0
+    left = feb["cause"][feb["cause"].map(cause_class).isna()]
+    assert unmapped(result.summary.notes, "cause") == left.value_counts().head(20).to_dict()
 
 
 def test_shape002_derived_id_rule_is_stable_and_normalised():
