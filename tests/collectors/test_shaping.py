@@ -408,3 +408,37 @@ def test_shape009_missing_named_column_refuses_the_file_first(engine, db_url, tm
     reason = (tmp_path / "drop" / "failed" / "o.csv.reason").read_text()
     assert "gisId" in reason and reason.startswith("missing_column")
     assert outages(engine).empty
+
+
+def test_shape010_xlsx_date_and_time_cells_and_bad_parts(engine, db_url, tmp_path):
+    # XLSX keeps a date cell as a date-time at midnight and a time cell as a time: combined
+    # into one start; a record whose parts cannot make a time is quarantined, never a crash.
+    openpyxl = pytest.importorskip("openpyxl")
+    from datetime import date, datetime
+    from datetime import time as clock
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["停电编号", "停电日期", "停电时刻", "停电户数"])
+    sheet.append(["X1", date(2025, 7, 1), clock(10, 30), 12])
+    sheet.append(["X2", datetime(2025, 7, 2), "0930", 3])
+    sheet.append(["X3", date(2025, 7, 3), None, 5])  # no time: combine_blank_part
+    sheet.append(["X4", "someday", "10:00", 1])  # not a date: bad_time
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    book.save(drop / "outages.xlsx")
+    past = time.time() - 60
+    os.utime(drop / "outages.xlsx", (past, past))
+    source = (
+        'type = "file"\npath = "drop"\nsettle_seconds = 0\nkind = "outages"\n'
+        'combine = { start = ["停电日期", "停电时刻"] }\n'
+    )
+    settings = settings_for(db_url, tmp_path, source)  # site timezone Asia/Shanghai
+    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    assert result.status == "partial", result.error
+    assert result.summary.quarantined == {"combine_blank_part": 1, "bad_time": 1}
+    starts = outages(engine).set_index("outage_id")["start"].to_dict()
+    assert starts == {
+        "X1": pd.Timestamp("2025-07-01 02:30", tz="UTC"),
+        "X2": pd.Timestamp("2025-07-02 01:30", tz="UTC"),
+    }
