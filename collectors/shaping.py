@@ -60,16 +60,10 @@ def shape(frame: pd.DataFrame, kind: str, options: ShapingOptions, tz: str) -> S
     ``InputRefused`` (missing_column, duplicate_header) when the input lacks a configured
     column; rows that cannot be shaped are returned in ``rejected``, never dropped."""
     notes: Counter = Counter()
-    reshaped = False
-    codes = np.full(len(frame), None, dtype=object)
+    reshaped = options.unpivot is not None
+    frame = _unpivot(frame, options, notes) if reshaped else frame.copy()
+    codes = np.full(len(frame), None, dtype=object)  # first reason wins, as in validation
     texts = np.full(len(frame), None, dtype=object)
-    if options.unpivot is not None:
-        frame = _unpivot(frame, options, notes)
-        codes = np.full(len(frame), None, dtype=object)
-        texts = np.full(len(frame), None, dtype=object)
-        reshaped = True
-    else:
-        frame = frame.copy()
 
     def refuse(where: pd.Series, code: str, detail: str) -> None:
         new = where.to_numpy(dtype=bool) & pd.isna(codes)
@@ -85,9 +79,9 @@ def shape(frame: pd.DataFrame, kind: str, options: ShapingOptions, tz: str) -> S
         frame[target] = _fill(frame, target, pd.Series(_text(value), index=frame.index))
     # Every map reads the values as they were before any map: planned from the cause text
     # and cause text -> cause classes work whatever order they are written in.
-    unmapped = frame[[c for c in frame.columns if c in _map_inputs(options)]].copy()
+    before = frame[[c for c in frame.columns if c in _map_inputs(options)]].copy()
     for target, value_map in options.value_map.items():
-        frame[target] = _mapped(unmapped, frame, target, value_map, notes)
+        frame[target] = _mapped(before, target, value_map, notes)
     id_column = ID_COLUMNS.get(kind)
     if options.id_from and id_column is not None:
         _need(frame, options.id_from, "id_from")
@@ -201,13 +195,10 @@ def _map_inputs(options: ShapingOptions) -> set[str]:
     return {name for t, m in options.value_map.items() for name in (t, m.source or t)}
 
 
-def _mapped(
-    before: pd.DataFrame, frame: pd.DataFrame, target: str, value_map: ValueMap, notes: Counter
-) -> pd.Series:
-    """``target`` translated by ``value_map`` (read from its ``from`` column as it was
-    ``before`` any map); unmapped values counted per value in ``notes`` (the most frequent
-    listed, the rest lumped)."""
-    frame = before
+def _mapped(frame: pd.DataFrame, target: str, value_map: ValueMap, notes: Counter) -> pd.Series:
+    """``target`` translated by ``value_map``, reading ``frame`` (the columns as they were
+    before any map: its ``from`` column, else ``target`` itself); unmapped values counted per
+    value in ``notes`` (the most frequent listed, the rest lumped)."""
     source = value_map.source or target
     values = (
         clean_text(_one(frame, source))
