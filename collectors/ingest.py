@@ -188,6 +188,7 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
         mapping=dict(configured.mapping) if configured else {},
         authoritative=configured.authoritative if configured else kind == "network",
         version_column=configured.version_column if configured else None,
+        shaping=configured,
     )
     run_id = pipeline.start_run(source, kind)
     size = sum(

@@ -23,6 +23,7 @@ from collectors.files import guess_kind, read_chunks
 from collectors.mapping import PRESETS, _norm, apply_mapping
 from collectors.options import reading_options
 from collectors.pipeline import REFUSED, IngestOptions, Pipeline
+from collectors.runner import ingest_options
 from collectors.validate import REQUIRED_COLUMNS, InputRefused
 
 #: records shown parsed
@@ -154,8 +155,16 @@ def preview_frames(
             if frame.empty:
                 continue
             v = pipeline.validate(kind, frame, options)
-            preview.records += len(v.raw_all) if v.wide_rejects is None else len(v.frame)
+            if v.wide_rejects is not None:
+                preview.records += len(v.frame) + len(v.wide_rejects)
+            elif v.shaped_all is not None:  # unpivoted: one record per reading
+                preview.records += len(v.shaped_all) + len(v.pre_rejected)
+            else:
+                preview.records += len(v.raw_all)
             preview.quarantined.update(v.pre_rejected["reason_code"])
+            if v.shape_rejects is not None:
+                preview.quarantined.update(v.shape_rejects["reason_code"])
+            preview.notes.update(v.shape_notes)
             if v.wide_rejects is not None:
                 preview.quarantined.update(v.wide_rejects["reason_code"])
             preview.quarantined.update(v.checked.rejected["reason_code"])
@@ -205,8 +214,11 @@ def preview_file(
         mapping=mapping,
         authoritative=bool(getattr(source_options, "authoritative", False)),
         version_column=getattr(source_options, "version_column", None),
+        shaping=source_options,
     )
-    frames = read_chunks(path, kind, mapping=None, **reading_options(source_options))
+    frames = read_chunks(
+        path, kind, mapping=None, shaping=source_options, **reading_options(source_options)
+    )
     return preview_frames(pipeline, path.name, kind, frames, options)
 
 
@@ -220,12 +232,6 @@ def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) 
         if not files:
             return [Preview(where=str(source.folder), kind=None, refused=("no_files", "empty"))]
         return [preview_file(pipeline, p, opts.kind, opts, source=name) for p in files]
-    options = IngestOptions(
-        source=name,
-        mapping=dict(opts.mapping),
-        authoritative=opts.authoritative,
-        version_column=opts.version_column,
-    )
     out: dict[tuple[str, str], list[pd.DataFrame]] = {}
     for batch in source.batches(None):
         if batch.kind == REFUSED:
@@ -241,6 +247,8 @@ def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) 
         if sum(len(f) for frames in out.values() for f in frames) > 100_000:
             break
     return [
-        preview_frames(pipeline, where, kind, iter(frames), options)
+        preview_frames(
+            pipeline, where, kind, iter(frames), ingest_options(name, opts, source, kind)
+        )
         for (where, kind), frames in out.items()
     ]

@@ -157,6 +157,7 @@ def ingest_options(name: str, options: SourceOptions, source: Source, kind: str)
         authoritative=options.authoritative or kind in NETWORK_TABLES,
         version_column=options.version_column,
         interval_min=getattr(source, "interval_min", None),
+        shaping=options,
     )
 
 

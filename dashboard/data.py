@@ -762,12 +762,21 @@ class DataStore:
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
     def upload(self, kind: str, path: Path, source: str = "upload"):
-        """Ingest an uploaded export through the same pipeline as the file source."""
+        """Ingest an uploaded export through the same pipeline as the file source; a
+        configured source of the name ``source`` lends its mapping, reading options and
+        shaping (docs/formats.md "Shaping")."""
         from collectors.ingest import ingest_path
+        from collectors.options import reading_options
         from collectors.pipeline import IngestOptions, Pipeline
 
         pipeline = Pipeline.from_settings(self.engine, self.settings)
-        return ingest_path(pipeline, kind, path, IngestOptions(source=source))
+        configured = self.settings.source_options().get(source) if self.settings else None
+        options = IngestOptions(
+            source=source,
+            mapping=dict(configured.mapping) if configured else {},
+            shaping=configured,
+        )
+        return ingest_path(pipeline, kind, path, options, read_options=reading_options(configured))
 
 
 def release_memory() -> None:
