@@ -60,7 +60,8 @@ def write(path, rows: list[dict], *, sep=",", title=None, rename=None) -> None:
 
 
 def check(tmp_path, db_url, *args):
-    (tmp_path / "fw.toml").write_text(CONFIG, encoding="utf-8")
+    if not (tmp_path / "fw.toml").exists():
+        (tmp_path / "fw.toml").write_text(CONFIG, encoding="utf-8")
     env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         [sys.executable, "-m", "feederwatch.cli", "--config", "fw.toml", "check", *args],
@@ -150,3 +151,40 @@ def test_check004_bad_usage_is_one_line_exit_2(tmp_path, args):
     assert result.returncode == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "error:" in result.stderr
     assert not (tmp_path / "fw.db").exists() or (tmp_path / "fw.db").stat().st_size == 0
+
+
+def test_check005_previews_the_source_shaping(engine, db_url, tmp_path):
+    """An export without ids (BC Hydro's real records, id column dropped): without id_from
+    check names the missing outage_id; with the source's id_from it counts what would land and
+    the records it would quarantine for a blank id part, as pandas counts them."""
+    rows = [{k: v for k, v in r.items() if k != "id"} for r in records()]
+    blank = sum(1 for r in rows if not r["gisId"].strip())
+    rows[0]["gisId"] = ""  # one more blank part, certain to be there
+    blank += 1 if records()[0]["gisId"].strip() else 0
+    (tmp_path / "drop").mkdir()
+    target = tmp_path / "drop" / "noid.csv"
+    write(target, rows)
+    plain = check(tmp_path, db_url, "bc")
+    assert plain.returncode == 2
+    assert "missing column 'outage_id'" in plain.stdout.splitlines()[0]
+    shaped = CONFIG.replace(
+        'version_column = "lastUpdated"\n',
+        'version_column = "lastUpdated"\nid_from = ["gisId", "start"]\n',
+        1,
+    )
+    (tmp_path / "fw.toml").write_text(shaped, encoding="utf-8")
+    env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", "--config", "fw.toml", "check", "bc"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0].startswith(
+        f"noid.csv: {len(rows) - blank} of {len(rows)} outages records would land"
+    )
+    assert f"id_from_blank: {blank}" in result.stdout
+    assert target.exists()
