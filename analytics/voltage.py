@@ -53,6 +53,57 @@ PHASES = ("A", "B", "C")
 NS_PER_HOUR = 3_600_000_000_000
 
 
+#: Voltage stored for an area of any nominal level is on a 220 V base: stored volts =
+#: per-unit × 220 (docs/formats.md "Voltage at any level"), so one set of columns and one
+#: rollup scheme serve 220 V areas and 10 kV buses alike.
+STORAGE_BASE_V = 220.0
+#: 35 kV and above, GB/T 12325 bounds the sum of the absolute deviations by 10 %; it does not
+#: say how to split it. FeederWatch splits it evenly (−5 % / +5 %) unless told otherwise.
+SPLIT_35KV_PCT = (-5.0, 5.0)
+
+
+def level_limits_pu(
+    nominal_v: float,
+    *,
+    low_220: float = 198.0,
+    high_220: float = 235.4,
+    split_35kv_pct: tuple[float, float] = SPLIT_35KV_PCT,
+) -> tuple[float, float]:
+    """Lower and upper supply-voltage limits, per unit of ``nominal_v`` (volts), after
+    GB/T 12325-2008: 220 V single phase +7 % / −10 % (``low_220`` / ``high_220``, configurable,
+    198.0 V to 235.4 V by default); three phase 20 kV and below (380 V, 10 kV, 20 kV) ±7 %;
+    35 kV and above the absolute deviations sum to at most 10 %, split by ``split_35kv_pct``
+    (default −5 % / +5 %; a split whose absolute values sum above 10 % is refused)."""
+    if not nominal_v > 0:
+        raise ValueError(f"nominal voltage must be positive: {nominal_v!r}")
+    if nominal_v <= 250.0:
+        # Single phase (phase-to-neutral) low voltage: the 220 V rule, scaled to the nominal.
+        return low_220 / 220.0, high_220 / 220.0
+    if nominal_v < 35_000.0:
+        return 0.93, 1.07
+    low_pct, high_pct = split_35kv_pct
+    if abs(low_pct) + abs(high_pct) > 10.0 + 1e-9:
+        raise ValueError(f"35 kV deviations must sum to at most 10 %: {split_35kv_pct}")
+    return 1.0 + low_pct / 100.0, 1.0 + high_pct / 100.0
+
+
+def level_limits_stored(
+    nominal_v: pd.Series, *, low_220: float = 198.0, high_220: float = 235.4
+) -> pd.DataFrame:
+    """Per area, the limits on the stored 220 V base (volts): ``low`` and ``high`` columns,
+    indexed like ``nominal_v`` (NaN nominal = a 220 V area: ``low_220`` / ``high_220``)."""
+    low, high = [], []
+    for value in nominal_v.to_numpy(float):
+        if np.isnan(value) or value == STORAGE_BASE_V:
+            low.append(low_220)
+            high.append(high_220)
+            continue
+        lo, hi = level_limits_pu(value, low_220=low_220, high_220=high_220)
+        low.append(lo * STORAGE_BASE_V)
+        high.append(hi * STORAGE_BASE_V)
+    return pd.DataFrame({"low": low, "high": high}, index=nominal_v.index, dtype=float)
+
+
 def clean_readings(
     readings: pd.DataFrame, *, plausible: tuple[float, float] = (100.0, 300.0)
 ) -> pd.DataFrame:
