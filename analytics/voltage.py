@@ -53,10 +53,19 @@ PHASES = ("A", "B", "C")
 NS_PER_HOUR = 3_600_000_000_000
 
 
-#: Voltage stored for an area of any nominal level is on a 220 V base: stored volts =
-#: per-unit × 220 (docs/formats.md "Voltage at any level"), so one set of columns and one
-#: rollup scheme serve 220 V areas and 10 kV buses alike.
+#: Readings are stored in decivolts (16-bit). Low-voltage levels (nominal up to 1 kV) are
+#: stored as measured; medium and high voltage, which would not fit, on a 220 V base
+#: (stored volts = per-unit × 220; docs/formats.md "Voltage at any level").
 STORAGE_BASE_V = 220.0
+LV_MAX_NOMINAL_V = 1000.0
+
+
+def storage_base_v(nominal_v: float) -> float:
+    """The volts that stand for 1 per-unit in storage for an area of nominal ``nominal_v``:
+    the nominal itself up to 1 kV, else 220 (a 10 kV bus at 10.3 kV is stored as 226.6)."""
+    return float(nominal_v) if nominal_v <= LV_MAX_NOMINAL_V else STORAGE_BASE_V
+
+
 #: 35 kV and above, GB/T 12325 bounds the sum of the absolute deviations by 10 %; it does not
 #: say how to split it. FeederWatch splits it evenly (−5 % / +5 %) unless told otherwise.
 SPLIT_35KV_PCT = (-5.0, 5.0)
@@ -90,7 +99,7 @@ def level_limits_pu(
 def level_limits_stored(
     nominal_v: pd.Series, *, low_220: float = 198.0, high_220: float = 235.4
 ) -> pd.DataFrame:
-    """Per area, the limits on the stored 220 V base (volts): ``low`` and ``high`` columns,
+    """Per area, the limits in stored volts (:func:`storage_base_v`): ``low`` and ``high``,
     indexed like ``nominal_v`` (NaN nominal = a 220 V area: ``low_220`` / ``high_220``)."""
     low, high = [], []
     for value in nominal_v.to_numpy(float):
@@ -99,8 +108,8 @@ def level_limits_stored(
             high.append(high_220)
             continue
         lo, hi = level_limits_pu(value, low_220=low_220, high_220=high_220)
-        low.append(lo * STORAGE_BASE_V)
-        high.append(hi * STORAGE_BASE_V)
+        low.append(lo * storage_base_v(value))
+        high.append(hi * storage_base_v(value))
     return pd.DataFrame({"low": low, "high": high}, index=nominal_v.index, dtype=float)
 
 

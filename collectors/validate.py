@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from analytics.voltage import LV_MAX_NOMINAL_V, STORAGE_BASE_V
 from collectors.parse import (
     blank,
     clean_text,
@@ -509,7 +510,6 @@ def _phase_volts(rej: Rejects, frame: pd.DataFrame, notes: Counter) -> dict[str,
 
 
 LV_NOMINAL = 220.0
-STORAGE_BASE_V = 220.0  # stored volts = per-unit × 220 for areas of any level
 
 
 def _nominal(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series | None:
@@ -534,7 +534,8 @@ def _nominal(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series | Non
 def _phase_levels(
     rej: Rejects, frame: pd.DataFrame, ctx: Context, nominal: pd.Series, notes: Counter
 ) -> dict[str, pd.Series]:
-    """Phase voltages of a source with a declared level, on the 220 V storage base.
+    """Phase voltages of a source with a declared level, in stored volts (as measured up to
+    1 kV nominal, per-unit × 220 above: analytics.voltage.storage_base_v).
 
     The unit is the source's (V, kV, pu), or with ``auto`` judged per reading on its highest
     phase against the nominal: volts when it lies within ``plausible_pu`` × nominal, else kV
@@ -562,6 +563,8 @@ def _phase_levels(
         scale = nominal if factor is None else pd.Series(factor, index=frame.index)
     for p in "abc":
         rej.add(volts[p] == 0, "voltage_zero", p.upper())
+    # Stored as measured up to 1 kV nominal, per-unit × 220 above (analytics.storage_base_v).
+    base = nominal.where(nominal <= LV_MAX_NOMINAL_V, STORAGE_BASE_V)
     stored = {}
     for p in "abc":
         pu = volts[p] * scale / nominal
@@ -572,7 +575,7 @@ def _phase_levels(
             + f" {ctx.voltage_unit}, nominal "
             + nominal.astype(str),
         )
-        stored[p] = pu * STORAGE_BASE_V
+        stored[p] = pu * base
     return stored
 
 
