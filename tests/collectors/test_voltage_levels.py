@@ -22,6 +22,7 @@ from db.bookkeeping import nominal_voltages, reading_intervals
 from db.models import Transformer
 from db.queries import voltage_rollups
 from db.rollups import RollupLimits, rebuild_all
+from feederwatch.config import ConfigError, load_settings
 from tests.collectors.helpers import load_network
 
 UCI = Path(__file__).parents[1] / "data" / "real" / "uci-household-voltage"
@@ -273,3 +274,21 @@ def test_level009_limits_per_level():
 def test_level010_options_checked_at_start_up(bad):
     with pytest.raises(ValidationError):
         FileOptions(type="file", path="in", kind="voltage", **bad)
+
+
+def test_level011_config_toml_keys_validated_at_start_up(tmp_path):
+    good = tmp_path / "good.toml"
+    good.write_text(
+        "[sources.scada]\ntype = 'file'\npath = 'in'\nkind = 'voltage'\n"
+        "nominal_v = 10000\nvoltage_unit = 'kV'\nplausible_pu = [0.6, 1.4]\n"
+    )
+    options = load_settings(good).source_options()["scada"]
+    assert voltage_level_options(options) == {
+        "voltage_unit": "kV",
+        "nominal_v": 10000.0,
+        "plausible_pu": (0.6, 1.4),
+    }
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sources.scada]\ntype = 'file'\npath = 'in'\nvoltage_unit = 'mV'\n")
+    with pytest.raises(ConfigError, match="sources.scada.voltage_unit"):
+        load_settings(bad)
