@@ -568,12 +568,9 @@ def _phase_levels(
     stored = {}
     for p in "abc":
         pu = volts[p] * scale / nominal
+        # The raw value as detail: only offending rows are formatted (Rejects.add).
         rej.add(
-            pu.notna() & ~pu.between(low, high),
-            "voltage_out_of_level_range",
-            _col(frame, f"v{p}").astype(str)
-            + f" {ctx.voltage_unit}, nominal "
-            + nominal.astype(str),
+            pu.notna() & ~pu.between(low, high), "voltage_out_of_level_range", _col(frame, f"v{p}")
         )
         stored[p] = pu * base
     return stored
