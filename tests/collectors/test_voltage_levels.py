@@ -7,6 +7,9 @@ never by the code under test. Runs on SQLite and PostgreSQL (the ``engine`` fixt
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -19,11 +22,12 @@ from analytics.voltage import area_voltage, level_limits_pu
 from collectors.options import FileOptions, voltage_level_options
 from collectors.pipeline import IngestOptions, Pipeline, area_limits
 from db.bookkeeping import nominal_voltages, reading_intervals
-from db.models import Transformer
+from db.models import Transformer, VoltageDaily
 from db.queries import voltage_rollups
 from db.rollups import RollupLimits, rebuild_all
 from feederwatch.config import ConfigError, load_settings
 from tests.collectors.helpers import load_network
+from tests.conftest import ROOT
 
 UCI = Path(__file__).parents[1] / "data" / "real" / "uci-household-voltage"
 UCI_FILE = UCI / "household_voltage_2007-02-01_02.csv"
@@ -295,3 +299,44 @@ def test_level011_config_toml_keys_validated_at_start_up(tmp_path):
     bad.write_text("[sources.scada]\ntype = 'file'\npath = 'in'\nvoltage_unit = 'mV'\n")
     with pytest.raises(ConfigError, match="sources.scada.voltage_unit"):
         load_settings(bad)
+
+
+def test_level012_rollups_rebuild_command_keeps_each_area_at_its_level(
+    shanghai, engine, db_url, tmp_path
+):
+    """`feederwatch rollups rebuild` with new 220 V limits: the 220 V area follows them, the
+    10 kV bus keeps ±7 % of 10 kV, and each rollup row records the limits it was built under."""
+    shanghai.ingest("voltage", bus_frame(), level_options(nominal_v=10_000, voltage_unit="kV"))
+    terminal = pd.DataFrame(
+        {
+            "transformer": "T1",
+            "time": [f"2025-06-01T0{h}:00:00+08:00" for h in range(1, 5)],
+            "va": ["200.0", "203.0", "196.0", "220.0"],
+        }
+    )
+    shanghai.ingest("voltage", terminal, IngestOptions(source="amr"))
+    cfg = tmp_path / "fw.toml"
+    cfg.write_text("[thresholds]\nvoltage_low = 205.0\n")
+    env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "feederwatch.cli", "--config", str(cfg), "rollups", "rebuild"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "1 areas at their own level" in result.stdout
+    daily = voltage_rollups(engine, "D", long=False).set_index("transformer")
+    assert daily.loc["T1", "x_below_min"] == 3 * 60  # 200, 203, 196 V below 205 V
+    assert daily.loc["T2", "x_below_min"] == 2 * 60  # 9.25, 9.20 kV below 9.3 kV
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Transformer.code, VoltageDaily.low_dv, VoltageDaily.high_dv).join(
+                Transformer, Transformer.id == VoltageDaily.transformer_id
+            )
+        ).all()
+    assert {code: (low, high) for code, low, high in rows} == {
+        "T1": (2050, 2354),
+        "T2": (round(0.93 * 2200), round(1.07 * 2200)),
+    }
