@@ -12,6 +12,11 @@ same whether computed from raw readings (:func:`area_voltage_from_readings`) or 
 (:func:`area_voltage`), and daily rollups are the same whether built from readings or from
 hourly rollups (:func:`rollup_daily_from_hourly`).
 
+Other levels (issue 13): an area whose readings carry another nominal voltage (a 230 V supply,
+a 10 kV bus) is judged by :func:`level_limits_pu` for its level; its stored rollups carry those
+limits, so :func:`area_voltage` needs nothing more. Medium-voltage readings are stored per-unit
+on a 220 V base (:func:`storage_base_v`).
+
 Phase ``X`` is the combined phase: a reading is below (above) when any (``rule="any"``) or all
 (``rule="all"``) of its present phases are below (above); X's v_min / v_max are the min / max
 across phases, X's v_sum sums the per-reading mean of the present phases.
