@@ -8,14 +8,12 @@ from __future__ import annotations
 import csv
 import gzip
 import os
-import subprocess
-import sys
 
 import pytest
 from sqlalchemy import func, select
 
 from db.models import Outage
-from tests.conftest import ROOT, real_data
+from tests.conftest import real_data
 
 CONFIG = """
 [site]
@@ -60,17 +58,26 @@ def write(path, rows: list[dict], *, sep=",", title=None, rename=None) -> None:
 
 
 def check(tmp_path, db_url, *args):
+    """The real command, run in this process (click's runner: its own stdout, stderr, exit)."""
+    from click.testing import CliRunner
+
+    from feederwatch.cli import cli
+
     if not (tmp_path / "fw.toml").exists():
         (tmp_path / "fw.toml").write_text(CONFIG, encoding="utf-8")
-    env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(
-        [sys.executable, "-m", "feederwatch.cli", "--config", "fw.toml", "check", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    here = os.getcwd()
+    os.chdir(tmp_path)  # relative paths in the config and on the command line, as typed
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["--config", str(tmp_path / "fw.toml"), "check", *args],
+            env={"FEEDERWATCH_DATABASE_URL": db_url},
+            catch_exceptions=False,
+        )
+    finally:
+        os.chdir(here)
+    result.returncode = result.exit_code
+    return result
 
 
 def snapshot(engine) -> tuple:
@@ -116,16 +123,7 @@ def test_check002_missing_column_named_in_one_line_with_the_fix(engine, db_url, 
     fixed = CONFIG + '\n[sources.fix]\ntype = "file"\npath = "x"\nkind = "outages"\n'
     fixed += 'mapping = { "OUT_START" = "start" }\n'
     (tmp_path / "fw.toml").write_text(fixed, encoding="utf-8")
-    env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    again = subprocess.run(
-        [sys.executable, "-m", "feederwatch.cli", "--config", "fw.toml", "check"]
-        + ["--kind", "outages", "--source", "fix", str(target)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    again = check(tmp_path, db_url, "--kind", "outages", "--source", "fix", str(target))
     assert again.returncode in (0, 3), again.stdout + again.stderr
     assert f"of {len(rows)} outages records would land" in again.stdout.splitlines()[0] or (
         f"all {len(rows)}" in again.stdout.splitlines()[0]
@@ -173,15 +171,7 @@ def test_check005_previews_the_source_shaping(engine, db_url, tmp_path):
         1,
     )
     (tmp_path / "fw.toml").write_text(shaped, encoding="utf-8")
-    env = {**os.environ, "FEEDERWATCH_DATABASE_URL": db_url, "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(
-        [sys.executable, "-m", "feederwatch.cli", "--config", "fw.toml", "check", "bc"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = check(tmp_path, db_url, "bc")
     assert result.returncode == 3, result.stdout + result.stderr
     assert result.stdout.splitlines()[0].startswith(
         f"noid.csv: {len(rows) - blank} of {len(rows)} outages records would land"
