@@ -63,3 +63,17 @@ class Source:
 
     def finished(self) -> None:
         """Called after every batch of a run committed (e.g. to move processed files)."""
+
+    def refused(self, batch: Batch, code: str, text: str) -> Batch | None:
+        """The pipeline refused ``batch`` whole (an ``InputRefused`` with ``code`` and
+        ``text``). A source that can set that input aside (a file drop moves the file to
+        ``failed/``) returns the batch recording the refusal in the quarantine, and the run
+        goes on with its other inputs; None (the default) fails the run."""
+        return None
+
+    def take_notices(self) -> list[str]:
+        """Lines for the run summary, each naming what it is about (a file refused whole, a
+        file already loaded under another name); emptied by the call."""
+        notices = list(getattr(self, "notices", None) or [])
+        self.notices = []
+        return notices

@@ -68,6 +68,9 @@ class RunResult:
     seconds: float = 0.0
     not_settled: list[str] = field(default_factory=list)  # files left for a later run
     abandoned: int = 0  # earlier runs of the source found dead and marked abandoned
+    # Lines naming a file refused whole or loaded before under another name (file drops).
+    notices: list[str] = field(default_factory=list)
+    refused_inputs: int = 0  # inputs (files) refused whole and set aside
 
 
 class SourceRegistry:
@@ -342,6 +345,12 @@ def _run_locked(
         error = redact(f"{type(exc).__name__}: {exc}", options)
     if result.attempts > 1:
         summary.notes["retries"] += result.attempts - 1
+    if source is not None:
+        for code, line in source.take_notices():
+            summary.notes[code] += 1
+            result.notices.append(line)
+            if code == "file_refused":
+                result.refused_inputs += 1
     result.error = error
     try:
         result.status = pipeline.finish_run(run_id, summary, error=error)
@@ -366,8 +375,8 @@ def _one_attempt(
                 batch.frame.empty and batch.watermark is None and batch.chunk is None
             ):
                 continue
-            summary.add(
-                pipeline.ingest(
+            try:
+                part = pipeline.ingest(
                     batch.kind,
                     batch.frame,
                     ingest_options(name, options, source, batch.kind),
@@ -376,7 +385,19 @@ def _one_attempt(
                     watermark=batch.watermark,
                     watermark_source=name,
                 )
-            )
+            except InputRefused as exc:
+                # A source that can set this input aside (a file to failed/) records the
+                # refusal and goes on with its other inputs; any other fails the run.
+                record = source.refused(batch, exc.code, exc.text)
+                if record is None:
+                    raise
+                part = pipeline.ingest(
+                    record.kind,
+                    record.frame,
+                    ingest_options(name, options, source, record.kind),
+                    run_id=run_id,
+                )
+            summary.add(part)
     finally:
         close = getattr(batches, "close", None)
         if close is not None:
