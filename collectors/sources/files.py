@@ -34,6 +34,7 @@ are listed in ``not_settled`` after a run (the run summary says so) and taken on
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import time
@@ -132,7 +133,8 @@ class FileSource(Source):
             label = self._rel(path)
             yielded = 0
             try:
-                key = file_key(path)
+                content = file_key(path)
+                key = self._chunk_key(content)
                 done = committed_chunks(self._engine, key) if self._engine is not None else set()
                 # header first: too many columns or a required one missing (after this
                 # source's mapping) refuses the file before its body is read
@@ -166,8 +168,13 @@ class FileSource(Source):
             if self._is_failed(path):
                 continue
             if yielded == 0 and done:
-                self._note_duplicate(path, key)
+                self._note_duplicate(path, content)
             self._taken.append(path)
+
+    def _chunk_key(self, content: str) -> str:
+        """The chunk markers' key: this source and the file's content. Another source with
+        other reading or time options reads the same bytes differently, so it loads them too."""
+        return hashlib.sha256(f"{self.name}\0{content}".encode()).hexdigest()[:40]
 
     def _is_failed(self, path: Path) -> bool:
         return any(p == path for p, _ in self._failed)
