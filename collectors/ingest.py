@@ -189,6 +189,7 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
         authoritative=configured.authoritative if configured else kind == "network",
         version_column=configured.version_column if configured else None,
         **time_options(configured),
+        shaping=configured,
     )
     run_id = pipeline.start_run(source, kind)
     size = sum(

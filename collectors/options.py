@@ -18,7 +18,140 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 RecordKind = Literal["outages", "voltage", "complaints", "network"]
 
 
-class SourceOptions(BaseModel):
+# --- shaping --------------------------------------------------------------------------------
+# How a source's records are shaped into the canonical columns, after reading and the column
+# mapping and before validation (docs/formats.md "Shaping"; applied by collectors/shaping.py in
+# the one pipeline every source type feeds). Every source type has these keys.
+
+ShapeValue = bool | int | float | str
+
+
+class Unpivot(BaseModel):
+    """A wide table whose columns are ids (one column per bus or transformer) made long:
+    every column whose header matches ``columns`` (a regular expression, searched as pandas'
+    ``filter(regex=...)`` does) becomes one row per cell, its header in ``id`` and its value
+    in ``value``; the other columns (the time) are kept on every row (pandas ``melt``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: str
+    id: str
+    value: str
+
+    @field_validator("columns")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _compiles(value, "unpivot.columns")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Unpivot:
+        if self.id == self.value:
+            raise ValueError(f"unpivot id and value must differ (both {self.id!r})")
+        return self
+
+
+class ValueMap(BaseModel):
+    """Values of one canonical column translated: ``values`` by exact value (trimmed, case
+    ignored), else ``patterns`` (regular expressions searched in the text, case ignored, the
+    first that matches wins); read from the column ``from`` (default: the column itself).
+    Values matched by neither take ``default`` when given, else stay as they are; either way
+    they are listed with their counts in the run summary (notes ``unmapped COLUMN: VALUE``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str | None = Field(default=None, alias="from")
+    values: dict[str, ShapeValue] = Field(default_factory=dict)
+    patterns: dict[str, ShapeValue] = Field(default_factory=dict)
+    default: ShapeValue | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, value: dict[str, ShapeValue]) -> dict[str, ShapeValue]:
+        for pattern in value:
+            _compiles(pattern, "value_map pattern")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ValueMap:
+        if not self.values and not self.patterns:
+            raise ValueError("a value_map needs values or patterns")
+        return self
+
+
+def _compiles(pattern: str, what: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{what} is not a regular expression: {pattern!r} ({exc})") from None
+    return pattern
+
+
+class ShapingOptions(BaseModel):
+    """The shaping keys of every source (docs/formats.md "Shaping")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Columns whose values make a stable id when the input has none (outages, complaints).
+    id_from: list[str] = Field(default_factory=list)
+    # Canonical column -> the columns joined into it, e.g. {start = ["OUT_DATE", "OUT_TIME"]}.
+    combine: dict[str, list[str]] = Field(default_factory=dict)
+    # Canonical column -> one value for every record, e.g. {transformer = "BUS41"}.
+    constants: dict[str, ShapeValue] = Field(default_factory=dict)
+    unpivot: Unpivot | None = None
+    # Canonical column -> its value map (codes -> categories, cause text -> planned).
+    value_map: dict[str, ValueMap] = Field(default_factory=dict)
+
+    @property
+    def shapes(self) -> bool:
+        """True when any shaping is configured."""
+        return bool(
+            self.id_from or self.combine or self.constants or self.unpivot or self.value_map
+        )
+
+    @model_validator(mode="after")
+    def _shaping_fits_kind(self) -> ShapingOptions:
+        for target, parts in self.combine.items():
+            if len(parts) < 2:
+                raise ValueError(f"combine.{target} needs two or more columns: {parts!r}")
+        if len(set(self.id_from)) != len(self.id_from):
+            raise ValueError(f"id_from names a column twice: {self.id_from!r}")
+        kind = getattr(self, "kind", None)
+        if kind not in SHAPED_KINDS:
+            return self  # "auto", "network" or no kind: judged per file
+        if self.id_from and kind not in ID_COLUMNS:
+            raise ValueError(f"id_from makes outage and complaint ids, not {kind}")
+        targets = [
+            *(("combine", t) for t in self.combine),
+            *(("constants", t) for t in self.constants),
+            *(("value_map", t) for t in self.value_map),
+        ]
+        if self.unpivot is not None:
+            targets += [("unpivot.id", self.unpivot.id), ("unpivot.value", self.unpivot.value)]
+        for key, target in targets:
+            if target not in SHAPED_KINDS[kind]:
+                raise ValueError(
+                    f"{key}: {target!r} is not a column of {kind} records "
+                    f"(one of {', '.join(sorted(SHAPED_KINDS[kind]))})"
+                )
+        return self
+
+
+# The canonical columns shaping may write, per kind (docs/formats.md), and the id id_from makes.
+SHAPED_KINDS: dict[str, frozenset[str]] = {
+    "outages": frozenset(
+        "outage_id event_id level substation feeder transformer start end etr customers cause "
+        "planned supply_shortage lon lat area_text region version".split()
+    ),
+    "voltage": frozenset("transformer time va vb vc kw date phase".split()),
+    "complaints": frozenset(
+        "ticket_id time category transformer feeder town address merged_into reasonable text "
+        "version".split()
+    ),
+}
+ID_COLUMNS = {"outages": "outage_id", "complaints": "ticket_id"}
+
+
+class SourceOptions(ShapingOptions):
     """Options every source has: its schedule, staleness limit and version rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -19,6 +19,8 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from collectors.mapping import apply_mapping
+from collectors.options import ShapingOptions
+from collectors.shaping import shape
 from collectors.validate import (
     REASONS,
     VALIDATORS,
@@ -102,6 +104,23 @@ class IngestOptions:
     tz: str | None = None
     time_format: str | None = None
     zone_abbreviations: dict[str, str] = field(default_factory=dict)
+    # The source's shaping (collectors/shaping.py): its options, or None for none.
+    shaping: ShapingOptions | None = None
+
+
+@dataclass
+class Validated:
+    """A batch as validated by :meth:`Pipeline.validate`, before anything is written."""
+
+    raw_all: pd.DataFrame  # every raw record
+    raw: pd.DataFrame  # those the reader did not reject
+    pre_rejected: pd.DataFrame  # the reader's rejects (reason_code, reason_text)
+    frame: pd.DataFrame  # canonical columns (long form for a wide voltage table)
+    wide_rejects: pd.DataFrame | None
+    checked: Checked
+    shape_rejects: pd.DataFrame | None = None  # records shaping refused (reason_code, text)
+    shaped_all: pd.DataFrame | None = None  # the reshaped records (unpivot: one per reading)
+    shape_notes: Counter = field(default_factory=Counter)
 
 
 class Pipeline:
@@ -225,6 +244,57 @@ class Pipeline:
             return BatchSummary(notes=source_notes)
         raw = raw.reset_index(drop=True)
         summary = BatchSummary(read=len(raw), notes=source_notes)
+        v = self.validate(kind, raw, options, now)
+        raw_all, raw, pre_rejected = v.raw_all, v.raw, v.pre_rejected
+        frame, wide_rejects, checked = v.frame, v.wide_rejects, v.checked
+        shape_rejects, shaped_all = v.shape_rejects, v.shaped_all
+        summary.notes.update(v.shape_notes)
+        with self.engine.begin() as conn:
+            if checked.new_codes:
+                self._register(conn, checked.new_codes, options.source)
+                checked = VALIDATORS[kind](frame, self.context(options, now))
+            self._store(conn, kind, checked, options, summary)
+            records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
+            if shape_rejects is not None and not shape_rejects.empty:
+                records += self._quarantine_rows(
+                    raw_all if shaped_all is None else shaped_all,
+                    shape_rejects,
+                    kind,
+                    options.source,
+                    run_id,
+                )
+            if wide_rejects is not None and not wide_rejects.empty:
+                records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
+            source_frame = raw_all if wide_rejects is None and shaped_all is None else frame
+            records += self._quarantine_rows(
+                source_frame, checked.rejected, kind, options.source, run_id
+            )
+            insert_quarantine(conn, records)
+            for rec in records:
+                summary.quarantined[rec["reason_code"]] += 1
+            self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
+            if records or summary.upserted:
+                bump_data_version(conn)
+        summary.notes.update(checked.notes)
+        if kind == "voltage":
+            self._prune_if_due()
+        if wide_rejects is not None:
+            # Wide rows expand into many readings: count read as the readings offered.
+            summary.read = len(frame) + len(wide_rejects)
+        elif shaped_all is not None:
+            # So do unpivoted rows: read counts the readings offered (blank cells not).
+            summary.read = len(shaped_all) + len(pre_rejected)
+        if kind in NETWORK_TABLES:
+            self.refresh_network()
+        return summary
+
+    def validate(
+        self, kind: str, raw: pd.DataFrame, options: IngestOptions, now: datetime | None = None
+    ) -> Validated:
+        """Everything ``ingest`` does to a batch before it writes: the reader's rejects set
+        apart, the mapping, the wide-to-long step, the column check (raises InputRefused) and
+        the validation. Reads the network context; writes nothing (``feederwatch check``)."""
+        raw = raw.reset_index(drop=True)
         # Rows the reader already found broken (cut off, wrong field count) go straight to
         # quarantine with that reason.
         pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
@@ -241,6 +311,16 @@ class Pipeline:
         else:
             raw_all = raw
         frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
+        # Shaping (after the mapping, before validation): the one place every source gets it.
+        shape_rejects, shaped_all, shape_notes = None, None, Counter()
+        if options.shaping is not None and options.shaping.shapes and not raw.empty:
+            shaped = shape(frame, kind, options.shaping, options.tz or self.tz)
+            shape_notes.update(shaped.notes)
+            frame, shape_rejects = shaped.frame, shaped.rejected
+            if shaped.reshaped:
+                shaped_all = frame  # rows are no longer one per input row
+            if not shape_rejects.empty:
+                frame = frame.drop(index=shape_rejects.index)
         wide_rejects = None
         if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
             for name in ("transformer", "date", "phase"):
@@ -251,33 +331,17 @@ class Pipeline:
         if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
             check_columns(frame, kind)
         checked = VALIDATORS[kind](frame, self.context(options, now))
-        with self.engine.begin() as conn:
-            if checked.new_codes:
-                self._register(conn, checked.new_codes, options.source)
-                checked = VALIDATORS[kind](frame, self.context(options, now))
-            self._store(conn, kind, checked, options, summary)
-            records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
-            if wide_rejects is not None and not wide_rejects.empty:
-                records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
-            source_frame = raw_all if wide_rejects is None else frame
-            records += self._quarantine_rows(
-                source_frame, checked.rejected, kind, options.source, run_id
-            )
-            insert_quarantine(conn, records)
-            for rec in records:
-                summary.quarantined[rec["reason_code"]] += 1
-            self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
-            if records or summary.upserted:
-                bump_data_version(conn)
-        summary.notes.update(checked.notes)
-        if kind == "voltage":
-            self._prune_if_due()
-        if wide_rejects is not None:
-            # Wide rows expand into many readings: count read as the readings offered.
-            summary.read = len(frame) + len(wide_rejects)
-        if kind in NETWORK_TABLES:
-            self.refresh_network()
-        return summary
+        return Validated(
+            raw_all,
+            raw,
+            pre_rejected,
+            frame,
+            wide_rejects,
+            checked,
+            shape_rejects,
+            shaped_all,
+            shape_notes,
+        )
 
     @staticmethod
     def _mark_done(

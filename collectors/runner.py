@@ -161,6 +161,7 @@ def ingest_options(name: str, options: SourceOptions, source: Source, kind: str)
         version_column=options.version_column,
         interval_min=getattr(source, "interval_min", None),
         **time_options(options),
+        shaping=options,
     )
 
 

@@ -64,6 +64,9 @@ REASONS: dict[str, str] = {
     "truncated_row": "the last row of the file is cut off",
     "bad_row_shape": "the row has more or fewer fields than the header",
     "not_an_object": "the item of a JSON list or feed is not an object (a number, text, null)",
+    # shaping (collectors/shaping.py)
+    "id_from_blank": "a column the derived id is made from (id_from) is blank",
+    "combine_blank_part": "a column combined into one value is blank (e.g. a date without time)",
     "missing_time": "the record has no time",
     "bad_time": "a time cannot be parsed",
     "ambiguous_time": "a day-first or month-first date (01/07/2025) is ambiguous",

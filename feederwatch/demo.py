@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
-import threading
 import time
 from dataclasses import replace
 from datetime import date
+from multiprocessing.process import BaseProcess
 
 import click
 import pandas as pd
@@ -99,32 +100,53 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
     return engine, sim
 
 
-def backfill_in_background(engine, sim, echo=click.echo) -> threading.Thread:
-    """Load the older readings in a daemon thread, logging progress every tenth."""
+def backfill_in_background(settings: Settings, options: SimulatorOptions, sim) -> BaseProcess:
+    """Load the older readings in a process of its own, printing progress every tenth.
+
+    Not a thread of the server: the history load is pandas work that holds the interpreter for
+    long stretches, and every live refresh of the board would wait behind it. Its transactions
+    are short (``MAX_ROWS_PER_TRANSACTION``) so the live collector's writes get through; it
+    ends with the demo (a daemon process), and by itself if the demo is killed."""
+    ctx = multiprocessing.get_context("spawn")
+    proc = ctx.Process(
+        target=_backfill_main,
+        args=(settings.database_url, options, settings.site.timezone, sim.start, os.getpid()),
+        name="readings-backfill",
+        daemon=True,
+    )
+    proc.start()
+    return proc
+
+
+def _backfill_main(url: str, options: SimulatorOptions, tz: str, start: date, parent: int):
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
+    engine = make_engine(url)
+    sim = simulation_for(options, tz, start)
     shown = {"tenth": -1}
 
     def report(_label: str, loaded: int, total: int) -> None:
+        if os.getppid() != parent:  # the demo was killed: stop here (the next one resumes)
+            raise SystemExit(0)
         tenth = loaded * 10 // max(total, 1)
         if tenth > shown["tenth"]:
             shown["tenth"] = tenth
-            echo(f"readings backfill: {loaded}/{total} days")
+            click.echo(f"readings backfill: {loaded}/{total} days")
 
-    def run() -> None:
-        try:
-            load_history(
-                engine,
-                sim,
-                source=SOURCE,
-                state_key=f"{SOURCE}:backfill",
-                voltage="older",
-                progress=report,
-            )
-        except Exception:  # the demo keeps serving; the log says why the backfill stopped
-            log.exception("readings backfill stopped")
-
-    thread = threading.Thread(target=run, name="readings-backfill", daemon=True)
-    thread.start()
-    return thread
+    try:
+        load_history(
+            engine,
+            sim,
+            source=SOURCE,
+            state_key=f"{SOURCE}:backfill",
+            voltage="older",
+            progress=report,
+        )
+    except KeyboardInterrupt:  # Ctrl+C reaches the whole process group: the demo stops
+        return
+    except Exception:  # the demo keeps serving; the log says why the backfill stopped
+        log.exception("readings backfill stopped")
+    finally:
+        engine.dispose()
 
 
 def demo_command(settings: Settings, preset: str | None = None, open_browser: bool = True) -> int:
@@ -132,7 +154,8 @@ def demo_command(settings: Settings, preset: str | None = None, open_browser: bo
         click.echo(f"demo: ignoring {DATABASE_URL_ENV}; the demo uses its own data/demo.db")
     settings, options = demo_settings(settings, preset)
     engine, sim = prepare(settings, options)
-    backfill_in_background(engine, sim)
+    engine.dispose()  # the server makes its own; the backfill process too
+    backfill_in_background(settings, options, sim)
     from feederwatch.serve import serve_command
 
     host, port = settings.dashboard.host, settings.dashboard.port

@@ -144,6 +144,7 @@ class FileSource(Source):
                     max_bytes=int(self.options.max_file_mb * 2**20),
                     max_columns=self.options.max_columns,
                     mapping=dict(self.options.mapping),
+                    shaping=self.options,
                     **reading_options(self.options),
                 )
                 for number, frame in enumerate(chunks):
