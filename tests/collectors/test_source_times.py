@@ -277,3 +277,34 @@ def test_times007_options_checked_at_start_up(line, key, tmp_path):
     message = str(caught.value)
     assert "\n" not in message
     assert key in message and "config.toml" in message
+
+
+def test_times008_ingest_reads_with_the_source_time_options(engine, db_url, tmp_path):
+    """``feederwatch ingest --source`` applies the source's timezone as collect does; the DST
+    reasons are listed in its summary and its exit status is 3 (some quarantined)."""
+    rows = bc_rows()
+    local = [{**r, **{c: local_text(r[c], False) for c in TIME_COLUMNS}} for r in rows]
+    path = tmp_path / "outages_local.csv"
+    write_csv(path, local)
+    (tmp_path / "local").mkdir()
+    (tmp_path / "utc").mkdir()
+    (tmp_path / "abbrev").mkdir()
+    config = tmp_path / "config.toml"
+    config.write_text(CONFIG.format(db_url=db_url), "utf-8")
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "ingest", "outages", str(path), "--source", "bc_local"]
+    )
+    repeated_rows = sum(any(repeated_local_time(r[c]) for c in TIME_COLUMNS) for r in local)
+    assert result.exit_code == 3, result.output
+    assert any(
+        line.split() == ["quarantined:", "time_ambiguous_dst", str(repeated_rows)]
+        for line in result.output.splitlines()
+    ), result.output
+    first = next(
+        r
+        for r in rows
+        if not any(repeated_local_time(local_text(r[c], False)) for c in TIME_COLUMNS)
+    )
+    stored = outages(engine, source="bc_local").set_index("outage_id")
+    starts = {pd.Timestamp(r["dateOff"]) for r in rows if r["id"] == first["id"]}
+    assert stored.loc[first["id"], "start"] in starts
