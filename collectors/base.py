@@ -71,9 +71,10 @@ class Source:
         goes on with its other inputs; None (the default) fails the run."""
         return None
 
-    def take_notices(self) -> list[str]:
-        """Lines for the run summary, each naming what it is about (a file refused whole, a
-        file already loaded under another name); emptied by the call."""
+    def take_notices(self) -> list[tuple[str, str]]:
+        """(note code, line) pairs for the run summary, each line naming what it is about (a
+        file refused whole: ``file_refused``; a file loaded before under another name:
+        ``duplicate_file``); the runner counts the codes as notes. Emptied by the call."""
         notices = list(getattr(self, "notices", None) or [])
         self.notices = []
         return notices
