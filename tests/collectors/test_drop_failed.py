@@ -164,3 +164,39 @@ def test_failed002_same_bytes_under_a_new_name_are_named(engine, db_url, tmp_pat
         rows = sum(1 for _ in csv.DictReader(fh))
     assert collector_runs(engine, "drop").iloc[0]["rows_read"] == rows
     assert len(outages(engine, source="drop")) == len(before)
+
+
+def test_failed003_a_chunk_the_pipeline_refuses_sets_its_file_aside(tmp_path):
+    """The source's side of a refusal found by the pipeline (``Source.refused``): the file
+    stops yielding, goes to failed/ with its reason, and the next file is still read."""
+    from collectors.options import FileOptions
+    from collectors.pipeline import REFUSED
+    from collectors.sources.files import FileSource
+
+    drop = tmp_path / "drop"
+    (drop / "a").mkdir(parents=True)
+    first = drop / "a" / "outages_1.csv"
+    first.write_text("outage_id,start\nX1,2025-07-01 10:00\n", "utf-8")
+    second = drop / "outages_2.csv"
+    second.write_text("outage_id,start\nX2,2025-07-01 11:00\n", "utf-8")
+    age(first, 200)  # oldest first
+    age(second, 100)
+    options = FileOptions(type="file", path=str(drop), pattern="**/*.csv", settle_seconds=0)
+    source = FileSource("drop", options)
+    batches = source.batches(None)
+    batch = next(batches)
+    assert batch.label == "a/outages_1.csv#0"
+    record = source.refused(batch, "missing_column", "missing: start (named by combine)")
+    assert record is not None and record.kind == REFUSED
+    assert record.frame.iloc[0]["input"] == "a/outages_1.csv"
+    rest = list(batches)
+    assert [b.label for b in rest] == ["outages_2.csv#0"]
+    source.finished()
+    assert (drop / "failed" / "a" / "outages_1.csv").exists()
+    reason = (drop / "failed" / "a" / "outages_1.csv.reason").read_text("utf-8")
+    assert reason.startswith("missing_column: a/outages_1.csv: missing: start")
+    assert (drop / "done" / "outages_2.csv").exists()
+    notices = source.take_notices()
+    assert [code for code, _ in notices] == ["file_refused"]
+    assert "a/outages_1.csv: refused whole (missing_column:" in notices[0][1]
+    assert source.take_notices() == []
