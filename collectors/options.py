@@ -151,7 +151,51 @@ SHAPED_KINDS: dict[str, frozenset[str]] = {
 ID_COLUMNS = {"outages": "outage_id", "complaints": "ticket_id"}
 
 
-class SourceOptions(ShapingOptions):
+# --- voltage levels -----------------------------------------------------------------------
+VOLTAGE_UNITS = ("auto", "V", "kV", "pu")
+
+
+class VoltageLevelOptions(BaseModel):
+    """How a source's voltage readings are expressed (docs/formats.md "Voltage at any level").
+
+    ``nominal_v``: the nominal voltage of the areas or buses it reads, in volts (220 for a
+    transformer terminal phase-to-neutral, 10000 for a 10 kV bus); a ``nominal_v`` column in
+    the records overrides it per reading. ``voltage_unit``: V, kV, per-unit (pu), or auto
+    (judged per reading against the nominal). ``plausible_pu``: readings outside this band
+    around the nominal are quarantined, never rescaled into it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    voltage_unit: Literal["auto", "V", "kV", "pu"] = "auto"
+    nominal_v: Annotated[float, Field(gt=0, le=1_000_000)] | None = None
+    plausible_pu: tuple[float, float] = (0.5, 1.5)
+
+    @field_validator("plausible_pu")
+    @classmethod
+    def _band(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 < low < 1 < high <= 3:
+            raise ValueError(
+                f"plausible_pu must be (low, high) with 0 < low < 1 < high <= 3: {value}"
+            )
+        return value
+
+
+def voltage_level_options(options: SourceOptions | None) -> dict:
+    """The voltage-level keywords of ``collectors.pipeline.IngestOptions`` a source sets."""
+    if options is None:
+        return {}
+    return {
+        "voltage_unit": options.voltage_unit,
+        "nominal_v": options.nominal_v,
+        "plausible_pu": tuple(options.plausible_pu),
+    }
+
+
+# --- end of voltage levels ------------------------------------------------------------------
+
+
+class SourceOptions(ShapingOptions, VoltageLevelOptions):
     """Options every source has: its schedule, staleness limit and version rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

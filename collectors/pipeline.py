@@ -15,9 +15,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
+from analytics.voltage import level_limits_stored
 from collectors.mapping import apply_mapping
 from collectors.options import ShapingOptions
 from collectors.shaping import shape
@@ -37,6 +39,7 @@ from db.bookkeeping import (
     insert_quarantine,
     mark_chunk,
     network_context,
+    set_nominal_voltage,
     set_reading_interval,
     start_run,
 )
@@ -104,6 +107,10 @@ class IngestOptions:
     tz: str | None = None
     time_format: str | None = None
     zone_abbreviations: dict[str, str] = field(default_factory=dict)
+    # Voltage levels (collectors.options.VoltageLevelOptions): unit, nominal volts, band.
+    voltage_unit: str = "auto"
+    nominal_v: float | None = None
+    plausible_pu: tuple[float, float] = (0.5, 1.5)
     # The source's shaping (collectors/shaping.py): its options, or None for none.
     shaping: ShapingOptions | None = None
 
@@ -182,6 +189,9 @@ class Pipeline:
             now=now or datetime.now(UTC),
             suspicious_hours=self.suspicious_hours,
             version_column=options.version_column,
+            voltage_unit=options.voltage_unit,
+            nominal_v=options.nominal_v,
+            plausible_pu=options.plausible_pu,
         )
 
     # --- runs -----------------------------------------------------------------------------
@@ -402,7 +412,8 @@ class Pipeline:
             good = good.sort_values(["transformer_id", "ts"], kind="stable")
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)
-            update_rollups(conn, good, interval, self.limits)
+            nominal = self._nominals(conn, good)
+            update_rollups(conn, good, interval, self.limits, area_limits(nominal, self.limits))
             return
         else:
             table = {"substations": Substation, "feeders": Feeder, "transformers": Transformer}[
@@ -416,6 +427,23 @@ class Pipeline:
             summary.notes["reopened_after_inferred_end"] += counts.reopened
         if counts.real_end_kept:
             summary.notes["inferred_end_kept_real_end"] += counts.real_end_kept
+
+    def _nominals(self, conn: Connection, good: pd.DataFrame) -> pd.Series:
+        """Nominal voltage per transformer id (NaN = 220 V), updated from this batch when its
+        readings carry a level (a source's ``nominal_v`` or a ``nominal_v`` column)."""
+        net = self._load_network()
+        stored = net.get("nominal_v", pd.Series(dtype=float))
+        if good.empty or "nominal_v" not in good:
+            return stored
+        seen = good.groupby("transformer_id")["nominal_v"].last()
+        before = stored.reindex(seen.index)
+        changed = seen[~((seen == before) | (seen.isna() & before.isna()))]
+        for value, ids in changed.groupby(changed.fillna(-1.0)).groups.items():
+            set_nominal_voltage(conn, [int(i) for i in ids], None if value < 0 else float(value))
+        merged = stored.copy()
+        merged.loc[seen.index] = seen
+        self._network["nominal_v"] = merged
+        return merged
 
     def _intervals(self, conn: Connection, good: pd.DataFrame, options: IngestOptions) -> pd.Series:
         """Reading interval (minutes) per transformer id: configured, else inferred from the
@@ -529,3 +557,20 @@ class Pipeline:
 
 
 __all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES", "REFUSED"]
+
+
+def area_limits(nominal: pd.Series, limits: RollupLimits) -> pd.DataFrame | None:
+    """Rollup limits (decivolts, 220 V storage base) of the areas whose nominal voltage is not
+    220 V, after GB/T 12325 (analytics.voltage.level_limits_pu); None when there are none."""
+    other = nominal.dropna()
+    other = other[other != 220.0]
+    if other.empty:
+        return None
+    volts = level_limits_stored(other, low_220=limits.low_dv / 10, high_220=limits.high_dv / 10)
+    return pd.DataFrame(
+        {
+            "low_dv": np.round(volts["low"].to_numpy() * 10),
+            "high_dv": np.round(volts["high"].to_numpy() * 10),
+        },
+        index=other.index,
+    )

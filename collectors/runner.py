@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from collectors.base import CollectorError, Source
 from collectors.ingest import PatientPipeline
-from collectors.options import SourceOptions, time_options
+from collectors.options import SourceOptions, time_options, voltage_level_options
 from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from collectors.registry import source_class
 from collectors.validate import InputRefused
@@ -162,6 +162,7 @@ def ingest_options(name: str, options: SourceOptions, source: Source, kind: str)
         interval_min=getattr(source, "interval_min", None),
         **time_options(options),
         shaping=options,
+        **voltage_level_options(options),
     )
 
 

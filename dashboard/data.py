@@ -46,7 +46,7 @@ MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score"
 
 
 #: how long the sources' health is shared between requests
-HEALTH_SECONDS = 1.0
+HEALTH_SECONDS = 2.0
 #: after a warm-up that took d seconds the warmer rests at least this many times d
 REWARM_PAUSE_FACTOR = 3.0
 #: the same with the analysis in its own process (it takes none of the server's core, but on a
@@ -301,6 +301,10 @@ class DataStore:
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """``compute()`` memoised under the current data version (for pages' own results)."""
         return self._cached(key, compute)
+
+    def latest_memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` memoised under the newest data version (for the live figures)."""
+        return self._cached(key, compute, version=self.latest_version())
 
     # --- raw reads (cached) ---------------------------------------------------------------
     def network(self) -> dict[str, pd.DataFrame]:
