@@ -11,6 +11,7 @@ import codecs
 import re
 from datetime import date
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -212,6 +213,49 @@ class SourceOptions(ShapingOptions, VoltageLevelOptions):
     # Source column -> canonical column (docs/formats.md), on top of the built-in presets.
     mapping: dict[str, str] = Field(default_factory=dict)
 
+    # --- times --- (docs/formats.md "Times of a source")
+    # The zone of the source's naive times (an IANA name, e.g. "America/Denver"); unset: the
+    # site's [site].timezone. Times with an offset or a zone abbreviation keep their own.
+    timezone: str | None = None
+    # A strftime format tried first (e.g. "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p %Z").
+    time_format: str | None = None
+    # Zone abbreviation -> UTC offset, over the built-in ones (collectors.parse), e.g.
+    # {CST = "-06:00"} for US Central instead of China Standard Time.
+    zone_abbreviations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown timezone {value!r} (an IANA name, e.g. 'America/Denver')"
+                ) from None
+        return value
+
+    @field_validator("time_format")
+    @classmethod
+    def _strftime_format(cls, value: str | None) -> str | None:
+        if value is not None and not re.search(r"%[a-zA-Z]", value):
+            raise ValueError(
+                f"time_format must be a strftime format, e.g. '%d/%m/%Y %H:%M': {value!r}"
+            )
+        return value
+
+    @field_validator("zone_abbreviations")
+    @classmethod
+    def _offsets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, offset in value.items():
+            if not re.fullmatch(r"[A-Z]{2,5}", name):
+                raise ValueError(f"zone abbreviation must be 2-5 capital letters: {name!r}")
+            if not re.fullmatch(r"[+-](0\d|1[0-4]):[0-5]\d", offset):
+                raise ValueError(
+                    f"offset of {name} must look like '-06:00' or '+08:00': {offset!r}"
+                )
+        return value
+
     @model_validator(mode="after")
     def _one_schedule(self) -> SourceOptions:
         if self.interval_seconds is not None and self.cron is not None:
@@ -356,6 +400,17 @@ def reading_options(options: SourceOptions | None) -> dict:
     if getattr(options, "records_path", None) is not None:
         found["records_path"] = options.records_path
     return found
+
+
+def time_options(options: SourceOptions | None) -> dict:
+    """``IngestOptions``'s time fields (tz, time_format, zone_abbreviations) of a source."""
+    if options is None:
+        return {}
+    return {
+        "tz": options.timezone,
+        "time_format": options.time_format,
+        "zone_abbreviations": dict(options.zone_abbreviations),
+    }
 
 
 OPTIONS_BY_TYPE: dict[str, type[SourceOptions]] = {

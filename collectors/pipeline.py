@@ -103,6 +103,10 @@ class IngestOptions:
     authoritative: bool = False
     version_column: str | None = None
     interval_min: int | None = None  # voltage reading interval; inferred when None
+    # --- times --- the source's own zone (None: the site's), format and abbreviations
+    tz: str | None = None
+    time_format: str | None = None
+    zone_abbreviations: dict[str, str] = field(default_factory=dict)
     # Voltage levels (collectors.options.VoltageLevelOptions): unit, nominal volts, band.
     voltage_unit: str = "auto"
     nominal_v: float | None = None
@@ -171,7 +175,9 @@ class Pipeline:
     def context(self, options: IngestOptions, now: datetime | None = None) -> Context:
         net = self._load_network()
         return Context(
-            tz=self.tz,
+            tz=options.tz or self.tz,
+            time_format=options.time_format,
+            zone_abbreviations=dict(options.zone_abbreviations) or None,
             substations=net["maps"]["substations"],
             feeders=net["maps"]["feeders"],
             transformers=net["maps"]["transformers"],
@@ -318,7 +324,7 @@ class Pipeline:
         # Shaping (after the mapping, before validation): the one place every source gets it.
         shape_rejects, shaped_all, shape_notes = None, None, Counter()
         if options.shaping is not None and options.shaping.shapes and not raw.empty:
-            shaped = shape(frame, kind, options.shaping, self.tz)
+            shaped = shape(frame, kind, options.shaping, options.tz or self.tz)
             shape_notes.update(shaped.notes)
             frame, shape_rejects = shaped.frame, shaped.rejected
             if shaped.reshaped:
@@ -363,7 +369,12 @@ class Pipeline:
             upsert_watermark(conn, watermark_source or options.source, watermark)
 
     def tz_context(self, options: IngestOptions, now: datetime | None) -> Context:
-        return Context(tz=self.tz, now=now or datetime.now(UTC))
+        return Context(
+            tz=options.tz or self.tz,
+            now=now or datetime.now(UTC),
+            time_format=options.time_format,
+            zone_abbreviations=dict(options.zone_abbreviations) or None,
+        )
 
     def committed_chunks(self, file_key: str) -> set[int]:
         return committed_chunks(self.engine, file_key)

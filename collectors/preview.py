@@ -21,7 +21,7 @@ import pandas as pd
 
 from collectors.files import guess_kind, read_chunks
 from collectors.mapping import PRESETS, _norm, apply_mapping
-from collectors.options import reading_options, voltage_level_options
+from collectors.options import reading_options, time_options, voltage_level_options
 from collectors.pipeline import REFUSED, IngestOptions, Pipeline
 from collectors.runner import ingest_options
 from collectors.validate import REQUIRED_COLUMNS, InputRefused
@@ -215,6 +215,7 @@ def preview_file(
         authoritative=bool(getattr(source_options, "authoritative", False)),
         version_column=getattr(source_options, "version_column", None),
         shaping=source_options,
+        **time_options(source_options),
         **voltage_level_options(source_options),
     )
     frames = read_chunks(

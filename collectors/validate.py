@@ -56,6 +56,7 @@ REASONS: dict[str, str] = {
     "too_many_columns": "the header has more columns than max_columns allows",
     "records_path_not_found": "the JSON document has no list of records at records_path",
     "sheet_not_found": "the XLSX workbook has no sheet of the configured name or position",
+    "unreadable_file": "the file cannot be opened or read (permissions, I/O error)",
     # any record
     "missing_id": "the record has no id",
     "id_too_long": f"the id is longer than {MAX_ID_LEN} characters",
@@ -70,6 +71,8 @@ REASONS: dict[str, str] = {
     "missing_time": "the record has no time",
     "bad_time": "a time cannot be parsed",
     "ambiguous_time": "a day-first or month-first date (01/07/2025) is ambiguous",
+    "time_nonexistent_dst": "the local time does not exist (skipped when clocks went forward)",
+    "time_ambiguous_dst": "the local time occurs twice (clocks went back) and has no offset",
     "time_in_future": "the time lies in the future",
     "time_too_old": "the time is before 1990",
     "bad_version": "the version is neither a number nor a time",
@@ -166,6 +169,9 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     suspicious_hours: float = 168.0
     version_column: str | None = None
+    # --- times --- (a source's own: timezone is in tz; None = the usual forms only)
+    time_format: str | None = None
+    zone_abbreviations: dict[str, str] | None = None
     # Voltage levels (docs/formats.md "Voltage at any level"); the defaults keep 220 V areas'
     # long-standing unit rules.
     voltage_unit: str = "auto"
@@ -271,11 +277,23 @@ def _check_time(
     future_ok: bool = False,
     notes: Counter | None = None,
 ) -> pd.Series:
-    parsed = parse_times_checked(values, ctx.tz)
+    parsed = parse_times_checked(
+        values, ctx.tz, time_format=ctx.time_format, abbreviations=ctx.zone_abbreviations
+    )
     times = parsed.times
     if required:
         rej.add(blank(values), "missing_time", what)
     rej.add(parsed.ambiguous, "ambiguous_time", what)
+    rej.add(
+        parsed.nonexistent,
+        "time_nonexistent_dst",
+        what + " " + values.astype(str) + f" in {ctx.tz}",
+    )
+    rej.add(
+        parsed.dst_ambiguous,
+        "time_ambiguous_dst",
+        what + " " + values.astype(str) + f" in {ctx.tz}",
+    )
     rej.add(parsed.bad, "bad_time", values)
     # Readable but beyond what can be stored (year 0001, 2300, 9999): refused for this row only.
     if parsed.too_late.any() and not future_ok:
@@ -295,7 +313,12 @@ def _check_version(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series
     column = ctx.version_column if ctx.version_column in frame else "version"
     raw = _col(frame, column)
     numbers, bad_number = parse_numbers(raw)
-    times, bad_time, _ = parse_times(raw.where(bad_number, None), ctx.tz)
+    times, bad_time, _ = parse_times(
+        raw.where(bad_number, None),
+        ctx.tz,
+        time_format=ctx.time_format,
+        abbreviations=ctx.zone_abbreviations,
+    )
     version = numbers.where(~bad_number, epoch_seconds(times))
     rej.add(bad_number & bad_time, "bad_version", raw)
     return version
