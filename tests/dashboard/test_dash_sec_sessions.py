@@ -117,7 +117,8 @@ def gated_app(settings, engine, name: str = "sec1xx") -> Flask:
     s = login_settings(settings)
     app = Flask(name)
     auth.install(app, s, engine)
-    auth.install_headers(app)
+    if hasattr(auth, "install_headers"):  # (the same tests ran on the code before issue 16)
+        auth.install_headers(app)
     app.config["MAX_CONTENT_LENGTH"] = 2**20
     app.add_url_rule("/", "root", lambda: "ok")
     app.add_url_rule("/api/probe", "probe", lambda: {"ok": True})
