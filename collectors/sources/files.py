@@ -90,6 +90,12 @@ class FileSource(Source):
             if not inside.is_relative_to(self.folder):
                 yield self._refuse(path, "path_outside_folder", str(path.name))
                 continue
+            links = path.lstat().st_nlink
+            if links > 1:  # a hard link: the same file may have a name outside the folder
+                yield self._refuse(
+                    path, "path_outside_folder", f"{path.name}: a hard link ({links} names)"
+                )
+                continue
             if not self._settled(path):
                 self.not_settled.append(path.name)
                 continue
