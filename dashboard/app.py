@@ -254,8 +254,8 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
             return no_update, no_update, no_update
         return (ready or 0) + 1, False, {"display": "none"}
 
-    # after every callback: the hashes cover Dash's own inline scripts and nothing else
-    auth.install_headers(app.server, app.csp_hashes())
+    # the hashes cover Dash's own inline scripts (renderer, clientside callbacks), nothing else
+    auth.install_headers(app.server, app.csp_hashes)
     return app
 
 

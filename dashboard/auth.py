@@ -315,13 +315,19 @@ CSP = (
 )
 
 
-def install_headers(server: Flask, script_hashes: list[str] | None = None) -> None:
-    """Security headers on every response (pages, callbacks, assets, errors)."""
-    policy = CSP.format(hashes="".join(f" {h}" for h in (script_hashes or [])))
+def install_headers(server: Flask, script_hashes=None) -> None:
+    """Security headers on every response (pages, callbacks, assets, errors). ``script_hashes``
+    (a list, or a function giving one, asked once at the first response: Dash adds the
+    clientside callbacks' inline scripts only when it starts serving) are the only inline
+    scripts allowed to run."""
+    policy: list[str] = []
 
     @server.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", policy)
+        if not policy:
+            hashes = script_hashes() if callable(script_hashes) else script_hashes
+            policy.append(CSP.format(hashes="".join(f" {h}" for h in (hashes or []))))
+        response.headers.setdefault("Content-Security-Policy", policy[0])
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
