@@ -142,3 +142,20 @@ def test_secb003_login_next_never_leaves_the_site(
         d.find_element(By.ID, "login-submit").click()
         until(lambda: "/login" not in d.current_url, timeout=10)
         assert d.current_url == base + "/", (bad, d.current_url)
+
+
+def test_secb004_pages_work_under_the_csp(dash_duo, settings, county_db, restore_store):
+    """The board, the map and the reliability page render with no Content-Security-Policy
+    violation in the browser's console."""
+    require(chromium_available(), "chromium not installed")
+    _, engine = county_db
+    app = _fresh_app(settings, engine)
+    dash_duo.start_server(app)
+    for path, ready in (
+        ("/map", "#_pages_content .js-plotly-plot"),
+        ("/reliability", "#rel-body .main-svg"),
+    ):
+        dash_duo.wait_for_page(url=dash_duo.server_url + path)
+        dash_duo.wait_for_element(ready, timeout=30)
+        logs = [e for e in dash_duo.get_logs() or [] if "Content Security Policy" in str(e)]
+        assert not logs, (path, logs)
