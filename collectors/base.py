@@ -63,3 +63,18 @@ class Source:
 
     def finished(self) -> None:
         """Called after every batch of a run committed (e.g. to move processed files)."""
+
+    def refused(self, batch: Batch, code: str, text: str) -> Batch | None:
+        """The pipeline refused ``batch`` whole (an ``InputRefused`` with ``code`` and
+        ``text``). A source that can set that input aside (a file drop moves the file to
+        ``failed/``) returns the batch recording the refusal in the quarantine, and the run
+        goes on with its other inputs; None (the default) fails the run."""
+        return None
+
+    def take_notices(self) -> list[tuple[str, str]]:
+        """(note code, line) pairs for the run summary, each line naming what it is about (a
+        file refused whole: ``file_refused``; a file loaded before under another name:
+        ``duplicate_file``); the runner counts the codes as notes. Emptied by the call."""
+        notices = list(getattr(self, "notices", None) or [])
+        self.notices = []
+        return notices

@@ -27,8 +27,10 @@ from pathlib import Path
 import pandas as pd
 
 from collectors.mapping import apply_mapping
+from collectors.options import ShapingOptions
 from collectors.parse import object_records
 from collectors.pipeline import NETWORK_TABLES, PRE_REJECT, BatchSummary, IngestOptions, Pipeline
+from collectors.shaping import shaped_columns
 from collectors.validate import REQUIRED_COLUMNS, InputRefused
 
 DEFAULT_CHUNK_ROWS = {"voltage": 200_000}
@@ -37,6 +39,8 @@ SNIFF_BYTES = 1 << 20
 MAX_XLSX_EXPANSION = 200  # uncompressed / compressed, beyond which an XLSX is a zip bomb
 # A wide 96-point voltage curve has about 100 columns; real exports stay well below this.
 DEFAULT_MAX_COLUMNS = 500
+# Rows per chunk of a wide table a source unpivots: each row becomes one reading per column.
+UNPIVOT_CHUNK_ROWS = 5_000
 REJECT = PRE_REJECT
 
 NAME_HINTS = (
@@ -114,6 +118,7 @@ def read_chunks(
     sheet: str | int = 0,
     na_values: tuple[str, ...] = (),
     records_path: str | None = None,
+    shaping: ShapingOptions | None = None,
 ) -> Iterator[pd.DataFrame]:
     """Yield the file's records as DataFrames of text, ``chunk_rows`` at a time.
 
@@ -128,8 +133,12 @@ def read_chunks(
     only held to the same limit). ``mapping`` is the source's column mapping: given (even
     ``{}``), a required column missing after it and the presets refuses the file
     (``missing_column``) before the body is read; None (mapping unknown to the caller) leaves
-    that check to the pipeline. Both raise ``FileRefused`` on the first ``next()``."""
+    that check to the pipeline. Both raise ``FileRefused`` on the first ``next()``. The
+    source's ``shaping`` counts in that check (a column ``id_from`` makes is not missing; one
+    it names is)."""
     chunk_rows = chunk_rows or DEFAULT_CHUNK_ROWS.get(kind, OTHER_CHUNK_ROWS)
+    if shaping is not None and shaping.unpivot is not None:
+        chunk_rows = min(chunk_rows, UNPIVOT_CHUNK_ROWS)
     size = path.stat().st_size
     if size > max_bytes:
         raise FileRefused("file_too_large", f"{size} bytes > {max_bytes}")
@@ -139,7 +148,9 @@ def read_chunks(
 
     def checked(frame: pd.DataFrame) -> pd.DataFrame:
         columns = [str(c) for c in frame.columns if c != REJECT]
-        check_header_columns(columns, kind, max_columns=max_columns, mapping=mapping)
+        check_header_columns(
+            columns, kind, max_columns=max_columns, mapping=mapping, shaping=shaping
+        )
         return frame
 
     blanks = tuple(na_values)
@@ -164,6 +175,7 @@ def read_chunks(
             sep=sep,
             skip=skiprows + header,
             na_values=blanks,
+            shaping=shaping,
         )
         for frame in csv_chunks:
             yield _as_decimal_point(frame, decimal)
@@ -207,18 +219,20 @@ def check_header_columns(
     *,
     max_columns: int = DEFAULT_MAX_COLUMNS,
     mapping: dict[str, str] | None = None,
+    shaping: ShapingOptions | None = None,
 ) -> None:
     """Refuse a header with more than ``max_columns`` columns, or (``mapping`` given) one
     lacking a column every record of ``kind`` needs once the mapping and the presets are
     applied — the same rule the pipeline applies (``check_columns``; a wide voltage curve needs
-    transformer, date and phase)."""
+    transformer, date and phase). ``shaping`` is applied to the mapped header first."""
     if len(header) > max_columns:
         raise FileRefused(
             "too_many_columns", f"{len(header):,} columns > max_columns={max_columns:,}"
         )
     if mapping is None or kind not in REQUIRED_COLUMNS:
         return
-    columns = set(apply_mapping(pd.DataFrame(columns=header), kind, mapping).columns)
+    mapped = list(apply_mapping(pd.DataFrame(columns=header), kind, mapping).columns)
+    columns = set(shaped_columns(mapped, kind, shaping))
     if kind == "voltage" and "date" in columns and "p1" in columns:
         needed: tuple[str, ...] = ("transformer", "date", "phase")
     else:
@@ -256,6 +270,7 @@ def _read_csv(
     sep: str = ",",
     skip: int = 0,
     na_values: tuple[str, ...] = (),
+    shaping: ShapingOptions | None = None,
 ) -> Iterator[pd.DataFrame]:
     encoding = sniff_encoding(path) if encoding == "auto" else encoding
     try:
@@ -271,7 +286,7 @@ def _read_csv(
         raise FileRefused("malformed_file", f"{path.name}: {type(exc).__name__}") from None
     _check_header(header)
     # Before a byte of the body is parsed: a wrong header costs nothing.
-    check_header_columns(header, kind, max_columns=max_columns, mapping=mapping)
+    check_header_columns(header, kind, max_columns=max_columns, mapping=mapping, shaping=shaping)
     try:
         truncated = _ends_without_newline(path)
     except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
@@ -487,6 +502,7 @@ def ingest_file(
         chunk_rows=chunk_rows,
         max_columns=max_columns,
         mapping=dict(options.mapping),
+        shaping=options.shaping,
         **(read_options or {}),
     )
     for number, frame in enumerate(chunks):

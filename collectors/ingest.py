@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from collectors.files import FileRefused, guess_kind, ingest_file, network_files
-from collectors.options import reading_options
+from collectors.options import reading_options, time_options, voltage_level_options
 from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
 from db.engine import DatabaseLocked, lock_wait_seconds, make_engine, retry_locked
 from db.locks import source_lock
@@ -188,6 +188,9 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
         mapping=dict(configured.mapping) if configured else {},
         authoritative=configured.authoritative if configured else kind == "network",
         version_column=configured.version_column if configured else None,
+        **time_options(configured),
+        shaping=configured,
+        **voltage_level_options(configured),
     )
     run_id = pipeline.start_run(source, kind)
     size = sum(

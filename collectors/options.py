@@ -8,15 +8,194 @@ first fires. The source classes themselves live in ``collectors.registry``.
 from __future__ import annotations
 
 import codecs
+import re
 from datetime import date
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RecordKind = Literal["outages", "voltage", "complaints", "network"]
 
 
-class SourceOptions(BaseModel):
+# --- shaping --------------------------------------------------------------------------------
+# How a source's records are shaped into the canonical columns, after reading and the column
+# mapping and before validation (docs/formats.md "Shaping"; applied by collectors/shaping.py in
+# the one pipeline every source type feeds). Every source type has these keys.
+
+ShapeValue = bool | int | float | str
+
+
+class Unpivot(BaseModel):
+    """A wide table whose columns are ids (one column per bus or transformer) made long:
+    every column whose header matches ``columns`` (a regular expression, searched as pandas'
+    ``filter(regex=...)`` does) becomes one row per cell, its header in ``id`` and its value
+    in ``value``; the other columns (the time) are kept on every row (pandas ``melt``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    columns: str
+    id: str
+    value: str
+
+    @field_validator("columns")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return _compiles(value, "unpivot.columns")
+
+    @model_validator(mode="after")
+    def _distinct(self) -> Unpivot:
+        if self.id == self.value:
+            raise ValueError(f"unpivot id and value must differ (both {self.id!r})")
+        return self
+
+
+class ValueMap(BaseModel):
+    """Values of one canonical column translated: ``values`` by exact value (trimmed, case
+    ignored), else ``patterns`` (regular expressions searched in the text, case ignored, the
+    first that matches wins); read from the column ``from`` (default: the column itself).
+    Values matched by neither take ``default`` when given, else stay as they are; either way
+    they are listed with their counts in the run summary (notes ``unmapped COLUMN: VALUE``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    source: str | None = Field(default=None, alias="from")
+    values: dict[str, ShapeValue] = Field(default_factory=dict)
+    patterns: dict[str, ShapeValue] = Field(default_factory=dict)
+    default: ShapeValue | None = None
+
+    @field_validator("patterns")
+    @classmethod
+    def _regexes(cls, value: dict[str, ShapeValue]) -> dict[str, ShapeValue]:
+        for pattern in value:
+            _compiles(pattern, "value_map pattern")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> ValueMap:
+        if not self.values and not self.patterns:
+            raise ValueError("a value_map needs values or patterns")
+        return self
+
+
+def _compiles(pattern: str, what: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{what} is not a regular expression: {pattern!r} ({exc})") from None
+    return pattern
+
+
+class ShapingOptions(BaseModel):
+    """The shaping keys of every source (docs/formats.md "Shaping")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Columns whose values make a stable id when the input has none (outages, complaints).
+    id_from: list[str] = Field(default_factory=list)
+    # Canonical column -> the columns joined into it, e.g. {start = ["OUT_DATE", "OUT_TIME"]}.
+    combine: dict[str, list[str]] = Field(default_factory=dict)
+    # Canonical column -> one value for every record, e.g. {transformer = "BUS41"}.
+    constants: dict[str, ShapeValue] = Field(default_factory=dict)
+    unpivot: Unpivot | None = None
+    # Canonical column -> its value map (codes -> categories, cause text -> planned).
+    value_map: dict[str, ValueMap] = Field(default_factory=dict)
+
+    @property
+    def shapes(self) -> bool:
+        """True when any shaping is configured."""
+        return bool(
+            self.id_from or self.combine or self.constants or self.unpivot or self.value_map
+        )
+
+    @model_validator(mode="after")
+    def _shaping_fits_kind(self) -> ShapingOptions:
+        for target, parts in self.combine.items():
+            if len(parts) < 2:
+                raise ValueError(f"combine.{target} needs two or more columns: {parts!r}")
+        if len(set(self.id_from)) != len(self.id_from):
+            raise ValueError(f"id_from names a column twice: {self.id_from!r}")
+        kind = getattr(self, "kind", None)
+        if kind not in SHAPED_KINDS:
+            return self  # "auto", "network" or no kind: judged per file
+        if self.id_from and kind not in ID_COLUMNS:
+            raise ValueError(f"id_from makes outage and complaint ids, not {kind}")
+        targets = [
+            *(("combine", t) for t in self.combine),
+            *(("constants", t) for t in self.constants),
+            *(("value_map", t) for t in self.value_map),
+        ]
+        if self.unpivot is not None:
+            targets += [("unpivot.id", self.unpivot.id), ("unpivot.value", self.unpivot.value)]
+        for key, target in targets:
+            if target not in SHAPED_KINDS[kind]:
+                raise ValueError(
+                    f"{key}: {target!r} is not a column of {kind} records "
+                    f"(one of {', '.join(sorted(SHAPED_KINDS[kind]))})"
+                )
+        return self
+
+
+# The canonical columns shaping may write, per kind (docs/formats.md), and the id id_from makes.
+SHAPED_KINDS: dict[str, frozenset[str]] = {
+    "outages": frozenset(
+        "outage_id event_id level substation feeder transformer start end etr customers cause "
+        "planned supply_shortage lon lat area_text region version".split()
+    ),
+    "voltage": frozenset("transformer time va vb vc kw date phase".split()),
+    "complaints": frozenset(
+        "ticket_id time category transformer feeder town address merged_into reasonable text "
+        "version".split()
+    ),
+}
+ID_COLUMNS = {"outages": "outage_id", "complaints": "ticket_id"}
+
+
+# --- voltage levels -----------------------------------------------------------------------
+VOLTAGE_UNITS = ("auto", "V", "kV", "pu")
+
+
+class VoltageLevelOptions(BaseModel):
+    """How a source's voltage readings are expressed (docs/formats.md "Voltage at any level").
+
+    ``nominal_v``: the nominal voltage of the areas or buses it reads, in volts (220 for a
+    transformer terminal phase-to-neutral, 10000 for a 10 kV bus); a ``nominal_v`` column in
+    the records overrides it per reading. ``voltage_unit``: V, kV, per-unit (pu), or auto
+    (judged per reading against the nominal). ``plausible_pu``: readings outside this band
+    around the nominal are quarantined, never rescaled into it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    voltage_unit: Literal["auto", "V", "kV", "pu"] = "auto"
+    nominal_v: Annotated[float, Field(gt=0, le=1_000_000)] | None = None
+    plausible_pu: tuple[float, float] = (0.5, 1.5)
+
+    @field_validator("plausible_pu")
+    @classmethod
+    def _band(cls, value: tuple[float, float]) -> tuple[float, float]:
+        low, high = value
+        if not 0 < low < 1 < high <= 3:
+            raise ValueError(
+                f"plausible_pu must be (low, high) with 0 < low < 1 < high <= 3: {value}"
+            )
+        return value
+
+
+def voltage_level_options(options: SourceOptions | None) -> dict:
+    """The voltage-level keywords of ``collectors.pipeline.IngestOptions`` a source sets."""
+    if options is None:
+        return {}
+    return {
+        "voltage_unit": options.voltage_unit,
+        "nominal_v": options.nominal_v,
+        "plausible_pu": tuple(options.plausible_pu),
+    }
+
+
+# --- end of voltage levels ------------------------------------------------------------------
+
+
+class SourceOptions(ShapingOptions, VoltageLevelOptions):
     """Options every source has: its schedule, staleness limit and version rule."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,6 +212,49 @@ class SourceOptions(BaseModel):
     authoritative: bool = False
     # Source column -> canonical column (docs/formats.md), on top of the built-in presets.
     mapping: dict[str, str] = Field(default_factory=dict)
+
+    # --- times --- (docs/formats.md "Times of a source")
+    # The zone of the source's naive times (an IANA name, e.g. "America/Denver"); unset: the
+    # site's [site].timezone. Times with an offset or a zone abbreviation keep their own.
+    timezone: str | None = None
+    # A strftime format tried first (e.g. "%d/%m/%Y %H:%M", "%m/%d/%Y %I:%M %p %Z").
+    time_format: str | None = None
+    # Zone abbreviation -> UTC offset, over the built-in ones (collectors.parse), e.g.
+    # {CST = "-06:00"} for US Central instead of China Standard Time.
+    zone_abbreviations: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(
+                    f"unknown timezone {value!r} (an IANA name, e.g. 'America/Denver')"
+                ) from None
+        return value
+
+    @field_validator("time_format")
+    @classmethod
+    def _strftime_format(cls, value: str | None) -> str | None:
+        if value is not None and not re.search(r"%[a-zA-Z]", value):
+            raise ValueError(
+                f"time_format must be a strftime format, e.g. '%d/%m/%Y %H:%M': {value!r}"
+            )
+        return value
+
+    @field_validator("zone_abbreviations")
+    @classmethod
+    def _offsets(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, offset in value.items():
+            if not re.fullmatch(r"[A-Z]{2,5}", name):
+                raise ValueError(f"zone abbreviation must be 2-5 capital letters: {name!r}")
+            if not re.fullmatch(r"[+-](0\d|1[0-4]):[0-5]\d", offset):
+                raise ValueError(
+                    f"offset of {name} must look like '-06:00' or '+08:00': {offset!r}"
+                )
+        return value
 
     @model_validator(mode="after")
     def _one_schedule(self) -> SourceOptions:
@@ -178,6 +400,17 @@ def reading_options(options: SourceOptions | None) -> dict:
     if getattr(options, "records_path", None) is not None:
         found["records_path"] = options.records_path
     return found
+
+
+def time_options(options: SourceOptions | None) -> dict:
+    """``IngestOptions``'s time fields (tz, time_format, zone_abbreviations) of a source."""
+    if options is None:
+        return {}
+    return {
+        "tz": options.timezone,
+        "time_format": options.time_format,
+        "zone_abbreviations": dict(options.zone_abbreviations),
+    }
 
 
 OPTIONS_BY_TYPE: dict[str, type[SourceOptions]] = {

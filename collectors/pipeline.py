@@ -15,10 +15,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine
 
+from analytics.voltage import level_limits_stored
 from collectors.mapping import apply_mapping
+from collectors.options import ShapingOptions
+from collectors.shaping import shape
 from collectors.validate import (
     REASONS,
     VALIDATORS,
@@ -35,6 +39,7 @@ from db.bookkeeping import (
     insert_quarantine,
     mark_chunk,
     network_context,
+    set_nominal_voltage,
     set_reading_interval,
     start_run,
 )
@@ -98,6 +103,31 @@ class IngestOptions:
     authoritative: bool = False
     version_column: str | None = None
     interval_min: int | None = None  # voltage reading interval; inferred when None
+    # --- times --- the source's own zone (None: the site's), format and abbreviations
+    tz: str | None = None
+    time_format: str | None = None
+    zone_abbreviations: dict[str, str] = field(default_factory=dict)
+    # Voltage levels (collectors.options.VoltageLevelOptions): unit, nominal volts, band.
+    voltage_unit: str = "auto"
+    nominal_v: float | None = None
+    plausible_pu: tuple[float, float] = (0.5, 1.5)
+    # The source's shaping (collectors/shaping.py): its options, or None for none.
+    shaping: ShapingOptions | None = None
+
+
+@dataclass
+class Validated:
+    """A batch as validated by :meth:`Pipeline.validate`, before anything is written."""
+
+    raw_all: pd.DataFrame  # every raw record
+    raw: pd.DataFrame  # those the reader did not reject
+    pre_rejected: pd.DataFrame  # the reader's rejects (reason_code, reason_text)
+    frame: pd.DataFrame  # canonical columns (long form for a wide voltage table)
+    wide_rejects: pd.DataFrame | None
+    checked: Checked
+    shape_rejects: pd.DataFrame | None = None  # records shaping refused (reason_code, text)
+    shaped_all: pd.DataFrame | None = None  # the reshaped records (unpivot: one per reading)
+    shape_notes: Counter = field(default_factory=Counter)
 
 
 class Pipeline:
@@ -145,7 +175,9 @@ class Pipeline:
     def context(self, options: IngestOptions, now: datetime | None = None) -> Context:
         net = self._load_network()
         return Context(
-            tz=self.tz,
+            tz=options.tz or self.tz,
+            time_format=options.time_format,
+            zone_abbreviations=dict(options.zone_abbreviations) or None,
             substations=net["maps"]["substations"],
             feeders=net["maps"]["feeders"],
             transformers=net["maps"]["transformers"],
@@ -157,6 +189,9 @@ class Pipeline:
             now=now or datetime.now(UTC),
             suspicious_hours=self.suspicious_hours,
             version_column=options.version_column,
+            voltage_unit=options.voltage_unit,
+            nominal_v=options.nominal_v,
+            plausible_pu=options.plausible_pu,
         )
 
     # --- runs -----------------------------------------------------------------------------
@@ -219,6 +254,57 @@ class Pipeline:
             return BatchSummary(notes=source_notes)
         raw = raw.reset_index(drop=True)
         summary = BatchSummary(read=len(raw), notes=source_notes)
+        v = self.validate(kind, raw, options, now)
+        raw_all, raw, pre_rejected = v.raw_all, v.raw, v.pre_rejected
+        frame, wide_rejects, checked = v.frame, v.wide_rejects, v.checked
+        shape_rejects, shaped_all = v.shape_rejects, v.shaped_all
+        summary.notes.update(v.shape_notes)
+        with self.engine.begin() as conn:
+            if checked.new_codes:
+                self._register(conn, checked.new_codes, options.source)
+                checked = VALIDATORS[kind](frame, self.context(options, now))
+            self._store(conn, kind, checked, options, summary)
+            records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
+            if shape_rejects is not None and not shape_rejects.empty:
+                records += self._quarantine_rows(
+                    raw_all if shaped_all is None else shaped_all,
+                    shape_rejects,
+                    kind,
+                    options.source,
+                    run_id,
+                )
+            if wide_rejects is not None and not wide_rejects.empty:
+                records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
+            source_frame = raw_all if wide_rejects is None and shaped_all is None else frame
+            records += self._quarantine_rows(
+                source_frame, checked.rejected, kind, options.source, run_id
+            )
+            insert_quarantine(conn, records)
+            for rec in records:
+                summary.quarantined[rec["reason_code"]] += 1
+            self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
+            if records or summary.upserted:
+                bump_data_version(conn)
+        summary.notes.update(checked.notes)
+        if kind == "voltage":
+            self._prune_if_due()
+        if wide_rejects is not None:
+            # Wide rows expand into many readings: count read as the readings offered.
+            summary.read = len(frame) + len(wide_rejects)
+        elif shaped_all is not None:
+            # So do unpivoted rows: read counts the readings offered (blank cells not).
+            summary.read = len(shaped_all) + len(pre_rejected)
+        if kind in NETWORK_TABLES:
+            self.refresh_network()
+        return summary
+
+    def validate(
+        self, kind: str, raw: pd.DataFrame, options: IngestOptions, now: datetime | None = None
+    ) -> Validated:
+        """Everything ``ingest`` does to a batch before it writes: the reader's rejects set
+        apart, the mapping, the wide-to-long step, the column check (raises InputRefused) and
+        the validation. Reads the network context; writes nothing (``feederwatch check``)."""
+        raw = raw.reset_index(drop=True)
         # Rows the reader already found broken (cut off, wrong field count) go straight to
         # quarantine with that reason.
         pre_rejected = pd.DataFrame(columns=["reason_code", "reason_text"])
@@ -235,6 +321,16 @@ class Pipeline:
         else:
             raw_all = raw
         frame = apply_mapping(raw, "voltage" if kind == "voltage" else kind, options.mapping)
+        # Shaping (after the mapping, before validation): the one place every source gets it.
+        shape_rejects, shaped_all, shape_notes = None, None, Counter()
+        if options.shaping is not None and options.shaping.shapes and not raw.empty:
+            shaped = shape(frame, kind, options.shaping, options.tz or self.tz)
+            shape_notes.update(shaped.notes)
+            frame, shape_rejects = shaped.frame, shaped.rejected
+            if shaped.reshaped:
+                shaped_all = frame  # rows are no longer one per input row
+            if not shape_rejects.empty:
+                frame = frame.drop(index=shape_rejects.index)
         wide_rejects = None
         if kind == "voltage" and "date" in frame and any(c == "p1" for c in frame.columns):
             for name in ("transformer", "date", "phase"):
@@ -245,33 +341,17 @@ class Pipeline:
         if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
             check_columns(frame, kind)
         checked = VALIDATORS[kind](frame, self.context(options, now))
-        with self.engine.begin() as conn:
-            if checked.new_codes:
-                self._register(conn, checked.new_codes, options.source)
-                checked = VALIDATORS[kind](frame, self.context(options, now))
-            self._store(conn, kind, checked, options, summary)
-            records = self._quarantine_rows(raw_all, pre_rejected, kind, options.source, run_id)
-            if wide_rejects is not None and not wide_rejects.empty:
-                records += self._quarantine_rows(raw, wide_rejects, kind, options.source, run_id)
-            source_frame = raw_all if wide_rejects is None else frame
-            records += self._quarantine_rows(
-                source_frame, checked.rejected, kind, options.source, run_id
-            )
-            insert_quarantine(conn, records)
-            for rec in records:
-                summary.quarantined[rec["reason_code"]] += 1
-            self._mark_done(conn, options, run_id, chunk, len(raw_all), watermark, watermark_source)
-            if records or summary.upserted:
-                bump_data_version(conn)
-        summary.notes.update(checked.notes)
-        if kind == "voltage":
-            self._prune_if_due()
-        if wide_rejects is not None:
-            # Wide rows expand into many readings: count read as the readings offered.
-            summary.read = len(frame) + len(wide_rejects)
-        if kind in NETWORK_TABLES:
-            self.refresh_network()
-        return summary
+        return Validated(
+            raw_all,
+            raw,
+            pre_rejected,
+            frame,
+            wide_rejects,
+            checked,
+            shape_rejects,
+            shaped_all,
+            shape_notes,
+        )
 
     @staticmethod
     def _mark_done(
@@ -289,7 +369,12 @@ class Pipeline:
             upsert_watermark(conn, watermark_source or options.source, watermark)
 
     def tz_context(self, options: IngestOptions, now: datetime | None) -> Context:
-        return Context(tz=self.tz, now=now or datetime.now(UTC))
+        return Context(
+            tz=options.tz or self.tz,
+            now=now or datetime.now(UTC),
+            time_format=options.time_format,
+            zone_abbreviations=dict(options.zone_abbreviations) or None,
+        )
 
     def committed_chunks(self, file_key: str) -> set[int]:
         return committed_chunks(self.engine, file_key)
@@ -327,7 +412,8 @@ class Pipeline:
             good = good.sort_values(["transformer_id", "ts"], kind="stable")
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)
-            update_rollups(conn, good, interval, self.limits)
+            nominal = self._nominals(conn, good)
+            update_rollups(conn, good, interval, self.limits, area_limits(nominal, self.limits))
             return
         else:
             table = {"substations": Substation, "feeders": Feeder, "transformers": Transformer}[
@@ -341,6 +427,23 @@ class Pipeline:
             summary.notes["reopened_after_inferred_end"] += counts.reopened
         if counts.real_end_kept:
             summary.notes["inferred_end_kept_real_end"] += counts.real_end_kept
+
+    def _nominals(self, conn: Connection, good: pd.DataFrame) -> pd.Series:
+        """Nominal voltage per transformer id (NaN = 220 V), updated from this batch when its
+        readings carry a level (a source's ``nominal_v`` or a ``nominal_v`` column)."""
+        net = self._load_network()
+        stored = net.get("nominal_v", pd.Series(dtype=float))
+        if good.empty or "nominal_v" not in good:
+            return stored
+        seen = good.groupby("transformer_id")["nominal_v"].last()
+        before = stored.reindex(seen.index)
+        changed = seen[~((seen == before) | (seen.isna() & before.isna()))]
+        for value, ids in changed.groupby(changed.fillna(-1.0)).groups.items():
+            set_nominal_voltage(conn, [int(i) for i in ids], None if value < 0 else float(value))
+        merged = stored.copy()
+        merged.loc[seen.index] = seen
+        self._network["nominal_v"] = merged
+        return merged
 
     def _intervals(self, conn: Connection, good: pd.DataFrame, options: IngestOptions) -> pd.Series:
         """Reading interval (minutes) per transformer id: configured, else inferred from the
@@ -454,3 +557,20 @@ class Pipeline:
 
 
 __all__ = ["Pipeline", "BatchSummary", "IngestOptions", "KINDS", "NETWORK_TABLES", "REFUSED"]
+
+
+def area_limits(nominal: pd.Series, limits: RollupLimits) -> pd.DataFrame | None:
+    """Rollup limits (decivolts, 220 V storage base) of the areas whose nominal voltage is not
+    220 V, after GB/T 12325 (analytics.voltage.level_limits_pu); None when there are none."""
+    other = nominal.dropna()
+    other = other[other != 220.0]
+    if other.empty:
+        return None
+    volts = level_limits_stored(other, low_220=limits.low_dv / 10, high_220=limits.high_dv / 10)
+    return pd.DataFrame(
+        {
+            "low_dv": np.round(volts["low"].to_numpy() * 10),
+            "high_dv": np.round(volts["high"].to_numpy() * 10),
+        },
+        index=other.index,
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import click
 
-from db.bookkeeping import reading_intervals
+from collectors.pipeline import area_limits
+from db.bookkeeping import nominal_voltages, reading_intervals
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.rollups import RollupLimits, rebuild_all
@@ -20,9 +21,12 @@ def rebuild_command(settings) -> int:
         th.voltage_low, th.voltage_high, th.low_voltage_rule, settings.site.timezone
     )
     with engine.begin() as conn:
-        totals = rebuild_all(conn, reading_intervals(conn), limits)
+        per_level = area_limits(nominal_voltages(conn), limits)
+        totals = rebuild_all(conn, reading_intervals(conn), limits, area_limits=per_level)
+    # Areas of another nominal level (10 kV buses...) keep their own GB/T 12325 limits.
+    levels = "" if per_level is None else f" ({len(per_level):,} areas at their own level)"
     click.echo(
-        f"rollups rebuilt under {th.voltage_low}-{th.voltage_high} V, rule "
+        f"rollups rebuilt under {th.voltage_low}-{th.voltage_high} V{levels}, rule "
         f"{th.low_voltage_rule}: {totals['h']:,} hourly and {totals['D']:,} daily rows"
     )
     return 0

@@ -34,7 +34,7 @@ from sqlalchemy.engine import make_url
 
 from collectors.base import CollectorError, Source
 from collectors.ingest import PatientPipeline
-from collectors.options import SourceOptions
+from collectors.options import SourceOptions, time_options, voltage_level_options
 from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from collectors.registry import source_class
 from collectors.validate import InputRefused
@@ -68,6 +68,9 @@ class RunResult:
     seconds: float = 0.0
     not_settled: list[str] = field(default_factory=list)  # files left for a later run
     abandoned: int = 0  # earlier runs of the source found dead and marked abandoned
+    # Lines naming a file refused whole or loaded before under another name (file drops).
+    notices: list[str] = field(default_factory=list)
+    refused_inputs: int = 0  # inputs (files) refused whole and set aside
 
 
 class SourceRegistry:
@@ -157,6 +160,9 @@ def ingest_options(name: str, options: SourceOptions, source: Source, kind: str)
         authoritative=options.authoritative or kind in NETWORK_TABLES,
         version_column=options.version_column,
         interval_min=getattr(source, "interval_min", None),
+        **time_options(options),
+        shaping=options,
+        **voltage_level_options(options),
     )
 
 
@@ -341,6 +347,12 @@ def _run_locked(
         error = redact(f"{type(exc).__name__}: {exc}", options)
     if result.attempts > 1:
         summary.notes["retries"] += result.attempts - 1
+    if source is not None:
+        for code, line in source.take_notices():
+            summary.notes[code] += 1
+            result.notices.append(line)
+            if code == "file_refused":
+                result.refused_inputs += 1
     result.error = error
     try:
         result.status = pipeline.finish_run(run_id, summary, error=error)
@@ -365,8 +377,8 @@ def _one_attempt(
                 batch.frame.empty and batch.watermark is None and batch.chunk is None
             ):
                 continue
-            summary.add(
-                pipeline.ingest(
+            try:
+                part = pipeline.ingest(
                     batch.kind,
                     batch.frame,
                     ingest_options(name, options, source, batch.kind),
@@ -375,7 +387,19 @@ def _one_attempt(
                     watermark=batch.watermark,
                     watermark_source=name,
                 )
-            )
+            except InputRefused as exc:
+                # A source that can set this input aside (a file to failed/) records the
+                # refusal and goes on with its other inputs; any other fails the run.
+                record = source.refused(batch, exc.code, exc.text)
+                if record is None:
+                    raise
+                part = pipeline.ingest(
+                    record.kind,
+                    record.frame,
+                    ingest_options(name, options, source, record.kind),
+                    run_id=run_id,
+                )
+            summary.add(part)
     finally:
         close = getattr(batches, "close", None)
         if close is not None:

@@ -184,6 +184,8 @@ def print_results(results: list[RunResult]) -> None:
                 f"{r.source}: {n} file{'s' if n != 1 else ''} not settled yet ({names}), "
                 "retried next run"
             )
+        for line in r.notices:
+            click.echo(f"{r.source}: {line}")
         if r.abandoned:
             click.echo(
                 f"{r.source}: {r.abandoned} earlier run(s) left by a dead process: abandoned"
@@ -193,7 +195,8 @@ def print_results(results: list[RunResult]) -> None:
 def collect_command(settings, once: bool, source: str | None) -> int:
     """``feederwatch collect [--once] [SOURCE]``. With ``--once``: one pass of each enabled
     source (or SOURCE), a summary table, and exit 0 (all landed), 3 (some quarantined) or 2
-    (a source failed or SOURCE is unknown), as ``feederwatch ingest``. Files of a file drop
+    (a source failed, SOURCE is unknown, or files were refused whole and nothing landed), as
+    ``feederwatch ingest``; each file refused whole or loaded before has a line naming it. Files of a file drop
     not settled yet are listed (taken by a later run) and do not change the status. Without
     ``--once``: the schedule until SIGINT/SIGTERM. Either way runs left ``running`` by a dead
     process are first marked abandoned."""
@@ -234,6 +237,10 @@ def _collect_once(engine, settings, names: list[str]) -> int:
         _restore_signals(previous)
     print_results(results)
     if stop.is_set() or any(r.status == "failed" for r in results):
+        return EXIT_FAILED
+    # As ``feederwatch ingest``: inputs refused whole and nothing landed is 2, not 3.
+    landed = sum(r.summary.upserted + r.summary.unchanged for r in results)
+    if landed == 0 and any(r.refused_inputs for r in results):
         return EXIT_FAILED
     if any(r.summary.quarantined_total for r in results):
         return EXIT_QUARANTINED

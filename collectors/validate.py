@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 
+from analytics.voltage import LV_MAX_NOMINAL_V, STORAGE_BASE_V
 from collectors.parse import (
     blank,
     clean_text,
@@ -55,6 +56,7 @@ REASONS: dict[str, str] = {
     "too_many_columns": "the header has more columns than max_columns allows",
     "records_path_not_found": "the JSON document has no list of records at records_path",
     "sheet_not_found": "the XLSX workbook has no sheet of the configured name or position",
+    "unreadable_file": "the file cannot be opened or read (permissions, I/O error)",
     # any record
     "missing_id": "the record has no id",
     "id_too_long": f"the id is longer than {MAX_ID_LEN} characters",
@@ -63,9 +65,14 @@ REASONS: dict[str, str] = {
     "truncated_row": "the last row of the file is cut off",
     "bad_row_shape": "the row has more or fewer fields than the header",
     "not_an_object": "the item of a JSON list or feed is not an object (a number, text, null)",
+    # shaping (collectors/shaping.py)
+    "id_from_blank": "a column the derived id is made from (id_from) is blank",
+    "combine_blank_part": "a column combined into one value is blank (e.g. a date without time)",
     "missing_time": "the record has no time",
     "bad_time": "a time cannot be parsed",
     "ambiguous_time": "a day-first or month-first date (01/07/2025) is ambiguous",
+    "time_nonexistent_dst": "the local time does not exist (skipped when clocks went forward)",
+    "time_ambiguous_dst": "the local time occurs twice (clocks went back) and has no offset",
     "time_in_future": "the time lies in the future",
     "time_too_old": "the time is before 1990",
     "bad_version": "the version is neither a number nor a time",
@@ -87,6 +94,8 @@ REASONS: dict[str, str] = {
     "voltage_not_numeric": "a voltage is not a number",
     "voltage_zero": "a phase voltage is 0 (meter or wiring fault)",
     "voltage_out_of_range": "a voltage is outside 100-300 V after unit conversion",
+    "voltage_out_of_level_range": "a voltage is outside plausible_pu × its nominal voltage",
+    "bad_nominal": "the nominal voltage is not a positive number",
     "voltage_stuck": f"the meter repeated the same values {STUCK_RUN} or more times",
     "bad_power": "active power is not a plausible number",
     "conflicting_duplicate": "the same area and time appear twice with different values",
@@ -160,6 +169,14 @@ class Context:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     suspicious_hours: float = 168.0
     version_column: str | None = None
+    # --- times --- (a source's own: timezone is in tz; None = the usual forms only)
+    time_format: str | None = None
+    zone_abbreviations: dict[str, str] | None = None
+    # Voltage levels (docs/formats.md "Voltage at any level"); the defaults keep 220 V areas'
+    # long-standing unit rules.
+    voltage_unit: str = "auto"
+    nominal_v: float | None = None
+    plausible_pu: tuple[float, float] = (0.5, 1.5)
 
 
 @dataclass
@@ -260,11 +277,23 @@ def _check_time(
     future_ok: bool = False,
     notes: Counter | None = None,
 ) -> pd.Series:
-    parsed = parse_times_checked(values, ctx.tz)
+    parsed = parse_times_checked(
+        values, ctx.tz, time_format=ctx.time_format, abbreviations=ctx.zone_abbreviations
+    )
     times = parsed.times
     if required:
         rej.add(blank(values), "missing_time", what)
     rej.add(parsed.ambiguous, "ambiguous_time", what)
+    rej.add(
+        parsed.nonexistent,
+        "time_nonexistent_dst",
+        what + " " + values.astype(str) + f" in {ctx.tz}",
+    )
+    rej.add(
+        parsed.dst_ambiguous,
+        "time_ambiguous_dst",
+        what + " " + values.astype(str) + f" in {ctx.tz}",
+    )
     rej.add(parsed.bad, "bad_time", values)
     # Readable but beyond what can be stored (year 0001, 2300, 9999): refused for this row only.
     if parsed.too_late.any() and not future_ok:
@@ -284,7 +313,12 @@ def _check_version(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series
     column = ctx.version_column if ctx.version_column in frame else "version"
     raw = _col(frame, column)
     numbers, bad_number = parse_numbers(raw)
-    times, bad_time, _ = parse_times(raw.where(bad_number, None), ctx.tz)
+    times, bad_time, _ = parse_times(
+        raw.where(bad_number, None),
+        ctx.tz,
+        time_format=ctx.time_format,
+        abbreviations=ctx.zone_abbreviations,
+    )
     version = numbers.where(~bad_number, epoch_seconds(times))
     rej.add(bad_number & bad_time, "bad_version", raw)
     return version
@@ -501,6 +535,73 @@ def _phase_volts(rej: Rejects, frame: pd.DataFrame, notes: Counter) -> dict[str,
     return volts
 
 
+LV_NOMINAL = 220.0
+
+
+def _nominal(rej: Rejects, frame: pd.DataFrame, ctx: Context) -> pd.Series | None:
+    """Each reading's nominal voltage (volts): its ``nominal_v`` column (or ``nominal_kv`` ×
+    1000), else the source's ``nominal_v``. None when neither is given and the unit is auto:
+    a plain 220 V source keeps the long-standing unit rules of ``_phase_volts``."""
+    column = None
+    for name, scale in (("nominal_v", 1.0), ("nominal_kv", 1000.0)):
+        if name in frame:
+            values, bad = parse_numbers(frame[name])
+            rej.add(bad | (values <= 0), "bad_nominal", frame[name])
+            column = values * scale
+            break
+    if column is None and ctx.nominal_v is None and ctx.voltage_unit == "auto":
+        return None
+    default = ctx.nominal_v if ctx.nominal_v is not None else LV_NOMINAL
+    if column is None:
+        return pd.Series(default, index=frame.index, dtype=float)
+    return column.fillna(default)
+
+
+def _phase_levels(
+    rej: Rejects, frame: pd.DataFrame, ctx: Context, nominal: pd.Series, notes: Counter
+) -> dict[str, pd.Series]:
+    """Phase voltages of a source with a declared level, in stored volts (as measured up to
+    1 kV nominal, per-unit × 220 above: analytics.voltage.storage_base_v).
+
+    The unit is the source's (V, kV, pu), or with ``auto`` judged per reading on its highest
+    phase against the nominal: volts when it lies within ``plausible_pu`` × nominal, else kV
+    when ×1000 does, else per-unit when it does itself. A reading outside the band after that
+    is refused (voltage_out_of_level_range), never rescaled into it: a 0.19 kV dropout on a
+    10 kV bus is 1.9 % of nominal, not 190 V. A 0 is a dropout as for 220 V (voltage_zero)."""
+    low, high = ctx.plausible_pu
+    volts = {}
+    for p in "abc":
+        values, bad = parse_numbers(_col(frame, f"v{p}"))
+        rej.add(bad, "voltage_not_numeric", p.upper())
+        volts[p] = values
+    if ctx.voltage_unit == "auto":
+        highest = pd.concat(volts.values(), axis=1).max(axis=1)
+        as_volts = (highest / nominal).between(low, high)
+        as_kv = ~as_volts & (highest * 1000 / nominal).between(low, high)
+        as_pu = ~as_volts & ~as_kv & highest.between(low, high)
+        scale = pd.Series(1.0, index=frame.index).where(~as_kv, 1000.0)
+        scale = scale.where(~as_pu, nominal)
+        live = rej.ok & highest.notna()
+        notes["converted_kv"] += int((as_kv & live).sum())
+        notes["converted_pu"] += int((as_pu & live).sum())
+    else:
+        factor = {"V": 1.0, "kV": 1000.0}.get(ctx.voltage_unit)
+        scale = nominal if factor is None else pd.Series(factor, index=frame.index)
+    for p in "abc":
+        rej.add(volts[p] == 0, "voltage_zero", p.upper())
+    # Stored as measured up to 1 kV nominal, per-unit × 220 above (analytics.storage_base_v).
+    base = nominal.where(nominal <= LV_MAX_NOMINAL_V, STORAGE_BASE_V)
+    stored = {}
+    for p in "abc":
+        pu = volts[p] * scale / nominal
+        # The raw value as detail: only offending rows are formatted (Rejects.add).
+        rej.add(
+            pu.notna() & ~pu.between(low, high), "voltage_out_of_level_range", _col(frame, f"v{p}")
+        )
+        stored[p] = pu * base
+    return stored
+
+
 def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
     """Long-form voltage readings -> rows for ``upsert_readings`` (decivolts, epoch seconds)."""
     rej = Rejects(frame.index)
@@ -508,7 +609,11 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
     new_codes: dict[str, set[str]] = {}
     transformer = _check_id(rej, _col(frame, "transformer"), "transformer")
     time = _check_time(rej, _col(frame, "time"), ctx, "time", required=True)
-    phases = _phase_volts(rej, frame, notes)
+    nominal = _nominal(rej, frame, ctx)
+    if nominal is None:
+        phases = _phase_volts(rej, frame, notes)
+    else:
+        phases = _phase_levels(rej, frame, ctx, nominal, notes)
     rej.add(phases["a"].isna() & phases["b"].isna() & phases["c"].isna(), "voltage_missing")
     kw, bad_kw = parse_numbers(_col(frame, "kw"))
     rej.add(bad_kw | (kw.abs() > 100_000), "bad_power")
@@ -528,6 +633,8 @@ def validate_voltage(frame: pd.DataFrame, ctx: Context) -> Checked:
             "kw_dw": (kw * 10).round(),
         }
     )
+    if nominal is not None:
+        rows["nominal_v"] = nominal.where(nominal != LV_NOMINAL)
     # One integer key per area and time (ids are known for every row still ok).
     key = (transformer_id.fillna(-1).to_numpy(np.int64) << 34) + ts.fillna(0).to_numpy(np.int64)
     rows["_key"] = key

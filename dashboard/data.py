@@ -46,7 +46,7 @@ MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score"
 
 
 #: how long the sources' health is shared between requests
-HEALTH_SECONDS = 1.0
+HEALTH_SECONDS = 2.0
 #: after a warm-up that took d seconds the warmer rests at least this many times d
 REWARM_PAUSE_FACTOR = 3.0
 #: the same with the analysis in its own process (it takes none of the server's core, but on a
@@ -302,6 +302,10 @@ class DataStore:
         """``compute()`` memoised under the current data version (for pages' own results)."""
         return self._cached(key, compute)
 
+    def latest_memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` memoised under the newest data version (for the live figures)."""
+        return self._cached(key, compute, version=self.latest_version())
+
     # --- raw reads (cached) ---------------------------------------------------------------
     def network(self) -> dict[str, pd.DataFrame]:
         return self._cached(("network",), lambda: queries.network(self.engine))
@@ -524,6 +528,7 @@ class DataStore:
             self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
             self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
             self.frequent("feeder"), self.area_voltage()
+            self.voltage_compliance_daily(), self.voltage_last_day()
             for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
                 warm_view(self)
             # the configured window, then those in use: rankings (priorities, map) and the
@@ -708,15 +713,24 @@ class DataStore:
 
         return self._cached(("compliance_daily",), compute)
 
+    def voltage_last_day(self) -> pd.Timestamp | None:
+        """The newest day with readings (None without readings)."""
+
+        def compute() -> pd.Timestamp | None:
+            daily = self.voltage_daily()
+            return None if daily.empty else daily["period_start"].max()
+
+        return self._cached(("voltage_last_day",), compute)
+
     # --- details --------------------------------------------------------------------------
     def voltage_hourly(self, transformers: list[str], days: int = 21) -> pd.DataFrame:
         """Hourly phase-X rollups of these areas over the last ``days`` days of readings."""
 
         def compute() -> pd.DataFrame:
-            daily = self.voltage_daily()
-            if daily.empty:
-                return daily
-            start = daily["period_start"].max() - pd.Timedelta(days=days - 1)
+            last = self.voltage_last_day()
+            if last is None:
+                return pd.DataFrame()
+            start = last - pd.Timedelta(days=days - 1)
             return queries.voltage_rollups(
                 self.engine,
                 "h",
@@ -752,12 +766,21 @@ class DataStore:
         return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
 
     def upload(self, kind: str, path: Path, source: str = "upload"):
-        """Ingest an uploaded export through the same pipeline as the file source."""
+        """Ingest an uploaded export through the same pipeline as the file source; a
+        configured source of the name ``source`` lends its mapping, reading options and
+        shaping (docs/formats.md "Shaping")."""
         from collectors.ingest import ingest_path
+        from collectors.options import reading_options
         from collectors.pipeline import IngestOptions, Pipeline
 
         pipeline = Pipeline.from_settings(self.engine, self.settings)
-        return ingest_path(pipeline, kind, path, IngestOptions(source=source))
+        configured = self.settings.source_options().get(source) if self.settings else None
+        options = IngestOptions(
+            source=source,
+            mapping=dict(configured.mapping) if configured else {},
+            shaping=configured,
+        )
+        return ingest_path(pipeline, kind, path, options, read_options=reading_options(configured))
 
 
 def release_memory() -> None:

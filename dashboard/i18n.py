@@ -191,6 +191,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.status": ("状态", "Status"),
     "data.lag": ("延迟(秒)", "Lag (s)"),
     "data.error": ("错误", "Error"),
+    "data.notes": ("说明", "Notes"),
     "data.rows": ("行数", "Rows"),
     "data.table": ("表", "Table"),
     "data.reason": ("原因", "Reason"),

@@ -31,6 +31,10 @@ log = logging.getLogger("feederwatch.dashboard")
 ANSWER_SECONDS = 900.0
 #: how often a wait for the child's answer looks whether it should stop
 POLL_SECONDS = 0.25
+#: results not sent to the server: the daily readings rollups (250 MB for a year of a county,
+#: half a second to unpickle); the pages use what is computed from them (sent), and a page that
+#: needs them after all reads them itself
+STAYS_HERE = frozenset({("voltage_daily",)})
 
 
 class AnalysisProcess:
@@ -83,12 +87,21 @@ class AnalysisProcess:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"no answer within {ANSWER_SECONDS:g} s")
                 reply = self._conn.recv()
+                if reply[0] != "ok":
+                    raise ValueError(reply[1])
+                _, version, count = reply
+                # one message per result: the interpreter is free between them (one pickle of
+                # everything held it for most of a second in the storm soak)
+                values = {}
+                for _ in range(count):
+                    key, value = self._conn.recv()
+                    values[key] = value
+                took = self._conn.recv()
+            except ValueError as exc:
+                raise RuntimeError(f"analysis failed in the analysis process: {exc}") from exc
             except (OSError, EOFError, TimeoutError, RuntimeError) as exc:
                 self._discard()
                 raise RuntimeError(f"analysis process lost: {exc}"[:300]) from exc
-        if reply[0] != "ok":
-            raise RuntimeError(f"analysis failed in the analysis process: {reply[1]}")
-        _, version, values, took = reply
         log.debug("analysis process warmed data version %s in %.1f s", version, took)
         return version, values
 
@@ -115,7 +128,8 @@ class AnalysisProcess:
 
 def child_main(conn, settings, url: str) -> None:
     """The child's loop: for each request (the windows in use) warm the newest version and send
-    ``("ok", version, results, seconds)`` or ``("error", text)``; end when the pipe closes."""
+    ``("ok", version, n)``, then n pickled ``(key, value)`` messages, then the seconds it took
+    (or ``("error", text)``); end when the pipe closes."""
     logging.basicConfig(
         level=logging.WARNING, format="%(asctime)s %(levelname)s analysis %(name)s: %(message)s"
     )
@@ -137,23 +151,25 @@ def child_main(conn, settings, url: str) -> None:
         except Exception as exc:  # noqa: BLE001 - reported to the server, which retries
             conn.send(("error", f"{exc.__class__.__name__}: {str(exc)[:300]}"))
             continue
-        took = time.perf_counter() - started
         try:
-            conn.send(("ok", version, values, took))
-        except (pickle.PicklingError, TypeError, AttributeError):
-            conn.send(("ok", version, _picklable(values), took))
+            sendable = _sendable(values)
+            conn.send(("ok", version, len(sendable)))
+            for item in sendable:
+                conn.send_bytes(item)
+            conn.send(time.perf_counter() - started)
         except (BrokenPipeError, OSError):
             return
 
 
-def _picklable(values: dict[tuple, Any]) -> dict[tuple, Any]:
-    """The results that can be sent (a page's memo that cannot is computed by the server)."""
-    out = {}
+def _sendable(values: dict[tuple, Any]) -> list[bytes]:
+    """Each result as a pickled (key, value) message; what the server's pages do not need
+    (``STAYS_HERE``) or what cannot be pickled (a page computes it when asked) stays behind."""
+    out = []
     for key, value in values.items():
+        if key in STAYS_HERE:
+            continue
         try:
-            pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            out.append(pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))
         except Exception:  # noqa: BLE001 - whatever fails to pickle stays behind
             log.warning("analysis result %s cannot be sent to the server", key[0])
-        else:
-            out[key] = value
     return out

@@ -30,9 +30,10 @@ def network_context(conn: Connection) -> dict:
                 Transformer.customers,
                 Transformer.reading_interval_min,
                 Transformer.id,
+                Transformer.nominal_v,
             ).join(Feeder, Transformer.feeder_id == Feeder.id, isouter=True)
         ).all(),
-        columns=["transformer", "feeder", "customers", "interval", "id"],
+        columns=["transformer", "feeder", "customers", "interval", "id", "nominal_v"],
     )
     feeders = dict(
         conn.execute(
@@ -47,6 +48,10 @@ def network_context(conn: Connection) -> dict:
         "served_transformer": dict(zip(areas["transformer"], areas["customers"], strict=True)),
         "served_feeder": areas.groupby("feeder")["customers"].sum().to_dict(),
         "interval": pd.Series(areas["interval"].to_numpy(), index=areas["id"].to_numpy()),
+        "nominal_v": pd.Series(
+            areas["nominal_v"].to_numpy(dtype=float, na_value=float("nan")),
+            index=areas["id"].to_numpy(),
+        ),
         "feeder_of_substation": feeders,
     }
 
@@ -130,4 +135,21 @@ def reading_intervals(conn: Connection) -> pd.Series:
     return pd.Series(
         dict(conn.execute(select(Transformer.id, Transformer.reading_interval_min)).all()),
         dtype="int64",
+    )
+
+
+def set_nominal_voltage(
+    conn: Connection, transformer_ids: list[int], nominal_v: float | None
+) -> None:
+    """Set the nominal voltage (volts; None = 220 V) of what these areas' readings measure."""
+    conn.execute(
+        update(Transformer).where(Transformer.id.in_(transformer_ids)).values(nominal_v=nominal_v)
+    )
+
+
+def nominal_voltages(conn: Connection) -> pd.Series:
+    """Nominal voltage (volts) per transformer id; NaN for a 220 V area."""
+    rows = conn.execute(select(Transformer.id, Transformer.nominal_v)).all()
+    return pd.Series(
+        {tid: (float("nan") if v is None else float(v)) for tid, v in rows}, dtype=float
     )

@@ -103,6 +103,9 @@ class Transformer(Base):
     distance_km: Mapped[float | None] = mapped_column(Float)
     # Minutes one voltage reading stands for (15 for 96-point meters, 60 for hourly).
     reading_interval_min: Mapped[int] = mapped_column(SmallInteger, default=15)
+    # Nominal voltage (volts) of what its readings measure; NULL = a 220 V terminal. Readings of
+    # any other level are stored on a 220 V base (per-unit × 220, docs/formats.md).
+    nominal_v: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

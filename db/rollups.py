@@ -86,20 +86,40 @@ def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) ->
 
 
 def both_rollups(
-    readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+    readings: pd.DataFrame,
+    interval_min: pd.Series | int,
+    limits: RollupLimits,
+    area_limits: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Hourly and daily rollups at once; daily rows are the hourly rows summed up (a local
-    day is made of whole hours), so the raw readings are reduced only once."""
+    day is made of whole hours), so the raw readings are reduced only once.
+
+    ``area_limits`` (index transformer id, columns ``low_dv`` / ``high_dv``) gives the limits
+    of areas of another nominal level (a 10 kV bus: ±7 % on the 220 V storage base); the other
+    areas use ``limits``. Each rollup row records the limits it was computed under."""
     if readings.empty:
         empty = pd.DataFrame(columns=[c.name for c in VoltageHourly.__table__.c])
         return {"h": empty, "D": empty.copy()}
-    hourly = _hourly(readings, interval_min, limits)
+    hourly = _hourly(readings, interval_min, limits, area_limits)
     daily = _daily_from_hourly(hourly, limits.tz)
-    return {"h": _finish(hourly, limits), "D": _finish(daily, limits)}
+    return {"h": _finish(hourly, limits, area_limits), "D": _finish(daily, limits, area_limits)}
+
+
+def _limits_per_row(
+    tid: np.ndarray, limits: RollupLimits, area_limits: pd.DataFrame | None
+) -> tuple[np.ndarray | int, np.ndarray | int]:
+    if area_limits is None or area_limits.empty:
+        return limits.low_dv, limits.high_dv
+    low = area_limits["low_dv"].reindex(tid).fillna(limits.low_dv).to_numpy(np.float64)
+    high = area_limits["high_dv"].reindex(tid).fillna(limits.high_dv).to_numpy(np.float64)
+    return low, high
 
 
 def _hourly(
-    readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+    readings: pd.DataFrame,
+    interval_min: pd.Series | int,
+    limits: RollupLimits,
+    area_limits: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
@@ -112,14 +132,15 @@ def _hourly(
     stack = np.vstack([phases["a"], phases["b"], phases["c"]])
     present = ~np.isnan(stack)
     any_present = present.any(axis=0)
+    low_dv, high_dv = _limits_per_row(tid, limits, area_limits)
     with np.errstate(all="ignore"):
         x_min = np.fmin(np.fmin(phases["a"], phases["b"]), phases["c"])
         x_max = np.fmax(np.fmax(phases["a"], phases["b"]), phases["c"])
         x_mean = np.nansum(stack, axis=0) / present.sum(axis=0)
     if limits.rule == "all":
-        x_below, x_above = x_max < limits.low_dv, x_min > limits.high_dv
+        x_below, x_above = x_max < low_dv, x_min > high_dv
     else:
-        x_below, x_above = x_min < limits.low_dv, x_max > limits.high_dv
+        x_below, x_above = x_min < low_dv, x_max > high_dv
     cols: dict[str, np.ndarray] = {
         "n": any_present.astype(np.float64),
         "minutes_monitored": np.where(any_present, minutes, 0.0),
@@ -133,8 +154,8 @@ def _hourly(
             f"{p}_min": v,
             f"{p}_max": v,
             f"{p}_sum": np.where(ok, v, 0.0),
-            f"{p}_below_min": np.where(ok & (v < limits.low_dv), minutes, 0.0),
-            f"{p}_above_min": np.where(ok & (v > limits.high_dv), minutes, 0.0),
+            f"{p}_below_min": np.where(ok & (v < low_dv), minutes, 0.0),
+            f"{p}_above_min": np.where(ok & (v > high_dv), minutes, 0.0),
         }
     cols |= {
         "x_n": any_present.astype(np.float64),
@@ -158,14 +179,19 @@ def _daily_from_hourly(hourly: pd.DataFrame, tz: str) -> pd.DataFrame:
     return _reduce(hourly["transformer_id"].to_numpy(np.int64), day, cols)
 
 
-def _finish(rows: pd.DataFrame, limits: RollupLimits) -> pd.DataFrame:
+def _finish(
+    rows: pd.DataFrame, limits: RollupLimits, area_limits: pd.DataFrame | None = None
+) -> pd.DataFrame:
     for p in ROLLUP_PHASES:
         # A phase never seen in the period has no min/max/sum (NULL), not 0.
         missing = rows[f"{p}_n"] == 0
         for stat in ("min", "max", "sum"):
             rows[f"{p}_{stat}"] = rows[f"{p}_{stat}"].where(~missing)
     rows["x_sum"] = rows["x_sum"].round()
-    rows["low_dv"], rows["high_dv"], rows["rule"] = limits.low_dv, limits.high_dv, limits.rule
+    low_dv, high_dv = _limits_per_row(
+        rows["transformer_id"].to_numpy(np.int64), limits, area_limits
+    )
+    rows["low_dv"], rows["high_dv"], rows["rule"] = low_dv, high_dv, limits.rule
     return rows
 
 
@@ -234,7 +260,11 @@ LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
 
 
 def update_rollups(
-    conn: Connection, readings: pd.DataFrame, interval_min: pd.Series | int, limits: RollupLimits
+    conn: Connection,
+    readings: pd.DataFrame,
+    interval_min: pd.Series | int,
+    limits: RollupLimits,
+    area_limits: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Bring hourly and daily rollups up to date after ``readings`` were upserted.
 
@@ -243,7 +273,7 @@ def update_rollups(
     recomputed from the raw readings now stored, so they always equal a fresh computation."""
     if readings.empty:
         return {"h": 0, "D": 0}
-    fresh = both_rollups(readings, interval_min, limits)
+    fresh = both_rollups(readings, interval_min, limits, area_limits)
     seen = {
         freq: _existing_keys(conn, freq, fresh[freq][["transformer_id", "period_start"]])
         for freq in ("h", "D")
@@ -257,7 +287,7 @@ def update_rollups(
             int(both["period_start"].min()),
             int(both["period_start"].max()) + LONGEST_DAY_SECONDS,
         )
-        redo = both_rollups(raw, interval_min, limits)
+        redo = both_rollups(raw, interval_min, limits, area_limits)
         key = ["transformer_id", "period_start"]
         for freq in ("h", "D"):
             if seen[freq].empty:
@@ -278,6 +308,7 @@ def rebuild_all(
     interval_min: pd.Series | int,
     limits: RollupLimits,
     batch_transformers: int = 200,
+    area_limits: pd.DataFrame | None = None,
 ) -> dict[str, int]:
     """Recompute the rollups covered by the raw readings kept (after a change of limits).
 
@@ -296,7 +327,7 @@ def rebuild_all(
     for i in range(0, len(tids), batch_transformers):
         part = tids[i : i + batch_transformers]
         raw = _read_raw(conn, part, -(2**62), 2**62)
-        for freq, rows in both_rollups(raw, interval_min, limits).items():
+        for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
             totals[freq] += write_rollups(conn, rows, freq)
     return totals
 

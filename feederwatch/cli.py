@@ -171,6 +171,22 @@ def collect(ctx: _Context, once: bool, source: str | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["outages", "voltage", "complaints", "network", "auto"]),
+    help="NAME is a file of these records (else NAME is a configured source).",
+)
+@click.option("--source", help="With --kind: read the file with this source's settings.")
+@click.argument("name", required=False)
+@pass_ctx
+def check(ctx: _Context, kind: str | None, source: str | None, name: str | None) -> None:
+    """Preview what a source (or, with --kind, one file) would load; writes nothing."""
+    from feederwatch.check import check_command
+
+    sys.exit(check_command(ctx.settings, name, kind, source))
+
+
+@cli.command()
 @pass_ctx
 def serve(ctx: _Context) -> None:
     """Serve the dashboard (no collectors in this process)."""

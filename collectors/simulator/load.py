@@ -43,7 +43,7 @@ NETWORK_ORDER = ("substations", "feeders", "transformers")
 MAX_ROWS_PER_TRANSACTION = 100_000
 PAUSE_SECONDS = 0.05
 CHECKPOINT_EVERY = 8
-FINAL_CHECKPOINT_TRIES = 10
+FINAL_CHECKPOINT_SECONDS = 30.0
 
 
 def split_readings(
@@ -222,10 +222,13 @@ def load_history(
                 done.older_from if done.older_from is not None else max(sim.days - recent_days, 0)
             )
             progress(batch.label, loaded, sim.days)
-    for _ in range(FINAL_CHECKPOINT_TRIES):  # readers or a live write may hold it up a moment
+    # Readers or a live write (of this process or another) may hold it up a moment: retried
+    # for a bounded time, each try waiting at most 200 ms so that no live write waits on it.
+    deadline = time.monotonic() + FINAL_CHECKPOINT_SECONDS
+    while True:
         yield_to_live()
         done = checkpoint_wal(engine, "TRUNCATE")
-        if done is None or done[0] == 0:
+        if done is None or done[0] == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.2)
     return summary

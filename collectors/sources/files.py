@@ -19,6 +19,13 @@ every batch, processed files move to ``done/``; files that cannot be read at all
 ``failed/`` with a ``.reason`` file beside them and are recorded in the quarantine. Paths that
 lead outside the folder (symlinks, ``..``) are refused.
 
+Whatever refuses a file whole (unreadable, undecodable, too large, a missing column judged
+from the header or by the pipeline) sets that file aside in ``failed/`` (its sub-folder kept,
+``failed/2026/08/x.csv`` + ``x.csv.reason``) so it never blocks the folder again; the other
+files of the run still load. Every such refusal is a line of the run summary naming the file.
+A file whose bytes were all loaded before (the same export dropped again under a new name) is
+not loaded twice, and the run summary names it and the earlier copy in ``done/``.
+
 A file is taken once it has not been written to for ``settle_seconds``, judged by its own
 modification time (``now - st_mtime >= settle_seconds``), so a fresh process (``feederwatch
 collect --once`` from cron) takes a settled file on its first look. Files still being written
@@ -27,6 +34,8 @@ are listed in ``not_settled`` after a run (the run summary says so) and taken on
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -40,6 +49,8 @@ from collectors.options import FileOptions, reading_options
 from collectors.pipeline import NETWORK_TABLES, REFUSED
 from db.engine import make_engine
 from db.queries import committed_chunks
+
+log = logging.getLogger(__name__)
 
 NETWORK_ORDER = {name: i for i, name in enumerate(NETWORK_TABLES)}
 
@@ -57,8 +68,18 @@ class FileSource(Source):
         self._engine = make_engine(settings.database_url) if settings is not None else None
         self._taken: list[Path] = []
         self._failed: list[tuple[Path, str]] = []
+        self._by_label: dict[str, Path] = {}
         # Files seen by the last run but left for later (still being written): names only.
         self.not_settled: list[str] = []
+        # (note code, line naming the file) for the run summary, see Source.take_notices.
+        self.notices: list[tuple[str, str]] = []
+
+    def _rel(self, path: Path) -> str:
+        """The file's path inside the folder (sub-folders kept), as messages name it."""
+        try:
+            return path.relative_to(self.folder).as_posix()
+        except ValueError:
+            return path.name
 
     def _candidates(self) -> list[Path]:
         if not self.folder.is_dir():
@@ -67,12 +88,16 @@ class FileSource(Source):
         for path in sorted(self.folder.glob(self.options.pattern)):
             if not path.is_file() or path.name.startswith(".") or path.suffix == ".reason":
                 continue
+            # done/ and failed/ hold what earlier runs set aside (a "**/*" pattern sees them)
+            parts = path.relative_to(self.folder).parts
+            if parts and parts[0] in ("done", "failed") and len(parts) > 1:
+                continue
             found.append(path)
 
         def order(p: Path):
             kind = self.options.kind if self.options.kind != "auto" else guess_kind(p)
             # Network before records; then oldest first.
-            return (NETWORK_ORDER.get(kind, len(NETWORK_ORDER)), p.stat().st_mtime, p.name)
+            return (NETWORK_ORDER.get(kind, len(NETWORK_ORDER)), p.lstat().st_mtime, p.name)
 
         return sorted(found, key=order)
 
@@ -85,29 +110,38 @@ class FileSource(Source):
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
         self._taken, self._failed, self.not_settled = [], [], []
+        self._by_label, self.notices = {}, []
         for path in self._candidates():
             inside = path.resolve()
             if not inside.is_relative_to(self.folder):
-                yield self._refuse(path, "path_outside_folder", str(path.name))
+                yield self._refuse(path, "path_outside_folder", self._rel(path))
                 continue
-            links = path.lstat().st_nlink
+            try:
+                links = path.lstat().st_nlink
+                settled = self._settled(path)
+            except OSError as exc:
+                yield self._refuse(path, "unreadable_file", _os_detail(exc))
+                continue
             if links > 1:  # a hard link: the same file may have a name outside the folder
                 yield self._refuse(
-                    path, "path_outside_folder", f"{path.name}: a hard link ({links} names)"
+                    path, "path_outside_folder", f"{self._rel(path)}: a hard link ({links} names)"
                 )
                 continue
-            if not self._settled(path):
-                self.not_settled.append(path.name)
+            if not settled:
+                self.not_settled.append(self._rel(path))
                 continue
             kind = self.options.kind if self.options.kind != "auto" else guess_kind(path)
             if kind == "network":
                 kind = guess_kind(path)
             if kind is None:
-                yield self._refuse(path, "unknown_kind", path.name)
+                yield self._refuse(path, "unknown_kind", self._rel(path))
                 continue
-            key = file_key(path)
-            done = committed_chunks(self._engine, key) if self._engine is not None else set()
+            label = self._rel(path)
+            yielded = 0
             try:
+                content = file_key(path)
+                key = self._chunk_key(content)
+                done = committed_chunks(self._engine, key) if self._engine is not None else set()
                 # header first: too many columns or a required one missing (after this
                 # source's mapping) refuses the file before its body is read
                 chunks = read_chunks(
@@ -116,41 +150,116 @@ class FileSource(Source):
                     max_bytes=int(self.options.max_file_mb * 2**20),
                     max_columns=self.options.max_columns,
                     mapping=dict(self.options.mapping),
+                    shaping=self.options,
                     **reading_options(self.options),
                 )
                 for number, frame in enumerate(chunks):
-                    if number not in done:
-                        yield Batch(kind, frame, chunk=(key, number), label=f"{path.name}#{number}")
+                    if number in done:
+                        continue
+                    self._by_label[f"{label}#{number}"] = path
+                    yield Batch(kind, frame, chunk=(key, number), label=f"{label}#{number}")
+                    yielded += 1
+                    if self._is_failed(path):  # the pipeline refused it whole (refused())
+                        break
             except FileRefused as exc:
                 yield self._refuse(path, exc.code, exc.text, kind)
                 continue
+            except OSError as exc:  # permissions, a file removed or cut short while read
+                yield self._refuse(path, "unreadable_file", _os_detail(exc), kind)
+                continue
+            except Exception as exc:  # a reader's surprise must not stop the other files
+                log.debug("file %s: unexpected read error", label, exc_info=True)
+                detail = f"{label}: {type(exc).__name__}: {str(exc)[:200]}"
+                yield self._refuse(path, "malformed_file", detail, kind)
+                continue
+            if self._is_failed(path):
+                continue
+            if yielded == 0 and done:
+                self._note_duplicate(path, content)
             self._taken.append(path)
 
+    def _chunk_key(self, content: str) -> str:
+        """The chunk markers' key: this source and the file's content. Another source with
+        other reading or time options reads the same bytes differently, so it loads them too."""
+        return hashlib.sha256(f"{self.name}\0{content}".encode()).hexdigest()[:40]
+
+    def _is_failed(self, path: Path) -> bool:
+        return any(p == path for p, _ in self._failed)
+
+    def _note_duplicate(self, path: Path, key: str) -> None:
+        """Every chunk of this content was committed before: the same bytes were loaded under
+        another name (or this file's earlier run stopped before moving it). Never silent."""
+        label = self._rel(path)
+        earlier = self._earlier_copy(path, key)
+        if earlier is not None:
+            line = f"{label}: same bytes as {earlier}, loaded before; not loaded again"
+        else:
+            line = f"{label}: its content was loaded before (same bytes); not loaded again"
+        self.notices.append(("duplicate_file", line))
+        log.warning("collect %s: %s", self.name, line)
+
+    def _earlier_copy(self, path: Path, key: str) -> str | None:
+        done = self.folder / "done"
+        if not done.is_dir():
+            return None
+        size = path.stat().st_size
+        for other in sorted(done.rglob("*")):
+            try:
+                if other.is_file() and other.stat().st_size == size and file_key(other) == key:
+                    return other.relative_to(self.folder).as_posix()
+            except OSError:
+                continue
+        return None
+
     def _refuse(self, path: Path, code: str, text: str, kind: str | None = None) -> Batch:
+        label = self._rel(path)
+        if label not in text and path.name not in text:
+            text = f"{label}: {text}"
         self._failed.append((path, f"{code}: {text}"))
         frame = pd.DataFrame(
-            [{"input": path.name, "kind": kind, "reason_code": code, "reason_text": text}]
+            [{"input": label, "kind": kind, "reason_code": code, "reason_text": text}]
         )
-        return Batch(REFUSED, frame, label=path.name)
+        return Batch(REFUSED, frame, label=label)
+
+    def refused(self, batch: Batch, code: str, text: str) -> Batch | None:
+        """A chunk the pipeline refused whole (a wide curve without its phase column, ...):
+        its file goes to failed/ like an unreadable one; the other files still load."""
+        path = self._by_label.get(batch.label)
+        if path is None:
+            return None
+        return self._refuse(path, code, text, batch.kind)
 
     def finished(self) -> None:
-        """Every batch of the run committed: move processed files to done/, unreadable
-        ones to failed/ with the reason beside them."""
+        """Every batch of the run committed: move processed files to done/, files refused
+        whole to failed/ with the reason beside them (sub-folders kept)."""
         for path in self._taken:
-            _move(path, self.folder / "done")
+            if path.exists():
+                _move(path, self.folder / "done", self._rel(path))
         for path, reason in self._failed:
+            label = self._rel(path)
             if path.resolve().is_relative_to(self.folder) and path.exists():
-                target = _move(path, self.folder / "failed")
+                target = _move(path, self.folder / "failed", label)
                 target.with_name(target.name + ".reason").write_text(reason + "\n", "utf-8")
+                where = target.relative_to(self.folder).as_posix()
+                self.notices.append(
+                    ("file_refused", f"{label}: refused whole ({reason}); moved to {where}")
+                )
             elif path.is_symlink():
                 path.unlink()  # a link leading out of the folder is removed, never followed
+                self.notices.append(
+                    ("file_refused", f"{label}: refused whole ({reason}); link removed")
+                )
         self._taken, self._failed = [], []
 
 
-def _move(path: Path, folder: Path) -> Path:
-    folder.mkdir(exist_ok=True)
-    target = folder / path.name
-    if target.exists():
-        target = folder / f"{path.stem}.{int(time.time())}{path.suffix}"
+def _os_detail(exc: OSError) -> str:
+    return f"{exc.filename or ''}: {exc.strerror or type(exc).__name__}".lstrip(": ")
+
+
+def _move(path: Path, folder: Path, relative: str) -> Path:
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.with_name(target.name + ".reason").exists():
+        target = target.with_name(f"{path.stem}.{int(time.time())}{path.suffix}")
     shutil.move(str(path), target)
     return target

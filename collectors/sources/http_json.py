@@ -52,6 +52,8 @@ from collectors.mapping import apply_mapping
 from collectors.options import HttpOptions
 from collectors.parse import object_records
 from collectors.pipeline import PRE_REJECT, SOURCE_NOTES
+from collectors.shaping import shape
+from collectors.validate import InputRefused
 
 USER_AGENT = "FeederWatch collector"
 MAX_REDIRECTS = 5
@@ -361,8 +363,9 @@ class HttpSource(Source):
         if o.kind != "outages":
             yield Batch(o.kind, frame, None, label=public_url(o.url))
             return
-        ids = _canonical(frame, o.mapping, "outage_id")
-        ends = _canonical(frame, o.mapping, "end")
+        tz = self.settings.site.timezone if self.settings is not None else "Asia/Shanghai"
+        ids = _canonical(frame, o, "outage_id", tz)
+        ends = _canonical(frame, o, "end", tz)
         listed = {
             str(i): item
             for i, item in zip(ids, items, strict=True)
@@ -464,10 +467,21 @@ def _frame(items: list, na_values: list[str] | tuple[str, ...] = ()) -> pd.DataF
     return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
 
 
-def _canonical(frame: pd.DataFrame, mapping: dict[str, str], name: str) -> list:
+def _canonical(frame: pd.DataFrame, o: HttpOptions, name: str, tz: str) -> list:
+    """The canonical column ``name`` of each item, as the pipeline will see it: mapped and
+    shaped (an id made by ``id_from`` is how a snapshot outage is known from poll to poll)."""
     if frame.empty:
         return []
-    mapped = apply_mapping(frame, "outages", mapping)
+    mapped = apply_mapping(frame.drop(columns=PRE_REJECT, errors="ignore"), "outages", o.mapping)
+    if o.shapes and o.unpivot is None:  # unpivot makes rows of its own: nothing to line up
+        try:
+            shaped = shape(mapped, "outages", o, tz)
+        except InputRefused:
+            return [None] * len(frame)  # the pipeline refuses this page and says why
+        mapped = shaped.frame
+        if not shaped.rejected.empty:
+            mapped = mapped.copy()
+            mapped.loc[shaped.rejected.index, name] = None
     if name not in mapped.columns:
         return [None] * len(frame)
     column = mapped[name]

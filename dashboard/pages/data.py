@@ -129,6 +129,7 @@ def sources_table(lang):
                 "data.lag",
                 "data.rows",
                 "data.error",
+                "data.notes",
             )
         ]
     )
@@ -168,10 +169,22 @@ def sources_table(lang):
                     html.Td(fmt_int(h.get("lag_seconds")), className="num"),
                     html.Td(rows, className="num"),
                     html.Td(err[:120]),
+                    html.Td(notes_text(s["detail"] if s is not None else None), className="note"),
                 ]
             )
         )
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
+
+
+def notes_text(detail, limit: int = 8) -> str:
+    """A run's notes (detail["notes"]), most frequent first: unmapped values of a value map
+    (``unmapped category: ZZ9 × 2``), blank customer counts and the like."""
+    notes = detail.get("notes") if isinstance(detail, dict) else None
+    if not notes:
+        return ""
+    shown = sorted(((k, v) for k, v in notes.items() if v), key=lambda kv: (-kv[1], kv[0]))
+    text = ", ".join(f"{k} × {v:,}" for k, v in shown[:limit])
+    return text + (f", … (+{len(shown) - limit})" if len(shown) > limit else "")
 
 
 def counts_table(lang):
@@ -295,6 +308,7 @@ def run_upload(contents: str, filename: str, kind: str, lang: str):
                 f"{tr('data.quarantined', lang)} {fmt_int(sum(q.values()))}"
             ),
             html.Div(reasons, className="note"),
+            html.Div(notes_text({"notes": summary.notes}), className="note", id="upload-notes"),
         ],
         className="card",
         id="upload-summary",

@@ -283,7 +283,8 @@ def watermark(engine: Engine, source: str) -> str | None:
 
 
 def source_status(engine: Engine) -> pd.DataFrame:
-    """Per source: the last run (start, end, status, rows, error) and the last success time."""
+    """Per source: the last run (start, end, status, rows, error, detail: its quarantine
+    reasons and notes) and the last success time."""
     r = CollectorRun
     last_id = select(r.source, func.max(r.id).label("last_id")).group_by(r.source).subquery()
     ok = (
@@ -302,6 +303,7 @@ def source_status(engine: Engine) -> pd.DataFrame:
             r.rows_upserted,
             r.rows_quarantined,
             r.error,
+            r.detail,
             ok.c.last_success,
         )
         .join(last_id, r.id == last_id.c.last_id)
