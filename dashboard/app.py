@@ -220,9 +220,13 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
 
     if settings.dashboard.login:
 
-        @app.callback(Output(ids.ACCOUNT_USER, "children"), Input(ids.STATUS_TICK, "n_intervals"))
+        @app.callback(
+            Output(ids.ACCOUNT_USER, "children"),
+            Output(ids.LOGOUT_CSRF, "value"),
+            Input(ids.STATUS_TICK, "n_intervals"),
+        )
         def show_account(_n):
-            return auth.current_user() or ""
+            return auth.current_user() or "", auth.csrf_token()
 
     @app.callback(
         Output(ids.LAST_UPDATED, "children"),
@@ -250,6 +254,8 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
             return no_update, no_update, no_update
         return (ready or 0) + 1, False, {"display": "none"}
 
+    # the hashes cover Dash's own inline scripts (renderer, clientside callbacks), nothing else
+    auth.install_headers(app.server, app.csp_hashes)
     return app
 
 
@@ -277,16 +283,25 @@ def watchdog_banner(settings) -> html.Div:
 
 
 def _account(settings, lang: str) -> list:
-    """The signed-in user's name and a sign-out link (only with login on)."""
+    """The signed-in user's name and a sign-out button: a POST form whose CSRF token the
+    account callback fills in (only with login on)."""
     if not settings.dashboard.login:
         return []
     return [
         html.Span(id=ids.ACCOUNT_USER, className="account-user"),
-        html.A(
-            auth.TEXTS["logout"][1 if lang == "en" else 0],
-            href="/logout",
-            id=ids.LOGOUT,
-            className="logout",
+        html.Form(
+            [
+                dcc.Input(type="hidden", name="csrf", id=ids.LOGOUT_CSRF, value=""),
+                html.Button(
+                    auth.TEXTS["logout"][1 if lang == "en" else 0],
+                    type="submit",
+                    id=ids.LOGOUT,
+                    className="logout",
+                ),
+            ],
+            method="post",
+            action="/logout",
+            className="logout-form",
         ),
     ]
 

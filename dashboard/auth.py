@@ -9,7 +9,16 @@
 * Roles: ``viewer`` (read-only) and ``admin`` (uploads, quarantine raw content). Callbacks check
   :func:`current_role` on the server side.
 * Throttling: 5 failed logins for a user name or an address within 15 minutes lock further
-  attempts for 15 minutes (in memory). Errors never tell whether a user exists.
+  attempts for 15 minutes (in memory). An attempt is counted before its password is checked
+  (and given back on success), so concurrent attempts cannot pass the limit. Errors never tell
+  whether a user exists.
+* Sessions are revocable: the cookie carries the user's session generation (``users.session_gen``),
+  checked against the database on every request. Logout, a new password or role and
+  ``feederwatch user disable`` raise it and so end every session of that user. A session lasts
+  at most 12 hours idle and 24 hours in all.
+* ``next`` after login is only ever a same-origin path; logout is a POST with a CSRF token; every
+  response carries a Content-Security-Policy and ``frame-ancestors 'none'``; a too large body is
+  refused (413) before anything reads it.
 
 With login off (the local demo) everyone is treated as ``admin``.
 """
@@ -25,7 +34,7 @@ import time
 from collections import defaultdict, deque
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import Flask, jsonify, redirect, request, session
 from markupsafe import escape
@@ -40,6 +49,8 @@ SECRET_FILE = ".feederwatch-secret"
 MAX_FAILURES = 5
 WINDOW_SECONDS = 15 * 60
 LOCK_SECONDS = 15 * 60
+ABSOLUTE_SECONDS = 24 * 3600
+IDLE = timedelta(hours=12)
 OPEN_PATHS = ("/login", "/logout", "/healthz")
 ROLES = ("viewer", "admin")
 
@@ -52,6 +63,7 @@ TEXTS = {
     "locked": ("尝试次数过多，请 15 分钟后再试", "Too many attempts: try again in 15 minutes"),
     "expired": ("页面已过期，请重新登录", "The form expired: please sign in again"),
     "logout": ("退出", "Sign out"),
+    "logout_q": ("确定退出登录？", "Sign out now?"),
 }
 
 
@@ -157,6 +169,29 @@ class Throttle:
                     del self._locked[k]
         return False
 
+    def begin(self, *keys: str) -> bool:
+        """Count an attempt for ``keys`` before its password is checked; False (nothing counted)
+        when one of them is locked. Check and count happen under one lock, so at most
+        ``max_failures`` attempts per key are ever checked in a window, however many arrive
+        at once. A successful attempt is given back with :meth:`success`."""
+        now = self.clock()
+        with self._guard:
+            for k in keys:
+                until = self._locked.get(k)
+                if until is not None and until > now:
+                    return False
+                if until is not None:
+                    del self._locked[k]
+            for k in keys:
+                q = self._fails[k]
+                q.append(now)
+                while q and q[0] <= now - self.window:
+                    q.popleft()
+                if len(q) >= self.max_failures:
+                    self._locked[k] = now + self.lock_for
+                    q.clear()
+        return True
+
     def fail(self, *keys: str) -> None:
         now = self.clock()
         with self._guard:
@@ -178,6 +213,7 @@ class Throttle:
         with self._guard:
             for k in keys:
                 self._fails.pop(k, None)
+                self._locked.pop(k, None)
 
 
 _DUMMY_HASH: str | None = None
@@ -203,8 +239,23 @@ def _lang(default: str) -> str:
 
 
 def _safe_next(value: str | None) -> str:
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """``value`` when it is a same-origin path, else ``/``. Browsers drop TAB/CR/LF, read ``\\``
+    as ``/`` and servers may decode ``%2F``: every decoding of it is checked, and anything with
+    a control character, a backslash, a scheme, a host or a leading ``//`` is refused."""
+    if not value or len(value) > 2000:
         return "/"
+    forms, v = [value], value
+    for _ in range(3):
+        v = unquote(v)
+        forms.append(v)
+    for f in forms:
+        if any(ord(c) < 0x20 or ord(c) == 0x7F or c == "\\" for c in f):
+            return "/"
+        if not f.startswith("/") or f.startswith("//"):
+            return "/"
+        parts = urlsplit(f)
+        if parts.scheme or parts.netloc:
+            return "/"
     return value
 
 
@@ -243,6 +294,65 @@ border:0;border-radius:4px;cursor:pointer}} .login-error{{color:#b00020}}
 </form></body></html>"""
 
 
+def _session_valid(engine) -> bool:
+    """The signed-in session is still one the server accepts: the user exists, is not disabled,
+    has the same role and session generation as at sign-in, and signed in less than
+    ``ABSOLUTE_SECONDS`` ago."""
+    user, role, gen, since = (session.get(k) for k in ("user", "role", "gen", "since"))
+    if role not in ROLES or not user or not isinstance(gen, int) or not isinstance(since, int):
+        return False
+    if not 0 <= time.time() - since < ABSOLUTE_SECONDS:
+        return False
+    state = data.user_session_state(engine, user)
+    return state is not None and not state[2] and state[0] == role and state[1] == gen
+
+
+CSP = (
+    "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def install_headers(server: Flask, script_hashes=None) -> None:
+    """Security headers on every response (pages, callbacks, assets, errors). ``script_hashes``
+    (a list, or a function giving one, asked once at the first response: Dash adds the
+    clientside callbacks' inline scripts only when it starts serving) are the only inline
+    scripts allowed to run."""
+    policy: list[str] = []
+
+    @server.after_request
+    def security_headers(response):
+        if not policy:
+            hashes = script_hashes() if callable(script_hashes) else script_hashes
+            policy.append(CSP.format(hashes="".join(f" {h}" for h in (hashes or []))))
+        response.headers.setdefault("Content-Security-Policy", policy[0])
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def logout_page(lang: str, csrf: str) -> str:
+    e = escape
+    return f"""<!DOCTYPE html>
+<html lang="{"en" if lang == "en" else "zh-CN"}"><head><meta charset="utf-8">
+<title>{e(_t("logout", lang))}</title></head><body>
+<form method="post" action="/logout" id="logout-form"><p>{e(_t("logout_q", lang))}</p>
+<input type="hidden" name="csrf" value="{e(csrf)}">
+<button type="submit" id="logout-submit">{e(_t("logout", lang))}</button></form></body></html>"""
+
+
+def csrf_token() -> str:
+    """The session's CSRF token (made on first use)."""
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(24)
+        session["csrf"] = token
+    return token
+
+
 def _wants_json(path: str) -> bool:
     if path.startswith(("/_dash-", "/api/", "/_reload-hash")):
         return True
@@ -261,7 +371,7 @@ def install(server: Flask, settings, engine) -> Throttle | None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=bool(cfg.secure_cookies),
         SESSION_COOKIE_NAME="feederwatch_session",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PERMANENT_SESSION_LIFETIME=IDLE,
     )
     if not cfg.login:
         return None
@@ -273,11 +383,17 @@ def install(server: Flask, settings, engine) -> Throttle | None:
 
     @server.before_request
     def require_login():
+        limit = server.config.get("MAX_CONTENT_LENGTH")
+        if limit and (request.content_length or 0) > limit:
+            # before anything (login or the gate) reads the body
+            return jsonify({"error": "request too large"}), 413
         path = request.path
         if path in OPEN_PATHS:
             return None
-        if session.get("role") in ROLES and session.get("user"):
+        if _session_valid(engine):
             return None
+        if session.get("user"):
+            session.clear()
         if _wants_json(path):
             return jsonify({"error": "login required"}), 401
         target = request.full_path if request.query_string else path
@@ -301,23 +417,37 @@ def install(server: Flask, settings, engine) -> Throttle | None:
         password = request.form.get("password") or ""
         ip = request.remote_addr or "?"
         keys = (f"user:{name.casefold()}", f"ip:{ip}")
-        if throttle.locked(*keys):
+        if not throttle.begin(*keys):
             log.warning("login refused (throttled) from %s", ip)
             return _html(login_page(site, lang, _t("locked", lang), next_url, new_csrf), 429)
         role = verify(engine, name, password) if name and password else None
+        state = data.user_session_state(engine, name) if role in ROLES else None
+        if state is None or state[2] or state[0] != role:
+            role = None  # a disabled user (or one changed meanwhile) does not sign in
         if role not in ROLES:
-            throttle.fail(*keys)
             log.warning("failed login from %s", ip)  # neither the name nor the password
             return _html(login_page(site, lang, _t("bad", lang), next_url, new_csrf), 401)
         throttle.success(*keys)
         session.clear()
         session.permanent = True
         session["user"], session["role"] = name, role
+        session["gen"], session["since"] = state[1], int(time.time())
+        session["csrf"] = secrets.token_urlsafe(24)
         log.info("login: %s (%s) from %s", name, role, ip)
         return redirect(next_url)
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout():
+        lang = _lang(default_lang)
+        if request.method == "GET":  # a link alone never signs anyone out
+            return _html(logout_page(lang, csrf_token()))
+        given = request.form.get("csrf") or ""
+        if not hmac.compare_digest(session.get("csrf") or "", given):
+            return _html(logout_page(lang, csrf_token()), 400)
+        user = session.get("user")
+        if user and _session_valid(engine):
+            data.end_user_sessions(engine, user)  # every copy of every session of the user
+            log.info("logout: %s", user)
         session.clear()
         return redirect("/login")
 

@@ -850,6 +850,18 @@ def user_credentials(engine: Engine, name: str) -> tuple[str, str] | None:
     return queries.user_credentials(engine, name)
 
 
+def user_session_state(engine: Engine, name: str) -> tuple[str, int, bool] | None:
+    """(role, session generation, disabled) of a dashboard user, None when unknown."""
+    return queries.user_session_state(engine, name)
+
+
+def end_user_sessions(engine: Engine, name: str) -> bool:
+    """End every session of ``name`` (its session generation goes up)."""
+    from db.upsert import end_user_sessions as end
+
+    return end(engine, name)
+
+
 def store() -> DataStore:
     if _STORE is None:
         raise RuntimeError("dashboard.data.configure(settings, engine) has not been called")

@@ -22,6 +22,7 @@ WATCHDOG_BANNER = "watchdog-banner"
 I18N = "i18n"
 ACCOUNT_USER = "account-user"
 LOGOUT = "logout"
+LOGOUT_CSRF = "logout-csrf"
 
 # live
 LIVE_TICK = "live-tick"

@@ -469,6 +469,26 @@ def upsert_user(engine: Engine, name: str, role: str, password_hash: str) -> Non
         stmt = dialect_insert(conn, User.__table__)
         stmt = stmt.on_conflict_do_update(
             index_elements=["name"],
-            set_={"role": stmt.excluded.role, "password_hash": stmt.excluded.password_hash},
+            set_={
+                "role": stmt.excluded.role,
+                "password_hash": stmt.excluded.password_hash,
+                # a new password or role ends every session signed in before
+                "session_gen": User.__table__.c.session_gen + 1,
+            },
         )
         conn.execute(stmt, [{"name": name, "role": role, "password_hash": password_hash}])
+
+
+def end_user_sessions(engine: Engine, name: str, disable: bool | None = None) -> bool:
+    """Raise the user's session generation (every session signed in before ends); with
+    ``disable`` also set whether the user may sign in. False when there is no such user."""
+    from sqlalchemy import update
+
+    from db.models import User
+
+    values: dict = {"session_gen": User.session_gen + 1}
+    if disable is not None:
+        values["disabled"] = disable
+    with engine.begin() as conn:
+        done = conn.execute(update(User).where(User.name == name).values(**values))
+    return done.rowcount > 0

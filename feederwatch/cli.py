@@ -302,6 +302,46 @@ def user_add(ctx: _Context, name: str, role: str, password_env: str | None) -> N
     sys.exit(user_add_command(ctx.settings, name, role, password_env))
 
 
+@user.command("list")
+@pass_ctx
+def user_list(ctx: _Context) -> None:
+    """List users: name, role, active or disabled."""
+    from feederwatch.users import user_list_command
+
+    sys.exit(user_list_command(ctx.settings))
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-env", help="Read the password from this environment variable.")
+@pass_ctx
+def user_passwd(ctx: _Context, name: str, password_env: str | None) -> None:
+    """Set a new password (the user's sessions end)."""
+    from feederwatch.users import user_passwd_command
+
+    sys.exit(user_passwd_command(ctx.settings, name, password_env))
+
+
+@user.command("disable")
+@click.argument("name")
+@pass_ctx
+def user_disable(ctx: _Context, name: str) -> None:
+    """Refuse the user's sign-ins and end all its sessions now."""
+    from feederwatch.users import user_disable_command
+
+    sys.exit(user_disable_command(ctx.settings, name, disable=True))
+
+
+@user.command("enable")
+@click.argument("name")
+@pass_ctx
+def user_enable(ctx: _Context, name: str) -> None:
+    """Let a disabled user sign in again."""
+    from feederwatch.users import user_disable_command
+
+    sys.exit(user_disable_command(ctx.settings, name, disable=False))
+
+
 @cli.group()
 def rollups() -> None:
     """Voltage rollups."""

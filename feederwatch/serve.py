@@ -17,6 +17,14 @@ SWITCH_INTERVAL_SECONDS = 0.001
 WORKER_THREADS = 32
 
 
+def waitress_options(server) -> dict:
+    """waitress settings for the dashboard's Flask ``server``. The body limit is the app's own
+    (MAX_CONTENT_LENGTH): waitress answers 413 from the Content-Length header alone, before it
+    reads (and buffers) a body that nobody signed in may have sent."""
+    limit = server.config.get("MAX_CONTENT_LENGTH") or 2**30
+    return {"threads": WORKER_THREADS, "ident": "FeederWatch", "max_request_body_size": limit}
+
+
 def serve_command(settings, with_collectors: bool) -> int:
     """Serve until interrupted; with ``with_collectors`` run the scheduler in this process."""
     from waitress import serve
@@ -57,7 +65,7 @@ def serve_command(settings, with_collectors: bool) -> int:
             scheduler = start_scheduler(settings, engine)
     print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
     try:
-        serve(server, host=cfg.host, port=cfg.port, threads=WORKER_THREADS, ident="FeederWatch")
+        serve(server, host=cfg.host, port=cfg.port, **waitress_options(server))
     except KeyboardInterrupt:
         pass
     except OSError as exc:

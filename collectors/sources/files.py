@@ -117,9 +117,15 @@ class FileSource(Source):
                 yield self._refuse(path, "path_outside_folder", self._rel(path))
                 continue
             try:
+                links = path.lstat().st_nlink
                 settled = self._settled(path)
             except OSError as exc:
                 yield self._refuse(path, "unreadable_file", _os_detail(exc))
+                continue
+            if links > 1:  # a hard link: the same file may have a name outside the folder
+                yield self._refuse(
+                    path, "path_outside_folder", f"{self._rel(path)}: a hard link ({links} names)"
+                )
                 continue
             if not settled:
                 self.not_settled.append(self._rel(path))

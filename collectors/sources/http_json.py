@@ -38,6 +38,7 @@ import os
 import ssl
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -55,6 +56,7 @@ from collectors.shaping import shape
 from collectors.validate import InputRefused
 
 USER_AGENT = "FeederWatch collector"
+MAX_REDIRECTS = 5
 
 
 def public_url(url: str) -> str:
@@ -64,6 +66,12 @@ def public_url(url: str) -> str:
     if parts.port:
         host = f"{host}:{parts.port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    """(scheme, host, port) of ``url``, the port filled in for http and https."""
+    u = httpx.URL(str(url))
+    return u.scheme, u.host.lower(), u.port or {"http": 80, "https": 443}.get(u.scheme)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -121,8 +129,7 @@ class HttpSource(Source):
             self._client = httpx.Client(
                 timeout=httpx.Timeout(o.timeout_seconds),
                 verify=o.verify_tls,
-                follow_redirects=True,
-                max_redirects=5,
+                follow_redirects=False,  # followed by hand: see _open
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
             )
         return self._client
@@ -143,6 +150,28 @@ class HttpSource(Source):
             )
         return {o.auth_header: f"{o.auth_scheme} {token}" if o.auth_scheme else token}
 
+    @contextmanager
+    def _open(self, target: httpx.URL) -> Iterator[httpx.Response]:
+        """The streamed response to GET ``target``, redirects followed by hand (at most
+        MAX_REDIRECTS): the source's credentials go only to the configured origin (scheme,
+        host, port), on the first request, on every redirect hop and on every page link."""
+        home = origin(self.options.url)
+        for _ in range(MAX_REDIRECTS + 1):
+            headers = self._auth_headers() if origin(target) == home else {}
+            request = self.client.build_request("GET", target, headers=headers)
+            response = self.client.send(request, stream=True, follow_redirects=False)
+            if not response.has_redirect_location:
+                try:
+                    yield response
+                finally:
+                    response.close()
+                return
+            response.close()
+            target = response.url.join(response.headers["Location"])
+        raise CollectorError(
+            f"{public_url(str(target))}: more than {MAX_REDIRECTS} redirects", permanent=True
+        )
+
     def fetch(self, url: str, params: dict | None = None) -> object:
         """GET ``url`` and return its parsed JSON, within the timeout (for the whole body, so a
         server dripping bytes cannot hold a run) and the size limit."""
@@ -155,7 +184,7 @@ class HttpSource(Source):
             if params:
                 # Keep the query the configured URL carries (mode=..., a feed id).
                 target = target.copy_merge_params({k: str(v) for k, v in params.items()})
-            with self.client.stream("GET", target, headers=self._auth_headers()) as response:
+            with self._open(target) as response:
                 status = response.status_code
                 if status >= 400:
                     self._raise_for_status(response, where)

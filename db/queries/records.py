@@ -358,3 +358,23 @@ def user_credentials(engine: Engine, name: str) -> tuple[str, str] | None:
     with engine.connect() as conn:
         row = conn.execute(select(User.role, User.password_hash).where(User.name == name)).first()
     return None if row is None else (row.role, row.password_hash)
+
+
+def user_session_state(engine: Engine, name: str) -> tuple[str, int, bool] | None:
+    """A dashboard user's (role, session generation, disabled), or None when unknown."""
+    from db.models import User
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(User.role, User.session_gen, User.disabled).where(User.name == name)
+        ).first()
+    return None if row is None else (row.role, int(row.session_gen), bool(row.disabled))
+
+
+def list_users(engine: Engine) -> list[tuple[str, str, bool]]:
+    """(name, role, disabled) of every dashboard user, by name."""
+    from db.models import User
+
+    with engine.connect() as conn:
+        rows = conn.execute(select(User.name, User.role, User.disabled).order_by(User.name))
+        return [(r.name, r.role, bool(r.disabled)) for r in rows]

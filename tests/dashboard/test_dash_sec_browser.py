@@ -61,6 +61,10 @@ def test_secb001_login_page_flow(dash_duo, settings, county_db, restore_store, m
     dash_duo.wait_for_text_to_equal("#account-user", VIEWER, timeout=10)
     # the session cookie is not readable by scripts
     assert "feederwatch_session" not in d.execute_script("return document.cookie")
+    # under the Content-Security-Policy nothing was refused (Dash's inline script is hashed)
+    assert not [e for e in dash_duo.get_logs() or [] if "Content Security Policy" in str(e)]
+    # sign out: a POST form whose CSRF token the account callback filled in
+    until(lambda: d.find_element(By.ID, "logout-csrf").get_attribute("value"), timeout=10)
     dash_duo.find_element("#logout").click()
     until(lambda: "/login" in d.current_url, timeout=10)
     d.get(base + "/")
@@ -107,3 +111,51 @@ def test_secb002_script_ticket_runs_nothing(dash_duo, settings, county_db, resto
             )
             == 0
         ), path
+
+
+def test_secb003_login_next_never_leaves_the_site(
+    dash_duo, settings, county_db, restore_store, monkeypatch
+):
+    """``/login?next=/%09/host/phish`` (TAB dropped by the browser), a newline, a backslash and
+    an encoded slash: after signing in the browser stays on this server, at ``/``."""
+    require(chromium_available(), "chromium not installed")
+    from feederwatch.users import set_user
+
+    _, engine = county_db
+    set_user(engine, VIEWER, "viewer", VIEWER_PW)
+    monkeypatch.setenv("FEEDERWATCH_SECRET_KEY", "browser-test-secret-0123456789abcdefghij")
+    app = _fresh_app(settings, engine, login=True)
+    dash_duo.start_server(app, navigate=False)
+    base = dash_duo.server.url.rstrip("/")
+    d = dash_duo.driver
+    for bad in (
+        "/%09/example.invalid/phish",
+        "/%0a/example.invalid",
+        "/%5Cexample.invalid",
+        "/%2F%2Fexample.invalid",
+    ):
+        d.delete_all_cookies()
+        d.get(f"{base}/login?lang=en&next={bad}")
+        until(lambda: d.find_elements(By.ID, "login-user"), timeout=10)
+        d.find_element(By.ID, "login-user").send_keys(VIEWER)
+        d.find_element(By.ID, "login-password").send_keys(VIEWER_PW)
+        d.find_element(By.ID, "login-submit").click()
+        until(lambda: "/login" not in d.current_url, timeout=10)
+        assert d.current_url == base + "/", (bad, d.current_url)
+
+
+def test_secb004_pages_work_under_the_csp(dash_duo, settings, county_db, restore_store):
+    """The board, the map and the reliability page render with no Content-Security-Policy
+    violation in the browser's console."""
+    require(chromium_available(), "chromium not installed")
+    _, engine = county_db
+    app = _fresh_app(settings, engine)
+    dash_duo.start_server(app)
+    for path, ready in (
+        ("/map", "#_pages_content .js-plotly-plot"),
+        ("/reliability", "#rel-body .main-svg"),
+    ):
+        dash_duo.wait_for_page(url=dash_duo.server_url + path)
+        dash_duo.wait_for_element(ready, timeout=30)
+        logs = [e for e in dash_duo.get_logs() or [] if "Content Security Policy" in str(e)]
+        assert not logs, (path, logs)

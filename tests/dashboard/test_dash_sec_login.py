@@ -141,6 +141,7 @@ def feeder_request(feeder="F0101") -> dict:
         [
             {"id": "feeder-id", "property": "data", "value": feeder},
             {"id": "lang-store", "property": "data", "value": "en"},
+            {"id": "analysis-ready", "property": "data", "value": 0},
         ],
     )
 
@@ -213,8 +214,10 @@ def test_sec002_viewer_reads_cannot_upload_sees_masked(secured, county_db):
     assert q.status_code == 200
     rows = q.get_json()["response"]["data-quarantine"]["rowData"]
     assert all(r["raw"] == "Raw records are shown to administrators only" for r in rows)
-    # logout ends the session
-    assert c.get("/logout").status_code == 302
+    # logout (a POST with the session's CSRF token) ends the session
+    page = c.get("/logout").get_data(as_text=True)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    assert c.post("/logout", data={"csrf": token}).status_code == 302
     assert c.get("/_dash-layout").status_code == 401
 
 

@@ -85,3 +85,77 @@ def test_mask005_markdown_links_literal():
     assert md_link(None, "/feeder/") == ""
     js = md_link_js("feeder", "/feeder/")
     assert "encodeURIComponent" in js and ".replace(" in js
+
+
+# --- issue 16: the forms that got through -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("１３８１２３４５６７８", "１３８****５６７８"),  # full-width (Chinese input methods)
+        ("ID370102199001011234", "ID3701**********1234"),  # glued to letters
+        ("138.1234.5678", "138****5678"),
+        ("NO13812345678x", "NO138****5678x"),
+        ("电话：１３８－１２３４－５６７８。", "电话：１３８****５６７８。"),
+        ("３７０１０２１９９００１０１１２３Ｘ", "３７０１**********１２３Ｘ"),
+        ("+86 138 1234 5678", "+86 138****5678"),
+        ("卡号6222 0212 3456 7890退款", "卡号6222 ********7890退款"),
+        ("card6222021234567890123", "card6222***********0123"),
+        ("13812345678 370102199001011234", "138****5678 3701**********1234"),
+    ],
+)
+def test_mask006_full_width_separators_glued(raw, masked):
+    assert mask(raw) == masked
+
+
+FULL = str.maketrans("0123456789Xx", "０１２３４５６７８９Ｘｘ")
+SEPARATORS = [" ", ".", "-", "．", "－", "\u3000"]
+HALF = str.maketrans({"\u3000": " ", "．": ".", "－": "-", "Ｘ": "X", "ｘ": "x"})
+
+
+def _numbers():
+    from hypothesis import strategies as st
+
+    digits = st.text("0123456789", min_size=1, max_size=1)
+
+    def fixed(prefix, n):
+        return st.lists(digits, min_size=n, max_size=n).map(lambda ds: prefix + "".join(ds))
+
+    mobile = st.tuples(st.sampled_from("3456789"), fixed("", 9)).map(lambda t: "1" + t[0] + t[1])
+    id18 = st.tuples(fixed("", 17), st.sampled_from("0123456789X")).map("".join)
+    id15 = fixed("", 15)
+    card = st.integers(16, 19).flatmap(lambda n: fixed("62", n - 2))
+    landline = st.tuples(st.sampled_from(["010", "021", "0531", "0755"]), fixed("", 8)).map("".join)
+    return st.one_of(mobile, id18, id15, card, landline)
+
+
+def test_mask007_property_every_written_form_is_masked():
+    """Any phone, ID-card or bank-card number, in half- or full-width digits, with single
+    separators anywhere and letters or Chinese glued around it, never shows through whole."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        number=_numbers(),
+        widths=st.lists(st.booleans(), min_size=19, max_size=19),
+        seps=st.lists(st.sampled_from([None, None, None, *SEPARATORS]), min_size=19, max_size=19),
+        before=st.sampled_from(["", "ID", "NO", "电话", "客户", "卡号：", "x"]),
+        after=st.sampled_from(["", "x", "X", "号", "反映电压低", " 谢谢", "。"]),
+    )
+    def check(number, widths, seps, before, after):
+        written = ""
+        for i, ch in enumerate(number):
+            written += ch.translate(FULL) if widths[i] else ch
+            if i < len(number) - 1 and seps[i]:
+                written += seps[i]
+        out = mask(before + written + after)
+        plain = "".join(c for c in out.translate(FULL_BACK).translate(HALF) if c not in " .-")
+        assert number not in plain, (written, out)
+        assert "****" in out or "*******" in out, (written, out)
+
+    check()
+
+
+FULL_BACK = str.maketrans("０１２３４５６７８９", "0123456789")
