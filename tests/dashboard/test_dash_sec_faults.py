@@ -85,6 +85,7 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
         "inputs": [
             {"id": "rel-window", "property": "value", "value": 30},
             {"id": "lang-store", "property": "data", "value": "en"},
+            {"id": "analysis-ready", "property": "data", "value": 0},
         ],
         "changedPropIds": ["rel-window.value"],
         "state": [],
@@ -96,6 +97,7 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
             "inputs": [
                 {"id": "rel-window", "property": "value", "value": 365},
                 {"id": "lang-store", "property": "data", "value": "en"},
+                {"id": "analysis-ready", "property": "data", "value": 0},
             ],
         },
     )

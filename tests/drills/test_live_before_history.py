@@ -35,7 +35,7 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
                 "preset": "small",
                 "history_days": 40,
                 "start": "2025-05-01",
-                "speed": 43_200.0,  # half a simulated day per second: outages keep coming
+                "speed": 432_000.0,  # five simulated days per second: outages keep coming
                 "interval_seconds": 30,
             }
         }
@@ -50,9 +50,6 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     live, wal_sizes = [], []
     try:
         while thread.is_alive() and time.monotonic() - started < 60:
-            done = SimState.from_json(watermark(engine, f"{SOURCE}:backfill"), sim_label(sim))
-            if done.older_from == 0:
-                break  # its last part landed: the final checkpoint must now find the WAL alone
             result = run_source_once(engine, settings, SOURCE, registry=registry)
             state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
             live.append(
@@ -76,13 +73,14 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     # Each live run moved the live stream on (its batch landed), during the backfill.
     marks = [row[2] for row in during]
     assert all(b > a for a, b in zip(marks, marks[1:], strict=False)), marks
-    assert during[-1][3] > outages_before, "no live outage reached the database"
+    assert during[-1][3] > outages_before, ("no live outage reached the database", live)
 
     # The WAL stays bounded while the backfill writes and after it; once it has gone, nothing
     # keeps the WAL pinned (the backfill's last TRUNCATE is best effort: a live run of this
     # process can overlap it).
-    assert max(wal_sizes) < SQLITE_JOURNAL_LIMIT_BYTES, max(wal_sizes)
-    assert os.path.getsize(wal) < SQLITE_JOURNAL_LIMIT_BYTES, os.path.getsize(wal)
+    # (SQLite truncates the WAL back to journal_size_limit after a checkpoint: at most that)
+    assert max(wal_sizes) <= SQLITE_JOURNAL_LIMIT_BYTES, max(wal_sizes)
+    assert os.path.getsize(wal) <= SQLITE_JOURNAL_LIMIT_BYTES, os.path.getsize(wal)
     assert checkpoint_wal(engine, "TRUNCATE")[0] == 0
     assert os.path.getsize(wal) < 4 * 2**20, os.path.getsize(wal)
     assert time.monotonic() - started < 60
