@@ -158,16 +158,21 @@ class Throttle:
         self._locked: dict[str, float] = {}
         self._guard = threading.Lock()
 
+    def _any_locked(self, keys, now: float) -> bool:
+        """True when one of ``keys`` is locked at ``now``; expired locks are dropped. Called
+        with ``_guard`` held."""
+        for k in keys:
+            until = self._locked.get(k)
+            if until is not None and until > now:
+                return True
+            if until is not None:
+                del self._locked[k]
+        return False
+
     def locked(self, *keys: str) -> bool:
         now = self.clock()
         with self._guard:
-            for k in keys:
-                until = self._locked.get(k)
-                if until is not None and until > now:
-                    return True
-                if until is not None:
-                    del self._locked[k]
-        return False
+            return self._any_locked(keys, now)
 
     def begin(self, *keys: str) -> bool:
         """Count an attempt for ``keys`` before its password is checked; False (nothing counted)
@@ -176,12 +181,8 @@ class Throttle:
         at once. A successful attempt is given back with :meth:`success`."""
         now = self.clock()
         with self._guard:
-            for k in keys:
-                until = self._locked.get(k)
-                if until is not None and until > now:
-                    return False
-                if until is not None:
-                    del self._locked[k]
+            if self._any_locked(keys, now):
+                return False
             for k in keys:
                 q = self._fails[k]
                 q.append(now)

@@ -154,3 +154,12 @@ def module_engine(request, tmp_path_factory):
         upgrade(eng)
         yield eng
         eng.dispose()
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now (for a real server the test starts)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

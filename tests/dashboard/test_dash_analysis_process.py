@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from dash.testing.wait import until
 
-from tests.conftest import chromium_available, require
+from tests.conftest import chromium_available, free_port, require
 from tests.dashboard.conftest import ingest_active_outage
 
 
@@ -121,7 +121,7 @@ def test_proc003_child_ends_when_the_server_is_killed(county_db, tmp_path):
     """kill -9 of the server: its analysis process exits by itself (no orphan computing)."""
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[database]\nurl = "{county_db[0]}"\n\n[dashboard]\nport = {_free_port()}\n',
+        f'[database]\nurl = "{county_db[0]}"\n\n[dashboard]\nport = {free_port()}\n',
         encoding="utf-8",
     )
     server = subprocess.Popen(
@@ -137,14 +137,6 @@ def test_proc003_child_ends_when_the_server_is_killed(county_db, tmp_path):
         server.kill()
         server.wait(10)
     until(lambda: not _alive(child), timeout=60)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _health(url: str) -> dict | None:
@@ -165,7 +157,7 @@ def test_proc004_planner_page_says_wait_then_fills_in_by_itself(dash_br, county_
     analysis; the priorities page says the analysis is being prepared, in Chinese and in
     English; thawed, the page shows the ranking without a reload and the notice goes."""
     require(chromium_available(), "headless Chromium is not installed")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{county_db[0]}"\n\n[dashboard]\nport = {port}\nrefresh_seconds = 1\n',

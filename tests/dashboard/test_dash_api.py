@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 import urllib.error
@@ -12,6 +11,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import free_port
 from tests.dashboard.conftest import ingest_active_outage
 
 LIVE_KEYS = {
@@ -87,19 +87,13 @@ def test_api004_healthz_database_unreachable(settings, tmp_path):
     assert client.get("/api/live").status_code == 503
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_api005_through_waitress(settings, county_db):
     from waitress.server import create_server
 
     from dashboard.server import make_server
 
     app = make_server(settings, county_db[1])
-    port = _free_port()
+    port = free_port()
     srv = create_server(app, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

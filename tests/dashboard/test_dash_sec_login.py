@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 from flask import Flask
 
+from tests.conftest import free_port
 from tests.dashboard.conftest import ingest_active_outage  # noqa: F401 (fixtures' module)
 
 VIEWER, VIEWER_PW = "shift-lead", "viewer-pass-123"
@@ -321,18 +322,12 @@ def test_sec006_secure_switch_and_secret_file(settings, county_db, tmp_path, mon
     assert env.secret_key == SECRET
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_sec007_through_waitress(secured, caplog):
     from waitress.server import create_server
 
     server, _ = secured
     caplog.set_level(logging.DEBUG)
-    port = _free_port()
+    port = free_port()
     srv = create_server(server, host="127.0.0.1", port=port, threads=4)
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

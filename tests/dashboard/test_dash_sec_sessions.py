@@ -18,6 +18,7 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask
 
+from tests.conftest import free_port
 from tests.dashboard.test_dash_sec_login import (  # noqa: F401 (the module's fixture)
     ADMIN,
     ADMIN_PW,
@@ -34,12 +35,6 @@ from tests.dashboard.test_dash_sec_login import (  # noqa: F401 (the module's fi
 NEW_PW = "brand-new-pass-789"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def waitress_on(app, threads: int = 4):
     """``app`` served by a real waitress server on 127.0.0.1 with the dashboard's options."""
@@ -47,7 +42,7 @@ def waitress_on(app, threads: int = 4):
 
     from feederwatch.serve import waitress_options
 
-    port = _free_port()
+    port = free_port()
     options = {**waitress_options(app), "threads": threads}
     srv = create_server(app, host="127.0.0.1", port=port, **options)
     thread = threading.Thread(target=srv.run, daemon=True)

@@ -5,7 +5,6 @@ when its refresh fails (server gone) or gets no answer (server hangs), in both l
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -17,7 +16,7 @@ import pandas as pd
 import pytest
 from dash.testing.wait import until
 
-from tests.conftest import chromium_available, require
+from tests.conftest import chromium_available, free_port, require
 from tests.dashboard.conftest import ingest_active_outage
 
 
@@ -86,12 +85,6 @@ def test_watch002_header_shows_the_time_of_the_newest_data(app, county_db):
         assert text.endswith(local.strftime("%H:%M:%S"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _state(driver) -> str:
     return driver.find_element("id", "watchdog-banner").get_attribute("data-state")
 
@@ -105,7 +98,7 @@ def test_watch003_banner_when_the_server_hangs_or_is_gone(dash_br, county_db, tm
     """A real `feederwatch serve` process, frozen with SIGSTOP (it accepts connections but
     never answers: a hung server), thawed, then killed: the page says so each time."""
     require(chromium_available(), "headless Chromium is not installed")
-    port = _free_port()
+    port = free_port()
     config = tmp_path / "config.toml"
     config.write_text(
         f'[database]\nurl = "{county_db[0]}"\n\n[dashboard]\nport = {port}\nrefresh_seconds = 1\n',
