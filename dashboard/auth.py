@@ -169,6 +169,18 @@ class Throttle:
                 del self._locked[k]
         return False
 
+    def _count(self, keys, now: float) -> None:
+        """One failure (or attempt) for each of ``keys`` at ``now``: the window slides, and a
+        key reaching ``max_failures`` is locked for ``lock_for``. Called with ``_guard`` held."""
+        for k in keys:
+            q = self._fails[k]
+            q.append(now)
+            while q and q[0] <= now - self.window:
+                q.popleft()
+            if len(q) >= self.max_failures:
+                self._locked[k] = now + self.lock_for
+                q.clear()
+
     def locked(self, *keys: str) -> bool:
         now = self.clock()
         with self._guard:
@@ -183,27 +195,13 @@ class Throttle:
         with self._guard:
             if self._any_locked(keys, now):
                 return False
-            for k in keys:
-                q = self._fails[k]
-                q.append(now)
-                while q and q[0] <= now - self.window:
-                    q.popleft()
-                if len(q) >= self.max_failures:
-                    self._locked[k] = now + self.lock_for
-                    q.clear()
+            self._count(keys, now)
         return True
 
     def fail(self, *keys: str) -> None:
         now = self.clock()
         with self._guard:
-            for k in keys:
-                q = self._fails[k]
-                q.append(now)
-                while q and q[0] <= now - self.window:
-                    q.popleft()
-                if len(q) >= self.max_failures:
-                    self._locked[k] = now + self.lock_for
-                    q.clear()
+            self._count(keys, now)
 
     def reset(self) -> None:
         with self._guard:
