@@ -17,7 +17,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
 from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
-from db.upsert import int_columns
+from db.upsert import bulk_upsert
 
 
 @dataclass(frozen=True)
@@ -200,27 +200,14 @@ def _table(freq: str) -> Table:
 
 
 def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
-    """Insert or replace rollup rows in the caller's transaction (raw cursor, for volume)."""
+    """Insert or replace rollup rows in the caller's transaction (bulk path, for volume)."""
     if rows.empty:
         return 0
     table = _table(freq)
     numeric = [c.name for c in table.c if c.name != "rule"]
-    values = list(zip(*int_columns(rows, numeric), rows["rule"].astype(str).tolist(), strict=True))
-    cols = [*numeric, "rule"]
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    updates = ", ".join(
-        f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start")
+    return bulk_upsert(
+        conn, table.name, rows, numeric, ("transformer_id", "period_start"), ("rule",)
     )
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
-        f"ON CONFLICT (transformer_id, period_start) DO UPDATE SET {updates}"
-    )
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.executemany(sql, values)
-    finally:
-        cur.close()
-    return len(values)
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
