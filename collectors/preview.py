@@ -52,6 +52,8 @@ class Preview:
     notes: Counter = field(default_factory=Counter)
     #: (reason code, text) when the input would be refused whole
     refused: tuple[str, str] | None = None
+    #: a reading option that would find a missing column ("set header = 2", "set sep")
+    layout_hint: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -67,10 +69,12 @@ class Preview:
             if code == "missing_column" and self.missing:
                 column, like = self.missing[0]
                 hint = (
-                    f"; closest header {like[0]!r}: add to the source mapping = "
+                    f"; {self.layout_hint}"
+                    if self.layout_hint
+                    else f"; closest header {like[0]!r}: add to the source mapping = "
                     f'{{ "{like[0]}" = "{column}" }}'
                     if like
-                    else "; no header looks like it"
+                    else "; no header looks like it" + NO_HEADER_ADVICE.get(column, "")
                 )
                 return f"{self.where}: missing column {column!r} for {self.kind}{hint}"
             return f"{self.where}: refused whole: {code}: {text}"
@@ -84,15 +88,34 @@ class Preview:
         return f"{self.where}: all {self.records} {self.kind} records would land"
 
 
+#: what the config can do when no header is the missing column (docs/onboarding.md)
+NO_HEADER_ADVICE = {
+    "outage_id": ': derive one from other columns, id_from = ["feeder", "start"]',
+    "ticket_id": ': derive one from other columns, id_from = ["time", "address"]',
+    "transformer": (
+        ': a one-meter file names its area, constants = { transformer = "NAME" }; a table '
+        'with one column per meter is unpivoted, unpivot = { columns = "...", id = '
+        '"transformer", value = "va" }'
+    ),
+}
+
 #: words of real exports' headers, for suggestions only (the presets rename exact aliases)
 HINTS: dict[str, tuple[str, ...]] = {
     "outage_id": ("outageno", "outagenumber", "incident", "eventno", "编号"),
-    "ticket_id": ("ticketno", "ticketnumber", "caseid", "caseno", "工单"),
+    "ticket_id": (
+        "ticketno",
+        "ticketnumber",
+        "caseid",
+        "caseno",
+        "requestid",
+        "servicerequest",
+        "工单",
+    ),
     "feeder": ("circuit", "feederid", "feederno", "馈线", "线路"),
     "transformer": ("meter", "bus", "substationtransformer", "tx", "台区", "变压器"),
     "start": ("begin", "outagestart", "starttime", "startdt", "timeoff", "off", "停电"),
     "end": ("restore", "restored", "endtime", "enddt", "timeon", "复电", "送电"),
-    "time": ("timestamp", "datetime", "received", "created", "时间"),
+    "time": ("timestamp", "datetime", "received", "created", "requested", "adddate", "时间"),
     "customers": ("cust", "affected", "households", "users", "meters", "户数"),
     "cause": ("reason", "原因"),
     "category": ("type", "code", "troublecode", "类型", "类别"),
@@ -218,10 +241,65 @@ def preview_file(
         **time_options(source_options),
         **voltage_level_options(source_options),
     )
-    frames = read_chunks(
-        path, kind, mapping=None, shaping=source_options, **reading_options(source_options)
-    )
-    return preview_frames(pipeline, path.name, kind, frames, options)
+    reading = reading_options(source_options)
+    frames = read_chunks(path, kind, mapping=None, shaping=source_options, **reading)
+    preview = preview_frames(pipeline, path.name, kind, frames, options)
+    if preview.refused is not None and preview.refused[0] == "missing_column" and preview.missing:
+        preview.layout_hint = layout_hint(path, kind, preview.missing[0][0], mapping, reading)
+    return preview
+
+
+#: rows of a file searched for a missing column's header, and the separators tried
+LAYOUT_ROWS = 30
+OTHER_SEPARATORS = (";", "\t", "|", ",")
+
+
+def layout_hint(path: Path, kind: str, missing: str, mapping: dict, reading: dict) -> str:
+    """A reading option under which the missing column would be found, or "": the header on
+    another row (a title or units row above it: ``header = N``), or another separator
+    (``sep = ";"``). Only the first rows are read (CSV, XLSX)."""
+    name = missing.split(" (named by ", 1)[0]
+    wanted = {_norm(name)}
+    wanted |= {_norm(k) for k, v in mapping.items() if v == name}
+    wanted |= {_norm(a) for a in PRESETS.get(kind, {}).get(name, ())}
+    wanted.discard("")
+    suffix = path.name.lower()
+    try:
+        if suffix.endswith(".xlsx"):
+            rows = pd.read_excel(
+                path, header=None, nrows=LAYOUT_ROWS, dtype=str, sheet_name=reading.get("sheet", 0)
+            )
+            lines = [[str(v) for v in row if isinstance(v, str)] for row in rows.to_numpy()]
+            text = None
+        elif suffix.endswith(".csv"):
+            with path.open(encoding=_encoding(reading), errors="replace") as fh:
+                text = [line.rstrip("\r\n") for _, line in zip(range(LAYOUT_ROWS), fh)]
+            sep = reading.get("sep", ",")
+            lines = [[c.strip().strip('"') for c in line.split(sep)] for line in text]
+        else:
+            return ""
+    except Exception:  # a hint only: the refusal itself is already reported
+        return ""
+    skip = int(reading.get("skiprows", 0))
+    header = int(reading.get("header", 0))
+    for number, cells in enumerate(lines):
+        if number >= skip and any(_norm(c) in wanted for c in cells):
+            if number - skip != header:
+                return f"it is on row {number - skip} (0 = first row): set header = {number - skip}"
+            break
+    if text is not None and skip + header < len(text):
+        line = text[skip + header]
+        sep = reading.get("sep", ",")
+        for other in OTHER_SEPARATORS:
+            if other != sep and line.count(other) >= 2 and line.count(sep) == 0:
+                shown = "\\t" if other == "\t" else other
+                return f'the header is separated by {shown!r}: set sep = "{shown}"'
+    return ""
+
+
+def _encoding(reading: dict) -> str:
+    encoding = reading.get("encoding", "auto")
+    return "utf-8-sig" if encoding == "auto" else encoding
 
 
 def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) -> list[Preview]:
