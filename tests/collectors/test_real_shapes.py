@@ -349,3 +349,10 @@ def test_real_shape004_uci_230v_series_by_configuration(db_url, tmp_path):
     assert x["minutes_below"].sum() == int((volts < 0.90 * 230).sum()) == 0
     assert x["v_max"].max() == pytest.approx(volts.max(), abs=0.051)
     engine.dispose()
+
+
+def test_real_shape005_onboarding_shows_these_configurations_verbatim():
+    """docs/onboarding.md's recipes for these exports are the configurations tested here."""
+    text = (Path(__file__).parents[2] / "docs" / "onboarding.md").read_text("utf-8")
+    for name, config in CONFIGS.items():
+        assert f"```toml\n{config.strip()}\n```" in text, name
