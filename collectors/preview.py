@@ -84,9 +84,20 @@ class Preview:
             return (
                 f"{self.where}: {self.would_land} of {self.records} {self.kind} records would "
                 f"land, {bad} quarantined ({top})"
+                + "".join(
+                    hint for code, hint in QUARANTINE_ADVICE.items() if code in self.quarantined
+                )
             )
         return f"{self.where}: all {self.records} {self.kind} records would land"
 
+
+#: what the config can do about a quarantine reason (docs/onboarding.md)
+QUARANTINE_ADVICE = {
+    "ambiguous_time": (
+        "; dates like 01/09/2023 are read only with time_format, e.g. "
+        'time_format = "%m/%d/%Y %H:%M:%S" (month first) or "%d/%m/%Y %H:%M:%S"'
+    ),
+}
 
 #: what the config can do when no header is the missing column (docs/onboarding.md)
 NO_HEADER_ADVICE = {

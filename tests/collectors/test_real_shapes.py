@@ -34,6 +34,7 @@ from db.queries import complaints, outages, quarantine, voltage_rollups
 
 REAL = Path(__file__).parents[1] / "data" / "real"
 OE417 = REAL / "doe-oe417-2012" / "oe417_2012.xlsx"
+OE417_2023 = REAL / "doe-oe417-2012" / "oe417_2023.xlsx"
 PURDUE = REAL / "purdue-major-outages" / "outage_california.xlsx"
 DC311 = REAL / "dc-311-requests" / "dc_311-2016_100.csv"
 UCI = REAL / "uci-household-voltage" / "household_voltage_2007-02-01_02.csv"
@@ -58,6 +59,20 @@ patterns = { "weather|storm|hurricane|heat|wind|ice|snow|lightning" = "weather",
 [sources.oe417.value_map.supply_shortage]
 from = "cause"
 patterns = { "load shed|public appeal|voltage reduction|fuel supply" = true, "." = false }
+"""
+
+OE417_2023_CONFIG = """
+[sources.oe417_2023]
+type = "file"
+path = "drop/oe417_2023"
+kind = "outages"
+header = 1
+na_values = ["Unknown", "Unknown ", "- Unknown", "Unkonwn"]   # as the 2023 table writes it
+timezone = "America/New_York"
+time_format = "%m/%d/%Y %H:%M:%S"           # US month-first dates: 01/09/2023 is 9 January
+mapping = { "Area Affected" = "area_text", "NERC Region" = "region", "Event Type" = "cause", "Number of Customers Affected" = "customers" }
+combine = { start = ["Date Event Began", "Time Event Began"], end = ["Date of Restoration", "Time of Restoration"] }
+id_from = ["start", "area_text"]
 """
 
 PURDUE_CONFIG = """
@@ -106,7 +121,13 @@ voltage_unit = "V"
 authoritative = true                        # registers the area SCEAUX
 """
 
-CONFIGS = {"oe417": OE417_CONFIG, "purdue": PURDUE_CONFIG, "dc311": DC311_CONFIG, "uci": UCI_CONFIG}
+CONFIGS = {
+    "oe417": OE417_CONFIG,
+    "oe417_2023": OE417_2023_CONFIG,
+    "purdue": PURDUE_CONFIG,
+    "dc311": DC311_CONFIG,
+    "uci": UCI_CONFIG,
+}
 SUMMARY_LINE = re.compile(r"^\s+(.+?)\s{2,}([\d,]+)$", re.MULTILINE)
 
 
@@ -233,6 +254,81 @@ def test_real_shape001_doe_oe417_xlsx_title_row_split_times_no_id(db_url, tmp_pa
         truth["Event Type"].map(lambda e: bool(patterns.search(e))).sum()
     )
     engine.dispose()
+
+
+# --- DOE OE-417 2023: month-first text dates among date cells, four spellings of "unknown" ---
+def _date_cell(value):
+    """A date cell as a date: a date-time cell, or text written month-first (US)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, str) and re.fullmatch(r"\d{2}/\d{2}/\d{4}", value):
+        return dt.datetime.strptime(value, "%m/%d/%Y").date()
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else "bad"
+
+
+def _time_cell(value):
+    if isinstance(value, dt.time):
+        return value
+    if isinstance(value, dt.datetime):
+        return value.time()
+    if isinstance(value, str) and re.fullmatch(r"\d{1,2}:\d{2}", value):
+        return dt.datetime.strptime(value, "%H:%M").time()
+    return None if value is None or (isinstance(value, float) and pd.isna(value)) else "bad"
+
+
+def test_real_shape006_doe_oe417_2023_us_dates_by_time_format(db_url, tmp_path):
+    raw = pd.read_excel(OE417_2023, header=1, dtype=object)
+    unknown = {"Unknown", "Unknown ", "- Unknown", "Unkonwn"}
+    cells = raw.iloc[:, 1:5].map(lambda v: None if isinstance(v, str) and v in unknown else v)
+    expected = {"land": [], "combine_blank_part": 0, "bad_time": 0, "end_before_start": 0}
+    for index, (d0, t0, d1, t1) in cells.iterrows():
+        parts = [_date_cell(d0), _time_cell(t0), _date_cell(d1), _time_cell(t1)]
+        if (parts[0] is None) != (parts[1] is None) or (parts[2] is None) != (parts[3] is None):
+            expected["combine_blank_part"] += 1  # a date without its time, or the reverse
+        elif "bad" in parts or parts[0] is None:
+            expected["bad_time"] += 1
+        else:
+            start = dt.datetime.combine(parts[0], parts[1])
+            end = dt.datetime.combine(parts[2], parts[3]) if parts[2] is not None else None
+            if end is not None and end < start:
+                expected["end_before_start"] += 1
+            else:
+                expected["land"].append((index, start, end))
+    landed = pd.DataFrame(expected["land"], columns=["row", "start", "end"]).set_index("row")
+    landed["start"] = local_utc(landed["start"], "America/New_York")
+    landed["area"] = raw.loc[landed.index, "Area Affected"].map(_norm_text)
+    landed["region"] = raw.loc[landed.index, "NERC Region"].astype(str).str.strip()
+    landed["customers"] = pd.to_numeric(
+        raw.loc[landed.index, "Number of Customers Affected"], errors="coerce"
+    )
+    # The table lists some events twice (same start, same area): one derived id, one record.
+    keys = landed.groupby(["start", "area"]).size()
+
+    result, lines = ingest(tmp_path, db_url, "oe417_2023", "outages", OE417_2023)
+    assert result.exit_code == 3, result.stdout + result.stderr
+    assert lines["upserted"] + lines["unchanged"] == len(landed) == 314
+    assert lines["upserted"] == len(keys) == 304
+    assert lines["quarantined: combine_blank_part"] == expected["combine_blank_part"] == 33
+    assert lines["quarantined: bad_time"] == expected["bad_time"] == 1  # "1/0/1900"
+    assert lines.get("quarantined: end_before_start", 0) == expected["end_before_start"]
+    engine = make_engine(db_url)
+    stored = outages(engine, source="oe417_2023")
+    assert len(stored) == len(keys)
+    stored["area"] = stored["area_text"].map(_norm_text)
+    assert sorted(zip(stored["start"], stored["area"])) == sorted(keys.index)
+    # per-region customers over the events listed once (a repeated one keeps one report)
+    once = keys[keys == 1].index
+    truth_once = landed.set_index(["start", "area"]).loc[once]
+    stored_once = stored.set_index(["start", "area"]).loc[once]
+    assert stored_once.groupby("region")["customers"].sum().to_dict() == pytest.approx(
+        truth_once.groupby("region")["customers"].sum().to_dict()
+    )
+    assert int(stored_once["end"].isna().sum()) == int(truth_once["end"].isna().sum())
+    engine.dispose()
+
+
+def _norm_text(value) -> str:
+    return re.sub(r"\s+", " ", str(value).strip()).upper()
 
 
 # --- Purdue major outages, California -------------------------------------------------------
