@@ -11,6 +11,7 @@ PostgreSQL (the ``db_url`` fixture); one load per data set and back end.
 | data set | shape |
 |---|---|
 | DOE OE-417 2012 (US DOE, public domain) | XLSX, title row above the header, date and time in separate cells (from July both cells hold a full date-time), month-name separator rows, repeated header rows, `N/A`/`Unknown`/`UNK` customers, no event id, event type text -> cause classes and supply_shortage |
+| DOE OE-417 2023 (public domain) | month-first text dates among date cells (`time_format`), four spellings of "unknown", events listed twice, a blank block of begin dates |
 | Purdue major outages, California (CC BY 4.0) | XLSX, five title lines, a label column, a units row under the header, 57 columns of which 8 are used, times in the state's zone (one on a DST fall-back night), cause categories -> cause classes |
 | DC 311 service requests (Open Data DC, CC BY 4.0) | ticket export with service codes -> complaint categories, `NA`/`NULL` blanks, 36 columns of which 5 are used |
 | UCI household voltage (CC BY 4.0) | `;`-separated 230 V one-minute series without an area column |
