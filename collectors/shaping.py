@@ -166,6 +166,7 @@ _HHMM = re.compile(r"^\d{3,4}$|^\d{6}$")
 _TRAILING_TIME = re.compile(
     r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
 )
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}")
 _LEADING_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}[ T](?=\d{1,2}:\d{2})")
 
 
@@ -174,17 +175,14 @@ def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Seri
     part read as a date-time at midnight (XLSX) loses its ``00:00:00``; the last part written
     as digits only (a time: ``930``, ``0930``, ``093000``) gets its colons. Where the date
     part and the time part are both full date-times (``2012-07-19 10:30:00``), the first
-    gives its date only and the last its time of day only."""
+    gives its date only and the last its time of day only. A last part that is no time of day
+    (a zone column: ``MST``) leaves the first part whole."""
     texts = []
     for number, name in enumerate(parts):
         text = clean_text(_one(frame, name)).astype(object)
         present = text.notna()
         if number == 0:
             text = text.where(~present, text.astype(str).str.replace(_MIDNIGHT, "", regex=True))
-            if len(parts) > 1:
-                text = text.where(
-                    ~present, text.astype(str).str.replace(_TRAILING_TIME, r"\1", regex=True)
-                )
         elif number == len(parts) - 1:
             text = text.where(~present, text.astype(str).str.replace(_LEADING_DATE, "", regex=True))
             digits = present & text.astype(str).str.match(_HHMM)
@@ -195,6 +193,12 @@ def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Seri
                     padded.map(lambda t: ":".join(t[i : i + 2] for i in range(0, len(t), 2))),
                 )
         texts.append(text)
+    if len(texts) > 1:
+        # the first part's own time of day gives way to a time-of-day part after it
+        clock = texts[-1].notna() & texts[-1].astype(str).str.match(_CLOCK)
+        first = texts[0]
+        stripped = first.astype(str).str.replace(_TRAILING_TIME, r"\1", regex=True)
+        texts[0] = first.where(~(clock & first.notna()), stripped)
     present = pd.concat([t.notna() for t in texts], axis=1)
     complete = present.all(axis=1)
     partial = present.any(axis=1) & ~complete

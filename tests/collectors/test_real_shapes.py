@@ -453,3 +453,31 @@ def test_real_shape005_onboarding_shows_these_configurations_verbatim():
     text = (Path(__file__).parents[2] / "docs" / "onboarding.md").read_text("utf-8")
     for name, config in CONFIGS.items():
         assert f"```toml\n{config.strip()}\n```" in text, name
+
+
+def test_real_shape007_combine_date_and_time_cells_that_each_hold_a_date_time():
+    """The combine rule OE-417 needed, on its own cells (read as text as the XLSX reader gives
+    them), and what it must leave alone: a zone column after a full date-time."""
+    from collectors.options import ShapingOptions
+    from collectors.shaping import shape
+
+    raw = pd.read_excel(OE417, header=1, dtype=str)
+    begin, began_at = raw.columns[0], raw.columns[1]
+    july = raw[raw[begin].str.startswith("2012-07-19", na=False)].head(1)
+    assert july[began_at].iloc[0].startswith("2012-07-19 ")  # both cells hold date and time
+    cells = pd.concat(
+        [
+            july[[begin, began_at]],
+            pd.DataFrame({begin: ["2012-10-29 00:00:00"], began_at: ["2012-10-25 10:45:00"]}),
+            pd.DataFrame({begin: ["2026-08-09 11:34:00"], began_at: ["MST"]}),
+        ],
+        ignore_index=True,
+    )
+    options = ShapingOptions(combine={"start": [begin, began_at]})
+    shaped = shape(cells, "outages", options, "UTC")
+    assert shaped.frame["start"].tolist() == [
+        july[began_at].iloc[0],  # date from the date cell, time of day from the time cell
+        "2012-10-29 10:45:00",  # where they disagree, the date column says the date
+        "2026-08-09 11:34:00 MST",  # a zone column: the date-time stays whole
+    ]
+    assert shaped.rejected.empty
