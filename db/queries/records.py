@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import aliased
 
 from db.models import (
+    HOURLY_PHASES,
     ROLLUP_PHASES,
     CollectorRun,
     Complaint,
@@ -135,19 +136,23 @@ def voltage_rollups(
     end: datetime | None = None,
     transformers: list[str] | None = None,
     long: bool = True,
-    phases: tuple[str, ...] = ROLLUP_PHASES,
+    phases: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups in volts and minutes.
 
     Long form (default): one row per transformer, period and phase (A, B, C, and X = the area
     under the any/all-phase rule) with n, v_min, v_max, v_sum, minutes_monitored,
     minutes_below, minutes_above, kw_max. ``long=False`` keeps the stored wide layout.
-    ``phases`` (of "a", "b", "c", "x"; long form) reads only those phases' columns."""
+    ``phases`` (of "a", "b", "c", "x"; long form) reads only those phases' columns; the
+    default is every phase stored: A, B, C and X daily, X alone hourly (HOURLY_PHASES)."""
     r = VoltageDaily if freq == "D" else VoltageHourly
+    stored = ROLLUP_PHASES if freq == "D" else HOURLY_PHASES
     t = Transformer
-    if long and any(p not in ROLLUP_PHASES for p in phases):
-        raise ValueError(f"phases must be among {ROLLUP_PHASES}: {phases!r}")
-    read = ROLLUP_PHASES if not long else tuple(p for p in ROLLUP_PHASES if p in phases)
+    if phases is None:
+        phases = stored
+    if long and any(p not in stored for p in phases):
+        raise ValueError(f"{r.__tablename__} keeps the phases {stored}, not {phases!r}")
+    read = stored if not long else tuple(p for p in stored if p in phases)
     cols = [
         c
         for c in r.__table__.c

@@ -67,4 +67,4 @@ def test_roll002_retention_prunes_raw_readings_but_keeps_rollups(engine):
     assert kept == 6
     hourly = voltage_rollups(engine, "h", long=False)
     assert len(hourly) == 12
-    assert hourly["a_below_min"].sum() == 3 * 60
+    assert hourly["x_below_min"].sum() == 3 * 60
