@@ -12,6 +12,7 @@ reasons the whole input would get.
 from __future__ import annotations
 
 import difflib
+import gzip
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -275,36 +276,43 @@ def layout_hint(path: Path, kind: str, missing: str, mapping: dict, reading: dic
     wanted |= {_norm(a) for a in PRESETS.get(kind, {}).get(name, ())}
     wanted.discard("")
     suffix = path.name.lower()
+    sep = reading.get("sep", ",")
     try:
         if suffix.endswith(".xlsx"):
             rows = pd.read_excel(
                 path, header=None, nrows=LAYOUT_ROWS, dtype=str, sheet_name=reading.get("sheet", 0)
             )
-            lines = [[str(v) for v in row if isinstance(v, str)] for row in rows.to_numpy()]
-            text = None
-        elif suffix.endswith(".csv"):
-            with path.open(encoding=_encoding(reading), errors="replace") as fh:
+            tables = {sep: [[str(v) for v in row if isinstance(v, str)] for row in rows.to_numpy()]}
+        elif suffix.endswith((".csv", ".csv.gz")):
+            opener = gzip.open if suffix.endswith(".gz") else open
+            with opener(path, "rt", encoding=_encoding(reading), errors="replace") as fh:
                 text = [line.rstrip("\r\n") for _, line in zip(range(LAYOUT_ROWS), fh)]
-            sep = reading.get("sep", ",")
-            lines = [[c.strip().strip('"') for c in line.split(sep)] for line in text]
+            tables = {
+                each: [[c.strip().strip('"') for c in line.split(each)] for line in text]
+                for each in (sep, *(o for o in OTHER_SEPARATORS if o != sep))
+            }
         else:
             return ""
     except Exception:  # a hint only: the refusal itself is already reported
         return ""
     skip = int(reading.get("skiprows", 0))
     header = int(reading.get("header", 0))
-    for number, cells in enumerate(lines):
-        if number >= skip and any(_norm(c) in wanted for c in cells):
-            if number - skip != header:
-                return f"it is on row {number - skip} (0 = first row): set header = {number - skip}"
-            break
-    if text is not None and skip + header < len(text):
-        line = text[skip + header]
-        sep = reading.get("sep", ",")
-        for other in OTHER_SEPARATORS:
-            if other != sep and line.count(other) >= 2 and line.count(sep) == 0:
-                shown = "\\t" if other == "\t" else other
-                return f'the header is separated by {shown!r}: set sep = "{shown}"'
+    for each, lines in tables.items():
+        for number, cells in enumerate(lines):
+            if number < skip or not any(_norm(c) in wanted for c in cells):
+                continue
+            row = number - skip
+            shown = "\\t" if each == "\t" else each
+            if each != sep and row != header:
+                return (
+                    f"it is on row {row} (0 = first row), separated by '{shown}': "
+                    f'set header = {row} and sep = "{shown}"'
+                )
+            if each != sep:
+                return f"the header is separated by '{shown}': set sep = \"{shown}\""
+            if row != header:
+                return f"it is on row {row} (0 = first row): set header = {row}"
+            return ""
     return ""
 
 

@@ -263,3 +263,24 @@ def test_check006_real_exports_one_key_missing_named_in_one_line(tmp_path, case)
     assert fixed.returncode in (0, 3), fixed.stdout + fixed.stderr
     assert any("would land" in line for line in fixed.stdout.splitlines()), fixed.stdout
     assert not (tmp_path / "fw.db").exists() or (tmp_path / "fw.db").stat().st_size == 0
+
+
+def test_check007_title_row_and_semicolons_named_together(tmp_path):
+    """BC Hydro's real records re-exported the European way (title row, `;`): check names
+    both reading options in its first line, and with them every record is read."""
+    rows = records()
+    target = tmp_path / "eu.csv"
+    write(target, rows, sep=";", title="BC Hydro outages export")
+    db_url = f"sqlite:///{tmp_path / 'fw.db'}"
+    plain = check(tmp_path, db_url, "--kind", "outages", str(target))
+    assert plain.returncode == 2
+    first = [line for line in plain.stdout.splitlines() if not line.startswith("note:")][0]
+    assert first.endswith(
+        "it is on row 1 (0 = first row), separated by ';': set header = 1 and sep = \";\""
+    ), first
+    told = CONFIG + '\n[sources.told]\ntype = "file"\npath = "x"\nkind = "outages"\n'
+    told += 'header = 1\nsep = ";"\ndecimal = ","\nversion_column = "lastUpdated"\n'
+    (tmp_path / "fw.toml").write_text(told, encoding="utf-8")
+    again = check(tmp_path, db_url, "--kind", "outages", "--source", "told", str(target))
+    assert again.returncode in (0, 3), again.stdout + again.stderr
+    assert f"{len(rows)} outages records would land" in again.stdout
