@@ -665,21 +665,28 @@ READING_VALUES = ["va_dv", "vb_dv", "vc_dv", "kw_dw"]
 
 
 def _reject_stuck(rej: Rejects, rows: pd.DataFrame) -> None:
-    """A run of STUCK_RUN or more identical readings of one meter is a stuck meter."""
-    live = rows[rej.ok.reindex(rows.index)]
-    if len(live) < STUCK_RUN:
+    """A run of STUCK_RUN or more identical readings of one meter is a stuck meter.
+
+    On numpy arrays and row positions throughout: taking the whole frame in key order cost
+    more than half of the validation of a county batch."""
+    ok = rej.ok.reindex(rows.index).to_numpy(bool)
+    if ok.sum() < STUCK_RUN:
         return
-    order = np.argsort(live["_key"].to_numpy(), kind="stable")
-    ordered = live.iloc[order]
-    values = ordered[["va_dv", "vb_dv", "vc_dv"]].to_numpy(np.float64, na_value=-1.0)
-    area = ordered["_key"].to_numpy() >> 34
-    same_values = np.zeros(len(ordered), dtype=bool)
-    same_values[1:] = (values[1:] == values[:-1]).all(axis=1) & (area[1:] == area[:-1])
-    run_id = np.cumsum(~same_values)
+    pos = np.flatnonzero(ok)
+    key = rows["_key"].to_numpy()[pos]
+    if not (key[1:] >= key[:-1]).all():
+        order = np.argsort(key, kind="stable")
+        pos, key = pos[order], key[order]
+    same = (key[1:] >> 34) == (key[:-1] >> 34)
+    for column in ("va_dv", "vb_dv", "vc_dv"):
+        values = rows[column].to_numpy(np.float64, na_value=-1.0)[pos]
+        same &= values[1:] == values[:-1]
+    run_id = np.cumsum(np.concatenate(([True], ~same)))
     run_len = np.bincount(run_id)[run_id]
+    stuck = np.zeros(len(rows), dtype=bool)
+    stuck[pos[run_len >= STUCK_RUN]] = True
     rej.add(
-        pd.Series(run_len >= STUCK_RUN, index=ordered.index).reindex(rej.index, fill_value=False),
-        "voltage_stuck",
+        pd.Series(stuck, index=rows.index).reindex(rej.index, fill_value=False), "voltage_stuck"
     )
 
 
