@@ -3,7 +3,7 @@
 On `county` readings (default 18 days at 15 minutes = 10.4 million readings):
  (a) the pipeline from parsed DataFrames (validation, upsert, hourly + daily rollups), against a
      bare sqlite3 executemany of the same rows into the same table schema, one transaction,
-     same pragmas, in the same run: target ratio bare/pipeline >= 0.5;
+     same pragmas, batch by batch interleaved in the same run: target ratio bare/pipeline >= 0.7;
  (b) end to end from CSV files (reported; --csv-days, default 2);
  (c) bytes on disk per raw reading on SQLite (table plus indexes): target <= 30; the PostgreSQL
      figure is reported when a server is reachable.
@@ -37,6 +37,8 @@ from db.migrate import upgrade  # noqa: E402
 from db.stats import READING_TABLES, storage_stats  # noqa: E402
 
 CHUNK_DAYS = 2
+#: bare/pipeline: issue 13 asks that ingest speed not regress, "ratio stays >= 0.7"
+RATIO_TARGET = 0.7
 
 
 def fresh_db(folder: Path, name: str):
@@ -58,42 +60,44 @@ def readings_table_bytes(path: Path) -> int:
         conn.close()
 
 
-def bare_executemany(
-    path: Path, frames: list[pd.DataFrame], ids: dict[str, int]
-) -> tuple[float, int]:
-    """The same rows (already integers) into the same schema, one transaction."""
-    values = []
-    for frame in frames:
-        tid = frame["transformer"].astype(str).map(ids).to_numpy(np.int64)
+class BareInsert:
+    """The same rows (already integers) into the same schema by a bare sqlite3 executemany,
+    same pragmas, one transaction per batch (as the pipeline's)."""
+
+    def __init__(self, path: Path, ids: dict[str, int]):
+        self.ids = ids
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+            f"cache_size={SQLITE_CACHE_KIB}",
+        ):
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    def values(self, frame: pd.DataFrame) -> list[tuple]:
+        tid = frame["transformer"].astype(str).map(self.ids).to_numpy(np.int64)
         ts = frame["time"].array.asi8 // 10**9
         cols = [tid, ts] + [
             np.round(frame[c].to_numpy(np.float64) * 10) for c in ("va", "vb", "vc", "kw")
         ]
-        values.extend(
+        return list(
             zip(
                 *(np.where(np.isnan(c), -1, c).astype(np.int64).tolist() for c in cols), strict=True
             )
         )
-    conn = sqlite3.connect(path, isolation_level=None)
-    for pragma in (
-        "journal_mode=WAL",
-        "synchronous=NORMAL",
-        "foreign_keys=ON",
-        "busy_timeout=30000",
-        f"cache_size={SQLITE_CACHE_KIB}",
-    ):
-        conn.execute(f"PRAGMA {pragma}")
-    started = time.perf_counter()
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        values,
-    )
-    conn.execute("COMMIT")
-    elapsed = time.perf_counter() - started
-    conn.close()
-    return elapsed, len(values)
+
+    def insert(self, values: list[tuple]) -> float:
+        started = time.perf_counter()
+        self.conn.execute("BEGIN")
+        self.conn.executemany(
+            "INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            values,
+        )
+        self.conn.execute("COMMIT")
+        return time.perf_counter() - started
 
 
 def bare_copy(url: str, frame: pd.DataFrame, ids: dict[str, int]) -> float:
@@ -188,20 +192,24 @@ def main() -> int:
         pipeline = Pipeline(engine)
         load_network(pipeline, sim)
         options = IngestOptions(source="bench", interval_min=15)
-        started = time.perf_counter()
-        landed = 0
+        ids = dict(pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False))
+        bare_engine, bare_path = fresh_db(folder, "bare.db")
+        bare_engine.dispose()
+        bare = BareInsert(bare_path, ids)
+        # Interleaved batch by batch, so that the load of a shared machine falls on both alike.
+        landed, pipe_s, bare_s, bare_rows = 0, 0.0, 0.0, 0
         for frame in frames:
+            started = time.perf_counter()
             landed += pipeline.ingest("voltage", frame, options).upserted
-        pipe_s = time.perf_counter() - started
+            pipe_s += time.perf_counter() - started
+            values = bare.values(frame)
+            bare_s += bare.insert(values)
+            bare_rows += len(values)
+        bare.conn.close()
         per_reading = readings_table_bytes(path) / landed
         stats = storage_stats(engine)
         per_reading_all = stats.per_reading(READING_TABLES)
-        ids = dict(pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False))
         engine.dispose()
-
-        bare_engine, bare_path = fresh_db(folder, "bare.db")
-        bare_engine.dispose()
-        bare_s, bare_rows = bare_executemany(bare_path, frames, ids)
         ratio = bare_s / pipe_s
         print(
             f"(a) pipeline (validate + upsert + rollups): {pipe_s:7.1f} s  {landed / pipe_s:10,.0f} readings/s"
@@ -209,9 +217,9 @@ def main() -> int:
         print(
             f"    bare sqlite3 executemany:              {bare_s:7.1f} s  {bare_rows / bare_s:10,.0f} readings/s"
         )
-        print(f"    ratio bare/pipeline: {ratio:.2f} (target >= 0.5)")
-        if ratio < 0.5:
-            failures.append(f"pipeline ratio {ratio:.2f} < 0.5")
+        print(f"    ratio bare/pipeline: {ratio:.2f} (target >= {RATIO_TARGET})")
+        if ratio < RATIO_TARGET:
+            failures.append(f"pipeline ratio {ratio:.2f} < {RATIO_TARGET}")
         print(
             f"(c) SQLite bytes per raw reading (table + indexes): {per_reading:.1f} (target <= 30)"
         )
