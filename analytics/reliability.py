@@ -591,9 +591,7 @@ def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd
     info["years_available"] = round(history_days / 365.25, 2)
     info["history_days"] = int(round(history_days))
     info["provisional"] = bool(provisional and enough)
-    info["status"] = (
-        "too_few_days" if not enough else "provisional" if provisional else "history"
-    )
+    info["status"] = "too_few_days" if not enough else "provisional" if provisional else "history"
     info["period_rule"] = s.period_rule
     t = info["threshold"]
     is_med = (cur.to_numpy() > t) if np.isfinite(t) else np.zeros(len(cur), bool)
@@ -699,9 +697,7 @@ def indices(
         raise ValueError(f"by must be one of system, substation, feeder, area: {by!r}")
     ws, we = window_ns(window, settings.tz)
     # open outages end at the window end, or at ``now`` when that is earlier
-    model = _prepared(
-        network, outages, settings, basis, min(_now(now, we, settings.tz), we), cache
-    )
+    model = _prepared(network, outages, settings, basis, min(_now(now, we, settings.tz), we), cache)
     _, info = _med_cached(model, ws, we, history_start, cache)
     med = _med_day_spans(info, settings.tz)
     if freq is None:

@@ -289,9 +289,7 @@ def indices(ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule) -
     if start and end and end <= start:
         fail(f"--to ({end}) must be after --from ({start})")
     sys.exit(
-        indices_command(
-            ctx.settings, by=by, start=start, end=end, fmt=fmt, period_rule=period_rule
-        )
+        indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt, period_rule=period_rule)
     )
 
 
