@@ -652,17 +652,20 @@ def major_event_days(
     settings: AnalyticsSettings = DEFAULT_SETTINGS,
     basis: str | None = None,
     history_start: Any = None,
+    now: Any = None,
     cache: dict | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Major Event Days of the window by the IEEE 1366-2022 2.5β method.
 
     The threshold comes from daily system SAIDI over the ``med_years`` (5) years before the window
     (or what the outage history covers, from its first outage or ``history_start``; the number of
-    years used is reported as ``years_available``). Returns a table of the window's local days
+    years used is reported as ``years_available``; with less than ``med_min_history_days`` of
+    it, a provisional threshold from the window's own days, see :func:`_med`; open outages end
+    at ``now`` or the window end, whichever is earlier). Returns a table of the window's local days
     (day, day_start UTC, saidi, is_med) and a dict: alpha, beta, threshold, n_days,
     years_available, med_days (ISO dates)."""
     ws, we = window_ns(window, settings.tz)
-    model = _prepared(network, outages, settings, basis, _now(None, we, settings.tz), cache)
+    model = _prepared(network, outages, settings, basis, min(_now(now, we, settings.tz), we), cache)
     return _med_cached(model, ws, we, history_start, cache)
 
 
