@@ -34,6 +34,7 @@ RANK_COLUMNS = {
         "complaints_per_1000",
         "load_ratio",
         "project",
+        "years_used",
     ],
     "substation": [
         "rank",
@@ -49,6 +50,7 @@ RANK_COLUMNS = {
         "complaints_per_1000",
         "load_ratio",
         "project",
+        "years_used",
     ],
 }
 
@@ -76,16 +78,18 @@ def _last_outage(settings) -> pd.Timestamp | None:
     return last_outage_start(engine)
 
 
-def _inputs(settings, window):
+def _inputs(settings, window, history_years: int = 1):
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    # A year of history before the window feeds the frequent-outage and MED look-backs.
+    # Five years before the window feed the frequent-outage and MED look-backs; the ranking's
+    # earlier years (issue 15) need their complaints and readings too.
     lookback = window[0] - timedelta(days=5 * 366)
+    earliest = window[0] - (window[1] - window[0]) * (history_years - 1)
     return (
         network(engine),
-        outages(engine, lookback, window[1]),
-        complaints(engine, window[0] - timedelta(days=60), window[1]),
-        voltage_rollups(engine, "D", window[0], window[1]),
+        outages(engine, min(lookback, earliest), window[1]),
+        complaints(engine, earliest - timedelta(days=60), window[1]),
+        voltage_rollups(engine, "D", earliest, window[1]),
     )
 
 
@@ -114,7 +118,7 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
 
 def rank_command(settings, level: str, top: int, fmt: str) -> int:
     window = _window(settings, None, None, _last_outage(settings))
-    net, out, comp, volt = _inputs(settings, window)
+    net, out, comp, volt = _inputs(settings, window, settings.ranking.history_years)
     if net["feeders"].empty:
         click.echo(
             "feederwatch: error: the database has no network yet (feederwatch ingest "
