@@ -187,15 +187,16 @@ def analyse(
 ) -> Analysis:
     """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it.
 
-    Several years (issue 15): the window (the latest year) and up to ``history_years`` − 1
-    earlier windows of the same length that the data cover (outages and complaints from at most
-    a tenth of the window after its start) are analysed each on their own; the ranked tables
-    are the latest year's with each per-year estimate (:data:`OUTAGE_ESTIMATES`; the voltage
-    ones, :data:`VOLTAGE_ESTIMATES`, over the years that have voltage rollups) replaced by its
-    recency-weighted mean, the year k windows back weighing 0.5^(k / recency_half_life_years);
-    avoidable complaints, score, project and rank follow from them, ``years_used`` says how
-    many years were combined. Observed figures (complaints, outages counted, SAIDI) stay the
-    latest window's.
+    Several years (issue 15): besides the window (the latest year), the earlier windows of the
+    same length that the data cover (outages and complaints from at most a tenth of the window
+    after its start), up to ``history_years`` in all, are analysed together as one pooled window
+    (the estimator pools their counts: rates and attribution over n years). Each per-year
+    estimate (:data:`OUTAGE_ESTIMATES`, and :data:`VOLTAGE_ESTIMATES` when every earlier year
+    has voltage rollups) is then λ × the latest year's + (1 − λ) × the pooled one, λ =
+    ``recent_year_weight``: over n years the latest weighs λ + (1 − λ)/n and each earlier one
+    (1 − λ)/n (0.5 and 0.25 each with three years and λ = 0.25). Avoidable complaints, score,
+    project and rank follow; ``years_used`` says how many years; observed figures (complaints,
+    outages counted, SAIDI) stay the latest window's.
 
     For callers that analyse several windows of the same data: ``classified`` is
     :func:`classify_complaints` of all ``complaints`` (it does not depend on the window), and
@@ -216,15 +217,19 @@ def analyse(
         latest.feeders["years_used"] = 1
         latest.substations["years_used"] = 1
         return latest
-    years = [(1.0, latest, _has_voltage(voltage_daily, window, s))]
-    for k, win in earlier:
-        a = _analyse_window(network, outages, complaints, voltage_daily, s, win, classified, None)
-        years.append(
-            (0.5 ** (k / s.recency_half_life_years), a, _has_voltage(voltage_daily, win, s))
-        )
-    feeders = _combine_years("feeder", [(w, a.feeders, v) for w, a, v in years], s)
-    subs = _combine_years("substation", [(w, a.substations, v) for w, a, v in years], s)
-    return replace(latest, feeders=feeders, substations=subs, years=[a.window for _, a, _ in years])
+    # all the covered years as one window: the estimator pools their counts
+    pooled_window = (earlier[-1][1][0], latest.window[1])
+    pooled = _analyse_window(
+        network, outages, complaints, voltage_daily, s, pooled_window, classified, None
+    )
+    lam = s.recent_year_weight
+    # the pooled low-voltage estimates only when every earlier year has readings
+    voltage_all = all(_has_voltage(voltage_daily, w, s) for _, w in earlier)
+    n = 1 + len(earlier)
+    parts = [(lam, latest, True), (1.0 - lam, pooled, voltage_all)]
+    feeders = _combine_years("feeder", [(w, a.feeders, v) for w, a, v in parts], n, s)
+    subs = _combine_years("substation", [(w, a.substations, v) for w, a, v in parts], n, s)
+    return replace(latest, feeders=feeders, substations=subs, years=[latest.window, pooled_window])
 
 
 def _earlier_windows(
@@ -267,15 +272,16 @@ def _has_voltage(voltage_daily: pd.DataFrame | None, window: tuple, s: Analytics
     return bool(((ps >= ws) & (ps < we)).any())
 
 
-def _combine_years(level: str, years: list, s: AnalyticsSettings) -> pd.DataFrame:
-    """The latest year's table with the per-year estimates replaced by recency-weighted means."""
+def _combine_years(level: str, years: list, n_years: int, s: AnalyticsSettings) -> pd.DataFrame:
+    """The latest year's table with the per-year estimates replaced by weighted means of the
+    tables in ``years`` ((weight, table, has voltage) each, the latest first)."""
     latest = years[0][1].set_index(level)
     out = latest.copy()
     for cols, use in ((OUTAGE_ESTIMATES, [True] * len(years)), (VOLTAGE_ESTIMATES, None)):
         chosen = [
             (w, t.set_index(level))
             for i, (w, t, has_v) in enumerate(years)
-            if (use[i] if use is not None else (has_v or i == 0))
+            if (use[i] if use is not None else (has_v or i == 0)) and w > 0
         ]
         for col in cols:
             if col not in out:
@@ -289,7 +295,7 @@ def _combine_years(level: str, years: list, s: AnalyticsSettings) -> pd.DataFram
         + out["from_repeated_outages"]
         + out["from_low_voltage"]
     )
-    out["years_used"] = len(years)
+    out["years_used"] = n_years
     derived = ("rank", "score", "complaints_per_1000", "project", "project_label")
     derived += ("cost_10k_yuan", "avoided_per_10k_yuan")
     out = out.reset_index().drop(columns=list(derived), errors="ignore")

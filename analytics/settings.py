@@ -141,10 +141,10 @@ class AnalyticsSettings:
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5
     window_days: int = 365
-    # Multi-year ranking (issue 15): windows of window_days combined, latest first, at most this
-    # many; the one k windows back weighs 0.5 ** (k / recency_half_life_years).
+    # Multi-year ranking (issue 15): up to this many windows of window_days, the earlier ones
+    # pooled; the latest year's estimate weighs recent_year_weight against the pooled one.
     history_years: int = 5
-    recency_half_life_years: float = 2.0
+    recent_year_weight: float = 0.25
     costs: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:

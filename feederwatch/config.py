@@ -102,7 +102,7 @@ class RankingSettings(_Section):
     customer_basis: Literal["households", "users_10kv"] = "households"
     aihc_budget_hours: Annotated[float, Field(ge=0)] = 10.0
     history_years: Annotated[int, Field(ge=1, le=20)] = 5
-    recency_half_life_years: Annotated[float, Field(gt=0)] = 2.0
+    recent_year_weight: Annotated[float, Field(ge=0, le=1)] = 0.25
     costs: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 

@@ -1,11 +1,12 @@
-"""Issue 15 item 6: the ranking combines several years with a recency weighting: each per-year
-estimate is the weighted mean of the years' own analyses (weights 0.5^(k / half-life)), and
-only years the data cover are used."""
+"""Issue 15 item 6: the ranking uses several years: the covered earlier years pooled with the
+latest into one analysis, and the latest year's own estimates weighed ``recent_year_weight``
+against the pooled ones; only years the data cover are used."""
 
 from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from analytics.priorities import OUTAGE_ESTIMATES, analyse
@@ -22,24 +23,20 @@ def three_years():
     return sim.network(), sim.outages(), sim.complaints()
 
 
-def test_my001_three_years_recency_weighted(three_years):
+def test_my001_three_years_pooled_and_recent(three_years):
     net, out, comp = three_years
-    settings = AnalyticsSettings(history_years=3, recency_half_life_years=1.0)
+    settings = AnalyticsSettings(history_years=3, recent_year_weight=0.25)
     a = analyse(net, out, comp, None, settings, window=WINDOW)
-    assert len(a.years) == 3
+    # the latest window, and the pooled one: three windows of 365 days back from 2026-01-01
+    assert [str(pd.Timestamp(w[0]).date()) for w in a.years] == ["2025-01-01", "2023-01-02"]
     ranked = a.rank("feeder").set_index("feeder")
     assert (ranked["years_used"] == 3).all()
-    # each of the product's windows alone, with one-year settings
-    # windows of the same length (365 days) back from the window: 2024 is a leap year
-    assert [str(w[0].date()) for w in a.years[1:]] == ["2024-01-02", "2023-01-02"]
     one = AnalyticsSettings(history_years=1)
-    alone = [
-        analyse(net, out, comp, None, one, window=w).rank("feeder").set_index("feeder")
-        for w in a.years
-    ]
-    weights = [1.0, 0.5, 0.25]  # half-life one year
-    for col in OUTAGE_ESTIMATES:
-        expected = sum(w * t[col] for w, t in zip(weights, alone)) / sum(weights)
+    latest = analyse(net, out, comp, None, one, window=a.years[0]).rank("feeder")
+    pooled = analyse(net, out, comp, None, one, window=a.years[1]).rank("feeder")
+    latest, pooled = latest.set_index("feeder"), pooled.set_index("feeder")
+    for col in (*OUTAGE_ESTIMATES, "from_low_voltage"):
+        expected = 0.25 * latest[col] + 0.75 * pooled[col]
         assert ranked[col].to_numpy() == pytest.approx(
             expected.reindex(ranked.index).to_numpy(), rel=1e-9
         ), col
@@ -49,7 +46,7 @@ def test_my001_three_years_recency_weighted(three_years):
     )
     # observed figures stay the latest year's
     assert ranked["observed_complaints"].to_numpy() == pytest.approx(
-        alone[0]["observed_complaints"].reindex(ranked.index).to_numpy()
+        latest["observed_complaints"].reindex(ranked.index).to_numpy()
     )
     table = a.rank("feeder")
     assert list(table["rank"]) == list(range(1, len(table) + 1))
