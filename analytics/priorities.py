@@ -283,6 +283,8 @@ def _combine_years(level: str, years: list, n_years: int, s: AnalyticsSettings) 
             for i, (w, t, has_v) in enumerate(years)
             if (use[i] if use is not None else (has_v or i == 0)) and w > 0
         ]
+        if not chosen:
+            continue  # e.g. no weight on the latest year and no readings in the earlier ones
         for col in cols:
             if col not in out:
                 continue
