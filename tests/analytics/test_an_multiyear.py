@@ -65,3 +65,28 @@ def test_my002_only_years_the_data_cover(three_years):
     assert a.rank("feeder")["avoidable_complaints"].tolist() == pytest.approx(
         single.rank("feeder")["avoidable_complaints"].tolist()
     )
+
+
+def test_my003_rank_command_reads_the_earlier_years(tmp_path, capsys):
+    """``feederwatch rank`` loads the earlier years' complaints from the database (SQLite)."""
+    from collectors.simulator import Simulation
+    from collectors.simulator.load import load_history
+    from db.engine import make_engine
+    from db.migrate import upgrade
+    from feederwatch.config import load_settings
+    from feederwatch.reports import rank_command
+
+    url = f"sqlite:///{tmp_path / 'fw.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    sim = Simulation(preset="small", seed=3, start=date(2024, 1, 1), days=2 * 365, resolution="1h")
+    load_history(engine, sim, voltage="none")
+    engine.dispose()
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[database]\nurl = "{url}"\n[ranking]\nhistory_years = 3\n')
+    assert rank_command(load_settings(config), "feeder", 5, "json") == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 5
+    assert {r["years_used"] for r in rows} == {2}  # two years of data: all there is
