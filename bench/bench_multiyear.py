@@ -39,7 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     scores: dict[tuple, list[float]] = {run: [] for run in RUNS}
     print("seed | history years | recent_year_weight | Spearman | P@10 | seconds")
     for seed in args.seeds:
-        sim = Simulation(args.preset, seed=seed, start=date(2023, 1, 1), days=3 * 365)
+        sim = Simulation(
+            args.preset, seed=seed, start=date(2023, 1, 1), days=3 * 365, resolution="1h"
+        )
         truth = pd.Series({r["feeder"]: r["attributable"] for r in sim.ground_truth()["feeders"]})
         net, out, comp = sim.network(), sim.outages(), sim.complaints()
         for years, weight in RUNS:
