@@ -689,9 +689,13 @@ def indices(
     and ``month`` with ``freq``, customers_served, customers_interrupted, customer_minutes,
     customer_hours, SAIFI, SAIDI (minutes), CAIDI, CAIFI, ASAI, MAIFI, CEMI-n, CELID-t
     (IEEE 1366-2022; n and t from settings, CELID-t on total duration), AIHC (hours), RS-1 and
-    RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/AIHC split into
-    planned and fault, SAIFI/SAIDI/CAIDI without Major Event Days (IEEE 1366 2.5β, see
-    :func:`major_event_days`), and ``budget_use`` = AIHC / yearly ``aihc_budget_hours``.
+    RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/CAIDI/AIHC split
+    into planned and fault (unplanned), SAIFI/SAIDI/CAIDI without Major Event Days, all, planned
+    and fault (``*_ex_med``, ``*_planned_ex_med``, ``*_fault_ex_med``; IEEE 1366 2.5β, see
+    :func:`major_event_days`), ``budget_use`` = AIHC / yearly ``aihc_budget_hours``, and
+    ``open_outages`` (records without a restoration time counted in the period). Minutes follow
+    ``settings.period_rule``; ``attrs`` carry ``med`` (T_MED, provisional or not, MED days),
+    ``period_rule`` and ``customer_base`` (network, config or none).
     ``window`` is (start, end), end exclusive; dates and naive times are local. ``cache``: a dict
     shared by calls on the same network, outages and settings (the window may differ), in which
     the placed and merged outages and the MED analysis are kept, so that they are built once.
