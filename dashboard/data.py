@@ -659,6 +659,7 @@ class DataStore:
                 window=self.window(window_days),
                 settings=s,
                 freq="M" if monthly else None,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
@@ -672,6 +673,7 @@ class DataStore:
                 self.outages(),
                 window=self.window(window_days),
                 settings=s,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
@@ -685,9 +687,15 @@ class DataStore:
                 self.outages(),
                 window=self.window(window_days),
                 settings=s,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
+
+    def _indices_now(self) -> pd.Timestamp:
+        """One "now" per data version for the indices: open outages count up to it (issue 15),
+        and every window's figures of a version share the placed outages."""
+        return self._cached(("indices_now",), lambda: pd.Timestamp.now(tz="UTC").floor("min"))
 
     def _reliability_cache(self) -> dict:
         """Placed and merged outages shared by every window's reliability figures (one data

@@ -269,9 +269,17 @@ def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
     default="table",
     show_default=True,
 )
+@click.option(
+    "--period-rule",
+    type=click.Choice(["start", "clip"]),
+    default=None,
+    help="start: each interruption whole in the period it starts in (IEEE 1366); clip: minutes "
+    "inside the period. Default: [indices] period_rule.",
+)
 @pass_ctx
-def indices(ctx: _Context, by: str, date_from, date_to, fmt: str) -> None:
-    """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder."""
+def indices(ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule) -> None:
+    """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder,
+    with T_MED, the Major Event Days and each index with and without them."""
     try:
         from feederwatch.reports import indices_command
     except ImportError:
@@ -280,7 +288,9 @@ def indices(ctx: _Context, by: str, date_from, date_to, fmt: str) -> None:
     end = date_to.date() if date_to else None
     if start and end and end <= start:
         fail(f"--to ({end}) must be after --from ({start})")
-    sys.exit(indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt))
+    sys.exit(
+        indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt, period_rule=period_rule)
+    )
 
 
 @cli.group()

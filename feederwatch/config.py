@@ -105,7 +105,21 @@ class RankingSettings(_Section):
     weight_low_voltage_hours: Annotated[float, Field(ge=0)] = 0.5
     customer_basis: Literal["households", "users_10kv"] = "households"
     aihc_budget_hours: Annotated[float, Field(ge=0)] = 10.0
+    history_years: Annotated[int, Field(ge=1, le=20)] = 5
+    recent_year_weight: Annotated[float, Field(ge=0, le=1)] = 0.25
     costs: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
+class IndicesSettings(_Section):
+    """``[indices]`` (issue 15): how reliability indices and Major Event Days are counted."""
+
+    period_rule: Literal["start", "clip"] = "start"
+    customers_served: Annotated[float, Field(ge=0)] = 0.0
+    med_years: Annotated[int, Field(ge=1)] = 5
+    med_min_history_days: Annotated[int, Field(ge=0)] = 365
+    med_min_days: Annotated[int, Field(ge=2)] = 30
+    feeders: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    substations: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 
 class DashboardSettings(_Section):
@@ -130,6 +144,7 @@ class Settings(_Section):
     site: SiteSettings = SiteSettings()
     thresholds: Thresholds = Thresholds()
     ranking: RankingSettings = RankingSettings()
+    indices: IndicesSettings = IndicesSettings()
     dashboard: DashboardSettings = DashboardSettings()
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     config_path: Path | None = None
