@@ -53,7 +53,9 @@ def test_oberrhein_substations(traced):
     assert list(subs["substation"]) == ["SS1", "SS2"]
     assert list(subs["busbar"]) == [39, 319]
     assert list(subs["capacity_mva"]) == [25.0, 25.0]
-    assert list(subs["voltage_kv"]) == [20.0, 20.0]
+    # the station's level is its high-voltage side; its feeders keep the busbar's 20 kV
+    assert list(subs["voltage_kv"]) == [110.0, 110.0]
+    assert list(traced["feeders"]["voltage_kv"]) == [20.0] * 4
     assert list(subs["feeder_count"]) == [2, 2]
     assert subs["lon"].between(*LON).all() and subs["lat"].between(*LAT).all()
 
@@ -246,7 +248,8 @@ def test_open_tie_between_two_feeders_belongs_to_neither(open_value):
         subs.iloc[0]["substation"],
         subs.iloc[0]["capacity_mva"],
         subs.iloc[0]["voltage_kv"],
-    ) == ("SS1", 16, 10)
+    ) == ("SS1", 16, 110)
+    assert list(feeders["voltage_kv"]) == [10, 10]
 
 
 def test_closed_tie_is_a_loop_and_does_not_crash():
@@ -326,15 +329,15 @@ def test_bad_geometry_falls_back_to_bus_coordinates():
 
 def test_missing_column_in_export_folder(tmp_path):
     grid = _grid([(1, 0, 1)])
-    grid["buses"].drop(columns=["lon"]).to_csv(tmp_path / "gis_bus.csv", index=False)
+    grid["buses"].drop(columns=["bus_id"]).to_csv(tmp_path / "gis_bus.csv", index=False)
     grid["lines"].to_csv(tmp_path / "gis_line.csv", index=False)
     grid["switches"].to_csv(tmp_path / "gis_switch.csv", index=False)
     grid["trafos"].to_csv(tmp_path / "gis_trafo.csv", index=False)
-    with pytest.raises(ValueError, match=r"^gis_bus\.csv: missing column lon$"):
+    with pytest.raises(ValueError, match=r"^gis_bus\.csv: missing column bus_id$"):
         read_segment_export(tmp_path)
     grid["buses"].to_csv(tmp_path / "gis_bus.csv", index=False)
-    grid["trafos"].drop(columns=["sn_mva"]).to_csv(tmp_path / "gis_trafo.csv", index=False)
-    with pytest.raises(ValueError, match=r"^gis_trafo\.csv: missing column sn_mva$"):
+    grid["trafos"].drop(columns=["lv_bus"]).to_csv(tmp_path / "gis_trafo.csv", index=False)
+    with pytest.raises(ValueError, match=r"^gis_trafo\.csv: missing column lv_bus$"):
         read_segment_export(tmp_path)
     grid["trafos"].to_csv(tmp_path / "gis_trafo.csv", index=False)
     data = read_segment_export(tmp_path)
@@ -344,6 +347,6 @@ def test_missing_column_in_export_folder(tmp_path):
 
 def test_missing_column_in_dataframe():
     grid = _grid([(1, 0, 1)])
-    grid["lines"] = grid["lines"].drop(columns=["geometry_geojson"])
-    with pytest.raises(ValueError, match="lines: missing column geometry_geojson"):
+    grid["lines"] = grid["lines"].drop(columns=["to_bus"])
+    with pytest.raises(ValueError, match="lines: missing column to_bus"):
         trace_feeders(**grid)
