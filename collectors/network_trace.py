@@ -51,6 +51,7 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["REQUIRED_COLUMNS", "read_segment_export", "trace_feeders"]
@@ -453,8 +454,6 @@ def trace_feeders(
         if rid is not None and rid not in stations:
             check_bus(rid, "root bus")
             stations[rid] = {"capacity": float("nan"), "count": 0, "hv_kv": float("nan")}
-    busbars = sorted(stations, key=_id_key)
-    ss_code = {bb: f"{substation_prefix}{i}" for i, bb in enumerate(busbars, 1)}
 
     # ---- adjacency over closed lines
     def is_closed(lid: Any) -> bool:
@@ -484,6 +483,44 @@ def trace_feeders(
     for bid in adj:
         adj[bid].sort(key=lambda t: (_id_key(t[0]), _id_key(t[1])))
 
+    # ---- station bus groups: a busbar plus what closed switches between buses and voltage
+    # regulators join to it without a line (breaker and feeder-head nodes, a closed bus
+    # coupler, the station's regulator). Stations joined so become one substation.
+    group: dict[Any, Any] = {}
+    for lv in sorted(stations, key=_id_key):
+        if lv in group:
+            continue
+        group[lv] = lv
+        queue = deque([lv])
+        while queue:
+            u = queue.popleft()
+            for v, lid in adj.get(u, []):
+                if line_info[lid]["kind"] == "line" or v in group:
+                    continue
+                group[v] = lv
+                queue.append(v)
+    for member, rep in group.items():
+        if member != rep and member in stations:
+            st, into = stations.pop(member), stations[rep]
+            into["capacity"] = float(np.nansum([into["capacity"], st["capacity"]]))
+            into["count"] += st["count"]
+            into["hv_kv"] = float(np.nanmax([into["hv_kv"], st["hv_kv"], -np.inf]))
+            if math.isinf(into["hv_kv"]):
+                into["hv_kv"] = float("nan")
+    busbars = sorted(stations, key=_id_key)
+    ss_code = {bb: f"{substation_prefix}{i}" for i, bb in enumerate(busbars, 1)}
+
+    def starts(bb: Any) -> list[tuple[Any, Any]]:
+        """Closed branches leaving the station group of ``bb``, by (first bus, line id)."""
+        out = [
+            (v, lid)
+            for member in group
+            if group[member] == bb
+            for v, lid in adj.get(member, [])
+            if group.get(v) != bb
+        ]
+        return sorted(out, key=lambda t: (_id_key(t[0]), _id_key(t[1])))
+
     # ---- BFS per starting line
     bus_owner: dict[Any, str] = {}
     line_owner: dict[Any, str] = {}
@@ -493,10 +530,10 @@ def trace_feeders(
     for si, bb in enumerate(busbars, 1):
         ss = ss_code[bb]
         k = 0
-        for first, start_lid in adj.get(bb, []):  # sorted by (first bus, line id)
+        for first, start_lid in starts(bb):  # sorted by (first bus, line id)
             if start_lid in line_owner or start_lid in tie_reported:
                 continue  # already used by a loop of an earlier feeder, or a reported tie
-            if first in stations:
+            if first in group:
                 tie_reported.add(start_lid)
                 diag(
                     "busbar_tie",
@@ -531,8 +568,8 @@ def trace_feeders(
                 for v, lid in adj.get(u, []):
                     if lid in line_owner or lid in tie_reported:
                         continue
-                    if v in stations:
-                        if v == bb:
+                    if v in group:
+                        if group[v] == bb:
                             line_owner[lid] = code
                             order_lines.append(lid)
                             has_loop = True
@@ -553,7 +590,7 @@ def trace_feeders(
                                 bus=v,
                                 line_id=lid,
                                 detail=f"closed line reaches busbar {v} of "
-                                f"{ss_code[v]}; not traversed",
+                                f"{ss_code[group[v]]}; not traversed",
                             )
                         continue
                     if v in bus_owner:
@@ -597,8 +634,10 @@ def trace_feeders(
     for lid in sorted(line_info, key=_id_key):
         info = line_info[lid]
         if is_closed(lid):
-            if info.get("parallel"):
-                continue
+            if info.get("parallel") or (
+                info["from"] in group and group[info["from"]] == group.get(info["to"])
+            ):
+                continue  # a bank's other phases; a link inside a station
             if lid not in line_owner and lid not in tie_reported and info["from"] != info["to"]:
                 diag(
                     "island_line",
@@ -612,8 +651,8 @@ def trace_feeders(
             else "open switch " + ", ".join(f"{s} at bus {b}" for s, b in info["open_switches"])
         )
         sides = [
-            bus_owner.get(info["from"]) or ss_code.get(info["from"]),
-            bus_owner.get(info["to"]) or ss_code.get(info["to"]),
+            bus_owner.get(info["from"]) or ss_code.get(group.get(info["from"])),
+            bus_owner.get(info["to"]) or ss_code.get(group.get(info["to"])),
         ]
         diag(
             "open_line",
@@ -623,7 +662,7 @@ def trace_feeders(
         )
     area_lv = {a["lv_bus"] for a in area_rows}
     for bid in sorted(bus_info, key=_id_key):
-        if bid in bus_owner or bid in stations or bid in hv_buses or bid in area_lv:
+        if bid in bus_owner or bid in group or bid in hv_buses or bid in area_lv:
             continue
         diag("island_bus", bus=bid, detail="bus reached from no busbar")
 

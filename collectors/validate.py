@@ -875,7 +875,8 @@ def validate_transformers(frame: pd.DataFrame, ctx: Context) -> Checked:
     _check_texts(rej, frame, ("name", "town", "address"))
     nums = _numbers(rej, frame, ("kva", "distance_km"))
     customers, bad = parse_numbers(_col(frame, "customers"))
-    rej.add(bad | (customers % 1 != 0), "bad_customers")
+    # a blank count is no count (0 customers), not a bad one
+    rej.add(bad | (customers.notna() & (customers % 1 != 0)), "bad_customers")
     rej.add(customers < 0, "negative_customers")
     raw_kind = clean_text(_col(frame, "kind"))
     kind = raw_kind.map(

@@ -39,8 +39,8 @@ SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".dat")
 PRESETS: dict[str, dict[str, str]] = {
     "buses": {
         "bus_id": "bus_id", "id": "bus_id", "bus": "bus_id", "node": "bus_id",
-        "node_id": "bus_id", "index": "bus_id", "节点编号": "bus_id",
-        "name": "name", "bus_name": "name", "名称": "name",
+        "node_id": "bus_id", "index": "bus_id", "节点编号": "bus_id", "coordid": "coord_id",
+        "coord_id": "coord_id", "name": "name", "bus_name": "name", "名称": "name",
         "vn_kv": "vn_kv", "kv": "vn_kv", "voltage_kv": "vn_kv", "u_kv": "vn_kv",
         "un_kv": "vn_kv", "电压等级": "vn_kv",
         "lon": "x", "longitude": "x", "x": "x", "经度": "x",
@@ -48,7 +48,7 @@ PRESETS: dict[str, dict[str, str]] = {
     },
     "coordinates": {
         "bus_id": "bus_id", "bus": "bus_id", "id": "bus_id", "node": "bus_id",
-        "node_id": "bus_id", "index": "bus_id",
+        "node_id": "bus_id", "index": "bus_id", "coord_id": "coord_id",
         "x": "x", "lon": "x", "longitude": "x", "经度": "x",
         "y": "y", "lat": "y", "latitude": "y", "纬度": "y",
     },
@@ -181,12 +181,15 @@ def normalise(raw: dict[str, pd.DataFrame], net) -> dict[str, Any]:
     buses = raw["buses"].copy()
     if "coordinates" in raw and len(raw["coordinates"]):
         coords = raw["coordinates"]
-        if not {"bus_id", "x", "y"} <= set(coords.columns):
-            raise ValueError("coordinates table needs bus id, x and y columns")
-        coords = coords.drop_duplicates("bus_id", keep="first").set_index(
-            coords["bus_id"].astype(str).str.strip()
-        )
-        key = buses["bus_id"].astype(str).str.strip()
+        # joined by the buses' coordinate id when they have one (SimBench's coordID), else
+        # by bus id
+        by = "coord_id" if "coord_id" in buses else "bus_id"
+        own = "coord_id" if "coord_id" in coords else "bus_id"
+        if not {own, "x", "y"} <= set(coords.columns):
+            raise ValueError("coordinates table needs an id, x and y columns")
+        coords = coords.assign(_k=coords[own].astype(str).str.strip())
+        coords = coords.drop_duplicates("_k", keep="first").set_index("_k")
+        key = buses[by].astype(str).str.strip()
         buses["x"] = key.map(coords["x"])
         buses["y"] = key.map(coords["y"])
     for col in ("x", "y"):
