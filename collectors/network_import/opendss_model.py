@@ -142,7 +142,8 @@ def _reduce(dss, net) -> dict[str, pd.DataFrame]:
                 "line_id": name,
                 "from_bus": _bus(dss.Lines.Bus1()),
                 "to_bus": _bus(dss.Lines.Bus2()),
-                "length_km": dss.Lines.Length() * factor / 1000,
+                # a switch is a point on the map (OpenDSS gives it a token length)
+                "length_km": 0.0 if dss.Lines.IsSwitch() else dss.Lines.Length() * factor / 1000,
                 "std_type": dss.Lines.LineCode() or dss.Lines.Geometry() or None,
                 "type": "switch" if dss.Lines.IsSwitch() else None,
                 "in_service": not open_,
