@@ -481,3 +481,29 @@ def test_net008_bad_models_are_refused_with_one_line(tmp_path, db_url):
         result = _cli(config, "ingest", "network", str(path))
         assert result.exit_code == 2, result.output
         assert result.output.count("\n") >= 1 and "error" in result.output
+
+
+def test_net009_feeder_without_coordinates_lands_ranks_and_is_counted(tmp_path, db_url):
+    model = tmp_path / "model"
+    model.mkdir()
+    nodes = "id,kv,lon,lat\n0,10,116.0,36.0\n1,10,116.01,36.0\n2,10,116.02,36.0\n3,10,,\n4,10,,\n100,35,116.0,36.0\n"
+    (model / "nodes.csv").write_text(nodes, encoding="utf-8")
+    (model / "lines.csv").write_text(
+        "id,from,to,length_km\n1,0,1,1.5\n2,1,2,2.0\n3,0,3,0.7\n4,3,4,0.8\n5,4,99,0.3\n",
+        encoding="utf-8",
+    )
+    (model / "trafos.csv").write_text("hv_bus,lv_bus,sn_mva\n100,0,10\n", encoding="utf-8")
+    # independently: feeder buses without lon/lat are the blank rows plus the unknown bus 99
+    table = pd.read_csv(model / "nodes.csv")
+    blank = set(table.loc[table["lon"].isna(), "id"]) | {99}
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+    result = _cli(config, "ingest", "network", str(model))
+    assert result.exit_code == 3, result.output  # the line to bus 99 is a broken reference
+    assert re.search(r"quarantined: network_unknown_bus\s+1\b", result.output)
+    assert re.search(rf"note: network_no_coordinates\s+{len(blank)}\b", result.output)
+    assert re.search(r"note: network_feeders_without_geometry\s+1\b", result.output)
+    ranked = _cli(config, "rank", "--level", "feeder", "--format", "json")
+    assert ranked.exit_code == 0
+    rows = json.loads(ranked.stdout[ranked.stdout.index("[") :])
+    assert sorted(r["feeder"] for r in rows) == ["F1-1", "F1-2"]  # the one without a map line too

@@ -350,3 +350,54 @@ def test_missing_column_in_dataframe():
     grid["lines"] = grid["lines"].drop(columns=["to_bus"])
     with pytest.raises(ValueError, match="lines: missing column to_bus"):
         trace_feeders(**grid)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14: switches between buses, station groups, regulators, areas, levels, coordinates
+
+
+def test_bus_switches_station_group_regulator_and_areas():
+    # busbar 0 (HV 100 -> 0, 110/10 kV) -- closed breaker switch --> 1 (feeder head node);
+    # lines 1-2, 2-3 and, from head node 1, 1-5; a closed bus switch 3-4 inside the feeder; an
+    # open bus switch 4-5 (tie); a regulator 2 -> 6 (10/10 kV) then line 6-7; a distribution
+    # transformer 7 -> 70 (10/0.4 kV); bus 5 has no coordinates
+    grid = _grid(
+        [(1, 1, 2), (2, 2, 3), (3, 1, 5), (4, 6, 7)],
+        trafos=[(100, 0, 16)],
+        extra_buses=(0, 4, 6, 70),
+    )
+    grid["trafos"] = pd.DataFrame(
+        [
+            {"trafo_id": "T1", "hv_bus": 100, "lv_bus": 0, "sn_mva": 16, "vn_hv_kv": 110, "vn_lv_kv": 10},
+            {"trafo_id": "R1", "hv_bus": 2, "lv_bus": 6, "sn_mva": 5, "vn_hv_kv": 10, "vn_lv_kv": 10},
+            {"trafo_id": "A1", "hv_bus": 7, "lv_bus": 70, "sn_mva": 0.4, "vn_hv_kv": 10, "vn_lv_kv": 0.4},
+        ]
+    )  # fmt: skip
+    grid["switches"] = pd.DataFrame(
+        [
+            {"switch_id": "CB1", "bus": 0, "element": 1, "et": "b", "closed": True},
+            {"switch_id": "S34", "bus": 3, "element": 4, "et": "b", "closed": "1"},
+            {"switch_id": "T45", "bus": 4, "element": 5, "et": "b", "closed": "open"},
+        ]
+    )
+    buses = grid["buses"]
+    buses.loc[buses["bus_id"] == 5, ["lon", "lat"]] = float("nan")
+    out = trace_feeders(**grid)
+    feeders = out["feeders"].set_index("first_bus")
+    # head node 1 joins the station group (closed breaker): lines 1-2 and 1-5 are two feeders
+    assert sorted(feeders.index) == [2, 5]
+    assert sorted(feeders.at[2, "buses"]) == [2, 3, 4, 6, 7]  # over the bus switch and regulator
+    assert feeders.at[5, "buses"] == [5]
+    assert feeders.at[5, "buses_without_coordinates"] == 1
+    assert feeders.at[2, "buses_without_coordinates"] == 0
+    assert feeders.at[2, "length_km"] == pytest.approx(1.1 + 1.2 + 1.4)  # links have no length
+    assert set(out["feeders"]["voltage_kv"]) == {10}
+    subs = out["substations"]
+    assert list(subs["voltage_kv"]) == [110] and list(subs["capacity_mva"]) == [16]
+    areas = out["transformers"]
+    assert list(areas["transformer"]) == ["A1"] and list(areas["kva"]) == [400]
+    assert areas.iloc[0]["feeder"] == feeders.at[2, "feeder"]
+    diag = out["diagnostics"]
+    assert set(diag.loc[diag["kind"] == "open_line", "line_id"]) == {"switch:T45"}
+    assert list(diag.loc[diag["kind"] == "no_coordinates", "bus"]) == [5]
+    assert not diag["kind"].isin(["island_bus", "island_line", "loop"]).any()
