@@ -157,6 +157,36 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def canonical_frames(reduced: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The canonical tables of a reduced model as text cells, in the order they must land."""
+    out = {}
+    for table in ("substations", "feeders", "transformers"):
+        frame = reduced.get(table)
+        if frame is None or frame.empty:
+            continue
+        cols = [c for c in CANONICAL[table] if c in frame.columns]
+        out[table] = frame[cols].astype(object).map(_text)
+    return out
+
+
+def finding_counts(reduced: dict[str, pd.DataFrame]) -> tuple[Counter, pd.DataFrame]:
+    """(notes ``network_<kind>`` for the topology findings, the broken-reference findings
+    that are quarantined)."""
+    diags = reduced["diagnostics"]
+    notes: Counter = Counter()
+    for kind, n in Counter(diags["kind"]).items():
+        if kind not in QUARANTINE_KINDS:
+            notes[f"network_{kind}"] += n
+    feeders = reduced.get("feeders")
+    if feeders is not None and "geometry" in feeders and len(feeders):
+        notes["network_feeders_without_geometry"] += int(feeders["geometry"].isna().sum())
+    return notes, diags[diags["kind"].isin(QUARANTINE_KINDS)]
+
+
+def _finding_text(rec: dict) -> str:
+    return re.sub(r"\s+", " ", str({k: _text(v) for k, v in rec.items()}))
+
+
 def import_network(pipeline, path: Path, options, net=None, *, run_id=None, read_options=None):
     """Load, reduce and ingest a network model; returns the ``BatchSummary`` (notes and
     quarantine counted by ``network_<kind>``)."""
@@ -168,36 +198,27 @@ def import_network(pipeline, path: Path, options, net=None, *, run_id=None, read
     reduced = reduce_network(model, net)
     canonical = dataclasses.replace(options, mapping={}, shaping=None)
     summary = BatchSummary()
-    for table in ("substations", "feeders", "transformers"):
-        frame = reduced.get(table)
-        if frame is None or frame.empty:
-            continue
-        cols = [c for c in CANONICAL[table] if c in frame.columns]
-        text = frame[cols].astype(object).map(_text)
+    for table, text in canonical_frames(reduced).items():
         summary.add(pipeline.ingest(table, text, canonical, run_id=run_id))
-    diags = reduced["diagnostics"]
-    counts = Counter(diags["kind"])
+    notes, broken = finding_counts(reduced)
     quarantine = []
     now = pd.Timestamp.now(tz="UTC").to_pydatetime()
-    for rec in diags[diags["kind"].isin(QUARANTINE_KINDS)].to_dict("records"):
+    for rec in broken.to_dict("records"):
         code = f"network_{rec['kind']}"
         quarantine.append(
             {
                 "source": options.source,
                 "kind": "network",
                 "run_id": run_id,
-                "raw": re.sub(r"\s+", " ", str({k: _text(v) for k, v in rec.items()})),
+                "raw": _finding_text(rec),
                 "reason_code": code,
                 "reason_text": _text(rec.get("detail")) or code,
                 "created_at": now,
             }
         )
         summary.quarantined[code] += 1
-    for kind, n in counts.items():
-        if kind not in QUARANTINE_KINDS:
-            summary.notes[f"network_{kind}"] += n
-    feeders = reduced.get("feeders")
-    if feeders is not None and "buses_without_coordinates" in feeders:
-        summary.notes["network_feeders_without_geometry"] += int(feeders["geometry"].isna().sum())
-    replace_network_diagnostics(pipeline.engine, options.source, run_id, diags, quarantine)
+    summary.notes.update(notes)
+    replace_network_diagnostics(
+        pipeline.engine, options.source, run_id, reduced["diagnostics"], quarantine
+    )
     return summary

@@ -507,3 +507,38 @@ def test_net009_feeder_without_coordinates_lands_ranks_and_is_counted(tmp_path, 
     assert ranked.exit_code == 0
     rows = json.loads(ranked.stdout[ranked.stdout.index("[") :])
     assert sorted(r["feeder"] for r in rows) == ["F1-1", "F1-2"]  # the one without a map line too
+
+
+def test_net010_scheduled_file_source_loads_a_dropped_model(tmp_path, db_url):
+    import shutil
+
+    from db.engine import make_engine
+    from db.models import CollectorRun, Feeder, Transformer
+
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    for path in SIMBENCH.glob("*.csv"):
+        shutil.copy(path, drop / path.name)
+    body = SIMBENCH_CONFIG.replace('path = "drop"', 'path = "drop"\nsettle_seconds = 0')
+    config = tmp_path / "fw.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n{body}', encoding="utf-8")
+    result = _cli(config, "collect", "--once", "simbench")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (drop / "done").iterdir()) == sorted(
+        p.name for p in SIMBENCH.glob("*.csv")
+    )
+    labels = pd.read_csv(SIMBENCH / "Line.csv", sep=";")["subnet"]
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            feeders = conn.execute(select(Feeder.code, Feeder.voltage_kv)).all()
+            areas = conn.execute(select(Transformer.feeder_id)).scalars().all()
+            detail = conn.execute(select(CollectorRun.detail)).scalars().one()
+        assert (
+            len(feeders) == labels.str.fullmatch(r"MV1\.101_Feeder\d").groupby(labels).any().sum()
+        )
+        assert {v for _, v in feeders} == {20.0}
+        assert len(areas) == 90 and all(a is not None for a in areas)
+        assert detail["notes"]["network_open_line"] == 6
+    finally:
+        engine.dispose()
