@@ -63,7 +63,10 @@ def detect_format(path: Path, net=None) -> str | None:
         if suffix == ".dss":
             return "opendss"
         if suffix in _GIS:
-            return "gis"
+            from collectors.files import guess_kind
+
+            # substations.geojson, feeders.geojson ...: the canonical tables (collectors.files)
+            return None if suffix == ".geojson" and guess_kind(path) else "gis"
         if suffix == ".json":
             head = path.open("rb").read(4096).decode("utf-8", errors="replace")
             if '"_module"' in head and ("pandapowerNet" in head or '"bus"' in head):
@@ -78,6 +81,8 @@ def detect_format(path: Path, net=None) -> str | None:
         return "opendss"
     if any(p.suffix.lower() in (".shp", ".gpkg", ".fgb") for p in names):
         return "gis"
+    if any(p.suffix.lower() == ".geojson" and "line" in p.stem.lower() for p in names):
+        return "gis"  # a line layer (and maybe a point layer) as GeoJSON files
     from collectors.network_import.tables import find_files
 
     try:

@@ -542,3 +542,44 @@ def test_net010_scheduled_file_source_loads_a_dropped_model(tmp_path, db_url):
         assert detail["notes"]["network_open_line"] == 6
     finally:
         engine.dispose()
+
+
+def test_net011_geojson_bus_branch_layers_traced_from_a_configured_root(tmp_path):
+    try:
+        import pyogrio  # noqa: F401
+    except ImportError:
+        require(False, "pyogrio not installed (pip install '.[gis]')")
+
+    def fc(features):
+        return json.dumps({"type": "FeatureCollection", "features": features})
+
+    def feature(props, geom):
+        return {"type": "Feature", "properties": props, "geometry": geom}
+
+    def line(a, b):
+        return {"type": "LineString", "coordinates": [a, b]}
+
+    pts = {"B0": [116.0, 36.0], "B1": [116.01, 36.0], "B2": [116.02, 36.0]}
+    (tmp_path / "mv_lines.geojson").write_text(
+        fc(
+            [
+                feature({"id": "L1", "from": "B0", "to": "B1", "length_km": 1.2}, line(pts["B0"], pts["B1"])),
+                feature({"id": "L2", "from": "B1", "to": "B2", "length_km": 0.8}, line(pts["B1"], pts["B2"])),
+                feature({"id": "L3", "from": "B0", "to": "B3", "length_km": 0.5}, None),
+            ]
+        )
+    )  # fmt: skip
+    (tmp_path / "mv_buses.geojson").write_text(
+        fc(
+            [feature({"bus": b, "kv": 10}, {"type": "Point", "coordinates": c}) for b, c in pts.items()]
+            + [feature({"bus": "B3", "kv": 10}, None)]
+        )
+    )  # fmt: skip
+    opts = NetworkOptions(roots=["B0"])
+    assert detect_format(tmp_path, opts) == "gis"
+    reduced = reduce_network(load_network(tmp_path, opts), opts)
+    feeders = reduced["feeders"].set_index("first_bus")
+    assert feeders.at["B1", "buses"] == ["B1", "B2"] and feeders.at["B1", "length_km"] == 2.0
+    assert feeders.at["B3", "buses_without_coordinates"] == 1
+    assert pd.isna(feeders.at["B3", "geometry"])  # still a feeder, without a map line
+    assert list(reduced["diagnostics"]["kind"]) == ["no_coordinates"]
