@@ -80,6 +80,7 @@ PRESETS: dict[str, dict[str, str]] = {
         "lv_bus": "lv_bus", "lv_node": "lv_bus", "bus2": "lv_bus", "to_bus": "lv_bus",
         "sn_mva": "sn_mva", "kva": "kva", "sn_kva": "kva",
         "vn_hv_kv": "vn_hv_kv", "vn_lv_kv": "vn_lv_kv", "kv_hv": "vn_hv_kv", "kv_lv": "vn_lv_kv",
+        "std_type": "std_type", "type": "std_type",
     },
 }  # fmt: skip
 
@@ -231,6 +232,12 @@ def normalise(raw: dict[str, pd.DataFrame], net) -> dict[str, Any]:
     trafos = raw.get("trafos", pd.DataFrame(columns=["hv_bus", "lv_bus"])).copy()
     if "kva" in trafos and "sn_mva" not in trafos:
         trafos["sn_mva"] = _num(trafos["kva"]) / 1000
+    if "sn_mva" not in trafos and "std_type" in trafos:
+        # the rating from the type name: "0.16 MVA 20/0.4 kV", "25 MVA 110/20 kV", "630 kVA"
+        text = trafos["std_type"].astype(str)
+        mva = _num(text.str.extract(r"(\d+(?:\.\d+)?)\s*MVA", flags=re.I)[0])
+        kva = _num(text.str.extract(r"(\d+(?:\.\d+)?)\s*kVA", flags=re.I)[0]) / 1000
+        trafos["sn_mva"] = mva.fillna(kva)
     return {
         "buses": buses,
         "lines": lines,

@@ -294,6 +294,12 @@ def test_net004_simbench_feeders_match_their_own_labels():
     assert set(feeders["voltage_kv"]) == {20.0}
     assert (feeders["buses_without_coordinates"] == 0).all()
     assert len(reduced["transformers"]) == 90 and reduced["transformers"]["feeder"].notna().all()
+    # ratings from the type names ("0.16 MVA 20/0.4 kV DOTE ..."): the station is 2 x 25 MVA
+    types = pd.read_csv(SIMBENCH / "Transformer.csv", sep=";").set_index("id")["type"]
+    rating = types.str.split(" MVA").str[0].astype(float)
+    areas = reduced["transformers"].set_index("transformer")
+    assert (areas["kva"] == rating.loc[areas.index] * 1000).all()
+    assert list(reduced["substations"]["capacity_mva"]) == [rating.drop(areas.index).sum()] == [50]
     kinds = reduced["diagnostics"]["kind"].value_counts().to_dict()
     assert kinds == {"open_line": 6}
 
