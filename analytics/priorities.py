@@ -715,6 +715,13 @@ def _x_rows(
         "a": pos[ok],
         "day": ps[ok],
         "vmin": x["v_min"].to_numpy(float)[ok],
+        # the row's own lower limit (stored rollups carry it: a 10 kV bus is judged at -7 %
+        # of its nominal, on the 220 V storage base); the configured limit otherwise
+        "low": (
+            pd.to_numeric(x["v_low"], errors="coerce").fillna(s.voltage_low).to_numpy(float)[ok]
+            if "v_low" in x
+            else np.full(int(ok.sum()), float(s.voltage_low))
+        ),
         "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
         "kw": x["kw_max"].to_numpy(float)[ok],
     }
@@ -740,6 +747,7 @@ def _lv_attribution(
     a, day, vmin, below, kw = xv["a"], xv["day"], xv["vmin"], xv["below"], xv["kw"]
     good = np.isfinite(vmin)
     a, day, vmin, below, kw = a[good], day[good], vmin[good], below[good], kw[good]
+    low = xv["low"][good]
     if len(a) == 0:
         return zero
     dcode, days_u = pd.factorize(day, sort=True)
@@ -812,7 +820,6 @@ def _lv_attribution(
         dev = bus - np.nanmedian(bus, axis=1, keepdims=True)
         typical = np.nanmedian(dev, axis=0)
     uplift_s = np.nan_to_num(np.maximum(typical[None, :] - dev, 0.0))[sa, dcode]
-    low = s.voltage_low
     need = s.low_voltage_min_hours * 60.0
     lv = below > 0
     fixed_f = lv & (vmin + uplift_f >= low)

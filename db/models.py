@@ -195,33 +195,52 @@ class _VoltageRollup:
     rule: Mapped[str] = mapped_column(String(3))
 
 
-def _phase_columns(cls):
-    for p in ROLLUP_PHASES:
-        for suffix, kind in (
-            ("n", Integer),
-            ("min", SmallInteger),
-            ("max", SmallInteger),
-            ("sum", BigInteger().with_variant(Integer, "sqlite")),
-            ("below_min", Integer),
-            ("above_min", Integer),
-        ):
-            name = f"{p}_{suffix}"
-            cls.__annotations__[name] = Mapped[int | None]
-            setattr(cls, name, mapped_column(kind, nullable=True))
-    return cls
+#: The hourly rollups keep only the area as a whole (X): the heat maps and hourly figures read
+#: nothing else, and per-phase hourly columns cost more than half of the write time of an ingest
+#: and of the table's bytes (issues 13 and 19). Per-phase figures live in the daily rollups and,
+#: for the retention, in the raw readings.
+HOURLY_PHASES = ("x",)
 
 
-@_phase_columns
+def _phase_columns(phases: tuple[str, ...]):
+    def add(cls):
+        for p in phases:
+            for suffix, kind in (
+                ("n", Integer),
+                ("min", SmallInteger),
+                ("max", SmallInteger),
+                ("sum", BigInteger().with_variant(Integer, "sqlite")),
+                ("below_min", Integer),
+                ("above_min", Integer),
+            ):
+                name = f"{p}_{suffix}"
+                cls.__annotations__[name] = Mapped[int | None]
+                setattr(cls, name, mapped_column(kind, nullable=True))
+        return cls
+
+    return add
+
+
+# Both rollup tables are WITHOUT ROWID on SQLite: clustered on their key, with no second copy
+# of it in an automatic unique index. The period index serves the ingest's "which periods
+# exist already" check (a range of period_start over all areas) and retention.
+@_phase_columns(HOURLY_PHASES)
 class VoltageHourly(_VoltageRollup, Base):
     __tablename__ = "voltage_hourly"
-    __table_args__ = (Index("ix_voltage_hourly_period", "period_start"),)
+    __table_args__ = (
+        Index("ix_voltage_hourly_period", "period_start"),
+        {"sqlite_with_rowid": False},
+    )
     __annotations__ = {}
 
 
-@_phase_columns
+@_phase_columns(ROLLUP_PHASES)
 class VoltageDaily(_VoltageRollup, Base):
     __tablename__ = "voltage_daily"
-    __table_args__ = (Index("ix_voltage_daily_period", "period_start"),)
+    __table_args__ = (
+        Index("ix_voltage_daily_period", "period_start"),
+        {"sqlite_with_rowid": False},
+    )
     __annotations__ = {}
 
 

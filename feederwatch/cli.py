@@ -358,6 +358,27 @@ def rollups_rebuild(ctx: _Context) -> None:
     sys.exit(rebuild_command(ctx.settings))
 
 
+@cli.group("db")
+def db_group() -> None:
+    """The database."""
+
+
+@db_group.command("stats")
+@pass_ctx
+def db_stats(ctx: _Context) -> None:
+    """Bytes on disk per table and index, and per voltage reading."""
+    from db.engine import database_label
+    from db.stats import format_stats, storage_stats
+
+    engine = ctx.engine()
+    try:
+        click.echo(format_stats(storage_stats(engine)))
+    except Exception as exc:  # an unreachable database or a missing schema: one line, exit 2
+        fail(f"cannot measure the database at {database_label(engine)}: {exc}")
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     cli(prog_name="feederwatch")
 

@@ -35,6 +35,10 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite:///data/feederwatch.db"
     raw_retention_days: Annotated[int, Field(ge=1)] = 400
+    # Hourly rollups are kept for the newest this many days of data (the detail pages' heat
+    # maps show 21); daily rollups are kept for good. Hourly rows cost more disk than the
+    # readings' own table would over a year (issue 19).
+    hourly_retention_days: Annotated[int, Field(ge=21)] = 62
 
     @field_validator("url")
     @classmethod
