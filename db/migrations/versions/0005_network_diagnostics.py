@@ -1,7 +1,7 @@
 """network_diagnostics: what a network import found (islands, loops, open points, ...)
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0008 (re-chained after main's 0008_compact_rollups)
 Create Date: 2026-11-29 04:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from db.base import UTCDateTime
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
