@@ -79,6 +79,10 @@ REASONS: dict[str, str] = {
     "unknown_substation": "the substation is not in the network",
     "unknown_feeder": "the feeder is not in the network",
     "unknown_transformer": "the transformer area is not in the network",
+    # network models (collectors/network_import, issue 14): broken references in the model
+    "network_unknown_bus": "a line, switch or transformer names a bus missing from the bus table",
+    "network_unknown_line": "a switch sits on a line missing from the line table",
+    "network_bad_value": "a switch or line state cannot be read (taken as open)",
     "feeder_mismatch": "the transformer area belongs to another feeder",
     "bad_boolean": "a yes/no field has another value",
     # outages
@@ -882,7 +886,8 @@ def validate_transformers(frame: pd.DataFrame, ctx: Context) -> Checked:
     _check_texts(rej, frame, ("name", "town", "address"))
     nums = _numbers(rej, frame, ("kva", "distance_km"))
     customers, bad = parse_numbers(_col(frame, "customers"))
-    rej.add(bad | (customers % 1 != 0), "bad_customers")
+    # a blank count is no count (0 customers), not a bad one
+    rej.add(bad | (customers.notna() & (customers % 1 != 0)), "bad_customers")
     rej.add(customers < 0, "negative_customers")
     raw_kind = clean_text(_col(frame, "kind"))
     kind = raw_kind.map(

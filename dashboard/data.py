@@ -763,6 +763,21 @@ class DataStore:
             ),
         )
 
+    # --- network import findings (issue 14) ---------------------------------------------
+    def network_diagnostics(self) -> pd.DataFrame:
+        """The current findings of the last network import of each source
+        (``db.queries.network.network_diagnostics``)."""
+        from db.queries.network import network_diagnostics
+
+        return self._fallback(("network_diagnostics",), lambda: network_diagnostics(self.engine))
+
+    def feeder_flags(self) -> pd.DataFrame:
+        """Feeders named by a network finding: ``feeder, flags, loops,
+        buses_without_coordinates, open_points, findings`` (for the map: draw them dashed)."""
+        from db.queries.network import feeder_flags
+
+        return self._cached(("feeder_flags",), lambda: feeder_flags(self.engine))
+
     def table_counts(self) -> dict[str, int]:
         return self._cached(("counts",), lambda: queries.table_counts(self.engine))
 

@@ -76,3 +76,4 @@ DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_KIND = "data-upload-kind"
 DATA_UPLOAD_RESULT = "data-upload-result"
 DATA_REFRESH = "data-refresh"
+DATA_NETWORK = "data-network"  # issue 14: network import findings

@@ -293,6 +293,27 @@ class CollectorRun(Base):
     detail: Mapped[dict | None] = mapped_column(JSON)
 
 
+class NetworkDiagnostic(Base):
+    """A finding of the last network import of a source (issue 14): islands, loops, open
+    points, buses without coordinates, references to unknown buses. Each import of a source
+    replaces its earlier rows; ``run_id`` is the import's run. ``feeder`` and ``substation``
+    are codes (text, not foreign keys: a finding may name a feeder that did not land)."""
+
+    __tablename__ = "network_diagnostics"
+    __table_args__ = (Index("ix_network_diagnostics_feeder", "feeder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("collector_runs.id"))
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    feeder: Mapped[str | None] = mapped_column(String(64))
+    substation: Mapped[str | None] = mapped_column(String(64))
+    bus: Mapped[str | None] = mapped_column(String(100))
+    line_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class QuarantinedRecord(Base):
     """A record refused by the pipeline, kept with its raw content and the reason."""
 

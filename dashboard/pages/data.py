@@ -73,6 +73,7 @@ def layout(**_kw):
                 ),
                 grid(ids.DATA_QUARANTINE, row_id_field="id", height="380px", columnDefs=[]),
             ),
+            card(t("data.network", lang), html.Div(id=ids.DATA_NETWORK)),  # issue 14
             card(
                 t("data.upload", lang),
                 html.Div(
@@ -329,3 +330,53 @@ def upload(contents, filename, kind, lang):
     return run_upload(
         contents, filename, kind, norm_lang(lang, data.store().settings.dashboard.language)
     )
+
+
+# --- network import findings (issue 14) -------------------------------------------------------
+
+
+def network_table(lang):
+    """One row per kind of finding of the last network imports: count, feeders named, one
+    example (docs/formats.md "Network diagnostics")."""
+    diags = data.store().network_diagnostics()
+    if diags.empty:
+        return html.Div(tr("data.network_none", lang), className="note")
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in (
+                "data.source",
+                "data.network_kind",
+                "data.network_count",
+                "data.network_feeders",
+                "data.network_example",
+            )
+        ]
+    )
+    body = []
+    for (source, kind), group in diags.groupby(["source", "kind"], sort=True):
+        feeders = sorted(set(group["feeder"].dropna()))
+        body.append(
+            html.Tr(
+                [
+                    html.Td(source),
+                    html.Td(tr(f"network.{kind}", lang)),
+                    html.Td(fmt_int(len(group)), className="num"),
+                    html.Td(", ".join(feeders[:8]) + (" …" if len(feeders) > 8 else "")),
+                    html.Td(str(group["detail"].iloc[0] or "")[:120]),
+                ],
+                **{"data-kind": kind},
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
+
+
+@callback(
+    Output(ids.DATA_NETWORK, "children"),
+    Input(ids.DATA_REFRESH, "n_intervals"),
+    Input(ids.LANG, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "children"),
+)
+def render_network(_n, lang, _upload):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return network_table(lang)
