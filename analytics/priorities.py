@@ -503,6 +503,8 @@ def _rates(
     rate λ) is not the positive part of the posterior mean - a feeder whose record is short
     but whose attributes put it near the sound level still carries some expected excess.
     Evaluated by Monte Carlo with a fixed seed (reproducible)."""
+    if len(counts) == 0:  # no units at this level (a network without substations)
+        return np.zeros(0), np.zeros(0)
     exposure = years * np.maximum(length, 1e-6)
     fit = shrink_rates(
         counts,
@@ -1177,7 +1179,10 @@ def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
         cache=a.reliability_cache,
     )
     keep = idx[[level, "saidi", "saifi", "caidi"]]
-    out = out.merge(keep, on=level, how="left")
+    if out.empty or keep.empty:  # empty frames' key columns may disagree in dtype
+        out = out.reindex(columns=[*out.columns, "saidi", "saifi", "caidi"])
+    else:
+        out = out.merge(keep, on=level, how="left")
     cols = ["rank", level] + [c for c in out.columns if c not in ("rank", level)]
     return out[cols]
 

@@ -833,10 +833,13 @@ def validate_substations(frame: pd.DataFrame, ctx: Context) -> Checked:
 
 
 def validate_feeders(frame: pd.DataFrame, ctx: Context) -> Checked:
-    """Feeder rows -> rows for ``upsert_network``; the substation must exist (or come first)."""
+    """Feeder rows -> rows for ``upsert_network``; a substation named must exist (or come
+    first). A feeder naming none (a GIS export labelled by feeder only) is kept without one
+    and counted in the note ``feeder_without_substation``: it is mapped, ranked and gets its
+    outages; substation figures leave it out."""
     rej = Rejects(frame.index)
     code = _check_id(rej, _col(frame, "feeder"), "feeder")
-    substation = _check_id(rej, _col(frame, "substation"), "substation")
+    substation = _check_id(rej, _col(frame, "substation"), "substation", required=False)
     _check_texts(rej, frame, ("name", "conductor"))
     nums = _numbers(
         rej, frame, ("length_km", "conductor_mm2", "year_built", "rated_mva", "voltage_kv")
@@ -865,7 +868,10 @@ def validate_feeders(frame: pd.DataFrame, ctx: Context) -> Checked:
             "rated_mva": nums["rated_mva"],
         }
     )[rej.ok]
-    return Checked(good, rej.frame())
+    notes = Counter()
+    if without := int(good["substation_id"].isna().sum()):
+        notes["feeder_without_substation"] = without
+    return Checked(good, rej.frame(), notes)
 
 
 KIND_NAMES = {

@@ -405,7 +405,7 @@ def _wkb_line(points) -> bytes:
 
 
 @pytest.mark.parametrize("driver,suffix", [("GPKG", ".gpkg"), ("ESRI Shapefile", ".shp")])
-def test_net006_gis_layers_labelled_by_feeder(tmp_path, driver, suffix):
+def test_net006_gis_layers_labelled_by_feeder(tmp_path, driver, suffix, engine):
     try:
         import numpy as np
         import pyogrio
@@ -450,6 +450,42 @@ def test_net006_gis_layers_labelled_by_feeder(tmp_path, driver, suffix):
         assert parts[0][0] == pytest.approx(list(first), abs=1e-7)  # back to lon/lat
     kinds = set(reduced["diagnostics"]["kind"])
     assert kinds == {"no_substation"}  # the layer names no substation: said, not hidden
+    # ... and its feeders still land, without a substation, counted in a note
+    from collectors.network_import import import_network
+    from collectors.pipeline import IngestOptions, Pipeline
+    from db.queries import network
+
+    summary = import_network(Pipeline(engine), path, IngestOptions(source="gis"), opts)
+    assert summary.quarantined_total == 0, summary.quarantined
+    assert summary.notes["feeder_without_substation"] == 8
+    stored = network(engine)["feeders"].set_index("feeder")
+    assert sorted(stored.index) == sorted(expected.groups)
+    assert stored["substation"].isna().all()
+    assert stored["length_km"].to_dict() == pytest.approx(expected["length"].sum().to_dict())
+    from analytics import priorities
+    from analytics.settings import AnalyticsSettings
+    from db.queries import complaints, outages
+
+    ranked = priorities.rank(
+        "feeder",
+        network(engine),
+        outages(engine),
+        complaints(engine),
+        None,
+        AnalyticsSettings(),
+        ("2025-01-01", "2026-01-01"),
+    )
+    assert sorted(ranked["feeder"]) == sorted(expected.groups)  # ranked without a substation
+    subs = priorities.rank(
+        "substation",
+        network(engine),
+        outages(engine),
+        complaints(engine),
+        None,
+        AnalyticsSettings(),
+        ("2025-01-01", "2026-01-01"),
+    )
+    assert subs.empty  # no substation to rank, and no error
 
 
 def test_net007_cgcs2000_and_gauss_krueger_zones():
