@@ -34,6 +34,7 @@ from collectors.simulator import Simulation  # noqa: E402
 from collectors.simulator.load import load_network  # noqa: E402
 from db.engine import SQLITE_CACHE_KIB, make_engine  # noqa: E402
 from db.migrate import upgrade  # noqa: E402
+from db.partitions import ensure_reading_partitions  # noqa: E402
 from db.stats import READING_TABLES, storage_stats  # noqa: E402
 
 CHUNK_DAYS = 2
@@ -157,6 +158,8 @@ def postgres_figures(url: str, sim, frame: pd.DataFrame, options) -> float:
         engine.dispose()
         bare_engine = make_engine(bare_schema.url)
         upgrade(bare_engine)
+        ts = frame["time"].array.asi8 // 10**9
+        ensure_reading_partitions(bare_engine, int(ts.min()), int(ts.max()))
         bare_engine.dispose()
         bare_s = bare_copy(bare_schema.url, frame, ids)
     ratio = bare_s / pg_s

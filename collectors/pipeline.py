@@ -48,6 +48,7 @@ from db.models import (
     Substation,
     Transformer,
 )
+from db.partitions import ensure_reading_partitions
 from db.queries import committed_chunks
 from db.rollups import RollupLimits, prune_hourly, prune_raw, update_rollups
 from db.upsert import (
@@ -262,6 +263,11 @@ class Pipeline:
         frame, wide_rejects, checked = v.frame, v.wide_rejects, v.checked
         shape_rejects, shaped_all = v.shape_rejects, v.shaped_all
         summary.notes.update(v.shape_notes)
+        if kind == "voltage" and not checked.good.empty:
+            # PostgreSQL: the months' partitions, in a short transaction of their own
+            ensure_reading_partitions(
+                self.engine, int(checked.good["ts"].min()), int(checked.good["ts"].max())
+            )
         with self.engine.begin() as conn:
             if checked.new_codes:
                 self._register(conn, checked.new_codes, options.source)

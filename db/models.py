@@ -156,7 +156,8 @@ class VoltageReading(Base):
     """A transformer-terminal reading: epoch seconds (UTC) and decivolts per phase."""
 
     __tablename__ = "voltage_readings"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # PostgreSQL: partitioned by UTC month (db/partitions.py, migration 0009)
+    __table_args__ = {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (ts)"}
 
     transformer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -229,7 +230,7 @@ class VoltageHourly(_VoltageRollup, Base):
     __tablename__ = "voltage_hourly"
     __table_args__ = (
         Index("ix_voltage_hourly_period", "period_start"),
-        {"sqlite_with_rowid": False},
+        {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (period_start)"},
     )
     __annotations__ = {}
 
@@ -239,7 +240,7 @@ class VoltageDaily(_VoltageRollup, Base):
     __tablename__ = "voltage_daily"
     __table_args__ = (
         Index("ix_voltage_daily_period", "period_start"),
-        {"sqlite_with_rowid": False},
+        {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (period_start)"},
     )
     __annotations__ = {}
 

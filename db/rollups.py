@@ -9,6 +9,7 @@ whole: a reading is below when any phase is (rule "any") or every present phase 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,10 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
 from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+from db.partitions import drop_before
 from db.upsert import bulk_upsert
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -320,6 +324,9 @@ def hourly_cutoff(
 def prune_hourly(conn: Connection, hourly_days: int) -> int:
     """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay)."""
     cutoff = hourly_cutoff(conn, hourly_days)
+    dropped = drop_before(conn, "voltage_hourly", cutoff)
+    if dropped:
+        log.info("dropped hourly-rollup partitions %s", ", ".join(dropped))
     result = conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start < cutoff))
     return result.rowcount or 0
 
@@ -359,7 +366,13 @@ def rebuild_all(
 
 
 def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:
-    """Delete raw readings older than the retention; hourly and daily rollups stay."""
+    """Delete raw readings older than the retention; hourly and daily rollups stay.
+
+    PostgreSQL drops the whole months first (no row-by-row DELETE); returns the rows deleted
+    row by row (dropped months are logged by name)."""
     cutoff = now_ts - retention_days * 86400
+    dropped = drop_before(conn, "voltage_readings", cutoff)
+    if dropped:
+        log.info("dropped raw-reading partitions %s", ", ".join(dropped))
     result = conn.execute(delete(VoltageReading).where(VoltageReading.ts < cutoff))
     return result.rowcount or 0

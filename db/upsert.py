@@ -48,6 +48,7 @@ from db.models import (
     Substation,
     Transformer,
 )
+from db.partitions import PARTITIONED, create_partitions, is_partitioned
 
 DEFAULT_CHUNK_ROWS = 5_000
 
@@ -450,6 +451,10 @@ def bulk_upsert(
         finally:
             cur.close()
         return len(values)
+    if table in PARTITIONED and is_partitioned(conn, table):
+        # normally made ahead by the pipeline in a transaction of their own
+        # (ensure_reading_partitions); here only for a writer that did not
+        create_partitions(conn, table, int(frame[key[1]].min()), int(frame[key[1]].max()))
     return _pg_copy_upsert(raw, table, frame, cols, key, values, conflict)
 
 

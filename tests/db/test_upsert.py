@@ -214,21 +214,6 @@ def test_ups101_bulk_upsert_new_overlapping_and_repeated_keys(engine):
     ]
 
 
-@pytest.fixture
-def pg_engine():
-    """A migrated engine on PostgreSQL only (concurrent writers: SQLite has one at a time)."""
-    from db.engine import make_engine
-    from db.migrate import upgrade
-    from tests.conftest import PG_URL, PgSchema, postgres_available, require
-
-    require(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
-    with PgSchema() as schema:
-        eng = make_engine(schema.url)
-        upgrade(eng)
-        yield eng
-        eng.dispose()
-
-
 def test_ups102_concurrent_writer_of_the_same_new_keys(pg_engine):
     """Two transactions bulk-upsert the same new keys at once (PostgreSQL: both take the COPY
     path). The second waits on the first's uncommitted keys, then must not fail: it falls
