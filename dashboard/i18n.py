@@ -201,6 +201,31 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.time": ("时间", "Time"),
     "data.db_size": ("数据库大小", "Database size"),
     "data.page": ("页", "Page"),
+    # issue 17: the shift lead's storm board (live page, predicted restoration, alerts, handover)
+    "storm.share": ("停电户占比", "Customers out, % served"),
+    "storm.since": ("自上次查看（{at}）以来", "Since you last looked ({at})"),
+    "storm.since_new": ("新增 {n} 起", "{n} new"),
+    "storm.since_restored": ("恢复 {n} 起", "{n} restored"),
+    "storm.since_changed": ("户数变化 {n} 起", "{n} changed customer counts"),
+    "storm.since_none": ("无变化", "no change"),
+    "storm.mark_seen": ("标记为已查看", "Mark as seen"),
+    "storm.delta_new": ("新增 {n}", "+{n} new"),
+    "storm.delta_restored": ("恢复 {n}", "{n} restored"),
+    "storm.delta_customers": ("户数 {sign}{n}", "{sign}{n} customers"),
+    "storm.trend": ("停电户数趋势", "Customers out"),
+    "storm.range_24h": ("24小时", "24 h"),
+    "storm.range_5d": ("5天", "5 days"),
+    "storm.range_14d": ("2周", "2 weeks"),
+    "storm.breakdown": ("分布", "Breakdown"),
+    "storm.by_substation": ("按变电站", "By substation"),
+    "storm.by_town": ("按乡镇", "By town"),
+    "storm.overdue": ("已超预计送电时间", "ETR overdue"),
+    "storm.predicted": ("预计 {at} (80 %: {lo}–{hi})", "predicted {at} (80 %: {lo}–{hi})"),
+    "storm.predicted_note": (
+        "“预计”为根据本单位历史停电估算的送电时间，并非抢修人员给出的时间。",
+        "Predicted times are estimates from this utility's own outage history, "
+        "not an ETR given by the crew.",
+    ),
 }
 
 CAUSES = {
