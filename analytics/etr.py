@@ -66,6 +66,18 @@ class EtrModel:
         return self.by_cause.get(cause, self.shared)
 
 
+def feeder_classes(feeders: pd.DataFrame) -> pd.Series:
+    """Each feeder's class for the model (index ``feeder``): the tertile of its length
+    (short / medium / long: longer lines take crews longer to patrol); "?" without a length."""
+    length = pd.to_numeric(feeders["length_km"], errors="coerce")
+    cls = pd.Series("?", index=feeders["feeder"].to_numpy(), dtype=object)
+    known = length.notna().to_numpy()
+    if known.sum() >= 3 and length[known].nunique() >= 3:
+        tertile = pd.qcut(length[known], 3, labels=["short", "medium", "long"]).astype(str)
+        cls[known] = tertile.to_numpy()
+    return cls
+
+
 def concurrent_load(start: pd.Series, end: pd.Series) -> np.ndarray:
     """For each outage, how many other outages were active at its start (started before it,
     ended after it or not yet ended)."""

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from analytics import complaints as an_complaints
+from analytics import etr
 from analytics import priorities as an_priorities
 from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
@@ -61,6 +62,7 @@ SHARED_WAIT_SECONDS = 30.0
 ANALYSIS_KEYS = frozenset(
     {"analysis", "classified_all", "ranking", "indices", "system", "med", "frequent"}
     | {"area_voltage", "reliability_cache"}
+    | {"etr_model"}  # issue 17: the restoration-time model, fitted once per data version
 )
 
 
@@ -527,7 +529,7 @@ class DataStore:
             self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
             self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
             self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
-            self.frequent("feeder"), self.area_voltage()
+            self.frequent("feeder"), self.area_voltage(), self.etr_model()
             self.voltage_compliance_daily(), self.voltage_last_day()
             for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
                 warm_view(self)
@@ -620,6 +622,17 @@ class DataStore:
             self._warmer.join()
             self._warmer = None
         self._elsewhere = None
+
+    def etr_model(self):
+        """The restoration-time model of this data version (analytics/etr.py, issue 17), fitted
+        on the whole outage history once (by the warmer); None with too little history."""
+
+        def compute():
+            o = self.outages()
+            classes = etr.feeder_classes(self.network()["feeders"])
+            return etr.fit(o.assign(feeder_class=o["feeder"].map(classes)), self.tz)
+
+        return self._cached(("etr_model",), compute)
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(

@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, ctx, dcc, html
 
+from analytics import etr
 from dashboard import data, ids
 from dashboard.components.common import (
     SERIES,
@@ -206,13 +207,13 @@ def outage_rows(
     before = (looked or {}).get("rows")
     now = pd.Timestamp(now)
     rows = []
-    for fixed, start, etr in zip(base, active["start"], active["etr"], strict=True):
+    for fixed, start, etr_at in zip(base, active["start"], active["etr"], strict=True):
         minutes = (now - start).total_seconds() / 60.0
         row = dict(fixed)
         row["duration_min"] = int(max(0, minutes))
         # new: started in the last hour, or appeared since the previous refresh
         row["is_new"] = bool(minutes <= 60 or (seen is not None and row["row_id"] not in seen_set))
-        overdue = bool(pd.notna(etr) and etr < now)
+        overdue = bool(pd.notna(etr_at) and etr_at < now)
         row["etr_overdue"] = overdue
         if overdue:
             row["etr_text"] = f"{fixed['etr_text']} ⚠ {tr('storm.overdue', lang)}"
@@ -384,9 +385,18 @@ def customers_served(store) -> int:
     return int(pd.to_numeric(tf["customers"]).fillna(0).sum())
 
 
-def etr_predictions(store, act: pd.DataFrame):
-    """Predicted restoration of the active outages (None while no model is ready)."""
-    return None
+def etr_predictions(store, act: pd.DataFrame, now=None) -> pd.DataFrame | None:
+    """Predicted restoration of the active outages whose source gives no ETR (None while the
+    model is not ready: it is fitted once per data version by the warmer, never here). Part
+    of the rows' fixed part: the time it is computed at stands for that data version."""
+    try:
+        model = store.etr_model()
+    except data.AnalysisNotReady:
+        return None
+    if model is None or act.empty:
+        return None
+    pred = etr.predict_restoration(model, act, now or datetime.now(UTC))
+    return pred
 
 
 @callback(

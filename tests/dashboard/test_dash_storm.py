@@ -140,3 +140,38 @@ def _walk(c):
     for k in kids if isinstance(kids, list) else [kids]:
         if k is not None and not isinstance(k, str):
             yield from _walk(k)
+
+
+def test_storm004_predicted_restoration_when_no_etr(app, county_db):
+    """Outages without an ETR show the model's prediction, marked; its figures are those of the
+    model fitted on the database's history, computed here independently."""
+    import re
+
+    from analytics import etr
+    from db.queries import active_outages, network, outages
+
+    _, engine = county_db
+    now = _now()
+    ingest_outage(engine, "ST4-NOETR", "F0102", 66, now - pd.Timedelta(minutes=25))
+    lv = live()
+    rows = {r["outage_id"]: r for r in lv.update_live(0, "en", None)[5]}
+    row = rows["ST4-NOETR"]
+    assert row["etr_predicted"] and row["etr"] == ""
+    m = re.fullmatch(r"predicted (\d\d:\d\d) \(80 %: (\d\d:\d\d)–(\d\d:\d\d)\)", row["etr_text"])
+    assert m, row["etr_text"]
+    zh = {r["outage_id"]: r for r in lv.update_live(0, "zh", None)[5]}["ST4-NOETR"]
+    assert zh["etr_text"].startswith("预计 ") and "(80 %: " in zh["etr_text"]
+    # the same model and prediction, fitted here on the history straight from the database
+    hist = outages(engine)
+    classes = etr.feeder_classes(network(engine)["feeders"])
+    model = etr.fit(hist.assign(feeder_class=hist["feeder"].map(classes)), "Asia/Shanghai")
+    act = active_outages(engine)
+    pred = etr.predict_restoration(model, act, now).set_index(act["outage_id"])
+    tz = "Asia/Shanghai"
+    want = [pred.loc["ST4-NOETR", k].tz_convert(tz) for k in ("p50", "lo", "hi")]
+    got = [pd.Timestamp(f"{w.date()} {g}", tz=tz) for w, g in zip(want, m.groups(), strict=True)]
+    for w, g in zip(want, got, strict=True):
+        assert abs((w.floor("min") - g).total_seconds()) <= 60
+    # an outage whose source gives an ETR keeps it, not a prediction
+    with_etr = next(r for r in rows.values() if r["etr"])
+    assert not with_etr["etr_predicted"]
