@@ -31,6 +31,7 @@ from analytics.settings import AnalyticsSettings
 from collectors.health import collectors_health
 from collectors.health import health as installation_health
 from collectors.validate import InputRefused
+from db import alerts as db_alerts
 from db import queries
 from db.engine import make_engine, sqlite_file
 
@@ -766,6 +767,12 @@ class DataStore:
             lambda: queries.quarantine(
                 self.engine, source=source or None, limit=limit, offset=offset
             ),
+        )
+
+    def alerts_sent(self, limit: int = 50) -> pd.DataFrame:
+        """The latest alert notifications (issue 17), newest first; none when unreadable."""
+        return self._fallback(
+            ("alerts_sent", limit), lambda: db_alerts.alerts_sent(self.engine, limit=limit)
         )
 
     def table_counts(self) -> dict[str, int]:

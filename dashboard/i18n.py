@@ -221,6 +221,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "storm.by_town": ("按乡镇", "By town"),
     "storm.overdue": ("已超预计送电时间", "ETR overdue"),
     "storm.predicted": ("预计 {at} (80 %: {lo}–{hi})", "predicted {at} (80 %: {lo}–{hi})"),
+    "storm.alerts_sent": ("已发送的告警", "Alerts sent"),
+    "storm.alerts_none": ("尚未发送告警。", "No alert sent yet."),
+    "storm.alert_rule": ("规则", "Rule"),
+    "storm.alert_kind": ("类型", "Kind"),
+    "storm.alert_message": ("内容", "Message"),
+    "storm.alert_delivered": ("送达", "Delivered"),
+    "storm.alert_alert": ("告警", "alert"),
+    "storm.alert_reminder": ("提醒", "reminder"),
+    "storm.alert_restored": ("恢复", "restored"),
     "storm.predicted_note": (
         "“预计”为根据本单位历史停电估算的送电时间，并非抢修人员给出的时间。",
         "Predicted times are estimates from this utility's own outage history, "

@@ -167,6 +167,9 @@ def collect(ctx: _Context, once: bool, source: str | None) -> None:
         from collectors.scheduler import collect_command
     except ImportError:
         not_yet("collect")
+    from feederwatch import alerts
+
+    alerts.install()  # evaluated after each collector run (issue 17)
     sys.exit(collect_command(ctx.settings, once=once, source=source))
 
 

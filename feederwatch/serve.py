@@ -62,6 +62,9 @@ def serve_command(settings, with_collectors: bool) -> int:
         except ImportError:
             log.warning("collectors.scheduler is not available: serving without collectors")
         else:
+            from feederwatch import alerts
+
+            alerts.install()  # evaluated after each collector run (issue 17)
             scheduler = start_scheduler(settings, engine)
     print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
     try:

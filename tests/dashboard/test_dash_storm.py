@@ -175,3 +175,40 @@ def test_storm004_predicted_restoration_when_no_etr(app, county_db):
     # an outage whose source gives an ETR keeps it, not a prediction
     with_etr = next(r for r in rows.values() if r["etr"])
     assert not with_etr["etr_predicted"]
+
+
+def test_storm005_data_page_lists_alerts_sent(app, county_db):
+    from db.alerts import record_alerts
+
+    _, engine = county_db
+    dp = importlib.import_module("dashboard.pages.data")
+    now = _now().to_pydatetime()
+    record_alerts(
+        engine,
+        [
+            {
+                "rule": "big",
+                "key": "s:O1",
+                "kind": "alert",
+                "title": "New outage",
+                "body": "F0101: 500 customers",
+                "delivered": True,
+                "error": None,
+                "sent_at": now,
+            },
+            {
+                "rule": "big",
+                "key": "s:O2",
+                "kind": "restored",
+                "title": "Restored: New outage",
+                "body": "F0102",
+                "delivered": False,
+                "error": "service refused",
+                "sent_at": now,
+            },
+        ],
+    )
+    text = str(dp.render_alerts(0, "en"))
+    assert "New outage — F0101: 500 customers" in text and "service refused" in text
+    assert text.index("Restored: New outage") < text.index("New outage — F0101")  # newest first
+    assert "恢复" in str(dp.render_alerts(0, "zh"))
