@@ -70,7 +70,14 @@ def _settings(tmp_path, engine_url: str):
             kind="customers_out", level=200, urls_env=["FW_HOOK_B"], restored_message=False
         ),
     }
-    sources = {"drop": {"type": "file", "path": str(tmp_path / "drop"), "kind": "outages", "settle_seconds": 0}}
+    sources = {
+        "drop": {
+            "type": "file",
+            "path": str(tmp_path / "drop"),
+            "kind": "outages",
+            "settle_seconds": 0,
+        }
+    }
     return base.model_copy(
         update={
             "database": base.database.model_copy(update={"url": engine_url}),
