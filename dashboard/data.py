@@ -24,6 +24,7 @@ import pandas as pd
 
 from analytics import complaints as an_complaints
 from analytics import etr
+from analytics import handover as an_handover
 from analytics import priorities as an_priorities
 from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
@@ -773,6 +774,24 @@ class DataStore:
         """The latest alert notifications (issue 17), newest first; none when unreadable."""
         return self._fallback(
             ("alerts_sent", limit), lambda: db_alerts.alerts_sent(self.engine, limit=limit)
+        )
+
+    def handover(self, start: datetime, end: datetime) -> dict:
+        """The shift handover's figures for [start, end) (analytics/handover.py, issue 17):
+        read when asked (a button or the command), never at a refresh."""
+        th = self.settings.thresholds
+        since = pd.Timestamp(start) - pd.Timedelta(days=th.frequent_feeder_days)
+        return an_handover.shift_summary(
+            queries.outages(self.engine, start=since.to_pydatetime(), end=end),
+            queries.complaints(self.engine, start=start, end=end),
+            db_alerts.alerts_sent(self.engine, start=start, end=end),
+            queries.quarantine(self.engine, limit=100_000),
+            self.stale_sources(end if end < datetime.now(UTC) else None),
+            start,
+            end,
+            frequent_days=th.frequent_feeder_days,
+            frequent_count=th.frequent_feeder_count,
+            momentary_minutes=th.momentary_minutes,
         )
 
     def table_counts(self) -> dict[str, int]:

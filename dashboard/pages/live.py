@@ -27,6 +27,7 @@ from dashboard.components.common import (
     md_link,
     t,
 )
+from dashboard.handover import file_stem, render_pdf, render_xlsx
 from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")
@@ -529,3 +530,29 @@ def update_live_charts(
     # drawing per data version serves them all for CHARTS_SECONDS.
     key = ("live_charts", lang, hours, group, bool(storm))
     return store.fresh(key, CHARTS_SECONDS, figures)
+
+
+#: the shift the board's handover button covers (the command takes any --from / --to)
+HANDOVER_HOURS = 12
+
+
+@callback(
+    Output(ids.LIVE_HANDOVER_PDF, "data"),
+    Output(ids.LIVE_HANDOVER_XLSX, "data"),
+    Input(ids.LIVE_HANDOVER, "n_clicks"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def handover_download(_clicks, lang, now: datetime | None = None):
+    """The shift handover of the last ``HANDOVER_HOURS`` (PDF and workbook), on a click only:
+    read and drawn then, never at a refresh."""
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    end = now or datetime.now(UTC)
+    start = end - pd.Timedelta(hours=HANDOVER_HOURS)
+    s = store.handover(start, end)
+    site, stem = store.settings.site.name, file_stem(s, store.tz)
+    return (
+        dcc.send_bytes(render_pdf(s, lang, store.tz, site), f"{stem}.pdf"),
+        dcc.send_bytes(render_xlsx(s, lang, store.tz, site), f"{stem}.xlsx"),
+    )
