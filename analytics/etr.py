@@ -283,9 +283,10 @@ def predict_restoration(
     q = predict_minutes(model, active, elapsed, (a, 0.5, 1 - a), load)
     res = pd.DataFrame(index=active.index)
     for name, c in zip(("lo", "p50", "hi"), q.columns, strict=True):
-        t = start.to_numpy() + pd.to_timedelta(q[c].to_numpy(), unit="min")
-        res[name] = pd.DatetimeIndex(t).tz_convert("UTC") if len(t) else pd.DatetimeIndex([])
-        res[name] = res[name].where(res[name] > now, now)
+        t = pd.Series(start.to_numpy(), index=active.index) + pd.to_timedelta(
+            q[c].to_numpy(), unit="min"
+        )
+        res[name] = t.where(t > now, now)
     return res
 
 
