@@ -284,6 +284,29 @@ def after_run(engine: Engine, settings, _result=None) -> None:
             _busy = False
 
 
+#: how often the rules are also evaluated without a collector run (a source that stopped
+#: running must still raise its "data stale" alert)
+PERIODIC_SECONDS = 60
+
+
+def schedule(scheduler, settings, engine: Engine) -> None:
+    """Evaluate the rules every ``PERIODIC_SECONDS`` on the collectors' scheduler too (so that
+    ``data_stale`` fires when no collector runs at all); nothing when no rule is enabled."""
+    if not any(r.enabled for r in settings.alerts.values()):
+        return
+    scheduler.add_job(
+        after_run,
+        "interval",
+        seconds=PERIODIC_SECONDS,
+        args=[engine, settings],
+        id="alerts",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=PERIODIC_SECONDS,
+    )
+
+
 def install() -> None:
     """Evaluate the alerts after every collector run (idempotent)."""
     if after_run not in runner.AFTER_RUN:

@@ -66,6 +66,7 @@ def serve_command(settings, with_collectors: bool) -> int:
 
             alerts.install()  # evaluated after each collector run (issue 17)
             scheduler = start_scheduler(settings, engine)
+            alerts.schedule(scheduler, settings, engine)
     print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
     try:
         serve(server, host=cfg.host, port=cfg.port, **waitress_options(server))

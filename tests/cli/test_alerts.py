@@ -228,3 +228,33 @@ def test_alert002_failed_delivery_recorded_and_retried(engine, tmp_path, hook_se
     assert rec["delivered"].tolist() == [True, False]
     # the URL never reaches the record
     assert not rec["error"].fillna("").str.contains("127.0.0.1").any()
+
+
+def test_alert003_data_stale_without_any_run(engine, tmp_path, hook_server, monkeypatch):
+    """A source that never ran is stale: the periodic evaluation (scheduled beside the
+    collectors, not tied to a run) alerts once; its first successful run clears it."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from collectors import runner
+    from feederwatch import alerts
+    from feederwatch.config import AlertRule
+
+    port, received = hook_server
+    monkeypatch.setenv("FW_HOOK_D", f"json://127.0.0.1:{port}/d")
+    monkeypatch.setattr(runner, "AFTER_RUN", [])
+    settings = _settings(tmp_path, str(engine.url)).model_copy(
+        update={"alerts": {"stale": AlertRule(kind="data_stale", urls_env=["FW_HOOK_D"])}}
+    )
+    scheduler = BackgroundScheduler()
+    alerts.schedule(scheduler, settings, engine)
+    job = scheduler.get_job("alerts")
+    assert job is not None and job.func is alerts.after_run
+    assert job.trigger.interval.total_seconds() == alerts.PERIODIC_SECONDS
+    alerts.after_run(engine, settings)  # what the job runs
+    assert [(m["path"], m["title"]) for m in received] == [("/d", "数据源中断")]
+    alerts.after_run(engine, settings)
+    assert len(received) == 1
+    alerts.install()
+    (tmp_path / "drop").mkdir()
+    runner.run_source_once(engine, settings, "drop")  # a successful (empty) run: fresh again
+    assert [m["title"] for m in received] == ["数据源中断", "已恢复：数据源中断"]
