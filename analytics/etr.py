@@ -37,6 +37,8 @@ MIN_HISTORY = 30
 RIDGE = 100.0
 FOLDS = 5
 IRLS_STEPS = 25
+#: the longest restoration time the model states (14 days)
+MAX_MINUTES = 14 * 24 * 60.0
 IRLS_EPS = 0.05
 LOAD_EDGES = (2, 5, 10, 20)
 SIZE_EDGES = (10, 100, 1000)
@@ -264,6 +266,8 @@ def predict_minutes(
             out[i] = [elapsed[i] + 15.0 * (1 + k) for k in range(len(quantiles))]
             continue
         out[i] = [np.exp(mu[i] + _quantile(rest, q)) for q in quantiles]
+    # an extrapolation past anything sane (or not finite) says "very long", not a date in 2300
+    out = np.where(np.isfinite(out), np.minimum(out, MAX_MINUTES), MAX_MINUTES)
     return pd.DataFrame(out, columns=[f"q{round(q * 100)}" for q in quantiles])
 
 

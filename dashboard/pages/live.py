@@ -75,7 +75,9 @@ def column_defs(lang: str) -> list[dict]:
                 "etr-overdue": "params.data.etr_overdue",
                 "etr-predicted": "params.data.etr_predicted",
             }
-            col["minWidth"] = 200
+            # "预计 19:41 (80 %: 15:29–23:05)" and "… ⚠ 已超预计送电时间" must fit unclipped
+            col["minWidth"] = 290
+            col["flex"] = 2
         if field == "feeder":
             col["cellRenderer"] = "markdown"
         defs.append(col)
@@ -231,6 +233,19 @@ def outage_rows(
     return rows
 
 
+def _clock(ts, start, lang: str, tz: str) -> str:
+    """HH:MM, and on a later (local) day than the outage's start how many days later:
+    "次日 06:10" / "06:10 +1d" (a wall board has no room for dates)."""
+    t, s = pd.Timestamp(ts).tz_convert(tz), pd.Timestamp(start).tz_convert(tz)
+    days = (t.normalize().tz_localize(None) - s.normalize().tz_localize(None)).days
+    hm = t.strftime("%H:%M")
+    if days <= 0:
+        return hm
+    if lang == "en":
+        return f"{hm} +{days}d"
+    return f"次日 {hm}" if days == 1 else f"{days}日后 {hm}"
+
+
 def fixed_rows(active: pd.DataFrame, lang: str, tz: str, predictions=None) -> list[dict]:
     """The part of the board's rows that only the data and the language decide.
     ``predictions`` (optional, indexed like ``active``: columns p50, lo, hi as UTC times) fill
@@ -247,9 +262,9 @@ def fixed_rows(active: pd.DataFrame, lang: str, tz: str, predictions=None) -> li
             etr_text = tr(
                 "storm.predicted",
                 lang,
-                at=fmt_time(p["p50"], lang, tz, with_date=False),
-                lo=fmt_time(p["lo"], lang, tz, with_date=False),
-                hi=fmt_time(p["hi"], lang, tz, with_date=False),
+                at=_clock(p["p50"], r.start, lang, tz),
+                lo=_clock(p["lo"], r.start, lang, tz),
+                hi=_clock(p["hi"], r.start, lang, tz),
             )
             predicted = True
         rows.append(

@@ -157,7 +157,8 @@ def test_storm004_predicted_restoration_when_no_etr(app, county_db):
     rows = {r["outage_id"]: r for r in lv.update_live(0, "en", None)[5]}
     row = rows["ST4-NOETR"]
     assert row["etr_predicted"] and row["etr"] == ""
-    m = re.fullmatch(r"predicted (\d\d:\d\d) \(80 %: (\d\d:\d\d)–(\d\d:\d\d)\)", row["etr_text"])
+    clock = r"(\d\d:\d\d(?: \+\d+d)?)"  # HH:MM, "+Nd" on a later day than the start
+    m = re.fullmatch(rf"predicted {clock} \(80 %: {clock}–{clock}\)", row["etr_text"])
     assert m, row["etr_text"]
     zh = {r["outage_id"]: r for r in lv.update_live(0, "zh", None)[5]}["ST4-NOETR"]
     assert zh["etr_text"].startswith("预计 ") and "(80 %: " in zh["etr_text"]
@@ -169,7 +170,12 @@ def test_storm004_predicted_restoration_when_no_etr(app, county_db):
     pred = etr.predict_restoration(model, act, now).set_index(act["outage_id"])
     tz = "Asia/Shanghai"
     want = [pred.loc["ST4-NOETR", k].tz_convert(tz) for k in ("p50", "lo", "hi")]
-    got = [pd.Timestamp(f"{w.date()} {g}", tz=tz) for w, g in zip(want, m.groups(), strict=True)]
+    day0 = pd.Timestamp(act.set_index("outage_id").loc["ST4-NOETR", "start"]).tz_convert(tz)
+    got = []
+    for g in m.groups():
+        hm, _, plus = g.partition(" +")
+        day = day0.normalize() + pd.Timedelta(days=int(plus[:-1]) if plus else 0)
+        got.append(pd.Timestamp(f"{day.date()} {hm}", tz=tz))
     for w, g in zip(want, got, strict=True):
         assert abs((w.floor("min") - g).total_seconds()) <= 60
     # an outage whose source gives an ETR keeps it, not a prediction
