@@ -77,3 +77,18 @@ DATA_UPLOAD_KIND = "data-upload-kind"
 DATA_UPLOAD_RESULT = "data-upload-result"
 DATA_REFRESH = "data-refresh"
 DATA_NETWORK = "data-network"  # issue 14: network import findings
+
+# live board for walls and desks (issue 17)
+LIVE_LOOKED = "live-looked"
+LIVE_SINCE = "live-since"
+LIVE_MARK_SEEN = "live-mark-seen"
+LIVE_KPI_SHARE = "live-kpi-share"
+LIVE_DELTA_ACTIVE = "live-delta-active"
+LIVE_DELTA_CUSTOMERS = "live-delta-customers"
+LIVE_TREND_RANGE = "live-trend-range"
+LIVE_BREAKDOWN = "live-breakdown"
+LIVE_STORM = "live-storm"
+DATA_ALERTS = "data-alerts"
+LIVE_HANDOVER = "live-handover"
+LIVE_HANDOVER_PDF = "live-handover-pdf"
+LIVE_HANDOVER_XLSX = "live-handover-xlsx"

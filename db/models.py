@@ -376,3 +376,23 @@ class User(Base):
     # password or role change, disable) ends all of the user's sessions at once.
     session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class AlertSent(Base):
+    """One alert notification (issue 17): what was sent for which rule and key, when, and
+    whether it was delivered. Its latest row per (rule, key) is the alert's state: sent on
+    change only, re-notified quietly, cleared with a restoration message."""
+
+    __tablename__ = "alerts_sent"
+    __table_args__ = (Index("ix_alerts_sent_rule_key", "rule", "key", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    #: alert (a condition began), reminder (still on), restored (it ended)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -158,6 +158,30 @@ def ingest(ctx: _Context, kind: str, path: str, source: str) -> None:
 
 
 @cli.command()
+@click.option("--from", "date_from", default=None, help="Shift start (default: 12 h before --to).")
+@click.option("--to", "date_to", default=None, help="Shift end (default: now).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language.")
+@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True)
+@pass_ctx
+def handover(ctx: _Context, date_from, date_to, lang, out) -> None:
+    """Write the shift handover: a one-page PDF and an Excel workbook (issue 17)."""
+    from feederwatch.handover import shift_window, write_handover
+
+    settings = ctx.settings
+    try:
+        start, end = shift_window(date_from, date_to, settings.site.timezone)
+    except ValueError as exc:
+        fail(f"handover: not a time range: {exc}")
+    try:
+        pdf, xlsx = write_handover(
+            settings, start, end, lang or settings.dashboard.language, Path(out)
+        )
+    except Exception as exc:  # a database that cannot be read, no CJK font, a full disk
+        fail(f"handover: {type(exc).__name__}: {exc}")
+    click.echo(f"{pdf}\n{xlsx}")
+
+
+@cli.command()
 @click.option("--once", is_flag=True, help="Run one pass of each source and exit.")
 @click.argument("source", required=False)
 @pass_ctx
@@ -167,6 +191,9 @@ def collect(ctx: _Context, once: bool, source: str | None) -> None:
         from collectors.scheduler import collect_command
     except ImportError:
         not_yet("collect")
+    from feederwatch import alerts
+
+    alerts.install()  # evaluated after each collector run (issue 17)
     sys.exit(collect_command(ctx.settings, once=once, source=source))
 
 

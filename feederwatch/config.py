@@ -137,6 +137,38 @@ class DashboardSettings(_Section):
     secure_cookies: bool = False
 
 
+class AlertRule(_Section):
+    """One ``[alerts.NAME]`` rule (issue 17; feederwatch/alerts.py). Where it is sent is only
+    ever named: ``urls_env`` lists environment variables, each holding one or more apprise URLs
+    (``wecombot://KEY``, ``dingtalk://TOKEN``, ``json://host/path``, ``mailto://...``)."""
+
+    kind: Literal[
+        "new_outage",
+        "substation_outage",
+        "customers_out",
+        "frequent_feeder",
+        "etr_overdue",
+        "data_stale",
+    ]
+    enabled: bool = True
+    #: new_outage: only outages of at least this many customers
+    min_customers: Annotated[int, Field(ge=0)] = 0
+    #: customers_out: alert while more customers than this are out
+    level: Annotated[int, Field(ge=1)] = 1000
+    #: substation_outage: substations of this voltage (kV)
+    voltage_kv: Annotated[float, Field(gt=0)] = 35.0
+    #: etr_overdue: minutes past the ETR
+    overdue_minutes: Annotated[float, Field(ge=0)] = 30.0
+    urls_env: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
+    #: re-send a reminder while the condition lasts, this often (0: never)
+    renotify_minutes: Annotated[float, Field(ge=0)] = 0.0
+    #: send a message when the condition ends (restoration, cleared)
+    restored_message: bool = True
+    language: Literal["zh", "en"] = "zh"
+
+
 class Settings(_Section):
     """The whole configuration. ``config_dir`` is where relative paths are resolved."""
 
@@ -147,6 +179,7 @@ class Settings(_Section):
     indices: IndicesSettings = IndicesSettings()
     dashboard: DashboardSettings = DashboardSettings()
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    alerts: dict[str, AlertRule] = Field(default_factory=dict)
     config_path: Path | None = None
     config_dir: Path = Path(".")
 

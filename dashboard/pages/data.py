@@ -48,6 +48,7 @@ def layout(**_kw):
                 ],
                 className="grid-2",
             ),
+            card(t("storm.alerts_sent", lang), html.Div(id=ids.DATA_ALERTS)),  # issue 17
             card(
                 t("data.quarantine", lang),
                 html.Div(
@@ -380,3 +381,41 @@ def network_table(lang):
 def render_network(_n, lang, _upload):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     return network_table(lang)
+
+
+# --- alerts sent (issue 17): what feederwatch/alerts.py sent, newest first -------------------
+@callback(
+    Output(ids.DATA_ALERTS, "children"),
+    Input(ids.DATA_REFRESH, "n_intervals"),
+    Input(ids.LANG, "data"),
+)
+def render_alerts(_n, lang):
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    sent = store.alerts_sent(limit=50)
+    if sent.empty:
+        return html.Div(tr("storm.alerts_none", lang), className="note")
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in ("data.time", "storm.alert_rule", "storm.alert_kind", "storm.alert_message")
+        ]
+        + [html.Th(tr("storm.alert_delivered", lang))]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(fmt_time(r.sent_at, lang, store.tz)),
+                html.Td(r.rule),
+                html.Td(tr(f"storm.alert_{r.kind}", lang)),
+                html.Td(f"{r.title} — {r.body}"),
+                html.Td(
+                    html.Span("✓", className="badge badge-ok")
+                    if r.delivered
+                    else html.Span(r.error or "✗", className="badge badge-bad")
+                ),
+            ]
+        )
+        for r in sent.itertuples(index=False)
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
