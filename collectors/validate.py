@@ -36,6 +36,9 @@ MAX_TEXT_LEN = 10_000
 MAX_CUSTOMERS = 5_000_000
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
 FUTURE_SLACK = timedelta(days=2)
+#: how far ahead a planned outage (计划停电) may be announced and stored: the 7-day notice rule
+#: with room for monthly maintenance plans
+PLANNED_HORIZON = timedelta(days=45)
 ETR_HORIZON_DAYS = 60
 STUCK_RUN = 8  # identical readings in a row (2 h at 15 min) = a stuck meter
 PLAUSIBLE_VOLTS = (100.0, 300.0)
@@ -278,7 +281,7 @@ def _check_time(
     ctx: Context,
     what: str,
     required: bool,
-    future_ok: bool = False,
+    future_ok: bool | pd.Series = False,
     notes: Counter | None = None,
 ) -> pd.Series:
     parsed = parse_times_checked(
@@ -297,14 +300,20 @@ def _check_time(
         rej.add(parsed.dst_ambiguous, "time_ambiguous_dst", detail)
     rej.add(parsed.bad, "bad_time", values)
     # Readable but beyond what can be stored (year 0001, 2300, 9999): refused for this row only.
-    if parsed.too_late.any() and not future_ok:
+    if parsed.too_late.any() and (isinstance(future_ok, pd.Series) or not future_ok):
         rej.add(parsed.too_late, "time_in_future", _shown(values, parsed.too_late, what))
     elif parsed.too_late.any() and notes is not None:
         # An estimate centuries ahead is the typo an ETR years ahead is: cleared (NaT already).
         notes["etr_implausible_cleared"] += int((parsed.too_late & rej.ok).sum())
     if parsed.too_early.any():
         rej.add(parsed.too_early, "time_too_old", _shown(values, parsed.too_early, what))
-    if not future_ok:
+    if isinstance(future_ok, pd.Series):
+        # rows marked may lie up to PLANNED_HORIZON ahead (announced planned outages)
+        ahead = future_ok.fillna(False).astype(bool)
+        limit = pd.Series(pd.Timestamp(ctx.now + FUTURE_SLACK), index=times.index)
+        limit[ahead] = pd.Timestamp(ctx.now + PLANNED_HORIZON)
+        rej.add(times > limit, "time_in_future", what)
+    elif not future_ok:
         rej.add(times > pd.Timestamp(ctx.now + FUTURE_SLACK), "time_in_future", what)
     rej.add(times < EARLIEST, "time_too_old", what)
     return times
@@ -365,8 +374,10 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     feeder = _check_id(rej, _col(frame, "feeder"), "feeder", required=False)
     transformer = _check_id(rej, _col(frame, "transformer"), "transformer", required=False)
     _check_texts(rej, frame, ("area_text", "cause", "region"))
-    start = _check_time(rej, _col(frame, "start"), ctx, "start", required=True)
-    end = _check_time(rej, _col(frame, "end"), ctx, "end", required=False)
+    planned, bad_planned = parse_bools(_col(frame, "planned"))
+    # a planned outage may be announced ahead (start and planned end in the future)
+    start = _check_time(rej, _col(frame, "start"), ctx, "start", required=True, future_ok=planned)
+    end = _check_time(rej, _col(frame, "end"), ctx, "end", required=False, future_ok=planned)
     etr = _check_time(
         rej, _col(frame, "etr"), ctx, "etr", required=False, future_ok=True, notes=notes
     )
@@ -379,7 +390,6 @@ def validate_outages(frame: pd.DataFrame, ctx: Context) -> Checked:
     rej.add(bad | (customers.notna() & (customers % 1 != 0)), "bad_customers")
     rej.add(customers < 0, "negative_customers")
     rej.add(customers > MAX_CUSTOMERS, "absurd_customers")
-    planned, bad_planned = parse_bools(_col(frame, "planned"))
     shortage, bad_shortage = parse_bools(_col(frame, "supply_shortage"))
     # Set by collectors that end an outage themselves (snapshot feeds: it vanished).
     inferred_end, bad_inferred = parse_bools(_col(frame, "inferred_end"))

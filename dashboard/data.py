@@ -49,7 +49,9 @@ MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score"
 
 
 #: how long the sources' health is shared between requests
-HEALTH_SECONDS = 2.0
+HEALTH_SECONDS = 2
+#: the planned-outage list is read at most this often (every open board shares it)
+PLANNED_SECONDS = 30.0
 #: after a warm-up that took d seconds the warmer rests at least this many times d
 REWARM_PAUSE_FACTOR = 3.0
 #: the same with the analysis in its own process (it takes none of the server's core, but on a
@@ -792,6 +794,23 @@ class DataStore:
         from db.queries.network import feeder_flags
 
         return self._cached(("feeder_flags",), lambda: feeder_flags(self.engine))
+
+    def planned(self, days: float = 7.0, now: datetime | None = None) -> pd.DataFrame:
+        """Planned outages announced to start within ``days`` (issue 17), soonest first, with
+        feeder names; shared by every open board for PLANNED_SECONDS (they start by the clock,
+        not by a data version)."""
+
+        def read() -> pd.DataFrame:
+            df = queries.planned_outages(self.engine, days, now)
+            names = self.network()["feeders"].set_index("feeder")["name"]
+            df["feeder_name"] = df["feeder"].map(names)
+            return df
+
+        if now is not None:
+            return read()
+        return self.fresh(
+            ("planned", days), PLANNED_SECONDS, lambda: self._fallback(("planned", days), read)
+        )
 
     def alerts_sent(self, limit: int = 50) -> pd.DataFrame:
         """The latest alert notifications (issue 17), newest first; none when unreadable."""

@@ -360,6 +360,18 @@ LABELS: dict[str, tuple[str, str]] = {
         "Predicted times are estimates from this utility's own outage history, "
         "not an ETR given by the crew.",
     ),
+    # planned-outage notices (issue 17, item 5)
+    "storm.planned_title": ("计划停电（未来 7 天）", "Planned outages (next 7 days)"),
+    "storm.planned_none": ("未来 7 天没有计划停电", "No planned outage in the next 7 days"),
+    "storm.planned_rules": (
+        "计划停电应提前 7 天公告，临时检修停电应提前 24 小时通知用户（供电营业规则）。",
+        "Customers are to be told 7 days before a planned outage and 24 hours before a "
+        "temporary one (supply business rules).",
+    ),
+    "storm.planned_in": ("距开始", "Starts in"),
+    "storm.planned_within_24h": ("24 小时内", "within 24 h"),
+    "storm.planned_within_7d": ("7 天内", "within 7 days"),
+    "storm.planned_count": ("计划停电", "Planned"),
 }
 
 CAUSES = {

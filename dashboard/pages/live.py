@@ -184,6 +184,11 @@ def layout(storm=None, **_kw):
                 ],
                 className="grid-2",
             ),
+            card(
+                t("storm.planned_title", lang),
+                html.Div(id=ids.LIVE_PLANNED),
+                html.Div(t("storm.planned_rules", lang), className="note"),
+            ),
         ],
         className="live-board storm" if storm else "live-board",
     )
@@ -545,6 +550,75 @@ def update_live_charts(
     # drawing per data version serves them all for CHARTS_SECONDS.
     key = ("live_charts", lang, hours, group, bool(storm))
     return store.fresh(key, CHARTS_SECONDS, figures)
+
+
+def _lead(minutes: float, lang: str) -> str:
+    """Time until a planned outage starts: "3 天 4 小时" / "3 d 4 h"; "45 分钟" under an hour."""
+    m = max(0, int(minutes))
+    days, hours = divmod(m // 60, 24)
+    if lang == "zh":
+        return f"{days} 天 {hours} 小时" if days else (f"{hours} 小时" if hours else f"{m} 分钟")
+    return f"{days} d {hours} h" if days else (f"{hours} h" if hours else f"{m} min")
+
+
+def planned_table(planned: pd.DataFrame, lang: str, tz: str, now) -> html.Div | html.Table:
+    """Planned outages announced for the next 7 days, soonest first, apart from the faults:
+    area, customers, start and end, how long until they start; within 24 h marked."""
+    if planned.empty:
+        return html.Div(tr("storm.planned_none", lang), className="note")
+    keys = ("col.start", "col.end", "col.duration", "col.area", "col.customers", "col.cause")
+    head = html.Tr([html.Th(tr(k, lang)) for k in keys] + [html.Th(tr("storm.planned_in", lang))])
+    body = []
+    for r in planned.itertuples(index=False):
+        until = (pd.Timestamp(r.start) - pd.Timestamp(now)).total_seconds() / 60.0
+        length = (
+            (pd.Timestamp(r.end) - pd.Timestamp(r.start)).total_seconds() / 60.0
+            if pd.notna(r.end)
+            else None
+        )
+        where = " · ".join(
+            str(v)
+            for v in (
+                r.substation,
+                r.feeder_name if pd.notna(r.feeder_name) else r.feeder,
+                r.area_text,
+            )
+            if v is not None and pd.notna(v)
+        )
+        soon = until <= 24 * 60
+        badge = tr("storm.planned_within_24h" if soon else "storm.planned_within_7d", lang)
+        body.append(
+            html.Tr(
+                [
+                    html.Td(fmt_time(r.start, lang, tz)),
+                    html.Td(fmt_time(r.end, lang, tz)),
+                    html.Td(fmt_minutes(length, lang), className="num"),
+                    html.Td(where),
+                    html.Td(fmt_int(r.customers), className="num"),
+                    html.Td(tr_map(CAUSES, r.cause, lang) if r.cause else ""),
+                    html.Td(
+                        [
+                            _lead(until, lang) + " ",
+                            html.Span(badge, className="badge badge-bad" if soon else "badge"),
+                        ]
+                    ),
+                ],
+                **{"data-outage": str(r.outage_id)},
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple planned-table")
+
+
+@callback(
+    Output(ids.LIVE_PLANNED, "children"),
+    Input(ids.LIVE_TICK, "n_intervals"),
+    Input(ids.LANG, "data"),
+)
+def update_planned(_n, lang, now: datetime | None = None):
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    at = now or datetime.now(UTC)
+    return planned_table(store.planned(7.0, now), lang, store.tz, at)
 
 
 #: the shift the board's handover button covers (the command takes any --from / --to)

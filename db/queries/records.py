@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
@@ -74,9 +74,16 @@ def outages(
     start: datetime | None = None,
     end: datetime | None = None,
     source: str | None = None,
+    announced: bool = False,
 ) -> pd.DataFrame:
-    """Outages overlapping [start, end) (all when omitted), canonical columns, UTC times."""
+    """Outages overlapping [start, end) (all when omitted), canonical columns, UTC times.
+
+    Planned outages announced ahead (starting after now) are left out unless ``announced``:
+    what has not happened yet is no interruption to count, rank or draw
+    (:func:`planned_outages` lists them)."""
     stmt = _outage_select()
+    if not announced:
+        stmt = stmt.where(Outage.start_at <= _now())
     if end is not None:
         stmt = stmt.where(Outage.start_at < end)
     if start is not None:
@@ -88,9 +95,17 @@ def outages(
     return _utc(df, UTC_COLUMNS_OUTAGES)
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 def active_outages(engine: Engine) -> pd.DataFrame:
-    """Outages without an end (active now), newest first."""
-    stmt = _outage_select().where(Outage.end_at.is_(None)).order_by(Outage.start_at.desc())
+    """Outages without an end that have started (active now), newest first."""
+    stmt = (
+        _outage_select()
+        .where(Outage.end_at.is_(None), Outage.start_at <= _now())
+        .order_by(Outage.start_at.desc())
+    )
     with engine.connect() as conn:
         df = pd.read_sql(stmt, conn)
     return _utc(df, UTC_COLUMNS_OUTAGES)
@@ -356,10 +371,29 @@ def committed_chunks(engine: Engine, file_key: str) -> set[int]:
         )
 
 
-def last_outage_start(engine: Engine) -> pd.Timestamp | None:
-    """When the newest outage started (UTC), or None without outages."""
+def planned_outages(engine: Engine, days: float = 7.0, now: datetime | None = None) -> pd.DataFrame:
+    """Planned outages announced to start within ``days`` from now, soonest first."""
+    now = now or _now()
+    stmt = (
+        _outage_select()
+        .where(
+            Outage.planned.is_(True),
+            Outage.start_at > now,
+            Outage.start_at <= now + timedelta(days=days),
+        )
+        .order_by(Outage.start_at, Outage.id)
+    )
     with engine.connect() as conn:
-        value = conn.execute(select(func.max(Outage.start_at))).scalar_one_or_none()
+        df = pd.read_sql(stmt, conn)
+    return _utc(df, UTC_COLUMNS_OUTAGES)
+
+
+def last_outage_start(engine: Engine) -> pd.Timestamp | None:
+    """When the newest outage started (UTC; announced planned outages aside), or None."""
+    with engine.connect() as conn:
+        value = conn.execute(
+            select(func.max(Outage.start_at)).where(Outage.start_at <= _now())
+        ).scalar_one_or_none()
     return None if value is None else pd.Timestamp(value)
 
 

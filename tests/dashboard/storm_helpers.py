@@ -15,6 +15,7 @@ def ingest_outage(
     etr: pd.Timestamp | None = None,
     cause: str = "weather",
     source: str = "storm-test",
+    planned: bool = False,
 ):
     from collectors.pipeline import IngestOptions, Pipeline
 
@@ -28,6 +29,7 @@ def ingest_outage(
                 "etr": None if etr is None else etr.isoformat(),
                 "customers": customers,
                 "cause": cause,
+                "planned": "true" if planned else "false",
             }
         ]
     )
