@@ -105,10 +105,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "col.count": ("次数", "Count"),
     "col.outages": ("停电次数", "Outages"),
     # drivers
-    "drv.from_interruptions": ("停电次数", "Interruptions"),
-    "drv.from_duration": ("停电时长", "Duration"),
-    "drv.from_repeated_outages": ("频繁停电", "Repeated outages"),
-    "drv.from_low_voltage": ("低电压", "Low voltage"),
+    "drv.from_interruptions": ("可避免投诉：来自停电次数", "Complaints avoided from interruptions"),
+    "drv.from_duration": ("可避免投诉：来自停电时长", "Complaints avoided from duration"),
+    "drv.from_repeated_outages": (
+        "可避免投诉：来自频繁停电",
+        "Complaints avoided from repeated outages",
+    ),
+    "drv.from_low_voltage": ("可避免投诉：来自低电压", "Complaints avoided from low voltage"),
     # map
     "map.title": ("10kV线路地图", "10 kV feeder map"),
     "map.measure": ("着色指标", "Colour by"),
@@ -201,6 +204,87 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.time": ("时间", "Time"),
     "data.db_size": ("数据库大小", "Database size"),
     "data.page": ("页", "Page"),
+    # --- issue 18: the planner's pages (priorities, map, detail pages) ---
+    "pri.title_kv": (
+        "改造优先级（{feeder}线路 / {substation}变电站）",
+        "Upgrade priorities ({feeder} feeders / {substation} substations)",
+    ),
+    "pri.feeders_kv": ("{kv}线路", "{kv} feeders"),
+    "pri.substations_kv": ("{kv}变电站", "{kv} substations"),
+    "pri.budget": ("投资预算（万元）", "Budget (10,000 yuan)"),
+    "pri.bad_weights": (
+        "权重须为不小于0的数字（不能为空或负数），表格仍按上一次有效的权重排序。",
+        "Weights must be numbers of 0 or more (not blank, not negative); the table keeps the "
+        "last valid weights.",
+    ),
+    "pri.bad_budget": ("预算须为不小于0的数字。", "The budget must be a number of 0 or more."),
+    "pri.formula": (
+        "优先分 = {wc} × 可避免投诉 + {wh} × 可避免停电户时（千户时） + {wl} × "
+        "可消除低电压户时（千户时）；可避免投诉 = 四类来源之和（表中“可避免投诉：来自…”各列）。",
+        "Score = {wc} × avoidable complaints + {wh} × customer-hours avoided (thousands) + "
+        "{wl} × low-voltage customer-hours removed (thousands); avoidable complaints = the sum "
+        "of the four “complaints avoided from …” columns.",
+    ),
+    "pri.params": (
+        "{window}；权重 投诉 {wc} / 停电户时 {wh} / 低电压户时 {wl}；{costs}",
+        "{window}; weights complaints {wc} / customer-hours {wh} / low-voltage {wl}; {costs}",
+    ),
+    "pri.no_costs": ("未配置项目造价", "no project costs configured"),
+    "pri.costs": ("造价（万元）：{costs}", "costs (10,000 yuan): {costs}"),
+    "pri.budget_summary": (
+        "预算 {budget} 万元内（按每万元优先分从高到低选取）：{n} 个项目，造价合计 {cost} 万元，"
+        "每年可避免投诉 {avoided} 件。表中绿色行为入选项目，红线为预算线。",
+        "Within a budget of {budget} (10,000 yuan), picked by score per 10,000 yuan: {n} "
+        "projects costing {cost}, avoiding {avoided} complaints a year. Green rows are in; the "
+        "red line is the cut-line.",
+    ),
+    "pri.no_budget": (
+        "已配置项目造价：输入预算即可看到预算线。",
+        "Project costs are configured: type a budget to see the cut-line.",
+    ),
+    "pri.sub_note": (
+        "变电站一行只计35kV及站内原因（35kV故障、主变过载、有序用电、母线低电压）可避免的投诉；"
+        "其所带线路的改造在线路层级另计（“所带线路可避免投诉”一列），两者不重复，合计见“合计”一列。",
+        "A substation's row counts only the complaints its own upgrade avoids (35 kV faults, "
+        "transformer overload, supply shortage, busbar low voltage); its feeders' upgrades are "
+        "counted at the feeder level (column “its feeders' avoidable complaints”), never twice; "
+        "the sum is in the “total” column.",
+    ),
+    "col.explain": ("优先分计算", "Score worked out"),
+    "col.ch_k": ("可避免停电户时（千）", "Customer-hours avoided (thousands)"),
+    "col.lv_ch_k": ("可消除低电压户时（千）", "Low-voltage customer-hours removed (thousands)"),
+    "col.cost": ("造价（万元）", "Cost (10,000 yuan)"),
+    "col.per_10k": ("每万元可避免投诉", "Complaints avoided per 10,000 yuan"),
+    "col.budget": ("预算内", "Within budget"),
+    "col.budget_order": ("入选顺序", "Pick order"),
+    "col.feeders_avoidable": ("所带线路可避免投诉/年", "Its feeders' avoidable complaints/yr"),
+    "col.total_avoidable": ("合计可避免投诉/年", "Total avoidable complaints/yr"),
+    "col.window": ("统计窗口", "Window"),
+    "col.weights": ("权重（投诉/户时/低电压）", "Weights (complaints/hours/low voltage)"),
+    "col.costs": ("造价设置", "Costs used"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "map.title_kv": ("{kv}线路地图", "{kv} feeder map"),
+    "map.substations_kv": ("{kv}变电站", "{kv} substations"),
+    "map.no_data": (
+        "“{measure}”尚无数据（{missing}），线路以灰色显示。",
+        "“{measure}” has no data yet ({missing}); lines are drawn grey.",
+    ),
+    "map.missing.outages": ("无停电记录", "no outages"),
+    "map.missing.complaints": ("无投诉", "no complaints"),
+    "map.missing.voltage": ("无电压数据", "no voltage readings"),
+    "map.missing.analysis": ("分析未完成", "analysis not ready"),
+    "map.figure_failed": (
+        "地图绘制失败（数据可以读取）：{error}",
+        "The map could not be drawn (the data is readable): {error}",
+    ),
+    "map.no_value": ("无数据", "no data"),
+    "map.class": ("{lo} – {hi}", "{lo} – {hi}"),
+    "map.outage_feeder": ("停电线路", "Feeder with an outage"),
+    "map.customers_out": ("停电户数", "customers out"),
+    "map.feeders_n": ("所带线路", "feeders"),
+    "det.outage_records": ("停电记录明细", "Outage records"),
+    "unit.kv": ("千伏", "kV"),
 }
 
 CAUSES = {
