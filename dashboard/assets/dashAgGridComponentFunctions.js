@@ -1,8 +1,9 @@
 /* Cell renderers for dash-ag-grid (it looks them up on this global by name).
    FwLink: an id shown as a link to its detail page. React escapes the text and the target is the
    prefix plus the URL-encoded id, so a hostile id can neither inject markup nor point elsewhere.
-   (The markdown renderer with a JavaScript valueGetter drew empty cells: dash-ag-grid evaluates
-   such strings with its own restricted interpreter, which has no regular-expression literals.) */
+   (It replaces the markdown renderer fed by a JavaScript valueGetter, which drew empty cells:
+   dash-ag-grid runs such strings through its own restricted evaluator (esprima-parsed), and the
+   getter's regular-expression escaping never produced a value there.) */
 var dagcomponentfuncs = (window.dashAgGridComponentFunctions =
   window.dashAgGridComponentFunctions || {});
 
