@@ -75,7 +75,7 @@ def test_map001_every_feeder_drawn(app):
     mp = page("map")
     mp.layout()
     # the callback returns the figure as the browser gets it (a plain dict)
-    fig = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en"))
+    fig = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en")[0])
     feeders = set(data.store().network()["feeders"]["feeder"])
     drawn = {c for tr in fig.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn == feeders
@@ -87,7 +87,7 @@ def test_map001_every_feeder_drawn(app):
     assert sum(x is None for x in towns.x) == len(
         set(data.store().network()["transformers"]["town"])
     )
-    one = go.Figure(mp.update_map("score", "SS01", 90, [], "zh"))
+    one = go.Figure(mp.update_map("score", "SS01", 90, [], "zh")[0])
     drawn_one = {c for tr in one.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn_one and all(c.startswith("F01") for c in drawn_one)
 

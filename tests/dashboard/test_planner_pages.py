@@ -162,3 +162,178 @@ def test_plan005_titles_follow_voltage_levels(app):
     levels = {"feeder": "20 kV", "substation": "110 kV"}
     assert pr.project_text("reconductoring", "en", levels) == "20 kV reconductoring"
     assert pr.level_options("zh", levels)[1]["label"] == "110 kV变电站"
+
+
+# --- the map --------------------------------------------------------------------------------------
+def _feeder_lines(fig):
+    """{colour: set of feeders} of the drawn feeder lines, and the legend entries of classes."""
+    drawn, legend = {}, {}
+    for tr in fig.data:
+        if tr.mode == "lines" and tr.customdata is not None and tr.line.color:
+            drawn.setdefault(tr.line.color, set()).update(c for c in tr.customdata if c)
+            if tr.showlegend:
+                legend[tr.line.color] = tr.name
+    return drawn, legend
+
+
+@pytest.mark.parametrize("measure", ["saidi", "score", "low_voltage_days"])
+def test_plan010_legend_classes_equal_drawn_lines(app, measure):
+    import plotly.graph_objects as go
+
+    from dashboard import data
+    from dashboard.pages import map as mp
+
+    fig = go.Figure(mp.update_map(measure, None, 365, ["on"], "en")[0])
+    drawn, legend = _feeder_lines(fig)
+    # every colour drawn has its legend entry, and no legend entry lacks lines
+    assert set(legend) == set(drawn) and len(drawn) >= 2
+    values = data.store().feeder_measures(365).set_index("feeder")[measure]
+    digits = {"saifi": 2, "low_voltage_days": 0}.get(measure, 1)
+    spans = []
+    for colour, name in legend.items():
+        lo, _, hi = name.partition(" – ")
+        lo, hi = float(lo.replace(",", "")), float((hi or lo).replace(",", ""))
+        got = values.loc[sorted(drawn[colour])]
+        # the legend's range is exactly the range of the feeders drawn in that colour
+        assert round(got.min(), digits) == pytest.approx(lo)
+        assert round(got.max(), digits) == pytest.approx(hi)
+        spans.append((got.min(), got.max()))
+    spans.sort()
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # classes do not overlap
+    # the midpoint markers use the same colours (no separate continuous colour bar)
+    mids = next(
+        tr for tr in fig.data if tr.mode == "markers" and tr.name == fig.layout.legend.title.text
+    )
+    assert set(mids.marker.color) == set(drawn) and mids.marker.colorbar.title.text is None
+
+
+def test_plan011_substation_zoom_hover_and_outage_by_feeder(app, county_db):
+    import plotly.graph_objects as go
+
+    from dashboard import data
+    from dashboard.pages import map as mp
+
+    store = data.store()
+    full = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en")[0])
+    one = go.Figure(mp.update_map("saidi", "SS02", 365, ["on"], "en")[0])
+    lines = store.feeder_lines()
+    mine = lines[lines["substation"] == "SS02"]
+    xs = [p[0] for parts in mine["lines"] for part in parts for p in part]
+    ys = [p[1] for parts in mine["lines"] for part in parts for p in part]
+    # zoomed: the view is the substation's feeders (with a margin), and a new uirevision
+    assert one.layout.xaxis.range[0] < min(xs) and one.layout.xaxis.range[1] > max(xs)
+    assert one.layout.yaxis.range[0] < min(ys) and one.layout.yaxis.range[1] > max(ys)
+    assert one.layout.xaxis.range[1] - one.layout.xaxis.range[0] < 0.8 * (
+        max(p[0] for parts in lines["lines"] for part in parts for p in part)
+        - min(p[0] for parts in lines["lines"] for part in parts for p in part)
+    )
+    assert full.layout.xaxis.range is None and one.layout.uirevision != full.layout.uirevision
+    # the substations are drawn over the lines, and no hoverable line point sits on one
+    subs = next(tr for tr in full.data if tr.name == "35 kV substations")
+    assert list(full.data).index(subs) > max(
+        i for i, tr in enumerate(full.data) if tr.mode == "lines" and tr.customdata is not None
+    )
+    assert "Feeders" in subs.hovertext[0] or "feeders" in subs.hovertext[0]
+    for tr in full.data:
+        if tr.mode == "lines" and tr.hoverinfo != "skip" and tr.customdata is not None:
+            pts = [(x, y) for x, y in zip(tr.x, tr.y) if x is not None]
+            net = store.network()["substations"]
+            for sx, sy in zip(net["lon"], net["lat"]):
+                assert min(np.hypot(x - sx, y - sy) for x, y in pts) > 1e-4
+    # the map's town names are drawn as text on the plain map
+    towns = next(tr for tr in full.data if tr.name == "Towns")
+    assert towns.mode == "markers+text" and len(towns.text) >= 2
+    # an outage with only a feeder id: its feeder is highlighted and marked at its midpoint
+    from collectors.pipeline import IngestOptions, Pipeline
+
+    frame = pd.DataFrame(
+        [
+            {
+                "outage_id": "T-NOPOS-1",
+                "feeder": "F0203",
+                "start": pd.Timestamp.now(tz="UTC").isoformat(),
+                "end": None,
+                "customers": 12,
+                "cause": "weather",
+            }
+        ]
+    )
+    Pipeline(county_db[1]).ingest("outages", frame, IngestOptions(source="test"))
+    act = store.active()
+    row = act[act["outage_id"] == "T-NOPOS-1"].iloc[0]
+    assert pd.isna(row["lon"]) if "lon" in row else True  # no position of its own
+    fig = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en")[0])
+    halo = next(tr for tr in fig.data if tr.name == "Feeder with an outage")
+    f0203 = [p for part in lines.set_index("feeder").loc["F0203", "lines"] for p in part]
+    halo_pts = {(round(x, 5), round(y, 5)) for x, y in zip(halo.x, halo.y) if x is not None}
+    assert {(round(x, 5), round(y, 5)) for x, y in f0203} <= halo_pts
+    marks = next(tr for tr in fig.data if tr.name == "Active outages")
+    assert "F0203" in list(marks.customdata)
+    # restored: the outage ends (the session database is shared)
+    frame["end"] = pd.Timestamp.now(tz="UTC").isoformat()
+    Pipeline(county_db[1]).ingest("outages", frame, IngestOptions(source="test"))
+    assert "T-NOPOS-1" not in set(store.active()["outage_id"])
+
+
+@pytest.fixture(scope="module")
+def network_only(tmp_path_factory):
+    """A database holding only a network: no outages, complaints or voltage (a fresh import)."""
+    from datetime import date
+
+    from collectors.pipeline import Pipeline
+    from collectors.simulator import Simulation
+    from collectors.simulator.load import load_network
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    path = tmp_path_factory.mktemp("net") / "net.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    load_network(
+        Pipeline(engine), Simulation(preset="small", seed=1, start=date(2025, 1, 1), days=1)
+    )
+    yield f"sqlite:///{path}", engine
+    engine.dispose()
+
+
+def test_plan012_map_on_network_without_measures(app, settings, network_only, monkeypatch):
+    import plotly.graph_objects as go
+
+    from dashboard import data
+    from dashboard.pages import map as mp
+
+    url, engine = network_only
+    s = settings.model_copy(update={"database": settings.database.model_copy(update={"url": url})})
+    store = data.DataStore(s, engine)
+    monkeypatch.setattr(data, "_STORE", store)
+    for measure, lacking in (
+        ("saidi", "no outages"),
+        ("complaints_per_1000", "no complaints"),
+        ("low_voltage_days", "no voltage readings"),
+        ("score", "no outages, no complaints, no voltage readings"),
+    ):
+        fig_d, note = mp.update_map(measure, None, 365, ["on"], "en")
+        fig = go.Figure(fig_d)
+        drawn, legend = _feeder_lines(fig)
+        assert set(drawn) == {"#9e9e9e"}  # grey, every feeder
+        assert drawn["#9e9e9e"] == set(store.network()["feeders"]["feeder"])
+        assert legend == {"#9e9e9e": "no data"}
+        assert f"({lacking})" in note and "lines are drawn grey" in note
+    zh = mp.update_map("saidi", None, 365, ["on"], "zh")[1]
+    assert "无停电记录" in zh
+    assert store.degraded is False
+
+
+def test_plan013_failed_figure_says_so_not_database(app, monkeypatch):
+    from dashboard import data
+    from dashboard.pages import map as mp
+
+    store = data.store()
+    # a network whose feeder geometry cannot be drawn (a line that is not a list of points)
+    bad = store.feeder_lines().copy()
+    bad["lines"] = [[[["x"]]]] * len(bad)
+    monkeypatch.setattr(store, "feeder_lines", lambda: bad)
+    fig, note = mp.map_view(store, "saidi", None, 180, [], "en")
+    assert "could not be drawn (the data is readable)" in note
+    assert "database cannot be read" not in note and store.degraded is False
+    assert fig["layout"]["annotations"][0]["text"].startswith("The map could not be drawn")
