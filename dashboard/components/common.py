@@ -47,8 +47,17 @@ def kpi(value_id: str, label_key: str, lang: str, value: str = "–") -> html.Di
     )
 
 
-def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) -> dag.AgGrid:
-    options = {"animateRows": False, "pagination": False, "enableCellTextSelection": True}
+def grid(
+    grid_id, row_id_field: str | None = None, height: str = "420px", lang: str = "zh", **kw
+) -> dag.AgGrid:
+    options = {
+        "animateRows": False,
+        "pagination": False,
+        "enableCellTextSelection": True,
+        # the grid's own texts (filter menus, "no rows") in the user's language:
+        # assets/fw-locale.js; ``lang`` is the configured one, used until the user chooses
+        "getLocaleText": {"function": f"fwLocaleText(params, '{lang}')"},
+    }
     options.update(kw.pop("dashGridOptions", {}))
     if row_id_field:
         # rows keep their identity across refreshes: sort, filter and scroll survive new rowData

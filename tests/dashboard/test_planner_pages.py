@@ -337,3 +337,59 @@ def test_plan013_failed_figure_says_so_not_database(app, monkeypatch):
     assert "could not be drawn (the data is readable)" in note
     assert "database cannot be read" not in note and store.degraded is False
     assert fig["layout"]["annotations"][0]["text"].startswith("The map could not be drawn")
+
+
+# --- compression ----------------------------------------------------------------------------------
+def test_plan020_responses_compressed(app, settings, county_db, monkeypatch):
+    import gzip
+    import json as _json
+    import re
+    import zlib
+
+    from dashboard import data
+    from dashboard.server import make_server
+
+    monkeypatch.setattr(data, "_STORE", data.store())  # put back after this server's own
+    server = make_server(settings, county_db[1])
+    client = server.test_client()
+    page = client.get("/priorities", headers={"Accept-Encoding": "gzip"})
+    html_text = gzip.decompress(page.data).decode()
+    assert page.headers["Content-Encoding"] == "gzip" and "<script" in html_text
+    plain = client.get("/priorities", headers={"Accept-Encoding": "identity"})
+    assert "Content-Encoding" not in plain.headers
+    # the same page (it carries a per-request token, so compare its scripts)
+    assert re.findall(r'src="([^"]+)"', plain.data.decode()) == re.findall(
+        r'src="([^"]+)"', html_text
+    )
+    # the biggest bundle (AG Grid), compressed, decoded equal, and kept compressed
+    src = next(s for s in re.findall(r'src="([^"]+)"', html_text) if "dash_ag_grid" in s)
+    raw = client.get(src, headers={"Accept-Encoding": "identity"}).data
+    gz = client.get(src, headers={"Accept-Encoding": "gzip, deflate"})
+    assert gz.headers["Content-Encoding"] == "gzip" and gzip.decompress(gz.data) == raw
+    assert len(gz.data) < 0.4 * len(raw)
+    cache = server.extensions["feederwatch_compress"].cache
+    assert any(k.startswith("gzip;") and "dash_ag_grid" in k for k in cache.data)
+    br = client.get(src, headers={"Accept-Encoding": "br"})
+    import brotli
+
+    assert br.headers["Content-Encoding"] == "br" and brotli.decompress(br.data) == raw
+    # a callback's JSON answer is compressed too, and never cached (blank key)
+    deps = _json.loads(client.get("/_dash-dependencies").data)
+    dep = next(d for d in deps if d["output"].startswith("..map-graph.figure"))
+    values = {"map-measure.value": "saidi", "map-window.value": 180, "lang-store.data": "en"}
+    body = {
+        "output": dep["output"],
+        "outputs": [
+            {"id": o.rsplit(".", 1)[0], "property": o.rsplit(".", 1)[1]}
+            for o in dep["output"].strip(".").split("...")
+        ],
+        "inputs": [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep["inputs"]],
+        "state": [],
+        "changedPropIds": ["map-measure.value"],
+    }
+    n_cached = len(cache.data)
+    resp = client.post("/_dash-update-component", json=body, headers={"Accept-Encoding": "deflate"})
+    assert resp.status_code == 200 and resp.headers["Content-Encoding"] == "deflate"
+    answer = _json.loads(zlib.decompress(resp.data))
+    assert answer["response"]["map-graph"]["figure"]["data"]
+    assert len(cache.data) == n_cached
