@@ -70,3 +70,85 @@ def test_plan102_map_substation_hover_and_click(dash_duo, browser_app):  # noqa:
         )
     dash_duo.wait_for_contains_text("h1", target["id"], timeout=10)
     assert urlparse(dash_duo.driver.current_url).path == f"/substation/{target['id']}"
+
+
+#: ASCII words allowed in Chinese pages: units, index names and standards, file formats
+ALLOWED_ASCII = {
+    "kV", "km", "MVA", "kVA", "kW", "MW", "V", "h", "min", "A", "VA",
+    "SAIDI", "SAIFI", "CAIDI", "ASAI", "AIHC", "MED", "RS", "IEEE", "GB", "DL", "T",
+    "CSV", "Excel", "PNG", "FeederWatch", "Plotly", "js",
+    "EN",  # the language switch: 中文 / EN
+    "MB",
+}  # fmt: skip
+OWNED_ELSEWHERE = {"reliability"}
+TEXT_OF_PAGE = """
+const out = [document.body.innerText];
+document.querySelectorAll('svg text').forEach(t => out.push(t.textContent));
+document.querySelectorAll('[title]').forEach(e => out.push(e.getAttribute('title')));
+document.querySelectorAll('input[placeholder]').forEach(e => out.push(e.placeholder));
+return out.join('\\n');
+"""
+
+
+def english_runs(text: str, ids: set[str] = frozenset()) -> list[str]:
+    """Runs of ASCII words that are neither ids/numbers (a token with a digit, a Roman numeral
+    in a name, a data source's id) nor allowed units and index names."""
+    import re
+
+    bad = []
+    for token in re.split(r"[\s,;:()\[\]（），：；、·/|=+×<>]+", text):
+        if not token or any(ch.isdigit() for ch in token) or token in ids:
+            continue
+        # a raw record shown as received (JSON), or a reason code (snake_case id): data
+        if token[0] in "{\"'" or re.fullmatch(r"[a-z]+(_[a-z0-9]+)+", token):
+            continue
+        for word in re.findall(r"[A-Za-z]+", token):
+            if word not in ALLOWED_ASCII and not re.fullmatch(r"[IVX]+", word):
+                bad.append(token)
+                break
+    return bad
+
+
+def test_plan103_every_page_in_chinese(dash_duo, browser_app):  # noqa: F811
+    """Every page rendered in Chinese shows no English words (outside ids, numbers, units)."""
+    from dashboard import data
+    from tests.dashboard.test_dash_browser import PAGES, READY
+
+    _start(dash_duo, browser_app)
+    driver = dash_duo.driver
+    driver.execute_script("localStorage.setItem('lang-store', JSON.stringify('zh'));")
+    # source ids, as configured or as written with the records (the quarantine's source column)
+    sources = set(data.store().sources_health()) | set(data.store().quarantine(limit=500)["source"])
+    found = {}
+    for name, path in PAGES.items():
+        driver.get(dash_duo.server_url + path)
+        dash_duo.wait_for_element(READY[name], timeout=20)
+        until(
+            lambda: driver.execute_script(
+                "return !document.querySelector('[data-dash-is-loading=\"true\"]')"
+            ),
+            timeout=15,
+        )
+        # plotly draws with the Chinese locale (month names, modebar)
+        locales = driver.execute_script(
+            "return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".map(gd => gd._context.locale)"
+        )
+        assert set(locales) <= {"zh-CN"} and (locales or name == "data"), (name, locales)
+        if name == "priorities":
+            dash_duo.wait_for_element("#pri-grid .ag-row", timeout=10)
+            # AG Grid's own texts: a filter that matches nothing says so in Chinese
+            driver.execute_script(
+                "dash_ag_grid.getApi('pri-grid').setFilterModel("
+                "{name: {filterType: 'text', type: 'equals', filter: 'no such feeder'}});"
+            )
+            dash_duo.wait_for_contains_text("#pri-grid", "没有符合筛选条件的行", timeout=5)
+        bad = english_runs(driver.execute_script(TEXT_OF_PAGE), sources)
+        if bad:
+            found[name] = sorted(set(bad))
+
+    # the reliability page's table is another engineer's work (issue 18 split): its raw keys
+    # are reported here and must go when that branch is merged (then drop this line)
+    elsewhere = {k: found.pop(k) for k in list(found) if k in OWNED_ELSEWHERE}
+    print("pages owned elsewhere still showing English:", elsewhere)
+    assert found == {}, found
