@@ -393,3 +393,36 @@ def test_plan020_responses_compressed(app, settings, county_db, monkeypatch):
     answer = _json.loads(zlib.decompress(resp.data))
     assert answer["response"]["map-graph"]["figure"]["data"]
     assert len(cache.data) == n_cached
+
+
+def test_plan030_detail_heatmap_dates_and_formats(app):
+    import plotly.graph_objects as go
+
+    from dashboard import data
+    from dashboard.components.detail import areas_table, heatmap_figure
+
+    store = data.store()
+    net = store.network()
+    mine = list(net["transformers"].loc[net["transformers"]["feeder"] == "F0304", "transformer"])
+    v = store.voltage_hourly(mine)
+    fig = go.Figure(heatmap_figure(v, "zh", store.tz))
+    days = pd.to_datetime(list(fig.data[0].x))
+    local = v["period_start"].dt.tz_convert(store.tz)
+    # real dates (with the year), one column per local day, on a date axis
+    assert list(days) == sorted(local.dt.tz_localize(None).dt.normalize().unique())
+    assert fig.layout.xaxis.type == "date" and "%Y" in fig.layout.xaxis.tickformat
+    figs = pd.DataFrame(
+        {
+            "transformer": mine,
+            "compliance_rate": np.linspace(0.9, 1.0, len(mine)),
+            "v_min": 200.0,
+            "hours_below": 1.0,
+            "low_voltage_days": 0,
+        }
+    )
+    g = areas_table(net, figs, ["F0304"], "zh", "t-grid")
+    rates = [r["compliance_rate"] for r in g.rowData]
+    assert rates[-1] == "100.00%" and all(
+        r.endswith("%") and len(r.split(".")[1]) == 3 for r in rates
+    )
+    assert {r["kind"] for r in g.rowData} <= {"公用", "专用"}
