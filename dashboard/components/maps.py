@@ -435,8 +435,10 @@ def create_map_figure(
                 marker={
                     "size": 12 + 3 * np.sqrt(np.nan_to_num(cap, nan=5.0)),
                     "color": [class_colour(c, s_n, s_only) for c in s_cls],
-                    "line": {"width": 2, "color": "#12324f"},
                     "opacity": 0.9,
+                    # an outline tells substations from feeder midpoints (not on tile maps:
+                    # their markers have no outline)
+                    **({} if tiles else {"line": {"width": 2, "color": "#12324f"}}),
                 },
             )
         )

@@ -3,6 +3,7 @@ to a substation (../shared/BROWSER_TESTS.md)."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -93,8 +94,6 @@ return out.join('\\n');
 def english_runs(text: str, ids: set[str] = frozenset()) -> list[str]:
     """Runs of ASCII words that are neither ids/numbers (a token with a digit, a Roman numeral
     in a name, a data source's id) nor allowed units and index names."""
-    import re
-
     bad = []
     for token in re.split(r"[\s,;:()\[\]（），：；、·/|=+×<>]+", text):
         if not token or any(ch.isdigit() for ch in token) or token in ids:
@@ -118,7 +117,15 @@ def test_plan103_every_page_in_chinese(dash_duo, browser_app):  # noqa: F811
     driver = dash_duo.driver
     driver.execute_script("localStorage.setItem('lang-store', JSON.stringify('zh'));")
     # source ids, as configured or as written with the records (the quarantine's source column)
-    sources = set(data.store().sources_health()) | set(data.store().quarantine(limit=500)["source"])
+    q = data.store().quarantine(limit=500)
+    sources = set(data.store().sources_health()) | set(q["source"])
+    # the values of quarantined records quoted in their reasons ("…: NOFEEDER") are data too
+    sources |= {
+        word
+        for text in q["reason_text"].dropna()
+        if ": " in text
+        for word in re.split(r"[\s,;:()]+", text.split(": ", 1)[1])
+    }
     found = {}
     for name, path in PAGES.items():
         driver.get(dash_duo.server_url + path)
