@@ -246,6 +246,18 @@ def create_map_figure(
         return (d < near_deg).any(axis=1)
 
     digits = DIGITS.get(measure, 1)
+    # enough decimals that neighbouring classes' ranges read apart (0.03 is not "0.0")
+    bounds = sorted(
+        {
+            float(b)
+            for c in range(n_classes)
+            for b in (np.nanmin(values[classes == c]), np.nanmax(values[classes == c]))
+        }
+    )
+    while digits < 4 and len({round(b, digits) for b in bounds}) < len(bounds):
+        digits += 1
+    shown_digits = digits
+    digits = DIGITS.get(measure, 1)
     n_base = len(fig.data)
     mids: dict[str, tuple[float, float]] = {}
     mids_x, mids_y, mids_id, mids_text, mids_col = [], [], [], [], []
@@ -321,10 +333,11 @@ def create_map_figure(
             name = tr("map.no_value", lang)
         else:
             lo, hi = np.nanmin(in_class), np.nanmax(in_class)
+            d = shown_digits
             name = (
-                fmt_num(lo, digits)
-                if fmt_num(lo, digits) == fmt_num(hi, digits)
-                else f"{fmt_num(lo, digits)} – {fmt_num(hi, digits)}"
+                fmt_num(lo, d)
+                if fmt_num(lo, d) == fmt_num(hi, d)
+                else f"{fmt_num(lo, d)} – {fmt_num(hi, d)}"
             )
         group = f"class{cls}"
         fig.add_trace(

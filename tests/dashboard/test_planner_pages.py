@@ -188,10 +188,10 @@ def test_plan010_legend_classes_equal_drawn_lines(app, measure):
     # every colour drawn has its legend entry, and no legend entry lacks lines
     assert set(legend) == set(drawn) and len(drawn) >= 2
     values = data.store().feeder_measures(365).set_index("feeder")[measure]
-    digits = {"saifi": 2, "low_voltage_days": 0}.get(measure, 1)
     spans = []
     for colour, name in legend.items():
         lo, _, hi = name.partition(" – ")
+        digits = len(lo.split(".")[1]) if "." in lo else 0
         lo, hi = float(lo.replace(",", "")), float((hi or lo).replace(",", ""))
         got = values.loc[sorted(drawn[colour])]
         # the legend's range is exactly the range of the feeders drawn in that colour
@@ -200,6 +200,8 @@ def test_plan010_legend_classes_equal_drawn_lines(app, measure):
         spans.append((got.min(), got.max()))
     spans.sort()
     assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))  # classes do not overlap
+    labels = sorted(legend.values())
+    assert len(set(labels)) == len(labels)
     # the midpoint markers use the same colours (no separate continuous colour bar)
     mids = next(
         tr for tr in fig.data if tr.mode == "markers" and tr.name == fig.layout.legend.title.text
