@@ -15,6 +15,8 @@ pytestmark = pytest.mark.browser
 
 
 def test_plan101_ranked_row_link_and_click_open_feeder(dash_duo, browser_app):  # noqa: F811
+    from dashboard import data
+
     _start(dash_duo, browser_app, "/priorities")
     dash_duo.wait_for_element("#pri-grid .ag-row", timeout=15)
     rows = _grid_rows(dash_duo, "pri-grid")
@@ -27,6 +29,18 @@ def test_plan101_ranked_row_link_and_click_open_feeder(dash_duo, browser_app):  
     # the explanation cell is visible text, not empty
     cell = dash_duo.find_element("#pri-grid .ag-row[row-index='0'] [col-id='explain']")
     assert " = " in cell.text and "×" in cell.text
+    # a filter on feeders does not carry over to the substation level
+    dash_duo.driver.execute_script(
+        "dash_ag_grid.getApi('pri-grid').setFilterModel("
+        "{substation: {filterType: 'text', type: 'equals', filter: 'SS02'}});"
+    )
+    until(lambda: {r["substation"] for r in _grid_rows(dash_duo, "pri-grid")} == {"SS02"}, 5)
+    dash_duo.find_element("#pri-level input[value='substation']").click()
+    n_subs = len(data.store().network()["substations"])
+    until(lambda: len(_grid_rows(dash_duo, "pri-grid")) == n_subs, timeout=10)
+    assert all("feeder" not in r for r in _grid_rows(dash_duo, "pri-grid"))
+    dash_duo.find_element("#pri-level input[value='feeder']").click()
+    until(lambda: len(_grid_rows(dash_duo, "pri-grid")) == len(rows), timeout=10)
     # a click on another cell of the row opens the same page
     dash_duo.find_element("#pri-grid .ag-row[row-index='0'] [col-id='score']").click()
     dash_duo.wait_for_contains_text("h1", first, timeout=10)
