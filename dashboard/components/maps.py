@@ -258,12 +258,32 @@ def create_map_figure(
         digits += 1
     shown_digits = digits
     digits = DIGITS.get(measure, 1)
-    n_base = len(fig.data)
     mids: dict[str, tuple[float, float]] = {}
     mids_x, mids_y, mids_id, mids_text, mids_col = [], [], [], [], []
     outage_feeders = set(active["feeder"].dropna()) if show_outages and len(active) else set()
     halo_x, halo_y = [], []
     extent_x, extent_y = [], []
+    # feeders with an active outage, whether or not the outage has a position: a dark halo,
+    # under the coloured lines
+    for parts in f.loc[f["feeder"].isin(outage_feeders), "lines"]:
+        for part in parts:
+            if part:
+                lon, lat = xy([p[0] for p in part], [p[1] for p in part])
+                halo_x += np.round(lon, 5).tolist() + [None]
+                halo_y += np.round(lat, 5).tolist() + [None]
+    if halo_x:
+        fig.add_trace(
+            trace(
+                halo_x,
+                halo_y,
+                mode="lines",
+                hoverinfo="skip",
+                line={"width": 9, "color": "rgba(0,0,0,0.35)"},
+                name=tr("map.outage_feeder", lang),
+                showlegend=True,
+                legendrank=999,
+            )
+        )
     for cls in (-1, *range(n_classes)):
         sel = np.flatnonzero(classes == cls)
         if not len(sel):
@@ -294,28 +314,20 @@ def create_map_figure(
                 lon, lat = xy([p[0] for p in part], [p[1] for p in part])
                 lon, lat = np.round(lon, 5), np.round(lat, 5)
                 near = near_sub(lon, lat)
-                keep = ~near
                 # hoverable runs: the vertices away from substations
-                for k in range(len(lon)):
-                    if keep[k]:
-                        xs.append(lon[k])
-                        ys.append(lat[k])
-                        cd.append(row["feeder"])
-                        ht.append(short)
-                    if (not keep[k] or k == len(lon) - 1) and xs and xs[-1] is not None:
-                        xs.append(None)
-                        ys.append(None)
-                        cd.append(None)
-                        ht.append(None)
+                kept = np.flatnonzero(~near)
+                if len(kept):
+                    lon_l, lat_l = lon.tolist(), lat.tolist()
+                    for run in np.split(kept, np.flatnonzero(np.diff(kept) > 1) + 1):
+                        xs += [lon_l[k] for k in run] + [None]
+                        ys += [lat_l[k] for k in run] + [None]
+                        cd += [row["feeder"]] * len(run) + [None]
+                        ht += [short] * len(run) + [None]
                 # segments touching a substation: drawn, not hoverable
-                for k in range(len(lon) - 1):
-                    if near[k] or near[k + 1]:
-                        sx_ += [lon[k], lon[k + 1], None]
-                        sy_ += [lat[k], lat[k + 1], None]
-                        scd += [row["feeder"], row["feeder"], None]
-                if row["feeder"] in outage_feeders:
-                    halo_x += lon.tolist() + [None]
-                    halo_y += lat.tolist() + [None]
+                for k in np.flatnonzero(near[:-1] | near[1:]):
+                    sx_ += [lon[k], lon[k + 1], None]
+                    sy_ += [lat[k], lat[k + 1], None]
+                    scd += [row["feeder"], row["feeder"], None]
                 all_lon += list(lon)
                 all_lat += list(lat)
             if all_lon:
@@ -374,23 +386,6 @@ def create_map_figure(
                     showlegend=False,
                 )
             )
-
-    # feeders with an active outage, whether or not the outage has a position: a dark halo
-    if halo_x:
-        fig.add_trace(
-            trace(
-                halo_x,
-                halo_y,
-                mode="lines",
-                hoverinfo="skip",
-                line={"width": 9, "color": "rgba(0,0,0,0.35)"},
-                name=tr("map.outage_feeder", lang),
-                showlegend=True,
-                legendrank=999,
-            )
-        )
-        # under the coloured lines
-        fig.data = fig.data[:n_base] + (fig.data[-1],) + fig.data[n_base:-1]
 
     # feeder midpoints: click targets, in their class's colour (no separate colour bar)
     fig.add_trace(
