@@ -162,6 +162,14 @@ def voltage_levels(network: dict) -> dict[str, str]:
     return out
 
 
+def project_label(code, lang: str, levels: dict[str, str]) -> str:
+    """A recommended project's name, its voltage levels those of the network."""
+    from dashboard.i18n import PROJECTS, tr_map
+
+    text = tr_map(PROJECTS, code, lang)
+    return text.replace("35 kV", levels["substation"]).replace("10 kV", levels["feeder"])
+
+
 def link_column(field: str, header: str, href_prefix: str, **kw) -> dict:
     """An AG Grid column whose cells are links to ``href_prefix`` + the URL-encoded value
     (the ``FwLink`` renderer of assets/dashAgGridComponentFunctions.js)."""

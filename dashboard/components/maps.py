@@ -59,8 +59,11 @@ def _bins(values: np.ndarray) -> tuple[np.ndarray, int]:
     v = values[ok]
     edges = np.unique(np.quantile(v, [0.2, 0.4, 0.6, 0.8]))
     edges = edges[(edges > v.min()) & (edges <= v.max())]
-    out[ok] = np.searchsorted(edges, v, side="right")
-    return out, len(edges) + 1
+    cls = np.searchsorted(edges, v, side="right")
+    # interpolated breaks can leave a class empty (values 1, 2, 10): number only those used
+    used, cls = np.unique(cls, return_inverse=True)
+    out[ok] = cls
+    return out, len(used)
 
 
 def class_colour(cls: int, n: int, only_value: float | None = None) -> str:

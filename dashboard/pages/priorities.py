@@ -15,6 +15,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from analytics.priorities import COST_ALIASES
 from dashboard import data, ids
 from dashboard.components.common import (
     DRIVER_COLOURS,
@@ -23,6 +24,7 @@ from dashboard.components.common import (
     figure_layout,
     grid,
     link_column,
+    project_label,
     t,
     voltage_levels,
 )
@@ -170,8 +172,7 @@ def budget_cut(rows: list[dict], budget: float | None) -> dict:
 
 def project_text(code, lang: str, levels: dict[str, str]) -> str:
     """The project's name, its voltage levels those of the network."""
-    text = tr_map(PROJECTS, code, lang)
-    return text.replace("35 kV", levels["substation"]).replace("10 kV", levels["feeder"])
+    return project_label(code, lang, levels)
 
 
 def table_rows(
@@ -210,7 +211,10 @@ def params_text(window: int, weights, costs: dict, lang: str) -> str:
         tr(
             "pri.costs",
             lang,
-            costs=", ".join(f"{tr_map(PROJECTS, k, lang)} {_g(v)}" for k, v in costs.items()),
+            costs=", ".join(
+                f"{tr_map(PROJECTS, COST_ALIASES.get(k, k), lang)} {_g(v)}"
+                for k, v in costs.items()
+            ),
         )
         if costs
         else tr("pri.no_costs", lang)

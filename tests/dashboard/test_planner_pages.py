@@ -111,7 +111,8 @@ def test_plan003_costs_budget_cut_line(costed_store):
             )
     cost = sum(r["cost_10k_yuan"] for r in rows if r["in_budget"])
     assert f"costing {cost:,.0f}" in v["summary"] and cost <= 300
-    assert "reconductoring 120" in v["params"] or "costs (10,000 yuan)" in v["params"]
+    assert "10 kV reconductoring 120" in v["params"] and "Last 365 days" in v["params"]
+    assert "导线改造 120" in pr.view("feeder", 365, 1, 0.5, 0.5, "zh", budget=300)["params"]
     # exports carry window, weights and costs
     out = pr.export_payload(
         "csv", rows[:5], "feeder", "en", pr.export_params(365, 1, 0.5, 0.5, "en")
@@ -428,3 +429,17 @@ def test_plan030_detail_heatmap_dates_and_formats(app):
         r.endswith("%") and len(r.split(".")[1]) == 3 for r in rates
     )
     assert {r["kind"] for r in g.rowData} <= {"公用", "专用"}
+
+
+def test_plan014_classes_never_empty():
+    from dashboard.components.maps import _bins
+
+    for values in ([1.0, 2.0, 10.0], [0, 0, 0, 5, 5, 5], [3.0], [np.nan, 1.0, 1.0], []):
+        cls, n = _bins(np.asarray(values, float))
+        drawn = cls[cls >= 0]
+        assert sorted(set(drawn.tolist())) == list(range(n))  # every class has a member
+        # classes are ordered like the values
+        v = np.asarray(values, float)[cls >= 0]
+        assert all(
+            v[drawn == a].max() < v[drawn == b].min() for a in range(n) for b in range(a + 1, n)
+        )
