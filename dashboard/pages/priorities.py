@@ -100,7 +100,7 @@ def column_defs(level: str, lang: str, costs: bool = False) -> list[dict]:
             extra = {k: v for k, v in col.items() if k not in ("field", "headerName")}
             col = link_column(field, header, f"/{field}/", **extra)
             if field == level:
-                col["pinned"] = "left"
+                col.update(pinned="left", flex=0, width=110, minWidth=90)
         if kind in ("int", "num"):
             col["filter"] = "agNumberColumnFilter"
             col["type"] = "numericColumn"
@@ -111,7 +111,8 @@ def column_defs(level: str, lang: str, costs: bool = False) -> list[dict]:
         if field == "project":
             col["minWidth"] = 170
         if field == "explain":
-            col["minWidth"] = 260
+            col["minWidth"] = 330
+            col["flex"] = 2
             col["tooltipField"] = "explain"
         defs.append(col)
     return defs
