@@ -219,12 +219,17 @@ def page_bytes(base: str, server, feeder: str, sub: str) -> list[str]:
                 )
             )
             time.sleep(0.5)  # late requests (grid chunks, second callbacks)
-            total = 0
+            # only what our server sent (not the browser's own chrome:// pages)
+            ours, sizes = set(), {}
             for entry in driver.get_log("performance"):
                 msg = json.loads(entry["message"])["message"]
-                if msg["method"] == "Network.loadingFinished":
-                    total += int(msg["params"].get("encodedDataLength", 0))
-            return total, drawn
+                params = msg["params"]
+                if msg["method"] == "Network.requestWillBeSent":
+                    if params["request"]["url"].startswith(base):
+                        ours.add(params["requestId"])
+                elif msg["method"] == "Network.loadingFinished":
+                    sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+            return sum(v for k, v in sizes.items() if k in ours), drawn
         finally:
             driver.quit()
 
