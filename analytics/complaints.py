@@ -539,6 +539,15 @@ def shrink_rates(
     y = np.asarray(counts, float)
     E = np.maximum(np.asarray(exposure, float), 1e-12)
     n = len(y)
+    if n == 0:  # nothing to rate (a network without substations, say): nothing to fit
+        empty = np.zeros(0)
+        return {
+            "rate": empty,
+            "prior": empty,
+            "weight": empty,
+            "shape": empty,
+            "predict": lambda new: np.full(len(new), np.nan),
+        }
     if covariates is None or np.size(covariates) == 0:
         X = np.ones((n, 1))
     else:

@@ -46,7 +46,7 @@ tests/analytics/test_an_truth.py and bench/bench_analytics.py.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,8 @@ class Analysis:
     outages: pd.DataFrame
     #: shared with other calls on the same network and outages (see reliability.indices)
     reliability_cache: dict | None = None
+    #: the windows combined, latest first (one unless several years were used)
+    years: list | None = None
 
     def rank(self, level: str) -> pd.DataFrame:
         """The ranked table of ``level`` ("feeder" or "substation"), as :func:`rank` returns it."""
@@ -156,6 +158,23 @@ def _repeat_counts(slot: np.ndarray, start: np.ndarray, days: int) -> np.ndarray
     return out
 
 
+#: per-year estimates that the multi-year ranking averages with recency weights (issue 15)
+OUTAGE_ESTIMATES = (
+    "from_interruptions",
+    "from_duration",
+    "from_repeated_outages",
+    "customer_hours_avoided",
+    "fault_rate_eb",
+    "fault_rate_sound",
+    "expected_per_fault",
+)
+VOLTAGE_ESTIMATES = (
+    "from_low_voltage",
+    "lv_customer_hours_removed",
+    "local_low_voltage_complaints",
+)
+
+
 def analyse(
     network: dict,
     outages: pd.DataFrame,
@@ -168,6 +187,17 @@ def analyse(
 ) -> Analysis:
     """Run the whole priority analysis once (see the module docstring); :func:`rank` calls it.
 
+    Several years (issue 15): besides the window (the latest year), the earlier windows of the
+    same length that the data cover (outages and complaints from at most a tenth of the window
+    after its start), up to ``history_years`` in all, are analysed together as one pooled window
+    (the estimator pools their counts: rates and attribution over n years). Each per-year
+    estimate (:data:`OUTAGE_ESTIMATES`, and :data:`VOLTAGE_ESTIMATES` when every earlier year
+    has voltage rollups) is then λ × the latest year's + (1 − λ) × the pooled one, λ =
+    ``recent_year_weight``: over n years the latest weighs λ + (1 − λ)/n and each earlier one
+    (1 − λ)/n (0.5 and 0.25 each with three years and λ = 0.25). Avoidable complaints, score,
+    project and rank follow; ``years_used`` says how many years; observed figures (complaints,
+    outages counted, SAIDI) stay the latest window's.
+
     For callers that analyse several windows of the same data: ``classified`` is
     :func:`classify_complaints` of all ``complaints`` (it does not depend on the window), and
     ``reliability_cache`` a dict shared by reliability calls on the same network and outages
@@ -175,6 +205,116 @@ def analyse(
     s = settings
     if window is None:
         window = _default_window(outages, complaints, s)
+    if classified is None and s.history_years > 1:
+        classified = classify_complaints(
+            complaints, network=network, outages=None, voltage_daily=None, settings=s
+        )
+    latest = _analyse_window(
+        network, outages, complaints, voltage_daily, s, window, classified, reliability_cache
+    )
+    earlier = _earlier_windows(outages, complaints, window, s)
+    if not earlier:
+        latest.feeders["years_used"] = 1
+        latest.substations["years_used"] = 1
+        return latest
+    # all the covered years as one window: the estimator pools their counts
+    pooled_window = (earlier[-1][1][0], latest.window[1])
+    pooled = _analyse_window(
+        network, outages, complaints, voltage_daily, s, pooled_window, classified, None
+    )
+    lam = s.recent_year_weight
+    # the pooled low-voltage estimates only when every earlier year has readings
+    voltage_all = all(_has_voltage(voltage_daily, w, s) for _, w in earlier)
+    n = 1 + len(earlier)
+    parts = [(lam, latest, True), (1.0 - lam, pooled, voltage_all)]
+    feeders = _combine_years("feeder", [(w, a.feeders, v) for w, a, v in parts], n, s)
+    subs = _combine_years("substation", [(w, a.substations, v) for w, a, v in parts], n, s)
+    return replace(latest, feeders=feeders, substations=subs, years=[latest.window, pooled_window])
+
+
+def _earlier_windows(
+    outages: pd.DataFrame, complaints: pd.DataFrame, window: tuple, s: AnalyticsSettings
+) -> list[tuple[int, tuple]]:
+    """(k, window k lengths before ``window``) for k = 1 .. history_years − 1 that the data
+    cover: the first outage and the first complaint at most a tenth of the window after its
+    start ("all there is": a partly covered year is not used)."""
+    if s.history_years <= 1 or outages is None or complaints is None:
+        return []
+    if len(outages) == 0 or len(complaints) == 0:
+        return []
+    ws, we = window_ns(window, s.tz)
+    length = we - ws
+    first = max(
+        int(to_ns(outages["start"], s.tz).min()), int(to_ns(complaints["time"], s.tz).min())
+    )
+    out = []
+    for k in range(1, s.history_years):
+        start = ws - k * length
+        if first > start + length // 10:
+            break
+        out.append(
+            (
+                k,
+                (
+                    pd.Timestamp(start, tz="UTC").tz_convert(s.tz),
+                    pd.Timestamp(start + length, tz="UTC").tz_convert(s.tz),
+                ),
+            )
+        )
+    return out
+
+
+def _has_voltage(voltage_daily: pd.DataFrame | None, window: tuple, s: AnalyticsSettings) -> bool:
+    if voltage_daily is None or len(voltage_daily) == 0 or "period_start" not in voltage_daily:
+        return False
+    ws, we = window_ns(window, s.tz)
+    ps = to_ns(voltage_daily["period_start"], "UTC")
+    return bool(((ps >= ws) & (ps < we)).any())
+
+
+def _combine_years(level: str, years: list, n_years: int, s: AnalyticsSettings) -> pd.DataFrame:
+    """The latest year's table with the per-year estimates replaced by weighted means of the
+    tables in ``years`` ((weight, table, has voltage) each, the latest first)."""
+    latest = years[0][1].set_index(level)
+    out = latest.copy()
+    for cols, use in ((OUTAGE_ESTIMATES, [True] * len(years)), (VOLTAGE_ESTIMATES, None)):
+        chosen = [
+            (w, t.set_index(level))
+            for i, (w, t, has_v) in enumerate(years)
+            if (use[i] if use is not None else (has_v or i == 0)) and w > 0
+        ]
+        if not chosen:
+            continue  # e.g. no weight on the latest year and no readings in the earlier ones
+        for col in cols:
+            if col not in out:
+                continue
+            num = sum(w * t[col].reindex(out.index).fillna(0.0) for w, t in chosen)
+            den = sum(w * t[col].reindex(out.index).notna() for w, t in chosen)
+            out[col] = (num / den.where(den > 0)).fillna(latest[col])
+    out["avoidable_complaints"] = (
+        out["from_interruptions"]
+        + out["from_duration"]
+        + out["from_repeated_outages"]
+        + out["from_low_voltage"]
+    )
+    out["years_used"] = n_years
+    derived = ("rank", "score", "complaints_per_1000", "project", "project_label")
+    derived += ("cost_10k_yuan", "avoided_per_10k_yuan")
+    out = out.reset_index().drop(columns=list(derived), errors="ignore")
+    return _finish(level, out, s)
+
+
+def _analyse_window(
+    network: dict,
+    outages: pd.DataFrame,
+    complaints: pd.DataFrame,
+    voltage_daily: pd.DataFrame | None,
+    s: AnalyticsSettings,
+    window: tuple,
+    classified: pd.DataFrame | None,
+    reliability_cache: dict | None,
+) -> Analysis:
+    """The analysis of one window (see the module docstring)."""
     ws, we = window_ns(window, s.tz)
     years = (we - ws) / (365.0 * NS_PER_DAY)
     areas = areas_table(network, "households")
@@ -363,6 +503,8 @@ def _rates(
     rate λ) is not the positive part of the posterior mean - a feeder whose record is short
     but whose attributes put it near the sound level still carries some expected excess.
     Evaluated by Monte Carlo with a fixed seed (reproducible)."""
+    if len(counts) == 0:  # no units at this level (a network without substations)
+        return np.zeros(0), np.zeros(0)
     exposure = years * np.maximum(length, 1e-6)
     fit = shrink_rates(
         counts,
@@ -715,6 +857,13 @@ def _x_rows(
         "a": pos[ok],
         "day": ps[ok],
         "vmin": x["v_min"].to_numpy(float)[ok],
+        # the row's own lower limit (stored rollups carry it: a 10 kV bus is judged at -7 %
+        # of its nominal, on the 220 V storage base); the configured limit otherwise
+        "low": (
+            pd.to_numeric(x["v_low"], errors="coerce").fillna(s.voltage_low).to_numpy(float)[ok]
+            if "v_low" in x
+            else np.full(int(ok.sum()), float(s.voltage_low))
+        ),
         "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
         "kw": x["kw_max"].to_numpy(float)[ok],
     }
@@ -740,6 +889,7 @@ def _lv_attribution(
     a, day, vmin, below, kw = xv["a"], xv["day"], xv["vmin"], xv["below"], xv["kw"]
     good = np.isfinite(vmin)
     a, day, vmin, below, kw = a[good], day[good], vmin[good], below[good], kw[good]
+    low = xv["low"][good]
     if len(a) == 0:
         return zero
     dcode, days_u = pd.factorize(day, sort=True)
@@ -812,7 +962,6 @@ def _lv_attribution(
         dev = bus - np.nanmedian(bus, axis=1, keepdims=True)
         typical = np.nanmedian(dev, axis=0)
     uplift_s = np.nan_to_num(np.maximum(typical[None, :] - dev, 0.0))[sa, dcode]
-    low = s.voltage_low
     need = s.low_voltage_min_hours * 60.0
     lv = below > 0
     fixed_f = lv & (vmin + uplift_f >= low)
@@ -1030,7 +1179,10 @@ def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
         cache=a.reliability_cache,
     )
     keep = idx[[level, "saidi", "saifi", "caidi"]]
-    out = out.merge(keep, on=level, how="left")
+    if out.empty or keep.empty:  # empty frames' key columns may disagree in dtype
+        out = out.reindex(columns=[*out.columns, "saidi", "saifi", "caidi"])
+    else:
+        out = out.merge(keep, on=level, how="left")
     cols = ["rank", level] + [c for c in out.columns if c not in ("rank", level)]
     return out[cols]
 

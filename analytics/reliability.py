@@ -12,9 +12,16 @@ Counting rules (DESIGN.md, Definitions):
   momentary otherwise (IEEE 1366), judged on the merged interval's whole duration. An active
   outage (``end`` missing) is taken to end at ``now`` (default: the window end).
 - In a window or month, an interruption is *counted* (SAIFI, MAIFI, CAIFI, CEMI-n) in the period
-  where it starts, and its minutes (SAIDI, AIHC, CELID-t) are the minutes that fall inside the
-  period, so an outage crossing the window edge or midnight contributes only its inside part.
-  Daily SAIDI for MED follows IEEE 1366: a whole interruption accrues to the day it begins.
+  where it starts. Its minutes (SAIDI, AIHC, CELID-t) follow ``settings.period_rule``: ``start``
+  (default) charges them whole to the period it starts in, as IEEE 1366's daily accounting does;
+  ``clip`` takes only the minutes inside the period. Daily SAIDI for Major Event Days follows the
+  same rule. An active outage ends at the window end (or ``now``, when earlier) and is counted in
+  ``open_outages``.
+- Customers served: the network's; where it has none, ``settings.customers_served`` (system) and
+  ``customers_served_feeders`` / ``_substations``; ``attrs["customer_base"]`` says which.
+- Major Event Days: 2.5β over up to ``med_years`` of history; with less than
+  ``med_min_history_days`` of it, a provisional T_MED from the window's own days
+  (``info["provisional"]``); none from fewer than ``med_min_days`` days with interruptions.
 - Two customer bases: ``households`` (the transformers' ``customers``; IEEE 1366) and
   ``users_10kv`` (one per public transformer plus the customers of dedicated transformers;
   DL/T 836).
@@ -129,6 +136,7 @@ class _Areas:
         self.basis = basis
         fd = network["feeders"]
         self.feeder_substation = dict(zip(text(fd["feeder"]), text(fd["substation"])))
+        self.feeders = set(self.feeder_substation)
         self.substations = (
             set(text(network["substations"]["substation"]))
             if "substations" in network
@@ -170,7 +178,7 @@ def _expand(areas: _Areas, o: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, pd.
         {
             "transformer": pd.Series([None] * len(pr), dtype=object),
             "feeder": pd.Series(
-                [f if f in areas.by_feeder else None for f in pr["feeder"]], dtype=object
+                [f if f in areas.feeders else None for f in pr["feeder"]], dtype=object
             ),
             "substation": pd.Series(
                 [s if s in areas.substations else None for s in sub], dtype=object
@@ -187,9 +195,11 @@ def _merge(
     """Union of time per slot: overlapping outage rows on one area become one interruption."""
     start = o["start"].to_numpy()[row]
     end = o["end"].to_numpy()[row]
-    end = np.where(end == NAT, np.maximum(now, start), end)
+    is_open = end == NAT
+    end = np.where(is_open, np.maximum(now, start), end)
     order = np.lexsort((start, slot))
     slot, row, start, end = slot[order], row[order], start[order], end[order]
+    is_open = is_open[order]
     n = len(slot)
     if n == 0:
         cols = [
@@ -202,8 +212,15 @@ def _merge(
             "n_outages",
             "minutes",
             "momentary",
+            "open",
         ]
-        kinds = {"planned": bool, "supply_shortage": bool, "momentary": bool, "minutes": float}
+        kinds = {
+            "planned": bool,
+            "supply_shortage": bool,
+            "momentary": bool,
+            "open": bool,
+            "minutes": float,
+        }
         return pd.DataFrame({c: np.zeros(0, kinds.get(c, "int64")) for c in cols})
     new_slot = np.r_[True, slot[1:] != slot[:-1]]
     # running max of end within each slot
@@ -224,6 +241,8 @@ def _merge(
             "planned": np.minimum.reduceat(planned.astype(np.int8), first).astype(bool),
             "supply_shortage": np.minimum.reduceat(short.astype(np.int8), first).astype(bool),
             "n_outages": np.diff(np.r_[first, n]),
+            # an outage without a restoration time is in it (its end is ``now``)
+            "open": np.maximum.reduceat(is_open.astype(np.int8), first).astype(bool),
         }
     )
     m["minutes"] = (m["end"] - m["start"]) / NS_PER_MIN
@@ -269,6 +288,22 @@ class _Model:
             )
         return self._merged[kind]
 
+    def configured_served(self, by: str) -> dict:
+        """Customers served from config for ``by``'s groups (used where the network has none)."""
+        s = self.settings
+        if by == "system":
+            return {"system": s.customers_served} if s.customers_served > 0 else {}
+        if by == "feeder":
+            return dict(s.customers_served_feeders)
+        if by == "substation":
+            return dict(s.customers_served_substations)
+        return {}
+
+    def system_served(self) -> float:
+        """The system's customers served: the network's, else ``customers_served`` from config."""
+        served = float(self.served.sum())
+        return served if served > 0 else float(self.settings.customers_served)
+
     def group_codes(self, by: str) -> tuple[np.ndarray, list]:
         """Slot -> group code (-1 = not in any group) and the group labels."""
         if by == "system":
@@ -281,7 +316,9 @@ class _Model:
             ), labels
         col = BY_KEYS[by]
         values = list(a[col]) + list(self.pseudo[col])
-        labels = sorted({v for v in a[col] if v is not None})
+        # ids whose customers served come from config (a network entry without counts)
+        extra = self.configured_served(by)
+        labels = sorted({v for v in a[col] if v is not None} | set(extra))
         lookup = {v: i for i, v in enumerate(labels)}
         return np.array([lookup.get(v, -1) for v in values], dtype=np.int64), labels
 
@@ -289,24 +326,45 @@ class _Model:
 # --------------------------------------------------------------------------------------------
 # Indices
 # --------------------------------------------------------------------------------------------
-def _slot_stats(m: pd.DataFrame, n_slots: int, ps: int, pe: int, drop: np.ndarray | None = None):
-    """Per slot: sustained interruptions counted, momentary counted, sustained minutes inside."""
+def _overlap_minutes(start, end, lo, hi) -> np.ndarray:
+    """Minutes of each [start, end) inside [lo, hi) (ns)."""
+    return np.clip(np.minimum(end, hi) - np.maximum(start, lo), 0, None) / NS_PER_MIN
+
+
+def _slot_stats(
+    m: pd.DataFrame,
+    n_slots: int,
+    ps: int,
+    pe: int,
+    rule: str = "start",
+    med: list[tuple[int, int]] | None = None,
+    tz: str = "UTC",
+):
+    """Per slot: sustained interruptions counted, momentary counted, sustained minutes.
+
+    An interruption is counted in the period it starts in. Its minutes are, by ``rule``:
+    ``start``, all of them, charged to the period it starts in (IEEE 1366 daily accounting);
+    ``clip``, those inside the period. ``med``: the local Major Event Days as (start, end) ns;
+    given, the figures leave them out (interruptions starting on one; with ``clip`` also the
+    minutes inside one)."""
     start, end = m["start"].to_numpy(), m["end"].to_numpy()
     slot = m["slot"].to_numpy()
-    sus = ~m["momentary"].to_numpy()
+    momentary = m["momentary"].to_numpy()
+    sus = ~momentary
     counted = (start >= ps) & (start < pe)
-    inside = np.clip(np.minimum(end, pe) - np.maximum(start, ps), 0, None) / NS_PER_MIN
-    if drop is not None:
-        counted &= ~drop
-        sus = sus & ~drop
-        mom_ok = ~drop
+    if med is not None and len(med):
+        on_med = np.isin(local_floor(start, tz, "D"), np.array([d for d, _ in med], np.int64))
+        counted = counted & ~on_med
+    if rule == "start":
+        minutes = np.where(counted, m["minutes"].to_numpy(), 0.0)
     else:
-        mom_ok = np.ones(len(m), bool)
+        minutes = _overlap_minutes(start, end, ps, pe)
+        for d0, d1 in med or ():
+            minutes = minutes - _overlap_minutes(start, end, max(d0, ps), min(d1, pe))
+        minutes = np.clip(minutes, 0, None)
     cnt = np.bincount(slot[counted & sus], minlength=n_slots).astype(float)
-    mom = np.bincount(slot[counted & m["momentary"].to_numpy() & mom_ok], minlength=n_slots).astype(
-        float
-    )
-    mins = np.bincount(slot[sus], weights=inside[sus], minlength=n_slots)
+    mom = np.bincount(slot[counted & momentary], minlength=n_slots).astype(float)
+    mins = np.bincount(slot[sus], weights=minutes[sus], minlength=n_slots)
     return cnt, mom, mins
 
 
@@ -342,14 +400,32 @@ def _div(a, b):
         return np.where(b > 0, a / np.where(b > 0, b, 1.0), np.nan)
 
 
-def _period_frame(model: _Model, by: str, ps: int, pe: int, med_days: set[int]) -> pd.DataFrame:
+def _period_frame(
+    model: _Model, by: str, ps: int, pe: int, med: list[tuple[int, int]]
+) -> pd.DataFrame:
     codes, labels = model.group_codes(by)
     g = len(labels)
+    rule = model.settings.period_rule
+    tz = model.tz
     minutes_in_period = (pe - ps) / NS_PER_MIN
     hours = minutes_in_period / 60.0
-    m_all = model.merged("all")
-    base = _aggregate(model, codes, g, *_slot_stats(m_all, model.n_slots, ps, pe))
+
+    def stats(kind: str, drop_med: bool = False) -> dict[str, np.ndarray]:
+        m = model.merged(kind)
+        return _aggregate(
+            model,
+            codes,
+            g,
+            *_slot_stats(m, model.n_slots, ps, pe, rule, med if drop_med else None, tz),
+        )
+
+    base = stats("all")
     served = base["served"]
+    # where the network gives no customers, the configured count (issue 15)
+    configured = model.configured_served(by)
+    if configured:
+        fill = np.array([float(configured.get(label, 0.0)) for label in labels])
+        served = np.where(served > 0, served, fill)
     saifi = _div(base["ci"], served)
     saidi = _div(base["cmi"], served)
     out = {
@@ -368,32 +444,56 @@ def _period_frame(model: _Model, by: str, ps: int, pe: int, med_days: set[int]) 
         "aihc": saidi / 60.0,
         "rs1": (1.0 - (saidi / 60.0) / hours) * 100.0,
     }
-    ns = _aggregate(
-        model, codes, g, *_slot_stats(model.merged("no_shortage"), model.n_slots, ps, pe)
-    )
+    ns = stats("no_shortage")
     out["rs3"] = (1.0 - _div(ns["cmi"], served) / 60.0 / hours) * 100.0
     for kind in ("planned", "fault"):
-        k = _aggregate(model, codes, g, *_slot_stats(model.merged(kind), model.n_slots, ps, pe))
+        k = stats(kind)
         out[f"saifi_{kind}"] = _div(k["ci"], served)
         out[f"saidi_{kind}"] = _div(k["cmi"], served)
+        out[f"caidi_{kind}"] = _div(out[f"saidi_{kind}"], out[f"saifi_{kind}"])
         out[f"aihc_{kind}"] = out[f"saidi_{kind}"] / 60.0
-    drop = np.isin(
-        local_floor(m_all["start"].to_numpy(), model.tz, "D"),
-        np.array(sorted(med_days), dtype=np.int64),
-    )
-    ex = _aggregate(model, codes, g, *_slot_stats(m_all, model.n_slots, ps, pe, drop=drop))
-    out["saifi_ex_med"] = _div(ex["ci"], served)
-    out["saidi_ex_med"] = _div(ex["cmi"], served)
-    out["caidi_ex_med"] = _div(out["saidi_ex_med"], out["saifi_ex_med"])
+    # without Major Event Days (IEEE 1366 2.5β): all, planned and fault (unplanned)
+    for kind, suffix in (("all", ""), ("planned", "_planned"), ("fault", "_fault")):
+        ex = stats(kind, drop_med=True)
+        out[f"saifi{suffix}_ex_med"] = _div(ex["ci"], served)
+        out[f"saidi{suffix}_ex_med"] = _div(ex["cmi"], served)
+        out[f"caidi{suffix}_ex_med"] = _div(
+            out[f"saidi{suffix}_ex_med"], out[f"saifi{suffix}_ex_med"]
+        )
     budget = model.settings.aihc_budget_hours
     out["budget_use"] = (
         _div(out["aihc"], np.full(g, budget * 1.0)) if budget > 0 else np.full(g, np.nan)
     )
+    out["open_outages"] = _open_outages(model, by, labels, ps, pe)
     frame = pd.DataFrame(out)
     key = BY_KEYS[by]
     if key is not None:
         frame.insert(0, key, labels)
     return frame
+
+
+def _open_outages(model: _Model, by: str, labels: list, ps: int, pe: int) -> np.ndarray:
+    """Outage records without a restoration time that count in [ps, pe) (started in it; with
+    ``clip``, also those that started before and are still open), per group."""
+    o = model.o
+    start, end = o["start"].to_numpy(), o["end"].to_numpy()
+    sel = (end == NAT) & (start < pe)
+    if model.settings.period_rule == "start":
+        sel &= start >= ps
+    if by == "system":
+        return np.array([float(sel.sum())])
+    if by in ("area", "transformer"):
+        keys = o["transformer"].to_numpy(object)
+    elif by == "feeder":
+        keys = o["feeder"].to_numpy(object)
+    else:
+        f2s = model.areas.feeder_substation
+        keys = np.array(
+            [s if s is not None else f2s.get(f) for s, f in zip(o["substation"], o["feeder"])],
+            dtype=object,
+        )
+    counts = pd.Series(keys[sel]).value_counts()
+    return np.array([float(counts.get(label, 0)) for label in labels])
 
 
 def med_threshold(
@@ -417,25 +517,49 @@ def med_threshold(
 
 
 def _daily_saidi(model: _Model, lo: int, hi: int) -> pd.Series:
-    """Daily system SAIDI (minutes), each sustained interruption accrued whole to the local day
-    it begins (IEEE 1366-2022), for local days in [lo, hi); days without interruptions are 0."""
+    """Daily system SAIDI (minutes) for the local days in [lo, hi); days without interruptions
+    are 0. By the period rule: ``start``, each sustained interruption accrues whole to the local
+    day it begins (IEEE 1366-2022); ``clip``, each day gets the minutes inside it."""
     m = model.merged("all")
     sus = ~m["momentary"].to_numpy()
-    start = m["start"].to_numpy()
-    sel = sus & (start >= lo) & (start < hi)
-    days = local_floor(start[sel], model.tz, "D")
-    w = model.customers[m["slot"].to_numpy()[sel]] * m["minutes"].to_numpy()[sel]
-    served = model.served.sum()
-    all_days = (
-        np.array([p[0] for p in local_periods(lo, hi, model.tz, "D")], dtype=np.int64)
+    start, end = m["start"].to_numpy()[sus], m["end"].to_numpy()[sus]
+    w = model.customers[m["slot"].to_numpy()[sus]]
+    served = model.system_served()
+    edges = (
+        np.array([p[0] for p in local_periods(lo, hi, model.tz, "D")] + [hi], dtype=np.int64)
         if hi > lo
         else np.zeros(0, np.int64)
     )
-    s = pd.Series(w, index=days).groupby(level=0).sum() / (served if served > 0 else np.nan)
-    return s.reindex(all_days, fill_value=0.0)
+    if len(edges) < 2:
+        return pd.Series(dtype=float)
+    all_days = edges[:-1]
+    if model.settings.period_rule == "start":
+        sel = (start >= lo) & (start < hi)
+        days = local_floor(start[sel], model.tz, "D")
+        cmi = w[sel] * (end[sel] - start[sel]) / NS_PER_MIN
+        s = pd.Series(cmi, index=days).groupby(level=0).sum()
+        s = s.reindex(all_days, fill_value=0.0)
+    else:
+        # customer-minutes inside each day: F(edge[k+1]) - F(edge[k]) with
+        # F(t) = Σ w (min(max(t, start), end) - start) = Σ_{start<t} w (t - start) - Σ_{end<t} w (t - end),
+        # in minutes from ``lo`` so that the sums keep their precision
+        sm, em, tm = ((x - lo) / NS_PER_MIN for x in (start, end, edges))
+        F = np.zeros(len(tm))
+        for pts, sign in ((sm, 1.0), (em, -1.0)):
+            order = np.argsort(pts)
+            p, ww = pts[order], w[order]
+            cw, cwp = np.r_[0.0, np.cumsum(ww)], np.r_[0.0, np.cumsum(ww * p)]
+            k = np.searchsorted(p, tm, side="left")
+            F += sign * (cw[k] * tm - cwp[k])
+        s = pd.Series(np.diff(F), index=all_days)
+    return s / (served if served > 0 else np.nan)
 
 
 def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd.DataFrame, dict]:
+    """IEEE 1366-2022 2.5β with a floor (issue 15): daily SAIDI of the ``med_years`` before the
+    window, or all there is of it; with less than ``med_min_history_days`` of it, a provisional
+    T_MED from the window's own days; with fewer than ``med_min_days`` days with interruptions
+    in the sample, none."""
     s = model.settings
     local_ws = pd.Timestamp(ws, tz="UTC").tz_convert(s.tz).tz_localize(None)
     lo_limit = int(
@@ -455,11 +579,20 @@ def _med(model: _Model, ws: int, we: int, history_start: Any = None) -> tuple[pd
         st = model.o["start"].to_numpy()
         st = st[st < ws]
         first = int(local_floor(np.array([st.min()]), s.tz, "D")[0]) if len(st) else ws
-    lo = max(lo_limit, first)
-    hist = _daily_saidi(model, lo, ws) if lo < ws else pd.Series(dtype=float)
-    info = med_threshold(hist.to_numpy(), s.med_beta_multiplier)
-    info["years_available"] = round((ws - lo) / (365.25 * NS_PER_DAY), 2)
+    lo = min(max(lo_limit, first), ws)
+    history_days = (ws - lo) / NS_PER_DAY
     cur = _daily_saidi(model, ws, we)
+    provisional = history_days < s.med_min_history_days
+    sample = cur if provisional else _daily_saidi(model, lo, ws)
+    info: dict[str, Any] = med_threshold(sample.to_numpy(), s.med_beta_multiplier)
+    enough = info["n_days"] >= max(2, s.med_min_days)
+    if not enough:
+        info.update(alpha=np.nan, beta=np.nan, threshold=np.nan)
+    info["years_available"] = round(history_days / 365.25, 2)
+    info["history_days"] = int(round(history_days))
+    info["provisional"] = bool(provisional and enough)
+    info["status"] = "too_few_days" if not enough else "provisional" if provisional else "history"
+    info["period_rule"] = s.period_rule
     t = info["threshold"]
     is_med = (cur.to_numpy() > t) if np.isfinite(t) else np.zeros(len(cur), bool)
     days = pd.DataFrame(
@@ -519,17 +652,20 @@ def major_event_days(
     settings: AnalyticsSettings = DEFAULT_SETTINGS,
     basis: str | None = None,
     history_start: Any = None,
+    now: Any = None,
     cache: dict | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Major Event Days of the window by the IEEE 1366-2022 2.5β method.
 
     The threshold comes from daily system SAIDI over the ``med_years`` (5) years before the window
     (or what the outage history covers, from its first outage or ``history_start``; the number of
-    years used is reported as ``years_available``). Returns a table of the window's local days
+    years used is reported as ``years_available``; with less than ``med_min_history_days`` of
+    it, a provisional threshold from the window's own days, see :func:`_med`; open outages end
+    at ``now`` or the window end, whichever is earlier). Returns a table of the window's local days
     (day, day_start UTC, saidi, is_med) and a dict: alpha, beta, threshold, n_days,
     years_available, med_days (ISO dates)."""
     ws, we = window_ns(window, settings.tz)
-    model = _prepared(network, outages, settings, basis, _now(None, we, settings.tz), cache)
+    model = _prepared(network, outages, settings, basis, min(_now(now, we, settings.tz), we), cache)
     return _med_cached(model, ws, we, history_start, cache)
 
 
@@ -553,9 +689,13 @@ def indices(
     and ``month`` with ``freq``, customers_served, customers_interrupted, customer_minutes,
     customer_hours, SAIFI, SAIDI (minutes), CAIDI, CAIFI, ASAI, MAIFI, CEMI-n, CELID-t
     (IEEE 1366-2022; n and t from settings, CELID-t on total duration), AIHC (hours), RS-1 and
-    RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/AIHC split into
-    planned and fault, SAIFI/SAIDI/CAIDI without Major Event Days (IEEE 1366 2.5β, see
-    :func:`major_event_days`), and ``budget_use`` = AIHC / yearly ``aihc_budget_hours``.
+    RS-3 (%; DL/T 836, RS-3 leaves supply-shortage outages out), SAIFI/SAIDI/CAIDI/AIHC split
+    into planned and fault (unplanned), SAIFI/SAIDI/CAIDI without Major Event Days, all, planned
+    and fault (``*_ex_med``, ``*_planned_ex_med``, ``*_fault_ex_med``; IEEE 1366 2.5β, see
+    :func:`major_event_days`), ``budget_use`` = AIHC / yearly ``aihc_budget_hours``, and
+    ``open_outages`` (records without a restoration time counted in the period). Minutes follow
+    ``settings.period_rule``; ``attrs`` carry ``med`` (T_MED, provisional or not, MED days),
+    ``period_rule`` and ``customer_base`` (network, config or none).
     ``window`` is (start, end), end exclusive; dates and naive times are local. ``cache``: a dict
     shared by calls on the same network, outages and settings (the window may differ), in which
     the placed and merged outages and the MED analysis are kept, so that they are built once.
@@ -563,22 +703,16 @@ def indices(
     if by not in BY_KEYS:
         raise ValueError(f"by must be one of system, substation, feeder, area: {by!r}")
     ws, we = window_ns(window, settings.tz)
-    model = _prepared(network, outages, settings, basis, _now(now, we, settings.tz), cache)
+    # open outages end at the window end, or at ``now`` when that is earlier
+    model = _prepared(network, outages, settings, basis, min(_now(now, we, settings.tz), we), cache)
     _, info = _med_cached(model, ws, we, history_start, cache)
-    med_days = {
-        int(x)
-        for x in local_floor(
-            np.array([ts for ts in _med_day_starts(info, settings.tz)], dtype=np.int64),
-            settings.tz,
-            "D",
-        )
-    }
+    med = _med_day_spans(info, settings.tz)
     if freq is None:
-        frame = _period_frame(model, by, ws, we, med_days)
+        frame = _period_frame(model, by, ws, we, med)
     elif freq in ("M", "MS", "month"):
         parts = []
         for ps, pe in local_periods(ws, we, settings.tz, "M"):
-            f = _period_frame(model, by, ps, pe, med_days)
+            f = _period_frame(model, by, ps, pe, med)
             local = pd.Timestamp(ps, tz="UTC").tz_convert(settings.tz)
             f.insert(0, "month", local.strftime("%Y-%m"))
             f.insert(1, "period_start", pd.Timestamp(ps, tz="UTC"))
@@ -590,6 +724,15 @@ def indices(
         {
             "med": info,
             "basis": model.areas.basis,
+            "period_rule": settings.period_rule,
+            # where customers served come from: the network, config, or nowhere (issue 15)
+            "customer_base": (
+                "network"
+                if model.served.sum() > 0
+                else "config"
+                if (settings.customers_served > 0 or model.configured_served(by))
+                else "none"
+            ),
             "cemi_n": settings.cemi_n,
             "celid_t_hours": settings.celid_t_hours,
             # outages in the window whose source gave no customer count (counted as 0)
@@ -620,11 +763,17 @@ def outages_without_customers(
     return int(unknown.sum())
 
 
-def _med_day_starts(info: dict, tz: str) -> list[int]:
-    return [
-        int(pd.Timestamp(d).tz_localize(tz).tz_convert("UTC").value)
-        for d in info.get("med_days", [])
-    ]
+def _med_day_spans(info: dict, tz: str) -> list[tuple[int, int]]:
+    """The Major Event Days as local-day (start, end) UTC ns."""
+    spans = []
+    for d in info.get("med_days", []):
+        day = pd.Timestamp(d)
+        a, b = (
+            int(x.tz_localize(tz).tz_convert("UTC").as_unit("ns").value)
+            for x in (day, day + pd.Timedelta(days=1))
+        )
+        spans.append((a, b))
+    return spans
 
 
 def system_indices(
@@ -658,6 +807,10 @@ def system_indices(
     frame["med_beta"] = info["beta"]
     frame["med_count"] = len(info["med_days"])
     frame["med_years_available"] = info["years_available"]
+    frame["med_history_days"] = info["history_days"]
+    frame["med_provisional"] = info["provisional"]
+    frame["med_days"] = " ".join(info["med_days"])
+    frame["period_rule"] = settings.period_rule
     frame["budget_hours_per_customer"] = settings.aihc_budget_hours
     return frame
 

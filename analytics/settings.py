@@ -67,7 +67,24 @@ class AnalyticsSettings:
     tz: str = "Asia/Shanghai"
     momentary_minutes: float = 5.0
     customer_basis: str = "households"  # or "users_10kv" (DL/T 836)
+    # Issue 15. "start": an interruption is charged whole to the day and period it starts in
+    # (IEEE 1366's daily accounting); "clip": only its minutes inside the period count.
+    period_rule: str = "start"
+    # Customers served where the network gives no count (0 = none): the system, and per feeder
+    # or substation (``[indices.feeders]`` / ``[indices.substations]`` in config.toml).
+    customers_served: float = 0.0
+    customers_served_feeders: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    customers_served_substations: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     med_years: int = 5
+    # With less daily history than this before the period, T_MED is provisional: computed from
+    # the period's own days (never from a handful of earlier days).
+    med_min_history_days: int = 365
+    # A T_MED needs at least this many days with interruptions in its sample.
+    med_min_days: int = 30
     med_beta_multiplier: float = 2.5
     cemi_n: int = 3
     celid_t_hours: float = 8.0
@@ -124,6 +141,10 @@ class AnalyticsSettings:
     weight_customer_hours: float = 0.5
     weight_low_voltage_hours: float = 0.5
     window_days: int = 365
+    # Multi-year ranking (issue 15): up to this many windows of window_days, the earlier ones
+    # pooled; the latest year's estimate weighs recent_year_weight against the pooled one.
+    history_years: int = 5
+    recent_year_weight: float = 0.25
     costs: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
     def __post_init__(self) -> None:
@@ -133,14 +154,19 @@ class AnalyticsSettings:
             )
         if self.low_voltage_rule not in ("any", "all"):
             raise ValueError(f"low_voltage_rule must be any or all: {self.low_voltage_rule!r}")
-        if not isinstance(self.costs, MappingProxyType):
-            object.__setattr__(self, "costs", MappingProxyType(dict(self.costs)))
+        if self.period_rule not in ("start", "clip"):
+            raise ValueError(f"period_rule must be start or clip: {self.period_rule!r}")
+        for name in _MAPPINGS:
+            value = getattr(self, name)
+            if not isinstance(value, MappingProxyType):
+                object.__setattr__(self, name, MappingProxyType(dict(value)))
 
     def __reduce__(self):
         # a read-only mapping cannot be pickled: rebuilt from a plain dict (the dashboard's
         # analysis process sends settings inside its results)
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        values["costs"] = dict(self.costs)
+        for name in _MAPPINGS:
+            values[name] = dict(getattr(self, name))
         return (_rebuild_settings, (type(self), values))
 
     @classmethod
@@ -156,11 +182,15 @@ class AnalyticsSettings:
         site = getattr(config, "site", None)
         if site is not None and getattr(site, "timezone", None):
             values["tz"] = site.timezone
-        for section in ("thresholds", "ranking"):
+        for section in ("thresholds", "ranking", "indices"):
             sec = getattr(config, section, None)
             if sec is None:
                 continue
             data = sec.model_dump() if hasattr(sec, "model_dump") else dict(vars(sec))
+            if section == "indices":
+                # [indices.feeders] / [indices.substations]: customers served per id
+                data["customers_served_feeders"] = data.pop("feeders", {})
+                data["customers_served_substations"] = data.pop("substations", {})
             for key, value in data.items():
                 if key in names:
                     values[key] = value
@@ -173,6 +203,8 @@ class AnalyticsSettings:
         data.update(changes)
         return AnalyticsSettings(**data)
 
+
+_MAPPINGS = ("costs", "customers_served_feeders", "customers_served_substations")
 
 DEFAULT_SETTINGS = AnalyticsSettings()
 

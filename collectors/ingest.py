@@ -102,25 +102,23 @@ def ingest_path(
     run_id: int | None = None,
     on_chunk=None,
     read_options: dict | None = None,
+    network=None,
 ) -> BatchSummary:
-    """Ingest a file, or for ``network`` a folder of tables or a GIS segment export;
+    """Ingest a file, or for ``network`` a folder of tables or a network model in one of the
+    field's formats (bus-branch tables, pandapower, OpenDSS, GIS layers:
+    ``collectors.network_import``, read under the source's ``network`` options);
     ``read_options`` say how files are read (``read_chunks``'s reading options)."""
     summary = BatchSummary()
     if kind == "network":
-        if path.is_dir() and any(p.name.endswith(("bus.csv", "_bus.csv")) for p in path.iterdir()):
-            from collectors.network_trace import read_segment_export, trace_feeders
+        from collectors.network_import import detect_format, import_network
 
-            traced = trace_feeders(**read_segment_export(path))
-            for table in ("substations", "feeders"):
-                frame = traced[table].drop(
-                    columns=[c for c in ("buses", "line_ids") if c in traced[table]]
+        if detect_format(path, network) is not None:
+            try:
+                return import_network(
+                    pipeline, path, options, network, run_id=run_id, read_options=read_options
                 )
-                summary.add(
-                    pipeline.ingest(
-                        table, frame.astype(str).replace("nan", None), options, run_id=run_id
-                    )
-                )
-            return summary
+            except (FileNotFoundError, KeyError) as exc:
+                raise ValueError(f"network model incomplete: {exc}") from None
         files = network_files(path) if path.is_dir() else [(guess_kind(path), path)]
         if not files or any(table is None for table, _ in files):
             raise FileRefused("unknown_kind", str(path))
@@ -207,6 +205,7 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
             on_chunk=on_chunk,
             # the source's reading options (sep, header, records_path, ...) read its files
             read_options=reading_options(configured),
+            network=getattr(configured, "network", None),
         )
     except FileRefused as exc:
         pipeline.quarantine_whole(source, kind, str(path), exc.code, exc.text, run_id)

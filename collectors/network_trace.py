@@ -51,16 +51,24 @@ from collections import Counter, deque
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["REQUIRED_COLUMNS", "read_segment_export", "trace_feeders"]
 
 #: Required columns per table (formats.md); ``lines`` may also carry ``type`` and ``in_service``.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "buses": ("bus_id", "name", "vn_kv", "lon", "lat"),
-    "lines": ("line_id", "from_bus", "to_bus", "length_km", "std_type", "geometry_geojson"),
-    "switches": ("switch_id", "bus", "element", "et", "closed"),
-    "trafos": ("hv_bus", "lv_bus", "sn_mva"),
+    "buses": ("bus_id",),
+    "lines": ("line_id", "from_bus", "to_bus"),
+    "switches": ("bus", "element", "et", "closed"),
+    "trafos": ("hv_bus", "lv_bus"),
+}
+#: Columns read when present (a missing one is blank for every row).
+OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "buses": ("name", "vn_kv", "lon", "lat"),
+    "lines": ("length_km", "std_type", "geometry_geojson", "type", "in_service"),
+    "switches": ("switch_id",),
+    "trafos": ("trafo_id", "name", "sn_mva", "vn_hv_kv", "vn_lv_kv", "in_service"),
 }
 
 _FILE_PATTERNS: dict[str, str] = {
@@ -96,7 +104,10 @@ FEEDER_COLUMNS = [
     "start_line",
     "overhead_km",
     "has_loop",
+    "voltage_kv",
+    "buses_without_coordinates",
 ]
+TRANSFORMER_COLUMNS = ["transformer", "feeder", "name", "kva", "lon", "lat", "bus"]
 DIAGNOSTIC_COLUMNS = ["kind", "feeder", "substation", "bus", "line_id", "detail"]
 
 _TRUE = {"true", "1", "yes", "y", "t", "是", "on", "closed"}
@@ -255,6 +266,8 @@ def trace_feeders(
     *,
     feeder_prefix: str = "F",
     substation_prefix: str = "SS",
+    roots: tuple = (),
+    area_below_kv: float = 1.0,
 ) -> dict[str, pd.DataFrame]:
     """Trace the radial feeders of a GIS segment export.
 
@@ -285,13 +298,13 @@ def trace_feeders(
     See the module docstring for the rules and the code scheme. Raises ``ValueError("<table>:
     missing column <name>")`` when an input lacks a required column.
     """
-    for table, frame in (
-        ("buses", buses),
-        ("lines", lines),
-        ("switches", switches),
-        ("trafos", trafos),
-    ):
+    frames = {"buses": buses, "lines": lines, "switches": switches, "trafos": trafos}
+    for table, frame in frames.items():
         _check_columns(frame, table, label=table)
+        missing = [c for c in OPTIONAL_COLUMNS[table] if c not in frame.columns]
+        if missing:
+            frames[table] = frame.assign(**{c: None for c in missing})
+    buses, lines, switches, trafos = (frames[t] for t in ("buses", "lines", "switches", "trafos"))
 
     diags: list[dict[str, Any]] = []
 
@@ -327,8 +340,8 @@ def trace_feeders(
             diag("unknown_bus", bus=bid, line_id=line_id, detail=f"referenced by {where}")
 
     # ---- lines
-    has_type = "type" in lines.columns
-    has_in_service = "in_service" in lines.columns
+    has_type = lines["type"].notna().any()
+    has_in_service = lines["in_service"].notna().any()
     line_info: dict[Any, dict[str, Any]] = {}
     for rec in lines.to_dict("records"):
         lid = _norm_id(rec["line_id"])
@@ -356,14 +369,15 @@ def trace_feeders(
             "geometry": rec.get("geometry_geojson"),
             "in_service": in_service,
             "open_switches": [],
+            "kind": "line",
         }
         check_bus(a, f"line {lid}", lid)
         check_bus(b, f"line {lid}", lid)
 
-    # ---- switches (only et == "l" matter)
+    # ---- switches: et == "l" on a line, et == "b" between two buses (a zero-length link)
     for rec in switches.to_dict("records"):
-        et = _text(rec.get("et"))
-        if et is None or et.lower() != "l":
+        et = (_text(rec.get("et")) or "").lower()
+        if et not in ("l", "b"):
             continue
         sid = _norm_id(rec.get("switch_id"))
         lid = _norm_id(rec.get("element"))
@@ -374,9 +388,18 @@ def trace_feeders(
             closed = False
             diag(
                 "bad_value",
-                line_id=lid,
+                line_id=lid if et == "l" else f"switch:{sid}",
                 detail=f"switch {sid} closed {rec.get('closed')!r} unreadable; taken as open",
             )
+        if et == "b":
+            if sbus is None or lid is None:
+                diag("bad_value", line_id=f"switch:{sid}", detail="bus switch without two buses")
+                continue
+            link = f"switch:{sid}"
+            line_info[link] = _link(sbus, lid, closed, kind="switch")
+            check_bus(sbus, f"switch {sid}", link)
+            check_bus(lid, f"switch {sid}", link)
+            continue
         check_bus(sbus, f"switch {sid}", lid)
         if lid not in line_info:
             diag("unknown_line", line_id=lid, bus=sbus, detail=f"switch {sid} on unknown line")
@@ -384,11 +407,12 @@ def trace_feeders(
         if not closed:
             line_info[lid]["open_switches"].append((sid, sbus))
 
-    # ---- substations
-    has_trafo_service = "in_service" in trafos.columns
+    # ---- transformers: substations, regulators (links) and distribution areas
+    has_trafo_service = trafos["in_service"].notna().any()
     stations: dict[Any, dict[str, Any]] = {}
     hv_buses: set[Any] = set()
-    for rec in trafos.to_dict("records"):
+    area_rows: list[dict[str, Any]] = []
+    for number, rec in enumerate(trafos.to_dict("records")):
         lv, hv = _norm_id(rec["lv_bus"]), _norm_id(rec["hv_bus"])
         if lv is None:
             continue
@@ -400,14 +424,36 @@ def trace_feeders(
                 pass
         check_bus(lv, "transformer lv_bus")
         check_bus(hv, "transformer hv_bus")
+        tid = _norm_id(rec.get("trafo_id"))
+        tid = number if tid is None else tid
+        hv_kv = _float(rec.get("vn_hv_kv"))
+        if math.isnan(hv_kv):
+            hv_kv = (bus_info.get(hv) or {}).get("vn_kv", float("nan"))
+        lv_kv = _float(rec.get("vn_lv_kv"))
+        if math.isnan(lv_kv):
+            lv_kv = (bus_info.get(lv) or {}).get("vn_kv", float("nan"))
+        sn = _float(rec.get("sn_mva"))
+        role = _trafo_role(hv_kv, lv_kv, area_below_kv)
+        if role == "area" and hv is not None:
+            area_rows.append(
+                {"trafo_id": tid, "hv_bus": hv, "lv_bus": lv, "sn_mva": sn, "name": rec.get("name")}
+            )
+            continue
+        if role == "regulator" and hv is not None:
+            line_info[f"trafo:{tid}"] = _link(hv, lv, True, kind="regulator")
+            continue
         if hv is not None:
             hv_buses.add(hv)
-        st = stations.setdefault(lv, {"capacity": 0.0, "count": 0})
-        sn = _float(rec.get("sn_mva"))
+        st = stations.setdefault(lv, {"capacity": 0.0, "count": 0, "hv_kv": float("nan")})
         st["capacity"] += 0.0 if math.isnan(sn) else sn
         st["count"] += 1
-    busbars = sorted(stations, key=_id_key)
-    ss_code = {bb: f"{substation_prefix}{i}" for i, bb in enumerate(busbars, 1)}
+        if not math.isnan(hv_kv):
+            st["hv_kv"] = hv_kv if math.isnan(st["hv_kv"]) else max(st["hv_kv"], hv_kv)
+    for root in roots:
+        rid = _norm_id(root)
+        if rid is not None and rid not in stations:
+            check_bus(rid, "root bus")
+            stations[rid] = {"capacity": float("nan"), "count": 0, "hv_kv": float("nan")}
 
     # ---- adjacency over closed lines
     def is_closed(lid: Any) -> bool:
@@ -415,17 +461,65 @@ def trace_feeders(
         return info["in_service"] and not info["open_switches"]
 
     adj: dict[Any, list[tuple[Any, Any]]] = {}
+    linked: set[frozenset] = set()
     for lid in sorted(line_info, key=_id_key):
         info = line_info[lid]
         if not is_closed(lid):
             continue
         if info["from"] == info["to"]:
-            diag("loop", bus=info["from"], line_id=lid, detail="line starts and ends at one bus")
+            if info["kind"] == "line":
+                diag(
+                    "loop", bus=info["from"], line_id=lid, detail="line starts and ends at one bus"
+                )
             continue
+        pair = frozenset((info["from"], info["to"]))
+        if info["kind"] != "line" and pair in linked:
+            info["parallel"] = True  # one phase of a bank of single-phase regulators
+            continue
+        if info["kind"] != "line":
+            linked.add(pair)
         adj.setdefault(info["from"], []).append((info["to"], lid))
         adj.setdefault(info["to"], []).append((info["from"], lid))
     for bid in adj:
         adj[bid].sort(key=lambda t: (_id_key(t[0]), _id_key(t[1])))
+
+    # ---- station bus groups: a busbar plus what closed switches between buses and voltage
+    # regulators join to it without a line (breaker and feeder-head nodes, a closed bus
+    # coupler, the station's regulator). Stations joined so become one substation.
+    group: dict[Any, Any] = {}
+    for lv in sorted(stations, key=_id_key):
+        if lv in group:
+            continue
+        group[lv] = lv
+        queue = deque([lv])
+        while queue:
+            u = queue.popleft()
+            for v, lid in adj.get(u, []):
+                if line_info[lid]["kind"] == "line" or v in group:
+                    continue
+                group[v] = lv
+                queue.append(v)
+    for member, rep in group.items():
+        if member != rep and member in stations:
+            st, into = stations.pop(member), stations[rep]
+            into["capacity"] = float(np.nansum([into["capacity"], st["capacity"]]))
+            into["count"] += st["count"]
+            into["hv_kv"] = float(np.nanmax([into["hv_kv"], st["hv_kv"], -np.inf]))
+            if math.isinf(into["hv_kv"]):
+                into["hv_kv"] = float("nan")
+    busbars = sorted(stations, key=_id_key)
+    ss_code = {bb: f"{substation_prefix}{i}" for i, bb in enumerate(busbars, 1)}
+
+    def starts(bb: Any) -> list[tuple[Any, Any]]:
+        """Closed branches leaving the station group of ``bb``, by (first bus, line id)."""
+        out = [
+            (v, lid)
+            for member in group
+            if group[member] == bb
+            for v, lid in adj.get(member, [])
+            if group.get(v) != bb
+        ]
+        return sorted(out, key=lambda t: (_id_key(t[0]), _id_key(t[1])))
 
     # ---- BFS per starting line
     bus_owner: dict[Any, str] = {}
@@ -436,10 +530,10 @@ def trace_feeders(
     for si, bb in enumerate(busbars, 1):
         ss = ss_code[bb]
         k = 0
-        for first, start_lid in adj.get(bb, []):  # sorted by (first bus, line id)
+        for first, start_lid in starts(bb):  # sorted by (first bus, line id)
             if start_lid in line_owner or start_lid in tie_reported:
                 continue  # already used by a loop of an earlier feeder, or a reported tie
-            if first in stations:
+            if first in group:
                 tie_reported.add(start_lid)
                 diag(
                     "busbar_tie",
@@ -474,8 +568,8 @@ def trace_feeders(
                 for v, lid in adj.get(u, []):
                     if lid in line_owner or lid in tie_reported:
                         continue
-                    if v in stations:
-                        if v == bb:
+                    if v in group:
+                        if group[v] == bb:
                             line_owner[lid] = code
                             order_lines.append(lid)
                             has_loop = True
@@ -496,7 +590,7 @@ def trace_feeders(
                                 bus=v,
                                 line_id=lid,
                                 detail=f"closed line reaches busbar {v} of "
-                                f"{ss_code[v]}; not traversed",
+                                f"{ss_code[group[v]]}; not traversed",
                             )
                         continue
                     if v in bus_owner:
@@ -540,6 +634,10 @@ def trace_feeders(
     for lid in sorted(line_info, key=_id_key):
         info = line_info[lid]
         if is_closed(lid):
+            if info.get("parallel") or (
+                info["from"] in group and group[info["from"]] == group.get(info["to"])
+            ):
+                continue  # a bank's other phases; a link inside a station
             if lid not in line_owner and lid not in tie_reported and info["from"] != info["to"]:
                 diag(
                     "island_line",
@@ -553,8 +651,8 @@ def trace_feeders(
             else "open switch " + ", ".join(f"{s} at bus {b}" for s, b in info["open_switches"])
         )
         sides = [
-            bus_owner.get(info["from"]) or ss_code.get(info["from"]),
-            bus_owner.get(info["to"]) or ss_code.get(info["to"]),
+            bus_owner.get(info["from"]) or ss_code.get(group.get(info["from"])),
+            bus_owner.get(info["to"]) or ss_code.get(group.get(info["to"])),
         ]
         diag(
             "open_line",
@@ -562,10 +660,57 @@ def trace_feeders(
             detail=f"{why}; bus {info['from']} ({sides[0] or 'none'}) - "
             f"bus {info['to']} ({sides[1] or 'none'})",
         )
+    area_lv = {a["lv_bus"] for a in area_rows}
     for bid in sorted(bus_info, key=_id_key):
-        if bid in bus_owner or bid in stations or bid in hv_buses:
+        if bid in bus_owner or bid in group or bid in hv_buses or bid in area_lv:
             continue
         diag("island_bus", bus=bid, detail="bus reached from no busbar")
+
+    # ---- buses without coordinates: every feeder bus and busbar, counted exactly
+    def located(bid: Any) -> bool:
+        info = bus_info.get(bid)
+        return info is not None and math.isfinite(info["lon"]) and math.isfinite(info["lat"])
+
+    for bb in busbars:
+        if not located(bb):
+            diag("no_coordinates", substation=ss_code[bb], bus=bb, detail="busbar without lon/lat")
+    for row in feeder_rows:
+        missing = [b for b in row["buses"] if not located(b)]
+        row["buses_without_coordinates"] = len(missing)
+        for b in missing:
+            diag(
+                "no_coordinates",
+                feeder=row["feeder"],
+                substation=row["substation"],
+                bus=b,
+                detail="feeder bus without lon/lat",
+            )
+        row["voltage_kv"] = (bus_info.get(row["busbar"]) or {}).get("vn_kv", float("nan"))
+
+    # ---- distribution transformer areas on the feeder of their hv bus
+    area_out = []
+    for a in sorted(area_rows, key=lambda r: _id_key(r["trafo_id"])):
+        hv = a["hv_bus"]
+        feeder = bus_owner.get(hv)
+        if feeder is None:
+            diag(
+                "island_area",
+                bus=hv,
+                detail=f"transformer {a['trafo_id']} on bus {hv} reached from no busbar",
+            )
+        where = bus_info.get(hv) or bus_info.get(a["lv_bus"]) or {}
+        sn = a["sn_mva"]
+        area_out.append(
+            {
+                "transformer": str(a["trafo_id"]),
+                "feeder": feeder,
+                "name": _text(a["name"]),
+                "kva": sn * 1000 if not math.isnan(sn) else float("nan"),
+                "lon": where.get("lon", float("nan")),
+                "lat": where.get("lat", float("nan")),
+                "bus": hv,
+            }
+        )
 
     # ---- tables
     feeders_df = pd.DataFrame(feeder_rows, columns=FEEDER_COLUMNS)
@@ -573,11 +718,14 @@ def trace_feeders(
     sub_rows = []
     for bb in busbars:
         info = bus_info.get(bb, {})
+        hv_kv = stations[bb]["hv_kv"]
         sub_rows.append(
             {
                 "substation": ss_code[bb],
                 "name": info.get("name") or f"Busbar {bb}",
-                "voltage_kv": info.get("vn_kv", float("nan")),
+                # the station's level is its high-voltage side (a 110/20 kV station is 110 kV);
+                # a root bus without a transformer keeps its own level
+                "voltage_kv": hv_kv if not math.isnan(hv_kv) else info.get("vn_kv", float("nan")),
                 "capacity_mva": stations[bb]["capacity"],
                 "lon": info.get("lon", float("nan")),
                 "lat": info.get("lat", float("nan")),
@@ -588,7 +736,38 @@ def trace_feeders(
         )
     substations_df = pd.DataFrame(sub_rows, columns=SUBSTATION_COLUMNS)
     diagnostics_df = pd.DataFrame(diags, columns=DIAGNOSTIC_COLUMNS)
-    return {"substations": substations_df, "feeders": feeders_df, "diagnostics": diagnostics_df}
+    return {
+        "substations": substations_df,
+        "feeders": feeders_df,
+        "transformers": pd.DataFrame(area_out, columns=TRANSFORMER_COLUMNS),
+        "diagnostics": diagnostics_df,
+    }
+
+
+def _link(a: Any, b: Any, closed: bool, *, kind: str) -> dict[str, Any]:
+    """A zero-length branch: a switch between two buses or a voltage regulator."""
+    return {
+        "from": a,
+        "to": b,
+        "length": 0.0,
+        "std_type": None,
+        "type": None,
+        "geometry": None,
+        "in_service": True,
+        "open_switches": [] if closed else [(kind, a)],
+        "kind": kind,
+    }
+
+
+def _trafo_role(hv_kv: float, lv_kv: float, area_below_kv: float) -> str:
+    """``area`` (distribution transformer: low side below ``area_below_kv``), ``regulator``
+    (both sides at one level, within 20 %: a voltage regulator or an isolating transformer,
+    crossed like a line) or ``substation`` (anything else, and unknown levels)."""
+    if not math.isnan(lv_kv) and lv_kv < area_below_kv:
+        return "area"
+    if not math.isnan(hv_kv) and not math.isnan(lv_kv) and lv_kv > 0 and hv_kv / lv_kv < 1.2:
+        return "regulator"
+    return "substation"
 
 
 def _feeder_row(
@@ -612,6 +791,8 @@ def _feeder_row(
     parts: list[list[list[float]]] = []
     for lid in order_lines:
         info = line_info[lid]
+        if info["kind"] != "line":
+            continue  # switches between buses and regulators: no length, no segment
         seg = info["length"]
         if not math.isnan(seg):
             length += seg
@@ -629,7 +810,7 @@ def _feeder_row(
                 e is not None and math.isfinite(e["lon"]) and math.isfinite(e["lat"]) for e in ends
             ):
                 fallback = [[[ends[0]["lon"], ends[0]["lat"]], [ends[1]["lon"], ends[1]["lat"]]]]
-            if not _is_missing(info["geometry"]) or fallback is None:
+            if not _is_missing(info["geometry"]):
                 diag(
                     "bad_geometry",
                     feeder=code,
@@ -664,4 +845,6 @@ def _feeder_row(
         "start_line": start_lid,
         "overhead_km": round(overhead, 6) if has_type else float("nan"),
         "has_loop": has_loop,
+        "voltage_kv": float("nan"),
+        "buses_without_coordinates": 0,
     }

@@ -287,6 +287,70 @@ def _records_path_ok(value: str | None) -> str | None:
     return value
 
 
+# --- network import (issue 14) -------------------------------------------------------------
+NETWORK_TABLES_IN = ("buses", "lines", "switches", "trafos", "coordinates")
+
+
+class NetworkOptions(BaseModel):
+    """How a source's network model is read (docs/formats.md "Network models"): the format,
+    which file holds which table, the columns per table, the coordinate reference and units.
+    ``[sources.NAME.network]`` of a file source; ``feederwatch ingest network PATH --source
+    NAME`` and the source's collections use it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["auto", "tables", "pandapower", "opendss", "gis"] = "auto"
+    # table -> glob pattern of its file in the folder, e.g. {buses = "*nodes*.csv"}
+    files: dict[str, str] = Field(default_factory=dict)
+    # table -> {source column = canonical column}; the source's `mapping` applies to all tables
+    columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # CSV separator of the tables; unset: the source's `sep` when not ",", else sniffed
+    sep: str | None = None
+    # coordinates: "EPSG:4326" (lon/lat), any EPSG code (CGCS2000 "EPSG:4490", its
+    # Gauss-Krueger zones "EPSG:4491".."EPSG:4554"), or "local" (x/y from `origin`)
+    crs: str = "EPSG:4326"
+    origin: tuple[float, float] | None = None
+    coordinate_unit: Literal["m", "km", "ft", "kft", "mi"] = "m"
+    # line lengths when the model does not say (OpenDSS `units=none`, plain tables)
+    length_unit: Literal["m", "km", "ft", "kft", "mi"] = "km"
+    # the level of buses without one (kV)
+    voltage_kv: Annotated[float, Field(gt=0, le=1000)] | None = None
+    # buses a feeder starts from when the model has no HV/MV transformer (OpenDSS: the source)
+    roots: list[str] = Field(default_factory=list)
+    # transformers whose low side is below this (kV) are distribution areas (台区)
+    area_below_kv: Annotated[float, Field(gt=0)] = 1.0
+    feeder_prefix: str = "F"
+    substation_prefix: str = "SS"
+    # GIS: the layer of lines (and of substation points) in a GeoPackage
+    line_layer: str | None = None
+    point_layer: str | None = None
+
+    @field_validator("files", "columns")
+    @classmethod
+    def _known_tables(cls, value: dict) -> dict:
+        for table in value:
+            if table not in NETWORK_TABLES_IN:
+                raise ValueError(
+                    f"unknown network table {table!r} (one of {', '.join(NETWORK_TABLES_IN)})"
+                )
+        return value
+
+    @field_validator("crs")
+    @classmethod
+    def _crs(cls, value: str) -> str:
+        if value != "local" and not re.fullmatch(r"(?i)(EPSG:\d{4,6}|OGC:CRS84)", value):
+            raise ValueError(f"crs must be 'EPSG:<code>' or 'local': {value!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _local_needs_origin(self) -> NetworkOptions:
+        if self.crs == "local" and self.origin is None:
+            raise ValueError("crs = 'local' needs origin = [lon, lat]")
+        if self.sep is not None and len(self.sep) != 1:
+            raise ValueError(f"sep must be one character: {self.sep!r}")
+        return self
+
+
 class FileOptions(SourceOptions):
     """A watched folder of CSV / XLSX / JSON exports (file drop)."""
 
@@ -314,6 +378,8 @@ class FileOptions(SourceOptions):
     # A header with more columns is refused before the body is read (too_many_columns); a
     # wide 96-point voltage curve has about 100.
     max_columns: Annotated[int, Field(ge=1)] = 500
+    # How a network model is read (kind = "network"; docs/formats.md "Network models").
+    network: NetworkOptions | None = None
 
     @field_validator("encoding")
     @classmethod

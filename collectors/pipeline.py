@@ -48,8 +48,9 @@ from db.models import (
     Substation,
     Transformer,
 )
+from db.partitions import ensure_reading_partitions
 from db.queries import committed_chunks
-from db.rollups import RollupLimits, prune_raw, update_rollups
+from db.rollups import RollupLimits, prune_hourly, prune_raw, update_rollups
 from db.upsert import (
     bump_data_version,
     upsert_by_code,
@@ -141,12 +142,14 @@ class Pipeline:
         limits: RollupLimits | None = None,
         suspicious_hours: float = 168.0,
         raw_retention_days: int | None = None,
+        hourly_retention_days: int | None = None,
     ):
         self.engine = engine
         self.tz = tz
         self.limits = limits or RollupLimits(tz=tz)
         self.suspicious_hours = suspicious_hours
         self.raw_retention_days = raw_retention_days
+        self.hourly_retention_days = hourly_retention_days
         self._network: dict | None = None
         self._last_prune: float | None = None
 
@@ -160,6 +163,7 @@ class Pipeline:
                 th.voltage_low, th.voltage_high, th.low_voltage_rule, settings.site.timezone
             ),
             raw_retention_days=settings.database.raw_retention_days,
+            hourly_retention_days=settings.database.hourly_retention_days,
         )
 
     # --- network context ----------------------------------------------------------------
@@ -259,6 +263,11 @@ class Pipeline:
         frame, wide_rejects, checked = v.frame, v.wide_rejects, v.checked
         shape_rejects, shaped_all = v.shape_rejects, v.shaped_all
         summary.notes.update(v.shape_notes)
+        if kind == "voltage" and not checked.good.empty:
+            # PostgreSQL: the months' partitions, in a short transaction of their own
+            ensure_reading_partitions(
+                self.engine, int(checked.good["ts"].min()), int(checked.good["ts"].max())
+            )
         with self.engine.begin() as conn:
             if checked.new_codes:
                 self._register(conn, checked.new_codes, options.source)
@@ -380,16 +389,30 @@ class Pipeline:
         return committed_chunks(self.engine, file_key)
 
     def _prune_if_due(self) -> None:
-        """Raw readings beyond the retention go, at most once an hour (rollups stay)."""
-        if self.raw_retention_days is None or (
+        """Raw readings and hourly rollups beyond their retention go, at most once an hour
+        (daily rollups stay)."""
+        if (self.raw_retention_days is None and self.hourly_retention_days is None) or (
             self._last_prune is not None and time.monotonic() - self._last_prune < 3600
         ):
             return
         self._last_prune = time.monotonic()
         with self.engine.begin() as conn:
-            pruned = prune_raw(conn, self.raw_retention_days, int(time.time()))
-        if pruned:
-            log.info("pruned %d raw readings older than %d days", pruned, self.raw_retention_days)
+            if self.raw_retention_days is not None:
+                pruned = prune_raw(conn, self.raw_retention_days, int(time.time()))
+                if pruned:
+                    log.info(
+                        "pruned %d raw readings older than %d days",
+                        pruned,
+                        self.raw_retention_days,
+                    )
+            if self.hourly_retention_days is not None:
+                hours = prune_hourly(conn, self.hourly_retention_days)
+                if hours:
+                    log.info(
+                        "pruned %d hourly rollups beyond the newest %d days",
+                        hours,
+                        self.hourly_retention_days,
+                    )
 
     def forget_chunks(self, file_key: str) -> None:
         forget_chunks(self.engine, file_key)
@@ -413,7 +436,14 @@ class Pipeline:
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)
             nominal = self._nominals(conn, good)
-            update_rollups(conn, good, interval, self.limits, area_limits(nominal, self.limits))
+            update_rollups(
+                conn,
+                good,
+                interval,
+                self.limits,
+                area_limits(nominal, self.limits),
+                hourly_days=self.hourly_retention_days,
+            )
             return
         else:
             table = {"substations": Substation, "feeders": Feeder, "transformers": Transformer}[

@@ -12,6 +12,7 @@ reasons the whole input would get.
 from __future__ import annotations
 
 import difflib
+import gzip
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class Preview:
     notes: Counter = field(default_factory=Counter)
     #: (reason code, text) when the input would be refused whole
     refused: tuple[str, str] | None = None
+    #: a reading option that would find a missing column ("set header = 2", "set sep")
+    layout_hint: str = ""
 
     @property
     def exit_code(self) -> int:
@@ -67,10 +70,12 @@ class Preview:
             if code == "missing_column" and self.missing:
                 column, like = self.missing[0]
                 hint = (
-                    f"; closest header {like[0]!r}: add to the source mapping = "
+                    f"; {self.layout_hint}"
+                    if self.layout_hint
+                    else f"; closest header {like[0]!r}: add to the source mapping = "
                     f'{{ "{like[0]}" = "{column}" }}'
                     if like
-                    else "; no header looks like it"
+                    else "; no header looks like it" + NO_HEADER_ADVICE.get(column, "")
                 )
                 return f"{self.where}: missing column {column!r} for {self.kind}{hint}"
             return f"{self.where}: refused whole: {code}: {text}"
@@ -80,19 +85,49 @@ class Preview:
             return (
                 f"{self.where}: {self.would_land} of {self.records} {self.kind} records would "
                 f"land, {bad} quarantined ({top})"
+                + "".join(
+                    hint for code, hint in QUARANTINE_ADVICE.items() if code in self.quarantined
+                )
             )
         return f"{self.where}: all {self.records} {self.kind} records would land"
 
 
+#: what the config can do about a quarantine reason (docs/onboarding.md)
+QUARANTINE_ADVICE = {
+    "ambiguous_time": (
+        "; dates like 01/09/2023 are read only with time_format, e.g. "
+        'time_format = "%m/%d/%Y %H:%M:%S" (month first) or "%d/%m/%Y %H:%M:%S"'
+    ),
+}
+
+#: what the config can do when no header is the missing column (docs/onboarding.md)
+NO_HEADER_ADVICE = {
+    "outage_id": ': derive one from other columns, id_from = ["feeder", "start"]',
+    "ticket_id": ': derive one from other columns, id_from = ["time", "address"]',
+    "transformer": (
+        ': a one-meter file names its area, constants = { transformer = "NAME" }; a table '
+        'with one column per meter is unpivoted, unpivot = { columns = "...", id = '
+        '"transformer", value = "va" }'
+    ),
+}
+
 #: words of real exports' headers, for suggestions only (the presets rename exact aliases)
 HINTS: dict[str, tuple[str, ...]] = {
     "outage_id": ("outageno", "outagenumber", "incident", "eventno", "编号"),
-    "ticket_id": ("ticketno", "ticketnumber", "caseid", "caseno", "工单"),
+    "ticket_id": (
+        "ticketno",
+        "ticketnumber",
+        "caseid",
+        "caseno",
+        "requestid",
+        "servicerequest",
+        "工单",
+    ),
     "feeder": ("circuit", "feederid", "feederno", "馈线", "线路"),
     "transformer": ("meter", "bus", "substationtransformer", "tx", "台区", "变压器"),
     "start": ("begin", "outagestart", "starttime", "startdt", "timeoff", "off", "停电"),
     "end": ("restore", "restored", "endtime", "enddt", "timeon", "复电", "送电"),
-    "time": ("timestamp", "datetime", "received", "created", "时间"),
+    "time": ("timestamp", "datetime", "received", "created", "requested", "adddate", "时间"),
     "customers": ("cust", "affected", "households", "users", "meters", "户数"),
     "cause": ("reason", "原因"),
     "category": ("type", "code", "troublecode", "类型", "类别"),
@@ -218,10 +253,72 @@ def preview_file(
         **time_options(source_options),
         **voltage_level_options(source_options),
     )
-    frames = read_chunks(
-        path, kind, mapping=None, shaping=source_options, **reading_options(source_options)
-    )
-    return preview_frames(pipeline, path.name, kind, frames, options)
+    reading = reading_options(source_options)
+    frames = read_chunks(path, kind, mapping=None, shaping=source_options, **reading)
+    preview = preview_frames(pipeline, path.name, kind, frames, options)
+    if preview.refused is not None and preview.refused[0] == "missing_column" and preview.missing:
+        preview.layout_hint = layout_hint(path, kind, preview.missing[0][0], mapping, reading)
+    return preview
+
+
+#: rows of a file searched for a missing column's header, and the separators tried
+LAYOUT_ROWS = 30
+OTHER_SEPARATORS = (";", "\t", "|", ",")
+
+
+def layout_hint(path: Path, kind: str, missing: str, mapping: dict, reading: dict) -> str:
+    """A reading option under which the missing column would be found, or "": the header on
+    another row (a title or units row above it: ``header = N``), or another separator
+    (``sep = ";"``). Only the first rows are read (CSV, XLSX)."""
+    name = missing.split(" (named by ", 1)[0]
+    wanted = {_norm(name)}
+    wanted |= {_norm(k) for k, v in mapping.items() if v == name}
+    wanted |= {_norm(a) for a in PRESETS.get(kind, {}).get(name, ())}
+    wanted.discard("")
+    suffix = path.name.lower()
+    sep = reading.get("sep", ",")
+    try:
+        if suffix.endswith(".xlsx"):
+            rows = pd.read_excel(
+                path, header=None, nrows=LAYOUT_ROWS, dtype=str, sheet_name=reading.get("sheet", 0)
+            )
+            tables = {sep: [[str(v) for v in row if isinstance(v, str)] for row in rows.to_numpy()]}
+        elif suffix.endswith((".csv", ".csv.gz")):
+            opener = gzip.open if suffix.endswith(".gz") else open
+            with opener(path, "rt", encoding=_encoding(reading), errors="replace") as fh:
+                text = [line.rstrip("\r\n") for _, line in zip(range(LAYOUT_ROWS), fh)]
+            tables = {
+                each: [[c.strip().strip('"') for c in line.split(each)] for line in text]
+                for each in (sep, *(o for o in OTHER_SEPARATORS if o != sep))
+            }
+        else:
+            return ""
+    except Exception:  # a hint only: the refusal itself is already reported
+        return ""
+    skip = int(reading.get("skiprows", 0))
+    header = int(reading.get("header", 0))
+    for each, lines in tables.items():
+        for number, cells in enumerate(lines):
+            if number < skip or not any(_norm(c) in wanted for c in cells):
+                continue
+            row = number - skip
+            shown = "\\t" if each == "\t" else each
+            if each != sep and row != header:
+                return (
+                    f"it is on row {row} (0 = first row), separated by '{shown}': "
+                    f'set header = {row} and sep = "{shown}"'
+                )
+            if each != sep:
+                return f"the header is separated by '{shown}': set sep = \"{shown}\""
+            if row != header:
+                return f"it is on row {row} (0 = first row): set header = {row}"
+            return ""
+    return ""
+
+
+def _encoding(reading: dict) -> str:
+    encoding = reading.get("encoding", "auto")
+    return "utf-8-sig" if encoding == "auto" else encoding
 
 
 def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) -> list[Preview]:

@@ -22,7 +22,13 @@ def rebuild_command(settings) -> int:
     )
     with engine.begin() as conn:
         per_level = area_limits(nominal_voltages(conn), limits)
-        totals = rebuild_all(conn, reading_intervals(conn), limits, area_limits=per_level)
+        totals = rebuild_all(
+            conn,
+            reading_intervals(conn),
+            limits,
+            area_limits=per_level,
+            hourly_days=settings.database.hourly_retention_days,
+        )
     # Areas of another nominal level (10 kV buses...) keep their own GB/T 12325 limits.
     levels = "" if per_level is None else f" ({len(per_level):,} areas at their own level)"
     click.echo(

@@ -210,6 +210,20 @@ def mark_abandoned_runs(engine: Engine, sources: list[str] | None = None) -> dic
     return marked
 
 
+#: called as ``hook(engine, settings, result)`` after every run of a source, once its lock is
+#: released (the shell registers the alerts here, feederwatch/alerts.py); a failing hook is
+#: logged and never fails the run
+AFTER_RUN: list[Callable[..., object]] = []
+
+
+def _after_run(engine, settings, result) -> None:
+    for hook in list(AFTER_RUN):
+        try:
+            hook(engine, settings, result)
+        except Exception:
+            log.warning("after-run hook %r failed", hook, exc_info=True)
+
+
 def run_source_once(
     engine: Engine,
     settings,
@@ -268,6 +282,7 @@ def run_source_once(
         log.warning("%s error=%s", line, result.error.splitlines()[0][:300])
     else:
         log.info("%s", line)
+    _after_run(engine, settings, result)
     return result
 
 

@@ -159,12 +159,24 @@ def _unpivot(frame: pd.DataFrame, options: ShapingOptions, notes: Counter) -> pd
 
 _MIDNIGHT = re.compile(r"[ T]00:00(?::00(?:\.0+)?)?$")
 _HHMM = re.compile(r"^\d{3,4}$|^\d{6}$")
+# Date and time cells that each hold a full date-time (DOE's OE-417 tables from July 2012 on
+# store "2012-07-19 10:30" in both): the first part gives its date only, the last part its
+# time of day only. Where the two disagree the date column says the date, the time column
+# the time (read in the source's zone as any naive time).
+_TRAILING_TIME = re.compile(
+    r"^(\d{4}[-/]\d{1,2}[-/]\d{1,2})[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?$"
+)
+_CLOCK = re.compile(r"^\d{1,2}:\d{2}")
+_LEADING_DATE = re.compile(r"^\d{4}[-/]\d{1,2}[-/]\d{1,2}[ T](?=\d{1,2}:\d{2})")
 
 
 def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Series]:
     """The parts joined by one space, and where some but not all parts are blank. The first
     part read as a date-time at midnight (XLSX) loses its ``00:00:00``; the last part written
-    as digits only (a time: ``930``, ``0930``, ``093000``) gets its colons."""
+    as digits only (a time: ``930``, ``0930``, ``093000``) gets its colons. Where the date
+    part and the time part are both full date-times (``2012-07-19 10:30:00``), the first
+    gives its date only and the last its time of day only. A last part that is no time of day
+    (a zone column: ``MST``) leaves the first part whole."""
     texts = []
     for number, name in enumerate(parts):
         text = clean_text(_one(frame, name)).astype(object)
@@ -172,6 +184,7 @@ def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Seri
         if number == 0:
             text = text.where(~present, text.astype(str).str.replace(_MIDNIGHT, "", regex=True))
         elif number == len(parts) - 1:
+            text = text.where(~present, text.astype(str).str.replace(_LEADING_DATE, "", regex=True))
             digits = present & text.astype(str).str.match(_HHMM)
             if digits.any():
                 padded = text[digits].astype(str).map(lambda t: t.zfill(4) if len(t) <= 4 else t)
@@ -180,6 +193,12 @@ def _combined(frame: pd.DataFrame, parts: list[str]) -> tuple[pd.Series, pd.Seri
                     padded.map(lambda t: ":".join(t[i : i + 2] for i in range(0, len(t), 2))),
                 )
         texts.append(text)
+    if len(texts) > 1:
+        # the first part's own time of day gives way to a time-of-day part after it
+        clock = texts[-1].notna() & texts[-1].astype(str).str.match(_CLOCK)
+        first = texts[0]
+        stripped = first.astype(str).str.replace(_TRAILING_TIME, r"\1", regex=True)
+        texts[0] = first.where(~(clock & first.notna()), stripped)
     present = pd.concat([t.notna() for t in texts], axis=1)
     complete = present.all(axis=1)
     partial = present.any(axis=1) & ~complete

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 
 from analytics import complaints as an_complaints
+from analytics import etr
+from analytics import handover as an_handover
 from analytics import priorities as an_priorities
 from analytics import reliability as an_reliability
 from analytics import voltage as an_voltage
@@ -30,6 +32,7 @@ from analytics.settings import AnalyticsSettings
 from collectors.health import collectors_health
 from collectors.health import health as installation_health
 from collectors.validate import InputRefused
+from db import alerts as db_alerts
 from db import queries
 from db.engine import make_engine, sqlite_file
 
@@ -61,6 +64,7 @@ SHARED_WAIT_SECONDS = 30.0
 ANALYSIS_KEYS = frozenset(
     {"analysis", "classified_all", "ranking", "indices", "system", "med", "frequent"}
     | {"area_voltage", "reliability_cache"}
+    | {"etr_model"}  # issue 17: the restoration-time model, fitted once per data version
 )
 
 
@@ -527,7 +531,7 @@ class DataStore:
             self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
             self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
             self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
-            self.frequent("feeder"), self.area_voltage()
+            self.frequent("feeder"), self.area_voltage(), self.etr_model()
             self.voltage_compliance_daily(), self.voltage_last_day()
             for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
                 warm_view(self)
@@ -621,6 +625,17 @@ class DataStore:
             self._warmer = None
         self._elsewhere = None
 
+    def etr_model(self):
+        """The restoration-time model of this data version (analytics/etr.py, issue 17), fitted
+        on the whole outage history once (by the warmer); None with too little history."""
+
+        def compute():
+            o = self.outages()
+            classes = etr.feeder_classes(self.network()["feeders"])
+            return etr.fit(o.assign(feeder_class=o["feeder"].map(classes)), self.tz)
+
+        return self._cached(("etr_model",), compute)
+
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(
             ("frequent", level),
@@ -659,6 +674,7 @@ class DataStore:
                 window=self.window(window_days),
                 settings=s,
                 freq="M" if monthly else None,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
@@ -672,6 +688,7 @@ class DataStore:
                 self.outages(),
                 window=self.window(window_days),
                 settings=s,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
@@ -685,9 +702,15 @@ class DataStore:
                 self.outages(),
                 window=self.window(window_days),
                 settings=s,
+                now=self._indices_now(),
                 cache=self._reliability_cache(),
             ),
         )
+
+    def _indices_now(self) -> pd.Timestamp:
+        """One "now" per data version for the indices: open outages count up to it (issue 15),
+        and every window's figures of a version share the placed outages."""
+        return self._cached(("indices_now",), lambda: pd.Timestamp.now(tz="UTC").floor("min"))
 
     def _reliability_cache(self) -> dict:
         """Placed and merged outages shared by every window's reliability figures (one data
@@ -753,6 +776,45 @@ class DataStore:
             lambda: queries.quarantine(
                 self.engine, source=source or None, limit=limit, offset=offset
             ),
+        )
+
+    # --- network import findings (issue 14) ---------------------------------------------
+    def network_diagnostics(self) -> pd.DataFrame:
+        """The current findings of the last network import of each source
+        (``db.queries.network.network_diagnostics``)."""
+        from db.queries.network import network_diagnostics
+
+        return self._fallback(("network_diagnostics",), lambda: network_diagnostics(self.engine))
+
+    def feeder_flags(self) -> pd.DataFrame:
+        """Feeders named by a network finding: ``feeder, flags, loops,
+        buses_without_coordinates, open_points, findings`` (for the map: draw them dashed)."""
+        from db.queries.network import feeder_flags
+
+        return self._cached(("feeder_flags",), lambda: feeder_flags(self.engine))
+
+    def alerts_sent(self, limit: int = 50) -> pd.DataFrame:
+        """The latest alert notifications (issue 17), newest first; none when unreadable."""
+        return self._fallback(
+            ("alerts_sent", limit), lambda: db_alerts.alerts_sent(self.engine, limit=limit)
+        )
+
+    def handover(self, start: datetime, end: datetime) -> dict:
+        """The shift handover's figures for [start, end) (analytics/handover.py, issue 17):
+        read when asked (a button or the command), never at a refresh."""
+        th = self.settings.thresholds
+        since = pd.Timestamp(start) - pd.Timedelta(days=th.frequent_feeder_days)
+        return an_handover.shift_summary(
+            queries.outages(self.engine, start=since.to_pydatetime(), end=end),
+            queries.complaints(self.engine, start=start, end=end),
+            db_alerts.alerts_sent(self.engine, start=start, end=end),
+            queries.quarantine(self.engine, limit=100_000),
+            self.stale_sources(end if end < datetime.now(UTC) else None),
+            start,
+            end,
+            frequent_days=th.frequent_feeder_days,
+            frequent_count=th.frequent_feeder_count,
+            momentary_minutes=th.momentary_minutes,
         )
 
     def table_counts(self) -> dict[str, int]:

@@ -156,7 +156,8 @@ class VoltageReading(Base):
     """A transformer-terminal reading: epoch seconds (UTC) and decivolts per phase."""
 
     __tablename__ = "voltage_readings"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # PostgreSQL: partitioned by UTC month (db/partitions.py, migration 0009)
+    __table_args__ = {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (ts)"}
 
     transformer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ts: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -195,33 +196,52 @@ class _VoltageRollup:
     rule: Mapped[str] = mapped_column(String(3))
 
 
-def _phase_columns(cls):
-    for p in ROLLUP_PHASES:
-        for suffix, kind in (
-            ("n", Integer),
-            ("min", SmallInteger),
-            ("max", SmallInteger),
-            ("sum", BigInteger().with_variant(Integer, "sqlite")),
-            ("below_min", Integer),
-            ("above_min", Integer),
-        ):
-            name = f"{p}_{suffix}"
-            cls.__annotations__[name] = Mapped[int | None]
-            setattr(cls, name, mapped_column(kind, nullable=True))
-    return cls
+#: The hourly rollups keep only the area as a whole (X): the heat maps and hourly figures read
+#: nothing else, and per-phase hourly columns cost more than half of the write time of an ingest
+#: and of the table's bytes (issues 13 and 19). Per-phase figures live in the daily rollups and,
+#: for the retention, in the raw readings.
+HOURLY_PHASES = ("x",)
 
 
-@_phase_columns
+def _phase_columns(phases: tuple[str, ...]):
+    def add(cls):
+        for p in phases:
+            for suffix, kind in (
+                ("n", Integer),
+                ("min", SmallInteger),
+                ("max", SmallInteger),
+                ("sum", BigInteger().with_variant(Integer, "sqlite")),
+                ("below_min", Integer),
+                ("above_min", Integer),
+            ):
+                name = f"{p}_{suffix}"
+                cls.__annotations__[name] = Mapped[int | None]
+                setattr(cls, name, mapped_column(kind, nullable=True))
+        return cls
+
+    return add
+
+
+# Both rollup tables are WITHOUT ROWID on SQLite: clustered on their key, with no second copy
+# of it in an automatic unique index. The period index serves the ingest's "which periods
+# exist already" check (a range of period_start over all areas) and retention.
+@_phase_columns(HOURLY_PHASES)
 class VoltageHourly(_VoltageRollup, Base):
     __tablename__ = "voltage_hourly"
-    __table_args__ = (Index("ix_voltage_hourly_period", "period_start"),)
+    __table_args__ = (
+        Index("ix_voltage_hourly_period", "period_start"),
+        {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (period_start)"},
+    )
     __annotations__ = {}
 
 
-@_phase_columns
+@_phase_columns(ROLLUP_PHASES)
 class VoltageDaily(_VoltageRollup, Base):
     __tablename__ = "voltage_daily"
-    __table_args__ = (Index("ix_voltage_daily_period", "period_start"),)
+    __table_args__ = (
+        Index("ix_voltage_daily_period", "period_start"),
+        {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (period_start)"},
+    )
     __annotations__ = {}
 
 
@@ -272,6 +292,27 @@ class CollectorRun(Base):
     chunks_skipped: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class NetworkDiagnostic(Base):
+    """A finding of the last network import of a source (issue 14): islands, loops, open
+    points, buses without coordinates, references to unknown buses. Each import of a source
+    replaces its earlier rows; ``run_id`` is the import's run. ``feeder`` and ``substation``
+    are codes (text, not foreign keys: a finding may name a feeder that did not land)."""
+
+    __tablename__ = "network_diagnostics"
+    __table_args__ = (Index("ix_network_diagnostics_feeder", "feeder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("collector_runs.id"))
+    source: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    feeder: Mapped[str | None] = mapped_column(String(64))
+    substation: Mapped[str | None] = mapped_column(String(64))
+    bus: Mapped[str | None] = mapped_column(String(100))
+    line_id: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class QuarantinedRecord(Base):
@@ -335,3 +376,23 @@ class User(Base):
     # password or role change, disable) ends all of the user's sessions at once.
     session_gen: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     disabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+
+
+class AlertSent(Base):
+    """One alert notification (issue 17): what was sent for which rule and key, when, and
+    whether it was delivered. Its latest row per (rule, key) is the alert's state: sent on
+    change only, re-notified quietly, cleared with a restoration message."""
+
+    __tablename__ = "alerts_sent"
+    __table_args__ = (Index("ix_alerts_sent_rule_key", "rule", "key", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    #: alert (a condition began), reminder (still on), restored (it ended)
+    kind: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    delivered: Mapped[bool] = mapped_column(Boolean, default=False)
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -9,6 +9,7 @@ whole: a reading is below when any phase is (rule "any") or every present phase 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,10 @@ import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
 from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
-from db.upsert import int_columns
+from db.partitions import drop_before
+from db.upsert import bulk_upsert
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -200,27 +204,14 @@ def _table(freq: str) -> Table:
 
 
 def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
-    """Insert or replace rollup rows in the caller's transaction (raw cursor, for volume)."""
+    """Insert or replace rollup rows in the caller's transaction (bulk path, for volume)."""
     if rows.empty:
         return 0
     table = _table(freq)
     numeric = [c.name for c in table.c if c.name != "rule"]
-    values = list(zip(*int_columns(rows, numeric), rows["rule"].astype(str).tolist(), strict=True))
-    cols = [*numeric, "rule"]
-    mark = "%s" if conn.dialect.name == "postgresql" else "?"
-    updates = ", ".join(
-        f"{c} = excluded.{c}" for c in cols if c not in ("transformer_id", "period_start")
+    return bulk_upsert(
+        conn, table.name, rows, numeric, ("transformer_id", "period_start"), ("rule",)
     )
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))}) "
-        f"ON CONFLICT (transformer_id, period_start) DO UPDATE SET {updates}"
-    )
-    cur = conn.connection.driver_connection.cursor()
-    try:
-        cur.executemany(sql, values)
-    finally:
-        cur.close()
-    return len(values)
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
@@ -269,15 +260,22 @@ def update_rollups(
     interval_min: pd.Series | int,
     limits: RollupLimits,
     area_limits: pd.DataFrame | None = None,
+    hourly_days: int | None = None,
 ) -> dict[str, int]:
     """Bring hourly and daily rollups up to date after ``readings`` were upserted.
 
     Periods seen for the first time are computed from the batch itself (the common case: no
     read-back). Periods that already had rollups (late, corrected or re-sent readings) are
-    recomputed from the raw readings now stored, so they always equal a fresh computation."""
+    recomputed from the raw readings now stored, so they always equal a fresh computation.
+
+    ``hourly_days``: hourly rows are kept for the newest that many days of data only (see
+    :func:`hourly_cutoff`); older hours of a backfill are not written at all."""
     if readings.empty:
         return {"h": 0, "D": 0}
     fresh = both_rollups(readings, interval_min, limits, area_limits)
+    if hourly_days is not None:
+        cutoff = hourly_cutoff(conn, hourly_days, fresh["h"])
+        fresh["h"] = fresh["h"][fresh["h"]["period_start"] >= cutoff]
     seen = {
         freq: _existing_keys(conn, freq, fresh[freq][["transformer_id", "period_start"]])
         for freq in ("h", "D")
@@ -307,14 +305,42 @@ def update_rollups(
     return {freq: write_rollups(conn, fresh[freq], freq) for freq in ("h", "D")}
 
 
+def hourly_cutoff(
+    conn: Connection, hourly_days: int, batch_hours: pd.DataFrame | None = None
+) -> int:
+    """The oldest hour kept: ``hourly_days`` before the newest hour stored or in the batch.
+
+    Counted from the newest data rather than the clock, so an old export loaded today still
+    gets its recent hours (the detail pages' heat maps show the last 21 days of data)."""
+    newest = conn.execute(select(func.max(VoltageHourly.period_start))).scalar_one_or_none()
+    if batch_hours is not None and not batch_hours.empty:
+        batch_newest = int(batch_hours["period_start"].max())
+        newest = batch_newest if newest is None else max(int(newest), batch_newest)
+    if newest is None:
+        return -(2**62)
+    return int(newest) - hourly_days * 86400
+
+
+def prune_hourly(conn: Connection, hourly_days: int) -> int:
+    """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay)."""
+    cutoff = hourly_cutoff(conn, hourly_days)
+    dropped = drop_before(conn, "voltage_hourly", cutoff)
+    if dropped:
+        log.info("dropped hourly-rollup partitions %s", ", ".join(dropped))
+    result = conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start < cutoff))
+    return result.rowcount or 0
+
+
 def rebuild_all(
     conn: Connection,
     interval_min: pd.Series | int,
     limits: RollupLimits,
     batch_transformers: int = 200,
     area_limits: pd.DataFrame | None = None,
+    hourly_days: int | None = None,
 ) -> dict[str, int]:
-    """Recompute the rollups covered by the raw readings kept (after a change of limits).
+    """Recompute the rollups covered by the raw readings kept (after a change of limits);
+    hourly rows only for the newest ``hourly_days`` days when given.
 
     Rollups of periods whose raw readings were already pruned (older than the retention)
     are kept as they are: there is nothing to recompute them from."""
@@ -325,6 +351,7 @@ def rebuild_all(
         return {"h": 0, "D": 0}
     # The first day may be partly pruned; it is recomputed from what is left of it.
     first_day = int(_period_start(np.array([oldest], dtype=np.int64), "D", limits.tz)[0])
+    cutoff = -(2**62) if hourly_days is None else hourly_cutoff(conn, hourly_days)
     conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start >= first_day))
     conn.execute(delete(VoltageDaily).where(VoltageDaily.period_start >= first_day))
     totals = {"h": 0, "D": 0}
@@ -332,12 +359,20 @@ def rebuild_all(
         part = tids[i : i + batch_transformers]
         raw = _read_raw(conn, part, -(2**62), 2**62)
         for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
+            if freq == "h":
+                rows = rows[rows["period_start"] >= cutoff]
             totals[freq] += write_rollups(conn, rows, freq)
     return totals
 
 
 def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:
-    """Delete raw readings older than the retention; hourly and daily rollups stay."""
+    """Delete raw readings older than the retention; hourly and daily rollups stay.
+
+    PostgreSQL drops the whole months first (no row-by-row DELETE); returns the rows deleted
+    row by row (dropped months are logged by name)."""
     cutoff = now_ts - retention_days * 86400
+    dropped = drop_before(conn, "voltage_readings", cutoff)
+    if dropped:
+        log.info("dropped raw-reading partitions %s", ", ".join(dropped))
     result = conn.execute(delete(VoltageReading).where(VoltageReading.ts < cutoff))
     return result.rowcount or 0

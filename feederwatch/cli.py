@@ -158,6 +158,30 @@ def ingest(ctx: _Context, kind: str, path: str, source: str) -> None:
 
 
 @cli.command()
+@click.option("--from", "date_from", default=None, help="Shift start (default: 12 h before --to).")
+@click.option("--to", "date_to", default=None, help="Shift end (default: now).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Language.")
+@click.option("--out", type=click.Path(file_okay=False), default=".", show_default=True)
+@pass_ctx
+def handover(ctx: _Context, date_from, date_to, lang, out) -> None:
+    """Write the shift handover: a one-page PDF and an Excel workbook (issue 17)."""
+    from feederwatch.handover import shift_window, write_handover
+
+    settings = ctx.settings
+    try:
+        start, end = shift_window(date_from, date_to, settings.site.timezone)
+    except ValueError as exc:
+        fail(f"handover: not a time range: {exc}")
+    try:
+        pdf, xlsx = write_handover(
+            settings, start, end, lang or settings.dashboard.language, Path(out)
+        )
+    except Exception as exc:  # a database that cannot be read, no CJK font, a full disk
+        fail(f"handover: {type(exc).__name__}: {exc}")
+    click.echo(f"{pdf}\n{xlsx}")
+
+
+@cli.command()
 @click.option("--once", is_flag=True, help="Run one pass of each source and exit.")
 @click.argument("source", required=False)
 @pass_ctx
@@ -167,6 +191,9 @@ def collect(ctx: _Context, once: bool, source: str | None) -> None:
         from collectors.scheduler import collect_command
     except ImportError:
         not_yet("collect")
+    from feederwatch import alerts
+
+    alerts.install()  # evaluated after each collector run (issue 17)
     sys.exit(collect_command(ctx.settings, once=once, source=source))
 
 
@@ -269,9 +296,17 @@ def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
     default="table",
     show_default=True,
 )
+@click.option(
+    "--period-rule",
+    type=click.Choice(["start", "clip"]),
+    default=None,
+    help="start: each interruption whole in the period it starts in (IEEE 1366); clip: minutes "
+    "inside the period. Default: [indices] period_rule.",
+)
 @pass_ctx
-def indices(ctx: _Context, by: str, date_from, date_to, fmt: str) -> None:
-    """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder."""
+def indices(ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule) -> None:
+    """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder,
+    with T_MED, the Major Event Days and each index with and without them."""
     try:
         from feederwatch.reports import indices_command
     except ImportError:
@@ -280,7 +315,9 @@ def indices(ctx: _Context, by: str, date_from, date_to, fmt: str) -> None:
     end = date_to.date() if date_to else None
     if start and end and end <= start:
         fail(f"--to ({end}) must be after --from ({start})")
-    sys.exit(indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt))
+    sys.exit(
+        indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt, period_rule=period_rule)
+    )
 
 
 @cli.group()
@@ -356,6 +393,27 @@ def rollups_rebuild(ctx: _Context) -> None:
     except ImportError:
         not_yet("rollups rebuild")
     sys.exit(rebuild_command(ctx.settings))
+
+
+@cli.group("db")
+def db_group() -> None:
+    """The database."""
+
+
+@db_group.command("stats")
+@pass_ctx
+def db_stats(ctx: _Context) -> None:
+    """Bytes on disk per table and index, and per voltage reading."""
+    from db.engine import database_label
+    from db.stats import format_stats, storage_stats
+
+    engine = ctx.engine()
+    try:
+        click.echo(format_stats(storage_stats(engine)))
+    except Exception as exc:  # an unreachable database or a missing schema: one line, exit 2
+        fail(f"cannot measure the database at {database_label(engine)}: {exc}")
+    finally:
+        engine.dispose()
 
 
 def main() -> None:

@@ -35,6 +35,10 @@ class _Section(BaseModel):
 class DatabaseSettings(_Section):
     url: str = "sqlite:///data/feederwatch.db"
     raw_retention_days: Annotated[int, Field(ge=1)] = 400
+    # Hourly rollups are kept for the newest this many days of data (the detail pages' heat
+    # maps show 21); daily rollups are kept for good. Hourly rows cost more disk than the
+    # readings' own table would over a year (issue 19).
+    hourly_retention_days: Annotated[int, Field(ge=21)] = 62
 
     @field_validator("url")
     @classmethod
@@ -101,7 +105,21 @@ class RankingSettings(_Section):
     weight_low_voltage_hours: Annotated[float, Field(ge=0)] = 0.5
     customer_basis: Literal["households", "users_10kv"] = "households"
     aihc_budget_hours: Annotated[float, Field(ge=0)] = 10.0
+    history_years: Annotated[int, Field(ge=1, le=20)] = 5
+    recent_year_weight: Annotated[float, Field(ge=0, le=1)] = 0.25
     costs: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+
+
+class IndicesSettings(_Section):
+    """``[indices]`` (issue 15): how reliability indices and Major Event Days are counted."""
+
+    period_rule: Literal["start", "clip"] = "start"
+    customers_served: Annotated[float, Field(ge=0)] = 0.0
+    med_years: Annotated[int, Field(ge=1)] = 5
+    med_min_history_days: Annotated[int, Field(ge=0)] = 365
+    med_min_days: Annotated[int, Field(ge=2)] = 30
+    feeders: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    substations: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 
 class DashboardSettings(_Section):
@@ -119,6 +137,38 @@ class DashboardSettings(_Section):
     secure_cookies: bool = False
 
 
+class AlertRule(_Section):
+    """One ``[alerts.NAME]`` rule (issue 17; feederwatch/alerts.py). Where it is sent is only
+    ever named: ``urls_env`` lists environment variables, each holding one or more apprise URLs
+    (``wecombot://KEY``, ``dingtalk://TOKEN``, ``json://host/path``, ``mailto://...``)."""
+
+    kind: Literal[
+        "new_outage",
+        "substation_outage",
+        "customers_out",
+        "frequent_feeder",
+        "etr_overdue",
+        "data_stale",
+    ]
+    enabled: bool = True
+    #: new_outage: only outages of at least this many customers
+    min_customers: Annotated[int, Field(ge=0)] = 0
+    #: customers_out: alert while more customers than this are out
+    level: Annotated[int, Field(ge=1)] = 1000
+    #: substation_outage: substations of this voltage (kV)
+    voltage_kv: Annotated[float, Field(gt=0)] = 35.0
+    #: etr_overdue: minutes past the ETR
+    overdue_minutes: Annotated[float, Field(ge=0)] = 30.0
+    urls_env: list[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(
+        default_factory=list
+    )
+    #: re-send a reminder while the condition lasts, this often (0: never)
+    renotify_minutes: Annotated[float, Field(ge=0)] = 0.0
+    #: send a message when the condition ends (restoration, cleared)
+    restored_message: bool = True
+    language: Literal["zh", "en"] = "zh"
+
+
 class Settings(_Section):
     """The whole configuration. ``config_dir`` is where relative paths are resolved."""
 
@@ -126,8 +176,10 @@ class Settings(_Section):
     site: SiteSettings = SiteSettings()
     thresholds: Thresholds = Thresholds()
     ranking: RankingSettings = RankingSettings()
+    indices: IndicesSettings = IndicesSettings()
     dashboard: DashboardSettings = DashboardSettings()
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    alerts: dict[str, AlertRule] = Field(default_factory=dict)
     config_path: Path | None = None
     config_dir: Path = Path(".")
 

@@ -62,7 +62,11 @@ def serve_command(settings, with_collectors: bool) -> int:
         except ImportError:
             log.warning("collectors.scheduler is not available: serving without collectors")
         else:
+            from feederwatch import alerts
+
+            alerts.install()  # evaluated after each collector run (issue 17)
             scheduler = start_scheduler(settings, engine)
+            alerts.schedule(scheduler, settings, engine)
     print(f"FeederWatch dashboard on http://{cfg.host}:{cfg.port}/", flush=True)
     try:
         serve(server, host=cfg.host, port=cfg.port, **waitress_options(server))

@@ -156,6 +156,20 @@ def module_engine(request, tmp_path_factory):
         eng.dispose()
 
 
+@pytest.fixture
+def pg_engine():
+    """A migrated engine on PostgreSQL only (concurrent writers, partitions: PostgreSQL's)."""
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    require(postgres_available(), f"PostgreSQL not reachable at {PG_URL}")
+    with PgSchema() as schema:
+        eng = make_engine(schema.url)
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 now (for a real server the test starts)."""
     import socket

@@ -111,6 +111,9 @@ class FileSource(Source):
     def batches(self, watermark: str | None) -> Iterator[Batch]:
         self._taken, self._failed, self.not_settled = [], [], []
         self._by_label, self.notices = {}, []
+        if self.options.kind == "network" and self.options.network is not None:
+            yield from self._model_batches()
+            return
         for path in self._candidates():
             inside = path.resolve()
             if not inside.is_relative_to(self.folder):
@@ -177,6 +180,78 @@ class FileSource(Source):
             if yielded == 0 and done:
                 self._note_duplicate(path, content)
             self._taken.append(path)
+
+    def _model_batches(self) -> Iterator[Batch]:
+        """A network model (issue 14, ``[sources.NAME.network]``): the folder's settled files
+        are one model (bus-branch tables, or the one model file: pandapower JSON, OpenDSS,
+        GIS layer), read and traced whole; its substations, feeders and transformer areas are
+        the batches, its findings notes (on the last batch) and, for broken references,
+        quarantine records; the findings replace the source's earlier ones. Taken files move
+        to done/, a model that cannot be read moves to failed/ whole."""
+        from collectors.network_import import (
+            canonical_frames,
+            detect_format,
+            finding_counts,
+            load_network,
+            reduce_network,
+        )
+        from collectors.pipeline import SOURCE_NOTES
+        from db.queries.network import replace_network_diagnostics
+
+        files = self._candidates()
+        if not files:
+            return
+        waiting = [p for p in files if not self._settled(p)]
+        if waiting:  # part of the model is still being written: all of it waits
+            self.not_settled = [self._rel(p) for p in waiting]
+            return
+        net = self.options.network
+        target = files[0] if len(files) == 1 and detect_format(files[0], net) else self.folder
+        label = self._rel(target) if target != self.folder else "."
+        try:
+            reduced = reduce_network(
+                load_network(
+                    target,
+                    net,
+                    mapping=dict(self.options.mapping),
+                    read_options=reading_options(self.options),
+                ),
+                net,
+            )
+        except (ValueError, OSError, KeyError) as exc:
+            text = f"{label}: network model not read: {str(exc)[:300]}"
+            self._failed.extend((p, f"malformed_file: {text}") for p in files)
+            yield Batch(
+                REFUSED,
+                pd.DataFrame(
+                    [{"input": label, "kind": "network", "reason_code": "malformed_file",
+                      "reason_text": text}]
+                ),
+                label=label,
+            )  # fmt: skip
+            return
+        frames = list(canonical_frames(reduced).items())
+        notes, broken = finding_counts(reduced)
+        if self._engine is not None:
+            replace_network_diagnostics(self._engine, self.name, None, reduced["diagnostics"])
+        for number, (table, frame) in enumerate(frames):
+            if number == len(frames) - 1:
+                frame.attrs[SOURCE_NOTES] = dict(notes)
+            yield Batch(table, frame, label=f"{label}#{table}")
+        if len(broken):
+            yield Batch(
+                REFUSED,
+                pd.DataFrame(
+                    {
+                        "input": label,
+                        "kind": "network",
+                        "reason_code": "network_" + broken["kind"],
+                        "reason_text": broken["detail"].fillna("").astype(str),
+                    }
+                ),
+                label=label,
+            )
+        self._taken.extend(files)
 
     def _chunk_key(self, content: str) -> str:
         """The chunk markers' key: this source and the file's content. Another source with

@@ -58,6 +58,7 @@ def layout(**_kw):
                 ],
                 className="grid-2",
             ),
+            card(t("storm.alerts_sent", lang), html.Div(id=ids.DATA_ALERTS)),  # issue 17
             card(
                 t("data.quarantine", lang),
                 html.Div(
@@ -83,6 +84,7 @@ def layout(**_kw):
                 ),
                 grid(ids.DATA_QUARANTINE, row_id_field="id", height="380px", columnDefs=[]),
             ),
+            card(t("data.network", lang), html.Div(id=ids.DATA_NETWORK)),  # issue 14
             card(
                 t("data.upload", lang),
                 html.Div(
@@ -369,3 +371,91 @@ def upload(contents, filename, kind, lang):
     return run_upload(
         contents, filename, kind, norm_lang(lang, data.store().settings.dashboard.language)
     )
+
+
+# --- network import findings (issue 14) -------------------------------------------------------
+
+
+def network_table(lang):
+    """One row per kind of finding of the last network imports: count, feeders named, one
+    example (docs/formats.md "Network diagnostics")."""
+    diags = data.store().network_diagnostics()
+    if diags.empty:
+        return html.Div(tr("data.network_none", lang), className="note")
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in (
+                "data.source",
+                "data.network_kind",
+                "data.network_count",
+                "data.network_feeders",
+                "data.network_example",
+            )
+        ]
+    )
+    body = []
+    for (source, kind), group in diags.groupby(["source", "kind"], sort=True):
+        feeders = sorted(set(group["feeder"].dropna()))
+        body.append(
+            html.Tr(
+                [
+                    html.Td(source),
+                    html.Td(tr(f"network.{kind}", lang)),
+                    html.Td(fmt_int(len(group)), className="num"),
+                    html.Td(", ".join(feeders[:8]) + (" …" if len(feeders) > 8 else "")),
+                    html.Td(str(group["detail"].iloc[0] or "")[:120]),
+                ],
+                **{"data-kind": kind},
+            )
+        )
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
+
+
+@callback(
+    Output(ids.DATA_NETWORK, "children"),
+    Input(ids.DATA_REFRESH, "n_intervals"),
+    Input(ids.LANG, "data"),
+    Input(ids.DATA_UPLOAD_RESULT, "children"),
+)
+def render_network(_n, lang, _upload):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return network_table(lang)
+
+
+# --- alerts sent (issue 17): what feederwatch/alerts.py sent, newest first -------------------
+@callback(
+    Output(ids.DATA_ALERTS, "children"),
+    Input(ids.DATA_REFRESH, "n_intervals"),
+    Input(ids.LANG, "data"),
+)
+def render_alerts(_n, lang):
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    sent = store.alerts_sent(limit=50)
+    if sent.empty:
+        return html.Div(tr("storm.alerts_none", lang), className="note")
+    head = html.Tr(
+        [
+            html.Th(tr(k, lang))
+            for k in ("data.time", "storm.alert_rule", "storm.alert_kind", "storm.alert_message")
+        ]
+        + [html.Th(tr("storm.alert_delivered", lang))]
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(fmt_time(r.sent_at, lang, store.tz)),
+                html.Td(r.rule),
+                html.Td(tr(f"storm.alert_{r.kind}", lang)),
+                html.Td(f"{r.title} — {r.body}"),
+                html.Td(
+                    html.Span("✓", className="badge badge-ok")
+                    if r.delivered
+                    else html.Span(r.error or "✗", className="badge badge-bad")
+                ),
+            ]
+        )
+        for r in sent.itertuples(index=False)
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="simple")

@@ -1,6 +1,10 @@
-"""Live outage board (default page, for shift leads): big figures, the active-outage table
-(sort/filter/scroll survive refreshes: only rowData changes, rows keyed by getRowId), customers
-out over the last 24 hours, counts by substation. Refreshes every ``refresh_seconds``."""
+"""Live outage board (default page, for shift leads, on a wall at 1920x1080 or a desk at
+1366x768): big figures, a "since you last looked" strip, the active-outage table (as tall as the
+screen allows, every row reachable by its own scroll; sort/filter/scroll survive refreshes: only
+rowData changes, rows keyed by getRowId; sorted by urgency: overdue ETR first, then customers x
+duration; overdue ETRs in red), customers out over 24 h / 5 days / 2 weeks, and a breakdown by
+substation or town. ``/?storm=1`` is storm mode: large fonts, no chart toolbars.
+Refreshes every ``refresh_seconds``; nothing heavy runs in a callback here (issue 17)."""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from datetime import UTC, datetime
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html
 
+from analytics import etr
 from dashboard import data, ids
 from dashboard.components.common import (
     SERIES,
@@ -22,11 +27,19 @@ from dashboard.components.common import (
     md_link,
     t,
 )
+from dashboard.handover import file_stem, render_pdf, render_xlsx
 from dashboard.i18n import CAUSES, fmt_int, fmt_minutes, fmt_time, norm_lang, tr, tr_map
 
 dash.register_page(__name__, path="/", name="nav.live", nav_order=1, title="FeederWatch")
 
 CHARTS_SECONDS = 10.0
+
+#: trend ranges: (hours, step in minutes)
+TREND_RANGES = {"24h": (24, 10), "5d": (120, 30), "14d": (336, 60)}
+#: an overdue ETR puts a row above every other (then customers x minutes out)
+OVERDUE_WEIGHT = 1e15
+#: the table fills the screen below the figures; never shorter than this
+GRID_HEIGHT = "max(320px, calc(100vh - 330px))"
 
 COLUMNS = (
     ("feeder", "col.feeder", 100),
@@ -41,7 +54,13 @@ COLUMNS = (
 )
 
 
+def storm_mode(value) -> bool:
+    """``?storm=1`` (or true/yes/on) turns storm mode on."""
+    return str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def column_defs(lang: str) -> list[dict]:
+    # the urgency column is hidden and sorts the board by default (a user's own sort wins)
     defs = []
     for field, key, width in COLUMNS:
         col = {"field": field, "headerName": tr(key, lang), "minWidth": width}
@@ -49,96 +68,205 @@ def column_defs(lang: str) -> list[dict]:
             col["filter"] = "agNumberColumnFilter"
             col["type"] = "numericColumn"
         if field == "start":
-            col["sort"] = "desc"
             col["valueFormatter"] = {"function": "params.data.start_text"}
         if field == "etr":
             col["valueFormatter"] = {"function": "params.data.etr_text"}
+            col["cellClassRules"] = {
+                "etr-overdue": "params.data.etr_overdue",
+                "etr-predicted": "params.data.etr_predicted",
+            }
+            # "预计 19:41 (80 %: 15:29–23:05)" and "… ⚠ 已超预计送电时间" must fit unclipped
+            col["minWidth"] = 290
+            col["flex"] = 2
         if field == "feeder":
             col["cellRenderer"] = "markdown"
         defs.append(col)
+    defs.append(
+        {"field": "urgency", "headerName": "urgency", "hide": True, "sort": "desc", "sortIndex": 0}
+    )
     return defs
 
 
-def layout(**_kw):
+def _kpi(value_id: str, label_key: str, lang: str, delta_id: str | None = None) -> html.Div:
+    """A top card; ``delta_id`` adds its "since you last looked" line."""
+    card_ = kpi(value_id, label_key, lang)
+    if delta_id:
+        card_.children.append(html.Div("", id=delta_id, className="kpi-delta"))
+    return card_
+
+
+def layout(storm=None, **_kw):
     store = data.store()
     lang = store.settings.dashboard.language
     refresh = int(store.settings.dashboard.refresh_seconds * 1000)
+    storm = storm_mode(storm)
+    graph_config = {"displaylogo": False, "displayModeBar": not storm}
     return html.Div(
         [
             dcc.Interval(id=ids.LIVE_TICK, interval=refresh),
             dcc.Store(id=ids.LIVE_SEEN, storage_type="memory"),
+            # what this browser saw when its user last looked (kept across visits and reloads)
+            dcc.Store(id=ids.LIVE_LOOKED, storage_type="local"),
+            dcc.Store(id=ids.LIVE_STORM, data=storm),
             html.H1(t("live.title", lang)),
             html.Div(
                 [
-                    kpi(ids.LIVE_KPI_ACTIVE, "live.active", lang),
-                    kpi(ids.LIVE_KPI_CUSTOMERS, "live.customers", lang),
-                    kpi(ids.LIVE_KPI_FEEDERS, "live.feeders", lang),
-                    kpi(ids.LIVE_KPI_LAST_HOUR, "live.last_hour", lang),
-                    kpi(ids.LIVE_KPI_LONGEST, "live.longest", lang),
+                    _kpi(ids.LIVE_KPI_ACTIVE, "live.active", lang, ids.LIVE_DELTA_ACTIVE),
+                    _kpi(ids.LIVE_KPI_CUSTOMERS, "live.customers", lang, ids.LIVE_DELTA_CUSTOMERS),
+                    _kpi(ids.LIVE_KPI_SHARE, "storm.share", lang),
+                    _kpi(ids.LIVE_KPI_FEEDERS, "live.feeders", lang),
+                    _kpi(ids.LIVE_KPI_LAST_HOUR, "live.last_hour", lang),
+                    _kpi(ids.LIVE_KPI_LONGEST, "live.longest", lang),
                 ],
                 id=ids.LIVE_KPIS,
-                className="kpis",
+                className="kpis kpis-6",
+            ),
+            html.Div(
+                [
+                    html.Div("", id=ids.LIVE_SINCE, className="since-text"),
+                    html.Button(t("storm.mark_seen", lang), id=ids.LIVE_MARK_SEEN, className="btn"),
+                ],
+                className="since-strip",
             ),
             card(
                 t("live.table", lang),
                 grid(
                     ids.LIVE_GRID,
                     row_id_field="row_id",
-                    height="360px",
+                    height=GRID_HEIGHT,
                     columnDefs=column_defs(lang),
-                    rowClassRules={"row-new": "params.data.is_new"},
+                    rowClassRules={
+                        "row-new": "params.data.is_new",
+                        "row-since-new": "params.data.since === 'new'",
+                        "row-changed": "params.data.since === 'changed'",
+                    },
+                    dashGridOptions={"rowHeight": 44, "headerHeight": 44} if storm else {},
                 ),
+                html.Div(t("storm.predicted_note", lang), className="note"),
             ),
             html.Div(
                 [
                     card(
-                        t("live.trend", lang),
+                        t("storm.trend", lang),
+                        dcc.RadioItems(
+                            id=ids.LIVE_TREND_RANGE,
+                            value="24h",
+                            inline=True,
+                            options=[
+                                {"label": t("storm.range_24h", lang), "value": "24h"},
+                                {"label": t("storm.range_5d", lang), "value": "5d"},
+                                {"label": t("storm.range_14d", lang), "value": "14d"},
+                            ],
+                        ),
                         dcc.Graph(
                             id=ids.LIVE_TREND,
-                            config={"displaylogo": False},
+                            config=graph_config,
                             figure=empty_figure("", 260),
                         ),
                     ),
                     card(
-                        t("live.by_substation", lang),
+                        t("storm.breakdown", lang),
+                        dcc.RadioItems(
+                            id=ids.LIVE_BREAKDOWN,
+                            value="substation",
+                            inline=True,
+                            options=[
+                                {"label": t("storm.by_substation", lang), "value": "substation"},
+                                {"label": t("storm.by_town", lang), "value": "town"},
+                            ],
+                        ),
                         dcc.Graph(
                             id=ids.LIVE_BY_SUBSTATION,
-                            config={"displaylogo": False},
+                            config=graph_config,
                             figure=empty_figure("", 260),
                         ),
                     ),
                 ],
                 className="grid-2",
             ),
-        ]
+        ],
+        className="live-board storm" if storm else "live-board",
     )
 
 
+def _customers(value) -> int:
+    return int(value) if value is not None and pd.notna(value) else 0
+
+
 def outage_rows(
-    active: pd.DataFrame, now, lang: str, tz: str, seen: list[str] | None, base=None
+    active: pd.DataFrame,
+    now,
+    lang: str,
+    tz: str,
+    seen: list[str] | None,
+    base=None,
+    looked: dict | None = None,
 ) -> list[dict]:
-    """The board's rows: what depends on the clock (duration, new) on top of ``base`` (the
-    rows' fixed part, :func:`fixed_rows`; shared by every open board of one data version)."""
+    """The board's rows: what depends on the clock (duration, new, overdue ETR, urgency) and on
+    the browser (``looked``: what its user last marked as seen) on top of ``base`` (the rows'
+    fixed part, :func:`fixed_rows`; shared by every open board of one data version)."""
     base = fixed_rows(active, lang, tz) if base is None else base
     seen_set = set(seen or [])
+    before = (looked or {}).get("rows")
     now = pd.Timestamp(now)
     rows = []
-    for fixed, start in zip(base, active["start"], strict=True):
+    for fixed, start, etr_at in zip(base, active["start"], active["etr"], strict=True):
         minutes = (now - start).total_seconds() / 60.0
         row = dict(fixed)
         row["duration_min"] = int(max(0, minutes))
         # new: started in the last hour, or appeared since the previous refresh
         row["is_new"] = bool(minutes <= 60 or (seen is not None and row["row_id"] not in seen_set))
+        overdue = bool(pd.notna(etr_at) and etr_at < now)
+        row["etr_overdue"] = overdue
+        if overdue:
+            row["etr_text"] = f"{fixed['etr_text']} ⚠ {tr('storm.overdue', lang)}"
+        row["urgency"] = (OVERDUE_WEIGHT if overdue else 0.0) + max(
+            1, _customers(row["customers"])
+        ) * max(0.0, minutes)
+        row["since"] = ""
+        if before is not None:
+            if row["row_id"] not in before:
+                row["since"] = "new"
+            elif before[row["row_id"]] != row["customers"]:
+                row["since"] = "changed"
         rows.append(row)
     return rows
 
 
-def fixed_rows(active: pd.DataFrame, lang: str, tz: str) -> list[dict]:
-    """The part of the board's rows that only the data and the language decide."""
+def _clock(ts, start, lang: str, tz: str) -> str:
+    """HH:MM, and on a later (local) day than the outage's start how many days later:
+    "次日 06:10" / "06:10 +1d" (a wall board has no room for dates)."""
+    t, s = pd.Timestamp(ts).tz_convert(tz), pd.Timestamp(start).tz_convert(tz)
+    days = (t.normalize().tz_localize(None) - s.normalize().tz_localize(None)).days
+    hm = t.strftime("%H:%M")
+    if days <= 0:
+        return hm
+    if lang == "en":
+        return f"{hm} +{days}d"
+    return f"次日 {hm}" if days == 1 else f"{days}日后 {hm}"
+
+
+def fixed_rows(active: pd.DataFrame, lang: str, tz: str, predictions=None) -> list[dict]:
+    """The part of the board's rows that only the data and the language decide.
+    ``predictions`` (optional, indexed like ``active``: columns p50, lo, hi as UTC times) fill
+    the ETR of outages whose source gives none, marked as a prediction."""
     rows = []
-    for r in active.itertuples(index=False):
+    for i, r in enumerate(active.itertuples(index=False)):
         row_id = f"{r.source}:{r.outage_id}"
         area = r.area_text if isinstance(r.area_text, str) else (r.transformer or r.region or "")
+        etr_text, predicted = "", False
+        if pd.notna(r.etr):
+            etr_text = fmt_time(r.etr, lang, tz)
+        elif predictions is not None and pd.notna(predictions["p50"].iloc[i]):
+            p = predictions.iloc[i]
+            etr_text = tr(
+                "storm.predicted",
+                lang,
+                at=_clock(p["p50"], r.start, lang, tz),
+                lo=_clock(p["lo"], r.start, lang, tz),
+                hi=_clock(p["hi"], r.start, lang, tz),
+            )
+            predicted = True
         rows.append(
             {
                 "row_id": row_id,
@@ -152,15 +280,65 @@ def fixed_rows(active: pd.DataFrame, lang: str, tz: str) -> list[dict]:
                 "start_text": fmt_time(r.start, lang, tz),
                 "cause": tr_map(CAUSES, r.cause, lang),
                 "etr": r.etr.isoformat() if pd.notna(r.etr) else "",
-                "etr_text": fmt_time(r.etr, lang, tz) if pd.notna(r.etr) else "",
+                "etr_text": etr_text,
+                "etr_predicted": predicted,
             }
         )
     return rows
 
 
-def trend_figure(series: pd.DataFrame, lang: str, tz: str) -> go.Figure:
+def since_last_look(rows: list[dict], looked: dict | None) -> dict:
+    """What changed on the board since ``looked`` (``{"at": ISO, "rows": {row_id: customers}}``,
+    what this browser's user last marked as seen): counts of new, restored (gone from the
+    board) and changed-customers outages, and the change in customers out."""
+    before = (looked or {}).get("rows") or {}
+    now = {r["row_id"]: r["customers"] for r in rows}
+    new = [k for k in now if k not in before]
+    restored = [k for k in before if k not in now]
+    changed = [k for k in now if k in before and before[k] != now[k]]
+    customers = sum(_customers(v) for v in now.values()) - sum(
+        _customers(v) for v in before.values()
+    )
+    return {
+        "new": len(new),
+        "restored": len(restored),
+        "changed": len(changed),
+        "customers_delta": customers,
+    }
+
+
+def snapshot(rows: list[dict], now) -> dict:
+    """What a browser keeps when its user marks the board as seen."""
+    return {
+        "at": pd.Timestamp(now).tz_convert("UTC").isoformat(),
+        "rows": {r["row_id"]: r["customers"] for r in rows},
+    }
+
+
+def outage_towns(active: pd.DataFrame, network: dict[str, pd.DataFrame]) -> pd.Series:
+    """The town of each active outage: its transformer area's town; else the town where most of
+    its feeder's customers live; else its substation's town; else "?"."""
+    tf = network["transformers"]
+    by_tf = tf.set_index("transformer")["town"]
+    main = (
+        tf.dropna(subset=["town"])
+        .assign(customers=pd.to_numeric(tf["customers"]).fillna(0))
+        .groupby(["feeder", "town"])["customers"]
+        .sum()
+        .reset_index()
+        .sort_values(["feeder", "customers"], ascending=[True, False])
+        .drop_duplicates("feeder")
+        .set_index("feeder")["town"]
+    )
+    by_sub = network["substations"].set_index("substation")["town"]
+    town = active["transformer"].map(by_tf)
+    town = town.fillna(active["feeder"].map(main)).fillna(active["substation"].map(by_sub))
+    return town.fillna("?").astype(str)
+
+
+def trend_figure(series: pd.DataFrame, lang: str, tz: str, height: int = 260) -> go.Figure:
     if series.empty:
-        return empty_figure(tr("shell.no_data", lang), 260)
+        return empty_figure(tr("shell.no_data", lang), height)
     fig = go.Figure(
         go.Scatter(
             x=series["time"].dt.tz_convert(tz).dt.tz_localize(None),
@@ -171,29 +349,34 @@ def trend_figure(series: pd.DataFrame, lang: str, tz: str) -> go.Figure:
             name=tr("live.customers", lang),
         )
     )
-    return figure_layout(fig, 260, showlegend=False)
+    return figure_layout(fig, height, showlegend=False)
 
 
-def by_substation_figure(active: pd.DataFrame, lang: str) -> go.Figure:
+def by_substation_figure(
+    active: pd.DataFrame, lang: str, group: str = "substation", height: int = 260
+) -> go.Figure:
+    """Active outages and customers out per substation, or per town (``group="town"``, a
+    ``town`` column in ``active``)."""
     if active.empty:
-        return empty_figure(tr("shell.no_data", lang), 260)
+        return empty_figure(tr("shell.no_data", lang), height)
     g = (
-        active.assign(substation=active["substation"].fillna("?"))
-        .groupby("substation")
+        active.assign(**{group: active[group].fillna("?")})
+        .groupby(group)
         .agg(outages=("outage_id", "size"), customers=("customers", "sum"))
         .reset_index()
+        .sort_values("customers", ascending=False)
     )
     fig = go.Figure(
         [
             go.Bar(
-                x=g["substation"],
+                x=g[group],
                 y=g["outages"],
                 name=tr("live.active", lang),
                 marker_color=SERIES[0],
                 offsetgroup="outages",
             ),
             go.Bar(
-                x=g["substation"],
+                x=g[group],
                 y=g["customers"],
                 name=tr("live.customers", lang),
                 marker_color=SERIES[1],
@@ -203,13 +386,33 @@ def by_substation_figure(active: pd.DataFrame, lang: str) -> go.Figure:
         ]
     )
     return figure_layout(
-        fig, 260, barmode="group", yaxis2={"overlaying": "y", "side": "right", "showgrid": False}
+        fig, height, barmode="group", yaxis2={"overlaying": "y", "side": "right", "showgrid": False}
     )
 
 
 @callback(Output(ids.LIVE_GRID, "columnDefs"), Input(ids.LANG, "data"))
 def live_columns(lang):
     return column_defs(norm_lang(lang, data.store().settings.dashboard.language))
+
+
+def customers_served(store) -> int:
+    """Customers of every transformer area (the base of "customers out, % served")."""
+    tf = store.network()["transformers"]
+    return int(pd.to_numeric(tf["customers"]).fillna(0).sum())
+
+
+def etr_predictions(store, act: pd.DataFrame, now=None) -> pd.DataFrame | None:
+    """Predicted restoration of the active outages whose source gives no ETR (None while the
+    model is not ready: it is fitted once per data version by the warmer, never here). Part
+    of the rows' fixed part: the time it is computed at stands for that data version."""
+    try:
+        model = store.etr_model()
+    except data.AnalysisNotReady:
+        return None
+    if model is None or act.empty:
+        return None
+    pred = etr.predict_restoration(model, act, now or datetime.now(UTC))
+    return pred
 
 
 @callback(
@@ -223,8 +426,9 @@ def live_columns(lang):
     Input(ids.LIVE_TICK, "n_intervals"),
     Input(ids.LANG, "data"),
     State(ids.LIVE_SEEN, "data"),
+    State(ids.LIVE_LOOKED, "data"),
 )
-def update_live(_n, lang, seen, now: datetime | None = None):
+def update_live(_n, lang, seen, looked=None, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     now = now or datetime.now(UTC)
@@ -232,12 +436,12 @@ def update_live(_n, lang, seen, now: datetime | None = None):
 
     def board() -> tuple[list[dict], pd.DataFrame]:
         act = store.active()
-        return fixed_rows(act, lang, store.tz), act
+        return fixed_rows(act, lang, store.tz, etr_predictions(store, act)), act
 
     # every open board of this data version shares the rows' fixed part (135 active outages:
     # 60 ms each time otherwise); the rows and the outages they come from are read together
     base, act = store.latest_memo(("live_rows", lang), board)
-    rows = outage_rows(act, now, lang, store.tz, seen, base)
+    rows = outage_rows(act, now, lang, store.tz, seen, base, looked)
     return (
         fmt_int(summary["active_outages"]),
         fmt_int(summary["customers_out"]),
@@ -250,21 +454,120 @@ def update_live(_n, lang, seen, now: datetime | None = None):
 
 
 @callback(
+    Output(ids.LIVE_SINCE, "children"),
+    Output(ids.LIVE_DELTA_ACTIVE, "children"),
+    Output(ids.LIVE_DELTA_CUSTOMERS, "children"),
+    Output(ids.LIVE_LOOKED, "data"),
+    Output(ids.LIVE_KPI_SHARE, "children"),
+    Input(ids.LIVE_SEEN, "data"),
+    Input(ids.LIVE_MARK_SEEN, "n_clicks"),
+    State(ids.LIVE_GRID, "rowData"),
+    State(ids.LIVE_LOOKED, "data"),
+    State(ids.LANG, "data"),
+)
+def update_since(seen, _clicks, rows, looked, lang, now: datetime | None = None, marked=None):
+    """The "since you last looked" strip and the cards' change lines: a diff of the rows the
+    board shows against what this browser last marked as seen (no database read). The first
+    visit, and the button, take the board as it is now as the new reference."""
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    if seen is None or rows is None:
+        return (dash.no_update,) * 5
+    now = now or datetime.now(UTC)
+    marked = ctx.triggered_id == ids.LIVE_MARK_SEEN if marked is None else marked
+    store_out = dash.no_update
+    if marked or not isinstance(looked, dict) or not isinstance(looked.get("rows"), dict):
+        looked = store_out = snapshot(rows, now)
+    d = since_last_look(rows, looked)
+    at = fmt_time(looked.get("at"), lang, store.tz)
+    parts = [
+        tr("storm.since_new", lang, n=d["new"]),
+        tr("storm.since_restored", lang, n=d["restored"]),
+        tr("storm.since_changed", lang, n=d["changed"]),
+    ]
+    strip = [
+        html.Strong(tr("storm.since", lang, at=at) + ": "),
+        html.Span(
+            " · ".join(parts),
+            className="since-counts"
+            + (" since-any" if any(d[k] for k in ("new", "restored", "changed")) else ""),
+        ),
+    ]
+    active_delta = " · ".join(
+        [tr("storm.delta_new", lang, n=d["new"]), tr("storm.delta_restored", lang, n=d["restored"])]
+    )
+    c = d["customers_delta"]
+    customers_delta = tr(
+        "storm.delta_customers", lang, sign="+" if c >= 0 else "−", n=fmt_int(abs(c))
+    )
+    served = store.latest_memo(("live_served",), lambda: customers_served(store))
+    out = sum(_customers(r["customers"]) for r in rows)
+    share = f"{100.0 * out / served:.1f} %" if served else "–"
+    return strip, active_delta, customers_delta, store_out, share
+
+
+@callback(
     Output(ids.LIVE_TREND, "figure"),
     Output(ids.LIVE_BY_SUBSTATION, "figure"),
     Input(ids.LIVE_TICK, "n_intervals"),
     Input(ids.LANG, "data"),
+    Input(ids.LIVE_TREND_RANGE, "value"),
+    Input(ids.LIVE_BREAKDOWN, "value"),
+    State(ids.LIVE_STORM, "data"),
 )
-def update_live_charts(_n, lang, now: datetime | None = None):
+def update_live_charts(
+    _n, lang, trend_range="24h", breakdown="substation", storm=False, now: datetime | None = None
+):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
+    hours, step = TREND_RANGES.get(trend_range, TREND_RANGES["24h"])
+    group = "town" if breakdown == "town" else "substation"
+    height = 340 if storm else 260
 
     def figures():
-        series = store.customers_out_series(now)
-        return trend_figure(series, lang, store.tz), by_substation_figure(store.active(), lang)
+        series = store.customers_out_series(now, hours=hours, step_minutes=step)
+        act = store.active()
+        if group == "town":
+            towns = store.latest_memo(
+                ("live_towns",), lambda: outage_towns(store.active(), store.network())
+            )
+            act = act.assign(town=towns.to_numpy())
+        trend = trend_figure(series, lang, store.tz, height)
+        bars = by_substation_figure(act, lang, group, height)
+        if storm:
+            for fig in (trend, bars):
+                fig.update_layout(font={"size": 20})
+        return trend, bars
 
     if now is not None:
         return figures()
-    # Every open board asks at each refresh; the 24-hour trend has 10-minute steps, so one
+    # Every open board asks at each refresh; the trend has 10-minute (or longer) steps, so one
     # drawing per data version serves them all for CHARTS_SECONDS.
-    return store.fresh(("live_charts", lang), CHARTS_SECONDS, figures)
+    key = ("live_charts", lang, hours, group, bool(storm))
+    return store.fresh(key, CHARTS_SECONDS, figures)
+
+
+#: the shift the board's handover button covers (the command takes any --from / --to)
+HANDOVER_HOURS = 12
+
+
+@callback(
+    Output(ids.LIVE_HANDOVER_PDF, "data"),
+    Output(ids.LIVE_HANDOVER_XLSX, "data"),
+    Input(ids.LIVE_HANDOVER, "n_clicks"),
+    State(ids.LANG, "data"),
+    prevent_initial_call=True,
+)
+def handover_download(_clicks, lang, now: datetime | None = None):
+    """The shift handover of the last ``HANDOVER_HOURS`` (PDF and workbook), on a click only:
+    read and drawn then, never at a refresh."""
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    end = now or datetime.now(UTC)
+    start = end - pd.Timedelta(hours=HANDOVER_HOURS)
+    s = store.handover(start, end)
+    site, stem = store.settings.site.name, file_stem(s, store.tz)
+    return (
+        dcc.send_bytes(render_pdf(s, lang, store.tz, site), f"{stem}.pdf"),
+        dcc.send_bytes(render_xlsx(s, lang, store.tz, site), f"{stem}.xlsx"),
+    )

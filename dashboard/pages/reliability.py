@@ -1,6 +1,8 @@
 """Reliability and voltage: system indices by month with and without Major Event Days (IEEE 1366
 2.5β, marked on the daily SAIDI chart), RS-1/RS-3 (DL/T 836), per-substation indices, and the
-voltage compliance trend (GB/T 12325)."""
+voltage compliance trend (GB/T 12325). The page says how it counts (issue 15): the period rule,
+where the customers served come from, T_MED (marked provisional when the history is short), the
+MED days and the open outages; every index is named with its unit (issue 18)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from dashboard.components.common import (
     records,
     t,
 )
-from dashboard.i18n import fmt_num, norm_lang, tr
+from dashboard.i18n import fmt_int, fmt_num, norm_lang, tr
 
 dash.register_page(
     __name__, path="/reliability", name="nav.reliability", nav_order=4, title="FeederWatch"
@@ -111,11 +113,12 @@ def daily_figure(days, info, lang):
         )
     )
     if np.isfinite(info.get("threshold", np.nan)):
+        mark = f" ({tr('rel.tmed.mark', lang)})" if info.get("provisional") else ""
         fig.add_hline(
             y=info["threshold"],
             line_dash="dash",
             line_color=SEVERITY[4],
-            annotation_text=f"T_MED = {info['threshold']:.2f}",
+            annotation_text=f"T_MED = {fmt_num(info['threshold'], 2)}{mark}",
         )
     return figure_layout(fig, 300, showlegend=False)
 
@@ -136,6 +139,114 @@ def compliance_figure(v, lang):
     return figure_layout(fig, 280, showlegend=False)
 
 
+#: the substation table: field, header key, d3 format of the value ("%" appends a percent sign)
+SUB_COLUMNS = (
+    ("customers_served", "rel.h.served", ",.0f"),
+    ("saifi", "rel.h.saifi", ",.3f"),
+    ("saidi", "rel.h.saidi", ",.1f"),
+    ("caidi", "rel.h.caidi", ",.1f"),
+    ("saidi_ex_med", "rel.h.saidi_ex_med", ",.1f"),
+    ("asai", "rel.h.asai", ".4%"),
+    ("rs1", "rel.h.rs1", ",.4f%"),
+    ("rs3", "rel.h.rs3", ",.4f%"),
+    ("maifi", "rel.h.maifi", ",.3f"),
+    ("open_outages", "rel.h.open", ",.0f"),
+)
+#: the split table: index, header key, digits
+SPLIT_ROWS = (("saifi", "rel.h.saifi", 3), ("saidi", "rel.h.saidi", 1), ("caidi", "rel.h.caidi", 1))
+SPLIT_COLUMNS = (
+    ("", "rel.c.all"),
+    ("_ex_med", "rel.c.all_ex"),
+    ("_planned", "rel.c.planned"),
+    ("_planned_ex_med", "rel.c.planned_ex"),
+    ("_fault", "rel.c.unplanned"),
+    ("_fault_ex_med", "rel.c.unplanned_ex"),
+)
+
+
+def _formatter(spec: str) -> dict:
+    suffix = " + '%'" if spec.endswith("f%") else ""
+    spec = spec.removesuffix("%") if suffix else spec
+    return {"function": f"params.value == null ? '–' : d3.format('{spec}')(params.value){suffix}"}
+
+
+def substation_column_defs(lang: str) -> list[dict]:
+    """Named, bilingual headers with units and one number format per index."""
+    defs = [{"field": "substation", "headerName": tr("col.substation", lang), "minWidth": 110}]
+    for field, key, spec in SUB_COLUMNS:
+        defs.append(
+            {
+                "field": field,
+                "headerName": tr(key, lang),
+                "headerTooltip": tr(key, lang),
+                "minWidth": 130,
+                "wrapHeaderText": True,
+                "autoHeaderHeight": True,
+                "type": "numericColumn",
+                "filter": "agNumberColumnFilter",
+                "valueFormatter": _formatter(spec),
+            }
+        )
+    return defs
+
+
+def counting_panel(system, info: dict, lang: str, settings) -> html.Div:
+    """How the figures are counted: period rule, customer base, T_MED, MED days, open outages."""
+    rule = info.get("period_rule", settings.period_rule)
+    base = system.attrs.get("customer_base", "network")
+    threshold = info.get("threshold", np.nan)
+    if np.isfinite(threshold):
+        t_med = tr("rel.tmed.value", lang, value=fmt_num(threshold, 2))
+        if info.get("provisional"):
+            t_med += tr("rel.tmed.provisional", lang, days=info.get("history_days", 0))
+        else:
+            t_med += tr("rel.tmed.history", lang, years=info.get("years_available", 0))
+    else:
+        t_med = tr("rel.tmed.none", lang)
+    med_days = (
+        "、".join(info.get("med_days", [])) if lang != "en" else ", ".join(info.get("med_days", []))
+    )
+    open_count = system.iloc[0].get("open_outages", 0) if len(system) else 0
+    rows = [
+        ("rel.rule", tr(f"rel.rule.{rule}", lang), "rel-rule"),
+        ("rel.base", tr(f"rel.base.{base}", lang), "rel-base"),
+        ("rel.tmed", t_med, "rel-tmed"),
+        ("rel.med_days", med_days or tr("rel.med_days.none", lang), "rel-med-days"),
+        ("rel.open", fmt_int(open_count), "rel-open"),
+    ]
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Span(f"{tr(k, lang)}：" if lang != "en" else f"{tr(k, lang)}: "),
+                    html.Span(v, id=i),
+                ],
+                className="note",
+            )
+            for k, v, i in rows
+        ],
+        className="rel-counting",
+    )
+
+
+def split_table(row, lang: str) -> html.Table:
+    """SAIFI / SAIDI / CAIDI with and without MEDs, planned and unplanned."""
+    head = html.Tr(
+        [html.Th(tr("rel.c.index", lang))] + [html.Th(tr(k, lang)) for _, k in SPLIT_COLUMNS]
+    )
+    body = [
+        html.Tr(
+            [html.Td(tr(key, lang))]
+            + [
+                html.Td(fmt_num(row.get(f"{name}{suffix}", np.nan), digits))
+                for suffix, _ in SPLIT_COLUMNS
+            ]
+        )
+        for name, key, digits in SPLIT_ROWS
+    ]
+    return html.Table([html.Thead(head), html.Tbody(body)], className="table", id="rel-split")
+
+
 def reliability_body(window, lang):
     store = data.store()
     system = store.system_indices(window)
@@ -144,65 +255,46 @@ def reliability_body(window, lang):
     by_sub = store.indices("substation", window)
     s = system.iloc[0]
     figures = [
-        ("SAIFI", fmt_num(s["saifi"], 3)),
-        ("SAIDI", fmt_num(s["saidi"], 1)),
-        ("CAIDI", fmt_num(s["caidi"], 1)),
-        (tr("rel.rs1", lang), f"{s['rs1']:.4f}%"),
-        (tr("rel.rs3", lang), f"{s['rs3']:.4f}%"),
+        ("rel.h.saifi", fmt_num(s["saifi"], 3)),
+        ("rel.h.saidi", fmt_num(s["saidi"], 1)),
+        ("rel.h.caidi", fmt_num(s["caidi"], 1)),
+        ("rel.h.saidi_ex_med", fmt_num(s["saidi_ex_med"], 1)),
+        ("rel.h.rs1", fmt_num(s["rs1"], 4)),
+        ("rel.h.rs3", fmt_num(s["rs3"], 4)),
     ]
     kpis = html.Div(
         [
             html.Div(
-                [html.Div(v, className="kpi-value"), html.Div(k, className="kpi-label")],
+                [html.Div(v, className="kpi-value"), html.Div(tr(k, lang), className="kpi-label")],
                 className="kpi",
             )
             for k, v in figures
         ],
         className="kpis",
     )
-    years = info.get("years_available", 0)
-    note = (
-        tr("rel.med_note", lang, years=years)
-        if np.isfinite(info.get("threshold", np.nan))
-        else tr("rel.med_none", lang)
+    cols = ["substation", *(f for f, _, _ in SUB_COLUMNS)]
+    tbl = by_sub[[c for c in cols if c in by_sub]].copy()
+    g = grid(
+        "rel-sub-grid",
+        row_id_field="substation",
+        height="300px",
+        columnDefs=substation_column_defs(lang),
     )
-    cols = [
-        "substation",
-        "customers_served",
-        "saifi",
-        "saidi",
-        "caidi",
-        "saidi_ex_med",
-        "asai",
-        "rs1",
-        "rs3",
-        "maifi",
-    ]
-    tbl = by_sub[cols].copy()
-    for c in cols[2:]:
-        tbl[c] = tbl[c].astype(float).round(4)
-    defs = [
-        {
-            "field": c,
-            "minWidth": 110,
-            "headerName": tr("col.substation", lang) if c == "substation" else c.upper(),
-        }
-        for c in cols
-    ]
-    g = grid("rel-sub-grid", row_id_field="substation", height="260px", columnDefs=defs)
     g.rowData = records(tbl)
     gr = lambda fig: dcc.Graph(figure=fig, config={"displaylogo": False})
     return html.Div(
         [
             kpis,
+            card(
+                t("rel.counting", lang),
+                counting_panel(system, info, lang, store.analytics_settings),
+                html.Div(t("rel.split", lang), className="card-title"),
+                split_table(s, lang),
+            ),
             html.Div(
                 [
                     card(t("rel.monthly", lang), gr(monthly_figure(monthly, lang))),
-                    card(
-                        t("rel.daily", lang),
-                        html.Div(note, className="note"),
-                        gr(daily_figure(days, info, lang)),
-                    ),
+                    card(t("rel.daily", lang), gr(daily_figure(days, info, lang))),
                 ],
                 className="grid-2",
             ),

@@ -9,6 +9,7 @@ from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import aliased
 
 from db.models import (
+    HOURLY_PHASES,
     ROLLUP_PHASES,
     CollectorRun,
     Complaint,
@@ -135,23 +136,28 @@ def voltage_rollups(
     end: datetime | None = None,
     transformers: list[str] | None = None,
     long: bool = True,
-    phases: tuple[str, ...] = ROLLUP_PHASES,
+    phases: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
     """Hourly (``freq="h"``) or daily (``"D"``) voltage rollups in volts and minutes.
 
     Long form (default): one row per transformer, period and phase (A, B, C, and X = the area
     under the any/all-phase rule) with n, v_min, v_max, v_sum, minutes_monitored,
-    minutes_below, minutes_above, kw_max. ``long=False`` keeps the stored wide layout.
-    ``phases`` (of "a", "b", "c", "x"; long form) reads only those phases' columns."""
+    minutes_below, minutes_above, kw_max, and v_low / v_high: the limits the row was judged
+    under (the area's level, on the 220 V storage base). ``long=False`` keeps the stored wide layout.
+    ``phases`` (of "a", "b", "c", "x"; long form) reads only those phases' columns; the
+    default is every phase stored: A, B, C and X daily, X alone hourly (HOURLY_PHASES)."""
     r = VoltageDaily if freq == "D" else VoltageHourly
+    stored = ROLLUP_PHASES if freq == "D" else HOURLY_PHASES
     t = Transformer
-    if long and any(p not in ROLLUP_PHASES for p in phases):
-        raise ValueError(f"phases must be among {ROLLUP_PHASES}: {phases!r}")
-    read = ROLLUP_PHASES if not long else tuple(p for p in ROLLUP_PHASES if p in phases)
+    if phases is None:
+        phases = stored
+    if long and any(p not in stored for p in phases):
+        raise ValueError(f"{r.__tablename__} keeps the phases {stored}, not {phases!r}")
+    read = stored if not long else tuple(p for p in stored if p in phases)
     cols = [
         c
         for c in r.__table__.c
-        if c.name not in ("transformer_id", "low_dv", "high_dv", "rule")
+        if c.name not in ("transformer_id", "rule")
         and (c.name[:2] not in {f"{p}_" for p in ROLLUP_PHASES} or c.name[0] in read)
         and (c.name != "n" or read != ("x",))
     ]
@@ -166,11 +172,15 @@ def voltage_rollups(
         wide = pd.read_sql(stmt.order_by(t.code, r.period_start), conn)
     wide["period_start"] = pd.to_datetime(wide["period_start"], unit="s", utc=True)
     wide["kw_max"] = wide.pop("kw_max_dw") / 10.0
+    # the limits each row was judged under (volts on the 220 V storage base)
+    wide["v_low"], wide["v_high"] = wide.pop("low_dv") / 10.0, wide.pop("high_dv") / 10.0
     if not long:
         return wide
     parts = []
     for phase in read:
-        part = wide[["transformer", "period_start", "minutes_monitored", "kw_max"]].copy()
+        part = wide[
+            ["transformer", "period_start", "minutes_monitored", "kw_max", "v_low", "v_high"]
+        ].copy()
         part["minutes_monitored"] = part["minutes_monitored"].astype(float)
         part["phase"] = phase.upper()
         part["n"] = wide[f"{phase}_n"]
@@ -195,6 +205,8 @@ def voltage_rollups(
         "minutes_below",
         "minutes_above",
         "kw_max",
+        "v_low",
+        "v_high",
     ]
     return pd.concat(parts, ignore_index=True)[cols_out]
 

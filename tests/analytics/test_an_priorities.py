@@ -292,3 +292,29 @@ def test_an409_reliability_cache_shared_across_windows(county):
         pd.testing.assert_frame_equal(cached[0], plain[0])
         assert cached[1] == plain[1]
     assert [k[0] for k in cache].count("model") == 1
+
+
+def test_an410_low_voltage_fix_judged_at_each_rows_own_limit():
+    """A low-voltage area-day counts as removed when the uplift reaches the row's own lower
+    limit (stored rollups carry it: a 10 kV bus is judged at -7 %), not a fixed 198 V."""
+    from datetime import date
+
+    from collectors.simulator import Simulation
+    from tests.truth_kit import simulated_inputs
+
+    sim = Simulation(preset="small", seed=5, start=date(2025, 1, 1), days=60, resolution="1h")
+    network, outages, complaints, daily = simulated_inputs(sim)
+    window = ("2025-01-01", "2025-03-02")
+    st = AnalyticsSettings()
+
+    def removed(frame):
+        ranked = P.rank("feeder", network, outages, complaints, frame, st, window)
+        return ranked.set_index("feeder")["from_low_voltage"]
+
+    plain = removed(daily)
+    assert plain.sum() > 0  # the weak feeders' uplift removes some low-voltage days
+    same = removed(daily.assign(v_low=st.voltage_low))
+    pd.testing.assert_series_equal(same, plain)
+    # judged at a limit no uplift reaches, nothing is removed; NaN limits fall back to 198 V
+    assert removed(daily.assign(v_low=260.0)).sum() == 0
+    pd.testing.assert_series_equal(removed(daily.assign(v_low=np.nan)), plain)

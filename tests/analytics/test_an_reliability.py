@@ -14,7 +14,8 @@ from analytics import reliability as R
 from analytics.settings import AnalyticsSettings
 
 JAN = ("2025-01-01", "2025-02-01")
-S = AnalyticsSettings(cemi_n=1, celid_t_hours=2.0)
+# the hand-made figures below are for the "clip" rule; test_an010 checks "start"
+S = AnalyticsSettings(cemi_n=1, celid_t_hours=2.0, period_rule="clip")
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +269,9 @@ def test_an009_med_days_from_history():
             + pd.to_timedelta([r[1] for r in rows], "min"),
         }
     )
-    days, info = R.major_event_days(net, o, window=JAN)
+    # 306 days of history: straight IEEE 1366 (the one-year floor and day minimum lowered)
+    hist = AnalyticsSettings(med_min_history_days=300, med_min_days=2)
+    days, info = R.major_event_days(net, o, window=JAN, settings=hist)
     assert info["alpha"] == pytest.approx(3.3423058638339636)
     assert info["beta"] == pytest.approx(0.8948491622597642)
     assert info["threshold"] == pytest.approx(264.92023203468005)
@@ -276,9 +279,160 @@ def test_an009_med_days_from_history():
     # the 23:00 outage runs past midnight but accrues to the day it began (IEEE 1366)
     assert info["med_days"] == ["2025-01-10", "2025-01-25"]
     assert len(days) == 31
-    r = R.system_indices(net, o, window=JAN).iloc[0]
+    assert info["provisional"] is False
+    r = R.system_indices(net, o, window=JAN, settings=hist).iloc[0]
     assert r["saidi"] == 700.0
     assert r["saidi_ex_med"] == 100.0
     assert r["saifi_ex_med"] == 1.0
     assert r["med_count"] == 2
     assert r["med_threshold"] == pytest.approx(264.92023203468005)
+
+
+# --- issue 15: period rule, MED floor, customer base, open outages ---------------------------
+
+
+def test_an010_start_rule_charges_whole_interruptions(net, outages):
+    start = S.replace(period_rule="start")
+    r = R.system_indices(net, outages, window=JAN, settings=start).iloc[0]
+    assert r["period_rule"] == "start"
+    assert r["customers_interrupted"] == 490  # counted where they start, as with clip
+    # T1 120 + O6's whole 60 (crosses the window end); T2 60 + 60; T5 only O4's 120 (O5 began
+    # in December and belongs to December); O7 40 * 30
+    assert r["customer_minutes"] == 100 * 180 + 50 * 120 + 150 * 120 + 40 * 30
+    assert r["celid_t"] == pytest.approx(300 / 501)  # T1 180, T2 120, T5 120 min >= 120
+    f = R.indices("feeder", net, outages, window=JAN, settings=start).set_index("feeder")
+    assert f.loc["F3", "saidi"] == 120.0
+    assert f.loc["F1", "saidi"] == 160.0  # (100 * 180 + 50 * 120) / 150
+    m = R.indices(
+        "system", net, outages, window=("2025-01-01", "2025-03-01"), settings=start, freq="M"
+    )
+    assert list(m["customer_minutes"]) == [43200.0, 0.0]  # O6 whole in January
+
+
+def _one_area_net(customers=100):
+    return {
+        "substations": pd.DataFrame({"substation": ["S"]}),
+        "feeders": pd.DataFrame({"feeder": ["F"], "substation": ["S"]}),
+        "transformers": pd.DataFrame(
+            {"transformer": ["T"], "feeder": ["F"], "customers": [customers]}
+        ),
+    }
+
+
+def _outages_on_f(rows):
+    start = pd.to_datetime([r[0] for r in rows])
+    return pd.DataFrame(
+        {
+            "outage_id": [f"O{i}" for i in range(len(rows))],
+            "feeder": "F",
+            "start": start,
+            "end": start + pd.to_timedelta([r[1] for r in rows], "min"),
+        }
+    )
+
+
+# 40 ordinary days in the quarter plus one storm of 2,000 minutes from 2025-03-15 10:00 (it
+# runs to 03-16 19:20); the history before it: five 30-minute outages in December only
+ORDINARY = [10 + (k * 7) % 23 for k in range(40)]
+SHORT_HISTORY = (
+    [(f"2024-12-{d:02d} 09:00", 30) for d in (5, 10, 15, 20, 25)]
+    + [
+        ((pd.Timestamp("2025-01-01 08:00") + pd.Timedelta(days=k)).strftime("%Y-%m-%d %H:%M"), d)
+        for k, d in enumerate(ORDINARY)
+    ]
+    + [("2025-03-15 10:00", 2000)]
+)
+Q1 = ("2025-01-01", "2025-04-01")
+
+
+@pytest.mark.parametrize("rule", ["start", "clip"])
+def test_an011_short_history_gives_provisional_med(rule):
+    import math
+    import statistics
+
+    net, o = _one_area_net(), _outages_on_f(SHORT_HISTORY)
+    settings = AnalyticsSettings(period_rule=rule)
+    days, info = R.major_event_days(net, o, window=Q1, settings=settings)
+    # 27 days of history (Dec 5 to Jan 1) is under a year: T_MED from the quarter's own days;
+    # five identical December days would have given β = 0 and T_MED = 30 min
+    storm = [2000] if rule == "start" else [14 * 60, 2000 - 14 * 60]
+    sample = [math.log(x) for x in ORDINARY + storm]
+    expected = math.exp(statistics.mean(sample) + 2.5 * statistics.stdev(sample))
+    assert info["history_days"] == 27
+    assert info["provisional"] is True and info["status"] == "provisional"
+    assert info["threshold"] == pytest.approx(expected)
+    assert info["med_days"] == (["2025-03-15"] if rule == "start" else ["2025-03-15", "2025-03-16"])
+    r = R.system_indices(net, o, window=Q1, settings=settings).iloc[0]
+    assert bool(r["med_provisional"]) is True
+    assert r["saidi"] == pytest.approx(sum(ORDINARY) + 2000)
+    assert r["saidi_ex_med"] == pytest.approx(sum(ORDINARY))  # the storm's minutes all dropped
+    assert r["saifi_ex_med"] == 40
+
+
+def test_an012_no_med_from_a_handful_of_days():
+    net, o = _one_area_net(), _outages_on_f(SHORT_HISTORY)
+    days, info = R.major_event_days(net, o, window=("2025-03-10", "2025-03-20"))
+    assert info["status"] == "too_few_days"  # one day with interruptions in the window
+    assert math_isnan(info["threshold"]) and info["med_days"] == []
+    assert not days["is_med"].any()
+
+
+def math_isnan(x):
+    return x != x
+
+
+def test_an013_customers_served_from_config():
+    # a network without customer counts (feeders only) and an outage on a feeder it lacks
+    net = {
+        "substations": pd.DataFrame({"substation": ["S1"]}),
+        "feeders": pd.DataFrame({"feeder": ["F1", "F2"], "substation": ["S1", "S1"]}),
+        "transformers": pd.DataFrame({"transformer": [], "feeder": [], "customers": []}),
+    }
+    o = pd.DataFrame(
+        {
+            "outage_id": ["A", "B", "C"],
+            "feeder": ["F1", "F2", "FX"],
+            "substation": ["S1", "S1", "S1"],
+            "start": ["2025-01-05 10:00", "2025-01-06 10:00", "2025-01-07 10:00"],
+            "end": ["2025-01-05 11:00", "2025-01-06 10:30", "2025-01-07 10:10"],
+            "customers": [100, 50, 20],
+        }
+    )
+    none = R.system_indices(net, o, window=JAN)
+    assert none.attrs["customer_base"] == "none" and math_isnan(none.iloc[0]["saifi"])
+    cfg = AnalyticsSettings(customers_served=1000, customers_served_feeders={"F1": 400})
+    r = R.system_indices(net, o, window=JAN, settings=cfg)
+    assert r.attrs["customer_base"] == "config"
+    assert r.iloc[0]["customers_served"] == 1000
+    assert r.iloc[0]["saifi"] == pytest.approx(170 / 1000)
+    assert r.iloc[0]["saidi"] == pytest.approx((100 * 60 + 50 * 30 + 20 * 10) / 1000)
+    f = R.indices("feeder", net, o, window=JAN, settings=cfg).set_index("feeder")
+    assert list(f.index) == ["F1"]  # F2 has no base anywhere: not shown
+    assert f.loc["F1", "customers_served"] == 400
+    assert f.loc["F1", "saidi"] == pytest.approx(100 * 60 / 400)
+
+
+@pytest.mark.parametrize(
+    ("rule", "now", "count", "minutes"),
+    [
+        # A (Jan 31 22:00, 150 customers) open until now; B began Dec 31 20:00 on F1 (150)
+        ("start", "2025-01-31 23:00", 1, 150 * 60),
+        ("start", "2025-03-01", 1, 150 * 120),  # clipped at the window end
+        ("clip", "2025-01-31 23:00", 2, 150 * 60 + 150 * (30 * 24 + 23) * 60),
+    ],
+)
+def test_an014_open_outages_clipped_and_counted(net, rule, now, count, minutes):
+    o = pd.DataFrame(
+        {
+            "outage_id": ["A", "B"],
+            "feeder": ["F3", "F1"],
+            "start": ["2025-01-31 22:00", "2024-12-31 20:00"],
+            "end": [None, None],
+        }
+    )
+    settings = S.replace(period_rule=rule)
+    r = R.system_indices(net, o, window=JAN, settings=settings, now=now).iloc[0]
+    assert r["open_outages"] == count
+    assert r["customer_minutes"] == pytest.approx(minutes)
+    f = R.indices("feeder", net, o, window=JAN, settings=settings, now=now).set_index("feeder")
+    assert f.loc["F3", "open_outages"] == 1

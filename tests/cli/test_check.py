@@ -178,3 +178,109 @@ def test_check005_previews_the_source_shaping(engine, db_url, tmp_path):
     )
     assert f"id_from_blank: {blank}" in result.stdout
     assert target.exists()
+
+
+# --- issue 13: real exports of other publishers (tests/data/real, see each PROVENANCE.md) ---
+# Each source's configuration is the one tests/collectors/test_real_shapes.py loads the file
+# with; one key removed, check's first line must name what is then missing (and how to say it).
+REAL_CASES = {
+    # name: (kind, file, the config text removed, what the first line must then say)
+    "oe417-header": (
+        "oe417",
+        "outages",
+        "doe-oe417-2012/oe417_2012.xlsx",
+        "header = 1",
+        "missing column 'Date Event Began (named by combine.start)' for outages; "
+        "it is on row 1 (0 = first row): set header = 1",
+    ),
+    "oe417-id_from": (
+        "oe417",
+        "outages",
+        "doe-oe417-2012/oe417_2012.xlsx",
+        'id_from = ["start", "area_text"]',
+        "missing column 'outage_id' for outages; no header looks like it: derive one",
+    ),
+    "oe417_2023-time_format": (
+        "oe417_2023",
+        "outages",
+        "doe-oe417-2012/oe417_2023.xlsx",
+        'time_format = "%m/%d/%Y %H:%M:%S"',
+        "103 of 348 outages records would land, 245 quarantined (ambiguous_time 211, "
+        "combine_blank_part 33, bad_time 1); dates like 01/09/2023 are read only with "
+        'time_format, e.g. time_format = "%m/%d/%Y %H:%M:%S" (month first)',
+    ),
+    "purdue-header": (
+        "purdue",
+        "outages",
+        "purdue-major-outages/outage_california.xlsx",
+        "header = 5",
+        "missing column 'OUTAGE.START.DATE (named by combine.start)' for outages; "
+        "it is on row 5 (0 = first row): set header = 5",
+    ),
+    "dc311-mapping": (
+        "dc311",
+        "complaints",
+        "dc-311-requests/dc_311-2016_100.csv",
+        '"SERVICEREQUESTID" = "ticket_id", ',
+        "missing column 'ticket_id' for complaints; closest header 'SERVICEREQUESTID': "
+        'add to the source mapping = { "SERVICEREQUESTID" = "ticket_id" }',
+    ),
+    "uci-constants": (
+        "uci",
+        "voltage",
+        "uci-household-voltage/household_voltage_2007-02-01_02.csv",
+        'constants = { transformer = "SCEAUX" }',
+        "missing column 'transformer' for voltage; no header looks like it: a one-meter file "
+        'names its area, constants = { transformer = "NAME" }',
+    ),
+    "uci-sep": (
+        "uci",
+        "voltage",
+        "uci-household-voltage/household_voltage_2007-02-01_02.csv",
+        'sep = ";"',
+        "missing column 'time' for voltage; the header is separated by ';': set sep = \";\"",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REAL_CASES))
+def test_check006_real_exports_one_key_missing_named_in_one_line(tmp_path, case):
+    from tests.collectors.test_real_shapes import CONFIGS, REAL
+
+    name, kind, relative, removed, expected = REAL_CASES[case]
+    path = REAL / relative
+    db_url = f"sqlite:///{tmp_path / 'fw.db'}"
+    full = CONFIGS[name]
+    assert removed in full
+    (tmp_path / "fw.toml").write_text(full.replace(removed, "", 1), encoding="utf-8")
+    broken = check(tmp_path, db_url, "--kind", kind, "--source", name, str(path))
+    assert broken.returncode == (3 if "would land" in expected else 2), broken.stdout
+    first = [line for line in broken.stdout.splitlines() if not line.startswith("note:")][0]
+    assert first.startswith(f"{path.name}: {expected}"), first
+    # with the key back, the same file would land (some records set aside for real quirks)
+    (tmp_path / "fw.toml").write_text(full, encoding="utf-8")
+    fixed = check(tmp_path, db_url, "--kind", kind, "--source", name, str(path))
+    assert fixed.returncode in (0, 3), fixed.stdout + fixed.stderr
+    assert any("would land" in line for line in fixed.stdout.splitlines()), fixed.stdout
+    assert not (tmp_path / "fw.db").exists() or (tmp_path / "fw.db").stat().st_size == 0
+
+
+def test_check007_title_row_and_semicolons_named_together(tmp_path):
+    """BC Hydro's real records re-exported the European way (title row, `;`): check names
+    both reading options in its first line, and with them every record is read."""
+    rows = records()
+    target = tmp_path / "eu.csv"
+    write(target, rows, sep=";", title="BC Hydro outages export")
+    db_url = f"sqlite:///{tmp_path / 'fw.db'}"
+    plain = check(tmp_path, db_url, "--kind", "outages", str(target))
+    assert plain.returncode == 2
+    first = [line for line in plain.stdout.splitlines() if not line.startswith("note:")][0]
+    assert first.endswith(
+        "it is on row 1 (0 = first row), separated by ';': set header = 1 and sep = \";\""
+    ), first
+    told = CONFIG + '\n[sources.told]\ntype = "file"\npath = "x"\nkind = "outages"\n'
+    told += 'header = 1\nsep = ";"\ndecimal = ","\nversion_column = "lastUpdated"\n'
+    (tmp_path / "fw.toml").write_text(told, encoding="utf-8")
+    again = check(tmp_path, db_url, "--kind", "outages", "--source", "told", str(target))
+    assert again.returncode in (0, 3), again.stdout + again.stderr
+    assert f"{len(rows)} outages records would land" in again.stdout

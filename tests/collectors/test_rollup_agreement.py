@@ -31,6 +31,8 @@ def test_agree001_stored_rollups_equal_analytics_rollups(engine):
             interval_min=60.0,
             tz=sim.tz,
         )
+        if freq == "h":  # the hourly rollups keep the area as a whole (X) only
+            expected = expected[expected["phase"] == "X"]
         both = stored.merge(expected, on=KEY, suffixes=("", "_a"), validate="one_to_one")
         assert len(both) == len(stored) == len(expected)
         for column in ("n", "minutes_below", "minutes_above"):
@@ -38,6 +40,7 @@ def test_agree001_stored_rollups_equal_analytics_rollups(engine):
         for column in ("v_min", "v_max"):
             assert ((both[column] - both[f"{column}_a"]).abs() <= 0.051).all(), column
         abc = both[both["phase"] != "X"]
+        assert freq == "h" or len(abc) > 0
         assert ((abc["v_sum"] - abc["v_sum_a"]).abs() <= 0.051 * abc["n"]).all()
         assert (abc["minutes_monitored"] == abc["minutes_monitored_a"]).all()
         assert len(pd.unique(both["period_start"])) > 1

@@ -67,4 +67,44 @@ def test_roll002_retention_prunes_raw_readings_but_keeps_rollups(engine):
     assert kept == 6
     hourly = voltage_rollups(engine, "h", long=False)
     assert len(hourly) == 12
-    assert hourly["a_below_min"].sum() == 3 * 60
+    assert hourly["x_below_min"].sum() == 3 * 60
+
+
+def test_roll003_hourly_rollups_kept_for_the_newest_days_of_data(engine):
+    """hourly_retention_days: hourly rows only for the newest N days of data (counted from the
+    data, not the clock: these readings are from 2007), daily rows for every day; a backfill's
+    older hours are never written, and hours that fall behind are pruned."""
+    from db.rollups import RollupLimits, prune_hourly, rebuild_all
+
+    pipe = Pipeline(engine, hourly_retention_days=21)
+    load_network(pipe)
+    start = datetime(2007, 3, 1, tzinfo=UTC)
+    pipe.ingest(
+        "voltage",
+        readings(start, 40 * 24, [221.0, 222.5, 219.0]),
+        IngestOptions(source="m", interval_min=60),
+    )
+    hourly = voltage_rollups(engine, "h", long=False)
+    daily = voltage_rollups(engine, "D", long=False)
+    newest = hourly["period_start"].max()
+    # stamped at the end of its interval, the last reading closes the hour before it
+    assert newest == pd.Timestamp(start) + pd.Timedelta(hours=40 * 24 - 2)
+    assert hourly["period_start"].min() == newest - pd.Timedelta(days=21)
+    assert len(hourly) == 21 * 24 + 1
+    assert daily["n"].sum() == 40 * 24  # every reading is in the daily rollups
+    # ten more days arrive: the cutoff moves with the data and the prune removes what fell behind
+    pipe.ingest(
+        "voltage",
+        readings(start + timedelta(days=40), 10 * 24, [222.0, 223.5, 220.0]),
+        IngestOptions(source="m", interval_min=60),
+    )
+    with engine.begin() as conn:
+        assert prune_hourly(conn, 21) == 10 * 24
+    hourly = voltage_rollups(engine, "h", long=False)
+    assert len(hourly) == 21 * 24 + 1
+    assert hourly["period_start"].min() == hourly["period_start"].max() - pd.Timedelta(days=21)
+    # a rebuild keeps the same window
+    with engine.begin() as conn:
+        rebuild_all(conn, 60, RollupLimits(), hourly_days=21)
+    pd.testing.assert_frame_equal(voltage_rollups(engine, "h", long=False), hourly)
+    assert voltage_rollups(engine, "D", long=False)["n"].sum() == 50 * 24

@@ -53,7 +53,9 @@ def test_oberrhein_substations(traced):
     assert list(subs["substation"]) == ["SS1", "SS2"]
     assert list(subs["busbar"]) == [39, 319]
     assert list(subs["capacity_mva"]) == [25.0, 25.0]
-    assert list(subs["voltage_kv"]) == [20.0, 20.0]
+    # the station's level is its high-voltage side; its feeders keep the busbar's 20 kV
+    assert list(subs["voltage_kv"]) == [110.0, 110.0]
+    assert list(traced["feeders"]["voltage_kv"]) == [20.0] * 4
     assert list(subs["feeder_count"]) == [2, 2]
     assert subs["lon"].between(*LON).all() and subs["lat"].between(*LAT).all()
 
@@ -246,7 +248,8 @@ def test_open_tie_between_two_feeders_belongs_to_neither(open_value):
         subs.iloc[0]["substation"],
         subs.iloc[0]["capacity_mva"],
         subs.iloc[0]["voltage_kv"],
-    ) == ("SS1", 16, 10)
+    ) == ("SS1", 16, 110)
+    assert list(feeders["voltage_kv"]) == [10, 10]
 
 
 def test_closed_tie_is_a_loop_and_does_not_crash():
@@ -326,15 +329,15 @@ def test_bad_geometry_falls_back_to_bus_coordinates():
 
 def test_missing_column_in_export_folder(tmp_path):
     grid = _grid([(1, 0, 1)])
-    grid["buses"].drop(columns=["lon"]).to_csv(tmp_path / "gis_bus.csv", index=False)
+    grid["buses"].drop(columns=["bus_id"]).to_csv(tmp_path / "gis_bus.csv", index=False)
     grid["lines"].to_csv(tmp_path / "gis_line.csv", index=False)
     grid["switches"].to_csv(tmp_path / "gis_switch.csv", index=False)
     grid["trafos"].to_csv(tmp_path / "gis_trafo.csv", index=False)
-    with pytest.raises(ValueError, match=r"^gis_bus\.csv: missing column lon$"):
+    with pytest.raises(ValueError, match=r"^gis_bus\.csv: missing column bus_id$"):
         read_segment_export(tmp_path)
     grid["buses"].to_csv(tmp_path / "gis_bus.csv", index=False)
-    grid["trafos"].drop(columns=["sn_mva"]).to_csv(tmp_path / "gis_trafo.csv", index=False)
-    with pytest.raises(ValueError, match=r"^gis_trafo\.csv: missing column sn_mva$"):
+    grid["trafos"].drop(columns=["lv_bus"]).to_csv(tmp_path / "gis_trafo.csv", index=False)
+    with pytest.raises(ValueError, match=r"^gis_trafo\.csv: missing column lv_bus$"):
         read_segment_export(tmp_path)
     grid["trafos"].to_csv(tmp_path / "gis_trafo.csv", index=False)
     data = read_segment_export(tmp_path)
@@ -344,6 +347,57 @@ def test_missing_column_in_export_folder(tmp_path):
 
 def test_missing_column_in_dataframe():
     grid = _grid([(1, 0, 1)])
-    grid["lines"] = grid["lines"].drop(columns=["geometry_geojson"])
-    with pytest.raises(ValueError, match="lines: missing column geometry_geojson"):
+    grid["lines"] = grid["lines"].drop(columns=["to_bus"])
+    with pytest.raises(ValueError, match="lines: missing column to_bus"):
         trace_feeders(**grid)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 14: switches between buses, station groups, regulators, areas, levels, coordinates
+
+
+def test_bus_switches_station_group_regulator_and_areas():
+    # busbar 0 (HV 100 -> 0, 110/10 kV) -- closed breaker switch --> 1 (feeder head node);
+    # lines 1-2, 2-3 and, from head node 1, 1-5; a closed bus switch 3-4 inside the feeder; an
+    # open bus switch 4-5 (tie); a regulator 2 -> 6 (10/10 kV) then line 6-7; a distribution
+    # transformer 7 -> 70 (10/0.4 kV); bus 5 has no coordinates
+    grid = _grid(
+        [(1, 1, 2), (2, 2, 3), (3, 1, 5), (4, 6, 7)],
+        trafos=[(100, 0, 16)],
+        extra_buses=(0, 4, 6, 70),
+    )
+    grid["trafos"] = pd.DataFrame(
+        [
+            {"trafo_id": "T1", "hv_bus": 100, "lv_bus": 0, "sn_mva": 16, "vn_hv_kv": 110, "vn_lv_kv": 10},
+            {"trafo_id": "R1", "hv_bus": 2, "lv_bus": 6, "sn_mva": 5, "vn_hv_kv": 10, "vn_lv_kv": 10},
+            {"trafo_id": "A1", "hv_bus": 7, "lv_bus": 70, "sn_mva": 0.4, "vn_hv_kv": 10, "vn_lv_kv": 0.4},
+        ]
+    )  # fmt: skip
+    grid["switches"] = pd.DataFrame(
+        [
+            {"switch_id": "CB1", "bus": 0, "element": 1, "et": "b", "closed": True},
+            {"switch_id": "S34", "bus": 3, "element": 4, "et": "b", "closed": "1"},
+            {"switch_id": "T45", "bus": 4, "element": 5, "et": "b", "closed": "open"},
+        ]
+    )
+    buses = grid["buses"]
+    buses.loc[buses["bus_id"] == 5, ["lon", "lat"]] = float("nan")
+    out = trace_feeders(**grid)
+    feeders = out["feeders"].set_index("first_bus")
+    # head node 1 joins the station group (closed breaker): lines 1-2 and 1-5 are two feeders
+    assert sorted(feeders.index) == [2, 5]
+    assert sorted(feeders.at[2, "buses"]) == [2, 3, 4, 6, 7]  # over the bus switch and regulator
+    assert feeders.at[5, "buses"] == [5]
+    assert feeders.at[5, "buses_without_coordinates"] == 1
+    assert feeders.at[2, "buses_without_coordinates"] == 0
+    assert feeders.at[2, "length_km"] == pytest.approx(1.1 + 1.2 + 1.4)  # links have no length
+    assert set(out["feeders"]["voltage_kv"]) == {10}
+    subs = out["substations"]
+    assert list(subs["voltage_kv"]) == [110] and list(subs["capacity_mva"]) == [16]
+    areas = out["transformers"]
+    assert list(areas["transformer"]) == ["A1"] and list(areas["kva"]) == [400]
+    assert areas.iloc[0]["feeder"] == feeders.at[2, "feeder"]
+    diag = out["diagnostics"]
+    assert set(diag.loc[diag["kind"] == "open_line", "line_id"]) == {"switch:T45"}
+    assert list(diag.loc[diag["kind"] == "no_coordinates", "bus"]) == [5]
+    assert not diag["kind"].isin(["island_bus", "island_line", "loop"]).any()

@@ -107,7 +107,7 @@ def test_level001_real_230v_minutes_monitored_and_above_against_its_nominal(pari
     # Stored as measured (a 230 V terminal fits the decivolt columns): the maximum is the file's.
     assert x["v_max"].max() == pytest.approx(truth["v"].max(), abs=0.051)
     # The analytics read the per-level limits from the rollups: compliance = time within / time.
-    figures = area_voltage(hourly, AREA_T1, settings=SET_PARIS)
+    figures = area_voltage(daily, AREA_T1, settings=SET_PARIS)
     row = figures.set_index("transformer").loc["T1"]
     assert row["compliance_rate"] == pytest.approx(1 - expected_above / len(truth))
     assert row["hours_above"] == pytest.approx(expected_above / 60)
@@ -208,7 +208,7 @@ def test_level005_10kv_bus_limits_plausibility_and_dropouts(shanghai, engine, un
         nominal = nominal_voltages(conn)
     assert sorted(nominal.dropna().tolist()) == [10_000.0]
     figures = area_voltage(
-        voltage_rollups(engine, "h", transformers=["T2"]),
+        voltage_rollups(engine, "D", transformers=["T2"]),
         pd.DataFrame({"transformer": ["T2"], "customers": [80]}),
     ).set_index("transformer")
     assert figures.loc["T2", "hours_below"] == 2.0

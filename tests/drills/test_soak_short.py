@@ -1,4 +1,4 @@
-"""The short storm soak (bench/soak.py --ci): 75 s of the county storm at 3x from a snapshot
+"""The short storm soak (bench/soak.py --ci): 50 s of the county storm at 6x from a snapshot
 feed that blanks out and carries bad records, a readings backfill in another process, 50
 browser-like clients and a board watcher. CI judges what must never happen (errors, a frozen
 server: a request over 30 s, an outage late on or off the board, an active outage dropping off
@@ -23,9 +23,9 @@ def test_soak001_storm_nothing_lost_nothing_stalled():
             str(ROOT / "bench" / "soak.py"),
             "--ci",
             "--seconds",
-            "75",
+            "50",
             "--speed",
-            "3",
+            "6",
             "--clients",
             "50",
             "--history-days",

@@ -1,0 +1,313 @@
+"""Alerts to people who are not looking at the board (issue 17): rules ``[alerts.NAME]``
+(feederwatch/config.py ``AlertRule``), evaluated after each collector run (the runner's
+``AFTER_RUN`` hook; never in a dashboard callback), sent through apprise.
+
+Each rule turns the database's state into a set of *conditions*, one per key (an outage, a
+feeder, a source, or the whole system). Compared with the latest record of each (rule, key) in
+``alerts_sent``:
+- a condition that is new (or whose last message failed) is sent once (``alert``);
+- one that lasts is silent, except a quiet ``reminder`` every ``renotify_minutes`` (0: never);
+- one that has ended gets a ``restored`` message (``restored_message``) and is closed;
+- an unchanged poll sends nothing. Every message, delivered or not, is recorded.
+
+apprise (one light, pure-Python library; WeCom, DingTalk, Feishu, e-mail and generic JSON
+webhooks behind one URL scheme) sends them; the URLs come only from the environment variables a
+rule names in ``urls_env``. One evaluation runs at a time in a process: a run finishing while
+another evaluates asks it to go round once more instead of waiting (no lock is held while
+sending).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from collectors import runner
+from collectors.health import collectors_health
+from db import queries
+from db.alerts import latest_alerts, record_alerts
+
+log = logging.getLogger(__name__)
+
+OPEN_KINDS = ("alert", "reminder")
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A rule's condition for one key, with its message in the rule's language."""
+
+    key: str
+    title: str
+    body: str
+
+
+def _t(lang: str, zh: str, en: str) -> str:
+    return en if lang == "en" else zh
+
+
+def _local(ts, tz: str) -> str:
+    return pd.Timestamp(ts).tz_convert(tz).strftime("%m-%d %H:%M") if pd.notna(ts) else "–"
+
+
+def _outage_text(r, lang: str, tz: str) -> str:
+    where = r.feeder or r.substation or r.transformer or "?"
+    cust = "?" if pd.isna(r.customers) else f"{int(r.customers):,}"
+    return _t(
+        lang,
+        f"{where}（{r.substation or '-'}）停电 {cust} 户，{_local(r.start, tz)} 起，原因 {r.cause or '-'}",
+        f"{where} ({r.substation or '-'}): {cust} customers out since {_local(r.start, tz)},"
+        f" cause {r.cause or '-'}",
+    )
+
+
+def conditions(engine: Engine, settings, rule, now: datetime) -> dict[str, Condition]:
+    """The rule's conditions that hold at ``now`` (UTC), by key."""
+    lang, tz, kind = rule.language, settings.site.timezone, rule.kind
+    out: dict[str, Condition] = {}
+    if kind in ("new_outage", "substation_outage", "etr_overdue", "customers_out"):
+        act = queries.active_outages(engine)
+    if kind == "new_outage":
+        for r in act.itertuples(index=False):
+            if pd.notna(r.customers) and int(r.customers) >= rule.min_customers:
+                text = _outage_text(r, lang, tz)
+                out[f"{r.source}:{r.outage_id}"] = Condition(
+                    f"{r.source}:{r.outage_id}", _t(lang, "新停电", "New outage"), text
+                )
+    elif kind == "substation_outage":
+        subs = queries.network(engine)["substations"].set_index("substation")["voltage_kv"]
+        for r in act.itertuples(index=False):
+            kv = subs.get(r.substation) if r.substation else None
+            if r.level == "substation" and kv is not None and abs(float(kv) - rule.voltage_kv) < 1:
+                out[f"{r.source}:{r.outage_id}"] = Condition(
+                    f"{r.source}:{r.outage_id}",
+                    _t(
+                        lang,
+                        f"{rule.voltage_kv:g} kV 变电站停电",
+                        f"{rule.voltage_kv:g} kV substation out",
+                    ),
+                    _outage_text(r, lang, tz),
+                )
+    elif kind == "etr_overdue":
+        limit = pd.Timestamp(now) - pd.Timedelta(minutes=rule.overdue_minutes)
+        for r in act.itertuples(index=False):
+            if pd.notna(r.etr) and r.etr < limit:
+                out[f"{r.source}:{r.outage_id}"] = Condition(
+                    f"{r.source}:{r.outage_id}",
+                    _t(lang, "超过预计送电时间", "ETR overdue"),
+                    _outage_text(r, lang, tz)
+                    + _t(lang, f"，预计送电 {_local(r.etr, tz)}", f"; ETR {_local(r.etr, tz)}"),
+                )
+    elif kind == "customers_out":
+        total = int(pd.to_numeric(act["customers"]).fillna(0).sum()) if len(act) else 0
+        if total > rule.level:
+            out["system"] = Condition(
+                "system",
+                _t(lang, "停电户数超过警戒值", "Customers out above the alert level"),
+                _t(
+                    lang,
+                    f"当前停电 {total:,} 户（警戒值 {rule.level:,}），{len(act)} 起停电",
+                    f"{total:,} customers out (alert level {rule.level:,}), {len(act)} outages",
+                ),
+            )
+    elif kind == "frequent_feeder":
+        out.update(_frequent(engine, settings, rule, now))
+    elif kind == "data_stale":
+        for name, h in collectors_health(engine, settings, now).items():
+            if h["stale"]:
+                out[name] = Condition(
+                    name,
+                    _t(lang, "数据源中断", "Data source stale"),
+                    _t(
+                        lang,
+                        f"数据源 {name} 最近一次成功：{h['last_success'] or '从未'}",
+                        f"source {name}: last success {h['last_success'] or 'never'}",
+                    ),
+                )
+    return out
+
+
+def _frequent(engine: Engine, settings, rule, now: datetime) -> dict[str, Condition]:
+    """Feeders with ``frequent_feeder_count`` or more sustained outages (planned included,
+    momentary not; DESIGN.md) in the rolling ``frequent_feeder_days`` ending now."""
+    th = settings.thresholds
+    start = pd.Timestamp(now) - pd.Timedelta(days=th.frequent_feeder_days)
+    o = queries.outages(engine, start=start.to_pydatetime(), end=now)
+    o = o[o["feeder"].notna() & (o["start"] >= start)]
+    end = o["end"].fillna(pd.Timestamp(now))
+    o = o[(end - o["start"]).dt.total_seconds() / 60.0 > th.momentary_minutes]
+    counts = o.groupby("feeder").size()
+    lang = rule.language
+    return {
+        f: Condition(
+            f,
+            _t(lang, "线路频繁停电", "Frequent outages on a feeder"),
+            _t(
+                lang,
+                f"线路 {f} 近 {th.frequent_feeder_days} 天停电 {n} 次（阈值 {th.frequent_feeder_count}）",
+                f"feeder {f}: {n} outages in {th.frequent_feeder_days} days"
+                f" (threshold {th.frequent_feeder_count})",
+            ),
+        )
+        for f, n in counts.items()
+        if n >= th.frequent_feeder_count
+    }
+
+
+def rule_urls(rule) -> list[str]:
+    """The apprise URLs of a rule, from the environment variables it names (whitespace or
+    comma separated); a missing variable gives none."""
+    urls: list[str] = []
+    for name in rule.urls_env:
+        value = os.environ.get(name, "")
+        urls += [u for u in value.replace(",", " ").split() if u]
+    return urls
+
+
+def send(urls: list[str], title: str, body: str) -> tuple[bool, str | None]:
+    """Send one message to every URL; (delivered everywhere, error text without the URLs)."""
+    import apprise  # imported on first use: the server starts without it when no rule is set
+
+    if not urls:
+        return False, "no notification URL in the environment"
+    sender = apprise.Apprise()
+    bad = [i for i, u in enumerate(urls) if not sender.add(u)]
+    if bad:
+        return False, f"unusable notification URL(s) at position {bad}"
+    ok = bool(sender.notify(title=title, body=body))
+    return ok, None if ok else "a notification service refused or could not be reached"
+
+
+def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict]:
+    """Evaluate every enabled rule once, send what changed, record it; returns the records."""
+    now = now or datetime.now(UTC)
+    rules = {n: r for n, r in settings.alerts.items() if r.enabled}
+    if not rules:
+        return []
+    state = latest_alerts(engine)
+    last = {(r.rule, r.key): r for r in state.itertuples(index=False)}
+    records: list[dict] = []
+
+    def emit(name, rule, key, kind, title, body):
+        delivered, error = send(rule_urls(rule), title, body)
+        records.append(
+            {
+                "rule": name,
+                "key": key,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "delivered": delivered,
+                "error": error,
+                "sent_at": now,
+            }
+        )
+
+    for name, rule in rules.items():
+        try:
+            now_on = conditions(engine, settings, rule, now)
+        except Exception:
+            log.warning("alert rule %s could not be evaluated", name, exc_info=True)
+            continue
+        for key, c in now_on.items():
+            prev = last.get((name, key))
+            if prev is None or prev.kind not in OPEN_KINDS or not prev.delivered:
+                emit(name, rule, key, "alert", c.title, c.body)
+            elif rule.renotify_minutes and pd.Timestamp(now) - prev.sent_at >= pd.Timedelta(
+                minutes=rule.renotify_minutes
+            ):
+                emit(
+                    name,
+                    rule,
+                    key,
+                    "reminder",
+                    _t(rule.language, "仍未恢复：", "Still on: ") + c.title,
+                    c.body,
+                )
+        for (rname, key), prev in last.items():
+            if rname != name or key in now_on or prev.kind not in OPEN_KINDS:
+                continue
+            if not prev.delivered:  # never got out: close it quietly
+                records.append({**_closing(prev, now), "delivered": True, "error": None})
+                continue
+            if rule.restored_message:
+                base = prev.title.removeprefix("仍未恢复：").removeprefix("Still on: ")
+                title = _t(rule.language, "已恢复：", "Restored: ") + base
+                emit(name, rule, key, "restored", title, prev.body)
+            else:
+                records.append({**_closing(prev, now), "delivered": True, "error": None})
+    record_alerts(engine, records)
+    return records
+
+
+def _closing(prev, now) -> dict:
+    return {
+        "rule": prev.rule,
+        "key": prev.key,
+        "kind": "restored",
+        "title": "",
+        "body": "",
+        "sent_at": now,
+    }
+
+
+_guard = threading.Lock()
+_busy = False
+_again = False
+
+
+def after_run(engine: Engine, settings, _result=None) -> None:
+    """The runner's hook: evaluate now, or, when an evaluation is already running in this
+    process, have it go round once more when done (the guard covers two flags only)."""
+    global _busy, _again
+    if not any(r.enabled for r in settings.alerts.values()):
+        return
+    with _guard:
+        if _busy:
+            _again = True
+            return
+        _busy = True
+    try:
+        while True:
+            evaluate(engine, settings)
+            with _guard:
+                if not _again:
+                    break
+                _again = False
+    finally:
+        with _guard:
+            _busy = False
+
+
+#: how often the rules are also evaluated without a collector run (a source that stopped
+#: running must still raise its "data stale" alert)
+PERIODIC_SECONDS = 60
+
+
+def schedule(scheduler, settings, engine: Engine) -> None:
+    """Evaluate the rules every ``PERIODIC_SECONDS`` on the collectors' scheduler too (so that
+    ``data_stale`` fires when no collector runs at all); nothing when no rule is enabled."""
+    if not any(r.enabled for r in settings.alerts.values()):
+        return
+    scheduler.add_job(
+        after_run,
+        "interval",
+        seconds=PERIODIC_SECONDS,
+        args=[engine, settings],
+        id="alerts",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=PERIODIC_SECONDS,
+    )
+
+
+def install() -> None:
+    """Evaluate the alerts after every collector run (idempotent)."""
+    if after_run not in runner.AFTER_RUN:
+        runner.AFTER_RUN.append(after_run)

@@ -1,0 +1,72 @@
+"""``feederwatch db stats``: bytes per table, index and voltage reading, on both databases,
+checked against the database's own totals (SQLite's page count, PostgreSQL's
+pg_total_relation_size) and the readings counted in the raw table."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from click.testing import CliRunner
+from sqlalchemy import func, or_, select
+
+from collectors.simulator import Simulation
+from collectors.simulator.load import load_history
+from db.models import VoltageReading
+from db.stats import READING_TABLES, storage_stats
+from feederwatch.cli import cli
+
+
+def test_stats001_bytes_per_table_index_and_reading(engine, db_url):
+    sim = Simulation(preset="small", seed=4, start=date(2025, 7, 1), days=6, resolution="1h")
+    load_history(engine, sim, voltage="all", chunk_days=6)
+    r = VoltageReading
+    with engine.connect() as conn:
+        measured = conn.execute(
+            select(func.count()).where(
+                or_(r.va_dv.is_not(None), r.vb_dv.is_not(None), r.vc_dv.is_not(None))
+            )
+        ).scalar_one()
+    stats = storage_stats(engine)
+    assert stats.readings == measured > 1000
+    by_name = {rel.name: rel for rel in stats.relations}
+    assert {"voltage_readings", "voltage_hourly", "voltage_daily"} <= set(by_name)
+    assert by_name["ix_voltage_hourly_period"].table == "voltage_hourly"
+    assert by_name["ix_voltage_hourly_period"].kind == "index"
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+            free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+            size = conn.exec_driver_sql("PRAGMA page_size").scalar_one()
+            in_file = sum(rel.bytes for rel in stats.relations if rel.kind != "wal")
+            assert in_file == (pages - free) * size
+            # clustered on its key: no automatic index holds a second copy of it
+            assert not any(name.startswith("sqlite_autoindex_voltage") for name in by_name)
+        else:
+            for table in READING_TABLES:
+                total = conn.exec_driver_sql(
+                    "SELECT pg_total_relation_size(to_regclass(%s))", (table,)
+                ).scalar_one()
+                assert total == sum(rel.bytes for rel in stats.relations if rel.table == table)
+    volt_bytes = sum(rel.bytes for rel in stats.relations if rel.table in READING_TABLES)
+    assert stats.per_reading(READING_TABLES) == volt_bytes / measured
+
+    result = CliRunner().invoke(
+        cli, ["db", "stats"], env={"FEEDERWATCH_DATABASE_URL": db_url}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert f"readings accounted for by the daily rollups: {measured:,}" in result.output
+    line = re.search(r"per reading: ([\d.]+) B for readings and rollups", result.output)
+    assert line and float(line.group(1)) == round(volt_bytes / measured, 1)
+
+
+def test_stats002_unreachable_database_is_one_line_exit_2(tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["db", "stats"],
+        env={"FEEDERWATCH_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:1/none"},
+    )
+    assert result.exit_code == 2
+    assert "cannot measure the database at postgresql+psycopg://nobody@127.0.0.1:1/none" in (
+        result.output
+    )
