@@ -95,7 +95,6 @@ ALLOWED_ASCII = {
     "EN",  # the language switch: 中文 / EN
     "MB",
 }  # fmt: skip
-OWNED_ELSEWHERE = {"reliability"}
 TEXT_OF_PAGE = """
 const out = [document.body.innerText];
 document.querySelectorAll('svg text').forEach(t => out.push(t.textContent));
@@ -168,8 +167,4 @@ def test_plan103_every_page_in_chinese(dash_duo, browser_app):  # noqa: F811
         if bad:
             found[name] = sorted(set(bad))
 
-    # the reliability page's table is another engineer's work (issue 18 split): its raw keys
-    # are reported here and must go when that branch is merged (then drop this line)
-    elsewhere = {k: found.pop(k) for k in list(found) if k in OWNED_ELSEWHERE}
-    print("pages owned elsewhere still showing English:", elsewhere)
     assert found == {}, found
