@@ -4,6 +4,7 @@ to a substation (../shared/BROWSER_TESTS.md)."""
 from __future__ import annotations
 
 import re
+from datetime import date
 from urllib.parse import urlparse
 
 import pytest
@@ -168,3 +169,43 @@ def test_plan103_every_page_in_chinese(dash_duo, browser_app):  # noqa: F811
             found[name] = sorted(set(bad))
 
     assert found == {}, found
+
+
+def test_plan104_map_on_a_fresh_20kv_network(dash_duo, app, settings, tmp_path, monkeypatch):
+    """A network just imported (no outages, complaints or voltage), its feeders at 20 kV: the
+    map draws every feeder grey with a note saying what is missing, titled 20 kV."""
+    from collectors.pipeline import IngestOptions, Pipeline
+    from collectors.simulator import Simulation
+    from collectors.simulator.load import NETWORK_ORDER
+    from dashboard import data
+    from dashboard.app import create_app
+    from db.engine import make_engine
+    from db.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'net20.db'}")
+    upgrade(engine)
+    network = Simulation(preset="small", seed=1, start=date(2025, 1, 1), days=1).network()
+    network["feeders"] = network["feeders"].assign(voltage_kv=20.0)
+    for table in NETWORK_ORDER:
+        Pipeline(engine).ingest(table, network[table], IngestOptions(source="gis"))
+    monkeypatch.setattr(data, "_STORE", data.store())  # the session's store comes back after
+    s = settings.model_copy(
+        update={"database": settings.database.model_copy(update={"url": str(engine.url)})}
+    )
+    fresh = create_app(s, engine)
+    try:
+        _start(dash_duo, fresh, "/map")
+        dash_duo.wait_for_element("#map-graph .scatterlayer .trace", timeout=15)
+        dash_duo.wait_for_contains_text("h1", "20 kV", timeout=5)
+        dash_duo.wait_for_contains_text("#map-note", "无停电记录", timeout=5)
+        colours = dash_duo.driver.execute_script(
+            "const gd = document.querySelector('#map-graph .js-plotly-plot'); const c = {};"
+            "gd._fullData.forEach(t => { if (t.mode === 'lines' && t.customdata)"
+            " Array.from(t.customdata).forEach(f => { if (f) c[f] = t.line.color; }); });"
+            "return c;"
+        )
+        assert set(colours) == set(network["feeders"]["feeder"])
+        assert set(colours.values()) == {"#9e9e9e"}
+        assert "数据库" not in dash_duo.find_element("body").text  # no "database unreadable"
+    finally:
+        engine.dispose()
