@@ -13,7 +13,9 @@ targets. "Nothing computed" (a server that skipped its warm-up) is printed for i
 Without ``--db`` a county (365 days, recent voltage readings only) is simulated into a
 temporary SQLite file through the real pipeline. Targets (issue 7): live-page callbacks p95 <
 100 ms, every other callback (the map's included) p95 < 300 ms cold and right after an ingest,
-the map's first full draw in the browser < 1.5 s. Exits 1 when a target is missed.
+the map's first full draw in the browser < 1.5 s; issue 18: the bytes each page sends to a fresh
+browser, compressed, at most half of what it sent uncompressed (``--bytes-only`` measures just
+that). Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def build_county(path: Path) -> None:
+def build_county(path: Path, preset: str = "county") -> None:
     import pandas as pd
 
     from collectors.simulator import Simulation
@@ -47,7 +49,7 @@ def build_county(path: Path) -> None:
     t = time.perf_counter()
     load_history(
         engine,
-        Simulation(preset="county", seed=1, start=start, days=365, resolution="1h"),
+        Simulation(preset=preset, seed=1, start=start, days=365, resolution="1h"),
         voltage="recent",
     )
     print(f"built county database in {time.perf_counter() - t:.1f} s: {path}")
@@ -167,12 +169,105 @@ def browser_map_draw(base: str, store) -> float | None:
     return statistics.median(times)
 
 
+# what shows that each page has finished drawing (as tests/dashboard/test_dash_browser.py)
+PAGE_READY = {
+    "/": "#live-trend .main-svg",
+    "/map": "#map-graph .scatterlayer .trace",
+    "/priorities": "#pri-grid .ag-row",
+    "/feeder/{feeder}": "#feeder-body .main-svg",
+    "/substation/{sub}": "#sub-body .main-svg",
+    "/reliability": "#rel-body .main-svg",
+    "/data": "#data-counts table",
+}
+
+
+def page_bytes(base: str, server, feeder: str, sub: str) -> list[str]:
+    """Bytes each page sends to a fresh headless Chromium (empty cache) until it is drawn, as
+    the network reports them on the wire (headers included), with compression and without it
+    (the same server, flask-compress turned off: what was sent before issue 18). Returns the
+    missed targets (compressed <= half of uncompressed per page)."""
+    import shutil
+
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        print("  browser: chromium not installed, bytes per page not measured")
+        return []
+    from selenium import webdriver
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.conftest import pytest_setup_options
+
+    ext = server.extensions["feederwatch_compress"]
+    algos = (ext.enabled_algorithms, ext.streaming_algorithms)
+
+    def load(path: str, selector: str) -> tuple[int, float]:
+        options = pytest_setup_options()
+        options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        driver = webdriver.Chrome(options=options)
+        try:
+            driver.get(base + "/_dash-layout")  # start the browser before timing
+            driver.get_log("performance")  # and count none of that
+            t = time.perf_counter()
+            driver.get(base + path)
+            WebDriverWait(driver, 60, poll_frequency=0.02).until(
+                lambda d: d.find_elements(By.CSS_SELECTOR, selector)
+            )
+            drawn = time.perf_counter() - t
+            WebDriverWait(driver, 30).until(
+                lambda d: d.execute_script(
+                    "return !document.querySelector('[data-dash-is-loading=\"true\"]')"
+                )
+            )
+            time.sleep(0.5)  # late requests (grid chunks, second callbacks)
+            # only what our server sent (not the browser's own chrome:// pages)
+            ours, sizes = set(), {}
+            for entry in driver.get_log("performance"):
+                msg = json.loads(entry["message"])["message"]
+                params = msg["params"]
+                if msg["method"] == "Network.requestWillBeSent":
+                    if params["request"]["url"].startswith(base):
+                        ours.add(params["requestId"])
+                elif msg["method"] == "Network.loadingFinished":
+                    sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
+            return sum(v for k, v in sizes.items() if k in ours), drawn
+        finally:
+            driver.quit()
+
+    missed = []
+    print(
+        f"\n{'page':<22}{'before KB':>11}{'compressed KB':>15}{'ratio':>8}"
+        f"{'first draw s':>14}  (drawn: its main figure or rows shown; information)"
+    )
+    for path, selector in PAGE_READY.items():
+        url = path.format(feeder=feeder, sub=sub)
+        ext.enabled_algorithms, ext.streaming_algorithms = (), ()
+        before, _ = load(url, selector)
+        ext.enabled_algorithms, ext.streaming_algorithms = algos
+        after, drawn = load(url, selector)
+        ratio = after / before if before else float("nan")
+        ok = ratio <= 0.5
+        print(
+            f"{url:<22}{before / 1024:>11.0f}{after / 1024:>15.0f}{ratio:>8.2f}{drawn:>14.2f}"
+            f"{'' if ok else '  MISS'}"
+        )
+        if not ok:
+            missed.append(
+                f"{url}: compressed {after / 1024:.0f} KB > half of {before / 1024:.0f} KB"
+            )
+    return missed
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument(
         "--db", type=Path, help="an existing county SQLite file, used on a copy (else simulated)"
     )
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument(
+        "--bytes-only",
+        action="store_true",
+        help="only the bytes each page sends, compressed and not (a small county if no --db)",
+    )
     args = ap.parse_args()
 
     import pandas as pd
@@ -186,7 +281,7 @@ def main() -> int:
 
     db = Path(tempfile.mkdtemp()) / "county.db"
     if args.db is None:
-        build_county(db)
+        build_county(db, "small" if args.bytes_only else "county")
     else:  # the bench ingests outages: work on a copy
         import sqlite3
 
@@ -216,6 +311,10 @@ def main() -> int:
     net = store.network()
     feeder = str(net["feeders"]["feeder"].iloc[0])
     sub = str(net["substations"]["substation"].iloc[0])
+    if args.bytes_only:
+        missed = page_bytes(client.base, app, feeder, sub)
+        print("\nTARGETS MISSED:\n  " + "\n  ".join(missed) if missed else "\nall targets met")
+        return 1 if missed else 0
     L = "lang-store.data"
     cases = [
         # (page, name, output id, inputs, state, limit seconds, applies cold)
@@ -418,6 +517,7 @@ def main() -> int:
         )
         if not ok:
             missed.append(f"map first full draw {map_draw * 1000:.0f} ms > 1500 ms")
+    missed += page_bytes(client.base, app, feeder, sub)
     trivial = [client.get("/_dash-layout")[0] for _ in range(args.repeat)]
     print(f"  GET /_dash-layout (round trip)   p50 {statistics.median(trivial) * 1000:7.1f} ms")
     # the server thread is a daemon: it ends with the process (closing it under a browser's

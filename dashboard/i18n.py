@@ -105,10 +105,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "col.count": ("次数", "Count"),
     "col.outages": ("停电次数", "Outages"),
     # drivers
-    "drv.from_interruptions": ("停电次数", "Interruptions"),
-    "drv.from_duration": ("停电时长", "Duration"),
-    "drv.from_repeated_outages": ("频繁停电", "Repeated outages"),
-    "drv.from_low_voltage": ("低电压", "Low voltage"),
+    "drv.from_interruptions": ("可避免投诉：来自停电次数", "Complaints avoided from interruptions"),
+    "drv.from_duration": ("可避免投诉：来自停电时长", "Complaints avoided from duration"),
+    "drv.from_repeated_outages": (
+        "可避免投诉：来自频繁停电",
+        "Complaints avoided from repeated outages",
+    ),
+    "drv.from_low_voltage": ("可避免投诉：来自低电压", "Complaints avoided from low voltage"),
     # map
     "map.title": ("10kV线路地图", "10 kV feeder map"),
     "map.measure": ("着色指标", "Colour by"),
@@ -294,6 +297,88 @@ LABELS: dict[str, tuple[str, str]] = {
     "data.time": ("时间", "Time"),
     "data.db_size": ("数据库大小", "Database size"),
     "data.page": ("页", "Page"),
+    # --- issue 18: the planner's pages (priorities, map, detail pages) ---
+    "pri.title_kv": (
+        "改造优先级（{feeder}线路 / {substation}变电站）",
+        "Upgrade priorities ({feeder} feeders / {substation} substations)",
+    ),
+    "pri.feeders_kv": ("{kv}线路", "{kv} feeders"),
+    "pri.substations_kv": ("{kv}变电站", "{kv} substations"),
+    "pri.budget": ("投资预算（万元）", "Budget (10,000 yuan)"),
+    "pri.bad_weights": (
+        "权重须为不小于0的数字（不能为空或负数），表格仍按上一次有效的权重排序。",
+        "Weights must be numbers of 0 or more (not blank, not negative); the table keeps the "
+        "last valid weights.",
+    ),
+    "pri.bad_budget": ("预算须为不小于0的数字。", "The budget must be a number of 0 or more."),
+    "pri.formula": (
+        "优先分 = {wc} × 可避免投诉 + {wh} × 可避免停电户时（千户时） + {wl} × "
+        "可消除低电压户时（千户时）；可避免投诉 = 四类来源之和（表中“可避免投诉：来自…”各列）。",
+        "Score = {wc} × avoidable complaints + {wh} × customer-hours avoided (thousands) + "
+        "{wl} × low-voltage customer-hours removed (thousands); avoidable complaints = the sum "
+        "of the four “complaints avoided from …” columns.",
+    ),
+    "pri.params": (
+        "{window}；权重 投诉 {wc} / 停电户时 {wh} / 低电压户时 {wl}；{costs}",
+        "{window}; weights complaints {wc} / customer-hours {wh} / low-voltage {wl}; {costs}",
+    ),
+    "pri.no_costs": ("未配置项目造价", "no project costs configured"),
+    "pri.costs": ("造价（万元）：{costs}", "costs (10,000 yuan): {costs}"),
+    "pri.budget_summary": (
+        "预算 {budget} 万元内（按每万元优先分从高到低选取）：{n} 个项目，造价合计 {cost} 万元，"
+        "每年可避免投诉 {avoided} 件。表中绿色行为入选项目，红线为预算线。",
+        "Within a budget of {budget} (10,000 yuan), picked by score per 10,000 yuan: {n} "
+        "projects costing {cost}, avoiding {avoided} complaints a year. Green rows are in; the "
+        "red line is the cut-line.",
+    ),
+    "pri.no_budget": (
+        "已配置项目造价：输入预算即可看到预算线。",
+        "Project costs are configured: type a budget to see the cut-line.",
+    ),
+    "pri.sub_note": (
+        "变电站一行只计35kV及站内原因（35kV故障、主变过载、有序用电、母线低电压）可避免的投诉；"
+        "其所带线路的改造在线路层级另计（“所带线路可避免投诉”一列），两者不重复，合计见“合计”一列。",
+        "A substation's row counts only the complaints its own upgrade avoids (35 kV faults, "
+        "transformer overload, supply shortage, busbar low voltage); its feeders' upgrades are "
+        "counted at the feeder level (column “its feeders' avoidable complaints”), never twice; "
+        "the sum is in the “total” column.",
+    ),
+    "col.explain": ("优先分计算", "Score worked out"),
+    "col.ch_k": ("可避免停电户时（千）", "Customer-hours avoided (thousands)"),
+    "col.lv_ch_k": ("可消除低电压户时（千）", "Low-voltage customer-hours removed (thousands)"),
+    "col.cost": ("造价（万元）", "Cost (10,000 yuan)"),
+    "col.per_10k": ("每万元可避免投诉", "Complaints avoided per 10,000 yuan"),
+    "col.budget": ("预算内", "Within budget"),
+    "col.budget_order": ("入选顺序", "Pick order"),
+    "col.feeders_avoidable": ("所带线路可避免投诉/年", "Its feeders' avoidable complaints/yr"),
+    "col.total_avoidable": ("合计可避免投诉/年", "Total avoidable complaints/yr"),
+    "col.window": ("统计窗口", "Window"),
+    "col.weights": ("权重（投诉/户时/低电压）", "Weights (complaints/hours/low voltage)"),
+    "col.costs": ("造价设置", "Costs used"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "map.title_kv": ("{kv}线路地图", "{kv} feeder map"),
+    "map.substations_kv": ("{kv}变电站", "{kv} substations"),
+    "map.no_data": (
+        "“{measure}”尚无数据（{missing}），线路以灰色显示。",
+        "“{measure}” has no data yet ({missing}); lines are drawn grey.",
+    ),
+    "map.missing.outages": ("无停电记录", "no outages"),
+    "map.missing.complaints": ("无投诉", "no complaints"),
+    "map.missing.voltage": ("无电压数据", "no voltage readings"),
+    "map.missing.analysis": ("分析未完成", "analysis not ready"),
+    "map.figure_failed": (
+        "地图绘制失败（数据可以读取）：{error}",
+        "The map could not be drawn (the data is readable): {error}",
+    ),
+    "map.no_value": ("无数据", "no data"),
+    "map.class": ("{lo} – {hi}", "{lo} – {hi}"),
+    "map.outage_feeder": ("停电线路", "Feeder with an outage"),
+    "map.customers_out": ("停电户数", "customers out"),
+    "map.feeders_n": ("所带线路", "feeders"),
+    "det.outage_records": ("停电记录明细", "Outage records"),
+    "unit.kv": ("千伏", "kV"),
+    "det.hour": ("时", "hour"),
     # issue 17: the shift lead's storm board (live page, predicted restoration, alerts, handover)
     "storm.share": ("停电户占比", "Customers out, % served"),
     "storm.since": ("自上次查看（{at}）以来", "Since you last looked ({at})"),
@@ -398,6 +483,121 @@ CATEGORIES = {
     "billing": ("电费", "billing"),
     "service_attitude": ("服务态度", "service attitude"),
     "other": ("其他", "other"),
+}
+
+#: quarantine reason codes (collectors/validate.py REASONS), for the Data page (issue 18)
+REASONS = {
+    "empty_file": ("文件中没有记录", "the file has no records"),
+    "undecodable": (
+        "文件编码不是 UTF-8、GBK 或 GB18030 文本",
+        "the file is not text in a known encoding",
+    ),
+    "missing_column": ("缺少必需的列", "a required column is missing"),
+    "duplicate_header": ("有两列表头相同", "two columns have the same header"),
+    "malformed_file": ("无法按 CSV、XLSX 或 JSON 解析文件", "the file cannot be parsed"),
+    "file_too_large": ("文件超过大小限制", "the file exceeds the size limit"),
+    "zip_bomb": ("XLSX 解压后超过大小限制", "the XLSX archive expands beyond the size limit"),
+    "unknown_kind": ("无法从文件名或列判断记录类型", "the kind of records cannot be told"),
+    "path_outside_folder": ("文件不在数据源目录内", "the file lies outside the source folder"),
+    "too_many_columns": ("表头列数超过上限", "the header has too many columns"),
+    "records_path_not_found": ("JSON 中找不到记录列表", "the JSON document has no list of records"),
+    "sheet_not_found": ("XLSX 中没有配置的工作表", "the XLSX workbook has no such sheet"),
+    "unreadable_file": ("文件无法打开或读取", "the file cannot be opened or read"),
+    "missing_id": ("记录没有编号", "the record has no id"),
+    "id_too_long": ("编号过长", "the id is too long"),
+    "formula_like_id": ("编号以 =、+、-、@ 开头（疑似表格公式）", "the id looks like a formula"),
+    "huge_field": ("文本字段过长", "a text field is too long"),
+    "truncated_row": ("文件最后一行不完整", "the last row of the file is cut off"),
+    "bad_row_shape": ("该行字段数与表头不一致", "the row has more or fewer fields than the header"),
+    "not_an_object": ("JSON 列表项不是对象", "the item of a JSON list is not an object"),
+    "id_from_blank": ("用于生成编号的列为空", "a column the derived id is made from is blank"),
+    "combine_blank_part": ("合并的列中有空值（如只有日期没有时间）", "a combined column is blank"),
+    "missing_time": ("记录没有时间", "the record has no time"),
+    "bad_time": ("时间无法解析", "a time cannot be parsed"),
+    "ambiguous_time": ("日期的日月顺序不明确（如 01/07/2025）", "the date is ambiguous"),
+    "time_nonexistent_dst": ("本地时间不存在（夏令时跳过）", "the local time does not exist"),
+    "time_ambiguous_dst": ("本地时间出现两次且无时区", "the local time occurs twice"),
+    "time_in_future": ("时间晚于当前时间", "the time lies in the future"),
+    "time_too_old": ("时间早于1990年", "the time is before 1990"),
+    "bad_version": ("版本既不是数字也不是时间", "the version is neither a number nor a time"),
+    "unknown_substation": ("变电站不在电网模型中", "the substation is not in the network"),
+    "unknown_feeder": ("线路不在电网模型中", "the feeder is not in the network"),
+    "unknown_transformer": ("台区不在电网模型中", "the transformer area is not in the network"),
+    "feeder_mismatch": ("台区属于另一条线路", "the area belongs to another feeder"),
+    "bad_boolean": ("是/否字段取值无效", "a yes/no field has another value"),
+    "end_before_start": ("送电时间早于停电时间", "the end is before the start"),
+    "bad_customers": ("户数不是整数", "customers is not a whole number"),
+    "negative_customers": ("户数为负", "customers is negative"),
+    "absurd_customers": ("户数大得不合理", "customers is implausibly large"),
+    "customers_exceed_served": (
+        "停电户数超过线路或台区的供电户数",
+        "more customers out than served",
+    ),
+    "bad_coordinate": ("经纬度不是数字", "longitude or latitude is not a number"),
+    "bad_level": ("层级不是变电站、线路或台区", "level is not substation, feeder or transformer"),
+    "voltage_missing": ("没有相电压", "no phase voltage given"),
+    "voltage_not_numeric": ("电压不是数字", "a voltage is not a number"),
+    "voltage_zero": ("相电压为0（表计或接线故障）", "a phase voltage is 0"),
+    "voltage_out_of_range": ("电压超出 100–300 V", "a voltage is outside 100-300 V"),
+    "voltage_out_of_level_range": (
+        "电压超出该电压等级的合理范围",
+        "a voltage is outside its level's range",
+    ),
+    "bad_nominal": ("额定电压不是正数", "the nominal voltage is not a positive number"),
+    "voltage_stuck": ("表计多次重复相同读数（疑似卡数）", "the meter repeated the same values"),
+    "bad_power": ("有功功率数值不合理", "active power is not plausible"),
+    "conflicting_duplicate": (
+        "同一台区同一时间出现两条不同记录",
+        "the same area and time appear twice",
+    ),
+    "bad_phase": ("相别不是 A、B、C 或 P", "phase is not A, B, C or P"),
+    "bad_date": ("日曲线的日期无法解析", "the date of a daily curve cannot be parsed"),
+    "bad_point_count": ("日曲线点数不是24或96", "a daily curve does not have 24 or 96 points"),
+    "unknown_category": ("投诉类别不在类别表中", "the category is not a complaint category"),
+    "bad_geometry": (
+        "线路几何既不是 WKT 也不是 GeoJSON",
+        "the geometry is neither WKT nor GeoJSON",
+    ),
+    "bad_number": ("数值属性不是数字或为负", "a numeric attribute is not a number or is negative"),
+    "bad_kind": ("台区类型不是公变/专变", "kind is not public/dedicated"),
+}
+
+#: collector run statuses and database tables, for the Data page (issue 18)
+STATUSES = {
+    "ok": ("正常", "ok"),
+    "partial": ("部分成功", "partial"),
+    "failed": ("失败", "failed"),
+    "abandoned": ("已中断", "abandoned"),
+    "running": ("运行中", "running"),
+    "locked": ("已锁定", "locked"),
+    "stale": ("已过时", "STALE"),
+}
+RECORD_KINDS = {
+    "outages": ("停电记录", "outages"),
+    "complaints": ("投诉工单", "complaints"),
+    "voltage": ("电压数据", "voltage"),
+    "network": ("电网模型", "network"),
+    "substations": ("变电站", "substations"),
+    "feeders": ("线路", "feeders"),
+    "transformers": ("台区", "transformers"),
+}
+TABLES = {
+    "substations": ("变电站", "substations"),
+    "feeders": ("线路", "feeders"),
+    "transformers": ("台区", "transformers"),
+    "outages": ("停电记录", "outages"),
+    "complaints": ("投诉工单", "complaints"),
+    "voltage_readings": ("电压读数", "voltage readings"),
+    "voltage_hourly": ("电压小时汇总", "voltage hourly rollups"),
+    "voltage_daily": ("电压日汇总", "voltage daily rollups"),
+    "collector_runs": ("采集运行记录", "collector runs"),
+    "quarantine": ("隔离记录", "quarantined records"),
+}
+
+#: transformer area kinds (issue 18)
+AREA_KINDS = {
+    "public": ("公用", "public"),
+    "dedicated": ("专用", "dedicated"),
 }
 
 PROJECTS = {

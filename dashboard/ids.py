@@ -76,6 +76,20 @@ DATA_UPLOAD = "data-upload"
 DATA_UPLOAD_KIND = "data-upload-kind"
 DATA_UPLOAD_RESULT = "data-upload-result"
 DATA_REFRESH = "data-refresh"
+
+# --- issue 18: the planner's pages ---------------------------------------------------------------
+PRI_TITLE = "pri-title"
+PRI_BUDGET = "pri-budget"
+PRI_BUDGET_BOX = "pri-budget-box"
+PRI_MESSAGE = "pri-message"
+PRI_FORMULA = "pri-formula"
+PRI_SUMMARY = "pri-summary"
+PRI_PARAMS = "pri-params"
+PRI_NAV = "pri-nav"
+PRI_SUB_NOTE = "pri-sub-note"
+MAP_NOTE = "map-note"
+MAP_TITLE = "map-title"
+MAP_NAV = "map-nav"
 DATA_NETWORK = "data-network"  # issue 14: network import findings
 
 # live board for walls and desks (issue 17)

@@ -47,8 +47,17 @@ def kpi(value_id: str, label_key: str, lang: str, value: str = "–") -> html.Di
     )
 
 
-def grid(grid_id, row_id_field: str | None = None, height: str = "420px", **kw) -> dag.AgGrid:
-    options = {"animateRows": False, "pagination": False, "enableCellTextSelection": True}
+def grid(
+    grid_id, row_id_field: str | None = None, height: str = "420px", lang: str = "zh", **kw
+) -> dag.AgGrid:
+    options = {
+        "animateRows": False,
+        "pagination": False,
+        "enableCellTextSelection": True,
+        # the grid's own texts (filter menus, "no rows") in the user's language:
+        # assets/fw-locale.js; ``lang`` is the configured one, used until the user chooses
+        "getLocaleText": {"function": f"fwLocaleText(params, '{lang}')"},
+    }
     options.update(kw.pop("dashGridOptions", {}))
     if row_id_field:
         # rows keep their identity across refreshes: sort, filter and scroll survive new rowData
@@ -128,3 +137,46 @@ def md_link_js(field: str, href_prefix: str) -> str:
         f".replace(/[\\\\`*_{{}}\\[\\]()<>#+\\-.!|~&]/g, '\\\\$&') + ']({href_prefix}' + "
         f"encodeURIComponent(String(params.data.{field})) + ')'"
     )
+
+
+# --- issue 18: voltage levels, links in grids --------------------------------------------------
+DEFAULT_KV = {"feeder": 10.0, "substation": 35.0}
+
+
+def _kv_text(values) -> str:
+    kv = sorted({float(v) for v in values if v is not None and v == v and float(v) > 0})
+    return "/".join(f"{v:g}" for v in kv)
+
+
+def voltage_levels(network: dict) -> dict[str, str]:
+    """The voltage levels present, as "10 kV" or "10/20 kV" per level ("feeder", "substation"),
+    from the ``voltage_kv`` of feeders and substations; a Chinese county's 10 and 35 kV when
+    the network does not say."""
+    out = {}
+    for level, table in (("feeder", "feeders"), ("substation", "substations")):
+        df = network.get(table)
+        text = ""
+        if df is not None and "voltage_kv" in df:
+            text = _kv_text(df["voltage_kv"].tolist())
+        out[level] = f"{text or f'{DEFAULT_KV[level]:g}'} kV"
+    return out
+
+
+def project_label(code, lang: str, levels: dict[str, str]) -> str:
+    """A recommended project's name, its voltage levels those of the network."""
+    from dashboard.i18n import PROJECTS, tr_map
+
+    text = tr_map(PROJECTS, code, lang)
+    return text.replace("35 kV", levels["substation"]).replace("10 kV", levels["feeder"])
+
+
+def link_column(field: str, header: str, href_prefix: str, **kw) -> dict:
+    """An AG Grid column whose cells are links to ``href_prefix`` + the URL-encoded value
+    (the ``FwLink`` renderer of assets/dashAgGridComponentFunctions.js)."""
+    return {
+        "field": field,
+        "headerName": header,
+        "cellRenderer": "FwLink",
+        "cellRendererParams": {"prefix": href_prefix},
+        **kw,
+    }

@@ -17,7 +17,7 @@ from dashboard.components.common import (
     records,
     t,
 )
-from dashboard.i18n import CATEGORIES, CAUSES, fmt_num, fmt_time, tr, tr_map
+from dashboard.i18n import AREA_KINDS, CATEGORIES, CAUSES, fmt_num, fmt_time, tr, tr_map
 from dashboard.privacy import shown_frame
 
 HEATMAP_AREAS = 40
@@ -94,22 +94,29 @@ def heatmap_figure(v: pd.DataFrame, lang: str, tz: str) -> go.Figure:
     if v.empty:
         return empty_figure(tr("shell.no_data", lang))
     local = v["period_start"].dt.tz_convert(tz)
-    piv = v.assign(day=local.dt.strftime("%m-%d"), hour=local.dt.hour).pivot_table(
+    # the day as a real date (a date axis: years and month boundaries read right), not a
+    # "08-28" string that plotly shows as "Aug 28 2011"
+    day = local.dt.tz_localize(None).dt.normalize()
+    piv = v.assign(day=day, hour=local.dt.hour).pivot_table(
         index="hour", columns="day", values="v_min", aggfunc="min"
     )
     fig = go.Figure(
         go.Heatmap(
             z=piv.to_numpy(),
-            x=list(piv.columns),
+            x=[d.strftime("%Y-%m-%d") for d in piv.columns],
             y=list(piv.index),
             colorscale=[[0, SEVERITY[4]], [0.5, SEVERITY[2]], [1, SEVERITY[0]]],
             zmin=180,
             zmax=235,
             colorbar={"title": {"text": "V"}},
+            hovertemplate="%{x|%Y-%m-%d} %{y}:00<br>%{z:.1f} V<extra></extra>",
         )
     )
-    fig.update_yaxes(title="h", dtick=3)
-    return figure_layout(fig)
+    fig.update_yaxes(title=tr("det.hour", lang), dtick=3)
+    return figure_layout(
+        fig,
+        xaxis={"type": "date", "tickformat": "%Y-%m-%d" if lang == "en" else "%Y年%-m月%-d日"},
+    )
 
 
 def complaints_figure(c: pd.DataFrame, lang: str, tz: str) -> go.Figure:
@@ -163,8 +170,12 @@ def areas_table(
         on="transformer",
         how="left",
     )
-    a["compliance_rate"] = (a["compliance_rate"] * 100).round(2)
+    # one format everywhere: "100.00%" (the worst-areas table writes it so too)
+    a["compliance_rate"] = [
+        f"{v * 100:.2f}%" if pd.notna(v) else "" for v in a["compliance_rate"].to_numpy(float)
+    ]
     a["hours_below"] = a["hours_below"].round(1)
+    a["kind"] = [tr_map(AREA_KINDS, k, lang) for k in a["kind"]]
     cols = [
         ("transformer", "col.transformer"),
         ("feeder", "col.feeder"),
@@ -322,7 +333,7 @@ def detail_body(
                 ],
                 className="grid-3",
             ),
-            card(t("det.outages", lang), recent_outages_table(outages, lang, tz)),
+            card(t("det.outage_records", lang), recent_outages_table(outages, lang, tz)),
             html.Div(
                 [
                     card(t("det.monthly", lang), g(monthly_figure(monthly, lang))),

@@ -14,7 +14,17 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, ids
 from dashboard.components.common import card, grid, records, t
-from dashboard.i18n import fmt_int, fmt_time, norm_lang, tr
+from dashboard.i18n import (
+    REASONS,
+    RECORD_KINDS,
+    STATUSES,
+    TABLES,
+    fmt_int,
+    fmt_time,
+    norm_lang,
+    tr,
+    tr_map,
+)
 from dashboard.privacy import mask
 
 dash.register_page(__name__, path="/data", name="nav.data", nav_order=5, title="FeederWatch")
@@ -86,7 +96,7 @@ def layout(**_kw):
                                     id=ids.DATA_UPLOAD_KIND,
                                     value="outages",
                                     clearable=False,
-                                    options=[{"label": k, "value": k} for k in KINDS[:3]],
+                                    options=kind_options(lang),
                                 ),
                             ],
                             className="control",
@@ -141,7 +151,9 @@ def sources_table(lang):
         s = status.loc[n] if n in status.index else None
         stale = h.get("stale", False)
         badge = html.Span(
-            ("STALE" if stale else (s["status"] if s is not None else "–")),
+            tr_map(STATUSES, "stale" if stale else s["status"], lang)
+            if stale or s is not None
+            else "–",
             className="badge "
             + (
                 "badge-bad"
@@ -178,6 +190,27 @@ def sources_table(lang):
     return html.Table([html.Thead(head), html.Tbody(body)], className="simple")
 
 
+def kind_options(lang: str) -> list[dict]:
+    return [{"label": tr_map(RECORD_KINDS, k, lang), "value": k} for k in KINDS[:3]]
+
+
+@callback(Output(ids.DATA_UPLOAD_KIND, "options"), Input(ids.LANG, "data"))
+def kind_labels(lang):
+    return kind_options(norm_lang(lang, data.store().settings.dashboard.language))
+
+
+def reason_text(code, text, lang: str) -> str:
+    """The reason in the user's language: the code's description, then the record's own
+    detail (what the validator wrote after "description: "), if any."""
+    if code not in REASONS:
+        return text if isinstance(text, str) else ""
+    detail = text.split(": ", 1)[1] if isinstance(text, str) and ": " in text else ""
+    shown = tr_map(REASONS, code, lang)
+    if not detail:
+        return shown
+    return f"{shown}：{detail}" if lang == "zh" else f"{shown}: {detail}"
+
+
 def notes_text(detail, limit: int = 8) -> str:
     """A run's notes (detail["notes"]), most frequent first: unmapped values of a value map
     (``unmapped category: ZZ9 × 2``), blank customer counts and the like."""
@@ -193,7 +226,10 @@ def counts_table(lang):
     store = data.store()
     counts = store.table_counts()
     size = store.database_size()
-    rows = [html.Tr([html.Td(k), html.Td(fmt_int(v), className="num")]) for k, v in counts.items()]
+    rows = [
+        html.Tr([html.Td(tr_map(TABLES, k, lang)), html.Td(fmt_int(v), className="num")])
+        for k, v in counts.items()
+    ]
     if size is not None:
         rows.append(
             html.Tr(
@@ -240,6 +276,10 @@ def render_quarantine(source, page, lang, _upload):
         source=(source or "").strip() or None, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
     q = q.assign(created_at=[fmt_time(x, lang, store.tz) for x in q["created_at"]])
+    q = q.assign(
+        reason_text=[reason_text(c, x, lang) for c, x in zip(q["reason_code"], q["reason_text"])],
+        kind=[tr_map(RECORD_KINDS, k, lang) for k in q["kind"]],
+    )
     if not auth.is_admin():  # viewers: no raw content, personal numbers masked in the reasons
         q = q.assign(
             raw=tr("data.raw_admin_only", lang), reason_text=[mask(x) for x in q["reason_text"]]

@@ -7,9 +7,9 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import t
+from dashboard.components.common import project_label, t, voltage_levels
 from dashboard.components.detail import detail_body
-from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
+from dashboard.i18n import fmt_num, norm_lang, tr
 
 dash.register_page(
     __name__, path_template="/feeder/<feeder_id>", name="nav.feeder", title="FeederWatch"
@@ -57,7 +57,7 @@ def feeder_body(feeder_id: str | None, lang: str):
         facts.append(
             f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
             f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
-            f"{tr_map(PROJECTS, k['project'], lang)}"
+            f"{project_label(k['project'], lang, voltage_levels(store.network()))}"
         )
     extra = html.Div(facts, className="card")
     return detail_body(store, lang, [feeder_id], o, c, monthly, status, "feeder-areas", extra)

@@ -1,13 +1,17 @@
-"""Feeder map (for planners): every 10 kV feeder coloured by a measure, 35 kV substations,
-active outages; filters by substation, window and measure; a click opens the feeder's page."""
+"""Feeder map (for planners): every feeder coloured by a measure (classes with a legend of their
+ranges), the substations, active outages; filters by substation (zooming to it), window and
+measure; a click opens the feeder's or the substation's page. On a network without outages,
+complaints or voltage readings the lines are grey and a note says which measure has no data."""
 
 from __future__ import annotations
+
+import logging
 
 import dash
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import data, ids
-from dashboard.components.common import card, t
+from dashboard.components.common import card, empty_figure, t, voltage_levels
 from dashboard.components.maps import create_map_figure
 from dashboard.data import MEASURES
 from dashboard.i18n import norm_lang, tr
@@ -15,9 +19,28 @@ from dashboard.i18n import norm_lang, tr
 dash.register_page(__name__, path="/map", name="nav.map", nav_order=2, title="FeederWatch")
 
 WINDOWS = (90, 180, 365)
+log = logging.getLogger("feederwatch.dashboard")
 
 
-def controls(lang: str, substations: list[str], window: int):
+#: what each measure needs in the database (table_counts keys) before it means anything
+NEEDS = {
+    "saidi": ("outages",),
+    "saifi": ("outages",),
+    "low_voltage_days": ("voltage",),
+    "complaints_per_1000": ("complaints",),
+    "score": ("outages", "complaints", "voltage"),
+}
+
+
+def substation_options(subs) -> list[dict]:
+    names = subs["name"] if "name" in subs else [None] * len(subs)
+    return [
+        {"label": f"{c} {n}" if isinstance(n, str) and n else str(c), "value": c}
+        for c, n in zip(subs["substation"], names)
+    ]
+
+
+def controls(lang: str, substations: list[dict], window: int):
     return html.Div(
         [
             html.Div(
@@ -40,7 +63,7 @@ def controls(lang: str, substations: list[str], window: int):
                         id=ids.MAP_SUBSTATION,
                         value=None,
                         placeholder=tr("map.all", lang),
-                        options=[{"label": s, "value": s} for s in substations],
+                        options=substations,
                     ),
                 ],
                 className="control",
@@ -70,18 +93,22 @@ def controls(lang: str, substations: list[str], window: int):
 def layout(**_kw):
     store = data.store()
     lang = store.settings.dashboard.language
-    subs = store.network()["substations"]
-    names = [f"{c}" for c in subs["substation"]]
+    network = store.network()
     window = default_window(store)
+    kv = voltage_levels(network)["feeder"]
     return html.Div(
         [
-            html.H1(t("map.title", lang)),
-            controls(lang, names, window),
+            html.H1(tr("map.title_kv", lang, kv=kv), id=ids.MAP_TITLE),
+            controls(lang, substation_options(network["substations"]), window),
+            html.Div(id=ids.MAP_NOTE, className="note"),
             card(
                 None,
+                # the map fills the window below the controls (1366×768 to wall screens)
                 dcc.Graph(
                     id=ids.MAP_GRAPH,
-                    style={"height": "640px"},
+                    responsive=True,
+                    className="map-graph",
+                    style={"height": "calc(100vh - 250px)", "minHeight": "420px"},
                     config={"displaylogo": False, "scrollZoom": True},
                 ),
             ),
@@ -95,7 +122,7 @@ def default_window(store) -> int:
 
 def _warm_default_views(store) -> None:
     for lang in ("zh", "en"):
-        map_figure(store, "saidi", None, default_window(store), ["on"], lang)
+        map_view(store, "saidi", None, default_window(store), ["on"], lang)
 
 
 data.WARMERS["map"] = _warm_default_views
@@ -103,6 +130,7 @@ data.WARMERS["map"] = _warm_default_views
 
 @callback(
     Output(ids.MAP_GRAPH, "figure"),
+    Output(ids.MAP_NOTE, "children"),
     Input(ids.MAP_MEASURE, "value"),
     Input(ids.MAP_SUBSTATION, "value"),
     Input(ids.MAP_WINDOW, "value"),
@@ -111,16 +139,61 @@ data.WARMERS["map"] = _warm_default_views
     Input(ids.ANALYSIS_READY, "data"),
 )
 def update_map(measure, substation, window, outages_on, lang, _ready=None):
-    return map_figure(data.store(), measure, substation, window, outages_on, lang)
+    return map_view(data.store(), measure, substation, window, outages_on, lang)
 
 
-def map_figure(store, measure, substation, window, outages_on, lang):
+def missing_data(store, measure: str) -> list[str]:
+    """What the measure still lacks in the database ("outages", "complaints", "voltage")."""
+    counts = store.table_counts()
+    have = {
+        "outages": counts.get("outages", 0) > 0,
+        "complaints": counts.get("complaints", 0) > 0,
+        "voltage": counts.get("voltage_daily", 0) + counts.get("voltage_hourly", 0) > 0,
+    }
+    needs = NEEDS.get(measure, ())
+    lacking = [n for n in needs if not have[n]]
+    # the score means something as soon as any of its inputs has data
+    return lacking if len(lacking) == len(needs) else []
+
+
+def map_view(store, measure, substation, window, outages_on, lang):
+    """(figure, note). Reading the database may fail (the shell's banner then says so); a
+    figure that cannot be drawn says that instead, never that the database is unreadable."""
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    measure = measure if measure in MEASURES else "saidi"
+    lacking = missing_data(store, measure)
+    note = None
+    if lacking:
+        note = tr(
+            "map.no_data",
+            lang,
+            measure=tr(f"measure.{measure}", lang),
+            missing="、".join(tr(f"map.missing.{m}", lang) for m in lacking)
+            if lang == "zh"
+            else ", ".join(tr(f"map.missing.{m}", lang) for m in lacking),
+        )
+    try:
+        figure = map_figure(store, measure, substation, window, outages_on, lang, bool(lacking))
+    except data.AnalysisNotReady:
+        raise
+    except Exception as err:  # noqa: BLE001 - a drawing fault, shown as such
+        if store.degraded:
+            raise
+        log.warning("map figure failed: %s: %s", err.__class__.__name__, str(err)[:200])
+        figure = empty_figure(
+            tr("map.figure_failed", lang, error=err.__class__.__name__), 420
+        ).to_dict()
+        note = tr("map.figure_failed", lang, error=err.__class__.__name__)
+    return figure, note
+
+
+def map_figure(store, measure, substation, window, outages_on, lang, no_data=False):
     lang = norm_lang(lang, store.settings.dashboard.language)
     measure = measure if measure in MEASURES else "saidi"
     # a figure per view and data version: a wall screen cycling measures reuses them; kept as
     # a plain dict (what the browser gets): a plotly Figure object takes 0.1 s to rebuild when
     # the analysis process sends it
-    key = ("map_figure", measure, substation or None, window, bool(outages_on), lang)
+    key = ("map_figure", measure, substation or None, window, bool(outages_on), lang, no_data)
     return store.memo(
         key,
         lambda: create_map_figure(
@@ -134,6 +207,7 @@ def map_figure(store, measure, substation, window, outages_on, lang):
             lang,
             substation=substation or None,
             show_outages=bool(outages_on),
+            no_data=no_data,
         ).to_dict(),
     )
 
@@ -143,15 +217,19 @@ def map_figure(store, measure, substation, window, outages_on, lang):
     Output(ids.MAP_WINDOW, "options"),
     Output(ids.MAP_SUBSTATION, "placeholder"),
     Output(ids.MAP_OUTAGES, "options"),
+    Output(ids.MAP_TITLE, "children"),
     Input(ids.LANG, "data"),
 )
 def map_option_labels(lang):
-    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    kv = voltage_levels(store.network())["feeder"]
     return (
         [{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
         [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
         tr("map.all", lang),
         [{"label": tr("map.outages", lang), "value": "on"}],
+        tr("map.title_kv", lang, kv=kv),
     )
 
 

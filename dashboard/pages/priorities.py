@@ -1,16 +1,21 @@
-"""Upgrade priorities: ranked 35 kV substations or 10 kV feeders with the score breakdown by
-driver, recommended project and key figures; weights and window editable (re-ranking at once);
-CSV and Excel export of exactly the rows shown (after the user's sort and filter)."""
+"""Upgrade priorities: ranked substations or feeders (titled by the network's voltage levels) with
+the score worked out per row, the complaints avoided by driver, the recommended project and, when
+``[ranking.costs]`` is configured, its cost, complaints avoided per 10,000 yuan and a budget
+cut-line; weights (validated) and window editable; links and row clicks open the detail pages;
+chart and CSV/Excel export follow exactly the rows shown (after the user's sort and filter) and
+carry the window, weights and costs used."""
 
 from __future__ import annotations
 
 import io
 
 import dash
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from analytics.priorities import COST_ALIASES
 from dashboard import data, ids
 from dashboard.components.common import (
     DRIVER_COLOURS,
@@ -18,11 +23,13 @@ from dashboard.components.common import (
     empty_figure,
     figure_layout,
     grid,
-    md_link_js,
+    link_column,
+    project_label,
     t,
+    voltage_levels,
 )
 from dashboard.data import DRIVERS
-from dashboard.i18n import PROJECTS, norm_lang, tr, tr_map
+from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
 from dashboard.privacy import mask
 
 dash.register_page(
@@ -34,8 +41,8 @@ WINDOWS = data.WINDOWS
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def columns(level: str, lang: str) -> list[tuple[str, str, str]]:
-    """(field, header, kind) of the table; kind: text, int, num."""
+def columns(level: str, lang: str, costs: bool = False) -> list[tuple[str, str, str]]:
+    """(field, header, kind) of the table; kind: int, num, text, link."""
     key = "col.feeder" if level == "feeder" else "col.substation"
     cols = [
         ("rank", tr("col.rank", lang), "int"),
@@ -43,14 +50,31 @@ def columns(level: str, lang: str) -> list[tuple[str, str, str]]:
         ("name", tr("col.name", lang), "text"),
     ]
     if level == "feeder":
-        cols.append(("substation", tr("col.substation", lang), "text"))
+        cols.append(("substation", tr("col.substation", lang), "link"))
     cols += [
         ("score", tr("col.score", lang), "num"),
+        ("explain", tr("col.explain", lang), "text"),
         ("avoidable_complaints", tr("col.avoidable", lang), "num"),
     ]
     cols += [(d, tr(f"drv.{d}", lang), "num") for d in DRIVERS]
     cols += [
-        ("project", tr("col.project", lang), "text"),
+        ("ch_k", tr("col.ch_k", lang), "num"),
+        ("lv_ch_k", tr("col.lv_ch_k", lang), "num"),
+    ]
+    if level == "substation":
+        cols += [
+            ("feeders_avoidable", tr("col.feeders_avoidable", lang), "num"),
+            ("total_avoidable", tr("col.total_avoidable", lang), "num"),
+        ]
+    cols.append(("project", tr("col.project", lang), "text"))
+    if costs:
+        cols += [
+            ("cost_10k_yuan", tr("col.cost", lang), "num"),
+            ("avoided_per_10k_yuan", tr("col.per_10k", lang), "num"),
+            ("budget", tr("col.budget", lang), "text"),
+            ("budget_order", tr("col.budget_order", lang), "int"),
+        ]
+    cols += [
         ("saidi", tr("col.saidi", lang), "num"),
         ("saifi", tr("col.saifi", lang), "num"),
         ("low_voltage_days", tr("col.lv_days", lang), "int"),
@@ -60,10 +84,23 @@ def columns(level: str, lang: str) -> list[tuple[str, str, str]]:
     return cols
 
 
-def column_defs(level: str, lang: str) -> list[dict]:
+def column_defs(level: str, lang: str, costs: bool = False) -> list[dict]:
     defs = []
-    for field, header, kind in columns(level, lang):
-        col = {"field": field, "headerName": header, "minWidth": 90}
+    for field, header, kind in columns(level, lang, costs):
+        # headers wrap to their full text (and keep a tooltip): no "可避…"
+        col = {
+            "field": field,
+            "headerName": header,
+            "headerTooltip": header,
+            "wrapHeaderText": True,
+            "autoHeaderHeight": True,
+            "minWidth": 100,
+        }
+        if kind == "link":
+            extra = {k: v for k, v in col.items() if k not in ("field", "headerName")}
+            col = link_column(field, header, f"/{field}/", **extra)
+            if field == level:
+                col.update(pinned="left", flex=0, width=110, minWidth=90)
         if kind in ("int", "num"):
             col["filter"] = "agNumberColumnFilter"
             col["type"] = "numericColumn"
@@ -71,27 +108,130 @@ def column_defs(level: str, lang: str) -> list[dict]:
                 col["valueFormatter"] = {
                     "function": "params.value == null ? '' : d3.format(',.2f')(params.value)"
                 }
-        if kind == "link":
-            col["cellRenderer"] = "markdown"
-            col["valueGetter"] = {"function": md_link_js(field, f"/{level}/")}
-            col["filterValueGetter"] = {"function": f"params.data.{field}"}
         if field == "project":
             col["minWidth"] = 170
+        if field == "explain":
+            col["minWidth"] = 330
+            col["flex"] = 2
+            col["tooltipField"] = "explain"
         defs.append(col)
     return defs
 
 
-def table_rows(ranked: pd.DataFrame, level: str, lang: str) -> list[dict]:
-    keep = [f for f, _, _ in columns(level, lang)]
-    df = ranked[[c for c in keep if c in ranked]].copy()
-    df["project"] = [tr_map(PROJECTS, p, lang) for p in df["project"]]
+def _weights(w_c, w_h, w_lv) -> tuple[float, float, float] | None:
+    """The three weights as floats, or None when any is blank, not a number or negative."""
+    out = []
+    for w in (w_c, w_h, w_lv):
+        if w is None or isinstance(w, bool) or w == "":
+            return None
+        try:
+            v = float(w)
+        except (TypeError, ValueError):
+            return None
+        if not np.isfinite(v) or v < 0:
+            return None
+        out.append(v)
+    return tuple(out)
+
+
+def _g(v) -> str:
+    return f"{v:g}"
+
+
+def explain(row: dict, weights: tuple[float, float, float]) -> str:
+    """The row's score written out: weight × term for each term, and the sum."""
+    wc, wh, wl = weights
+    terms = (row["avoidable_complaints"], row["ch_k"], row["lv_ch_k"])
+    parts = " + ".join(f"{_g(w)}×{fmt_num(x, 2)}" for w, x in zip(weights, terms, strict=True))
+    return f"{parts} = {fmt_num(wc * terms[0] + wh * terms[1] + wl * terms[2], 2)}"
+
+
+def budget_cut(rows: list[dict], budget: float | None) -> dict:
+    """Greedy selection within ``budget`` (10,000 yuan): rows with a cost and a positive score,
+    by score per 10,000 yuan (ties by rank), each taken when it still fits. Returns the chosen
+    keys in pick order, their total cost and avoidable complaints."""
+    chosen: list[str] = []
+    cost = avoided = 0.0
+    if budget is None:
+        return {"keys": chosen, "cost": cost, "avoided": avoided}
+    cands = [
+        r
+        for r in rows
+        if r.get("cost_10k_yuan") is not None
+        and np.isfinite(r["cost_10k_yuan"])
+        and r["cost_10k_yuan"] > 0
+        and (r.get("score") or 0) > 0
+    ]
+    cands.sort(key=lambda r: (-r["score"] / r["cost_10k_yuan"], r["rank"]))
+    for r in cands:
+        if cost + r["cost_10k_yuan"] <= budget + 1e-9:
+            chosen.append(r["row_key"])
+            cost += r["cost_10k_yuan"]
+            avoided += r["avoidable_complaints"] or 0.0
+    return {"keys": chosen, "cost": cost, "avoided": avoided}
+
+
+def project_text(code, lang: str, levels: dict[str, str]) -> str:
+    """The project's name, its voltage levels those of the network."""
+    return project_label(code, lang, levels)
+
+
+def table_rows(
+    ranked: pd.DataFrame,
+    level: str,
+    lang: str,
+    weights: tuple[float, float, float] = (1.0, 0.5, 0.5),
+    feeders: pd.DataFrame | None = None,
+    levels: dict[str, str] | None = None,
+) -> list[dict]:
+    levels = levels or {"feeder": "10 kV", "substation": "35 kV"}
+    df = ranked.copy()
+    df["ch_k"] = df["customer_hours_avoided"] / 1000.0
+    df["lv_ch_k"] = df["lv_customer_hours_removed"] / 1000.0
+    if level == "substation" and feeders is not None:
+        per_sub = feeders.groupby("substation")["avoidable_complaints"].sum()
+        df["feeders_avoidable"] = df["substation"].map(per_sub).fillna(0.0)
+        df["total_avoidable"] = df["avoidable_complaints"] + df["feeders_avoidable"]
+    keep = [f for f, _, _ in columns(level, lang, costs=True)]
+    df = df[[c for c in keep if c in df]].copy()
+    df["project"] = [project_text(p, lang, levels) for p in df["project"]]
     for c in df.columns:
         if df[c].dtype.kind == "f":
             df[c] = df[c].round(3)
-    return df.astype(object).where(df.notna(), None).to_dict("records")
+    rows = df.astype(object).where(df.notna(), None).to_dict("records")
+    for r in rows:
+        r["row_key"] = f"{level}:{r[level]}"
+        r["explain"] = explain(r, weights)
+    return rows
 
 
-def bars_figure(rows: list[dict], level: str, lang: str, top: int = 20) -> go.Figure:
+def params_text(window: int, weights, costs: dict, lang: str) -> str:
+    """The window, weights and costs a ranking was made with (for the chart and the exports)."""
+    wc, wh, wl = (_g(w) for w in weights)
+    cost_text = (
+        tr(
+            "pri.costs",
+            lang,
+            costs=", ".join(
+                f"{tr_map(PROJECTS, COST_ALIASES.get(k, k), lang)} {_g(v)}"
+                for k, v in costs.items()
+            ),
+        )
+        if costs
+        else tr("pri.no_costs", lang)
+    )
+    return tr(
+        "pri.params",
+        lang,
+        window=tr(f"window.{window}", lang),
+        wc=wc,
+        wh=wh,
+        wl=wl,
+        costs=cost_text,
+    )
+
+
+def bars_figure(rows: list[dict], level: str, lang: str, params: str = "", top: int = 20):
     if not rows:
         return empty_figure(tr("shell.no_data", lang), 420)
     shown = rows[:top][::-1]
@@ -110,10 +250,16 @@ def bars_figure(rows: list[dict], level: str, lang: str, top: int = 20) -> go.Fi
     )
     return figure_layout(
         fig,
-        max(320, 22 * len(shown) + 90),
+        max(340, 22 * len(shown) + 130),
         barmode="stack",
-        margin={"l": 70, "r": 20, "t": 10, "b": 60},
+        title={"text": params, "font": {"size": 12}, "x": 0, "xanchor": "left"},
+        margin={"l": 70, "r": 20, "t": 40, "b": 90},
+        legend={"orientation": "h", "y": -0.12},
     )
+
+
+def _costs(store) -> dict[str, float]:
+    return {str(k): float(v) for k, v in dict(store.settings.ranking.costs or {}).items()}
 
 
 def layout(**_kw):
@@ -121,19 +267,24 @@ def layout(**_kw):
     lang = store.settings.dashboard.language
     r = store.settings.ranking
     window = min(WINDOWS, key=lambda w: abs(w - r.window_days))
+    levels = voltage_levels(store.network())
+    has_costs = bool(_costs(store))
 
     def weight(id_, key, value):
+        # no min: a negative weight must reach the callback to be refused with a message
         return html.Div(
             [
                 html.Label(t(key, lang)),
-                dcc.Input(id=id_, type="number", min=0, step=0.1, value=value, debounce=True),
+                dcc.Input(id=id_, type="number", step=0.1, value=value, debounce=True),
             ],
             className="control",
         )
 
     return html.Div(
         [
-            html.H1(t("pri.title", lang)),
+            dcc.Location(id=ids.PRI_NAV, refresh="callback-nav"),
+            dcc.Store(id=ids.PRI_PARAMS, data=""),
+            html.H1(tr("pri.title_kv", lang, **levels), id=ids.PRI_TITLE),
             html.Div(
                 [
                     html.Div(
@@ -143,10 +294,7 @@ def layout(**_kw):
                                 id=ids.PRI_LEVEL,
                                 value="feeder",
                                 inline=True,
-                                options=[
-                                    {"label": t("pri.feeders", lang), "value": "feeder"},
-                                    {"label": t("pri.substations", lang), "value": "substation"},
-                                ],
+                                options=level_options(lang, levels),
                             ),
                         ],
                         className="control",
@@ -168,6 +316,15 @@ def layout(**_kw):
                     weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints),
                     weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours),
                     weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours),
+                    html.Div(
+                        [
+                            html.Label(t("pri.budget", lang)),
+                            dcc.Input(id=ids.PRI_BUDGET, type="number", debounce=True),
+                        ],
+                        id=ids.PRI_BUDGET_BOX,
+                        className="control",
+                        style={} if has_costs else {"display": "none"},
+                    ),
                     html.Button(t("pri.export_csv", lang), id=ids.PRI_EXPORT_CSV, className="btn"),
                     html.Button(
                         t("pri.export_xlsx", lang), id=ids.PRI_EXPORT_XLSX, className="btn"
@@ -176,13 +333,22 @@ def layout(**_kw):
                 ],
                 className="controls",
             ),
+            html.Div(id=ids.PRI_MESSAGE),
             card(
                 None,
+                html.Div(id=ids.PRI_FORMULA, className="formula"),
+                html.Div(id=ids.PRI_SUMMARY, className="budget-summary"),
+                html.Div(id=ids.PRI_SUB_NOTE, className="note"),
                 grid(
                     ids.PRI_GRID,
                     row_id_field="row_key",
-                    height="440px",
-                    columnDefs=column_defs("feeder", lang),
+                    height="480px",
+                    columnDefs=column_defs("feeder", lang, has_costs),
+                    rowClassRules={
+                        "row-in-budget": "params.data.in_budget === true",
+                        "row-cut-line": "params.data.cut_line === true",
+                    },
+                    dashGridOptions={"tooltipShowDelay": 300},
                 ),
             ),
             card(
@@ -195,27 +361,158 @@ def layout(**_kw):
     )
 
 
+def level_options(lang: str, levels: dict[str, str]) -> list[dict]:
+    return [
+        {"label": tr("pri.feeders_kv", lang, kv=levels["feeder"]), "value": "feeder"},
+        {"label": tr("pri.substations_kv", lang, kv=levels["substation"]), "value": "substation"},
+    ]
+
+
+def view(level, window, w_c, w_h, w_lv, lang, budget=None) -> dict:
+    """Everything the page shows for these inputs (the callback's outputs, by name)."""
+    store = data.store()
+    lang = norm_lang(lang, store.settings.dashboard.language)
+    level = level if level in ("feeder", "substation") else "feeder"
+    window = (
+        window
+        if window in WINDOWS
+        else min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
+    )
+    weights = _weights(w_c, w_h, w_lv)
+    message = None
+    if weights is None:
+        return {"message": html.Div(tr("pri.bad_weights", lang), className="error-msg")}
+    bad_budget = budget is not None and (not isinstance(budget, (int, float)) or budget < 0)
+    if bad_budget:
+        message = html.Div(tr("pri.bad_budget", lang), className="error-msg")
+        budget = None
+    costs = _costs(store)
+    levels = voltage_levels(store.network())
+    ranked = store.reranked(level, window, weights)
+    feeders = store.reranked("feeder", window, weights) if level == "substation" else None
+    rows = table_rows(ranked, level, lang, weights, feeders, levels)
+    summary = None
+    if costs:
+        cut = budget_cut(rows, budget)
+        order = {k: i + 1 for i, k in enumerate(cut["keys"])}
+        for r in rows:
+            r["in_budget"] = r["row_key"] in order
+            r["budget_order"] = order.get(r["row_key"])
+            r["budget"] = tr("yes" if r["in_budget"] else "no", lang) if budget is not None else ""
+            r["cut_line"] = bool(order) and order.get(r["row_key"]) == len(order)
+        if budget is None:
+            summary = tr("pri.no_budget", lang)
+        else:
+            summary = tr(
+                "pri.budget_summary",
+                lang,
+                budget=fmt_num(budget, 0),
+                n=len(order),
+                cost=fmt_num(cut["cost"], 0),
+                avoided=fmt_num(cut["avoided"], 1),
+            )
+        if budget is not None:
+            # in-budget rows first, in pick order: the cut-line sits under the last one
+            rows.sort(key=lambda r: (r["budget_order"] is None, r["budget_order"] or 0, r["rank"]))
+    formula = tr("pri.formula", lang, wc=_g(weights[0]), wh=_g(weights[1]), wl=_g(weights[2]))
+    return {
+        "rows": rows,
+        "defs": column_defs(level, lang, bool(costs)),
+        "message": message,
+        "formula": formula,
+        "summary": summary,
+        "sub_note": tr("pri.sub_note", lang) if level == "substation" else None,
+        "params": params_text(window, weights, costs, lang),
+        "level": level,
+        "lang": lang,
+    }
+
+
 @callback(
     Output(ids.PRI_GRID, "rowData"),
     Output(ids.PRI_GRID, "columnDefs"),
-    Output(ids.PRI_BARS, "figure"),
+    Output(ids.PRI_MESSAGE, "children"),
+    Output(ids.PRI_FORMULA, "children"),
+    Output(ids.PRI_SUMMARY, "children"),
+    Output(ids.PRI_SUB_NOTE, "children"),
+    Output(ids.PRI_PARAMS, "data"),
     Input(ids.PRI_LEVEL, "value"),
     Input(ids.PRI_WINDOW, "value"),
     Input(ids.PRI_W_COMPLAINTS, "value"),
     Input(ids.PRI_W_HOURS, "value"),
     Input(ids.PRI_W_LV, "value"),
+    Input(ids.PRI_BUDGET, "value"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
 )
-def update_priorities(level, window, w_c, w_h, w_lv, lang, _ready=None):
+def update_priorities(level, window, w_c, w_h, w_lv, budget, lang, _ready=None):
+    v = view(level, window, w_c, w_h, w_lv, lang, budget)
+    if "rows" not in v:  # refused weights: one message, the table stays as it was
+        return (no_update, no_update, v["message"], no_update, no_update, no_update, no_update)
+    return (
+        v["rows"],
+        v["defs"],
+        v["message"],
+        v["formula"],
+        v["summary"],
+        v["sub_note"],
+        v["params"],
+    )
+
+
+@callback(
+    Output(ids.PRI_GRID, "filterModel"),
+    Input(ids.PRI_LEVEL, "value"),
+    prevent_initial_call=True,
+)
+def clear_filter(_level):
+    """A filter set on feeders means nothing for substations: each level starts unfiltered."""
+    return {}
+
+
+@callback(
+    Output(ids.PRI_BARS, "figure"),
+    Input(ids.PRI_GRID, "virtualRowData"),
+    Input(ids.PRI_PARAMS, "data"),
+    State(ids.PRI_LEVEL, "value"),
+    State(ids.LANG, "data"),
+)
+def update_bars(shown, params, level, lang):
+    """The chart shows the table's rows after its filter and sort, with what they were
+    computed from."""
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    level = level if level in ("feeder", "substation") else "feeder"
+    rows = [r for r in (shown or []) if level in r]
+    return bars_figure(rows, level, lang, params or "")
+
+
+# a click anywhere on a row opens that feeder's or substation's page (row ids: "level:id")
+clientside_callback(
+    """function (cell) {
+        if (!cell || !cell.rowId) { return window.dash_clientside.no_update; }
+        const i = String(cell.rowId).indexOf(':');
+        const level = cell.rowId.slice(0, i), id = cell.rowId.slice(i + 1);
+        if (level !== 'feeder' && level !== 'substation') {
+            return window.dash_clientside.no_update;
+        }
+        return '/' + level + '/' + encodeURIComponent(id);
+    }""",
+    Output(ids.PRI_NAV, "pathname"),
+    Input(ids.PRI_GRID, "cellClicked"),
+    prevent_initial_call=True,
+)
+
+
+@callback(
+    Output(ids.PRI_LEVEL, "options"),
+    Output(ids.PRI_TITLE, "children"),
+    Input(ids.LANG, "data"),
+)
+def level_labels(lang):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
-    level = level if level in ("feeder", "substation") else "feeder"
-    ranked = store.reranked(level, window, (w_c, w_h, w_lv))
-    rows = table_rows(ranked, level, lang)
-    for r in rows:
-        r["row_key"] = f"{level}:{r[level]}"
-    return rows, column_defs(level, lang), bars_figure(rows, level, lang)
+    levels = voltage_levels(store.network())
+    return level_options(lang, levels), tr("pri.title_kv", lang, **levels)
 
 
 def neutralise(value):
@@ -225,14 +522,29 @@ def neutralise(value):
     return value
 
 
-def export_frame(rows: list[dict], level: str, lang: str) -> pd.DataFrame:
-    cols = columns(level, lang)
+def export_frame(rows: list[dict], level: str, lang: str, params: dict | None = None):
+    costs = any(r.get("cost_10k_yuan") is not None for r in rows)
+    cols = columns(level, lang, costs)
     # exports are always masked (personal numbers) and formula-neutralised
     df = pd.DataFrame(
         [{header: neutralise(mask(r.get(field))) for field, header, _ in cols} for r in rows],
         columns=[h for _, h, _ in cols],
     )
+    # what the ranking was made with, on every row (a CSV has no other place for it)
+    for key, value in (params or {}).items():
+        df[tr(f"col.{key}", lang)] = value
     return df
+
+
+def export_params(window, w_c, w_h, w_lv, lang) -> dict:
+    store = data.store()
+    weights = _weights(w_c, w_h, w_lv) or (None, None, None)
+    costs = _costs(store)
+    return {
+        "window": tr(f"window.{window}", lang) if window in WINDOWS else "",
+        "weights": " / ".join("" if w is None else _g(w) for w in weights),
+        "costs": ", ".join(f"{k}={_g(v)}" for k, v in costs.items()) or tr("pri.no_costs", lang),
+    }
 
 
 @callback(
@@ -243,23 +555,30 @@ def export_frame(rows: list[dict], level: str, lang: str) -> pd.DataFrame:
     State(ids.PRI_GRID, "rowData"),
     State(ids.PRI_LEVEL, "value"),
     State(ids.LANG, "data"),
+    State(ids.PRI_WINDOW, "value"),
+    State(ids.PRI_W_COMPLAINTS, "value"),
+    State(ids.PRI_W_HOURS, "value"),
+    State(ids.PRI_W_LV, "value"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, shown, all_rows, level, lang):
+def export(_csv, _xlsx, shown, all_rows, level, lang, window=None, w_c=None, w_h=None, w_lv=None):
     """Exactly the rows on screen: the grid's rows after its sort and filter."""
     kind = {ids.PRI_EXPORT_CSV: "csv", ids.PRI_EXPORT_XLSX: "xlsx"}.get(ctx.triggered_id)
     if kind is None:
         return no_update
     rows = shown if shown is not None else (all_rows or [])
-    return export_payload(kind, rows, level, lang)
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    return export_payload(kind, rows, level, lang, export_params(window, w_c, w_h, w_lv, lang))
 
 
-def export_payload(kind: str, rows: list[dict], level: str, lang: str | None) -> dict:
+def export_payload(
+    kind: str, rows: list[dict], level: str, lang: str | None, params: dict | None = None
+) -> dict:
     """The dcc.Download payload of ``rows`` as CSV (UTF-8 with BOM, so that Excel on Chinese
     Windows reads the headers) or Excel, formula-like text neutralised."""
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     level = level if level in ("feeder", "substation") else "feeder"
-    df = export_frame(rows, level, lang)
+    df = export_frame(rows, level, lang, params)
     name = f"priorities_{level}"
     if kind == "xlsx":
         buf = io.BytesIO()

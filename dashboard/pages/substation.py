@@ -7,9 +7,9 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import card, t
+from dashboard.components.common import card, project_label, t, voltage_levels
 from dashboard.components.detail import detail_body
-from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
+from dashboard.i18n import fmt_num, norm_lang, tr
 
 dash.register_page(
     __name__,
@@ -59,7 +59,7 @@ def substation_body(sub_id: str | None, lang: str):
         facts.append(
             f" · {tr('col.rank', lang)} {int(k['rank'])} · {tr('col.score', lang)} "
             f"{fmt_num(k['score'])} · {tr('col.project', lang)}: "
-            f"{tr_map(PROJECTS, k['project'], lang)}"
+            f"{project_label(k['project'], lang, voltage_levels(store.network()))}"
         )
     fm = store.feeder_measures()
     fm = fm[fm["feeder"].isin(feeders)].sort_values("rank")

@@ -75,7 +75,7 @@ def test_map001_every_feeder_drawn(app):
     mp = page("map")
     mp.layout()
     # the callback returns the figure as the browser gets it (a plain dict)
-    fig = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en"))
+    fig = go.Figure(mp.update_map("saidi", None, 365, ["on"], "en")[0])
     feeders = set(data.store().network()["feeders"]["feeder"])
     drawn = {c for tr in fig.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn == feeders
@@ -87,7 +87,7 @@ def test_map001_every_feeder_drawn(app):
     assert sum(x is None for x in towns.x) == len(
         set(data.store().network()["transformers"]["town"])
     )
-    one = go.Figure(mp.update_map("score", "SS01", 90, [], "zh"))
+    one = go.Figure(mp.update_map("score", "SS01", 90, [], "zh")[0])
     drawn_one = {c for tr in one.data if tr.mode == "lines" for c in (tr.customdata or ()) if c}
     assert drawn_one and all(c.startswith("F01") for c in drawn_one)
 
@@ -197,21 +197,22 @@ def test_map004_local_base_layers(app, settings, tmp_path):
 def test_pri001_rank_and_reweight(app):
     pr = page("priorities")
     pr.layout()
-    rows, _defs, bars = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
+    rows, _defs, *_ = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, None, "en")
     assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
     assert rows == sorted(rows, key=lambda r: -r["score"])
+    bars = pr.update_bars(rows, "", "feeder", "en")
     assert len(bars.data) == 4 and bars.layout.barmode == "stack"
-    lv_only, _, _ = pr.update_priorities("feeder", 365, 0, 0, 1, "en")
+    lv_only, *_ = pr.update_priorities("feeder", 365, 0, 0, 1, None, "en")
     assert [r["feeder"] for r in lv_only] != [r["feeder"] for r in rows]
     assert lv_only[0]["score"] == pytest.approx(max(r["score"] for r in lv_only))
-    subs, sdefs, _ = pr.update_priorities("substation", 180, 1, 0.5, 0.5, "zh")
+    subs, sdefs, *_ = pr.update_priorities("substation", 180, 1, 0.5, 0.5, None, "zh")
     assert {d["field"] for d in sdefs} >= {"substation", "score", "project"}
     assert subs and "substation" in subs[0]
 
 
 def test_pri002_export_exact_rows_and_neutralised(app):
     pr = page("priorities")
-    rows, _, _ = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, "en")
+    rows, *_ = pr.update_priorities("feeder", 365, 1, 0.5, 0.5, None, "en")
     shown = [dict(r) for r in rows[3:7]]
     shown[0]["name"] = '=HYPERLINK("http://evil")'
     shown[1]["name"] = "@SUM(A1)"
