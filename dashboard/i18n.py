@@ -374,6 +374,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "map.no_value": ("无数据", "no data"),
     "map.class": ("{lo} – {hi}", "{lo} – {hi}"),
     "map.outage_feeder": ("停电线路", "Feeder with an outage"),
+    "map.flagged": ("网络模型有问题的线路（点线）", "Feeder with network findings (dotted)"),
     "map.customers_out": ("停电户数", "customers out"),
     "map.feeders_n": ("所带线路", "feeders"),
     "det.outage_records": ("停电记录明细", "Outage records"),

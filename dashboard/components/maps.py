@@ -134,6 +134,26 @@ def _geojson_traces(doc: dict, trace, colour: str) -> list:
     return out
 
 
+#: network findings that mark a feeder on the map (open points are normal topology)
+FLAG_KINDS_SKIPPED = {"open_line", "busbar_tie"}
+
+
+def _flag_texts(flags: pd.DataFrame | None, lang: str) -> dict[str, str]:
+    """Feeder -> the translated kinds of its network findings ("Loop, Bus without coordinates")."""
+    if flags is None or flags.empty:
+        return {}
+    out = {}
+    for feeder, kinds in zip(flags["feeder"], flags["flags"], strict=True):
+        shown = [k for k in str(kinds).split(",") if k and k not in FLAG_KINDS_SKIPPED]
+        if shown:
+            out[str(feeder)] = (
+                "、".join(tr(f"network.{k}", lang) for k in shown)
+                if lang == "zh"
+                else ", ".join(tr(f"network.{k}", lang) for k in shown)
+            )
+    return out
+
+
 def create_map_figure(
     lines: pd.DataFrame,
     measures: pd.DataFrame,
@@ -146,10 +166,15 @@ def create_map_figure(
     substation: str | None = None,
     show_outages: bool = True,
     no_data: bool = False,
+    flags: pd.DataFrame | None = None,
 ) -> go.Figure:
     """The map. ``no_data``: the measure has nothing to show yet (a freshly imported network):
     every line grey, no classes. Feeders are coloured by classes of the measure, and the legend
-    lists exactly the classes drawn, each with the range of its feeders' values."""
+    lists exactly the classes drawn, each with the range of its feeders' values. ``flags``
+    (``db.queries.network.feeder_flags``): feeders the network import found something wrong
+    with (loops, islands, buses without coordinates, broken references) are drawn dotted over
+    their class colour and say why on hover; open points, normal in a radial grid, are not."""
+    flagged = _flag_texts(flags, lang)
     dash_cfg = settings.dashboard
     levels = voltage_levels(network)
     tiles = bool(dash_cfg.tile_url)
@@ -310,6 +335,9 @@ def create_map_figure(
                 fmt_num(values[i], digits) if np.isfinite(values[i]) else tr("map.no_value", lang)
             )
             short = f"<b>{row['feeder']} {row['name'] or ''}</b><br>{label}: {shown_value}"
+            if row["feeder"] in flagged:
+                hover += f"<br>⚠ {flagged[row['feeder']]}"
+                short += f"<br>⚠ {flagged[row['feeder']]}"
             all_lon, all_lat = [], []
             for part in row["lines"]:
                 if not part:
@@ -389,6 +417,34 @@ def create_map_figure(
                     showlegend=False,
                 )
             )
+
+    # feeders with network findings: dotted over their class colour
+    fx, fy = [], []
+    for parts in f.loc[f["feeder"].isin(flagged), "lines"]:
+        for part in parts:
+            if part:
+                lon, lat = xy([p[0] for p in part], [p[1] for p in part])
+                fx += np.round(lon, 5).tolist() + [None]
+                fy += np.round(lat, 5).tolist() + [None]
+    if fx:
+        line = (
+            {"width": 1.5, "color": "#ffffff"}  # map tiles draw no dashes
+            if tiles
+            else {"width": 1.5, "color": "#ffffff", "dash": "dot"}
+        )
+        fig.add_trace(
+            trace(
+                fx,
+                fy,
+                mode="lines",
+                hoverinfo="skip",
+                line=line,
+                name=tr("map.flagged", lang),
+                showlegend=True,
+                legendrank=998,
+                meta={"flagged": sorted(flagged)},
+            )
+        )
 
     # feeder midpoints: click targets, in their class's colour (no separate colour bar)
     fig.add_trace(

@@ -208,6 +208,7 @@ def map_figure(store, measure, substation, window, outages_on, lang, no_data=Fal
             substation=substation or None,
             show_outages=bool(outages_on),
             no_data=no_data,
+            flags=store.feeder_flags(),
         ).to_dict(),
     )
 
