@@ -99,6 +99,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "col.town": ("乡镇", "Town"),
     "col.compliance": ("电压合格率", "Voltage compliance"),
     "col.v_min": ("最低电压", "Lowest voltage"),
+    "det.pct_nominal": ("% 额定电压", "% of nominal"),
     "col.hours_below": ("低于下限小时", "Hours below"),
     "col.length": ("长度(km)", "Length (km)"),
     "col.capacity": ("容量(MVA)", "Capacity (MVA)"),

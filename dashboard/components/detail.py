@@ -89,10 +89,42 @@ def monthly_figure(m: pd.DataFrame, lang: str) -> go.Figure:
     )
 
 
-def heatmap_figure(v: pd.DataFrame, lang: str, tz: str) -> go.Figure:
-    """Lowest voltage over the areas, hour of day × local day (phase X rollups)."""
+STORAGE_BASE_V = 220.0  # readings of every level are stored per-unit × 220 V (docs/formats.md)
+
+
+def voltage_display(areas: list[str], network: dict) -> tuple[dict[str, float], str]:
+    """How the areas' stored voltages (220 V base) are shown: ({area: factor}, unit).
+
+    220 V terminals (no nominal stored): volts as stored. Areas of one other level (a 10 kV
+    bus): in that level's unit (9.85 kV, not "216.7 V"). Mixed levels: per cent of nominal."""
+    tr_df = network.get("transformers", pd.DataFrame())
+    nominal = (
+        tr_df.set_index("transformer")["nominal_v"].reindex(areas)
+        if "nominal_v" in tr_df and len(areas)
+        else pd.Series(np.nan, index=areas, dtype=float)
+    ).fillna(STORAGE_BASE_V)
+    levels = set(nominal.round(3))
+    if not levels or levels == {STORAGE_BASE_V}:
+        return {a: 1.0 for a in areas}, "V"
+    if len(levels) == 1:
+        level = levels.pop()
+        unit, scale = ("kV", 1000.0) if level >= 1000 else ("V", 1.0)
+        return {a: level / STORAGE_BASE_V / scale for a in areas}, unit
+    return {a: 100.0 / STORAGE_BASE_V for a in areas}, "%"
+
+
+def heatmap_figure(
+    v: pd.DataFrame, lang: str, tz: str, display: tuple[dict[str, float], str] | None = None
+) -> go.Figure:
+    """Lowest voltage over the areas, hour of day × local day (phase X rollups), in the
+    areas' own unit (``display``, from :func:`voltage_display`; volts when not given)."""
     if v.empty:
         return empty_figure(tr("shell.no_data", lang))
+    factors, unit = display or ({}, "V")
+    if factors:
+        v = v.assign(v_min=v["v_min"] * v["transformer"].map(factors).fillna(1.0))
+    base = next(iter(factors.values()), 1.0) if factors else 1.0
+    digits = 2 if unit == "kV" else 1
     local = v["period_start"].dt.tz_convert(tz)
     # the day as a real date (a date axis: years and month boundaries read right), not a
     # "08-28" string that plotly shows as "Aug 28 2011"
@@ -106,10 +138,11 @@ def heatmap_figure(v: pd.DataFrame, lang: str, tz: str) -> go.Figure:
             x=[d.strftime("%Y-%m-%d") for d in piv.columns],
             y=list(piv.index),
             colorscale=[[0, SEVERITY[4]], [0.5, SEVERITY[2]], [1, SEVERITY[0]]],
-            zmin=180,
-            zmax=235,
-            colorbar={"title": {"text": "V"}},
-            hovertemplate="%{x|%Y-%m-%d} %{y}:00<br>%{z:.1f} V<extra></extra>",
+            # the 180-235 V band of a 220 V terminal, in the shown unit
+            zmin=180 * base,
+            zmax=235 * base,
+            colorbar={"title": {"text": tr("det.pct_nominal", lang) if unit == "%" else unit}},
+            hovertemplate=f"%{{x|%Y-%m-%d}} %{{y}}:00<br>%{{z:.{digits}f}} {unit}<extra></extra>",
         )
     )
     fig.update_yaxes(title=tr("det.hour", lang), dtick=3)
@@ -198,6 +231,18 @@ def areas_table(
 def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang: str):
     tr_df = network["transformers"]
     mine = set(tr_df.loc[tr_df["feeder"].isin(feeders), "transformer"])
+    factors, _ = voltage_display(sorted(mine), network)
+    nominal = tr_df.set_index("transformer")["nominal_v"] if "nominal_v" in tr_df else pd.Series()
+
+    def shown(area: str, value) -> str:
+        """Each area in its own unit: 216.3 (V) for a terminal, "9.85 kV" for a 10 kV bus."""
+        level = nominal.get(area)
+        if level is None or pd.isna(level) or float(level) == STORAGE_BASE_V:
+            return fmt_num(value)
+        if float(level) >= 1000:
+            return f"{fmt_num(value * float(level) / STORAGE_BASE_V / 1000, 2)} kV"
+        return f"{fmt_num(value * float(level) / STORAGE_BASE_V)} V"
+
     w = (
         area_figs[area_figs["transformer"].isin(mine)]
         .sort_values(["hours_below", "v_min"], ascending=[False, True])
@@ -222,7 +267,7 @@ def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang
             [
                 html.Td(r.transformer),
                 html.Td(f"{r.compliance_rate * 100:.2f}%", className="num"),
-                html.Td(fmt_num(r.v_min), className="num"),
+                html.Td(shown(r.transformer, r.v_min), className="num"),
                 html.Td(fmt_num(r.hours_below), className="num"),
                 html.Td(fmt_num(r.low_voltage_days, 0), className="num"),
             ]
@@ -343,7 +388,10 @@ def detail_body(
             ),
             html.Div(
                 [
-                    card(t("det.heatmap", lang), g(heatmap_figure(v, lang, tz))),
+                    card(
+                        t("det.heatmap", lang),
+                        g(heatmap_figure(v, lang, tz, voltage_display(sorted(areas), net))),
+                    ),
                     card(t("det.worst", lang), worst_areas(area_figs, net, feeders, lang)),
                 ],
                 className="grid-2",

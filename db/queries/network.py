@@ -63,6 +63,7 @@ def network(engine: Engine) -> dict[str, pd.DataFrame]:
                 t.lat,
                 t.distance_km,
                 t.reading_interval_min,
+                t.nominal_v,
             )
             .join(f, t.feeder_id == f.id, isouter=True)
             .order_by(t.code),
