@@ -234,6 +234,10 @@ LABELS: dict[str, tuple[str, str]] = {
         "未复电停电（计至当前或时段末）",
         "Open outages (counted up to now or the period end)",
     ),
+    "rel.no_customers": (
+        "无用户数的停电（按 0 户计入）",
+        "Outages without a customer count (counted as 0 customers)",
+    ),
     "rel.split": (
         "系统指标：含/剔除重大事件日，计划/非计划停电",
         "System indices with and without major event days, planned and unplanned",

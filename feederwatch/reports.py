@@ -246,6 +246,8 @@ def indices_command(
         f"MED days ({len(info['med_days'])}): {' '.join(info['med_days']) or '-'}",
         f"open outages (no restoration time; counted up to now or the period end): "
         f"{int(rows['open_outages'].sum()):,}",
+        f"outages without a customer count (counted as 0 customers): "
+        f"{int(table.attrs.get('outages_without_customers', 0)):,}",
         "",
     ]
     click.echo("\n".join(lines))

@@ -213,6 +213,11 @@ def counting_panel(system, info: dict, lang: str, settings) -> html.Div:
         ("rel.tmed", t_med, "rel-tmed"),
         ("rel.med_days", med_days or tr("rel.med_days.none", lang), "rel-med-days"),
         ("rel.open", fmt_int(open_count), "rel-open"),
+        (
+            "rel.no_customers",
+            fmt_int(system.attrs.get("outages_without_customers", 0)),
+            "rel-no-customers",
+        ),
     ]
     return html.Div(
         [

@@ -244,3 +244,13 @@ def test_idx003_table_names_rule_and_provisional_t_med(loaded, capsys):
     assert f"T_MED: {ref['t_med']:,.3f} min/day  PROVISIONAL" in text
     assert f"MED days ({len(ref['med_days'])}): {' '.join(ref['med_days'])}" in text
     assert "all ex MED" in text and "unplanned ex MED" in text
+    # outages overlapping the window whose record gives no customer count, counted from the file
+    raw = pd.read_csv(_year())
+    raw["updated"] = pd.to_datetime(raw["lastUpdated"], utc=True)
+    d = raw.sort_values(["id", "updated"]).drop_duplicates("id", keep="last")
+    ws, we = pd.Timestamp(window[0], tz=TZ), pd.Timestamp(window[1], tz=TZ)
+    start = pd.to_datetime(d["dateOff"], utc=True)
+    end = pd.to_datetime(d["dateOn"], utc=True)
+    overlap = (start < we) & (end.isna() | (end > ws))
+    blank = int((d["numCustomersOut"].isna() & overlap).sum())
+    assert f"outages without a customer count (counted as 0 customers): {blank:,}" in text
