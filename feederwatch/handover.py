@@ -33,8 +33,10 @@ def write_handover(settings, start, end, lang: str, out: Path) -> tuple[Path, Pa
     """Write the PDF and the workbook into ``out``; returns their paths."""
     from dashboard import data
     from dashboard.handover import file_stem, render_pdf, render_xlsx
+    from db.engine import make_engine
 
-    store = data.store_on(settings, settings.database_url)
+    # a store of its own: the command must not become the pages' store (as configure would)
+    store = data.DataStore(settings, make_engine(settings.database_url))
     try:
         s = store.handover(start.to_pydatetime(), end.to_pydatetime())
     finally:
