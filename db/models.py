@@ -186,14 +186,8 @@ class _VoltageRollup:
     period_start: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True
     )
-    n: Mapped[int] = mapped_column(Integer)
     minutes_monitored: Mapped[int] = mapped_column(Integer)
     kw_max_dw: Mapped[int | None] = mapped_column(Integer)
-    # The limits (decivolts) and rule in force when computed; `feederwatch rollups rebuild`
-    # recomputes from raw readings when they change.
-    low_dv: Mapped[int] = mapped_column(SmallInteger)
-    high_dv: Mapped[int] = mapped_column(SmallInteger)
-    rule: Mapped[str] = mapped_column(String(3))
 
 
 #: The hourly rollups keep only the area as a whole (X): the heat maps and hourly figures read
@@ -227,6 +221,9 @@ def _phase_columns(phases: tuple[str, ...]):
 # exist already" check (a range of period_start over all areas) and retention.
 @_phase_columns(HOURLY_PHASES)
 class VoltageHourly(_VoltageRollup, Base):
+    """Hourly: the area as a whole only (``x_n`` readings; the limits and rule are its day's,
+    recorded on the daily row)."""
+
     __tablename__ = "voltage_hourly"
     __table_args__ = (
         Index("ix_voltage_hourly_period", "period_start"),
@@ -243,6 +240,13 @@ class VoltageDaily(_VoltageRollup, Base):
         {"sqlite_with_rowid": False, "postgresql_partition_by": "RANGE (period_start)"},
     )
     __annotations__ = {}
+
+    n: Mapped[int] = mapped_column(Integer)  # readings with any phase present
+    # The limits (decivolts) and rule in force when computed; `feederwatch rollups rebuild`
+    # recomputes from raw readings when they change.
+    low_dv: Mapped[int] = mapped_column(SmallInteger)
+    high_dv: Mapped[int] = mapped_column(SmallInteger)
+    rule: Mapped[str] = mapped_column(String(3))
 
 
 class Complaint(Base):

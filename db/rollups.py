@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
-from db.models import ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+from db.models import HOURLY_PHASES, ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
 from db.partitions import drop_before
 from db.upsert import bulk_upsert
 
@@ -61,9 +61,12 @@ def _period_start(ts: np.ndarray, freq: str, tz: str) -> np.ndarray:
 _STATS = ("n", "min", "max", "sum", "below_min", "above_min")
 
 
-def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) -> pd.DataFrame:
+def _reduce(
+    tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
     """Group rows by (tid, period) and reduce each column by the rule its name ends with:
-    ``_min`` -> fmin, ``_max`` -> fmax (NaN ignored), anything else -> sum. Sorted output."""
+    ``_min`` -> fmin, ``_max`` -> fmax (NaN ignored), anything else -> sum. Sorted output, as
+    plain arrays (a DataFrame of every column would copy them all into one block)."""
     in_order = (tid[1:] > tid[:-1]) | ((tid[1:] == tid[:-1]) & (period[1:] >= period[:-1]))
     if not in_order.all():
         order = np.lexsort((period, tid))
@@ -86,7 +89,7 @@ def _reduce(tid: np.ndarray, period: np.ndarray, cols: dict[str, np.ndarray]) ->
             out[name] = np.fmax.reduceat(values, starts)
         else:
             out[name] = np.add.reduceat(values, starts)
-    return pd.DataFrame(out)
+    return out
 
 
 def both_rollups(
@@ -102,11 +105,13 @@ def both_rollups(
     of areas of another nominal level (a 10 kV bus: ±7 % on the 220 V storage base); the other
     areas use ``limits``. Each rollup row records the limits it was computed under."""
     if readings.empty:
-        empty = pd.DataFrame(columns=[c.name for c in VoltageHourly.__table__.c])
-        return {"h": empty, "D": empty.copy()}
+        return {freq: pd.DataFrame(columns=[c.name for c in _table(freq).c]) for freq in ("h", "D")}
     hourly = _hourly(readings, interval_min, limits, area_limits)
     daily = _daily_from_hourly(hourly, limits.tz)
-    return {"h": _finish(hourly, limits, area_limits), "D": _finish(daily, limits, area_limits)}
+    return {
+        "h": _finish(hourly, limits, area_limits, HOURLY_PHASES),
+        "D": _finish(daily, limits, area_limits, ROLLUP_PHASES),
+    }
 
 
 def _limits_per_row(
@@ -124,7 +129,7 @@ def _hourly(
     interval_min: pd.Series | int,
     limits: RollupLimits,
     area_limits: pd.DataFrame | None = None,
-) -> pd.DataFrame:
+) -> dict[str, np.ndarray]:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
     period = _period_start(ts, "h", limits.tz)
@@ -172,31 +177,46 @@ def _hourly(
     return _reduce(tid, period, cols)
 
 
-def _daily_from_hourly(hourly: pd.DataFrame, tz: str) -> pd.DataFrame:
+def _daily_from_hourly(hourly: dict[str, np.ndarray], tz: str) -> dict[str, np.ndarray]:
     # An hour starting at h covers (h, h + 1 h]; its day is the local day of h.
-    day = _period_start(hourly["period_start"].to_numpy(np.int64) + 1, "D", tz)
-    cols = {
-        c: hourly[c].to_numpy(np.float64)
-        for c in hourly.columns
-        if c not in ("transformer_id", "period_start")
-    }
-    return _reduce(hourly["transformer_id"].to_numpy(np.int64), day, cols)
+    day = _period_start(hourly["period_start"].astype(np.int64) + 1, "D", tz)
+    cols = {c: v for c, v in hourly.items() if c not in ("transformer_id", "period_start")}
+    return _reduce(hourly["transformer_id"].astype(np.int64), day, cols)
 
 
 def _finish(
-    rows: pd.DataFrame, limits: RollupLimits, area_limits: pd.DataFrame | None = None
+    rows: dict[str, np.ndarray],
+    limits: RollupLimits,
+    area_limits: pd.DataFrame | None,
+    phases: tuple[str, ...],
 ) -> pd.DataFrame:
-    for p in ROLLUP_PHASES:
+    """The rows of a rollup table: its columns only (hourly: X alone), NULL for a phase never
+    seen in the period, with the limits they were judged under."""
+    daily = phases != HOURLY_PHASES  # hourly rows: x_n, and their day's limits
+    out = {
+        "transformer_id": rows["transformer_id"],
+        "period_start": rows["period_start"],
+        "minutes_monitored": rows["minutes_monitored"],
+        "kw_max_dw": rows["kw_max_dw"],
+    }
+    if daily:
+        out["n"] = rows["n"]
+    for p in phases:
         # A phase never seen in the period has no min/max/sum (NULL), not 0.
         missing = rows[f"{p}_n"] == 0
+        out[f"{p}_n"] = rows[f"{p}_n"]
         for stat in ("min", "max", "sum"):
-            rows[f"{p}_{stat}"] = rows[f"{p}_{stat}"].where(~missing)
-    rows["x_sum"] = rows["x_sum"].round()
-    low_dv, high_dv = _limits_per_row(
-        rows["transformer_id"].to_numpy(np.int64), limits, area_limits
-    )
-    rows["low_dv"], rows["high_dv"], rows["rule"] = low_dv, high_dv, limits.rule
-    return rows
+            values = np.where(missing, np.nan, rows[f"{p}_{stat}"])
+            out[f"{p}_{stat}"] = np.round(values) if f"{p}_{stat}" == "x_sum" else values
+        out[f"{p}_below_min"] = rows[f"{p}_below_min"]
+        out[f"{p}_above_min"] = rows[f"{p}_above_min"]
+    frame = pd.DataFrame(out)
+    if daily:
+        low_dv, high_dv = _limits_per_row(
+            rows["transformer_id"].astype(np.int64), limits, area_limits
+        )
+        frame["low_dv"], frame["high_dv"], frame["rule"] = low_dv, high_dv, limits.rule
+    return frame
 
 
 def _table(freq: str) -> Table:
@@ -209,9 +229,8 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
         return 0
     table = _table(freq)
     numeric = [c.name for c in table.c if c.name != "rule"]
-    return bulk_upsert(
-        conn, table.name, rows, numeric, ("transformer_id", "period_start"), ("rule",)
-    )
+    text = tuple(c.name for c in table.c if c.name == "rule")
+    return bulk_upsert(conn, table.name, rows, numeric, ("transformer_id", "period_start"), text)
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:

@@ -432,12 +432,12 @@ def bulk_upsert(
     conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     if conn.dialect.name == "postgresql":
         frame = frame.drop_duplicates(list(key), keep="last")
-    values = list(
-        zip(
-            *int_columns(frame, columns),
-            *(frame[c].astype(str).tolist() for c in text_columns),
-            strict=True,
-        )
+    # rows made one at a time as the driver takes them (a list of millions of tuples cost more
+    # than building each when it is bound)
+    values = zip(
+        *int_columns(frame, columns),
+        *(frame[c].astype(str).tolist() for c in text_columns),
+        strict=True,
     )
     raw = conn.connection.driver_connection
     if conn.dialect.name != "postgresql":
@@ -450,12 +450,13 @@ def bulk_upsert(
             cur.executemany(sql, values)
         finally:
             cur.close()
-        return len(values)
+        return len(frame)
     if table in PARTITIONED and is_partitioned(conn, table):
         # normally made ahead by the pipeline in a transaction of their own
         # (ensure_reading_partitions); here only for a writer that did not
         create_partitions(conn, table, int(frame[key[1]].min()), int(frame[key[1]].max()))
-    return _pg_copy_upsert(raw, table, frame, cols, key, values, conflict)
+    # listed: a COPY that loses a race is redone through the staging table
+    return _pg_copy_upsert(raw, table, frame, cols, key, list(values), conflict)
 
 
 #: Binary COPY needs each column's PostgreSQL type (the with_variant types are BigInteger's).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import aliased
@@ -187,8 +188,12 @@ def voltage_rollups(
         wide = pd.read_sql(stmt.order_by(t.code, r.period_start), conn)
     wide["period_start"] = pd.to_datetime(wide["period_start"], unit="s", utc=True)
     wide["kw_max"] = wide.pop("kw_max_dw") / 10.0
-    # the limits each row was judged under (volts on the 220 V storage base)
-    wide["v_low"], wide["v_high"] = wide.pop("low_dv") / 10.0, wide.pop("high_dv") / 10.0
+    # the limits each row was judged under (volts on the 220 V storage base); hourly rows
+    # carry none (their day's are on the daily row)
+    if "low_dv" in wide:
+        wide["v_low"], wide["v_high"] = wide.pop("low_dv") / 10.0, wide.pop("high_dv") / 10.0
+    else:
+        wide["v_low"] = wide["v_high"] = np.nan
     if not long:
         return wide
     parts = []
@@ -276,7 +281,7 @@ def table_counts(engine: Engine) -> dict[str, int]:
         }
         # Readings can be hundreds of millions: estimate cheaply from rollups instead of COUNT(*).
         counts["voltage_readings"] = int(
-            conn.execute(select(func.coalesce(func.sum(VoltageHourly.n), 0))).scalar_one()
+            conn.execute(select(func.coalesce(func.sum(VoltageHourly.x_n), 0))).scalar_one()
         )
     return counts
 
