@@ -150,11 +150,8 @@ def postgres_figures(url: str, sim, frame: pd.DataFrame, options) -> float:
         n = pipeline.ingest("voltage", frame, options).upserted
         pg_s = time.perf_counter() - started
         ids = dict(pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False))
-        with engine.connect() as conn:
-            size = conn.exec_driver_sql(
-                "SELECT pg_total_relation_size('voltage_readings')"
-            ).scalar_one()
         pg_stats = storage_stats(engine)
+        size = sum(r.bytes for r in pg_stats.relations if r.table == "voltage_readings")
         engine.dispose()
         bare_engine = make_engine(bare_schema.url)
         upgrade(bare_engine)

@@ -91,12 +91,16 @@ def _postgresql(engine: Engine) -> list[Relation]:
             oid = conn.exec_driver_sql("SELECT to_regclass(%s)::oid", (table,)).scalar()
             if oid is None:
                 continue
+            # heap + TOAST + free-space and visibility maps, over its monthly partitions when
+            # partitioned (a partitioned parent holds no rows itself)
             size = conn.exec_driver_sql(
-                "SELECT pg_table_size(%s::oid)", (oid,)
-            ).scalar_one()  # heap + TOAST + free-space and visibility maps
+                "SELECT COALESCE(sum(pg_table_size(relid)), 0) FROM pg_partition_tree(%s::oid)",
+                (oid,),
+            ).scalar_one()
             out.append(Relation(table, table, "table", int(size)))
             indexes = conn.exec_driver_sql(
-                "SELECT c.relname, pg_relation_size(c.oid) FROM pg_index i "
+                "SELECT c.relname, (SELECT COALESCE(sum(pg_relation_size(relid)), 0) "
+                "FROM pg_partition_tree(c.oid)) FROM pg_index i "
                 "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::oid "
                 "ORDER BY c.relname",
                 (oid,),
