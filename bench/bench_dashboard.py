@@ -305,7 +305,11 @@ def main() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = create_server(app, host="127.0.0.1", port=port, threads=4)
+    # as `feederwatch serve` runs it: its waitress settings and thread switch interval
+    from feederwatch.serve import SWITCH_INTERVAL_SECONDS, waitress_options
+
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    srv = create_server(app, host="127.0.0.1", port=port, **waitress_options(app))
     threading.Thread(target=srv.run, daemon=True).start()
     client = Client(f"http://127.0.0.1:{port}")
     net = store.network()
