@@ -191,8 +191,10 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
         **voltage_level_options(configured),
     )
     run_id = pipeline.start_run(source, kind)
-    size = sum(
-        p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()) if p.is_file()
+    size = (
+        sum(p.stat().st_size for p in ([path] if path.is_file() else path.iterdir()) if p.is_file())
+        if path.exists()
+        else 0  # a model named by code (simbench:...)
     )
     bar, on_chunk = _progress(size)
     try:

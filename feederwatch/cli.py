@@ -145,11 +145,14 @@ def simulate(preset: str, days: int, start, out: str, seed: int, resolution: str
 
 @cli.command()
 @click.argument("kind", type=click.Choice(["network", "outages", "voltage", "complaints"]))
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path")
 @click.option("--source", default="manual", show_default=True, help="Source name recorded.")
 @pass_ctx
 def ingest(ctx: _Context, kind: str, path: str, source: str) -> None:
-    """Ingest one export file of KIND through the pipeline."""
+    """Ingest one export file of KIND through the pipeline (network: also a folder, or a
+    SimBench grid by code: simbench:1-MV-rural--0-sw)."""
+    if not Path(path).exists() and not (kind == "network" and path.startswith("simbench:")):
+        fail(f"{path}: no such file or folder")
     try:
         from collectors.ingest import ingest_file_command
     except ImportError:

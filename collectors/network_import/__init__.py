@@ -55,6 +55,8 @@ def detect_format(path: Path, net=None) -> str | None:
     """``tables``, ``pandapower``, ``opendss`` or ``gis`` for a model ``path``; None when it is
     none of them (a folder of canonical ``substations``/``feeders``/``transformers`` tables)."""
     net = net or _default_options()
+    if str(path).startswith("simbench:"):
+        return "simbench"  # a SimBench grid by its code (simbench:1-MV-rural--0-sw)
     if net.format != "auto":
         return net.format
     path = Path(path)
@@ -98,6 +100,10 @@ def load_network(path: Path, net=None, *, mapping=None, read_options=None) -> di
     net = net or _default_options()
     read_options = read_options or {}
     kind = detect_format(path, net)
+    if kind == "simbench":
+        from collectors.network_import import pandapower_model as ppm
+
+        return ppm.read_simbench(str(path).removeprefix(ppm.SIMBENCH_PREFIX), net)
     path = Path(path)
     if kind == "tables":
         from collectors.network_import.tables import read_bus_branch

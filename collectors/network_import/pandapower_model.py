@@ -82,6 +82,31 @@ def read_pandapower_net(path: Path, net) -> dict[str, Any]:
     return from_tables(tables, net)
 
 
+SIMBENCH_PREFIX = "simbench:"
+
+
+def read_simbench(code: str, net) -> dict[str, Any]:
+    """A SimBench grid by its code (``1-MV-rural--0-sw``), through the ``simbench`` package
+    (its data ship inside the package: no download)."""
+    try:
+        import simbench as sb
+    except ImportError:
+        raise NeedsExtra(
+            f"SimBench code {code} needs simbench: pip install 'feederwatch[pandapower]'"
+        ) from None
+    try:
+        model = sb.get_simbench_net(code)
+    except Exception as exc:  # simbench raises plain errors for an unknown code
+        raise ValueError(
+            f"not a SimBench code: {code!r} ({exc.__class__.__name__}: {exc})"
+        ) from None
+    tables = {
+        name: getattr(model, name, None)
+        for name in ("bus", "line", "switch", "trafo", "bus_geodata", "line_geodata")
+    }
+    return from_tables(tables, net)
+
+
 def from_tables(t: dict[str, pd.DataFrame | None], net) -> dict[str, Any]:
     bus = t["bus"]
     buses = pd.DataFrame({"bus_id": bus.index, "name": bus.get("name"), "vn_kv": bus.get("vn_kv")})
