@@ -54,7 +54,7 @@ def read_pandapower_json(path: Path, net) -> dict[str, Any]:
         raise ValueError("not a pandapower JSON (no bus and line tables)")
     tables = {
         name: _table(body.get(name))
-        for name in ("bus", "line", "switch", "trafo", "bus_geodata", "line_geodata")
+        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
     }
     return from_tables(tables, net)
 
@@ -77,7 +77,7 @@ def read_pandapower_net(path: Path, net) -> dict[str, Any]:
     )
     tables = {
         name: getattr(model, name, None)
-        for name in ("bus", "line", "switch", "trafo", "bus_geodata", "line_geodata")
+        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
     }
     return from_tables(tables, net)
 
@@ -102,9 +102,56 @@ def read_simbench(code: str, net) -> dict[str, Any]:
         ) from None
     tables = {
         name: getattr(model, name, None)
-        for name in ("bus", "line", "switch", "trafo", "bus_geodata", "line_geodata")
+        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
     }
     return from_tables(tables, net)
+
+
+def _loads_as_areas(
+    load: pd.DataFrame | None, buses: pd.DataFrame, trafos: pd.DataFrame, net
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A medium-voltage model whose low-voltage side is given as loads on its buses (SimBench's
+    MV grids, mv_oberrhein): each load in service becomes a transformer area on its bus (a
+    pseudo 0.4 kV transformer and bus at the load's place, rated at the load's apparent power).
+    A model that has distribution transformers keeps them as they are."""
+    below = getattr(net, "area_below_kv", 1.0) if net is not None else 1.0
+    lv = pd.to_numeric(trafos.get("vn_lv_kv", pd.Series(dtype=float)), errors="coerce")
+    if load is None or not len(load) or (lv < below).any():
+        return buses, trafos
+    load = load[load["in_service"].fillna(True).astype(bool)] if "in_service" in load else load
+    if not len(load):
+        return buses, trafos
+    at = buses.set_index("bus_id")
+    hv = load["bus"].to_numpy()
+    ids = [f"load{i}" for i in load.index]
+    p = pd.to_numeric(load.get("p_mw"), errors="coerce")
+    q = pd.to_numeric(load.get("q_mvar"), errors="coerce").fillna(0.0)
+    rated = pd.to_numeric(load.get("sn_mva"), errors="coerce")
+    rated = rated.where(rated > 0, (p**2 + q**2) ** 0.5)
+    pseudo = pd.DataFrame(
+        {
+            "bus_id": ids,
+            "name": load.get("name"),
+            "vn_kv": 0.4,
+            **{c: at[c].reindex(hv).to_numpy() for c in ("x", "y") if c in at},
+        }
+    )
+    areas = pd.DataFrame(
+        {
+            "trafo_id": ids,
+            "name": load.get("name"),
+            "hv_bus": hv,
+            "lv_bus": ids,
+            "sn_mva": rated.to_numpy(),
+            "vn_hv_kv": at["vn_kv"].reindex(hv).to_numpy() if "vn_kv" in at else np.nan,
+            "vn_lv_kv": 0.4,
+            "in_service": True,
+        }
+    )
+    return (
+        pd.concat([buses, pseudo], ignore_index=True),
+        pd.concat([trafos, areas], ignore_index=True),
+    )
 
 
 def from_tables(t: dict[str, pd.DataFrame | None], net) -> dict[str, Any]:
@@ -167,6 +214,7 @@ def from_tables(t: dict[str, pd.DataFrame | None], net) -> dict[str, Any]:
                 "in_service": tr.get("in_service"),
             }
         )
+    buses, trafos = _loads_as_areas(t.get("load"), buses, trafos, net)
     # geometry already in lon/lat: the buses' x/y go through the same reprojection
     model = normalise(
         {"buses": buses, "lines": lines.drop(columns=["geometry_geojson"], errors="ignore")}, net

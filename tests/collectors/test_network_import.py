@@ -699,3 +699,35 @@ def test_net013_pandapower_excel_reads_as_its_json(tmp_path):
 
     assert len(from_json["feeders"]) == 4
     assert shape(from_excel) == shape(from_json)
+
+
+def test_net014_loads_become_areas_when_the_model_has_no_distribution_transformers():
+    """mv_oberrhein.json gives its low-voltage side as 147 loads on 20 kV buses and has no
+    MV/LV transformer: each load in service becomes a transformer area on the feeder an
+    independent search puts its bus on, rated at the load's apparent power."""
+    path = real_data("mv-oberrhein-network", "mv_oberrhein.json")
+    reduced = reduce_network(load_network(path))
+    body = json.loads(path.read_text())["_object"]
+
+    def table(name):
+        from io import StringIO
+
+        return pd.read_json(StringIO(body[name]["_object"]), orient="split")
+
+    line, sw, trafo, load = table("line"), table("switch"), table("trafo"), table("load")
+    assert (trafo["vn_lv_kv"] > 1).all()  # no distribution transformer in this model
+    open_lines = set(sw.loc[(sw["et"] == "l") & ~sw["closed"], "element"])
+    closed = line[~line.index.isin(open_lines) & line["in_service"]]
+    expected = bfs_feeders(zip(closed["from_bus"], closed["to_bus"]), list(trafo["lv_bus"]))
+    feeders = reduced["feeders"]
+    assert {r.first_bus: set(r.buses) for r in feeders.itertuples()} == expected
+    owner = {b: r.feeder for r in feeders.itertuples() for b in r.buses}
+    served = load[load["in_service"]]
+    areas = reduced["transformers"].set_index("transformer")
+    assert len(areas) == len(served) == 147
+    rated = (served["p_mw"] ** 2 + served["q_mvar"] ** 2) ** 0.5
+    rated = served["sn_mva"].where(served["sn_mva"] > 0, rated)
+    for idx, bus in zip(served.index, served["bus"], strict=True):
+        row = areas.loc[f"load{idx}"]
+        assert row["feeder"] == owner[bus]
+        assert row["kva"] == pytest.approx(rated[idx] * 1000)
