@@ -52,10 +52,7 @@ def read_pandapower_json(path: Path, net) -> dict[str, Any]:
     body = doc.get("_object", doc) if isinstance(doc, dict) else None
     if not isinstance(body, dict) or "bus" not in body or "line" not in body:
         raise ValueError("not a pandapower JSON (no bus and line tables)")
-    tables = {
-        name: _table(body.get(name))
-        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
-    }
+    tables = {name: _table(body.get(name)) for name in TABLES}
     return from_tables(tables, net)
 
 
@@ -75,14 +72,16 @@ def read_pandapower_net(path: Path, net) -> dict[str, Any]:
         if suffix == ".p"
         else pp.from_json(str(path))
     )
-    tables = {
-        name: getattr(model, name, None)
-        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
-    }
-    return from_tables(tables, net)
+    return from_tables(_net_tables(model), net)
 
 
 SIMBENCH_PREFIX = "simbench:"
+TABLES = ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
+
+
+def _net_tables(model) -> dict[str, pd.DataFrame | None]:
+    """The tables FeederWatch reads of a pandapower net object."""
+    return {name: getattr(model, name, None) for name in TABLES}
 
 
 def read_simbench(code: str, net) -> dict[str, Any]:
@@ -100,11 +99,7 @@ def read_simbench(code: str, net) -> dict[str, Any]:
         raise ValueError(
             f"not a SimBench code: {code!r} ({exc.__class__.__name__}: {exc})"
         ) from None
-    tables = {
-        name: getattr(model, name, None)
-        for name in ("bus", "line", "switch", "trafo", "load", "bus_geodata", "line_geodata")
-    }
-    return from_tables(tables, net)
+    return from_tables(_net_tables(model), net)
 
 
 def _loads_as_areas(
