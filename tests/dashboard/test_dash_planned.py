@@ -51,6 +51,14 @@ def test_plan001_announced_planned_outages_listed_apart(app, county_db):
     )
     assert fault.quarantined == {"time_in_future": 1}
     assert beyond.quarantined == {"time_in_future": 1}
+    # the session county is shared: the two refused records would be the Data page's text
+    # (raw JSON) in the all-Chinese page test
+    from sqlalchemy import delete
+
+    from db.models import QuarantinedRecord
+
+    with engine.begin() as conn:
+        conn.execute(delete(QuarantinedRecord).where(QuarantinedRecord.raw.contains("PLN-")))
 
     listed = planned_outages(engine, 7.0, now.to_pydatetime())
     assert list(listed["outage_id"]) == ["PLN-SOON", "PLN-LATER"]
