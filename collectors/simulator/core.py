@@ -131,24 +131,10 @@ class Simulation:
         f, s, a = net.feeders, net.subs, net.areas
         n = len(ev["rep"])
         day = (ev["start"] // 1440).astype(int)
-        dstr = np.array([(self.start + timedelta(days=int(d))).strftime("%Y%m%d") for d in day])
-        seq = _seq_within(day)
-        out_id = np.char.add(
-            np.char.add(np.char.add("O", dstr), "-"), np.char.zfill(seq.astype(str), 4)
-        )
-        # event ids: the first row of each event names it
-        _, first, inv = np.unique(ev["event_key"], return_index=True, return_inverse=True)
-        ev_order = np.argsort(first, kind="stable")
-        ev_rank = np.empty_like(ev_order)
-        ev_rank[ev_order] = np.arange(len(ev_order))
-        first_row = first[inv]
-        eday = day[first_row]
-        eseq = _seq_within(day[np.sort(first)])[ev_rank][inv]
-        edstr = dstr[first_row]
-        event_id = np.char.add(
-            np.char.add(np.char.add("E", edstr), "-"), np.char.zfill(eseq.astype(str), 4)
-        )
-        del eday
+        if n:
+            out_id, event_id = self._outage_ids(ev, day)
+        else:  # a short period may have no outage at all
+            out_id = event_id = np.array([], dtype="U14")
         is_area = ev["area"] >= 0
         ai = np.maximum(ev["area"], 0)
         ptr = net.feeder_area_ptr
@@ -183,6 +169,26 @@ class Simulation:
         del is_area
         _ = LEVEL_AREA
         return df
+
+    def _outage_ids(self, ev, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Outage ids ``O<yyyymmdd>-<seq>`` and event ids ``E<yyyymmdd>-<seq>`` (the event
+        named by its first row), numbered within each day."""
+        dstr = np.array([(self.start + timedelta(days=int(d))).strftime("%Y%m%d") for d in day])
+        seq = _seq_within(day)
+        out_id = np.char.add(
+            np.char.add(np.char.add("O", dstr), "-"), np.char.zfill(seq.astype(str), 4)
+        )
+        _, first, inv = np.unique(ev["event_key"], return_index=True, return_inverse=True)
+        ev_order = np.argsort(first, kind="stable")
+        ev_rank = np.empty_like(ev_order)
+        ev_rank[ev_order] = np.arange(len(ev_order))
+        first_row = first[inv]
+        eseq = _seq_within(day[np.sort(first)])[ev_rank][inv]
+        edstr = dstr[first_row]
+        event_id = np.char.add(
+            np.char.add(np.char.add("E", edstr), "-"), np.char.zfill(eseq.astype(str), 4)
+        )
+        return out_id, event_id
 
     def outages(self) -> pd.DataFrame:
         """All outages of the period (canonical columns; UTC times; end never NaT)."""
