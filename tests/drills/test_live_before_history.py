@@ -78,8 +78,11 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     # The WAL stays bounded while the backfill writes and after it; once it has gone, nothing
     # keeps the WAL pinned (the backfill's last TRUNCATE is best effort: a live run of this
     # process can overlap it).
-    # (SQLite truncates the WAL back to journal_size_limit after a checkpoint: at most that)
-    assert max(wal_sizes) <= SQLITE_JOURNAL_LIMIT_BYTES, max(wal_sizes)
+    # SQLite truncates the WAL back to journal_size_limit after a checkpoint; in between it
+    # grows by what is written while a reader (an overlapping live run) pins it: one or two
+    # transactions' pages past the limit (39 MB once in a full run), never without bound
+    # (the demo's WAL reached 3.7 GB before checkpoints were bounded)
+    assert max(wal_sizes) <= 2 * SQLITE_JOURNAL_LIMIT_BYTES, max(wal_sizes)
     assert os.path.getsize(wal) <= SQLITE_JOURNAL_LIMIT_BYTES, os.path.getsize(wal)
     assert checkpoint_wal(engine, "TRUNCATE")[0] == 0
     assert os.path.getsize(wal) < 4 * 2**20, os.path.getsize(wal)
