@@ -84,11 +84,16 @@ def _check_board(dash_duo, engine, width: int, height: int) -> list[dict]:
     overdue = [r["etr_overdue"] for r in rows]
     assert any(overdue) and overdue == sorted(overdue, reverse=True)
     driver.execute_script("dash_ag_grid.getApi('live-grid').ensureIndexVisible(0);")
-    color = driver.execute_script(
-        "const c = document.querySelector('#live-grid .etr-overdue');"
-        "return c && getComputedStyle(c).color;"
-    )
-    assert color == "rgb(185, 28, 28)"
+
+    def overdue_colour():
+        return driver.execute_script(
+            "const c = document.querySelector('#live-grid .etr-overdue');"
+            "return c && getComputedStyle(c).color;"
+        )
+
+    # the grid draws the first rows again after the scroll: wait for the cell, then read it
+    until(lambda: overdue_colour() is not None, timeout=5)
+    assert overdue_colour() == "rgb(185, 28, 28)"
     return rows
 
 
