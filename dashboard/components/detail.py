@@ -92,6 +92,14 @@ def monthly_figure(m: pd.DataFrame, lang: str) -> go.Figure:
 STORAGE_BASE_V = 220.0  # readings of every level are stored per-unit × 220 V (docs/formats.md)
 
 
+def level_unit(level: float) -> tuple[float, str]:
+    """(factor from the stored 220 V-base value, unit) that shows a reading of an area of this
+    nominal level in that level's own unit: 1.0 V for a terminal, 10/220/1000 kV for 10 kV."""
+    if level >= 1000:
+        return level / STORAGE_BASE_V / 1000.0, "kV"
+    return level / STORAGE_BASE_V, "V"
+
+
 def voltage_display(areas: list[str], network: dict) -> tuple[dict[str, float], str]:
     """How the areas' stored voltages (220 V base) are shown: ({area: factor}, unit).
 
@@ -104,12 +112,9 @@ def voltage_display(areas: list[str], network: dict) -> tuple[dict[str, float], 
         else pd.Series(np.nan, index=areas, dtype=float)
     ).fillna(STORAGE_BASE_V)
     levels = set(nominal.round(3))
-    if not levels or levels == {STORAGE_BASE_V}:
-        return {a: 1.0 for a in areas}, "V"
-    if len(levels) == 1:
-        level = levels.pop()
-        unit, scale = ("kV", 1000.0) if level >= 1000 else ("V", 1.0)
-        return {a: level / STORAGE_BASE_V / scale for a in areas}, unit
+    if len(levels) <= 1:
+        factor, unit = level_unit(levels.pop() if levels else STORAGE_BASE_V)
+        return {a: factor for a in areas}, unit
     return {a: 100.0 / STORAGE_BASE_V for a in areas}, "%"
 
 
@@ -231,7 +236,6 @@ def areas_table(
 def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang: str):
     tr_df = network["transformers"]
     mine = set(tr_df.loc[tr_df["feeder"].isin(feeders), "transformer"])
-    factors, _ = voltage_display(sorted(mine), network)
     nominal = tr_df.set_index("transformer")["nominal_v"] if "nominal_v" in tr_df else pd.Series()
 
     def shown(area: str, value) -> str:
@@ -239,9 +243,8 @@ def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang
         level = nominal.get(area)
         if level is None or pd.isna(level) or float(level) == STORAGE_BASE_V:
             return fmt_num(value)
-        if float(level) >= 1000:
-            return f"{fmt_num(value * float(level) / STORAGE_BASE_V / 1000, 2)} kV"
-        return f"{fmt_num(value * float(level) / STORAGE_BASE_V)} V"
+        factor, unit = level_unit(float(level))
+        return f"{fmt_num(value * factor, 2 if unit == 'kV' else 1)} {unit}"
 
     w = (
         area_figs[area_figs["transformer"].isin(mine)]

@@ -142,15 +142,12 @@ def _flag_texts(flags: pd.DataFrame | None, lang: str) -> dict[str, str]:
     """Feeder -> the translated kinds of its network findings ("Loop, Bus without coordinates")."""
     if flags is None or flags.empty:
         return {}
+    sep = "、" if lang == "zh" else ", "
     out = {}
     for feeder, kinds in zip(flags["feeder"], flags["flags"], strict=True):
         shown = [k for k in str(kinds).split(",") if k and k not in FLAG_KINDS_SKIPPED]
         if shown:
-            out[str(feeder)] = (
-                "、".join(tr(f"network.{k}", lang) for k in shown)
-                if lang == "zh"
-                else ", ".join(tr(f"network.{k}", lang) for k in shown)
-            )
+            out[str(feeder)] = sep.join(tr(f"network.{k}", lang) for k in shown)
     return out
 
 
