@@ -140,11 +140,14 @@ def storm_excess(storm_exp, storm_exp_ref, inten) -> np.ndarray:
     return out
 
 
-def observations(sim: Simulation) -> dict:
-    """The history's feeder events: background counts per cause, storm hits, momentaries."""
+def observations(sim: Simulation, day0: int = 0, day1: int | None = None) -> dict:
+    """The feeder events of days [day0, day1) of the history: background counts per cause,
+    hits on the storms of those days, momentaries; ``years`` is the span observed."""
+    day1 = sim.days if day1 is None else day1
     ev, w = sim._events, sim.weather
     n_f = len(sim.net.feeders["id"])
-    own = (ev["rep"] == 0) & (ev["level"] == LEVEL_FEEDER) & ~ev["planned"]
+    inside = (ev["start"] >= day0 * 1440.0) & (ev["start"] < day1 * 1440.0)
+    own = (ev["rep"] == 0) & (ev["level"] == LEVEL_FEEDER) & ~ev["planned"] & inside
     bg = own & ~ev["storm"] & ~ev["momentary"]
     assert (ev["cause"][bg] <= C_OVER).all()
     counts = np.zeros((C_OVER + 1, n_f))
@@ -155,13 +158,15 @@ def observations(sim: Simulation) -> dict:
     assert (k >= 0).all()
     hits = np.zeros((len(s_start), n_f), bool)
     hits[k, ev["feeder"][st]] = True
+    seen = (w.storm_days >= day0) & (w.storm_days < day1)
     mom = own & ev["momentary"]
     n_mom = np.bincount(ev["feeder"][mom], minlength=n_f)
-    return dict(counts=counts, hits=hits, n_mom=n_mom)
+    return dict(counts=counts, hits=hits[seen], seen=seen, n_mom=n_mom, years=(day1 - day0) / 365.0)
 
 
 def posterior_excess(sim: Simulation, obs: dict | None, draws: int, seed: int):
-    """Posterior (or prior, obs=None) mean of each feeder's excess events per year."""
+    """Posterior (or prior, obs=None) mean of each feeder's excess events per year over the
+    whole simulated period (the ground truth's time base), given the observed days only."""
     f, w = sim.net.feeders, sim.weather
     n_f = len(f["id"])
     years = sim.days / 365.0
@@ -176,14 +181,15 @@ def posterior_excess(sim: Simulation, obs: dict | None, draws: int, seed: int):
     excess = excess * years + storm_excess(m["storm_exp"], m["storm_exp_ref"], w.storm_intensity)
     if obs is None:
         return excess.mean(1) / years, np.full(n_f, float(draws))
+    seen_years = obs["years"]
     ll = np.zeros(shape)
     for c in range(N_RANDOM):
-        lam = m["rate"][c] * years
+        lam = m["rate"][c] * seen_years
         ll += obs["counts"][c][:, None] * np.log(lam) - lam
-    for s, inten in enumerate(w.storm_intensity):
+    for s, inten in enumerate(w.storm_intensity[obs["seen"]]):
         q = np.exp(-(inten**2) * STORM_K * m["storm_exp"])  # P(miss)
         ll += np.where(obs["hits"][s][:, None], np.log1p(-q), np.log(q))
-    lam = m["mom"] * years
+    lam = m["mom"] * seen_years
     ll += obs["n_mom"][:, None] * np.log(lam) - lam
     wts = np.exp(ll - ll.max(1, keepdims=True))
     wts /= wts.sum(1, keepdims=True)
@@ -199,24 +205,41 @@ def true_draws(f: dict):
     return [x[:, None] for x in (cond_n, f["veg"], f["hidden"], tp_n)]
 
 
-def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
-    t0 = time.perf_counter()
-    sim = make_sim(seed)
+def truth_targets(sim: Simulation, truth: dict | None = None) -> dict:
+    """The ground truth per feeder: ``att`` (attributable, Series), its low-voltage part ``lv``,
+    its outage part ``att_out``, the true excess outage events per year ``true_exc`` and each
+    feeder's true complaint yield per excess event ``yld``. ``truth``: sim.ground_truth() if
+    already computed."""
     f, w = sim.net.feeders, sim.weather
-    truth = sim.ground_truth()
+    truth = sim.ground_truth() if truth is None else truth
     ids = [x["feeder"] for x in truth["feeders"]]
     assert ids == [str(x) for x in f["id"]]
     att = pd.Series([x["attributable"] for x in truth["feeders"]], index=ids)
     by = pd.DataFrame([x["attributable_by_driver"] for x in truth["feeders"]], index=ids)
     lv = by["low_voltage"].to_numpy()
     att_out = (by["interruptions"] + by["long_interruptions"] + by["frequent_outages"]).to_numpy()
-
     # true excess events per year from the simulator's own arrays
     true_exc = (f["rate"] - f["rate_ref"]).sum(1) + storm_excess(
         f["storm_exp"], f["storm_exp_ref"], w.storm_intensity
     ) * 365.0 / sim.days
     zero = true_exc <= 1e-9
     yld = np.where(zero, 0.0, att_out / np.where(zero, 1.0, true_exc))
+    return dict(ids=ids, att=att, lv=lv, att_out=att_out, zero=zero, yld=yld, true_exc=true_exc)
+
+
+def oracle(sim: Simulation, t: dict, draws: int, seed: int, day0: int = 0) -> pd.Series:
+    """The structural oracle's estimate from the feeder events of days [day0, end)."""
+    post, _ = posterior_excess(sim, observations(sim, day0), draws, seed)
+    return pd.Series(t["lv"] + t["yld"] * post, index=t["ids"])
+
+
+def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
+    t0 = time.perf_counter()
+    sim = make_sim(seed)
+    f, w = sim.net.feeders, sim.weather
+    t = truth_targets(sim)
+    ids, att, lv, zero, yld = t["ids"], t["att"], t["lv"], t["zero"], t["yld"]
+    att_out = t["att_out"]
 
     # perfect-information check: the oracle's model at the true draws
     m = model(f, *true_draws(f))
@@ -239,7 +262,7 @@ def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
     obs = observations(sim)
     post, ess = posterior_excess(sim, obs, draws, seed)
     prior, _ = posterior_excess(sim, None, draws, seed)
-    oracle = pd.Series(lv + yld * post, index=ids)
+    post_o = pd.Series(lv + yld * post, index=ids)
     prior_o = pd.Series(lv + yld * prior, index=ids)
 
     res = {
@@ -252,7 +275,7 @@ def run_seed(seed: int, draws: int, with_ours: bool) -> dict:
         "n_storms": len(w.storm_days),
         "n_weak": int(f["bad"].sum()),
     }
-    for key, est in (("prior", prior_o), ("oracle", oracle), ("perfect", perfect)):
+    for key, est in (("prior", prior_o), ("oracle", post_o), ("perfect", perfect)):
         res[key] = (precision_at(est, att), spearman(est, att))
     if with_ours:
         r = ours(sim, att)

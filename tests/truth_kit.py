@@ -24,6 +24,12 @@ def precision_at(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
     return len(set(est.nlargest(k).index) & set(truth.nlargest(k).index)) / k
 
 
+def captured_share(est: pd.Series, truth: pd.Series, k: int = 10) -> float:
+    """What the estimate's top ``k`` would truly avoid, as a share of what the truth's top ``k``
+    would avoid (value-weighted top-k precision: a near miss costs little)."""
+    return float(truth[est.nlargest(k).index].sum() / truth.nlargest(k).sum())
+
+
 def simulated_year(preset: str, seed: int):
     """(simulation, network, outages, complaints, daily voltage rollups) of one simulated year
     (2025, hourly readings), straight from the simulator into memory: what the analytics see."""
