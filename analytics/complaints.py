@@ -18,14 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, NS_PER_MIN, areas_table, local_floor, text, to_ns, ts_ns
-from analytics.reliability import _as_bool, _interruption_table, _Model, _outage_frame
+from analytics.areas import areas_table, text
+from analytics.interruptions import InterruptionModel, as_bool, interruption_table, outage_frame
 from analytics.settings import (
     DEFAULT_SETTINGS,
     OUTAGE_CATEGORIES,
     VOLTAGE_CATEGORIES,
     AnalyticsSettings,
 )
+from analytics.times import NS_PER_DAY, NS_PER_MIN, local_floor, to_ns, ts_ns
 
 NS_PER_HOUR = 3_600_000_000_000
 
@@ -72,7 +73,7 @@ def frequent_outages(
 def _frequent_feeders(
     network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
 ) -> pd.DataFrame:
-    o = _outage_frame(outages, s.tz)
+    o = outage_frame(outages, s.tz)
     end = o["end"].to_numpy()
     start = o["start"].to_numpy()
     end = np.where(end == np.iinfo(np.int64).min, np.maximum(now, start), end)
@@ -105,8 +106,8 @@ def _frequent_feeders(
 def _frequent_areas(
     network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
 ) -> pd.DataFrame:
-    model = _Model(network, outages, s, None, now)
-    it = _interruption_table(model)
+    model = InterruptionModel(network, outages, s, None, now)
+    it = interruption_table(model)
     it = it[(~it["momentary"]) & it["transformer"].notna()]
     start = it["start_ns"].to_numpy()
     lo60 = now - s.frequent_area_window_days * NS_PER_DAY
@@ -273,7 +274,7 @@ def classify_complaints(
     if "reasonable" in c:
         given = c["reasonable"].astype("object")
         has = given.notna().to_numpy() & (given.astype(str).str.strip() != "").to_numpy()
-        vals = np.array([_as_bool(v) for v in given], dtype=bool)
+        vals = np.array([as_bool(v) for v in given], dtype=bool)
         reasonable = np.where(has, vals, rule)
     else:
         reasonable = rule
@@ -284,8 +285,8 @@ def classify_complaints(
 
 
 def _outage_match(c, time_ns, is_out, network, outages, s) -> np.ndarray:
-    model = _Model(network, outages, s, None, int(time_ns.max()) if len(time_ns) else 0)
-    it = _interruption_table(model)
+    model = InterruptionModel(network, outages, s, None, int(time_ns.max()) if len(time_ns) else 0)
+    it = interruption_table(model)
     before = s.complaint_match_before_hours * NS_PER_HOUR
     after = s.complaint_match_after_hours * NS_PER_HOUR
     by_area = {

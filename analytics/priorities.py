@@ -52,20 +52,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import (
-    NS_PER_DAY,
-    areas_table,
-    factor_text,
-    local_floor,
-    text,
-    to_ns,
-    window_ns,
-)
+from analytics.areas import areas_table, factor_text, text
 from analytics.complaints import attribute, classify_complaints, shrink_rates
-from analytics.reliability import _interruption_table, _Model
+from analytics.interruptions import InterruptionModel, interruption_table
 from analytics.reliability import indices as _indices
 from analytics.reliability import system_indices as _system_indices
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
+from analytics.times import NS_PER_DAY, local_floor, to_ns, window_ns
 
 PROJECTS = {
     "35kv_capacity_upgrade": "35 kV capacity upgrade (主变增容)",
@@ -325,8 +318,8 @@ def _analyse_window(
     lookback = ws - s.frequent_area_window_days * NS_PER_DAY
     o_start = to_ns(outages["start"], s.tz) if len(outages) else np.zeros(0, np.int64)
     o = outages[(o_start >= lookback) & (o_start < we)] if len(outages) else outages
-    model = _Model(network, o, s, "households", we)
-    it = _interruption_table(model)
+    model = InterruptionModel(network, o, s, "households", we)
+    it = interruption_table(model)
     mom = it[
         it["momentary"].to_numpy()
         & (it["start_ns"].to_numpy() >= ws)

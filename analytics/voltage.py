@@ -29,17 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analytics._common import (
-    NS_PER_DAY,
-    areas_table,
-    factor_text,
-    local_floor,
-    ns_to_utc,
-    text,
-    to_ns,
-    window_ns,
-)
+from analytics.areas import areas_table, factor_text, text
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
+from analytics.times import NS_PER_DAY, local_floor, ns_to_utc, to_ns, window_ns
 
 ROLLUP_COLUMNS = [
     "transformer",
