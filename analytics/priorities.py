@@ -14,19 +14,19 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
    ratio of observed to expected complaints over the town's areas).
 2. **Attribution**: counted complaints per area (reasonable, repeats merged, unmatched tickets
    located by address where possible) = Σ b_k · driver_k, b_k ≥ 0, by Poisson maximum
-   likelihood (:func:`analytics.complaints.attribute`); b_k · driver_k is what driver k causes.
+   likelihood (:func:`analytics.attribution.attribute`); b_k · driver_k is what driver k causes.
 3. **Underlying fault rates**: one year on one feeder is a handful of events, so each cause's
    rate (storm days apart: days when many feeders fault at once) is an empirical-Bayes estimate
    shrunk towards a Poisson regression on the feeder's attributes (log length, log conductor
    section, age, customer density, load ratio, and the momentary-interruption rate per km,
    itself an empirical-Bayes estimate shrunk towards the same attributes)
-   (:func:`analytics.complaints.shrink_rates`). The sound rate is the same regression for the
+   (:func:`analytics.fault_rates.shrink_rates`). The sound rate is the same regression for the
    feeder rebuilt to the best standard in the network (largest section, newest, lowest
    momentary rate), and the excess is the posterior mean of (rate − sound rate)⁺ over the
    rate's Gamma posterior. Storm outages have a second estimate, averaged with that one
    (weight ``storm_hit_weight``): each storm hits a feeder with probability
    1 − exp(−severity·exposure), the exposure fitted over the period's storms with storm fixed
-   effects and shrunk per feeder (:func:`_storm_hit_excess`). 35 kV fault rates are shrunk
+   effects and shrunk per feeder (:func:`analytics.fault_rates.storm_hit_excess`). 35 kV fault rates are shrunk
    across substations, the sound one being the ``reference_quantile`` of them; overload trips
    and supply shortage are avoidable in full.
 4. **Avoidable complaints per year** = expected complaints per fault (fitted b at the feeder's
@@ -53,7 +53,9 @@ import numpy as np
 import pandas as pd
 
 from analytics.areas import areas_table, factor_text, text
-from analytics.complaints import attribute, classify_complaints, shrink_rates
+from analytics.attribution import attribute
+from analytics.complaints import classify_complaints
+from analytics.fault_rates import excess_rates, find_storm_days, shrink_rates, storm_hit_excess
 from analytics.interruptions import InterruptionModel, interruption_table
 from analytics.reliability import indices as _indices
 from analytics.reliability import system_indices as _system_indices
@@ -80,8 +82,6 @@ COST_ALIASES = {
     "substation": "new_substation_point",
     "area": "area_split_or_capacity",
 }
-#: Monte Carlo draws per feeder for the posterior expected excess rate.
-POSTERIOR_DRAWS = 400
 CLASSES = ("feeder", "substation", "area", "planned")
 
 
@@ -472,163 +472,6 @@ def _design(raw: dict, lv_hours: np.ndarray, lv_days: np.ndarray, w: np.ndarray)
     return X
 
 
-def _rates(
-    counts: np.ndarray,
-    years: float,
-    covariates: np.ndarray | None,
-    length: np.ndarray,
-    quantile: float,
-    sound_covariates: np.ndarray | None = None,
-    min_dispersion: float = 0.0,
-    max_dispersion: float = np.inf,
-    ridge: float = 1e-3,
-    posterior_excess: bool = False,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(EB rate per year, sound rate per year) for units of size ``length`` (km, or 1).
-
-    Rates are per unit of length (outages of overhead lines grow with their length), shrunk
-    towards the asset-attribute regression. The sound rate is the regression's prediction for
-    the asset rebuilt to standard (``sound_covariates``) when given, else the ``quantile`` of
-    the per-km rates over all units; never above the estimate itself.
-
-    With ``posterior_excess`` the returned sound rate is ``rate − E[(λ − sound)⁺]``: the excess
-    that counts is a positive part, and its posterior mean (over the Gamma posterior of the
-    rate λ) is not the positive part of the posterior mean - a feeder whose record is short
-    but whose attributes put it near the sound level still carries some expected excess.
-    Evaluated by Monte Carlo with a fixed seed (reproducible)."""
-    if len(counts) == 0:  # no units at this level (a network without substations)
-        return np.zeros(0), np.zeros(0)
-    exposure = years * np.maximum(length, 1e-6)
-    fit = shrink_rates(
-        counts,
-        exposure,
-        covariates,
-        min_dispersion=min_dispersion,
-        max_dispersion=max_dispersion,
-        ridge=ridge,
-    )
-    per_km = fit["rate"]
-    eb = per_km * np.maximum(length, 1e-6)
-    if sound_covariates is not None:
-        ref = fit["predict"](sound_covariates) * np.maximum(length, 1e-6)
-    else:
-        ref = float(np.quantile(per_km, quantile)) * np.maximum(length, 1e-6)
-    ref = np.minimum(ref, eb)
-    if posterior_excess:
-        shape = fit["shape"] + np.asarray(counts, float)  # posterior Gamma shape
-        scale = np.maximum(per_km, 1e-12) / shape * np.maximum(length, 1e-6)
-        draws = np.random.default_rng(20250101).standard_gamma(
-            shape[:, None], size=(len(shape), POSTERIOR_DRAWS)
-        )
-        excess = np.maximum(draws * scale[:, None] - ref[:, None], 0.0).mean(axis=1)
-        ref = np.clip(eb - excess, 0.0, eb)
-    return eb, ref
-
-
-def _storm_days(fo: pd.DataFrame, n_feeders: int, tz: str) -> np.ndarray:
-    """Local days on which unusually many feeders fault at once (storms): at least
-    max(4, 5 % of the feeders) distinct feeders with a sustained unplanned outage."""
-    if len(fo) == 0:
-        return np.zeros(0, np.int64)
-    day = local_floor(fo["start_ns"].to_numpy(), tz, "D")
-    per_day = pd.DataFrame({"day": day, "feeder": fo["feeder"].to_numpy(object)}).drop_duplicates()
-    counts = per_day["day"].value_counts()
-    return counts.index[counts.to_numpy() >= max(4, int(np.ceil(0.05 * n_feeders)))].to_numpy(
-        np.int64
-    )
-
-
-def _cloglog_fit(
-    H: np.ndarray, C: np.ndarray, ridge: float, iters: int = 60
-) -> tuple[np.ndarray, np.ndarray]:
-    """Bernoulli GLM with a complementary log-log link: P(H[f, s] = 1) = 1 − exp(−θ_s·m_f),
-    log m_f = C_f·β (C standardised; no intercept, the storm effects log θ_s carry the level).
-    Fisher scoring (IRLS) with a ridge on β only; returns (log θ, β)."""
-    n_f, n_s = H.shape
-    k = C.shape[1]
-    X = np.concatenate([np.tile(np.eye(n_s), (n_f, 1)), np.repeat(C, n_s, axis=0)], axis=1)
-    y = H.reshape(-1).astype(float)
-    beta = np.zeros(n_s + k)
-    beta[:n_s] = np.log(-np.log(1 - np.clip(H.mean(axis=0), 0.01, 0.99)))
-    pen = np.diag(np.concatenate([np.zeros(n_s), np.full(k, ridge)]))
-    for _ in range(iters):
-        eta = np.clip(X @ beta, -12, 4)
-        lam = np.exp(eta)
-        p = np.clip(1 - np.exp(-lam), 1e-9, 1 - 1e-9)
-        dp = lam * (1 - p)  # dp/dη
-        W = dp**2 / (p * (1 - p))
-        z = eta + (y - p) / np.maximum(dp, 1e-12)
-        new = np.linalg.solve(X.T @ (X * W[:, None]) + pen, X.T @ (W * z))
-        done = np.max(np.abs(new - beta)) < 1e-7
-        beta = new
-        if done:
-            break
-    return beta[:n_s], beta[n_s:]
-
-
-def _storm_hit_excess(
-    H: np.ndarray,
-    cov: np.ndarray,
-    sound_cov: np.ndarray,
-    signs: np.ndarray,
-    ridge: float,
-    years: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Storm hits per feeder and year: (expected as is, posterior mean avoidable excess).
-
-    On storm day s feeder f is hit (at least one fault) with probability 1 − exp(−θ_s·E_f):
-    θ_s is the storm's severity, common to all feeders, E_f the feeder's exposure (a Poisson
-    number of trips at unit severity, the form of storm-outage prediction models). Fitted over
-    the period's storms by a complementary log-log GLM with storm fixed effects and
-    log E_f = attributes·β + log u_f. An attribute whose fitted effect has the wrong physical
-    sign (``signs``: +1 must raise exposure, −1 must lower it, 0 free) is dropped and the rest
-    refitted: a few storms cannot tell such an effect from zero, and the sound exposure must
-    not come out above the feeder's own. u_f, the exposure the attributes leave unexplained, is
-    mean-one lognormal with a spread chosen by marginal likelihood (Gauss-Hermite
-    quadrature); each feeder's posterior over u_f given its own hits and misses gives the
-    expected excess Σ_s [P(hit | E_f) − P(hit | E_sound)]⁺, E_sound being the regression at the
-    feeder's sound attributes (``sound_cov``) with u = 1. Summed over the period's storms, per
-    year (the weather of the period, as the ground truth is defined)."""
-    n_f, n_s = H.shape
-    zero = np.zeros(n_f)
-    if n_s == 0 or n_f < 3:
-        return zero, zero
-    mu_c, sd_c = cov.mean(axis=0), cov.std(axis=0)
-    sd_c = np.where(sd_c > 0, sd_c, 1.0)
-    C = (cov - mu_c) / sd_c
-    Cs = (sound_cov - mu_c) / sd_c
-    keep = np.ones(C.shape[1], bool)
-    beta = np.zeros(C.shape[1])
-    for _ in range(C.shape[1] + 1):
-        log_theta, b_k = _cloglog_fit(H, C[:, keep], ridge)
-        beta = np.zeros(C.shape[1])
-        beta[keep] = b_k
-        wrong = keep & (signs * beta < 0)
-        if not wrong.any():
-            break
-        keep &= ~wrong
-    theta = np.exp(log_theta)
-    m = np.exp(C @ beta)
-    m_sound = np.minimum(np.exp(Cs @ beta), m)
-    nodes, wts = np.polynomial.hermite_e.hermegauss(24)
-    logw = np.log(wts / wts.sum())
-    best = None
-    for sigma in np.arange(0.0, 1.61, 0.1):
-        u = np.exp(sigma * nodes - sigma**2 / 2)
-        p = 1 - np.exp(-theta[None, None, :] * m[:, None, None] * u[None, :, None])  # f, k, s
-        p = np.clip(p, 1e-12, 1 - 1e-12)
-        ll = np.where(H[:, None, :] > 0, np.log(p), np.log1p(-p)).sum(axis=2) + logw[None, :]
-        mx = ll.max(axis=1, keepdims=True)
-        marginal = float(np.sum(mx[:, 0] + np.log(np.exp(ll - mx).sum(axis=1))))
-        if best is None or marginal > best[0]:
-            post = np.exp(ll - mx)
-            best = (marginal, post / post.sum(axis=1, keepdims=True), p)
-    _, post, p = best
-    p_sound = 1 - np.exp(-theta[None, :] * m_sound[:, None])  # f, s
-    excess = np.maximum(p - p_sound[:, None, :], 0.0).sum(axis=2)
-    return (post * p.sum(axis=2)).sum(axis=1) / years, (post * excess).sum(axis=1) / years
-
-
 def _feeder_table(
     network, areas, ad, it, b, w, years, cc, s, window, momentary_events
 ) -> pd.DataFrame:
@@ -647,7 +490,7 @@ def _feeder_table(
     ev = fo.drop_duplicates(["feeder", "event_id"])
     ev_f = f_index.get_indexer(ev["feeder"].astype(object).where(ev["feeder"].notna(), "\0"))
     ev_day = local_floor(ev["start_ns"].to_numpy(), s.tz, "D")
-    storm_days = np.sort(_storm_days(ev, n_f, s.tz))
+    storm_days = np.sort(find_storm_days(ev, n_f, s.tz))
     storm = np.isin(ev_day, storm_days)
     okev = ev_f >= 0
     n_obs = np.bincount(ev_f[okev], minlength=n_f).astype(float)
@@ -691,7 +534,7 @@ def _feeder_table(
             np.nan_to_num(
                 load_ratio, nan=np.nanmean(load_ratio) if np.isfinite(load_ratio).any() else 0.0
             ),
-            np.log(np.maximum(mom_fit["rate"], 1e-9)),
+            np.log(np.maximum(mom_fit.rate, 1e-9)),
         ]
     )
     q = s.reference_quantile
@@ -715,7 +558,7 @@ def _feeder_table(
     for c in causes:
         m = okev & (cause == c)
         n_c = np.bincount(ev_f[m], minlength=n_f).astype(float)
-        eb_c, ref_c = _rates(
+        eb_c, ref_c = excess_rates(
             n_c,
             years,
             cov,
@@ -733,7 +576,7 @@ def _feeder_table(
             ms = okev & storm
             hit[ev_f[ms], np.searchsorted(storm_days, ev_day[ms])] = 1.0
             cols = [0, 1, 5]  # log length, log section, momentary rate per km
-            eb_h, ex_h = _storm_hit_excess(
+            eb_h, ex_h = storm_hit_excess(
                 hit,
                 cov[:, cols],
                 sound[:, cols] if sound is not None else cov[:, cols],
@@ -995,7 +838,7 @@ def _substation_table(network, areas, ad, it, b, w, years, cc, s) -> pd.DataFram
         ev["substation"].astype(object).where(ev["substation"].notna(), "\0")
     )
     n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
-    eb, ref = _rates(
+    eb, ref = excess_rates(
         n_obs,
         years,
         None,

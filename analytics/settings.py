@@ -126,7 +126,7 @@ class AnalyticsSettings:
     # Ridge penalty of the per-cause rate regressions (standardised attributes).
     rate_ridge: float = 5.0
     # Storm outages: weight of the per-storm hit model (complementary log-log GLM over the
-    # period's storm days, see priorities._storm_hit_excess) against the per-km storm outage
+    # period's storm days, see fault_rates.storm_hit_excess) against the per-km storm outage
     # rate; the two are averaged, neither dominating on simulated counties (0: per-km only).
     storm_hit_weight: float = 0.5
     # Cap on the same for 35 kV substations (few units: one bad record must not set the spread).

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 NS_PER_MIN = 60_000_000_000
+NS_PER_HOUR = 3_600_000_000_000
 NS_PER_DAY = 86_400_000_000_000
 NAT = np.iinfo(np.int64).min
 

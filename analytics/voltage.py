@@ -31,7 +31,7 @@ import pandas as pd
 
 from analytics.areas import areas_table, factor_text, text
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
-from analytics.times import NS_PER_DAY, local_floor, ns_to_utc, to_ns, window_ns
+from analytics.times import NS_PER_DAY, NS_PER_HOUR, local_floor, ns_to_utc, to_ns, window_ns
 
 ROLLUP_COLUMNS = [
     "transformer",
@@ -47,7 +47,6 @@ ROLLUP_COLUMNS = [
     "kw_max",
 ]
 PHASES = ("A", "B", "C")
-NS_PER_HOUR = 3_600_000_000_000
 
 
 #: Readings are stored in decivolts (16-bit). Low-voltage levels (nominal up to 1 kV) are
