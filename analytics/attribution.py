@@ -1,6 +1,7 @@
 """Attribution of complaints to their drivers: a non-negative additive Poisson model
 (expected complaints = Σ b_k · driver_k, b_k ≥ 0), fitted by maximum likelihood, whose terms
-b_k · driver_k say how many complaints each driver causes."""
+b_k · driver_k say how many complaints each driver causes. (The area complaint model of the
+upgrade priorities that uses it: :mod:`analytics.complaint_model`.)"""
 
 from __future__ import annotations
 

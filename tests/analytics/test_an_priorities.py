@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics import fault_rates
+from analytics import fault_rates, reliability
 from analytics import priorities as P
 from analytics.settings import AnalyticsSettings
 
@@ -170,9 +170,9 @@ def test_an403_costs_and_weights(county):
 
 def test_an404_entry_points(county):
     network, outages, _ = county
-    sysi = P.system_indices(network, outages, window=WINDOW)
+    sysi = reliability.system_indices(network, outages, window=WINDOW)
     assert len(sysi) == 1 and sysi["customers_served"].iloc[0] == 96 * 60
-    by = P.indices("feeder", network, outages, window=WINDOW)
+    by = reliability.indices("feeder", network, outages, window=WINDOW)
     assert set(by["feeder"]) == {f"F{i}" for i in range(1, 9)}
     # F5 sees its two faults and the 35 kV event
     assert by.set_index("feeder").loc["F5", "saifi"] == 3.0
