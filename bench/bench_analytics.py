@@ -22,7 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import priorities  # noqa: E402
+from analytics import priorities, reliability  # noqa: E402
 from analytics.settings import AnalyticsSettings  # noqa: E402
 from tests.truth_kit import WINDOW, precision_at, simulated_year, spearman  # noqa: E402
 
@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     analysis = priorities.analyse(network, outages, complaints, daily, settings, window)
     feeders = analysis.rank("feeder")
     subs = analysis.rank("substation")
-    system = priorities.system_indices(network, outages, window=window, settings=settings)
+    system = reliability.system_indices(network, outages, window=window, settings=settings)
     t_analytics = time.perf_counter() - t1
 
     truth = sim.ground_truth()
