@@ -100,3 +100,22 @@ def local_periods(start: int, end: int, tz: str, freq: str) -> list[tuple[int, i
         if b2 > a2:
             out.append((a2, b2))
     return out
+
+
+def fast_local_floor(ns: np.ndarray, tz: str, freq: str) -> np.ndarray:
+    """Local floor; integer arithmetic when the zone keeps one UTC offset over the data."""
+    if len(ns) == 0:
+        return ns.copy()
+    lo, hi = int(ns.min()), int(ns.max())
+    probe = np.arange(lo, hi + NS_PER_DAY, NS_PER_DAY // 4, dtype=np.int64)
+    offs = ns_to_utc(probe).tz_convert(tz)
+    offsets = (
+        {o.utcoffset() for o in offs[:: max(1, len(offs) // 2000)]}
+        if len(offs) > 4000
+        else {o.utcoffset() for o in offs}
+    )
+    if len(offsets) == 1:
+        off = int(next(iter(offsets)).total_seconds() * 1e9)
+        step = NS_PER_HOUR if freq == "h" else NS_PER_DAY
+        return (ns + off) // step * step - off
+    return local_floor(ns, tz, freq)
