@@ -33,6 +33,7 @@ class FeederFaults:
 
     @property
     def located(self) -> np.ndarray:
+        """Whether each event is on a feeder of the network."""
         return self.feeder >= 0
 
 

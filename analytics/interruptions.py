@@ -39,7 +39,10 @@ BY_KEYS = {
 # Outages -> merged interruptions per area
 # --------------------------------------------------------------------------------------------
 def outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Canonical outage columns with derived level, bools and int64-ns times."""
+    """Outage records in canonical columns: ids and cause as text, ``level`` (given, else
+    derived from the most specific id), ``planned`` / ``supply_shortage`` as bools (also from
+    the cause), ``start`` / ``end`` as int64 ns UTC (``NAT`` end: still open) and
+    ``own_customers``; records without a start are left out."""
     n = len(outages)
     o = pd.DataFrame(index=range(n))
     for col in ("outage_id", "event_id", "substation", "feeder", "transformer", "cause"):
@@ -80,6 +83,7 @@ def outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
 
 
 def as_bool(v: Any) -> bool:
+    """A source's flag as a bool: missing is false; text is true for 1, true, yes, y, t, 是."""
     if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
         return False
     if isinstance(v, str):
@@ -297,6 +301,11 @@ class InterruptionModel:
 
 
 def interruption_table(model: InterruptionModel, kind: str = "all") -> pd.DataFrame:
+    """The merged interruptions of one class (:meth:`InterruptionModel.merged`) as a table: the
+    area's slot, transformer, feeder and substation; start / end (UTC and ns), minutes,
+    momentary, customers, planned, supply_shortage, n_outages; and from the earliest merged
+    outage its outage_id, event_id, level and cause (as
+    :func:`analytics.reliability.area_interruptions`)."""
     m = model.merged(kind)
     slot = m["slot"].to_numpy()
     a = model.areas.table

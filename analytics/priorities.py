@@ -26,9 +26,9 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
    rate's Gamma posterior. Storm outages have a second estimate, averaged with that one
    (weight ``storm_hit_weight``): each storm hits a feeder with probability
    1 − exp(−severity·exposure), the exposure fitted over the period's storms with storm fixed
-   effects and shrunk per feeder (:func:`analytics.fault_rates.storm_hit_excess`). 35 kV fault rates are shrunk
-   across substations, the sound one being the ``reference_quantile`` of them; overload trips
-   and supply shortage are avoidable in full.
+   effects and shrunk per feeder (:func:`analytics.fault_rates.storm_hit_excess`). 35 kV fault
+   rates are shrunk across substations, the sound one being the ``reference_quantile`` of
+   them; overload trips and supply shortage are avoidable in full.
 4. **Avoidable complaints per year** = expected complaints per fault (fitted b at the feeder's
    customers and the causes' mean durations) × (rate − sound rate) + the repeated-outage
    complaints its faults make up, scaled the same way + the low-voltage complaints an upgrade
@@ -42,6 +42,12 @@ Method (all fitted on the data passed in; nothing is read from the simulator's t
 The score adds weighted customer-hours avoided and low-voltage customer-hours removed (per 1000,
 weights from settings). Measured against the simulator's ground truth: see
 tests/analytics/test_an_truth.py and bench/bench_analytics.py.
+
+Where each step lives: drivers in :mod:`analytics.area_drivers`; the complaint model in
+:mod:`analytics.complaint_model` (on :mod:`analytics.attribution`); fault rates and storms in
+:mod:`analytics.fault_rates`; the low-voltage uplift in :mod:`analytics.lv_uplift`; the tables in
+:mod:`analytics.feeder_ranking` and :mod:`analytics.substation_ranking`, scored and ranked by
+:mod:`analytics.ranking_tables`. This module runs them per window and combines the years.
 """
 
 from __future__ import annotations

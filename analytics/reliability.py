@@ -286,8 +286,9 @@ def major_event_days(
     The threshold comes from daily system SAIDI over the ``med_years`` (5) years before the window
     (or what the outage history covers, from its first outage or ``history_start``; the number of
     years used is reported as ``years_available``; with less than ``med_min_history_days`` of
-    it, a provisional threshold from the window's own days, see :func:`analytics.major_events.major_event_analysis`; open outages end
-    at ``now`` or the window end, whichever is earlier). Returns a table of the window's local days
+    it, a provisional threshold from the window's own days, see
+    :func:`analytics.major_events.major_event_analysis`; open outages end at ``now`` or the
+    window end, whichever is earlier). Returns a table of the window's local days
     (day, day_start UTC, saidi, is_med) and a dict: alpha, beta, threshold, n_days,
     years_available, med_days (ISO dates)."""
     ws, we = window_ns(window, settings.tz)

@@ -43,6 +43,7 @@ def ts_ns(value: Any, tz: str) -> int:
 
 
 def ns_to_utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 ns since the epoch as a tz-aware UTC index."""
     return pd.DatetimeIndex(np.asarray(ns, dtype="int64").view("datetime64[ns]")).tz_localize("UTC")
 
 

@@ -202,6 +202,7 @@ def _rollup_frame(parts: list, groups: _Groups, kw_max: np.ndarray) -> pd.DataFr
 
 
 def empty_rollup() -> pd.DataFrame:
+    """A rollup table without rows, typed as :func:`rollup_readings` types its columns."""
     return pd.DataFrame(
         {
             "transformer": pd.Series([], dtype=object),
