@@ -115,11 +115,7 @@ def classify_complaints(
     f2s = dict(zip(text(network["feeders"]["feeder"]), text(network["feeders"]["substation"])))
     c["substation_matched"] = pd.Series([f2s.get(x) for x in f], dtype=object)
     c["match"] = pd.Series(how, dtype=object)
-    tid = text(c["ticket_id"]) if "ticket_id" in c else pd.Series([None] * len(c), dtype=object)
-    merged = (
-        text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
-    )
-    c["repeat"] = np.array([m is not None and m != i for m, i in zip(merged, tid)], dtype=bool)
+    c["repeat"] = _repeats(c)
     cat = (
         text(c["category"]).map(lambda v: (v or "other").lower())
         if "category" in c
@@ -152,18 +148,29 @@ def classify_complaints(
     c["outage_match"] = outage_match
     c["low_voltage_match"] = lv_match
     c["reason"] = pd.Series(reason, dtype=object)
-    rule = reason == ""
-    if "reasonable" in c:
-        given = c["reasonable"].astype("object")
-        has = given.notna().to_numpy() & (given.astype(str).str.strip() != "").to_numpy()
-        vals = np.array([as_bool(v) for v in given], dtype=bool)
-        reasonable = np.where(has, vals, rule)
-    else:
-        reasonable = rule
-    c["reasonable"] = reasonable.astype(bool)
+    c["reasonable"] = _reasonable(c, reason == "")
     c["counted"] = c["reasonable"].to_numpy() & ~c["repeat"].to_numpy()
     c["category"] = cat.to_numpy(object)
     return c
+
+
+def _repeats(c: pd.DataFrame) -> np.ndarray:
+    """Whether each ticket is a repeated call merged into another ticket."""
+    tid = text(c["ticket_id"]) if "ticket_id" in c else pd.Series([None] * len(c), dtype=object)
+    merged = (
+        text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
+    )
+    return np.array([m is not None and m != i for m, i in zip(merged, tid)], dtype=bool)
+
+
+def _reasonable(c: pd.DataFrame, by_rule: np.ndarray) -> np.ndarray:
+    """The source's ``reasonable`` flag where it gives one, else the rules' verdict."""
+    if "reasonable" not in c:
+        return by_rule.astype(bool)
+    given = c["reasonable"].astype("object")
+    has = given.notna().to_numpy() & (given.astype(str).str.strip() != "").to_numpy()
+    vals = np.array([as_bool(v) for v in given], dtype=bool)
+    return np.where(has, vals, by_rule).astype(bool)
 
 
 def _outage_match(c, time_ns, is_out, network, outages, s) -> np.ndarray:
