@@ -59,21 +59,21 @@ class FeederRates:
     mean_hours: np.ndarray  # mean duration of an avoidable fault
 
 
-def feeder_table(x: RankingInputs) -> pd.DataFrame:
+def feeder_table(inputs: RankingInputs) -> pd.DataFrame:
     """Feeders with their avoidable complaints per year and its breakdown, fault rates, key
     figures, score, rank and project (see :func:`analytics.priorities.rank`)."""
-    s = x.settings
-    fd = x.network["feeders"].copy()
+    s = inputs.settings
+    fd = inputs.network["feeders"].copy()
     fid = text(fd["feeder"])
     f_index = pd.Index(fid)
-    per_feeder = AreaGrouping.of(f_index, x.areas["feeder"])
-    faults = feeder_faults(x.interruptions, f_index, s.tz)
-    assets = feeder_assets(fd, fid, per_feeder, x)
-    rates = feeder_rates(faults, assets, x.years, s)
+    per_feeder = AreaGrouping.of(f_index, inputs.areas["feeder"])
+    faults = feeder_faults(inputs.interruptions, f_index, s.tz)
+    assets = feeder_assets(fd, fid, per_feeder, inputs)
+    rates = feeder_rates(faults, assets, inputs.years, s)
     out = pd.DataFrame({"feeder": fid, "substation": text(fd["substation"])})
     if "name" in fd:
         out["name"] = fd["name"].astype(object).to_numpy()
-    avoidable = _avoidable(x, per_feeder, f_index, faults, rates)
+    avoidable = _avoidable(inputs, per_feeder, f_index, faults, rates)
     out["avoidable_complaints"] = (
         avoidable["from_interruptions"]
         + avoidable["from_duration"]
@@ -89,11 +89,11 @@ def feeder_table(x: RankingInputs) -> pd.DataFrame:
         "lv_customer_hours_removed",
     ):
         out[key] = avoidable[key]
-    ad = x.area_drivers
+    ad = inputs.area_drivers
     out["observed_complaints"] = per_feeder.sum(ad["observed_complaints"])
-    out["complaints_counted"] = counted_per(x.complaints, "feeder_matched", fid)
+    out["complaints_counted"] = counted_per(inputs.complaints, "feeder_matched", fid)
     out["expected_complaints"] = per_feeder.sum(ad["expected_complaints"])
-    out["customers"] = per_feeder.sum(x.areas["households"])
+    out["customers"] = per_feeder.sum(inputs.areas["households"])
     out["fault_outages"] = faults.observed
     out["storm_outages"] = faults.storms
     out["momentary_events"] = assets.momentary
@@ -138,12 +138,12 @@ def _column(fd: pd.DataFrame, name: str, default: float) -> np.ndarray:
 
 
 def feeder_assets(
-    fd: pd.DataFrame, fid: pd.Series, per_feeder: AreaGrouping, x: RankingInputs
+    fd: pd.DataFrame, fid: pd.Series, per_feeder: AreaGrouping, inputs: RankingInputs
 ) -> FeederAssets:
     """The feeders' attributes for the fault-rate regressions and the standard they are rebuilt
     to: the largest conductor section, the age of the newest feeder and the momentary rate of
     the best feeder (insulated, cleared line), same route length and customers."""
-    s = x.settings
+    s = inputs.settings
     n_f = len(fd)
     length = (
         pd.to_numeric(fd.get("length_km", pd.Series(np.ones(n_f))), errors="coerce")
@@ -153,23 +153,25 @@ def feeder_assets(
     mm2 = _column(fd, "conductor_mm2", np.nan)
     mm2 = np.where(np.isfinite(mm2), mm2, np.nanmedian(mm2) if np.isfinite(mm2).any() else 95.0)
     year_built = _column(fd, "year_built", np.nan)
-    ref_year = pd.Timestamp(x.window[1]).year
+    ref_year = pd.Timestamp(inputs.window[1]).year
     age = np.where(
         np.isfinite(year_built),
         ref_year - year_built,
         np.nanmedian(ref_year - year_built) if np.isfinite(year_built).any() else 15.0,
     )
-    kw = per_feeder.sum(x.area_drivers["kw_max"].to_numpy(float))
+    kw = per_feeder.sum(inputs.area_drivers["kw_max"].to_numpy(float))
     rated = _column(fd, "rated_mva", np.nan)
     load_ratio = np.where(rated > 0, kw / 1000.0 / np.where(rated > 0, rated, 1.0), np.nan)
-    density = per_feeder.sum(x.areas["households"]) / np.maximum(length, 0.1)
-    n_mom = x.momentary_events.reindex(fid).fillna(0).to_numpy(float)
+    density = per_feeder.sum(inputs.areas["households"]) / np.maximum(length, 0.1)
+    n_mom = inputs.momentary_events.reindex(fid).fillna(0).to_numpy(float)
     assets = np.column_stack([np.log(np.maximum(length, 0.1)), np.log(mm2), age, np.log1p(density)])
     # momentary interruptions (reclosing on branches, birds, wind) measure a line's exposure to
     # its surroundings far more often than sustained faults do; a year on one feeder is still a
     # handful, so the rate per km enters as its own empirical-Bayes estimate (shrunk towards the
     # asset regression) rather than the raw count, whose noise would blunt the fault regressions
-    mom_fit = shrink_rates(n_mom, x.years * np.maximum(length, 0.1), assets, ridge=s.rate_ridge)
+    mom_fit = shrink_rates(
+        n_mom, inputs.years * np.maximum(length, 0.1), assets, ridge=s.rate_ridge
+    )
     cov = np.column_stack(
         [
             assets,
@@ -255,7 +257,7 @@ def _blend_storm_hits(
 
 
 def _avoidable(
-    x: RankingInputs,
+    inputs: RankingInputs,
     per_feeder: AreaGrouping,
     f_index: pd.Index,
     faults: FeederFaults,
@@ -264,7 +266,7 @@ def _avoidable(
     """Per feeder and year: avoidable complaints by driver, the complaints a fault makes,
     customer-hours avoided, low-voltage customer-hours removed, and the low voltage local to
     its areas."""
-    ad, b, w, years = x.area_drivers, x.b, x.weights, x.years
+    ad, b, w, years = inputs.area_drivers, inputs.b, inputs.weights, inputs.years
     eb, excess = rates.estimate, rates.excess
     # expected complaints per feeder fault (customers-weighted drivers at the mean duration)
     wf = per_feeder.sum(w)
@@ -294,7 +296,7 @@ def _avoidable(
     )
     out["local_low_voltage_areas"] = per_feeder.sum((local_d > 0).astype(float))
     # customer-hours avoided (households) and LV customer-hours removed, per year
-    fo_l = faults.interruptions[faults.interruptions["slot"].to_numpy() < len(x.areas)]
+    fo_l = faults.interruptions[faults.interruptions["slot"].to_numpy() < len(inputs.areas)]
     ch_fault = np.bincount(
         f_index.get_indexer(fo_l["feeder"].astype(object)),
         weights=(fo_l["customers"] * fo_l["hours"]).to_numpy(float),

@@ -36,20 +36,20 @@ def _ids(values: pd.Series) -> pd.Series:
     return values.astype(object).where(values.notna(), "\0")
 
 
-def substation_table(x: RankingInputs) -> pd.DataFrame:
+def substation_table(inputs: RankingInputs) -> pd.DataFrame:
     """Substations with their avoidable complaints per year and its breakdown, fault rates,
     key figures, score, rank and project (see :func:`analytics.priorities.rank`)."""
-    areas, ad = x.areas, x.area_drivers
+    areas, ad = inputs.areas, inputs.area_drivers
     ss = (
-        x.network["substations"].copy()
-        if "substations" in x.network
+        inputs.network["substations"].copy()
+        if "substations" in inputs.network
         else pd.DataFrame({"substation": sorted(set(areas["substation"].dropna()))})
     )
     sid = text(ss["substation"])
     s_index = pd.Index(sid)
     per_sub = AreaGrouping.of(s_index, _ids(areas["substation"]))
-    so = substation_outages(x, s_index)
-    parts = _outage_parts(x, so, per_sub)
+    so = substation_outages(inputs, s_index)
+    parts = _outage_parts(inputs, so, per_sub)
     out = pd.DataFrame({"substation": sid})
     if "name" in ss:
         out["name"] = ss["name"].astype(object).to_numpy()
@@ -60,16 +60,16 @@ def substation_table(x: RankingInputs) -> pd.DataFrame:
     out["from_duration"] = parts["hours"]
     out["from_repeated_outages"] = parts["repeated"]
     out["from_low_voltage"] = parts["low_voltage"]
-    out["customer_hours_avoided"] = _customer_hours(so, s_index, len(areas)) / x.years
+    out["customer_hours_avoided"] = _customer_hours(so, s_index, len(areas)) / inputs.years
     lv_share_sub = np.where(
         ad["lv_hours"] > 0, ad["lv_hours_sub"] / np.maximum(ad["lv_hours"], 1e-9), 0.0
     )
     out["lv_customer_hours_removed"] = (
         per_sub.sum(ad["lv_hours"].to_numpy() * ad["households"].to_numpy() * lv_share_sub)
-        / x.years
+        / inputs.years
     )
     out["observed_complaints"] = per_sub.sum(ad["observed_complaints"])
-    out["complaints_counted"] = counted_per(x.complaints, "substation_matched", sid)
+    out["complaints_counted"] = counted_per(inputs.complaints, "substation_matched", sid)
     out["expected_complaints"] = per_sub.sum(ad["expected_complaints"])
     out["customers"] = per_sub.sum(areas["households"])
     out["fault_outages_35kv"] = so.observed
@@ -82,15 +82,15 @@ def substation_table(x: RankingInputs) -> pd.DataFrame:
     peak_mw = per_sub.sum(ad["kw_max"].to_numpy(float)) / 1000.0
     out["load_ratio"] = np.where(cap > 0, peak_mw / np.where(cap > 0, cap, 1), np.nan)
     out["low_voltage_days"] = per_sub.sum(ad["lv_days"])
-    return score_and_rank("substation", out, x.settings)
+    return score_and_rank("substation", out, inputs.settings)
 
 
-def substation_outages(x: RankingInputs, s_index: pd.Index) -> SubstationOutages:
+def substation_outages(inputs: RankingInputs, s_index: pd.Index) -> SubstationOutages:
     """Substation-owned interruptions, which of them are 35 kV faults, and the substations'
     fault rates (shrunk across substations, the sound one the ``reference_quantile``)."""
-    s = x.settings
+    s = inputs.settings
     n_s = len(s_index)
-    level_sub = x.interruptions[x.interruptions["owner"] == "substation"].copy()
+    level_sub = inputs.interruptions[inputs.interruptions["owner"] == "substation"].copy()
     # 35 kV faults (not overload trips or supply shortage) are thinned to a sound rate
     cause = level_sub["cause"].fillna("").astype(str).str.lower().to_numpy()
     is_fault = (~level_sub["supply_shortage"].to_numpy(bool)) & (cause != "overload")
@@ -99,7 +99,7 @@ def substation_outages(x: RankingInputs, s_index: pd.Index) -> SubstationOutages
     n_obs = np.bincount(ev_s[ev_s >= 0], minlength=n_s).astype(float)
     eb, ref = excess_rates(
         n_obs,
-        x.years,
+        inputs.years,
         None,
         np.ones(n_s),
         s.reference_quantile,
@@ -109,13 +109,13 @@ def substation_outages(x: RankingInputs, s_index: pd.Index) -> SubstationOutages
 
 
 def _outage_parts(
-    x: RankingInputs, so: SubstationOutages, per_sub: AreaGrouping
+    inputs: RankingInputs, so: SubstationOutages, per_sub: AreaGrouping
 ) -> dict[str, np.ndarray]:
     """Avoidable complaints per substation and year by driver: all those of overload trips and
     supply shortage, the avoidable fraction of those of its faults; and the low-voltage ones a
     sound bus removes."""
-    ad, b, w, years = x.area_drivers, x.b, x.weights, x.years
-    n_areas = len(x.areas)
+    ad, b, w, years = inputs.area_drivers, inputs.b, inputs.weights, inputs.years
+    n_areas = len(inputs.areas)
     n_obs = so.observed
     frac = np.where(
         n_obs > 0, np.maximum(so.estimate - so.sound, 0) / np.maximum(n_obs / years, 1e-9), 0.0

@@ -235,8 +235,9 @@ def area_voltage(
     ).frame()
 
 
-def _phase_figures_from_rollups(r: _Rollups) -> dict[str, np.ndarray]:
+def _phase_figures_from_rollups(rollups: _Rollups) -> dict[str, np.ndarray]:
     """Compliance minutes over phases A, B, C; the worst phase; the imbalance."""
+    r = rollups
     T, tcode, c = r.n_areas, r.area, r.columns
     mon, bel, abv = c["minutes_monitored"], c["minutes_below"], c["minutes_above"]
     isp = r.phase != "X"
@@ -259,8 +260,11 @@ def _phase_figures_from_rollups(r: _Rollups) -> dict[str, np.ndarray]:
     }
 
 
-def _combined_figures_from_rollups(r: _Rollups, s: AnalyticsSettings) -> dict[str, np.ndarray]:
+def _combined_figures_from_rollups(
+    rollups: _Rollups, s: AnalyticsSettings
+) -> dict[str, np.ndarray]:
     """From the X rows: minutes below and above, the extremes, the low-voltage days."""
+    r = rollups
     T, c = r.n_areas, r.columns
     isx = r.phase == "X"
     tx = r.area[isx]
@@ -277,10 +281,11 @@ def _combined_figures_from_rollups(r: _Rollups, s: AnalyticsSettings) -> dict[st
 
 
 def _load_figures_from_rollups(
-    r: _Rollups, kva: np.ndarray, s: AnalyticsSettings
+    rollups: _Rollups, kva: np.ndarray, s: AnalyticsSettings
 ) -> dict[str, np.ndarray]:
     """The evening-peak minimum and the load figures, from the X rows (kw_max is repeated on
     every phase row); clock-hour figures only from hourly rollups."""
+    r = rollups
     T, c = r.n_areas, r.columns
     isx = r.phase == "X"
     tx, px = r.area[isx], r.period[isx]
@@ -355,60 +360,63 @@ def area_voltage_from_readings(
 
 
 def _phase_figures_from_readings(
-    tcode: np.ndarray,
+    area: np.ndarray,
     n_areas: int,
     V: np.ndarray,
     valid: np.ndarray,
     below: np.ndarray,
-    iv: np.ndarray,
+    minutes: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """The worst phase and the imbalance, from the readings."""
-    T = n_areas
+    """The worst phase and the imbalance, from the readings (``area``: each reading's area
+    code; ``V``, ``valid``, ``below``: readings × phases; ``minutes``: what each stands for)."""
     ph_below = np.stack(
-        [np.bincount(tcode[below[:, j]], weights=iv[below[:, j]], minlength=T) for j in range(3)],
+        [
+            np.bincount(area[below[:, j]], weights=minutes[below[:, j]], minlength=n_areas)
+            for j in range(3)
+        ],
         axis=1,
     )
     ph_min = np.stack(
-        [_group_min(tcode[valid[:, j]], V[valid[:, j], j], T) for j in range(3)], axis=1
+        [_group_min(area[valid[:, j]], V[valid[:, j], j], n_areas) for j in range(3)], axis=1
     )
-    ph_mean = np.full((T, 3), np.nan)
+    ph_mean = np.full((n_areas, 3), np.nan)
     for j in range(3):
-        c = np.bincount(tcode[valid[:, j]], minlength=T)
-        tot = np.bincount(tcode[valid[:, j]], weights=V[valid[:, j], j], minlength=T)
+        c = np.bincount(area[valid[:, j]], minlength=n_areas)
+        tot = np.bincount(area[valid[:, j]], weights=V[valid[:, j], j], minlength=n_areas)
         with np.errstate(invalid="ignore", divide="ignore"):
             ph_mean[:, j] = np.where(c > 0, tot / np.where(c > 0, c, 1), np.nan)
     return {"worst_phase": _worst_phase(ph_below, ph_min), "imbalance_pct": _imbalance(ph_mean)}
 
 
 def _load_figures_from_readings(
-    rd: pd.DataFrame,
-    tcode: np.ndarray,
+    readings: pd.DataFrame,
+    area: np.ndarray,
     n_areas: int,
-    t_ns: np.ndarray,
+    times: np.ndarray,
     day: np.ndarray,
-    x: CombinedPhase,
+    combined: CombinedPhase,
     kva: np.ndarray,
     s: AnalyticsSettings,
 ) -> dict[str, np.ndarray]:
-    """The evening-peak minimum and the load figures, from the readings."""
-    T = n_areas
-    hour = (t_ns - day) // NS_PER_HOUR
+    """The evening-peak minimum and the load figures, from the readings (``area``: each
+    reading's area code; ``times``: its UTC ns minus 1; ``day``: its local day)."""
+    hour = (times - day) // NS_PER_HOUR
     h0, h1 = s.evening_peak_hours
-    ev = x.present & (hour >= h0) & (hour < h1)
+    evening = combined.present & (hour >= h0) & (hour < h1)
     kw = (
-        pd.to_numeric(rd["kw"], errors="coerce").to_numpy(float)
-        if "kw" in rd
-        else np.full(len(rd), np.nan)
+        pd.to_numeric(readings["kw"], errors="coerce").to_numpy(float)
+        if "kw" in readings
+        else np.full(len(readings), np.nan)
     )
     okw = ~np.isnan(kw)
-    over = okw & (kw > s.overload_ratio * kva[tcode])
-    hr = fast_local_floor(t_ns[over], s.tz, "h")
+    over = okw & (kw > s.overload_ratio * kva[area])
+    over_hour = fast_local_floor(times[over], s.tz, "h")
     return {
-        "evening_peak_min": _group_min(tcode[ev], x.v_min[ev], T),
-        "kw_max": -_group_min(tcode[okw], -kw[okw], T),
+        "evening_peak_min": _group_min(area[evening], combined.v_min[evening], n_areas),
+        "kw_max": -_group_min(area[okw], -kw[okw], n_areas),
         "kva": kva,
-        "overloaded_hours": _count_distinct_days(tcode[over], hr, T),
-        "overloaded_days": _count_distinct_days(tcode[over], day[over], T),
+        "overloaded_hours": _count_distinct_days(area[over], over_hour, n_areas),
+        "overloaded_days": _count_distinct_days(area[over], day[over], n_areas),
     }
 
 

@@ -159,19 +159,29 @@ class _Groups:
         first[g[::-1]] = np.arange(len(g))[::-1]  # a row of each group
         return cls(g, len(uniq), tcode, tnames, tnames[tcode[first]], period[first])
 
-    def stats(self, iv, mask, vmin_row, vmax_row, vsum_row, b, a) -> dict[str, np.ndarray]:
-        """One phase's rollup columns per group, from the readings in ``mask``."""
-        g, G = self.code, self.n
+    def stats(
+        self,
+        minutes: np.ndarray,
+        present: np.ndarray,
+        v_min: np.ndarray,
+        v_max: np.ndarray,
+        v_sum: np.ndarray,
+        below: np.ndarray,
+        above: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """One phase's rollup columns per group, from the readings where it is ``present``
+        (``minutes``: what each reading stands for; the rest: per reading)."""
+        g, G, iv, mask, b, a = self.code, self.n, minutes, present, below, above
         gm = g[mask]
         vmin = np.full(G, np.inf)
         vmax = np.full(G, -np.inf)
-        np.minimum.at(vmin, gm, vmin_row[mask])
-        np.maximum.at(vmax, gm, vmax_row[mask])
+        np.minimum.at(vmin, gm, v_min[mask])
+        np.maximum.at(vmax, gm, v_max[mask])
         return {
             "n": np.bincount(gm, minlength=G),
             "v_min": vmin,
             "v_max": vmax,
-            "v_sum": np.bincount(gm, weights=vsum_row[mask], minlength=G),
+            "v_sum": np.bincount(gm, weights=v_sum[mask], minlength=G),
             "minutes_monitored": np.bincount(gm, weights=iv[mask], minlength=G),
             "minutes_below": np.bincount(g[b], weights=iv[b], minlength=G),
             "minutes_above": np.bincount(g[a], weights=iv[a], minlength=G),
