@@ -56,6 +56,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from analytics import reliability
 from analytics.area_drivers import (
     counted_complaints,
     interruption_drivers,
@@ -67,7 +68,6 @@ from analytics.complaints import classify_complaints
 from analytics.feeder_ranking import feeder_table
 from analytics.lv_uplift import low_voltage_removed
 from analytics.ranking_tables import COST_ALIASES, PROJECTS, RankingInputs, score_and_rank
-from analytics.reliability import indices
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 from analytics.substation_ranking import substation_table
 from analytics.times import NS_PER_DAY, to_ns, window_ns
@@ -338,7 +338,7 @@ def rank(
 
 
 def _with_indices(level: str, out: pd.DataFrame, a: Analysis) -> pd.DataFrame:
-    idx = indices(
+    idx = reliability.indices(
         level,
         a.network,
         a.outages,
