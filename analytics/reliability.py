@@ -69,10 +69,10 @@ def _overlap_minutes(start, end, lo, hi) -> np.ndarray:
 
 
 def _slot_stats(
-    m: pd.DataFrame,
+    merged: pd.DataFrame,
     n_slots: int,
-    ps: int,
-    pe: int,
+    period_start: int,
+    period_end: int,
     rule: str = "start",
     med: list[tuple[int, int]] | None = None,
     tz: str = "UTC",
@@ -84,20 +84,22 @@ def _slot_stats(
     ``clip``, those inside the period. ``med``: the local Major Event Days as (start, end) ns;
     given, the figures leave them out (interruptions starting on one; with ``clip`` also the
     minutes inside one)."""
-    start, end = m["start"].to_numpy(), m["end"].to_numpy()
-    slot = m["slot"].to_numpy()
-    momentary = m["momentary"].to_numpy()
+    start, end = merged["start"].to_numpy(), merged["end"].to_numpy()
+    slot = merged["slot"].to_numpy()
+    momentary = merged["momentary"].to_numpy()
     sus = ~momentary
-    counted = (start >= ps) & (start < pe)
+    counted = (start >= period_start) & (start < period_end)
     if med is not None and len(med):
         on_med = np.isin(local_floor(start, tz, "D"), np.array([d for d, _ in med], np.int64))
         counted = counted & ~on_med
     if rule == "start":
-        minutes = np.where(counted, m["minutes"].to_numpy(), 0.0)
+        minutes = np.where(counted, merged["minutes"].to_numpy(), 0.0)
     else:
-        minutes = _overlap_minutes(start, end, ps, pe)
+        minutes = _overlap_minutes(start, end, period_start, period_end)
         for d0, d1 in med or ():
-            minutes = minutes - _overlap_minutes(start, end, max(d0, ps), min(d1, pe))
+            minutes = minutes - _overlap_minutes(
+                start, end, max(d0, period_start), min(d1, period_end)
+            )
         minutes = np.clip(minutes, 0, None)
     cnt = np.bincount(slot[counted & sus], minlength=n_slots).astype(float)
     mom = np.bincount(slot[counted & momentary], minlength=n_slots).astype(float)
@@ -106,7 +108,7 @@ def _slot_stats(
 
 
 def _aggregate(
-    model: InterruptionModel, codes: np.ndarray, n_groups: int, cnt, mom, mins
+    model: InterruptionModel, codes: np.ndarray, n_groups: int, sustained, momentary, minutes
 ) -> dict[str, np.ndarray]:
     s = model.settings
     ok = codes >= 0
@@ -114,12 +116,12 @@ def _aggregate(
     N = model.customers[ok]
 
     served = np.bincount(c, weights=model.served[ok], minlength=n_groups)
-    ci = np.bincount(c, weights=N * cnt[ok], minlength=n_groups)
-    cmi = np.bincount(c, weights=N * mins[ok], minlength=n_groups)
-    distinct = np.bincount(c, weights=N * (cnt[ok] >= 1), minlength=n_groups)
-    momci = np.bincount(c, weights=N * mom[ok], minlength=n_groups)
-    cemi = np.bincount(c, weights=N * (cnt[ok] > s.cemi_n), minlength=n_groups)
-    celid = np.bincount(c, weights=N * (mins[ok] >= s.celid_t_hours * 60.0), minlength=n_groups)
+    ci = np.bincount(c, weights=N * sustained[ok], minlength=n_groups)
+    cmi = np.bincount(c, weights=N * minutes[ok], minlength=n_groups)
+    distinct = np.bincount(c, weights=N * (sustained[ok] >= 1), minlength=n_groups)
+    momci = np.bincount(c, weights=N * momentary[ok], minlength=n_groups)
+    cemi = np.bincount(c, weights=N * (sustained[ok] > s.cemi_n), minlength=n_groups)
+    celid = np.bincount(c, weights=N * (minutes[ok] >= s.celid_t_hours * 60.0), minlength=n_groups)
     return {
         "served": served,
         "ci": ci,
@@ -138,13 +140,17 @@ def _div(a, b):
 
 
 def _period_frame(
-    model: InterruptionModel, by: str, ps: int, pe: int, med: list[tuple[int, int]]
+    model: InterruptionModel,
+    by: str,
+    period_start: int,
+    period_end: int,
+    med: list[tuple[int, int]],
 ) -> pd.DataFrame:
     codes, labels = model.group_codes(by)
     g = len(labels)
     rule = model.settings.period_rule
     tz = model.tz
-    minutes_in_period = (pe - ps) / NS_PER_MIN
+    minutes_in_period = (period_end - period_start) / NS_PER_MIN
     hours = minutes_in_period / 60.0
 
     def stats(kind: str, drop_med: bool = False) -> dict[str, np.ndarray]:
@@ -153,7 +159,9 @@ def _period_frame(
             model,
             codes,
             g,
-            *_slot_stats(m, model.n_slots, ps, pe, rule, med if drop_med else None, tz),
+            *_slot_stats(
+                m, model.n_slots, period_start, period_end, rule, med if drop_med else None, tz
+            ),
         )
 
     base = stats("all")
@@ -201,7 +209,7 @@ def _period_frame(
     out["budget_use"] = (
         _div(out["aihc"], np.full(g, budget * 1.0)) if budget > 0 else np.full(g, np.nan)
     )
-    out["open_outages"] = _open_outages(model, by, labels, ps, pe)
+    out["open_outages"] = _open_outages(model, by, labels, period_start, period_end)
     frame = pd.DataFrame(out)
     key = BY_KEYS[by]
     if key is not None:
@@ -209,14 +217,17 @@ def _period_frame(
     return frame
 
 
-def _open_outages(model: InterruptionModel, by: str, labels: list, ps: int, pe: int) -> np.ndarray:
-    """Outage records without a restoration time that count in [ps, pe) (started in it; with
-    ``clip``, also those that started before and are still open), per group."""
+def _open_outages(
+    model: InterruptionModel, by: str, labels: list, period_start: int, period_end: int
+) -> np.ndarray:
+    """Outage records without a restoration time that count in [period_start, period_end)
+    (started in it; with ``clip``, also those that started before and are still open), per
+    group."""
     o = model.o
     start, end = o["start"].to_numpy(), o["end"].to_numpy()
-    sel = (end == NAT) & (start < pe)
+    sel = (end == NAT) & (start < period_end)
     if model.settings.period_rule == "start":
-        sel &= start >= ps
+        sel &= start >= period_start
     if by == "system":
         return np.array([float(sel.sum())])
     if by in ("area", "transformer"):
