@@ -72,7 +72,8 @@ def interruption_drivers(
     """Interruptions (IEEE 1366, merged per area, households basis) of the window: momentary
     feeder events counted apart; sustained ones by owner class with their hours in the window
     and their repeats beyond the 频繁停电 threshold in the area's rolling 60 days (outages up to
-    60 days before the window count towards the repeats)."""
+    60 days before the window count towards the repeats). ``bounds``: the window as (start,
+    end) UTC ns."""
     ws, we = bounds
     lookback = ws - s.frequent_area_window_days * NS_PER_DAY
     o_start = to_ns(outages["start"], s.tz) if len(outages) else np.zeros(0, np.int64)
