@@ -228,10 +228,10 @@ def area_voltage(
     r = _Rollups.of(rollups, window, s.tz, freq)
     return AreaFigures(
         names=r.names,
-        households=_households_lookup(transformers, r.names),
+        households=np.nan_to_num(_by_transformer(transformers, r.names, "customers")),
         **_phase_figures_from_rollups(r),
         **_combined_figures_from_rollups(r, s),
-        **_load_figures_from_rollups(r, _kva_lookup(transformers, r.names), s),
+        **_load_figures_from_rollups(r, _by_transformer(transformers, r.names, "kva"), s),
     ).frame()
 
 
@@ -339,10 +339,10 @@ def area_voltage_from_readings(
     x = combined_phase(V, valid, below, above, s.low_voltage_rule)
     day = fast_local_floor(t_ns, s.tz, "D")
     within = valid & ~below & ~above
-    kva = _kva_lookup(transformers, names)
+    kva = _by_transformer(transformers, names, "kva")
     return AreaFigures(
         names=names,
-        households=_households_lookup(transformers, names),
+        households=np.nan_to_num(_by_transformer(transformers, names, "customers")),
         minutes_monitored=np.bincount(
             tcode, weights=(valid * iv[:, None]).sum(axis=1), minlength=T
         ),
@@ -498,25 +498,10 @@ def _imbalance(ph_mean: np.ndarray) -> np.ndarray:
     return out
 
 
-def _kva_lookup(transformers: pd.DataFrame, names) -> np.ndarray:
-    kva = (
-        dict(
-            zip(
-                text(transformers["transformer"]),
-                pd.to_numeric(transformers["kva"], errors="coerce"),
-            )
-        )
-        if "kva" in transformers
-        else {}
-    )
-    return np.array([kva.get(t, np.nan) for t in names], dtype=float)
-
-
-def _households_lookup(transformers: pd.DataFrame, names) -> np.ndarray:
-    hh = dict(
-        zip(
-            text(transformers["transformer"]),
-            pd.to_numeric(transformers["customers"], errors="coerce"),
-        )
-    )
-    return np.nan_to_num(np.array([hh.get(t, np.nan) for t in names], dtype=float))
+def _by_transformer(transformers: pd.DataFrame, names, column: str) -> np.ndarray:
+    """``column`` of the transformer table for each of ``names`` (NaN where unknown)."""
+    if column not in transformers:
+        return np.full(len(names), np.nan)
+    values = pd.to_numeric(transformers[column], errors="coerce")
+    lookup = dict(zip(text(transformers["transformer"]), values))
+    return np.array([lookup.get(t, np.nan) for t in names], dtype=float)
