@@ -1,5 +1,8 @@
-"""Frequent outages (频繁停电), 95598 complaint classification and matching, complaint attribution
-to drivers, and empirical-Bayes outage rates.
+"""95598 complaint classification and matching: where a ticket is, whether it repeats an earlier
+one, whether it is reasonable for grid analysis, and whether an outage or a low-voltage period
+matches it. (Frequent outages, complaint attribution and outage rates live in
+:mod:`analytics.frequent_outages`, :mod:`analytics.attribution` and :mod:`analytics.fault_rates`;
+their public names are importable from here too.)
 
 Rules follow DESIGN.md (Definitions, Complaints): sustained outages (> 5 min, IEEE 1366), planned
 ones included, count towards 频繁停电: a feeder with ``frequent_feeder_count`` (3) or more in a
@@ -12,153 +15,33 @@ analysis: counted and shown, never used for attribution or ranking.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
-from analytics._common import NS_PER_DAY, NS_PER_MIN, areas_table, local_floor, text, to_ns, ts_ns
-from analytics.reliability import _as_bool, _interruption_table, _Model, _outage_frame
+from analytics.areas import areas_table, text
+from analytics.attribution import attribute, fit_nonnegative_poisson, goodness_of_fit
+from analytics.fault_rates import shrink_rates
+from analytics.frequent_outages import frequent_outages
+from analytics.interruptions import InterruptionModel, as_bool, interruption_table
 from analytics.settings import (
     DEFAULT_SETTINGS,
     OUTAGE_CATEGORIES,
     VOLTAGE_CATEGORIES,
     AnalyticsSettings,
 )
+from analytics.times import NS_PER_DAY, NS_PER_HOUR, local_floor, to_ns
 
-NS_PER_HOUR = 3_600_000_000_000
-
-
-# --------------------------------------------------------------------------------------------
-# Frequent outages
-# --------------------------------------------------------------------------------------------
-def _age_out(starts: np.ndarray, days: int, tz: str) -> list[str]:
-    ends = np.sort(starts) + days * NS_PER_DAY
-    return [
-        d.date().isoformat()
-        for d in pd.DatetimeIndex(ends.view("datetime64[ns]")).tz_localize("UTC").tz_convert(tz)
-    ]
+__all__ = [
+    "attribute",
+    "classify_complaints",
+    "complaint_summary",
+    "fit_nonnegative_poisson",
+    "frequent_outages",
+    "goodness_of_fit",
+    "shrink_rates",
+]
 
 
-def frequent_outages(
-    network: dict,
-    outages: pd.DataFrame,
-    *,
-    asof: Any,
-    level: str = "feeder",
-    settings: AnalyticsSettings = DEFAULT_SETTINGS,
-) -> pd.DataFrame:
-    """Frequent-outage (频繁停电) status of every feeder or area as of ``asof``.
-
-    ``level="feeder"``: sustained feeder- and 35 kV-level outages on the feeder (one per event),
-    planned included, momentary not, started in (asof − 60 days, asof]; frequent at ≥ 3.
-    ``level="area"``: sustained interruptions of the area (transformer-, feeder- and 35 kV-level
-    outages merged per area as for the indices), frequent at > 3 in 60 days or > 5 in 365 days.
-    Columns: id, feeder/substation, counts, ``frequent``, ``outages_until_frequent`` (how many
-    more sustained outages make it frequent; 0 when it already is) and ``age_out_dates`` (local
-    dates on which each counted outage leaves the rolling window, earliest first) with
-    ``next_age_out``.
-    """
-    s = settings
-    now = ts_ns(asof, s.tz)
-    if level == "feeder":
-        return _frequent_feeders(network, outages, now, s)
-    if level in ("area", "transformer"):
-        return _frequent_areas(network, outages, now, s)
-    raise ValueError(f"level must be feeder or area: {level!r}")
-
-
-def _frequent_feeders(
-    network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
-) -> pd.DataFrame:
-    o = _outage_frame(outages, s.tz)
-    end = o["end"].to_numpy()
-    start = o["start"].to_numpy()
-    end = np.where(end == np.iinfo(np.int64).min, np.maximum(now, start), end)
-    sustained = (end - start) / NS_PER_MIN > s.momentary_minutes
-    lo = now - s.frequent_feeder_days * NS_PER_DAY
-    sel = sustained & (o["level"].to_numpy() != "transformer") & (start > lo) & (start <= now)
-    sub = o[sel].assign(start_ns=start[sel])
-    sub = sub[sub["feeder"].notna()].drop_duplicates(["feeder", "event_id"])
-    groups = {f: g["start_ns"].to_numpy() for f, g in sub.groupby("feeder")}
-    fd = network["feeders"]
-    rows = []
-    for f, ss in zip(text(fd["feeder"]), text(fd["substation"])):
-        st = groups.get(f, np.zeros(0, np.int64))
-        n = len(st)
-        dates = _age_out(st, s.frequent_feeder_days, s.tz)
-        rows.append(
-            {
-                "feeder": f,
-                "substation": ss,
-                "outages_window": n,
-                "frequent": n >= s.frequent_feeder_count,
-                "outages_until_frequent": max(0, s.frequent_feeder_count - n),
-                "age_out_dates": dates,
-                "next_age_out": dates[0] if dates else None,
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def _frequent_areas(
-    network: dict, outages: pd.DataFrame, now: int, s: AnalyticsSettings
-) -> pd.DataFrame:
-    model = _Model(network, outages, s, None, now)
-    it = _interruption_table(model)
-    it = it[(~it["momentary"]) & it["transformer"].notna()]
-    start = it["start_ns"].to_numpy()
-    lo60 = now - s.frequent_area_window_days * NS_PER_DAY
-    lo365 = now - 365 * NS_PER_DAY
-    in365 = (start > lo365) & (start <= now)
-    it = it[in365]
-    start = start[in365]
-    in60 = start > lo60
-    a = model.areas.table
-    idx = {t: i for i, t in enumerate(a["transformer"])}
-    code = np.array([idx[t] for t in it["transformer"]], dtype=np.int64)
-    c60 = np.bincount(code[in60], minlength=len(a))
-    c365 = np.bincount(code, minlength=len(a))
-    by_area60: dict[int, np.ndarray] = {}
-    by_area365: dict[int, np.ndarray] = {}
-    for k in np.unique(code):
-        m = code == k
-        by_area60[int(k)] = start[m & in60]
-        by_area365[int(k)] = start[m]
-    need60 = s.frequent_area_count_window + 1 - c60
-    need365 = s.frequent_area_count_year + 1 - c365
-    frequent = (c60 > s.frequent_area_count_window) | (c365 > s.frequent_area_count_year)
-    until = np.where(frequent, 0, np.minimum(need60, need365))
-    rows = []
-    empty = np.zeros(0, np.int64)
-    for i in range(len(a)):
-        d60 = _age_out(by_area60.get(i, empty), s.frequent_area_window_days, s.tz)
-        d365 = _age_out(by_area365.get(i, empty), 365, s.tz)
-        rows.append(
-            {
-                "age_out_dates": d60,
-                "age_out_dates_year": d365,
-                "next_age_out": d60[0] if d60 else (d365[0] if d365 else None),
-            }
-        )
-    out = pd.DataFrame(
-        {
-            "transformer": a["transformer"],
-            "feeder": a["feeder"],
-            "substation": a["substation"],
-            "outages_window": c60,
-            "outages_year": c365,
-            "frequent": frequent,
-            "outages_until_frequent": np.maximum(until, 0),
-        }
-    )
-    return pd.concat([out, pd.DataFrame(rows)], axis=1)
-
-
-# --------------------------------------------------------------------------------------------
-# Complaint classification and matching
-# --------------------------------------------------------------------------------------------
 def _match_location(c: pd.DataFrame, areas: pd.DataFrame) -> tuple[list, list, list]:
     """(transformer, feeder, how) per complaint: given transformer, given feeder, address match
     within the town (area address contained in the ticket address, or the reverse), a town with
@@ -232,11 +115,7 @@ def classify_complaints(
     f2s = dict(zip(text(network["feeders"]["feeder"]), text(network["feeders"]["substation"])))
     c["substation_matched"] = pd.Series([f2s.get(x) for x in f], dtype=object)
     c["match"] = pd.Series(how, dtype=object)
-    tid = text(c["ticket_id"]) if "ticket_id" in c else pd.Series([None] * len(c), dtype=object)
-    merged = (
-        text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
-    )
-    c["repeat"] = np.array([m is not None and m != i for m, i in zip(merged, tid)], dtype=bool)
+    c["repeat"] = _repeats(c)
     cat = (
         text(c["category"]).map(lambda v: (v or "other").lower())
         if "category" in c
@@ -269,23 +148,34 @@ def classify_complaints(
     c["outage_match"] = outage_match
     c["low_voltage_match"] = lv_match
     c["reason"] = pd.Series(reason, dtype=object)
-    rule = reason == ""
-    if "reasonable" in c:
-        given = c["reasonable"].astype("object")
-        has = given.notna().to_numpy() & (given.astype(str).str.strip() != "").to_numpy()
-        vals = np.array([_as_bool(v) for v in given], dtype=bool)
-        reasonable = np.where(has, vals, rule)
-    else:
-        reasonable = rule
-    c["reasonable"] = reasonable.astype(bool)
+    c["reasonable"] = _reasonable(c, reason == "")
     c["counted"] = c["reasonable"].to_numpy() & ~c["repeat"].to_numpy()
     c["category"] = cat.to_numpy(object)
     return c
 
 
+def _repeats(c: pd.DataFrame) -> np.ndarray:
+    """Whether each ticket is a repeated call merged into another ticket."""
+    tid = text(c["ticket_id"]) if "ticket_id" in c else pd.Series([None] * len(c), dtype=object)
+    merged = (
+        text(c["merged_into"]) if "merged_into" in c else pd.Series([None] * len(c), dtype=object)
+    )
+    return np.array([m is not None and m != i for m, i in zip(merged, tid)], dtype=bool)
+
+
+def _reasonable(c: pd.DataFrame, by_rule: np.ndarray) -> np.ndarray:
+    """The source's ``reasonable`` flag where it gives one, else the rules' verdict."""
+    if "reasonable" not in c:
+        return by_rule.astype(bool)
+    given = c["reasonable"].astype("object")
+    has = given.notna().to_numpy() & (given.astype(str).str.strip() != "").to_numpy()
+    vals = np.array([as_bool(v) for v in given], dtype=bool)
+    return np.where(has, vals, by_rule).astype(bool)
+
+
 def _outage_match(c, time_ns, is_out, network, outages, s) -> np.ndarray:
-    model = _Model(network, outages, s, None, int(time_ns.max()) if len(time_ns) else 0)
-    it = _interruption_table(model)
+    model = InterruptionModel(network, outages, s, None, int(time_ns.max()) if len(time_ns) else 0)
+    it = interruption_table(model)
     before = s.complaint_match_before_hours * NS_PER_HOUR
     after = s.complaint_match_after_hours * NS_PER_HOUR
     by_area = {
@@ -349,231 +239,3 @@ def complaint_summary(classified: pd.DataFrame, by: str = "feeder") -> pd.DataFr
     )
     out = out.join(per_cat, how="left").fillna(0)
     return out.reset_index().rename(columns={"_key": by})
-
-
-# --------------------------------------------------------------------------------------------
-# Attribution: non-negative additive Poisson model
-# --------------------------------------------------------------------------------------------
-def fit_nonnegative_poisson(
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    iters: int = 3000,
-    tol: float = 1e-10,
-    exposure: np.ndarray | None = None,
-) -> np.ndarray:
-    """Coefficients b ≥ 0 of E[y] = X b maximising the Poisson likelihood (identity link), by
-    the EM / multiplicative update of Shepp & Vardi (1982): b_k ← b_k Σ_i x_ik y_i/μ_i / Σ_i x_ik.
-    Each iteration raises the likelihood and keeps b non-negative. ``X`` must be ≥ 0."""
-    X = np.asarray(X, float)
-    y = np.asarray(y, float)
-    colsum = X.sum(axis=0)
-    ok = colsum > 0
-    b = np.zeros(X.shape[1])
-    if not ok.any() or y.sum() <= 0:
-        return b
-    Xo = X[:, ok]
-    cs = colsum[ok]
-    # start: every driver explains the same share of the total
-    bo = np.full(ok.sum(), y.sum() / ok.sum()) / cs
-    prev = -np.inf
-    for it in range(iters):
-        mu = Xo @ bo
-        mu = np.maximum(mu, 1e-300)
-        bo = bo * (Xo.T @ (y / mu)) / cs
-        if it % 25 == 0:
-            ll = float(np.sum(y * np.log(np.maximum(Xo @ bo, 1e-300)) - Xo @ bo))
-            if abs(ll - prev) <= tol * max(1.0, abs(ll)):
-                break
-            prev = ll
-    bo = _newton_polish(Xo, y, bo)
-    b[ok] = bo
-    return b
-
-
-def _newton_polish(X: np.ndarray, y: np.ndarray, b: np.ndarray, iters: int = 30) -> np.ndarray:
-    """Projected Newton steps on the Poisson log-likelihood over the coefficients not at zero,
-    so the slow tail of EM near the boundary converges (Bertsekas 1982, projected Newton)."""
-
-    def loglik(v):
-        mu = X @ v
-        if np.any(mu <= 0) and np.any(y[mu <= 0] > 0):
-            return -np.inf
-        return float(np.sum(y * np.log(np.maximum(mu, 1e-300)) - mu))
-
-    ll = loglik(b)
-    for _ in range(iters):
-        free = b > 1e-12 * max(1.0, b.max())
-        if not free.any():
-            break
-        mu = np.maximum(X @ b, 1e-300)
-        g = X.T @ (y / mu - 1.0)
-        Xf = X[:, free]
-        H = Xf.T @ (Xf * (y / mu**2)[:, None]) + 1e-12 * np.eye(free.sum())
-        try:
-            step = np.linalg.solve(H, g[free])
-        except np.linalg.LinAlgError:
-            break
-        t = 1.0
-        improved = False
-        for _ in range(30):
-            cand = b.copy()
-            cand[free] = np.maximum(b[free] + t * step, 0.0)
-            lc = loglik(cand)
-            if lc >= ll:
-                improved = lc > ll + 1e-12 * max(1.0, abs(ll))
-                b, ll = cand, lc
-                break
-            t *= 0.5
-        if not improved:
-            break
-    return b
-
-
-def goodness_of_fit(y: np.ndarray, mu: np.ndarray) -> dict[str, float]:
-    """R² (1 − SSE/SST), Poisson deviance explained (1 − D/D_null, McCullagh & Nelder) and the
-    Pearson dispersion Σ (y−μ)²/μ / (n − 1)."""
-    y = np.asarray(y, float)
-    mu = np.maximum(np.asarray(mu, float), 1e-12)
-    sst = float(((y - y.mean()) ** 2).sum())
-    sse = float(((y - mu) ** 2).sum())
-
-    def dev(m):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(y > 0, y * np.log(y / m), 0.0)
-        return float(2 * np.sum(t - (y - m)))
-
-    d, d0 = dev(mu), dev(np.full_like(y, max(y.mean(), 1e-12)))
-    return {
-        "r2": 1 - sse / sst if sst > 0 else np.nan,
-        "deviance_explained": 1 - d / d0 if d0 > 0 else np.nan,
-        "dispersion": float(np.sum((y - mu) ** 2 / mu) / max(len(y) - 1, 1)),
-        "n": float(len(y)),
-    }
-
-
-def attribute(
-    drivers: pd.DataFrame,
-    complaints: pd.Series | np.ndarray,
-    driver_columns: Sequence[str],
-    *,
-    key: str | None = None,
-) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Fit expected complaints = Σ_k b_k · driver_k with b_k ≥ 0 (Poisson likelihood,
-    :func:`fit_nonnegative_poisson`) and attribute each row's expected complaints to its drivers:
-    the term b_k · driver_k is the number of complaints attributable to driver k.
-
-    Returns (per-row table with ``expected`` and one ``from_<driver>`` column per driver,
-    coefficient table, goodness of fit from :func:`goodness_of_fit`)."""
-    X = drivers[list(driver_columns)].to_numpy(float)
-    X = np.where(np.isfinite(X), np.maximum(X, 0.0), 0.0)
-    y = np.asarray(complaints, float)
-    # scale columns so that the EM start is balanced
-    scale = X.mean(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
-    b = fit_nonnegative_poisson(X / scale, y) / scale
-    terms = X * b
-    mu = terms.sum(axis=1)
-    rows = pd.DataFrame(
-        {f"from_{k}": terms[:, j] for j, k in enumerate(driver_columns)}, index=drivers.index
-    )
-    rows.insert(0, "expected", mu)
-    rows.insert(0, "observed", y)
-    if key is not None:
-        rows.insert(0, key, drivers[key].to_numpy())
-    coef = pd.DataFrame(
-        {
-            "driver": list(driver_columns),
-            "coefficient": b,
-            "attributable": terms.sum(axis=0),
-            "share": terms.sum(axis=0) / mu.sum() if mu.sum() > 0 else np.nan,
-        }
-    )
-    return rows, coef, goodness_of_fit(y, mu)
-
-
-# --------------------------------------------------------------------------------------------
-# Empirical Bayes outage rates
-# --------------------------------------------------------------------------------------------
-def _poisson_glm(
-    X: np.ndarray, y: np.ndarray, offset: np.ndarray, iters: int = 50, ridge: float = 1e-3
-) -> np.ndarray:
-    """log E[y] = offset + X β by IRLS with a small ridge (numpy only)."""
-    beta = np.zeros(X.shape[1])
-    beta[0] = np.log(max(y.sum(), 1e-3) / np.exp(offset).sum())
-    for _ in range(iters):
-        eta = np.clip(offset + X @ beta, -30, 30)
-        mu = np.exp(eta)
-        z = eta - offset + (y - mu) / mu
-        W = mu
-        R = ridge * np.eye(X.shape[1])
-        R[0, 0] = 0.0  # no penalty on the intercept
-        A = X.T @ (X * W[:, None]) + R
-        new = np.linalg.solve(A, X.T @ (W * z))
-        if np.max(np.abs(new - beta)) < 1e-8:
-            beta = new
-            break
-        beta = new
-    return beta
-
-
-def shrink_rates(
-    counts: np.ndarray,
-    exposure: np.ndarray,
-    covariates: np.ndarray | None = None,
-    min_dispersion: float = 0.0,
-    max_dispersion: float = np.inf,
-    ridge: float = 1e-3,
-) -> dict[str, np.ndarray]:
-    """Empirical-Bayes (Poisson–Gamma) estimate of each unit's event rate per unit exposure.
-
-    Prior: rate_i ~ Gamma(shape a, mean m_i) with log m_i = X_i β fitted by Poisson regression
-    on the asset attributes (e.g. log length, conductor section, age, load) and a estimated by
-    the method of moments from the over-dispersion; posterior mean
-    (y_i + a) / (E_i + a / m_i) (Clayton & Kaldor 1987; the approach predictive reliability
-    tools use to blend a feeder's short record with its asset class). Returns dict with
-    ``rate`` (posterior mean), ``prior`` (m_i), ``weight`` (credibility of the own record) and
-    ``shape`` (a). ``min_dispersion`` / ``max_dispersion`` bound 1/a (the squared coefficient of variation
-    of the rates around the regression), for when one period is too short to measure it.
-    ``predict`` gives the prior mean rate for other attribute values."""
-    y = np.asarray(counts, float)
-    E = np.maximum(np.asarray(exposure, float), 1e-12)
-    n = len(y)
-    if n == 0:  # nothing to rate (a network without substations, say): nothing to fit
-        empty = np.zeros(0)
-        return {
-            "rate": empty,
-            "prior": empty,
-            "weight": empty,
-            "shape": empty,
-            "predict": lambda new: np.full(len(new), np.nan),
-        }
-    if covariates is None or np.size(covariates) == 0:
-        X = np.ones((n, 1))
-    else:
-        C = np.asarray(covariates, float).reshape(n, -1)
-        mu_c, sd_c = C.mean(axis=0), C.std(axis=0)
-        C = (C - mu_c) / np.where(sd_c > 0, sd_c, 1.0)
-        X = np.column_stack([np.ones(n), C])
-    beta = _poisson_glm(X, y, np.log(E), ridge=ridge)
-    m = np.exp(np.clip(X @ beta, -30, 30))  # prior mean rate
-    fitted = m * E
-    # method of moments: Var(y) = μ + μ²/a
-    excess = np.sum((y - fitted) ** 2 - fitted)
-    denom = np.sum(fitted**2)
-    inv_a = max(excess / denom, 1e-6, min_dispersion) if denom > 0 else max(1e-6, min_dispersion)
-    inv_a = min(inv_a, max_dispersion)
-    a = 1.0 / inv_a
-    rate = (y + a) / (E + a / m)
-    weight = E / (E + a / m)
-
-    def predict(new_covariates: np.ndarray) -> np.ndarray:
-        """Prior mean rate for other attribute values (e.g. the asset rebuilt to standard)."""
-        if covariates is None or np.size(covariates) == 0:
-            return np.full(len(new_covariates), m[0])
-        Cn = (np.asarray(new_covariates, float).reshape(len(new_covariates), -1) - mu_c) / np.where(
-            sd_c > 0, sd_c, 1.0
-        )
-        return np.exp(np.clip(np.column_stack([np.ones(len(Cn)), Cn]) @ beta, -30, 30))
-
-    return {"rate": rate, "prior": m, "weight": weight, "shape": np.full(n, a), "predict": predict}

@@ -2,7 +2,9 @@
 
 The analytics never read ``config.toml`` themselves: callers (CLI, dashboard) build an
 :class:`AnalyticsSettings` from their typed config with :meth:`AnalyticsSettings.from_config`
-and pass it in, so every function stays pure.
+and pass it in, so every function stays pure. The defaults here are the only ones: the typed
+config (``feederwatch/config.py``) takes its analytics defaults from :data:`DEFAULT_SETTINGS`,
+and :data:`CONFIG_FIELDS` joins its keys to the fields here by an explicit table.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ class AnalyticsSettings:
     # Ridge penalty of the per-cause rate regressions (standardised attributes).
     rate_ridge: float = 5.0
     # Storm outages: weight of the per-storm hit model (complementary log-log GLM over the
-    # period's storm days, see priorities._storm_hit_excess) against the per-km storm outage
+    # period's storm days, see fault_rates.storm_hit_excess) against the per-km storm outage
     # rate; the two are averaged, neither dominating on simulated counties (0: per-km only).
     storm_hit_weight: float = 0.5
     # Cap on the same for 35 kV substations (few units: one bad record must not set the spread).
@@ -174,26 +176,29 @@ class AnalyticsSettings:
         """Build settings from the application's typed config (``feederwatch.config.Settings``).
 
         Duck-typed so that ``analytics`` does not import the application shell: it reads
-        ``config.site.timezone`` and the fields of ``config.thresholds`` and ``config.ranking``
-        whose names match fields here.
+        ``config.site.timezone`` and the keys of the sections in :data:`CONFIG_FIELDS`, each
+        into the field that table names. A key of those sections that is neither there nor in
+        :data:`CONFIG_KEYS_ELSEWHERE` is refused, so that a renamed field fails loudly instead
+        of being dropped. Sections or keys missing from ``config`` keep the defaults.
         """
-        names = {f.name for f in fields(cls)}
         values: dict[str, Any] = {}
         site = getattr(config, "site", None)
         if site is not None and getattr(site, "timezone", None):
             values["tz"] = site.timezone
-        for section in ("thresholds", "ranking", "indices"):
+        for section, keys in CONFIG_FIELDS.items():
             sec = getattr(config, section, None)
             if sec is None:
                 continue
             data = sec.model_dump() if hasattr(sec, "model_dump") else dict(vars(sec))
-            if section == "indices":
-                # [indices.feeders] / [indices.substations]: customers served per id
-                data["customers_served_feeders"] = data.pop("feeders", {})
-                data["customers_served_substations"] = data.pop("substations", {})
+            unknown = set(data) - set(keys) - CONFIG_KEYS_ELSEWHERE.get(section, set())
+            if unknown:
+                raise ValueError(
+                    f"[{section}] keys not mapped to analytics settings: {sorted(unknown)}"
+                    " (analytics/settings.py CONFIG_FIELDS)"
+                )
             for key, value in data.items():
-                if key in names:
-                    values[key] = value
+                if key in keys:
+                    values[keys[key]] = value
         values.update(overrides)
         return cls(**values)
 
@@ -205,6 +210,63 @@ class AnalyticsSettings:
 
 
 _MAPPINGS = ("costs", "customers_served_feeders", "customers_served_substations")
+
+#: config.toml section -> {key of the section: the :class:`AnalyticsSettings` field it sets}.
+#: The one join between the application's config (``feederwatch/config.py``, whose defaults
+#: are taken from :data:`DEFAULT_SETTINGS`) and the analytics; tests/analytics/test_an_settings.py
+#: checks that both sides name real fields and agree on every default.
+CONFIG_FIELDS: dict[str, dict[str, str]] = {
+    "thresholds": {
+        name: name
+        for name in (
+            "momentary_minutes",
+            "voltage_nominal",
+            "voltage_low",
+            "voltage_high",
+            "low_voltage_rule",
+            "low_voltage_min_hours",
+            "frequent_feeder_count",
+            "frequent_feeder_days",
+            "frequent_area_count_window",
+            "frequent_area_window_days",
+            "frequent_area_count_year",
+        )
+    },
+    "ranking": {
+        name: name
+        for name in (
+            "window_days",
+            "weight_complaints",
+            "weight_customer_hours",
+            "weight_low_voltage_hours",
+            "customer_basis",
+            "aihc_budget_hours",
+            "history_years",
+            "recent_year_weight",
+            "costs",
+        )
+    },
+    "indices": {
+        "period_rule": "period_rule",
+        "customers_served": "customers_served",
+        "med_years": "med_years",
+        "med_min_history_days": "med_min_history_days",
+        "med_min_days": "med_min_days",
+        # [indices.feeders] / [indices.substations]: customers served per id
+        "feeders": "customers_served_feeders",
+        "substations": "customers_served_substations",
+    },
+}
+#: keys of those sections that the application uses and the analytics do not
+CONFIG_KEYS_ELSEWHERE: dict[str, set[str]] = {"thresholds": {"stale_after_seconds"}}
+
+_unknown_targets = {target for keys in CONFIG_FIELDS.values() for target in keys.values()} - {
+    f.name for f in fields(AnalyticsSettings)
+}
+if _unknown_targets:  # a renamed settings field must not leave the config behind unnoticed
+    raise RuntimeError(
+        f"CONFIG_FIELDS names no AnalyticsSettings field: {sorted(_unknown_targets)}"
+    )
 
 DEFAULT_SETTINGS = AnalyticsSettings()
 

@@ -40,7 +40,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analytics import priorities  # noqa: E402
+from analytics import priorities, reliability  # noqa: E402
 from analytics.settings import AnalyticsSettings  # noqa: E402
 from bench.truth_ceiling import oracle, truth_targets  # noqa: E402
 from collectors.simulator import Simulation  # noqa: E402
@@ -74,7 +74,7 @@ def speed(preset: str, seed: int, years: int) -> tuple[float, str]:
     t1 = time.perf_counter()
     analysis = priorities.analyse(network, outages, complaints, daily, settings, window)
     feeders, subs = analysis.rank("feeder"), analysis.rank("substation")
-    system = priorities.system_indices(network, outages, window=window, settings=settings)
+    system = reliability.system_indices(network, outages, window=window, settings=settings)
     secs = time.perf_counter() - t1
     line = (
         f"preset {preset}, {years} year(s) to {last}: {len(feeders)} feeders, {len(subs)} "

@@ -480,7 +480,7 @@ class DataStore:
             out = a.rank(level)
             missing = [c for c in ("saidi", "saifi", "caidi") if c not in out]
             if missing:
-                idx = an_priorities.indices(
+                idx = an_reliability.indices(
                     level, a.network, a.outages, window=a.window, settings=a.settings
                 )
                 out = out.merge(idx[[level, *missing]], on=level, how="left")

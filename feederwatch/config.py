@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.engine import make_url
 
+from analytics.settings import DEFAULT_SETTINGS as ANALYTICS
 from collectors.options import OPTIONS_BY_TYPE, SourceOptions
 
 DATABASE_URL_ENV = "FEEDERWATCH_DATABASE_URL"
@@ -52,7 +53,7 @@ class DatabaseSettings(_Section):
 
 class SiteSettings(_Section):
     name: str = "模拟县供电公司"
-    timezone: str = "Asia/Shanghai"
+    timezone: str = ANALYTICS.tz
     centre: tuple[float, float] = (116.25, 36.58)
     zoom: Annotated[float, Field(ge=0, le=20)] = 10
 
@@ -74,18 +75,20 @@ class SiteSettings(_Section):
         return value
 
 
+# The analytics' thresholds and weights take their defaults from analytics/settings.py (the one
+# place they are typed); analytics.settings.CONFIG_FIELDS joins these keys to its fields.
 class Thresholds(_Section):
-    momentary_minutes: Annotated[float, Field(gt=0)] = 5.0
-    voltage_nominal: Annotated[float, Field(gt=0)] = 220.0
-    voltage_low: Annotated[float, Field(gt=0)] = 198.0
-    voltage_high: Annotated[float, Field(gt=0)] = 235.4
-    low_voltage_rule: Literal["any", "all"] = "any"
-    low_voltage_min_hours: Annotated[float, Field(gt=0, le=24)] = 1.0
-    frequent_feeder_count: Annotated[int, Field(ge=1)] = 3
-    frequent_feeder_days: Annotated[int, Field(ge=1)] = 60
-    frequent_area_count_window: Annotated[int, Field(ge=1)] = 3
-    frequent_area_window_days: Annotated[int, Field(ge=1)] = 60
-    frequent_area_count_year: Annotated[int, Field(ge=1)] = 5
+    momentary_minutes: Annotated[float, Field(gt=0)] = ANALYTICS.momentary_minutes
+    voltage_nominal: Annotated[float, Field(gt=0)] = ANALYTICS.voltage_nominal
+    voltage_low: Annotated[float, Field(gt=0)] = ANALYTICS.voltage_low
+    voltage_high: Annotated[float, Field(gt=0)] = ANALYTICS.voltage_high
+    low_voltage_rule: Literal["any", "all"] = ANALYTICS.low_voltage_rule
+    low_voltage_min_hours: Annotated[float, Field(gt=0, le=24)] = ANALYTICS.low_voltage_min_hours
+    frequent_feeder_count: Annotated[int, Field(ge=1)] = ANALYTICS.frequent_feeder_count
+    frequent_feeder_days: Annotated[int, Field(ge=1)] = ANALYTICS.frequent_feeder_days
+    frequent_area_count_window: Annotated[int, Field(ge=1)] = ANALYTICS.frequent_area_count_window
+    frequent_area_window_days: Annotated[int, Field(ge=1)] = ANALYTICS.frequent_area_window_days
+    frequent_area_count_year: Annotated[int, Field(ge=1)] = ANALYTICS.frequent_area_count_year
     stale_after_seconds: Annotated[float, Field(gt=0)] = 300.0
 
     @model_validator(mode="after")
@@ -99,25 +102,25 @@ class Thresholds(_Section):
 
 
 class RankingSettings(_Section):
-    window_days: Annotated[int, Field(ge=7)] = 365
-    weight_complaints: Annotated[float, Field(ge=0)] = 1.0
-    weight_customer_hours: Annotated[float, Field(ge=0)] = 0.5
-    weight_low_voltage_hours: Annotated[float, Field(ge=0)] = 0.5
-    customer_basis: Literal["households", "users_10kv"] = "households"
-    aihc_budget_hours: Annotated[float, Field(ge=0)] = 10.0
-    history_years: Annotated[int, Field(ge=1, le=20)] = 5
-    recent_year_weight: Annotated[float, Field(ge=0, le=1)] = 0.25
+    window_days: Annotated[int, Field(ge=7)] = ANALYTICS.window_days
+    weight_complaints: Annotated[float, Field(ge=0)] = ANALYTICS.weight_complaints
+    weight_customer_hours: Annotated[float, Field(ge=0)] = ANALYTICS.weight_customer_hours
+    weight_low_voltage_hours: Annotated[float, Field(ge=0)] = ANALYTICS.weight_low_voltage_hours
+    customer_basis: Literal["households", "users_10kv"] = ANALYTICS.customer_basis
+    aihc_budget_hours: Annotated[float, Field(ge=0)] = ANALYTICS.aihc_budget_hours
+    history_years: Annotated[int, Field(ge=1, le=20)] = ANALYTICS.history_years
+    recent_year_weight: Annotated[float, Field(ge=0, le=1)] = ANALYTICS.recent_year_weight
     costs: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 
 
 class IndicesSettings(_Section):
     """``[indices]`` (issue 15): how reliability indices and Major Event Days are counted."""
 
-    period_rule: Literal["start", "clip"] = "start"
-    customers_served: Annotated[float, Field(ge=0)] = 0.0
-    med_years: Annotated[int, Field(ge=1)] = 5
-    med_min_history_days: Annotated[int, Field(ge=0)] = 365
-    med_min_days: Annotated[int, Field(ge=2)] = 30
+    period_rule: Literal["start", "clip"] = ANALYTICS.period_rule
+    customers_served: Annotated[float, Field(ge=0)] = ANALYTICS.customers_served
+    med_years: Annotated[int, Field(ge=1)] = ANALYTICS.med_years
+    med_min_history_days: Annotated[int, Field(ge=0)] = ANALYTICS.med_min_history_days
+    med_min_days: Annotated[int, Field(ge=2)] = ANALYTICS.med_min_days
     feeders: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
     substations: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
 

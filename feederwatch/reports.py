@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import click
 import pandas as pd
 
-from analytics.priorities import indices as reliability_indices
 from analytics.priorities import rank as rank_assets
+from analytics.reliability import indices as reliability_indices
 from analytics.settings import AnalyticsSettings
 from db.engine import make_engine
 from db.migrate import upgrade

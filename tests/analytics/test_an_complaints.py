@@ -150,11 +150,11 @@ def test_an306_attribution_nonnegative_when_a_driver_hurts():
 
 def test_an307_shrink_rates():
     flat = C.shrink_rates(np.array([2.0, 2.0, 2.0, 2.0]), np.ones(4))
-    assert flat["rate"] == pytest.approx([2.0, 2.0, 2.0, 2.0], rel=1e-6)
+    assert flat.rate == pytest.approx([2.0, 2.0, 2.0, 2.0], rel=1e-6)
     rng = np.random.default_rng(2)
     true = rng.gamma(2.0, 1.0, 500)
     y = rng.poisson(true * 2.0)
     r = C.shrink_rates(y, np.full(500, 2.0))
-    assert 0 < r["weight"].min() <= r["weight"].max() < 1
+    assert 0 < r.weight.min() <= r.weight.max() < 1
     # the posterior is closer to the truth than the raw rate on average
-    assert np.mean((r["rate"] - true) ** 2) < np.mean((y / 2.0 - true) ** 2)
+    assert np.mean((r.rate - true) ** 2) < np.mean((y / 2.0 - true) ** 2)

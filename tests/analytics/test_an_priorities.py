@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analytics import fault_rates, reliability
 from analytics import priorities as P
 from analytics.settings import AnalyticsSettings
 
@@ -169,9 +170,9 @@ def test_an403_costs_and_weights(county):
 
 def test_an404_entry_points(county):
     network, outages, _ = county
-    sysi = P.system_indices(network, outages, window=WINDOW)
+    sysi = reliability.system_indices(network, outages, window=WINDOW)
     assert len(sysi) == 1 and sysi["customers_served"].iloc[0] == 96 * 60
-    by = P.indices("feeder", network, outages, window=WINDOW)
+    by = reliability.indices("feeder", network, outages, window=WINDOW)
     assert set(by["feeder"]) == {f"F{i}" for i in range(1, 9)}
     # F5 sees its two faults and the 35 kV event
     assert by.set_index("feeder").loc["F5", "saifi"] == 3.0
@@ -247,13 +248,15 @@ def test_an407_storm_hit_model_recovers_exposure():
     x = rng.normal(0, 0.5, (n, 2))
     expo = np.exp(1.0 * x[:, 0] - 0.5 * x[:, 1])
     hits = (rng.random((n, len(theta))) < 1 - np.exp(-np.outer(expo, theta))).astype(float)
-    log_theta, beta = P._cloglog_fit(hits, (x - x.mean(0)) / x.std(0), ridge=1e-3)
+    log_theta, beta = fault_rates.cloglog_fit(hits, (x - x.mean(0)) / x.std(0), ridge=1e-3)
     assert beta[0] / 0.5 == pytest.approx(1.0, abs=0.2)  # standardised: sd 0.5
     assert beta[1] / 0.5 == pytest.approx(-0.5, abs=0.2)
     assert np.corrcoef(log_theta, np.log(theta))[0, 1] > 0.95
     sound = x.copy()
     sound[:, 1] = x[:, 1].max()  # rebuilt: the attribute that lowers exposure at its best
-    expected, excess = P._storm_hit_excess(hits, x, sound, np.array([1.0, -1.0]), 1e-3, 1.0)
+    expected, excess = fault_rates.storm_hit_excess(
+        hits, x, sound, np.array([1.0, -1.0]), 1e-3, 1.0
+    )
     assert (excess >= 0).all() and (excess <= expected + 1e-9).all()
     assert (
         np.corrcoef(excess, np.maximum(expo - np.exp(x[:, 0] - 0.5 * sound[:, 1]), 0))[0, 1] > 0.6
@@ -261,7 +264,7 @@ def test_an407_storm_hit_model_recovers_exposure():
     # a covariate claimed to lower exposure that in fact raises it is dropped: its sound value
     # no longer matters (only the unexplained exposure u_f above the mean remains excess)
     runs = [
-        P._storm_hit_excess(hits, x[:, :1], x[:, :1] - d, np.array([-1.0]), 1e-3, 1.0)[1]
+        fault_rates.storm_hit_excess(hits, x[:, :1], x[:, :1] - d, np.array([-1.0]), 1e-3, 1.0)[1]
         for d in (1.0, 5.0)
     ]
     assert np.allclose(runs[0], runs[1])

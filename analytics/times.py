@@ -1,4 +1,5 @@
-"""Small helpers shared by the analytics modules: times, windows and the network's areas."""
+"""Times in the analytics: int64 nanoseconds UTC, local calendar days and months, windows
+(DESIGN.md, Times: naive times and dates are local)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 NS_PER_MIN = 60_000_000_000
+NS_PER_HOUR = 3_600_000_000_000
 NS_PER_DAY = 86_400_000_000_000
 NAT = np.iinfo(np.int64).min
 
@@ -41,6 +43,7 @@ def ts_ns(value: Any, tz: str) -> int:
 
 
 def ns_to_utc(ns: np.ndarray) -> pd.DatetimeIndex:
+    """int64 ns since the epoch as a tz-aware UTC index."""
     return pd.DatetimeIndex(np.asarray(ns, dtype="int64").view("datetime64[ns]")).tz_localize("UTC")
 
 
@@ -100,61 +103,20 @@ def local_periods(start: int, end: int, tz: str, freq: str) -> list[tuple[int, i
     return out
 
 
-def text(series: pd.Series) -> pd.Series:
-    """Ids as trimmed Python-object strings with missing values as None (simple to compare)."""
-    vals = [
-        (str(v).strip() or None)
-        if isinstance(v, str) or (v is not None and not pd.isna(v))
-        else None
-        for v in series.astype("object").tolist()
-    ]
-    return pd.Series(vals, dtype=object)
-
-
-def factor_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, labels)`` of an id column, ids trimmed as :func:`text` does; missing ids get
-    code -1. Cleans only the distinct values, so it is fast on long columns."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    if isinstance(uniques, pd.CategoricalIndex) or hasattr(uniques, "categories"):
-        uniques = np.asarray(uniques, dtype=object)
-    cleaned = text(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
-    ok = cleaned.notna().to_numpy()
-    labels, relabel = pd.factorize(cleaned[ok])
-    mapping = np.full(len(cleaned) + 1, -1, dtype=np.int64)
-    mapping[np.flatnonzero(ok)] = labels
-    out = mapping[np.where(codes >= 0, codes, len(cleaned))]
-    return out, np.asarray(relabel, dtype=object)
-
-
-def areas_table(network: dict, basis: str = "households") -> pd.DataFrame:
-    """One row per transformer area: transformer, feeder, substation, kind, kva, households,
-    users_10kv and ``customers`` on the chosen basis.
-
-    Households are the ``customers`` column (IEEE 1366 counts customers); 10 kV users count a
-    public transformer as one user and a dedicated transformer by its customers (DL/T 836).
-    """
-    tr = network["transformers"]
-    fd = network["feeders"]
-    out = pd.DataFrame({"transformer": text(tr["transformer"]), "feeder": text(tr["feeder"])})
-    kind = (
-        text(tr["kind"]).str.lower().to_numpy() if "kind" in tr else np.array(["public"] * len(tr))
+def fast_local_floor(ns: np.ndarray, tz: str, freq: str) -> np.ndarray:
+    """Local floor; integer arithmetic when the zone keeps one UTC offset over the data."""
+    if len(ns) == 0:
+        return ns.copy()
+    lo, hi = int(ns.min()), int(ns.max())
+    probe = np.arange(lo, hi + NS_PER_DAY, NS_PER_DAY // 4, dtype=np.int64)
+    offs = ns_to_utc(probe).tz_convert(tz)
+    offsets = (
+        {o.utcoffset() for o in offs[:: max(1, len(offs) // 2000)]}
+        if len(offs) > 4000
+        else {o.utcoffset() for o in offs}
     )
-    out["kind"] = np.where(
-        pd.Series(kind).fillna("public").to_numpy() == "dedicated", "dedicated", "public"
-    )
-    hh = (
-        pd.to_numeric(tr["customers"], errors="coerce").fillna(0).to_numpy(dtype=float)
-        if "customers" in tr
-        else np.ones(len(tr))
-    )
-    out["households"] = hh
-    out["users_10kv"] = np.where(out["kind"].to_numpy() == "dedicated", np.maximum(hh, 1.0), 1.0)
-    out["kva"] = (
-        pd.to_numeric(tr["kva"], errors="coerce").to_numpy(dtype=float) if "kva" in tr else np.nan
-    )
-    for col in ("town", "address"):
-        out[col] = text(tr[col]).to_numpy() if col in tr else None
-    f2s = dict(zip(text(fd["feeder"]), text(fd["substation"])))
-    out["substation"] = pd.Series([f2s.get(f) for f in out["feeder"]], dtype=object)
-    out["customers"] = out["users_10kv"] if basis == "users_10kv" else out["households"]
-    return out
+    if len(offsets) == 1:
+        off = int(next(iter(offsets)).total_seconds() * 1e9)
+        step = NS_PER_HOUR if freq == "h" else NS_PER_DAY
+        return (ns + off) // step * step - off
+    return local_floor(ns, tz, freq)
