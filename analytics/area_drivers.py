@@ -158,32 +158,43 @@ def daily_x_rows(
     ``day`` (UTC ns of the local midnight), ``vmin``, ``below`` (minutes), ``kw`` (kw_max)."""
     if voltage_daily is None or len(voltage_daily) == 0:
         return None
-    pcode, plabels = pd.factorize(voltage_daily["phase"])
-    xcode = [i for i, p in enumerate(plabels) if str(p).strip().upper() == "X"]
-    if not xcode:
-        return None
-    x = voltage_daily[pcode == xcode[0]]
-    ps = to_ns(x["period_start"], "UTC")
+    # whole-column comparisons, then one gather of the chosen rows per column: a county's
+    # three years hold tens of millions of rows, and hashing every row's phase, or copying the
+    # frame to filter it, took seconds (bench/bench_analytics.py)
+    ps = to_ns(voltage_daily["period_start"], "UTC")
     ws, we = window_ns(window, s.tz)
-    m = (ps >= ws) & (ps < we)
-    x, ps = x[m], ps[m]
-    tcode, tnames = factor_text(x["transformer"])
+    inside = (ps >= ws) & (ps < we)
+    phase = voltage_daily["phase"].to_numpy(object)
+    is_x = phase == "X"  # rollups carry canonical phases (docs/formats.md)
+    if not is_x.any():  # otherwise: any spelling of X (" x")
+        pcode, plabels = pd.factorize(phase)
+        xcode = [i for i, p in enumerate(plabels) if str(p).strip().upper() == "X"]
+        if not xcode:
+            return None
+        is_x = pcode == xcode[0]
+    idx = np.flatnonzero(inside & is_x)
+
+    def column(name: str) -> np.ndarray:
+        return voltage_daily[name].to_numpy(float)[idx]
+
+    tcode, tnames = factor_text(pd.Series(voltage_daily["transformer"].to_numpy(object)[idx]))
     name_pos = pd.Index(areas["transformer"]).get_indexer(tnames)
     pos = np.where(tcode >= 0, name_pos[np.maximum(tcode, 0)], -1)
     ok = pos >= 0
+    if "v_low" in voltage_daily:
+        low = pd.to_numeric(voltage_daily["v_low"], errors="coerce").to_numpy(float)[idx]
+        low = np.where(np.isnan(low), float(s.voltage_low), low)
+    else:
+        low = np.full(len(idx), float(s.voltage_low))
     return {
         "a": pos[ok],
-        "day": ps[ok],
-        "vmin": x["v_min"].to_numpy(float)[ok],
+        "day": ps[idx][ok],
+        "vmin": column("v_min")[ok],
         # the row's own lower limit (stored rollups carry it: a 10 kV bus is judged at -7 %
         # of its nominal, on the 220 V storage base); the configured limit otherwise
-        "low": (
-            pd.to_numeric(x["v_low"], errors="coerce").fillna(s.voltage_low).to_numpy(float)[ok]
-            if "v_low" in x
-            else np.full(int(ok.sum()), float(s.voltage_low))
-        ),
-        "below": np.nan_to_num(x["minutes_below"].to_numpy(float)[ok]),
-        "kw": x["kw_max"].to_numpy(float)[ok],
+        "low": low[ok],
+        "below": np.nan_to_num(column("minutes_below")[ok]),
+        "kw": column("kw_max")[ok],
     }
 
 
