@@ -300,14 +300,7 @@ def _run_locked(
     stop,
 ) -> None:
     try:
-        pipeline = pipeline or PatientPipeline.from_settings(engine, settings)
-        # Another source (a file drop, the GIS) may have changed the network since last time.
-        pipeline.refresh_network()
-        # We hold the source's lock: any run of it still marked running is dead.
-        result.abandoned = retry_locked(engine, lambda: abandon_runs(engine, name))
-        if result.abandoned:
-            log.warning("collect %s: %d dead run(s) marked abandoned", name, result.abandoned)
-        run_id = pipeline.start_run(name, _kind_of(options))
+        pipeline, run_id = _start_run(engine, settings, name, options, result, pipeline)
     except Exception as exc:
         result.error = redact(f"{type(exc).__name__}: {exc}", options)
         return
@@ -318,35 +311,7 @@ def _run_locked(
     try:
         if source is None:
             source = registry.get(name, options, settings)
-        while True:
-            result.attempts += 1
-            try:
-                _one_attempt(engine, pipeline, name, options, source, run_id, summary, stop)
-                source.finished()
-                result.not_settled = list(getattr(source, "not_settled", None) or [])
-                if result.not_settled:
-                    summary.notes["files_not_settled"] = len(result.not_settled)
-                break
-            except CollectorError as exc:
-                message = redact(str(exc), options)
-                if exc.permanent or result.attempts > retries:
-                    kind = "permanent" if exc.permanent else f"after {result.attempts} attempts"
-                    error = f"{message} ({kind})"
-                    break
-                delay = backoff_delay(result.attempts, exc.retry_after)
-                result.delays.append(delay)
-                log.info(
-                    "collect %s: attempt %d failed (%s); retrying in %.1fs",
-                    name,
-                    result.attempts,
-                    message,
-                    delay,
-                )
-                if stop is not None and stop.is_set():
-                    raise _Stopped from None
-                sleep(delay)
-                if stop is not None and stop.is_set():
-                    raise _Stopped from None
+        error = _attempts(engine, pipeline, name, options, source, result, retries, sleep, stop)
     except _Stopped:
         error = "interrupted by shutdown (committed batches kept)"
     except InputRefused as exc:
@@ -376,6 +341,64 @@ def _run_locked(
         result.error = redact(
             f"{error or ''} (recording the run failed: {type(exc).__name__}: {exc})", options
         )
+
+
+def _start_run(engine, settings, name, options, result: RunResult, pipeline):
+    """The pipeline (made from settings unless given) and the id of a new run of ``name``;
+    runs of the source still marked running are abandoned first (we hold its lock)."""
+    pipeline = pipeline or PatientPipeline.from_settings(engine, settings)
+    # Another source (a file drop, the GIS) may have changed the network since last time.
+    pipeline.refresh_network()
+    # We hold the source's lock: any run of it still marked running is dead.
+    result.abandoned = retry_locked(engine, lambda: abandon_runs(engine, name))
+    if result.abandoned:
+        log.warning("collect %s: %d dead run(s) marked abandoned", name, result.abandoned)
+    return pipeline, pipeline.start_run(name, _kind_of(options))
+
+
+def _attempts(
+    engine,
+    pipeline,
+    name,
+    options,
+    source: Source,
+    result: RunResult,
+    retries: int,
+    sleep,
+    stop,
+) -> str | None:
+    """Collect until one attempt succeeds (None) or the error is permanent or retries are
+    spent (the error text); between attempts, back off (raises _Stopped on shutdown)."""
+    while True:
+        result.attempts += 1
+        try:
+            _one_attempt(
+                engine, pipeline, name, options, source, result.run_id, result.summary, stop
+            )
+            source.finished()
+            result.not_settled = list(getattr(source, "not_settled", None) or [])
+            if result.not_settled:
+                result.summary.notes["files_not_settled"] = len(result.not_settled)
+            return None
+        except CollectorError as exc:
+            message = redact(str(exc), options)
+            if exc.permanent or result.attempts > retries:
+                kind = "permanent" if exc.permanent else f"after {result.attempts} attempts"
+                return f"{message} ({kind})"
+            delay = backoff_delay(result.attempts, exc.retry_after)
+            result.delays.append(delay)
+            log.info(
+                "collect %s: attempt %d failed (%s); retrying in %.1fs",
+                name,
+                result.attempts,
+                message,
+                delay,
+            )
+            if stop is not None and stop.is_set():
+                raise _Stopped from None
+            sleep(delay)
+            if stop is not None and stop.is_set():
+                raise _Stopped from None
 
 
 def _one_attempt(
