@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from collectors.files import guess_kind, read_chunks
+from collectors.file_reading import guess_kind, read_chunks
 from collectors.mapping import PRESETS, apply_mapping, header_key
 from collectors.options import reading_options, time_options, voltage_level_options
 from collectors.pipeline import REFUSED, IngestOptions, Pipeline

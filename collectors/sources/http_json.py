@@ -47,7 +47,7 @@ import httpx
 import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
-from collectors.files import follow_records_path, json_records
+from collectors.json_records import follow_records_path, json_records
 from collectors.options import HttpOptions
 from collectors.pipeline import SOURCE_NOTES
 from collectors.sources.feed_items import canonical_values, ended_item, items_frame

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from collectors.files import ingest_file
+from collectors.ingest import ingest_file
 from collectors.options import HttpOptions
 from collectors.pipeline import IngestOptions, Pipeline
 from collectors.runner import SourceRegistry, run_source_once

@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
-from collectors.files import FileRefused, file_key, guess_kind, read_chunks
+from collectors.file_reading import FileRefused, file_key, guess_kind, read_chunks
 from collectors.options import FileOptions, reading_options
 from collectors.pipeline import NETWORK_TABLES, REFUSED
 from db.engine import make_engine
