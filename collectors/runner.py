@@ -73,7 +73,7 @@ class RunResult:
     refused_inputs: int = 0  # inputs (files) refused whole and set aside
 
 
-class SourceRegistry:
+class SourceInstances:
     """Source instances by name, kept across runs (an HTTP client, an engine to another
     database); rebuilt when the source's options change."""
 
@@ -108,7 +108,7 @@ def _close(source: Source) -> None:
             log.debug("closing source %s failed", source.name, exc_info=True)
 
 
-REGISTRY = SourceRegistry()
+INSTANCES = SourceInstances()
 
 
 def backoff_delay(
@@ -232,7 +232,7 @@ def run_source_once(
     pipeline: Pipeline | None = None,
     source: Source | None = None,
     sleep: Callable[[float], object] = time.sleep,
-    registry: SourceRegistry | None = None,
+    instances: SourceInstances | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
     """Run source ``name`` of ``settings`` once against ``engine`` and record the run.
@@ -266,7 +266,7 @@ def run_source_once(
                 pipeline=pipeline,
                 source=source,
                 sleep=sleep,
-                registry=registry or REGISTRY,
+                instances=instances or INSTANCES,
                 stop=stop,
             )
     finally:
@@ -296,7 +296,7 @@ def _run_locked(
     pipeline,
     source,
     sleep,
-    registry: SourceRegistry,
+    instances: SourceInstances,
     stop,
 ) -> None:
     try:
@@ -310,7 +310,7 @@ def _run_locked(
     retries = int(getattr(options, "retries", 3))
     try:
         if source is None:
-            source = registry.get(name, options, settings)
+            source = instances.get(name, options, settings)
         error = _attempts(engine, pipeline, name, options, source, result, retries, sleep, stop)
     except _Stopped:
         error = "interrupted by shutdown (committed batches kept)"
@@ -445,9 +445,9 @@ def _one_attempt(
 
 
 __all__ = [
-    "REGISTRY",
+    "INSTANCES",
     "RunResult",
-    "SourceRegistry",
+    "SourceInstances",
     "backoff_delay",
     "mark_abandoned_runs",
     "redact",
