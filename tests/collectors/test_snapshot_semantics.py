@@ -89,7 +89,7 @@ def settings_for(url: str, tmp_path: Path, **extra):
 
 
 def poll(engine, settings):
-    # A fresh instances each time: the collector restarts between polls and only the
+    # Fresh source instances each time: the collector restarts between polls and only the
     # committed watermark carries the state.
     result = run_source_once(
         engine, settings, "snap", sleep=lambda s: None, instances=SourceInstances()
