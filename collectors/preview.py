@@ -327,7 +327,7 @@ def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) 
     given, nothing is committed)."""
     opts = source.options
     if opts.type == "file":
-        files = source._candidates()[:limit_files]
+        files = source.candidates()[:limit_files]
         if not files:
             return [Preview(where=str(source.folder), kind=None, refused=("no_files", "empty"))]
         return [preview_file(pipeline, p, opts.kind, opts, source=name) for p in files]

@@ -56,7 +56,7 @@ def write_exports(sim, out_dir, progress=None) -> dict:
     sample_ids += list(sim.broken_meters["transformer"][:1])
     wide_parts = []
     for k, (d0, d1) in enumerate(spans):
-        v = sim._voltage_days(d0, d1)
+        v = sim.voltage_days(d0, d1)
         month = (sim.start + pd.Timedelta(days=d0)).strftime("%Y-%m")
         vv = v.copy()
         vv["time"] = vv["time"].dt.strftime(TIME_FMT)
