@@ -172,20 +172,20 @@ def check_time(
     rej.add(parsed.ambiguous, "ambiguous_time", what)
     in_zone = f" in {ctx.tz}"
     if parsed.nonexistent.any():
-        detail = shown(values, parsed.nonexistent, what, in_zone)
+        detail = _shown(values, parsed.nonexistent, what, in_zone)
         rej.add(parsed.nonexistent, "time_nonexistent_dst", detail)
     if parsed.dst_ambiguous.any():
-        detail = shown(values, parsed.dst_ambiguous, what, in_zone)
+        detail = _shown(values, parsed.dst_ambiguous, what, in_zone)
         rej.add(parsed.dst_ambiguous, "time_ambiguous_dst", detail)
     rej.add(parsed.bad, "bad_time", values)
     # Readable but beyond what can be stored (year 0001, 2300, 9999): refused for this row only.
     if parsed.too_late.any() and (isinstance(future_ok, pd.Series) or not future_ok):
-        rej.add(parsed.too_late, "time_in_future", shown(values, parsed.too_late, what))
+        rej.add(parsed.too_late, "time_in_future", _shown(values, parsed.too_late, what))
     elif parsed.too_late.any() and notes is not None:
         # An estimate centuries ahead is the typo an ETR years ahead is: cleared (NaT already).
         notes["etr_implausible_cleared"] += int((parsed.too_late & rej.ok).sum())
     if parsed.too_early.any():
-        rej.add(parsed.too_early, "time_too_old", shown(values, parsed.too_early, what))
+        rej.add(parsed.too_early, "time_too_old", _shown(values, parsed.too_early, what))
     if isinstance(future_ok, pd.Series):
         # rows marked may lie up to PLANNED_HORIZON ahead (announced planned outages)
         ahead = future_ok.fillna(False).astype(bool)
@@ -198,7 +198,7 @@ def check_time(
     return times
 
 
-def shown(values: pd.Series, where: pd.Series, what: str, after: str = "") -> pd.Series:
+def _shown(values: pd.Series, where: pd.Series, what: str, after: str = "") -> pd.Series:
     """``what VALUE after`` for the rows ``where`` (the others blank): only offending values
     are formatted (a million parsed times formatted as text cost seconds)."""
     out = pd.Series("", index=values.index, dtype=object)
