@@ -28,7 +28,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from collectors.files import ingest_file  # noqa: E402
+from collectors.ingest import ingest_file  # noqa: E402
 from collectors.pipeline import IngestOptions, Pipeline  # noqa: E402
 from collectors.simulator import Simulation  # noqa: E402
 from collectors.simulator.load import load_network  # noqa: E402

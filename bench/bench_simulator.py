@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collectors.simulator import Simulation  # noqa: E402
-from collectors.simulator.files import write_exports  # noqa: E402
+from collectors.simulator.exports import write_exports  # noqa: E402
 from collectors.simulator.realism import LowVoltageCounter, realism  # noqa: E402
 
 LIMIT_S, LIMIT_GB = 300.0, 4.0

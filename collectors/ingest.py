@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from collectors.files import FileRefused, guess_kind, ingest_file, network_files
+from collectors.file_reading import (
+    DEFAULT_MAX_COLUMNS,
+    FileRefused,
+    file_key,
+    guess_kind,
+    read_chunks,
+)
 from collectors.options import reading_options, time_options, voltage_level_options
-from collectors.pipeline import BatchSummary, IngestOptions, Pipeline
+from collectors.pipeline import NETWORK_TABLES, BatchSummary, IngestOptions, Pipeline
 from db.engine import DatabaseLocked, lock_wait_seconds, make_engine, retry_locked
 from db.locks import source_lock
 from db.migrate import upgrade
@@ -232,3 +239,54 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
     pipeline.finish_run(run_id, summary)
     print_summary(summary, f"{kind} from {path} (source {source}):")
     return EXIT_QUARANTINED if summary.quarantined_total else EXIT_OK
+
+
+def ingest_file(
+    pipeline: Pipeline,
+    path: Path,
+    kind: str,
+    options: IngestOptions,
+    *,
+    run_id: int | None = None,
+    chunk_rows: int | None = None,
+    on_chunk: Callable[[int, BatchSummary], None] | None = None,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
+    read_options: dict | None = None,
+) -> BatchSummary:
+    """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
+    (killed, crashed) are skipped, so a rerun resumes where that run stopped. The header is
+    judged first, under ``options.mapping`` (see ``read_chunks``); ``read_options`` are
+    ``read_chunks``'s reading options (``collectors.options.reading_options`` of a source)."""
+    key = file_key(path)
+    done = pipeline.committed_chunks(key)
+    summary = BatchSummary()
+    chunks = read_chunks(
+        path,
+        kind,
+        chunk_rows=chunk_rows,
+        max_columns=max_columns,
+        mapping=dict(options.mapping),
+        shaping=options.shaping,
+        **(read_options or {}),
+    )
+    for number, frame in enumerate(chunks):
+        if number in done:
+            summary.chunks_skipped += 1
+            continue
+        part = pipeline.ingest(kind, frame, options, run_id=run_id, chunk=(key, number))
+        summary.add(part)
+        if on_chunk is not None:
+            on_chunk(len(frame), part)
+    # Finished: the markers only serve to resume an interrupted ingest. Ingesting the file
+    # again later (say, after the missing feeders were added) reads it all again.
+    pipeline.forget_chunks(key)
+    return summary
+
+
+def network_files(folder: Path) -> list[tuple[str, Path]]:
+    """The network tables of a folder in dependency order (substations, feeders, areas)."""
+    found = []
+    for table in NETWORK_TABLES:
+        matches = sorted(p for p in folder.iterdir() if p.is_file() and guess_kind(p) == table)
+        found += [(table, p) for p in matches]
+    return found

@@ -94,7 +94,10 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
 _WIDE_POINT = re.compile(r"^(?:p|u|点|v)(\d{1,2})$", re.IGNORECASE)
 
 
-def _norm(header: str) -> str:
+def header_key(header: str) -> str:
+    """The form headers are matched in: lower case, without blanks, ``_``, ``-`` and
+    parentheses (ASCII or full-width), so ``"Start Time"``, ``start_time`` and ``开始(时间)``
+    style variants of one alias meet."""
     return re.sub(r"[\s_\-()（）]", "", str(header)).lower()
 
 
@@ -109,14 +112,14 @@ def apply_mapping(
             renames[raw] = canonical
             taken.add(canonical)
     aliases = {
-        _norm(alias): canonical
+        header_key(alias): canonical
         for canonical, names in PRESETS.get(kind, {}).items()
         for alias in names
     }
     for column in frame.columns:
         if column in renames:
             continue
-        canonical = aliases.get(_norm(column))
+        canonical = aliases.get(header_key(column))
         if kind == "voltage" and canonical is None:
             match = _WIDE_POINT.match(str(column).strip())
             if match:

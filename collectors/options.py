@@ -456,7 +456,7 @@ READING_KEYS = ("encoding", "sep", "decimal", "header", "skiprows", "sheet", "na
 
 
 def reading_options(options: SourceOptions | None) -> dict:
-    """The keyword arguments of ``collectors.files.read_chunks`` a source's options set (none
+    """The keyword arguments of ``collectors.file_reading.read_chunks`` a source's options set (none
     for a source without reading options, or no source): how its files are read."""
     if options is None:
         return {}

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from collectors.files import guess_kind, read_chunks
-from collectors.mapping import PRESETS, _norm, apply_mapping
+from collectors.file_reading import guess_kind, read_chunks
+from collectors.mapping import PRESETS, apply_mapping, header_key
 from collectors.options import reading_options, time_options, voltage_level_options
 from collectors.pipeline import REFUSED, IngestOptions, Pipeline
 from collectors.runner import ingest_options
@@ -141,8 +141,8 @@ def suggestions(header: str, kind: str, taken: set[str]) -> list[str]:
         if canonical in taken:
             continue
         for name in (*names, *HINTS.get(canonical, ())):
-            aliases.setdefault(_norm(name), canonical)
-    key = _norm(header)
+            aliases.setdefault(header_key(name), canonical)
+    key = header_key(header)
     found: list[str] = []
     for alias in difflib.get_close_matches(key, list(aliases), n=5, cutoff=0.75):
         if aliases[alias] not in found:
@@ -271,9 +271,9 @@ def layout_hint(path: Path, kind: str, missing: str, mapping: dict, reading: dic
     another row (a title or units row above it: ``header = N``), or another separator
     (``sep = ";"``). Only the first rows are read (CSV, XLSX)."""
     name = missing.split(" (named by ", 1)[0]
-    wanted = {_norm(name)}
-    wanted |= {_norm(k) for k, v in mapping.items() if v == name}
-    wanted |= {_norm(a) for a in PRESETS.get(kind, {}).get(name, ())}
+    wanted = {header_key(name)}
+    wanted |= {header_key(k) for k, v in mapping.items() if v == name}
+    wanted |= {header_key(a) for a in PRESETS.get(kind, {}).get(name, ())}
     wanted.discard("")
     suffix = path.name.lower()
     sep = reading.get("sep", ",")
@@ -299,7 +299,7 @@ def layout_hint(path: Path, kind: str, missing: str, mapping: dict, reading: dic
     header = int(reading.get("header", 0))
     for each, lines in tables.items():
         for number, cells in enumerate(lines):
-            if number < skip or not any(_norm(c) in wanted for c in cells):
+            if number < skip or not any(header_key(c) in wanted for c in cells):
                 continue
             row = number - skip
             shown = "\\t" if each == "\t" else each
@@ -327,7 +327,7 @@ def preview_source(pipeline: Pipeline, name: str, source, limit_files: int = 5) 
     given, nothing is committed)."""
     opts = source.options
     if opts.type == "file":
-        files = source._candidates()[:limit_files]
+        files = source.candidates()[:limit_files]
         if not files:
             return [Preview(where=str(source.folder), kind=None, refused=("no_files", "empty"))]
         return [preview_file(pipeline, p, opts.kind, opts, source=name) for p in files]

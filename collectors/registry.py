@@ -8,7 +8,7 @@ from importlib import import_module
 from collectors.base import Source
 
 SOURCES: dict[str, str | type[Source]] = {
-    "file": "collectors.sources.files.FileSource",
+    "file": "collectors.sources.file_drop.FileSource",
     "http": "collectors.sources.http_json.HttpSource",
     "sql": "collectors.sources.sql.SqlSource",
     "simulator": "collectors.simulator.source.SimulatorSource",

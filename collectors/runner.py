@@ -73,7 +73,7 @@ class RunResult:
     refused_inputs: int = 0  # inputs (files) refused whole and set aside
 
 
-class SourceRegistry:
+class SourceInstances:
     """Source instances by name, kept across runs (an HTTP client, an engine to another
     database); rebuilt when the source's options change."""
 
@@ -108,7 +108,7 @@ def _close(source: Source) -> None:
             log.debug("closing source %s failed", source.name, exc_info=True)
 
 
-REGISTRY = SourceRegistry()
+INSTANCES = SourceInstances()
 
 
 def backoff_delay(
@@ -232,7 +232,7 @@ def run_source_once(
     pipeline: Pipeline | None = None,
     source: Source | None = None,
     sleep: Callable[[float], object] = time.sleep,
-    registry: SourceRegistry | None = None,
+    instances: SourceInstances | None = None,
     stop: threading.Event | None = None,
 ) -> RunResult:
     """Run source ``name`` of ``settings`` once against ``engine`` and record the run.
@@ -266,7 +266,7 @@ def run_source_once(
                 pipeline=pipeline,
                 source=source,
                 sleep=sleep,
-                registry=registry or REGISTRY,
+                instances=instances or INSTANCES,
                 stop=stop,
             )
     finally:
@@ -296,18 +296,11 @@ def _run_locked(
     pipeline,
     source,
     sleep,
-    registry: SourceRegistry,
+    instances: SourceInstances,
     stop,
 ) -> None:
     try:
-        pipeline = pipeline or PatientPipeline.from_settings(engine, settings)
-        # Another source (a file drop, the GIS) may have changed the network since last time.
-        pipeline.refresh_network()
-        # We hold the source's lock: any run of it still marked running is dead.
-        result.abandoned = retry_locked(engine, lambda: abandon_runs(engine, name))
-        if result.abandoned:
-            log.warning("collect %s: %d dead run(s) marked abandoned", name, result.abandoned)
-        run_id = pipeline.start_run(name, _kind_of(options))
+        pipeline, run_id = _start_run(engine, settings, name, options, result, pipeline)
     except Exception as exc:
         result.error = redact(f"{type(exc).__name__}: {exc}", options)
         return
@@ -317,36 +310,8 @@ def _run_locked(
     retries = int(getattr(options, "retries", 3))
     try:
         if source is None:
-            source = registry.get(name, options, settings)
-        while True:
-            result.attempts += 1
-            try:
-                _one_attempt(engine, pipeline, name, options, source, run_id, summary, stop)
-                source.finished()
-                result.not_settled = list(getattr(source, "not_settled", None) or [])
-                if result.not_settled:
-                    summary.notes["files_not_settled"] = len(result.not_settled)
-                break
-            except CollectorError as exc:
-                message = redact(str(exc), options)
-                if exc.permanent or result.attempts > retries:
-                    kind = "permanent" if exc.permanent else f"after {result.attempts} attempts"
-                    error = f"{message} ({kind})"
-                    break
-                delay = backoff_delay(result.attempts, exc.retry_after)
-                result.delays.append(delay)
-                log.info(
-                    "collect %s: attempt %d failed (%s); retrying in %.1fs",
-                    name,
-                    result.attempts,
-                    message,
-                    delay,
-                )
-                if stop is not None and stop.is_set():
-                    raise _Stopped from None
-                sleep(delay)
-                if stop is not None and stop.is_set():
-                    raise _Stopped from None
+            source = instances.get(name, options, settings)
+        error = _attempts(engine, pipeline, name, options, source, result, retries, sleep, stop)
     except _Stopped:
         error = "interrupted by shutdown (committed batches kept)"
     except InputRefused as exc:
@@ -376,6 +341,64 @@ def _run_locked(
         result.error = redact(
             f"{error or ''} (recording the run failed: {type(exc).__name__}: {exc})", options
         )
+
+
+def _start_run(engine, settings, name, options, result: RunResult, pipeline):
+    """The pipeline (made from settings unless given) and the id of a new run of ``name``;
+    runs of the source still marked running are abandoned first (we hold its lock)."""
+    pipeline = pipeline or PatientPipeline.from_settings(engine, settings)
+    # Another source (a file drop, the GIS) may have changed the network since last time.
+    pipeline.refresh_network()
+    # We hold the source's lock: any run of it still marked running is dead.
+    result.abandoned = retry_locked(engine, lambda: abandon_runs(engine, name))
+    if result.abandoned:
+        log.warning("collect %s: %d dead run(s) marked abandoned", name, result.abandoned)
+    return pipeline, pipeline.start_run(name, _kind_of(options))
+
+
+def _attempts(
+    engine,
+    pipeline,
+    name,
+    options,
+    source: Source,
+    result: RunResult,
+    retries: int,
+    sleep,
+    stop,
+) -> str | None:
+    """Collect until one attempt succeeds (None) or the error is permanent or retries are
+    spent (the error text); between attempts, back off (raises _Stopped on shutdown)."""
+    while True:
+        result.attempts += 1
+        try:
+            _one_attempt(
+                engine, pipeline, name, options, source, result.run_id, result.summary, stop
+            )
+            source.finished()
+            result.not_settled = list(getattr(source, "not_settled", None) or [])
+            if result.not_settled:
+                result.summary.notes["files_not_settled"] = len(result.not_settled)
+            return None
+        except CollectorError as exc:
+            message = redact(str(exc), options)
+            if exc.permanent or result.attempts > retries:
+                kind = "permanent" if exc.permanent else f"after {result.attempts} attempts"
+                return f"{message} ({kind})"
+            delay = backoff_delay(result.attempts, exc.retry_after)
+            result.delays.append(delay)
+            log.info(
+                "collect %s: attempt %d failed (%s); retrying in %.1fs",
+                name,
+                result.attempts,
+                message,
+                delay,
+            )
+            if stop is not None and stop.is_set():
+                raise _Stopped from None
+            sleep(delay)
+            if stop is not None and stop.is_set():
+                raise _Stopped from None
 
 
 def _one_attempt(
@@ -422,9 +445,9 @@ def _one_attempt(
 
 
 __all__ = [
-    "REGISTRY",
+    "INSTANCES",
     "RunResult",
-    "SourceRegistry",
+    "SourceInstances",
     "backoff_delay",
     "mark_abandoned_runs",
     "redact",

@@ -26,9 +26,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from collectors.runner import (
-    REGISTRY,
+    INSTANCES,
     RunResult,
-    SourceRegistry,
+    SourceInstances,
     mark_abandoned_runs,
     run_source_once,
 )
@@ -59,7 +59,7 @@ def build_scheduler(
     engine: Engine,
     *,
     sources: list[str] | None = None,
-    registry: SourceRegistry | None = None,
+    instances: SourceInstances | None = None,
     stop: threading.Event | None = None,
 ) -> BackgroundScheduler:
     """A (not yet started) scheduler with one job per enabled source (or the ``sources``
@@ -69,13 +69,13 @@ def build_scheduler(
     options = settings.source_options()
     names = sources if sources is not None else [n for n, o in options.items() if o.enabled]
     stop = stop or threading.Event()
-    registry = registry or REGISTRY
+    instances = instances or INSTANCES
     scheduler = BackgroundScheduler(
         executors={"default": ThreadPoolExecutor(max(1, min(MAX_WORKERS, len(names))))},
         timezone=settings.site.timezone,
     )
     scheduler.feederwatch_stop = stop  # read by stop_scheduler
-    scheduler.feederwatch_registry = registry
+    scheduler.feederwatch_instances = instances
     for name in names:
         trigger, seconds = _trigger(options[name], settings.site.timezone)
         grace = int(max(30, seconds or 60))
@@ -83,7 +83,7 @@ def build_scheduler(
         scheduler.add_job(
             _job,
             trigger,
-            args=(engine, settings, name, registry, stop),
+            args=(engine, settings, name, instances, stop),
             id=job_id(name),
             name=f"collect {name}",
             max_instances=1,
@@ -95,12 +95,12 @@ def build_scheduler(
     return scheduler
 
 
-def _job(engine, settings, name: str, registry: SourceRegistry, stop: threading.Event) -> None:
+def _job(engine, settings, name: str, instances: SourceInstances, stop: threading.Event) -> None:
     if stop.is_set():
         return
     try:
         # Backoff pauses end early at shutdown: stop.wait returns as soon as it is set.
-        run_source_once(engine, settings, name, registry=registry, sleep=stop.wait, stop=stop)
+        run_source_once(engine, settings, name, instances=instances, sleep=stop.wait, stop=stop)
     except Exception:  # run_source_once records everything; this is a last resort
         log.exception("collect %s: unexpected failure", name)
 
@@ -220,7 +220,7 @@ def collect_command(settings, once: bool, source: str | None) -> int:
             return _collect_once(engine, settings, names)
         return _collect_forever(engine, settings, names)
     finally:
-        REGISTRY.close()
+        INSTANCES.close()
         engine.dispose()
 
 

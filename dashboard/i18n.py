@@ -491,7 +491,7 @@ CATEGORIES = {
     "other": ("其他", "other"),
 }
 
-#: quarantine reason codes (collectors/validate.py REASONS), for the Data page (issue 18)
+#: quarantine reason codes (collectors/validate REASONS), for the Data page (issue 18)
 REASONS = {
     "empty_file": ("文件中没有记录", "the file has no records"),
     "undecodable": (

@@ -19,7 +19,7 @@ from sqlalchemy import inspect
 
 from collectors.pipeline import Pipeline
 from collectors.preview import Preview, preview_file, preview_source
-from collectors.runner import SourceRegistry
+from collectors.runner import SourceInstances
 from db.engine import make_engine, sqlite_file
 from db.migrate import upgrade
 
@@ -95,7 +95,7 @@ def check_command(
         options = configured.get(source) if source else None
         previews = [preview_file(pipeline, path, kind, options, source=source or "check")]
     else:
-        instance = SourceRegistry().get(name, configured[name], settings)
+        instance = SourceInstances().get(name, configured[name], settings)
         try:
             previews = preview_source(pipeline, name, instance)
         except Exception as exc:  # noqa: BLE001 - a feed or database that cannot be read

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from collectors.simulator import Simulation
-from collectors.simulator.files import write_exports
+from collectors.simulator.exports import write_exports
 
 
 def run_simulate(

@@ -65,16 +65,16 @@ def detect_format(path: Path, net=None) -> str | None:
         if suffix == ".dss":
             return "opendss"
         if suffix in _GIS:
-            from collectors.files import guess_kind
+            from collectors.file_reading import guess_kind
 
-            # substations.geojson, feeders.geojson ...: the canonical tables (collectors.files)
+            # substations.geojson, feeders.geojson ...: the canonical tables (collectors.file_reading)
             return None if suffix == ".geojson" and guess_kind(path) else "gis"
         if suffix == ".json":
             head = path.open("rb").read(4096).decode("utf-8", errors="replace")
             if '"_module"' in head and ("pandapowerNet" in head or '"bus"' in head):
                 return "pandapower"
             if '"features"' in head or '"FeatureCollection"' in head:
-                return None  # a GeoJSON table of the canonical kind (collectors.files)
+                return None  # a GeoJSON table of the canonical kind (collectors.file_reading)
         return None
     if not path.is_dir():
         return None

@@ -283,7 +283,29 @@ def _mode(values) -> Any:
 
 
 def _labelled(lines, lgeoms, points, pgeoms, net) -> dict[str, Any]:
-    diags = []
+    diags: list[dict] = []
+    lines = _lines_with_feeder(lines, lgeoms, net, diags)
+    rows = [
+        _feeder_of_lines(code, group, net, diags)
+        for code, group in lines.groupby("feeder", sort=True)
+    ]
+    feeders = pd.DataFrame(rows)
+    subs = _substation_points(points, pgeoms)
+    known = set(subs["substation"].dropna())
+    extra = sorted(
+        {s for s in feeders.get("substation", pd.Series(dtype=object)).dropna() if s not in known}
+    )
+    if extra:
+        subs = pd.concat([subs, pd.DataFrame({"substation": extra})], ignore_index=True)
+    diagnostics = pd.DataFrame(
+        diags, columns=["kind", "feeder", "substation", "bus", "line_id", "detail"]
+    )
+    return {"tables": {"substations": subs, "feeders": feeders}, "diagnostics": diagnostics}
+
+
+def _lines_with_feeder(lines, lgeoms, net, diags: list[dict]) -> pd.DataFrame:
+    """The line features naming a feeder (the others reported ``unassigned_line``), with their
+    geometry parts (``_parts``) and length (``_km``: the attribute, else the geometry's)."""
     lines = lines.copy()
     lines["_parts"] = [_line_parts(g) for g in lgeoms]
     feeder = lines["feeder"].astype("string").str.strip()
@@ -307,49 +329,52 @@ def _labelled(lines, lgeoms, points, pgeoms, net) -> dict[str, Any]:
         seg_km = pd.Series(np.nan, index=lines.index)
     geo_km = lines["_parts"].map(lambda parts: sum(haversine_km(p) for p in parts))
     lines["_km"] = seg_km.fillna(geo_km)
-    rows = []
-    for code, group in lines.groupby("feeder", sort=True):
-        parts = [p for ps in group["_parts"] for p in ps]
-        missing = int((group["_parts"].map(len) == 0).sum())
-        sub = _mode(group["substation"]) if "substation" in group else None
-        for _ in range(missing):
-            diags.append(
-                {
-                    "kind": "no_coordinates",
-                    "feeder": code,
-                    "substation": sub,
-                    "detail": "line feature without a geometry",
-                }
-            )
-        if sub is None:
-            diags.append(
-                {
-                    "kind": "no_substation",
-                    "feeder": code,
-                    "detail": "feeder's features name no substation",
-                }
-            )
-        kv = pd.to_numeric(
-            group.get("voltage_kv", pd.Series(dtype=object)), errors="coerce"
-        ).dropna()
-        rows.append(
+    return lines
+
+
+def _feeder_of_lines(code, group: pd.DataFrame, net, diags: list[dict]) -> dict[str, Any]:
+    """One feeder's row from its line features (the most common substation, name, conductor
+    and level among them); features without geometry and a feeder naming no substation are
+    reported."""
+    parts = [p for ps in group["_parts"] for p in ps]
+    missing = int((group["_parts"].map(len) == 0).sum())
+    sub = _mode(group["substation"]) if "substation" in group else None
+    for _ in range(missing):
+        diags.append(
             {
+                "kind": "no_coordinates",
                 "feeder": code,
                 "substation": sub,
-                "name": _mode(group["name"]) if "name" in group else None,
-                "length_km": round(float(group["_km"].sum()), 6),
-                "conductor": _mode(group["std_type"]) if "std_type" in group else None,
-                "voltage_kv": float(kv.mode().min()) if len(kv) else net.voltage_kv,
-                "geometry": json.dumps({"type": "MultiLineString", "coordinates": parts})
-                if parts
-                else None,
-                "segment_count": len(group),
+                "detail": "line feature without a geometry",
             }
         )
-    feeders = pd.DataFrame(rows)
-    subs = pd.DataFrame(columns=["substation", "name", "voltage_kv", "capacity_mva", "lon", "lat"])
+    if sub is None:
+        diags.append(
+            {
+                "kind": "no_substation",
+                "feeder": code,
+                "detail": "feeder's features name no substation",
+            }
+        )
+    kv = pd.to_numeric(group.get("voltage_kv", pd.Series(dtype=object)), errors="coerce").dropna()
+    return {
+        "feeder": code,
+        "substation": sub,
+        "name": _mode(group["name"]) if "name" in group else None,
+        "length_km": round(float(group["_km"].sum()), 6),
+        "conductor": _mode(group["std_type"]) if "std_type" in group else None,
+        "voltage_kv": float(kv.mode().min()) if len(kv) else net.voltage_kv,
+        "geometry": json.dumps({"type": "MultiLineString", "coordinates": parts})
+        if parts
+        else None,
+        "segment_count": len(group),
+    }
+
+
+def _substation_points(points, pgeoms) -> pd.DataFrame:
+    """Substations from a point layer naming them (empty without one)."""
     if points is not None and "substation" in points:
-        subs = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "substation": points["substation"].astype("string").str.strip(),
                 "name": points.get("name"),
@@ -359,13 +384,4 @@ def _labelled(lines, lgeoms, points, pgeoms, net) -> dict[str, Any]:
                 "lat": [g[1][1] if g and g[0] == "Point" else np.nan for g in pgeoms],
             }
         )
-    known = set(subs["substation"].dropna())
-    extra = sorted(
-        {s for s in feeders.get("substation", pd.Series(dtype=object)).dropna() if s not in known}
-    )
-    if extra:
-        subs = pd.concat([subs, pd.DataFrame({"substation": extra})], ignore_index=True)
-    diagnostics = pd.DataFrame(
-        diags, columns=["kind", "feeder", "substation", "bus", "line_id", "detail"]
-    )
-    return {"tables": {"substations": subs, "feeders": feeders}, "diagnostics": diagnostics}
+    return pd.DataFrame(columns=["substation", "name", "voltage_kv", "capacity_mva", "lon", "lat"])

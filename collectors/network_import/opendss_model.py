@@ -112,7 +112,42 @@ def _master(folder: Path) -> Path:
     return masters[0]
 
 
+TRAFO_COLUMNS = [
+    "trafo_id",
+    "name",
+    "hv_bus",
+    "lv_bus",
+    "sn_mva",
+    "vn_hv_kv",
+    "vn_lv_kv",
+    "in_service",
+]
+
+
 def _reduce(dss, net) -> dict[str, pd.DataFrame]:
+    buses = _dss_buses(dss)
+    lines = pd.DataFrame(_dss_lines(dss, net))
+    trafos = pd.DataFrame(_dss_transformers(dss), columns=TRAFO_COLUMNS)
+    sources = []
+    ok = dss.Vsources.First()
+    while ok:
+        sources.append(_bus(dss.CktElement.BusNames()[0]))
+        ok = dss.Vsources.Next()
+    ratio = trafos["vn_hv_kv"] / trafos["vn_lv_kv"].where(trafos["vn_lv_kv"] > 0)
+    stepdown = trafos[(ratio >= 1.2) & (trafos["vn_lv_kv"] >= net.area_below_kv)]
+    # without a step-down transformer the circuit's sources are the roots
+    roots = list(net.roots) or ([] if len(stepdown) else sources)
+    return {
+        "buses": buses,
+        "lines": lines,
+        "switches": pd.DataFrame(columns=["switch_id", "bus", "element", "et", "closed"]),
+        "trafos": trafos,
+        "roots": [r.lower() for r in roots],
+    }
+
+
+def _dss_buses(dss) -> pd.DataFrame:
+    """The circuit's buses with their line-to-line base voltage and coordinates."""
     rows = []
     for name in dss.Circuit.AllBusNames():
         dss.Circuit.SetActiveBus(name)
@@ -126,7 +161,11 @@ def _reduce(dss, net) -> dict[str, pd.DataFrame]:
                 "y": dss.Bus.Y() if dss.Bus.Coorddefined() else np.nan,
             }
         )
-    buses = pd.DataFrame(rows, columns=["bus_id", "name", "vn_kv", "x", "y"])
+    return pd.DataFrame(rows, columns=["bus_id", "name", "vn_kv", "x", "y"])
+
+
+def _dss_lines(dss, net) -> list[dict]:
+    """The circuit's lines and switches (a disabled or open element is out of service)."""
     lines = []
     ok = dss.Lines.First()
     while ok:
@@ -150,6 +189,11 @@ def _reduce(dss, net) -> dict[str, pd.DataFrame]:
             }
         )
         ok = dss.Lines.Next()
+    return lines
+
+
+def _dss_transformers(dss) -> list[dict]:
+    """The circuit's transformers with their line-to-line winding voltages."""
     trafos = []
     ok = dss.Transformers.First()
     while ok:
@@ -174,34 +218,7 @@ def _reduce(dss, net) -> dict[str, pd.DataFrame]:
             }
         )
         ok = dss.Transformers.Next()
-    sources = []
-    ok = dss.Vsources.First()
-    while ok:
-        sources.append(_bus(dss.CktElement.BusNames()[0]))
-        ok = dss.Vsources.Next()
-    trafos = pd.DataFrame(
-        trafos,
-        columns=[
-            "trafo_id",
-            "name",
-            "hv_bus",
-            "lv_bus",
-            "sn_mva",
-            "vn_hv_kv",
-            "vn_lv_kv",
-            "in_service",
-        ],
-    )
-    ratio = trafos["vn_hv_kv"] / trafos["vn_lv_kv"].where(trafos["vn_lv_kv"] > 0)
-    stepdown = trafos[(ratio >= 1.2) & (trafos["vn_lv_kv"] >= net.area_below_kv)]
-    roots = list(net.roots) or ([] if len(stepdown) else sources)
-    return {
-        "buses": buses,
-        "lines": pd.DataFrame(lines),
-        "switches": pd.DataFrame(columns=["switch_id", "bus", "element", "et", "closed"]),
-        "trafos": trafos,
-        "roots": [r.lower() for r in roots],
-    }
+    return trafos
 
 
 def _join_coordinates(model: dict, folder: Path, net) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from collectors.files import sniff_encoding
+from collectors.file_reading import sniff_encoding
 from collectors.network_import.geo import UNIT_M, to_lonlat
 
 #: table -> default file name patterns (case ignored), tried in this order of tables

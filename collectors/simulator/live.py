@@ -119,7 +119,7 @@ class LiveFeed:
         d0 = int((since - self.fut.t0) / pd.Timedelta(days=1))
         d1 = int(np.ceil((until - self.fut.t0) / pd.Timedelta(days=1)))
         d0, d1 = max(0, d0), min(self.fut.days, max(d1, d0))
-        v = self.fut._voltage_days(d0, d1)
+        v = self.fut.voltage_days(d0, d1)
         v = v[(v["time"] > since) & (v["time"] <= until)].reset_index(drop=True)
         self.now = max(self.now, until)
         return LiveBatch(since, until, outs, v, comp.reset_index(drop=True))

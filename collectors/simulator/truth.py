@@ -31,14 +31,51 @@ def _expected(sim, ev, mask, n_reps):
 def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int = 100) -> dict:
     """Build the ground_truth.json content for a Simulation."""
     net = sim.net
-    a, f, s = net.areas, net.feeders, net.subs
-    n_f, n_s = len(f["id"]), len(s["id"])
+    a = net.areas
+    n_f, n_s = len(net.feeders["id"]), len(net.subs["id"])
     per_year = 365.0 / sim.days
+    outage = _outage_expectations(sim, tolerance, max_reps, batch)
     # low voltage: exact expectation per scenario (deterministic voltage, cooldown recursion)
     lv = {}
     for sc in ("asis", "feeder_cf", "sub_cf"):
         wl, _ = sim.vmodel.lv_experience(sc)
         lv[sc] = bh.lv_expected(bh.lv_daily_prob(net, wl))
+    lv_f = np.bincount(
+        a["feeder"], weights=(lv["asis"] - lv["feeder_cf"]) * per_year, minlength=n_f
+    )
+    lv_s = np.bincount(a["sub"], weights=(lv["asis"] - lv["sub_cf"]) * per_year, minlength=n_s)
+    lv_af = np.bincount(a["feeder"], weights=lv["asis"] * per_year, minlength=n_f)
+    lv_as = np.bincount(a["sub"], weights=lv["asis"] * per_year, minlength=n_s)
+    bm = sim.broken_meters
+    return {
+        "seed": sim.seed,
+        "preset": sim.preset,
+        "start": sim.start.isoformat(),
+        "days": sim.days,
+        "resolution": sim.resolution,
+        "tz": sim.tz,
+        "units": "expected grid-caused tickets (merged repeats excluded) per year",
+        "replications": outage["reps"],
+        "precision_p90_rel_se": round(outage["precision"], 4),
+        "storm_days": [(sim.start.toordinal() + int(d)) for d in sim.weather.storm_days],
+        "storm_dates": [str(np_date(sim, d)) for d in sim.weather.storm_days],
+        "broken_meters": [
+            {"transformer": t, "fault": k} for t, k in zip(bm["transformer"], bm["fault"])
+        ],
+        "feeders": _feeder_entries(net, outage["diff_f"], outage["asis_f"], lv_f, lv_af),
+        "substations": _substation_entries(net, outage["diff_s"], outage["asis_s"], lv_s, lv_as),
+    }
+
+
+def _outage_expectations(sim, tolerance: float, max_reps: int, batch: int) -> dict:
+    """Expected outage tickets per year by driver, per feeder and per substation, as is
+    (``asis_*``) and removed by the asset's weaknesses (``diff_*``, shape (3, n)): replications
+    are drawn in batches until the 90th percentile of the relative standard error of the large
+    feeder figures is within ``tolerance`` (or ``max_reps``)."""
+    net = sim.net
+    a = net.areas
+    n_f, n_s = len(net.feeders["id"]), len(net.subs["id"])
+    per_year = 365.0 / sim.days
     rng = np.random.default_rng([sim.seed, 20])
     diffs_f, diffs_s, asis_f, asis_s = [], [], [], []
     reps = 0
@@ -49,31 +86,9 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
         e_as = _expected(sim, ev, full, batch)
         e_f = _expected(sim, ev, ev["keep_f"], batch)
         e_s = _expected(sim, ev, ev["keep_s"], batch)
-        agg_f = lambda x: np.stack(
-            [
-                np.bincount(
-                    a["feeder"],
-                    weights=x[r, :, k].ravel(),  # noqa
-                    minlength=n_f,
-                )
-                for r in range(batch)
-                for k in range(3)
-            ]
-        ).reshape(batch, 3, n_f)
-        agg_s = lambda x: np.stack(
-            [
-                np.bincount(
-                    a["sub"],
-                    weights=x[r, :, k].ravel(),  # noqa
-                    minlength=n_s,
-                )
-                for r in range(batch)
-                for k in range(3)
-            ]
-        ).reshape(batch, 3, n_s)
-        af, as_ = agg_f(e_as), agg_s(e_as)
-        diffs_f.append(af - agg_f(e_f))
-        diffs_s.append(as_ - agg_s(e_s))
+        af, as_ = _per_asset(e_as, a["feeder"], n_f), _per_asset(e_as, a["sub"], n_s)
+        diffs_f.append(af - _per_asset(e_f, a["feeder"], n_f))
+        diffs_s.append(as_ - _per_asset(e_s, a["sub"], n_s))
         asis_f.append(af)
         asis_s.append(as_)
         reps += batch
@@ -84,28 +99,42 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
         precision = float(np.percentile(se[big] / mean[big], 90)) if big.any() else 0.0
         if precision <= tolerance:
             break
-    df = np.concatenate(diffs_f).mean(axis=0) * per_year  # (3, n_f)
-    ds = np.concatenate(diffs_s).mean(axis=0) * per_year
-    af = np.concatenate(asis_f).mean(axis=0) * per_year
-    as_ = np.concatenate(asis_s).mean(axis=0) * per_year
-    lv_f = np.bincount(
-        a["feeder"], weights=(lv["asis"] - lv["feeder_cf"]) * per_year, minlength=n_f
-    )
-    lv_s = np.bincount(a["sub"], weights=(lv["asis"] - lv["sub_cf"]) * per_year, minlength=n_s)
-    lv_af = np.bincount(a["feeder"], weights=lv["asis"] * per_year, minlength=n_f)
-    lv_as = np.bincount(a["sub"], weights=lv["asis"] * per_year, minlength=n_s)
+    return {
+        "diff_f": np.concatenate(diffs_f).mean(axis=0) * per_year,  # (3, n_f)
+        "diff_s": np.concatenate(diffs_s).mean(axis=0) * per_year,
+        "asis_f": np.concatenate(asis_f).mean(axis=0) * per_year,
+        "asis_s": np.concatenate(asis_s).mean(axis=0) * per_year,
+        "reps": reps,
+        "precision": precision,
+    }
 
-    def split(d, lvv):
-        return {
-            "interruptions": round(float(d[0]), 3),
-            "long_interruptions": round(float(d[1]), 3),
-            "frequent_outages": round(float(d[2]), 3),
-            "low_voltage": round(float(lvv), 3),
-        }
 
+def _per_asset(x: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """(rep, area, driver) expectations summed over each asset's areas: (rep, driver, n)."""
+    batch = x.shape[0]
+    return np.stack(
+        [
+            np.bincount(owner, weights=x[r, :, k].ravel(), minlength=n)
+            for r in range(batch)
+            for k in range(3)
+        ]
+    ).reshape(batch, 3, n)
+
+
+def _split(d, lvv) -> dict:
+    return {
+        "interruptions": round(float(d[0]), 3),
+        "long_interruptions": round(float(d[1]), 3),
+        "frequent_outages": round(float(d[2]), 3),
+        "low_voltage": round(float(lvv), 3),
+    }
+
+
+def _feeder_entries(net, df, af, lv_f, lv_af) -> list[dict]:
+    f, s = net.feeders, net.subs
     feeders = []
-    for i in range(n_f):
-        by = split(df[:, i], lv_f[i])
+    for i in range(len(f["id"])):
+        by = _split(df[:, i], lv_f[i])
         feeders.append(
             {
                 "feeder": str(f["id"][i]),
@@ -128,9 +157,14 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
                 "attributable_by_driver": by,
             }
         )
+    return feeders
+
+
+def _substation_entries(net, ds, as_, lv_s, lv_as) -> list[dict]:
+    s = net.subs
     subs = []
-    for i in range(n_s):
-        by = split(ds[:, i], lv_s[i])
+    for i in range(len(s["id"])):
+        by = _split(ds[:, i], lv_s[i])
         subs.append(
             {
                 "substation": str(s["id"][i]),
@@ -146,25 +180,7 @@ def ground_truth(sim, tolerance: float = 0.05, max_reps: int = 2000, batch: int 
                 "attributable_by_driver": by,
             }
         )
-    bm = sim.broken_meters
-    return {
-        "seed": sim.seed,
-        "preset": sim.preset,
-        "start": sim.start.isoformat(),
-        "days": sim.days,
-        "resolution": sim.resolution,
-        "tz": sim.tz,
-        "units": "expected grid-caused tickets (merged repeats excluded) per year",
-        "replications": reps,
-        "precision_p90_rel_se": round(precision, 4),
-        "storm_days": [(sim.start.toordinal() + int(d)) for d in sim.weather.storm_days],
-        "storm_dates": [str(np_date(sim, d)) for d in sim.weather.storm_days],
-        "broken_meters": [
-            {"transformer": t, "fault": k} for t, k in zip(bm["transformer"], bm["fault"])
-        ],
-        "feeders": feeders,
-        "substations": subs,
-    }
+    return subs
 
 
 def np_date(sim, d):

@@ -47,13 +47,10 @@ import httpx
 import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
-from collectors.files import follow_records_path, json_records
-from collectors.mapping import apply_mapping
+from collectors.json_records import follow_records_path, json_records
 from collectors.options import HttpOptions
-from collectors.parse import object_records
-from collectors.pipeline import PRE_REJECT, SOURCE_NOTES
-from collectors.shaping import shape
-from collectors.validate import InputRefused
+from collectors.pipeline import SOURCE_NOTES
+from collectors.sources.feed_items import canonical_values, ended_item, items_frame
 
 USER_AGENT = "FeederWatch collector"
 MAX_REDIRECTS = 5
@@ -103,13 +100,6 @@ def _is_tls_failure(exc: BaseException) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
-
-
-def _scalar(value):
-    # Nested objects are kept as JSON text: they travel to the quarantine intact.
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
-    return value
 
 
 class HttpSource(Source):
@@ -333,7 +323,10 @@ class HttpSource(Source):
             # The watermark goes with the last page only, so a failure mid-way re-reads all.
             if pending:
                 yield Batch(
-                    o.kind, _frame(pending, o.na_values), None, label=f"{public_url(o.url)} page"
+                    o.kind,
+                    items_frame(pending, o.na_values),
+                    None,
+                    label=f"{public_url(o.url)} page",
                 )
             pending = items
         mark = None
@@ -341,7 +334,10 @@ class HttpSource(Source):
             mark = json.dumps({"mode": "incremental", "since": new_since})
         if pending:
             yield Batch(
-                o.kind, _frame(pending, o.na_values), mark, label=f"{public_url(o.url)} last page"
+                o.kind,
+                items_frame(pending, o.na_values),
+                mark,
+                label=f"{public_url(o.url)} last page",
             )
 
     def _snapshot(self, watermark: str | None) -> Iterator[Batch]:
@@ -359,13 +355,13 @@ class HttpSource(Source):
         taken_at = max(generated) if generated else datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         if not items and not previous:
             return
-        frame = _frame(items, o.na_values)
+        frame = items_frame(items, o.na_values)
         if o.kind != "outages":
             yield Batch(o.kind, frame, None, label=public_url(o.url))
             return
         tz = self.settings.site.timezone if self.settings is not None else "Asia/Shanghai"
-        ids = _canonical(frame, o, "outage_id", tz)
-        ends = _canonical(frame, o, "end", tz)
+        ids = canonical_values(frame, o, "outage_id", tz)
+        ends = canonical_values(frame, o, "end", tz)
         listed = {
             str(i): item
             for i, item in zip(ids, items, strict=True)
@@ -404,13 +400,13 @@ class HttpSource(Source):
             if key in listed:
                 continue
             if consistent:
-                ended.append(_ended(item, o.mapping, taken_at))
+                ended.append(ended_item(item, o.mapping, taken_at))
             else:
                 carried[key] = item
         if ended:
             notes["inferred_end"] = len(ended)
         new_state = {"mode": "snapshot", "generated_at": taken_at, "active": {**carried, **active}}
-        frame = _frame(items + ended, o.na_values) if ended else frame
+        frame = items_frame(items + ended, o.na_values) if ended else frame
         yield _batch(o, frame, new_state, notes)
 
 
@@ -453,51 +449,6 @@ def _sort_key(value):
         return (0, float(value), "")
     except (TypeError, ValueError):
         return (1, 0.0, str(value))
-
-
-def _frame(items: list, na_values: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
-    # One row per item: one that is not an object is quarantined alone (not_an_object, with
-    # its JSON text), never a reason to lose the feed. Values in na_values become blank.
-    blanks = set(na_values)
-    rows = [
-        {k: (None if isinstance(v, str) and v in blanks else _scalar(v)) for k, v in item.items()}
-        for item in object_records(items, PRE_REJECT)
-    ]
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
-    return frame.astype(object).where(frame.notna(), None) if not frame.empty else frame
-
-
-def _canonical(frame: pd.DataFrame, o: HttpOptions, name: str, tz: str) -> list:
-    """The canonical column ``name`` of each item, as the pipeline will see it: mapped and
-    shaped (an id made by ``id_from`` is how a snapshot outage is known from poll to poll)."""
-    if frame.empty:
-        return []
-    mapped = apply_mapping(frame.drop(columns=PRE_REJECT, errors="ignore"), "outages", o.mapping)
-    if o.shapes and o.unpivot is None:  # unpivot makes rows of its own: nothing to line up
-        try:
-            shaped = shape(mapped, "outages", o, tz)
-        except InputRefused:
-            return [None] * len(frame)  # the pipeline refuses this page and says why
-        mapped = shaped.frame
-        if not shaped.rejected.empty:
-            mapped = mapped.copy()
-            mapped.loc[shaped.rejected.index, name] = None
-    if name not in mapped.columns:
-        return [None] * len(frame)
-    column = mapped[name]
-    if isinstance(column, pd.DataFrame):
-        column = column.iloc[:, 0]
-    return [None if v is None or (isinstance(v, float) and pd.isna(v)) else v for v in column]
-
-
-def _ended(item: dict, mapping: dict[str, str], at: str) -> dict:
-    """The vanished outage's last item, ended at ``at`` and flagged as an inferred end."""
-    probe = pd.DataFrame(columns=list(item))
-    mapped = apply_mapping(probe, "outages", mapping)
-    end_key = next(
-        (raw for raw, canon in zip(item, mapped.columns, strict=True) if canon == "end"), "end"
-    )
-    return {**item, end_key: at, "inferred_end": True}
 
 
 __all__ = ["HttpSource", "public_url", "retry_after_seconds"]

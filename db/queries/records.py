@@ -164,12 +164,40 @@ def voltage_rollups(
     default is every phase stored: A, B, C and X daily, X alone hourly (HOURLY_PHASES)."""
     r = VoltageDaily if freq == "D" else VoltageHourly
     stored = ROLLUP_PHASES if freq == "D" else HOURLY_PHASES
-    t = Transformer
     if phases is None:
         phases = stored
     if long and any(p not in stored for p in phases):
         raise ValueError(f"{r.__tablename__} keeps the phases {stored}, not {phases!r}")
     read = stored if not long else tuple(p for p in stored if p in phases)
+    wide = _wide_rollups(engine, r, read, start, end, transformers)
+    if not long:
+        return wide
+    return pd.concat([_phase_rows(wide, phase) for phase in read], ignore_index=True)[
+        _LONG_ROLLUP_COLUMNS
+    ]
+
+
+_LONG_ROLLUP_COLUMNS = [
+    "transformer",
+    "period_start",
+    "phase",
+    "n",
+    "v_min",
+    "v_max",
+    "v_sum",
+    "minutes_monitored",
+    "minutes_below",
+    "minutes_above",
+    "kw_max",
+    "v_low",
+    "v_high",
+]
+
+
+def _wide_rollups(engine: Engine, r, read: tuple[str, ...], start, end, transformers):
+    """The stored rows of rollup table ``r`` with the columns of the phases ``read``, in volts
+    (and kW), with the limits each row was judged under."""
+    t = Transformer
     cols = [
         c
         for c in r.__table__.c
@@ -194,41 +222,26 @@ def voltage_rollups(
         wide["v_low"], wide["v_high"] = wide.pop("low_dv") / 10.0, wide.pop("high_dv") / 10.0
     else:
         wide["v_low"] = wide["v_high"] = np.nan
-    if not long:
-        return wide
-    parts = []
-    for phase in read:
-        part = wide[
-            ["transformer", "period_start", "minutes_monitored", "kw_max", "v_low", "v_high"]
-        ].copy()
-        part["minutes_monitored"] = part["minutes_monitored"].astype(float)
-        part["phase"] = phase.upper()
-        part["n"] = wide[f"{phase}_n"]
-        for stat in ("min", "max", "sum"):
-            part[f"v_{stat}"] = wide[f"{phase}_{stat}"] / 10.0
-        part["minutes_below"] = wide[f"{phase}_below_min"]
-        part["minutes_above"] = wide[f"{phase}_above_min"]
-        if phase != "x":
-            # Per phase, time monitored is that phase's readings times the interval.
-            per_reading = wide["minutes_monitored"] / wide["n"].where(wide["n"] > 0)
-            part["minutes_monitored"] = (wide[f"{phase}_n"] * per_reading).fillna(0)
-        parts.append(part[part["n"] > 0])
-    cols_out = [
-        "transformer",
-        "period_start",
-        "phase",
-        "n",
-        "v_min",
-        "v_max",
-        "v_sum",
-        "minutes_monitored",
-        "minutes_below",
-        "minutes_above",
-        "kw_max",
-        "v_low",
-        "v_high",
-    ]
-    return pd.concat(parts, ignore_index=True)[cols_out]
+    return wide
+
+
+def _phase_rows(wide: pd.DataFrame, phase: str) -> pd.DataFrame:
+    """One phase's long-form rows of the wide rollups (rows without readings left out)."""
+    part = wide[
+        ["transformer", "period_start", "minutes_monitored", "kw_max", "v_low", "v_high"]
+    ].copy()
+    part["minutes_monitored"] = part["minutes_monitored"].astype(float)
+    part["phase"] = phase.upper()
+    part["n"] = wide[f"{phase}_n"]
+    for stat in ("min", "max", "sum"):
+        part[f"v_{stat}"] = wide[f"{phase}_{stat}"] / 10.0
+    part["minutes_below"] = wide[f"{phase}_below_min"]
+    part["minutes_above"] = wide[f"{phase}_above_min"]
+    if phase != "x":
+        # Per phase, time monitored is that phase's readings times the interval.
+        per_reading = wide["minutes_monitored"] / wide["n"].where(wide["n"] > 0)
+        part["minutes_monitored"] = (wide[f"{phase}_n"] * per_reading).fillna(0)
+    return part[part["n"] > 0]
 
 
 def collector_runs(engine: Engine, source: str | None = None, limit: int = 200) -> pd.DataFrame:

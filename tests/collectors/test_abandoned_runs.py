@@ -16,7 +16,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from collectors.pipeline import Pipeline
-from collectors.runner import SourceRegistry, mark_abandoned_runs, run_source_once
+from collectors.runner import SourceInstances, mark_abandoned_runs, run_source_once
 from db.bookkeeping import ABANDONED_ERROR
 from db.locks import source_lock
 from db.queries import FAILED_STATUSES, collector_runs, source_status
@@ -62,7 +62,7 @@ def test_abandoned001_killed_run_marked_live_run_kept(engine, db_url, tmp_path):
         # Its process is alive and holds the source lock: not abandoned, and the source is
         # skipped rather than run twice.
         assert mark_abandoned_runs(engine) == {}
-        assert run_source_once(engine, settings, "drop", registry=SourceRegistry()).status == (
+        assert run_source_once(engine, settings, "drop", instances=SourceInstances()).status == (
             "locked"
         )
         assert statuses(engine) == {killed_id: "running"}
@@ -72,7 +72,7 @@ def test_abandoned001_killed_run_marked_live_run_kept(engine, db_url, tmp_path):
     assert statuses(engine) == {killed_id: "running"}
 
     # Running the source again marks the dead run abandoned; the new run is ok.
-    result = run_source_once(engine, settings, "drop", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "drop", instances=SourceInstances())
     assert result.status == "ok", result.error
     assert result.abandoned == 1
     assert statuses(engine) == {killed_id: "abandoned", result.run_id: "ok"}

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from collectors.files import FileRefused, ingest_file, read_chunks
+from collectors.file_reading import FileRefused, read_chunks
+from collectors.ingest import ingest_file
 from collectors.pipeline import IngestOptions, Pipeline
 from collectors.validate import REASONS
 from db.models import Outage, QuarantinedRecord

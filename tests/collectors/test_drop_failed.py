@@ -171,7 +171,7 @@ def test_failed003_a_chunk_the_pipeline_refuses_sets_its_file_aside(tmp_path):
     stops yielding, goes to failed/ with its reason, and the next file is still read."""
     from collectors.options import FileOptions
     from collectors.pipeline import REFUSED
-    from collectors.sources.files import FileSource
+    from collectors.sources.file_drop import FileSource
 
     drop = tmp_path / "drop"
     (drop / "a").mkdir(parents=True)

@@ -8,7 +8,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.queries import network, outages, quarantine
 from feederwatch.config import parse_settings
 
@@ -51,11 +51,11 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
     for path in drop.iterdir():
         age(path)
     settings = settings_for(db_url, tmp_path, settle=5)
-    registry = SourceRegistry()
+    instances = SourceInstances()
 
     # First look: every file has been quiet for 60 s (by its mtime), so a fresh process takes
     # them at once. A link leading out of the folder is refused without being read.
-    first = run_source_once(engine, settings, "drop", registry=registry)
+    first = run_source_once(engine, settings, "drop", instances=instances)
     assert first.status == "partial", first.error
     assert first.summary.quarantined == {
         "path_outside_folder": 1,
@@ -66,7 +66,7 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
     # A file still being written (mtime now) is not taken, and the run says so.
     growing = drop / "outages_growing.csv"
     growing.write_text(OUTAGES.replace("O1", "G1").replace("O2", "G2").replace("O3", "G3"))
-    second = run_source_once(engine, settings, "drop", registry=SourceRegistry())
+    second = run_source_once(engine, settings, "drop", instances=SourceInstances())
     assert second.status == "ok", second.error
     assert second.not_settled == ["outages_growing.csv"]
     assert second.summary.upserted == 0
@@ -86,7 +86,7 @@ def test_drop001_folder_collection(engine, db_url, tmp_path):
 
     # Once it has been quiet for settle_seconds, it is taken.
     age(growing)
-    third = run_source_once(engine, settings, "drop", registry=registry)
+    third = run_source_once(engine, settings, "drop", instances=instances)
     assert third.summary.upserted == 2
     assert sorted(outages(engine)["outage_id"]) == ["G1", "G2", "O1", "O2"]
     assert (drop / "done" / "outages_growing.csv").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.queries import outages, quarantine
 from tests.collectors.test_file_drop import age, settings_for
 
@@ -18,7 +18,7 @@ def test_drop101_hardlink_refused_unread(engine, db_url, tmp_path):
     for path in (secret, drop / "outages_hard.csv"):
         age(path)
     result = run_source_once(
-        engine, settings_for(db_url, tmp_path, settle=5), "drop", registry=SourceRegistry()
+        engine, settings_for(db_url, tmp_path, settle=5), "drop", instances=SourceInstances()
     )
     assert result.summary.quarantined == {"path_outside_folder": 1}, result.error
     assert "X9" not in set(outages(engine)["outage_id"])

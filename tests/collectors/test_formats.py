@@ -6,8 +6,7 @@ import json
 
 import pandas as pd
 
-from collectors.files import ingest_file
-from collectors.ingest import ingest_path
+from collectors.ingest import ingest_file, ingest_path
 from collectors.pipeline import IngestOptions, Pipeline
 from db.queries import complaints, network, outages
 from tests.collectors.helpers import load_network

@@ -1,4 +1,4 @@
-"""A CSV's header is judged before its body is read (collectors.files.read_chunks): too many
+"""A CSV's header is judged before its body is read (collectors.file_reading.read_chunks): too many
 columns (max_columns) or a required column missing after the source's mapping and the presets
 refuse the file at once. The bodies here are bytes no encoding accepts: a reader that touched
 them would refuse the file as ``undecodable`` instead (shown by the control cases)."""
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from collectors.files import FileRefused, ingest_file, read_chunks
+from collectors.file_reading import FileRefused, read_chunks
+from collectors.ingest import ingest_file
 from collectors.options import FileOptions
 from collectors.pipeline import IngestOptions, Pipeline
 from db.queries import outages

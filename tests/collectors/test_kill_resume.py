@@ -22,7 +22,7 @@ CHUNK = 5_000
 SCRIPT = """
 import sys
 from pathlib import Path
-from collectors.files import ingest_file
+from collectors.ingest import ingest_file
 from collectors.pipeline import IngestOptions, Pipeline
 from db.engine import make_engine
 url, path, chunk = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3])

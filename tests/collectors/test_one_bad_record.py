@@ -16,7 +16,7 @@ import pytest
 
 from collectors.ingest import ingest_path
 from collectors.pipeline import IngestOptions, Pipeline
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.queries import outages, quarantine
 from feederwatch.config import parse_settings
 from tests.collectors.helpers import load_network
@@ -150,7 +150,7 @@ def test_one004_http_feed(pipeline, tmp_path, mode):
             config_dir=tmp_path,
         )
         result = run_source_once(
-            pipeline.engine, settings, "oms", sleep=lambda s: None, registry=SourceRegistry()
+            pipeline.engine, settings, "oms", sleep=lambda s: None, instances=SourceInstances()
         )
     finally:
         server.shutdown()
@@ -199,7 +199,7 @@ def test_one005_sql_source(pipeline, tmp_path):
         config_dir=tmp_path,
     )
     result = run_source_once(
-        pipeline.engine, settings, "oms_db", sleep=lambda s: None, registry=SourceRegistry()
+        pipeline.engine, settings, "oms_db", sleep=lambda s: None, instances=SourceInstances()
     )
     assert result.status == "partial", result.error
     assert result.summary.upserted == 2

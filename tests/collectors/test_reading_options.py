@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from analytics.reliability import outages_without_customers, system_indices
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.models import Outage
 from db.queries import network, outages, quarantine
 from feederwatch.config import ConfigError, parse_settings
@@ -61,7 +61,7 @@ def run_file_source(engine, db_url, tmp_path, name: str, content: bytes, extra: 
     (drop / name).write_bytes(content)
     age(drop / name)
     settings = settings_for(db_url, tmp_path, extra)
-    return run_source_once(engine, settings, "src", registry=SourceRegistry())
+    return run_source_once(engine, settings, "src", instances=SourceInstances())
 
 
 def test_read001_semicolon_csv_with_decimal_commas(engine, db_url, tmp_path):
@@ -331,7 +331,7 @@ def outages_feed():
 def test_read010_http_feed_records_path(engine, db_url, tmp_path, outages_feed):
     extra = f'url = "{outages_feed}"\nrecords_path = "outages"\nna_values = ["-"]\n'
     settings = settings_for(db_url, tmp_path, extra, source_type="http")
-    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "src", instances=SourceInstances())
     assert result.status == "ok", result.error
     assert {k: v[0] for k, v in stored(engine).items()} == {"H1": 30, "H2": None, "H3": 0}
     assert result.summary.notes["customers_unknown"] == 1
@@ -340,7 +340,7 @@ def test_read010_http_feed_records_path(engine, db_url, tmp_path, outages_feed):
 def test_read010b_http_geojson_feed_without_type(engine, db_url, tmp_path, outages_feed):
     extra = f'url = "{outages_feed.replace("/feed", "/geo")}"\n'
     settings = settings_for(db_url, tmp_path, extra, source_type="http")
-    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "src", instances=SourceInstances())
     assert result.status == "ok", result.error
     assert stored(engine)["P1"][:3] == (4, -123.1, 49.25)
 
@@ -350,7 +350,7 @@ def test_read011_http_feed_without_records_there_fails_permanently(
 ):
     extra = f'url = "{outages_feed}"\nrecords_path = "items"\nretries = 0\n'
     settings = settings_for(db_url, tmp_path, extra, source_type="http")
-    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "src", instances=SourceInstances())
     assert result.status == "failed"
     assert "records_path='items'" in result.error
     assert stored(engine) == {}

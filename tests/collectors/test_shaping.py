@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from collectors.shaping import derived_ids
 from db.models import Transformer, VoltageReading
 from db.queries import complaints, outages, quarantine, source_status
@@ -55,7 +55,7 @@ def run_drop(engine, db_url, tmp_path: Path, name: str, frame: pd.DataFrame, sou
     os.utime(drop / name, (past, past))
     extra = 'type = "file"\npath = "drop"\nsettle_seconds = 0\n' + source
     settings = settings_for(db_url, tmp_path, extra, top='[site]\ntimezone = "UTC"\n')
-    return run_source_once(engine, settings, "src", registry=SourceRegistry())
+    return run_source_once(engine, settings, "src", instances=SourceInstances())
 
 
 def unmapped(notes, column: str) -> dict[str, int]:
@@ -305,7 +305,7 @@ def test_shape006_category_codes_mapped_unmapped_listed_never_other(engine, db_u
         f"[sources.src.value_map.category]\nvalues = {{ {values} }}\n"
     )
     settings = settings_for(db_url, tmp_path, source)
-    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "src", instances=SourceInstances())
     assert result.status == "partial", result.error
     stored = complaints(engine).set_index("ticket_id")["category"].to_dict()
     expected = {t: CODES.get(c.upper(), CODES.get(c, c)) for t, _, c in TICKETS if c != "ZZ9"}
@@ -365,9 +365,9 @@ def test_shape007_snapshot_feed_without_ids(engine, db_url, tmp_path):
             'version_column = "lastUpdated"\nid_from = ["gisId", "start"]\n'
         )
         settings = settings_for(db_url, tmp_path, source)
-        registry = SourceRegistry()
+        instances = SourceInstances()
         for _ in range(2):
-            result = run_source_once(engine, settings, "src", registry=registry)
+            result = run_source_once(engine, settings, "src", instances=instances)
             assert result.status == "ok", result.error
     finally:
         server.shutdown()
@@ -434,7 +434,7 @@ def test_shape010_xlsx_date_and_time_cells_and_bad_parts(engine, db_url, tmp_pat
         'combine = { start = ["停电日期", "停电时刻"] }\n'
     )
     settings = settings_for(db_url, tmp_path, source)  # site timezone Asia/Shanghai
-    result = run_source_once(engine, settings, "src", registry=SourceRegistry())
+    result = run_source_once(engine, settings, "src", instances=SourceInstances())
     assert result.status == "partial", result.error
     assert result.summary.quarantined == {"combine_blank_part": 1, "bad_time": 1}
     starts = outages(engine).set_index("outage_id")["start"].to_dict()

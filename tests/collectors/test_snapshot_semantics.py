@@ -15,10 +15,10 @@ import pandas as pd
 import pytest
 from pydantic import ValidationError
 
-from collectors.files import ingest_file
+from collectors.ingest import ingest_file
 from collectors.options import HttpOptions
 from collectors.pipeline import IngestOptions, Pipeline
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.queries import active_outages, outages, watermark
 from db.upsert import upsert_outages
 from feederwatch.config import parse_settings
@@ -89,10 +89,10 @@ def settings_for(url: str, tmp_path: Path, **extra):
 
 
 def poll(engine, settings):
-    # A fresh registry each time: the collector restarts between polls and only the
+    # Fresh source instances each time: the collector restarts between polls and only the
     # committed watermark carries the state.
     result = run_source_once(
-        engine, settings, "snap", sleep=lambda s: None, registry=SourceRegistry()
+        engine, settings, "snap", sleep=lambda s: None, instances=SourceInstances()
     )
     assert result.status == "ok", result.error
     return result

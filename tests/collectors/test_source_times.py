@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from collectors.parse import parse_times_checked
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.queries import outages, quarantine
 from feederwatch.cli import cli
 from feederwatch.config import ConfigError, parse_settings
@@ -110,7 +110,7 @@ def test_times001_bchydro_in_local_time_lines_up_in_utc(engine, db_url, tmp_path
         tomllib.loads(CONFIG.format(db_url=db_url)), origin="test", config_dir=tmp_path
     )
     results = {
-        name: run_source_once(engine, settings, name, registry=SourceRegistry())
+        name: run_source_once(engine, settings, name, instances=SourceInstances())
         for name in ("bc_utc", "bc_local", "bc_abbrev")
     }
 

@@ -1,4 +1,4 @@
-"""Feeder tracing of GIS segment exports (collectors/network_trace.py).
+"""Feeder tracing of GIS segment exports (collectors/network_trace/).
 
 The real-data tests read ../shared/data/real/mv-oberrhein-network (pandapower's MV Oberrhein
 grid, see its PROVENANCE.md) in place; they skip when it is missing, or fail under CI=true.

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import pytest
 
-from collectors.files import ingest_file
+from collectors.ingest import ingest_file
 from collectors.pipeline import IngestOptions, Pipeline
 from db.queries import voltage_rollups
 from tests.collectors.helpers import load_network

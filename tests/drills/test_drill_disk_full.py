@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import event, func, select
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.models import VoltageReading
@@ -60,15 +60,15 @@ def test_drill001_disk_full_then_room_again(tmp_path):
         origin="test",
         config_dir=tmp_path,
     )
-    registry = SourceRegistry()
-    assert run_source_once(engine, settings, "drop", registry=registry).status == "ok"
+    instances = SourceInstances()
+    assert run_source_once(engine, settings, "drop", instances=instances).status == "ok"
 
     with engine.connect() as conn:
         pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
     limit["pages"] = pages + 40  # room for bookkeeping, not for 8,640 readings and rollups
     engine.dispose()
     write_readings(drop / "voltage_march.csv")
-    full = run_source_once(engine, settings, "drop", registry=registry)
+    full = run_source_once(engine, settings, "drop", instances=instances)
     assert full.status == "failed"
     assert "full" in (full.error or "").lower()
     with engine.connect() as conn:
@@ -77,7 +77,7 @@ def test_drill001_disk_full_then_room_again(tmp_path):
 
     limit["pages"] = None  # room returns
     engine.dispose()
-    again = run_source_once(engine, settings, "drop", registry=registry)
+    again = run_source_once(engine, settings, "drop", instances=instances)
     assert again.status == "ok", again.error
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(VoltageReading)).scalar_one() == 8640

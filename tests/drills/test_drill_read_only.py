@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import collector_runs, network, outages
@@ -34,7 +34,7 @@ def test_drill003_read_only_database_then_writable(tmp_path):
         config_dir=tmp_path,
     )
 
-    result = run_source_once(read_only, settings, "drop", registry=SourceRegistry())
+    result = run_source_once(read_only, settings, "drop", instances=SourceInstances())
     assert result.status == "failed"
     assert "readonly" in (result.error or "").replace(" ", "").lower()
     assert network(read_only)["feeders"].empty  # reads still work; nothing was written
@@ -45,7 +45,7 @@ def test_drill003_read_only_database_then_writable(tmp_path):
         origin="test",
         config_dir=tmp_path,
     )
-    again = run_source_once(writable, settings, "drop", registry=SourceRegistry())
+    again = run_source_once(writable, settings, "drop", instances=SourceInstances())
     assert again.status == "ok", again.error
     assert outages(writable)["outage_id"].tolist() == ["R1"]
     assert collector_runs(writable, "drop")["status"].tolist() == ["ok"]

@@ -14,7 +14,7 @@ import time
 import pandas as pd
 import pytest
 
-from collectors.runner import SourceRegistry, run_source_once
+from collectors.runner import SourceInstances, run_source_once
 from collectors.simulator.load import SimState, sim_label, split_readings
 from db.engine import LOCK_WAIT_ENV, SQLITE_JOURNAL_LIMIT_BYTES, checkpoint_wal
 from db.queries import collector_runs, outages, watermark
@@ -44,13 +44,13 @@ def test_live_before_history001_live_runs_land_during_backfill(tmp_path, short_l
     engine, sim = prepare(settings, options, echo=lambda *_: None)
     wal = tmp_path / "data" / "demo.db-wal"
     outages_before = len(outages(engine))
-    registry = SourceRegistry()
+    instances = SourceInstances()
     thread = backfill_in_background(settings, options, sim)  # a process of its own
     started = time.monotonic()
     live, wal_sizes = [], []
     try:
         while thread.is_alive() and time.monotonic() - started < 60:
-            result = run_source_once(engine, settings, SOURCE, registry=registry)
+            result = run_source_once(engine, settings, SOURCE, instances=instances)
             state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
             live.append(
                 (result, thread.is_alive(), state.live_until, len(outages(engine)), time.time())

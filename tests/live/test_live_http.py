@@ -372,13 +372,13 @@ def test_live004_snapshot_vanished_outage_gets_inferred_end(engine, sim, tmp_pat
         assert pd.isna(row["end"]) and not row["inferred_end"]
         assert oid in json.loads(watermark(engine, "snap"))["active"]
         # The collector restarts between polls: the previous snapshot comes from the watermark.
-        from collectors.runner import SourceRegistry
+        from collectors.runner import SourceInstances
 
         after = (real_end + pd.Timedelta(minutes=7)).floor("s")
         live.step(after)
         assert oid not in set(live.active()["outage_id"])
         result = run_source_once(
-            engine, settings, "snap", sleep=Sleeps(), registry=SourceRegistry()
+            engine, settings, "snap", sleep=Sleeps(), instances=SourceInstances()
         )
         assert result.status == "ok", result.error
         # It was the only active outage: one empty snapshot is suspect and ends nothing
@@ -387,7 +387,7 @@ def test_live004_snapshot_vanished_outage_gets_inferred_end(engine, sim, tmp_pat
         row = outages(engine, source="snap").set_index("outage_id").loc[oid]
         assert pd.isna(row["end"]) and not row["inferred_end"]
         result = run_source_once(
-            engine, settings, "snap", sleep=Sleeps(), registry=SourceRegistry()
+            engine, settings, "snap", sleep=Sleeps(), instances=SourceInstances()
         )
         assert result.status == "ok", result.error
         assert result.summary.notes["inferred_end"] == 1

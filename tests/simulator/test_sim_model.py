@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from collectors.simulator import PRESETS, Simulation
-from collectors.simulator.files import write_exports
+from collectors.simulator.exports import write_exports
 from collectors.simulator.realism import LowVoltageCounter, area_interruptions, realism
 
 

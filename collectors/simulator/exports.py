@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .numbering import calendar_spans
+
 TIME_FMT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -48,15 +50,13 @@ def write_exports(sim, out_dir, progress=None) -> dict:
     c.to_csv(out / "complaints.csv", index=False, lineterminator="\n")
     summary["complaints"] = len(c)
     report("outages+complaints", 0.05)
-    from .core import _month_spans
-
-    spans = _month_spans(sim, 0, sim.days)
+    spans = calendar_spans(sim.start, 0, sim.days)
     n_v = 0
     sample_ids = list(sim.net.areas["id"][:: max(1, len(sim.net.areas["id"]) // 3)][:3])
     sample_ids += list(sim.broken_meters["transformer"][:1])
     wide_parts = []
     for k, (d0, d1) in enumerate(spans):
-        v = sim._voltage_days(d0, d1)
+        v = sim.voltage_days(d0, d1)
         month = (sim.start + pd.Timedelta(days=d0)).strftime("%Y-%m")
         vv = v.copy()
         vv["time"] = vv["time"].dt.strftime(TIME_FMT)

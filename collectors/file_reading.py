@@ -1,4 +1,4 @@
-"""Reading export files (CSV, XLSX, JSON) in chunks, with resumable ingest.
+"""Reading export files (CSV, XLSX, JSON) in chunks (ingesting them: ``collectors.ingest``).
 
 Encodings are detected (UTF-8, UTF-8 with BOM, GBK/GB18030); a file that cannot be read at all is
 refused whole with a reason code (``FileRefused``). A CSV's header is judged before its body is
@@ -26,10 +26,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from collectors.json_records import follow_records_path, json_records
 from collectors.mapping import apply_mapping
 from collectors.options import ShapingOptions
 from collectors.parse import object_records
-from collectors.pipeline import NETWORK_TABLES, PRE_REJECT, BatchSummary, IngestOptions, Pipeline
+from collectors.pipeline import PRE_REJECT
 from collectors.shaping import shaped_columns
 from collectors.validate import REQUIRED_COLUMNS, InputRefused
 
@@ -417,112 +418,3 @@ def _read_json(
             )
         )
     )
-
-
-def follow_records_path(data: object, records_path: str) -> object | None:
-    """The value at a dotted path (``"data.rows"``; a number steps into a list), or None when
-    the path leads nowhere or not to a list or a GeoJSON FeatureCollection."""
-    for step in records_path.split("."):
-        if isinstance(data, dict) and step in data:
-            data = data[step]
-        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
-            data = data[int(step)]
-        else:
-            return None
-    if isinstance(data, list) or (
-        isinstance(data, dict) and isinstance(data.get("features"), list)
-    ):
-        return data
-    return None
-
-
-def _is_feature(item: object) -> bool:
-    return isinstance(item, dict) and item.get("type") == "Feature"
-
-
-def json_records(data: object) -> list | None:
-    """The records of a JSON document: a list of objects, ``{"items": [...]}``, or GeoJSON (a
-    FeatureCollection with or without its ``"type"``, or a bare list of Features). A Feature's
-    properties become the record; a Point geometry becomes ``lon``/``lat`` (unless the
-    properties have their own), any other geometry is kept as GeoJSON text in ``geometry``.
-    None when the document is none of these."""
-    if isinstance(data, dict) and isinstance(data.get("features"), list):
-        return [feature_record(f) for f in data["features"]]
-    if isinstance(data, dict) and isinstance(data.get("items"), list):
-        return data["items"]
-    if isinstance(data, list):
-        if data and all(_is_feature(item) for item in data):
-            return [feature_record(f) for f in data]
-        return data
-    return None
-
-
-def feature_record(feature: object) -> object:
-    """One GeoJSON Feature as a record (anything else is left as is, to be judged alone)."""
-    if not isinstance(feature, dict):
-        return feature
-    record = dict(feature.get("properties") or {})
-    geometry = feature.get("geometry")
-    coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-    if (
-        isinstance(geometry, dict)
-        and geometry.get("type") == "Point"
-        and isinstance(coords, list)
-        and len(coords) >= 2
-    ):
-        if "lon" not in record and "lat" not in record:
-            record["lon"], record["lat"] = coords[0], coords[1]
-    else:
-        record["geometry"] = json.dumps(geometry)
-    return record
-
-
-def ingest_file(
-    pipeline: Pipeline,
-    path: Path,
-    kind: str,
-    options: IngestOptions,
-    *,
-    run_id: int | None = None,
-    chunk_rows: int | None = None,
-    on_chunk: Callable[[int, BatchSummary], None] | None = None,
-    max_columns: int = DEFAULT_MAX_COLUMNS,
-    read_options: dict | None = None,
-) -> BatchSummary:
-    """Ingest one file chunk by chunk; chunks already committed by an interrupted earlier run
-    (killed, crashed) are skipped, so a rerun resumes where that run stopped. The header is
-    judged first, under ``options.mapping`` (see ``read_chunks``); ``read_options`` are
-    ``read_chunks``'s reading options (``collectors.options.reading_options`` of a source)."""
-    key = file_key(path)
-    done = pipeline.committed_chunks(key)
-    summary = BatchSummary()
-    chunks = read_chunks(
-        path,
-        kind,
-        chunk_rows=chunk_rows,
-        max_columns=max_columns,
-        mapping=dict(options.mapping),
-        shaping=options.shaping,
-        **(read_options or {}),
-    )
-    for number, frame in enumerate(chunks):
-        if number in done:
-            summary.chunks_skipped += 1
-            continue
-        part = pipeline.ingest(kind, frame, options, run_id=run_id, chunk=(key, number))
-        summary.add(part)
-        if on_chunk is not None:
-            on_chunk(len(frame), part)
-    # Finished: the markers only serve to resume an interrupted ingest. Ingesting the file
-    # again later (say, after the missing feeders were added) reads it all again.
-    pipeline.forget_chunks(key)
-    return summary
-
-
-def network_files(folder: Path) -> list[tuple[str, Path]]:
-    """The network tables of a folder in dependency order (substations, feeders, areas)."""
-    found = []
-    for table in NETWORK_TABLES:
-        matches = sorted(p for p in folder.iterdir() if p.is_file() and guess_kind(p) == table)
-        found += [(table, p) for p in matches]
-    return found

@@ -44,7 +44,7 @@ from pathlib import Path
 import pandas as pd
 
 from collectors.base import Batch, CollectorError, Source
-from collectors.files import FileRefused, file_key, guess_kind, read_chunks
+from collectors.file_reading import FileRefused, file_key, guess_kind, read_chunks
 from collectors.options import FileOptions, reading_options
 from collectors.pipeline import NETWORK_TABLES, REFUSED
 from db.engine import make_engine
@@ -81,7 +81,9 @@ class FileSource(Source):
         except ValueError:
             return path.name
 
-    def _candidates(self) -> list[Path]:
+    def candidates(self) -> list[Path]:
+        """The folder's input files matching the pattern, settled or not (hidden files, reason
+        notes and what earlier runs set aside in done/ and failed/ left out)."""
         if not self.folder.is_dir():
             raise CollectorError(f"folder {self.folder} does not exist", permanent=True)
         found = []
@@ -114,7 +116,7 @@ class FileSource(Source):
         if self.options.kind == "network" and self.options.network is not None:
             yield from self._model_batches()
             return
-        for path in self._candidates():
+        for path in self.candidates():
             inside = path.resolve()
             if not inside.is_relative_to(self.folder):
                 yield self._refuse(path, "path_outside_folder", self._rel(path))
@@ -198,7 +200,7 @@ class FileSource(Source):
         from collectors.pipeline import SOURCE_NOTES
         from db.queries.network import replace_network_diagnostics
 
-        files = self._candidates()
+        files = self.candidates()
         if not files:
             return
         waiting = [p for p in files if not self._settled(p)]
