@@ -43,32 +43,32 @@ def test_secb001_login_page_flow(dash_duo, settings, county_db, restore_store, m
     base = dash_duo.server.url.rstrip("/")
     d = dash_duo.driver
     d.get(base + "/reliability")
-    until(lambda: "/login" in d.current_url, timeout=10)
+    until(lambda: "/login" in d.current_url, timeout=30)
     assert "用户名" in d.page_source  # Chinese by default
     d.find_element(By.ID, "login-lang").click()
-    until(lambda: "User name" in d.page_source, timeout=10)
+    until(lambda: "User name" in d.page_source, timeout=30)
     d.find_element(By.ID, "login-user").send_keys(VIEWER)
     d.find_element(By.ID, "login-password").send_keys("not-the-password")
     d.find_element(By.ID, "login-submit").click()
-    until(lambda: d.find_elements(By.ID, "login-error"), timeout=10)
+    until(lambda: d.find_elements(By.ID, "login-error"), timeout=30)
     error = d.find_element(By.ID, "login-error").text
     assert error == "Wrong user name or password" and "not-the-password" not in d.page_source
     d.find_element(By.ID, "login-user").send_keys(VIEWER)
     d.find_element(By.ID, "login-password").send_keys(VIEWER_PW)
     d.find_element(By.ID, "login-submit").click()
-    until(lambda: d.current_url.endswith("/reliability"), timeout=10)
+    until(lambda: d.current_url.endswith("/reliability"), timeout=30)
     dash_duo.wait_for_element("#rel-body .main-svg", timeout=30)
-    dash_duo.wait_for_text_to_equal("#account-user", VIEWER, timeout=10)
+    dash_duo.wait_for_text_to_equal("#account-user", VIEWER, timeout=30)
     # the session cookie is not readable by scripts
     assert "feederwatch_session" not in d.execute_script("return document.cookie")
     # under the Content-Security-Policy nothing was refused (Dash's inline script is hashed)
     assert not [e for e in dash_duo.get_logs() or [] if "Content Security Policy" in str(e)]
     # sign out: a POST form whose CSRF token the account callback filled in
-    until(lambda: d.find_element(By.ID, "logout-csrf").get_attribute("value"), timeout=10)
+    until(lambda: d.find_element(By.ID, "logout-csrf").get_attribute("value"), timeout=30)
     dash_duo.find_element("#logout").click()
-    until(lambda: "/login" in d.current_url, timeout=10)
+    until(lambda: "/login" in d.current_url, timeout=30)
     d.get(base + "/")
-    until(lambda: "/login" in d.current_url, timeout=10)
+    until(lambda: "/login" in d.current_url, timeout=30)
 
 
 def test_secb002_script_ticket_runs_nothing(dash_duo, settings, county_db, restore_store):
@@ -136,11 +136,11 @@ def test_secb003_login_next_never_leaves_the_site(
     ):
         d.delete_all_cookies()
         d.get(f"{base}/login?lang=en&next={bad}")
-        until(lambda: d.find_elements(By.ID, "login-user"), timeout=10)
+        until(lambda: d.find_elements(By.ID, "login-user"), timeout=30)
         d.find_element(By.ID, "login-user").send_keys(VIEWER)
         d.find_element(By.ID, "login-password").send_keys(VIEWER_PW)
         d.find_element(By.ID, "login-submit").click()
-        until(lambda: "/login" not in d.current_url, timeout=10)
+        until(lambda: "/login" not in d.current_url, timeout=30)
         assert d.current_url == base + "/", (bad, d.current_url)
 
 
