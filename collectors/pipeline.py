@@ -431,7 +431,7 @@ class Pipeline:
         elif kind == "complaints":
             counts = upsert_complaints(conn, good, options.source)
         elif kind == "voltage":
-            # Key order once: the upsert and the rollups both walk the readings that way.
+            # The rollups' key order (the readings' upsert puts its copy in time order).
             good = good.sort_values(["transformer_id", "ts"], kind="stable")
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)

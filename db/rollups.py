@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
-from db.models import HOURLY_PHASES, ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+from db.models import (
+    HOURLY_PHASES,
+    ROLLUP_PHASES,
+    Transformer,
+    VoltageDaily,
+    VoltageHourly,
+    VoltageReading,
+)
 from db.partitions import drop_before
 from db.upsert import bulk_upsert
 
@@ -234,15 +241,22 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """The (transformer_id, period_start) of ``keys`` already stored: per chunk of the batch's
+    areas, a range of the primary key each (no period index needed)."""
     table = _table(freq)
     lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
-    rows = conn.execute(
-        select(table.c.transformer_id, table.c.period_start).where(
-            table.c.period_start.between(lo, hi)
+    tids = np.unique(keys["transformer_id"].to_numpy(np.int64)).tolist()
+    found = []
+    for i in range(0, len(tids), 2000):
+        rows = conn.execute(
+            select(table.c.transformer_id, table.c.period_start).where(
+                table.c.transformer_id.in_(tids[i : i + 2000]),
+                table.c.period_start.between(lo, hi),
+            )
         )
-    )
-    # plain tuples: a DataFrame built from Row objects took ~1.3 s per county transaction
-    stored = pd.DataFrame([tuple(r) for r in rows], columns=["transformer_id", "period_start"])
+        # plain tuples: a DataFrame built from Row objects took ~1.3 s per county transaction
+        found += [tuple(r) for r in rows]
+    stored = pd.DataFrame(found, columns=["transformer_id", "period_start"])
     if stored.empty:
         return stored
     return keys.merge(stored, on=["transformer_id", "period_start"])
@@ -327,26 +341,38 @@ def update_rollups(
 def hourly_cutoff(
     conn: Connection, hourly_days: int, batch_hours: pd.DataFrame | None = None
 ) -> int:
-    """The oldest hour kept: ``hourly_days`` before the newest hour stored or in the batch.
+    """The oldest hour kept: ``hourly_days`` before the newest hour of data stored or in the
+    batch.
 
     Counted from the newest data rather than the clock, so an old export loaded today still
-    gets its recent hours (the detail pages' heat maps show the last 21 days of data)."""
-    newest = conn.execute(select(func.max(VoltageHourly.period_start))).scalar_one_or_none()
+    gets its recent hours (the detail pages' heat maps show the last 21 days of data). The
+    newest hour stored is the hour of the newest raw reading: one step down the readings' time
+    key (the hourly table has no period index to find its own newest row cheaply), and every
+    hourly row comes from readings written with it."""
+    newest_ts = conn.execute(select(func.max(VoltageReading.ts))).scalar_one_or_none()
+    newest = None
+    if newest_ts is not None:
+        newest = int(_period_start(np.array([int(newest_ts)], dtype=np.int64), "h", "UTC")[0])
     if batch_hours is not None and not batch_hours.empty:
         batch_newest = int(batch_hours["period_start"].max())
-        newest = batch_newest if newest is None else max(int(newest), batch_newest)
+        newest = batch_newest if newest is None else max(newest, batch_newest)
     if newest is None:
         return -(2**62)
-    return int(newest) - hourly_days * 86400
+    return newest - hourly_days * 86400
 
 
 def prune_hourly(conn: Connection, hourly_days: int) -> int:
-    """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay)."""
+    """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay).
+
+    PostgreSQL drops the whole months first; the rest goes area by area through the key."""
     cutoff = hourly_cutoff(conn, hourly_days)
     dropped = drop_before(conn, "voltage_hourly", cutoff)
     if dropped:
         log.info("dropped hourly-rollup partitions %s", ", ".join(dropped))
-    result = conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start < cutoff))
+    h = VoltageHourly.__table__
+    result = conn.execute(
+        delete(h).where(h.c.transformer_id.in_(select(Transformer.id)), h.c.period_start < cutoff)
+    )
     return result.rowcount or 0
 
 

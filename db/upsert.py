@@ -403,10 +403,12 @@ def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
         return 0
     cols = list(READING_COLUMNS)
     data = rows[cols]
-    keys = data["transformer_id"].to_numpy(np.int64) * (1 << 34) + data["ts"].to_numpy(np.int64)
-    if not (keys[1:] >= keys[:-1]).all():
-        # In key order, each area's new readings go into the same few B-tree pages.
-        data = data.iloc[np.argsort(keys, kind="stable")]
+    ts = data["ts"].to_numpy(np.int64)
+    tid = data["transformer_id"].to_numpy(np.int64)
+    in_order = (ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))
+    if not in_order.all():
+        # In key order (ts, transformer_id): new readings append at the end of the b-tree.
+        data = data.iloc[np.lexsort((tid, ts))]
     return bulk_upsert(conn, "voltage_readings", data, cols, ("transformer_id", "ts"))
 
 
