@@ -3,7 +3,7 @@
 Network tables carry an integer surrogate ``id`` (compact foreign keys, above all in the
 voltage readings) and the external ``code`` of docs/formats.md, unique. Times are UTC.
 Voltage readings are stored compactly: integer epoch seconds and integer decivolts in a
-WITHOUT ROWID table keyed (transformer_id, ts) on SQLite.
+WITHOUT ROWID table keyed (ts, transformer_id) on SQLite (migration 0010).
 """
 
 from __future__ import annotations

@@ -263,25 +263,30 @@ def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFr
 
 
 def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: int) -> pd.DataFrame:
+    """Raw readings of these areas with ts_lo < ts <= ts_hi, in (transformer_id, ts) order.
+
+    The readings are keyed time first: the time window is one range of the key, read once
+    (with the areas as a filter on it) rather than once per chunk of areas."""
     r = VoltageReading.__table__
-    frames = []
-    for i in range(0, len(transformer_ids), 500):
-        part = transformer_ids[i : i + 500]
-        result = conn.execute(
-            select(r.c.transformer_id, r.c.ts, r.c.va_dv, r.c.vb_dv, r.c.vc_dv, r.c.kw_dw).where(
-                and_(r.c.transformer_id.in_(part), r.c.ts > ts_lo, r.c.ts <= ts_hi)
-            )
-        )
-        # the driver's plain tuples (integer columns: SQLAlchemy has nothing to convert):
-        # building Row objects and pandas probing each for named-tuple fields took ten
-        # times as long, most of the time of a rollup redo
-        frames.append(
-            pd.DataFrame.from_records(
-                result.cursor.fetchall(),
-                columns=["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"],
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
+    window = and_(r.c.ts > ts_lo, r.c.ts <= ts_hi)
+    wanted = sorted(set(transformer_ids))
+    # a list the database can take as parameters (SQLite's limit is 32766); past it, the
+    # window is read whole and the areas kept here
+    listed = len(wanted) <= 30_000
+    stmt = select(*(r.c[c] for c in cols)).where(window)
+    if listed:
+        stmt = stmt.where(r.c.transformer_id.in_(wanted))
+    result = conn.execute(stmt)
+    # the driver's plain tuples (integer columns: SQLAlchemy has nothing to convert):
+    # building Row objects and pandas probing each for named-tuple fields took ten
+    # times as long, most of the time of a rollup redo
+    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
+    if not listed:
+        frame = frame[frame["transformer_id"].isin(wanted)]
+    tid = frame["transformer_id"].to_numpy(np.int64)
+    ts = frame["ts"].to_numpy(np.int64)
+    return frame.iloc[np.lexsort((ts, tid))].reset_index(drop=True)
 
 
 LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
@@ -380,34 +385,62 @@ def rebuild_all(
     conn: Connection,
     interval_min: pd.Series | int,
     limits: RollupLimits,
-    batch_transformers: int = 200,
+    batch_readings: int = 4_000_000,
     area_limits: pd.DataFrame | None = None,
     hourly_days: int | None = None,
 ) -> dict[str, int]:
     """Recompute the rollups covered by the raw readings kept (after a change of limits);
     hourly rows only for the newest ``hourly_days`` days when given.
 
-    Rollups of periods whose raw readings were already pruned (older than the retention)
-    are kept as they are: there is nothing to recompute them from."""
+    The readings are read window by window of whole local days (one range of their time-first
+    key each), about ``batch_readings`` readings a window. Rollups of periods whose raw
+    readings were already pruned (older than the retention) are kept as they are: there is
+    nothing to recompute them from."""
     r = VoltageReading.__table__
-    tids = [row[0] for row in conn.execute(select(r.c.transformer_id).distinct()).all()]
-    oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
+    oldest, newest = conn.execute(select(func.min(r.c.ts), func.max(r.c.ts))).one()
     if oldest is None:
         return {"h": 0, "D": 0}
     # The first day may be partly pruned; it is recomputed from what is left of it.
     first_day = int(_period_start(np.array([oldest], dtype=np.int64), "D", limits.tz)[0])
+    last_day = int(_period_start(np.array([newest], dtype=np.int64), "D", limits.tz)[0])
     cutoff = -(2**62) if hourly_days is None else hourly_cutoff(conn, hourly_days)
     conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start >= first_day))
     conn.execute(delete(VoltageDaily).where(VoltageDaily.period_start >= first_day))
+    areas = conn.execute(select(func.count()).select_from(Transformer)).scalar_one()
+    # readings a day at 15-minute readings (finer ones make larger windows); at least a day
+    per_day = max(1, int(areas)) * 96
+    window_days = max(1, batch_readings // per_day)
     totals = {"h": 0, "D": 0}
-    for i in range(0, len(tids), batch_transformers):
-        part = tids[i : i + batch_transformers]
-        raw = _read_raw(conn, part, -(2**62), 2**62)
-        for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
-            if freq == "h":
-                rows = rows[rows["period_start"] >= cutoff]
-            totals[freq] += write_rollups(conn, rows, freq)
+    day = first_day
+    while day <= last_day:
+        # a window ends on a local midnight: the readings of (day, end] make whole days
+        end = _local_midnight_after(day + window_days * 86400 - 3600, limits.tz)
+        raw = _read_raw_window(conn, day, end)
+        if not raw.empty:
+            for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
+                if freq == "h":
+                    rows = rows[rows["period_start"] >= cutoff]
+                totals[freq] += write_rollups(conn, rows, freq)
+        day = end
     return totals
+
+
+def _local_midnight_after(ts: int, tz: str) -> int:
+    """The first local midnight after ``ts`` (epoch seconds)."""
+    start = int(_period_start(np.array([ts + 1], dtype=np.int64), "D", tz)[0])
+    return int(
+        _period_start(np.array([start + LONGEST_DAY_SECONDS + 1], dtype=np.int64), "D", tz)[0]
+    )
+
+
+def _read_raw_window(conn: Connection, ts_lo: int, ts_hi: int) -> pd.DataFrame:
+    """Every area's raw readings with ts_lo < ts <= ts_hi, in (transformer_id, ts) order."""
+    r = VoltageReading.__table__
+    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
+    result = conn.execute(select(*(r.c[c] for c in cols)).where(r.c.ts > ts_lo, r.c.ts <= ts_hi))
+    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
+    order = np.lexsort((frame["ts"].to_numpy(np.int64), frame["transformer_id"].to_numpy(np.int64)))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:
