@@ -139,12 +139,22 @@ def _hourly(
 ) -> dict[str, np.ndarray]:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
+    values = {
+        c: readings[c].to_numpy(np.float64, na_value=np.nan)
+        for c in ("va_dv", "vb_dv", "vc_dv", "kw_dw")
+    }
+    if not ((tid[1:] > tid[:-1]) | ((tid[1:] == tid[:-1]) & (ts[1:] >= ts[:-1]))).all():
+        # area-major order here, on the few input columns (readings are stored time first;
+        # _reduce would otherwise reorder every derived column)
+        order = np.lexsort((ts, tid))
+        tid, ts = tid[order], ts[order]
+        values = {c: v[order] for c, v in values.items()}
     period = _period_start(ts, "h", limits.tz)
     if isinstance(interval_min, pd.Series):
-        minutes = interval_min.reindex(readings["transformer_id"]).fillna(15).to_numpy(np.float64)
+        minutes = interval_min.reindex(tid).fillna(15).to_numpy(np.float64)
     else:
         minutes = np.full(len(ts), float(interval_min))
-    phases = {p: readings[f"v{p}_dv"].to_numpy(np.float64, na_value=np.nan) for p in "abc"}
+    phases = {p: values[f"v{p}_dv"] for p in "abc"}
     stack = np.vstack([phases["a"], phases["b"], phases["c"]])
     present = ~np.isnan(stack)
     any_present = present.any(axis=0)
@@ -160,7 +170,7 @@ def _hourly(
     cols: dict[str, np.ndarray] = {
         "n": any_present.astype(np.float64),
         "minutes_monitored": np.where(any_present, minutes, 0.0),
-        "kw_max_dw": readings["kw_dw"].to_numpy(np.float64, na_value=np.nan),
+        "kw_max_dw": values["kw_dw"],
     }
     for p in "abc":
         v = phases[p]
