@@ -13,7 +13,7 @@ On `county` readings (default 18 days at 15 minutes = 10.4 million readings):
      bytes per reading with rollups and indexes (issue 19: <= 45, reported).
 Exits 1 when a target is missed.
 
-    .venv/bin/python bench/bench_pipeline.py [--days 18] [--csv-days 2] [--pg URL]
+    .venv/bin/python bench/bench_pipeline.py [--days 18] [--csv-days 2] [--pg URL] [--pg-repeat 3]
 """
 
 from __future__ import annotations
@@ -134,7 +134,10 @@ def bare_copy(url: str, frame: pd.DataFrame, ids: dict[str, int]) -> float:
             strict=True,
         )
     )
-    values.sort(key=lambda row: (row[0], row[1]))
+    # in the table's key order (the pipeline's too): the baseline's best case
+    position = {"transformer_id": 0, "ts": 1}
+    key = [position[c.name] for c in VoltageReading.__table__.primary_key.columns]
+    values.sort(key=lambda row: tuple(row[i] for i in key))
     dsn = url.replace("postgresql+psycopg", "postgresql")
     dsn, _, options = dsn.partition("?options=")
     with psycopg.connect(dsn, options=options.replace("%3D", "=")) as conn:
@@ -190,27 +193,36 @@ def _bare_schema(schema, ts: np.ndarray) -> None:
     engine.dispose()
 
 
-def postgres_figures(url: str, sim, frame: pd.DataFrame, options) -> float:
+def postgres_figures(url: str, sim, frame: pd.DataFrame, options, repeat: int = 3) -> float:
     """The pipeline into PostgreSQL against a bare COPY of the same rows, in the same run."""
     from tests.conftest import PgSchema
 
-    with PgSchema() as pipe_schema, PgSchema() as bare_schema, PgSchema() as binary_schema:
-        engine = make_engine(pipe_schema.url)
-        upgrade(engine)
-        pipeline = Pipeline(engine)
-        load_network(pipeline, sim)
-        started = time.perf_counter()
-        n = pipeline.ingest("voltage", frame, options).upserted
-        pg_s = time.perf_counter() - started
-        ids = dict(pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False))
-        pg_stats = storage_stats(engine)
-        size = sum(r.bytes for r in pg_stats.relations if r.table == "voltage_readings")
-        engine.dispose()
-        ts = frame["time"].array.asi8 // 10**9
-        _bare_schema(bare_schema, ts)
-        _bare_schema(binary_schema, ts)
-        bare_s = bare_copy(bare_schema.url, frame, ids)
-        binary_s = bare_copy_binary(binary_schema.url, frame, ids)
+    ts = frame["time"].array.asi8 // 10**9
+    pg_s = bare_s = binary_s = float("inf")
+    # the fastest of ``repeat`` rounds of each, every round in fresh schemas, interleaved: a
+    # single batch of a few seconds on a shared machine varied by a factor of two
+    for _ in range(repeat):
+        with PgSchema() as pipe_schema, PgSchema() as bare_schema, PgSchema() as binary_schema:
+            engine = make_engine(pipe_schema.url)
+            upgrade(engine)
+            pipeline = Pipeline(engine)
+            load_network(pipeline, sim)
+            # the months' partitions made ahead, as for the bare COPYs below: a one-off DDL
+            # per month (about 0.6 s for three tables), not a cost of each ingest
+            ensure_reading_partitions(engine, int(ts.min()), int(ts.max()))
+            started = time.perf_counter()
+            n = pipeline.ingest("voltage", frame, options).upserted
+            pg_s = min(pg_s, time.perf_counter() - started)
+            ids = dict(
+                pd.read_sql("SELECT code, id FROM transformers", engine).itertuples(index=False)
+            )
+            pg_stats = storage_stats(engine)
+            size = sum(r.bytes for r in pg_stats.relations if r.table == "voltage_readings")
+            engine.dispose()
+            _bare_schema(bare_schema, ts)
+            _bare_schema(binary_schema, ts)
+            bare_s = min(bare_s, bare_copy(bare_schema.url, frame, ids))
+            binary_s = min(binary_s, bare_copy_binary(binary_schema.url, frame, ids))
     ratio = bare_s / pg_s
     print(
         f"(d) PostgreSQL pipeline: {n:,} readings in {pg_s:.1f} s ({n / pg_s:,.0f}/s); "
@@ -232,6 +244,7 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=18)
     parser.add_argument("--csv-days", type=int, default=2)
     parser.add_argument("--pg", default=os.environ.get("FEEDERWATCH_TEST_PG_URL"))
+    parser.add_argument("--pg-repeat", type=int, default=3)
     args = parser.parse_args()
     sim = Simulation(
         preset="county", seed=1, start=date(2025, 7, 1), days=args.days, resolution="15min"
@@ -304,7 +317,7 @@ def main() -> int:
 
     if args.pg:
         try:
-            pg_ratio = postgres_figures(args.pg, sim, frames[0], options)
+            pg_ratio = postgres_figures(args.pg, sim, frames[0], options, args.pg_repeat)
             if pg_ratio < 0.5:
                 failures.append(f"PostgreSQL ratio {pg_ratio:.2f} < 0.5")
         except Exception as exc:  # an unreachable server: reported, not a target
