@@ -416,9 +416,11 @@ def rebuild_all(
     cutoff = -(2**62) if hourly_days is None else hourly_cutoff(conn, hourly_days)
     conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start >= first_day))
     conn.execute(delete(VoltageDaily).where(VoltageDaily.period_start >= first_day))
-    areas = conn.execute(select(func.count()).select_from(Transformer)).scalar_one()
-    # readings a day at 15-minute readings (finer ones make larger windows); at least a day
-    per_day = max(1, int(areas)) * 96
+    # readings a day, from each area's reading interval (1440 a day at one a minute)
+    per_day = conn.execute(
+        select(func.sum(1440 / func.coalesce(func.nullif(Transformer.reading_interval_min, 0), 15)))
+    ).scalar_one()
+    per_day = max(1, int(per_day or 0))
     window_days = max(1, batch_readings // per_day)
     totals = {"h": 0, "D": 0}
     day = first_day
