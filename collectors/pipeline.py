@@ -431,8 +431,12 @@ class Pipeline:
         elif kind == "complaints":
             counts = upsert_complaints(conn, good, options.source)
         elif kind == "voltage":
-            # Key order once: the upsert and the rollups both walk the readings that way.
-            good = good.sort_values(["transformer_id", "ts"], kind="stable")
+            # The readings' key order (time, then area; stable: a repeated key's last row
+            # stays last), checked before sorting: sources mostly send time-major rows
+            ts = good["ts"].to_numpy(np.int64)
+            tid = good["transformer_id"].to_numpy(np.int64)
+            if not ((ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))).all():
+                good = good.iloc[np.lexsort((tid, ts))]
             summary.upserted += upsert_readings(conn, good)
             interval = self._intervals(conn, good, options)
             nominal = self._nominals(conn, good)

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
-from db.models import HOURLY_PHASES, ROLLUP_PHASES, VoltageDaily, VoltageHourly, VoltageReading
+from db.models import (
+    HOURLY_PHASES,
+    ROLLUP_PHASES,
+    Transformer,
+    VoltageDaily,
+    VoltageHourly,
+    VoltageReading,
+)
 from db.partitions import drop_before
 from db.upsert import bulk_upsert
 
@@ -132,12 +139,22 @@ def _hourly(
 ) -> dict[str, np.ndarray]:
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
+    values = {
+        c: readings[c].to_numpy(np.float64, na_value=np.nan)
+        for c in ("va_dv", "vb_dv", "vc_dv", "kw_dw")
+    }
+    if not ((tid[1:] > tid[:-1]) | ((tid[1:] == tid[:-1]) & (ts[1:] >= ts[:-1]))).all():
+        # area-major order here, on the few input columns (readings are stored time first;
+        # _reduce would otherwise reorder every derived column)
+        order = np.lexsort((ts, tid))
+        tid, ts = tid[order], ts[order]
+        values = {c: v[order] for c, v in values.items()}
     period = _period_start(ts, "h", limits.tz)
     if isinstance(interval_min, pd.Series):
-        minutes = interval_min.reindex(readings["transformer_id"]).fillna(15).to_numpy(np.float64)
+        minutes = interval_min.reindex(tid).fillna(15).to_numpy(np.float64)
     else:
         minutes = np.full(len(ts), float(interval_min))
-    phases = {p: readings[f"v{p}_dv"].to_numpy(np.float64, na_value=np.nan) for p in "abc"}
+    phases = {p: values[f"v{p}_dv"] for p in "abc"}
     stack = np.vstack([phases["a"], phases["b"], phases["c"]])
     present = ~np.isnan(stack)
     any_present = present.any(axis=0)
@@ -153,7 +170,7 @@ def _hourly(
     cols: dict[str, np.ndarray] = {
         "n": any_present.astype(np.float64),
         "minutes_monitored": np.where(any_present, minutes, 0.0),
-        "kw_max_dw": readings["kw_dw"].to_numpy(np.float64, na_value=np.nan),
+        "kw_max_dw": values["kw_dw"],
     }
     for p in "abc":
         v = phases[p]
@@ -234,40 +251,52 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
 
 
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
+    """The (transformer_id, period_start) of ``keys`` already stored: per chunk of the batch's
+    areas, a range of the primary key each (no period index needed)."""
     table = _table(freq)
     lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
-    rows = conn.execute(
-        select(table.c.transformer_id, table.c.period_start).where(
-            table.c.period_start.between(lo, hi)
+    tids = np.unique(keys["transformer_id"].to_numpy(np.int64)).tolist()
+    found = []
+    for i in range(0, len(tids), 2000):
+        rows = conn.execute(
+            select(table.c.transformer_id, table.c.period_start).where(
+                table.c.transformer_id.in_(tids[i : i + 2000]),
+                table.c.period_start.between(lo, hi),
+            )
         )
-    )
-    # plain tuples: a DataFrame built from Row objects took ~1.3 s per county transaction
-    stored = pd.DataFrame([tuple(r) for r in rows], columns=["transformer_id", "period_start"])
+        # plain tuples: a DataFrame built from Row objects took ~1.3 s per county transaction
+        found += [tuple(r) for r in rows]
+    stored = pd.DataFrame(found, columns=["transformer_id", "period_start"])
     if stored.empty:
         return stored
     return keys.merge(stored, on=["transformer_id", "period_start"])
 
 
 def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: int) -> pd.DataFrame:
+    """Raw readings of these areas with ts_lo < ts <= ts_hi, in (transformer_id, ts) order.
+
+    The readings are keyed time first: the time window is one range of the key, read once
+    (with the areas as a filter on it) rather than once per chunk of areas."""
     r = VoltageReading.__table__
-    frames = []
-    for i in range(0, len(transformer_ids), 500):
-        part = transformer_ids[i : i + 500]
-        result = conn.execute(
-            select(r.c.transformer_id, r.c.ts, r.c.va_dv, r.c.vb_dv, r.c.vc_dv, r.c.kw_dw).where(
-                and_(r.c.transformer_id.in_(part), r.c.ts > ts_lo, r.c.ts <= ts_hi)
-            )
-        )
-        # the driver's plain tuples (integer columns: SQLAlchemy has nothing to convert):
-        # building Row objects and pandas probing each for named-tuple fields took ten
-        # times as long, most of the time of a rollup redo
-        frames.append(
-            pd.DataFrame.from_records(
-                result.cursor.fetchall(),
-                columns=["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"],
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
+    window = and_(r.c.ts > ts_lo, r.c.ts <= ts_hi)
+    wanted = sorted(set(transformer_ids))
+    # a list the database can take as parameters (SQLite's limit is 32766); past it, the
+    # window is read whole and the areas kept here
+    listed = len(wanted) <= 30_000
+    stmt = select(*(r.c[c] for c in cols)).where(window)
+    if listed:
+        stmt = stmt.where(r.c.transformer_id.in_(wanted))
+    result = conn.execute(stmt)
+    # the driver's plain tuples (integer columns: SQLAlchemy has nothing to convert):
+    # building Row objects and pandas probing each for named-tuple fields took ten
+    # times as long, most of the time of a rollup redo
+    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
+    if not listed:
+        frame = frame[frame["transformer_id"].isin(wanted)]
+    tid = frame["transformer_id"].to_numpy(np.int64)
+    ts = frame["ts"].to_numpy(np.int64)
+    return frame.iloc[np.lexsort((ts, tid))].reset_index(drop=True)
 
 
 LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
@@ -327,26 +356,38 @@ def update_rollups(
 def hourly_cutoff(
     conn: Connection, hourly_days: int, batch_hours: pd.DataFrame | None = None
 ) -> int:
-    """The oldest hour kept: ``hourly_days`` before the newest hour stored or in the batch.
+    """The oldest hour kept: ``hourly_days`` before the newest hour of data stored or in the
+    batch.
 
     Counted from the newest data rather than the clock, so an old export loaded today still
-    gets its recent hours (the detail pages' heat maps show the last 21 days of data)."""
-    newest = conn.execute(select(func.max(VoltageHourly.period_start))).scalar_one_or_none()
+    gets its recent hours (the detail pages' heat maps show the last 21 days of data). The
+    newest hour stored is the hour of the newest raw reading: one step down the readings' time
+    key (the hourly table has no period index to find its own newest row cheaply), and every
+    hourly row comes from readings written with it."""
+    newest_ts = conn.execute(select(func.max(VoltageReading.ts))).scalar_one_or_none()
+    newest = None
+    if newest_ts is not None:
+        newest = int(_period_start(np.array([int(newest_ts)], dtype=np.int64), "h", "UTC")[0])
     if batch_hours is not None and not batch_hours.empty:
         batch_newest = int(batch_hours["period_start"].max())
-        newest = batch_newest if newest is None else max(int(newest), batch_newest)
+        newest = batch_newest if newest is None else max(newest, batch_newest)
     if newest is None:
         return -(2**62)
-    return int(newest) - hourly_days * 86400
+    return newest - hourly_days * 86400
 
 
 def prune_hourly(conn: Connection, hourly_days: int) -> int:
-    """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay)."""
+    """Delete hourly rollups older than :func:`hourly_cutoff` (daily rollups stay).
+
+    PostgreSQL drops the whole months first; the rest goes area by area through the key."""
     cutoff = hourly_cutoff(conn, hourly_days)
     dropped = drop_before(conn, "voltage_hourly", cutoff)
     if dropped:
         log.info("dropped hourly-rollup partitions %s", ", ".join(dropped))
-    result = conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start < cutoff))
+    h = VoltageHourly.__table__
+    result = conn.execute(
+        delete(h).where(h.c.transformer_id.in_(select(Transformer.id)), h.c.period_start < cutoff)
+    )
     return result.rowcount or 0
 
 
@@ -354,34 +395,64 @@ def rebuild_all(
     conn: Connection,
     interval_min: pd.Series | int,
     limits: RollupLimits,
-    batch_transformers: int = 200,
+    batch_readings: int = 4_000_000,
     area_limits: pd.DataFrame | None = None,
     hourly_days: int | None = None,
 ) -> dict[str, int]:
     """Recompute the rollups covered by the raw readings kept (after a change of limits);
     hourly rows only for the newest ``hourly_days`` days when given.
 
-    Rollups of periods whose raw readings were already pruned (older than the retention)
-    are kept as they are: there is nothing to recompute them from."""
+    The readings are read window by window of whole local days (one range of their time-first
+    key each), about ``batch_readings`` readings a window. Rollups of periods whose raw
+    readings were already pruned (older than the retention) are kept as they are: there is
+    nothing to recompute them from."""
     r = VoltageReading.__table__
-    tids = [row[0] for row in conn.execute(select(r.c.transformer_id).distinct()).all()]
-    oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
+    oldest, newest = conn.execute(select(func.min(r.c.ts), func.max(r.c.ts))).one()
     if oldest is None:
         return {"h": 0, "D": 0}
     # The first day may be partly pruned; it is recomputed from what is left of it.
     first_day = int(_period_start(np.array([oldest], dtype=np.int64), "D", limits.tz)[0])
+    last_day = int(_period_start(np.array([newest], dtype=np.int64), "D", limits.tz)[0])
     cutoff = -(2**62) if hourly_days is None else hourly_cutoff(conn, hourly_days)
     conn.execute(delete(VoltageHourly).where(VoltageHourly.period_start >= first_day))
     conn.execute(delete(VoltageDaily).where(VoltageDaily.period_start >= first_day))
+    # readings a day, from each area's reading interval (1440 a day at one a minute)
+    per_day = conn.execute(
+        select(func.sum(1440 / func.coalesce(func.nullif(Transformer.reading_interval_min, 0), 15)))
+    ).scalar_one()
+    per_day = max(1, int(per_day or 0))
+    window_days = max(1, batch_readings // per_day)
     totals = {"h": 0, "D": 0}
-    for i in range(0, len(tids), batch_transformers):
-        part = tids[i : i + batch_transformers]
-        raw = _read_raw(conn, part, -(2**62), 2**62)
-        for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
-            if freq == "h":
-                rows = rows[rows["period_start"] >= cutoff]
-            totals[freq] += write_rollups(conn, rows, freq)
+    day = first_day
+    while day <= last_day:
+        # a window ends on a local midnight: the readings of (day, end] make whole days
+        end = _local_midnight_after(day + window_days * 86400 - 3600, limits.tz)
+        raw = _read_raw_window(conn, day, end)
+        if not raw.empty:
+            for freq, rows in both_rollups(raw, interval_min, limits, area_limits).items():
+                if freq == "h":
+                    rows = rows[rows["period_start"] >= cutoff]
+                totals[freq] += write_rollups(conn, rows, freq)
+        day = end
     return totals
+
+
+def _local_midnight_after(ts: int, tz: str) -> int:
+    """The first local midnight after ``ts`` (epoch seconds)."""
+    start = int(_period_start(np.array([ts + 1], dtype=np.int64), "D", tz)[0])
+    return int(
+        _period_start(np.array([start + LONGEST_DAY_SECONDS + 1], dtype=np.int64), "D", tz)[0]
+    )
+
+
+def _read_raw_window(conn: Connection, ts_lo: int, ts_hi: int) -> pd.DataFrame:
+    """Every area's raw readings with ts_lo < ts <= ts_hi, in (transformer_id, ts) order."""
+    r = VoltageReading.__table__
+    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
+    result = conn.execute(select(*(r.c[c] for c in cols)).where(r.c.ts > ts_lo, r.c.ts <= ts_hi))
+    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
+    order = np.lexsort((frame["ts"].to_numpy(np.int64), frame["transformer_id"].to_numpy(np.int64)))
+    return frame.iloc[order].reset_index(drop=True)
 
 
 def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:

@@ -403,10 +403,12 @@ def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
         return 0
     cols = list(READING_COLUMNS)
     data = rows[cols]
-    keys = data["transformer_id"].to_numpy(np.int64) * (1 << 34) + data["ts"].to_numpy(np.int64)
-    if not (keys[1:] >= keys[:-1]).all():
-        # In key order, each area's new readings go into the same few B-tree pages.
-        data = data.iloc[np.argsort(keys, kind="stable")]
+    ts = data["ts"].to_numpy(np.int64)
+    tid = data["transformer_id"].to_numpy(np.int64)
+    in_order = (ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))
+    if not in_order.all():
+        # In key order (ts, transformer_id): new readings append at the end of the b-tree.
+        data = data.iloc[np.lexsort((tid, ts))]
     return bulk_upsert(conn, "voltage_readings", data, cols, ("transformer_id", "ts"))
 
 
@@ -432,14 +434,19 @@ def bulk_upsert(
     conflict = f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
     if conn.dialect.name == "postgresql":
         frame = frame.drop_duplicates(list(key), keep="last")
-    # rows made one at a time as the driver takes them (a list of millions of tuples cost more
-    # than building each when it is bound)
-    values = zip(
-        *int_columns(frame, columns),
-        *(frame[c].astype(str).tolist() for c in text_columns),
-        strict=True,
-    )
     raw = conn.connection.driver_connection
+    pg_binary = conn.dialect.name == "postgresql" and not text_columns
+    # rows made one at a time as the driver takes them (a list of millions of tuples cost more
+    # than building each when it is bound); PostgreSQL encodes integer columns itself
+    values = (
+        None
+        if pg_binary
+        else zip(
+            *int_columns(frame, columns),
+            *(frame[c].astype(str).tolist() for c in text_columns),
+            strict=True,
+        )
+    )
     if conn.dialect.name != "postgresql":
         sql = (
             f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({', '.join(['?'] * len(cols))}) "
@@ -455,8 +462,10 @@ def bulk_upsert(
         # normally made ahead by the pipeline in a transaction of their own
         # (ensure_reading_partitions); here only for a writer that did not
         create_partitions(conn, table, int(frame[key[1]].min()), int(frame[key[1]].max()))
-    # listed: a COPY that loses a race is redone through the staging table
-    return _pg_copy_upsert(raw, table, frame, cols, key, list(values), conflict)
+    # integer columns only: encoded column-wise; else listed (a COPY that loses a race is
+    # redone through the staging table)
+    rows = None if values is None else list(values)
+    return _pg_copy_upsert(raw, table, frame, cols, key, rows, conflict)
 
 
 #: Binary COPY needs each column's PostgreSQL type (the with_variant types are BigInteger's).
@@ -468,12 +477,25 @@ def _pg_copy_upsert(raw, table, frame, cols, key, values, conflict) -> int:
     are COPYed straight into the table, inside a savepoint; otherwise, or when a concurrent
     writer stored one of the keys meanwhile, COPY into a staging table and merge with
     INSERT ... SELECT ... ON CONFLICT (its per-row speculative insertion costs about twice a
-    COPY, so it is kept for batches that need it)."""
+    COPY, so it is kept for batches that need it).
+
+    ``values``: None for integer columns only, whose COPY data is then encoded column-wise
+    (:func:`binary_copy_data`); otherwise the rows to write one by one."""
     import psycopg
 
     names = ", ".join(cols)
     first, second = key[0], key[1]
     types = [_PG_TYPES[type(Base.metadata.tables[table].c[c].type)] for c in cols]
+    data = binary_copy_data(frame, cols, types) if values is None else None
+
+    def send(copy) -> None:
+        if data is not None:
+            copy.write(data)
+            return
+        copy.set_types(types)
+        for row in values:
+            copy.write_row(row)
+
     with raw.cursor() as cur:
         overlap = cur.execute(
             f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {first} = ANY(%s) "
@@ -488,10 +510,8 @@ def _pg_copy_upsert(raw, table, frame, cols, key, values, conflict) -> int:
             try:
                 with raw.transaction():  # a savepoint: the caller's transaction goes on
                     with cur.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-                        copy.set_types(types)
-                        for row in values:
-                            copy.write_row(row)
-                return len(values)
+                        send(copy)
+                return len(frame)
             except psycopg.errors.UniqueViolation:
                 pass  # stored meanwhile by another writer: merge instead
         stage = f"_stage_{table}"
@@ -499,11 +519,52 @@ def _pg_copy_upsert(raw, table, frame, cols, key, values, conflict) -> int:
         cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
         cur.execute(f"TRUNCATE {stage}")
         with cur.copy(f"COPY {stage} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(types)
-            for row in values:
-                copy.write_row(row)
+            send(copy)
         cur.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM {stage} {conflict}")
-    return len(values)
+    return len(frame)
+
+
+_PGCOPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8  # flags 0, no header extension
+_BINARY_INT = {"int2": (">i2", 2**15), "int4": (">i4", 2**31), "int8": (">i8", 2**63)}
+
+
+def binary_copy_data(frame: pd.DataFrame, cols: Sequence[str], types: Sequence[str]) -> bytes:
+    """The whole of a binary COPY stream for integer columns (NaN -> NULL), built column-wise
+    with numpy: per row a field count, then per field its length (-1 for NULL) and big-endian
+    value. Rows are grouped by which fields are NULL (a few patterns: each a fixed-width
+    record), since COPY takes rows in any order. Writing row by row through psycopg cost
+    about 4 us a reading, more than the server's own work for the COPY."""
+    n = len(frame)
+    columns = [frame[c].to_numpy(np.float64, na_value=np.nan) for c in cols]
+    missing = np.zeros((len(cols), n), dtype=bool)
+    for i, (values, kind) in enumerate(zip(columns, types, strict=True)):
+        missing[i] = np.isnan(values)
+        present = values[~missing[i]]
+        limit = _BINARY_INT[kind][1]
+        if present.size and (present.min() < -limit or present.max() >= limit):
+            raise ValueError(f"{cols[i]}: a value out of range for {kind}")
+    pattern = np.zeros(n, dtype=np.int64)
+    for i in range(len(cols)):
+        pattern |= missing[i].astype(np.int64) << i
+    parts = [_PGCOPY_SIGNATURE]
+    for code in np.unique(pattern):
+        rows = pattern == code
+        fields = [("count", ">i2")]
+        for i, kind in enumerate(types):
+            fields.append((f"len{i}", ">i4"))
+            if not (code >> i) & 1:
+                fields.append((f"v{i}", _BINARY_INT[kind][0]))
+        record = np.empty(int(rows.sum()), dtype=np.dtype(fields))
+        record["count"] = len(cols)
+        for i, kind in enumerate(types):
+            if (code >> i) & 1:
+                record[f"len{i}"] = -1
+            else:
+                record[f"len{i}"] = np.dtype(_BINARY_INT[kind][0]).itemsize
+                record[f"v{i}"] = columns[i][rows].astype(np.int64)
+        parts.append(record.tobytes())
+    parts.append(b"\xff\xff")
+    return b"".join(parts)
 
 
 def int_columns(frame: pd.DataFrame, columns: Sequence[str]) -> list[list]:

@@ -108,3 +108,26 @@ def test_roll003_hourly_rollups_kept_for_the_newest_days_of_data(engine):
         rebuild_all(conn, 60, RollupLimits(), hourly_days=21)
     pd.testing.assert_frame_equal(voltage_rollups(engine, "h", long=False), hourly)
     assert voltage_rollups(engine, "D", long=False)["n"].sum() == 50 * 24
+
+
+def test_roll004_rebuild_window_by_window_equals_the_ingest(engine):
+    """A rebuild reads the raw readings in windows of whole local days (the readings are keyed
+    time first): windows of one day each give back exactly the rollups the ingest made,
+    across a month boundary, for areas with and without readings every hour."""
+    from db.rollups import RollupLimits, rebuild_all
+
+    pipe = Pipeline(engine)
+    load_network(pipe)
+    start = datetime(2025, 7, 29, 16, tzinfo=UTC)  # local midnight, Asia/Shanghai
+    volts = [221.0, 197.0, 236.0, 219.5, 199.9]
+    first = readings(start, 6 * 24, volts)
+    other = first.iloc[::3].assign(transformer="T2", va=lambda f: f["va"] - 1.0)
+    pipe.ingest("voltage", pd.concat([first, other]), IngestOptions(source="m", interval_min=60))
+    hourly = voltage_rollups(engine, "h", long=False)
+    daily = voltage_rollups(engine, "D", long=False)
+    assert len(daily) == 2 * 7  # six local days and the first point of a seventh, two areas
+    with engine.begin() as conn:
+        totals = rebuild_all(conn, 60, RollupLimits(), batch_readings=1)
+    assert totals == {"h": len(hourly), "D": len(daily)}
+    pd.testing.assert_frame_equal(voltage_rollups(engine, "h", long=False), hourly)
+    pd.testing.assert_frame_equal(voltage_rollups(engine, "D", long=False), daily)

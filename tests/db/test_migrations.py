@@ -144,3 +144,82 @@ def test_mig007_compact_rollups_keep_the_area_figures(db_url):
         back = conn.execute(text(f"SELECT {phases} FROM voltage_hourly")).all()
     assert [tuple(r) for r in back] == [(None, None, 4, 1950, 15)]
     engine.dispose()
+
+
+def test_mig008_compact_voltage_layout_keeps_every_row(db_url):
+    """0010: readings keyed (ts, transformer_id), the hourly period index gone, rollup columns
+    narrowed. Rows stored before come through unchanged (PostgreSQL: in partitions named as
+    before), and going down gives the old layout back with the same rows."""
+    from sqlalchemy import text
+
+    from db.partitions import ensure_reading_partitions
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0006")
+    ensure_reading_partitions(engine, 1751300100, 1754000000)  # PostgreSQL's months
+    readings = [(7, 1751300100 + 900 * i, 2200 + i, None, 2210, 840 + i) for i in range(3)]
+    readings.append((3, 1754000000, 1990, 2001, None, None))  # the next UTC month
+    hourly = "transformer_id, period_start, minutes_monitored, kw_max_dw, x_n, x_min, x_max"
+    hourly += ", x_sum, x_below_min, x_above_min"
+    daily = "transformer_id, period_start, minutes_monitored, n, low_dv, high_dv, rule, a_sum"
+    with engine.begin() as conn:
+        for row in readings:
+            conn.execute(
+                text(
+                    "INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
+                    "VALUES (:t, :ts, :a, :b, :c, :k)"
+                ),
+                dict(zip(("t", "ts", "a", "b", "c", "k"), row, strict=True)),
+            )
+        conn.execute(
+            text(
+                f"INSERT INTO voltage_hourly ({hourly}) "
+                "VALUES (7, 1751299200, 60, 900, 4, 2190, 2250, 8840, 15, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO voltage_daily ({daily}) "
+                "VALUES (7, 1751299200, 1440, 96, 1980, 2354, 'any', 212345)"
+            )
+        )
+    upgrade(engine)
+    order = "ORDER BY transformer_id, ts"
+    read = "SELECT transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw FROM voltage_readings "
+
+    def stored():
+        with engine.connect() as conn:
+            return (
+                [tuple(r) for r in conn.execute(text(read + order))],
+                [tuple(r) for r in conn.execute(text(f"SELECT {hourly} FROM voltage_hourly"))],
+                [tuple(r) for r in conn.execute(text(f"SELECT {daily} FROM voltage_daily"))],
+            )
+
+    want = (
+        sorted(readings),
+        [(7, 1751299200, 60, 900, 4, 2190, 2250, 8840, 15, 0)],
+        [(7, 1751299200, 1440, 96, 1980, 2354, "any", 212345)],
+    )
+    assert stored() == want
+    pk = inspect(engine).get_pk_constraint("voltage_readings")
+    assert pk["constrained_columns"] == ["ts", "transformer_id"]
+    assert pk["name"] == "pk_voltage_readings"
+    assert {i["name"] for i in inspect(engine).get_indexes("voltage_hourly")} == set()
+    if engine.dialect.name == "postgresql":
+        from db.partitions import existing
+
+        with engine.connect() as conn:  # the months of the rows, named as before
+            assert existing(conn, "voltage_readings") == {
+                "voltage_readings_p202506",
+                "voltage_readings_p202507",
+            }
+    downgrade(engine, "0006")
+    assert inspect(engine).get_pk_constraint("voltage_readings")["constrained_columns"] == [
+        "transformer_id",
+        "ts",
+    ]
+    assert "ix_voltage_hourly_period" in {
+        i["name"] for i in inspect(engine).get_indexes("voltage_hourly")
+    }
+    assert stored() == want
+    engine.dispose()

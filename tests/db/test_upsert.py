@@ -245,3 +245,39 @@ def test_ups102_concurrent_writer_of_the_same_new_keys(pg_engine):
     assert "error" not in outcome, outcome
     assert outcome["n"] == 2
     assert _stored(engine) == [(3600, 2300, None, 10), (7200, 2310, None, 10)]
+
+
+def test_ups102_binary_copy_rows_of_every_null_pattern_round_trip(engine):
+    """Rows whose NULLs fall in different columns (PostgreSQL: one fixed-width record layout
+    per pattern in the binary COPY stream) and values at the ends of their types come back
+    exactly; a value beyond its column's type is refused, never wrapped around."""
+    from db.upsert import binary_copy_data, upsert_readings
+
+    big = 2**31 + 60  # beyond 32 bits (January 2038): the 8-byte time key
+    rows = pd.DataFrame(
+        {
+            "transformer_id": [7, 7, 7, 7, 2**31 - 1],
+            "ts": [big + 4, big + 1, big + 3, big + 2, big + 1],
+            "va_dv": [2200, None, -32768, 32767, 1],
+            "vb_dv": [None, None, 2210, 0, None],
+            "vc_dv": [2230, 2231, None, None, 3],
+            "kw_dw": [None, 2**31 - 1, -(2**31), 5, None],
+        }
+    )
+    with engine.begin() as conn:
+        assert upsert_readings(conn, rows) == 5
+    with engine.connect() as conn:
+        got = conn.exec_driver_sql(
+            "SELECT transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw FROM voltage_readings "
+            "ORDER BY transformer_id, ts"
+        ).all()
+    want = rows.sort_values(["transformer_id", "ts"]).astype(object)
+    want = want.where(want.notna(), None)
+    assert [tuple(r) for r in got] == [
+        tuple(None if v is None else int(v) for v in r)
+        for r in want.itertuples(index=False, name=None)
+    ]
+    with pytest.raises(ValueError, match="va_dv"):
+        binary_copy_data(pd.DataFrame({"va_dv": [40000]}), ["va_dv"], ["int2"])
+    # an empty stream is the signature and the trailer alone
+    assert binary_copy_data(pd.DataFrame({"a": []}), ["a"], ["int4"]).endswith(b"\xff\xff")
