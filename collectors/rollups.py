@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from collectors.pipeline import area_limits
+from collectors.batch import area_limits
 from db.bookkeeping import nominal_voltages, reading_intervals
 from db.engine import make_engine
 from db.migrate import upgrade
