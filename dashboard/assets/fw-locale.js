@@ -111,15 +111,46 @@
     });
   }
 
-  // plotly.js is loaded later (our vendored bundle or Dash's async one) and sets window.Plotly
+  // plotly.js is loaded later (our vendored bundle or Dash's async one) and sets window.Plotly.
+  // Our bundle is only preloaded in the page (<link id="fw-plotly">, dashboard/app.py
+  // plotly_preload): it is run here, as an async script, once the document is parsed and Dash
+  // has started. Until it has run, window.Plotly reads as a promise of it, which dcc.Graph's
+  // loader waits for (`Promise.resolve(window.Plotly || <load Dash's full bundle>)`) instead
+  // of loading a second plotly.js; if it fails to load, the promise loads Dash's bundle.
   if (window.Plotly) {
     adopt(window.Plotly);
   } else {
-    var current;
+    var current, pending, settle;
+    var link = document.getElementById("fw-plotly");
+    if (link) {
+      pending = new Promise(function (resolve) { settle = resolve; });
+      var load = function (src, onerror) {
+        var s = document.createElement("script");
+        s.src = src;
+        s.async = true;
+        s.onerror = onerror;
+        document.body.appendChild(s);
+        return s;
+      };
+      var start = function () {
+        load(link.href, function () {
+          if (!current) { load(window._dashPlotlyJSURL, null).onload = function () { settle(current); }; }
+        });
+      };
+      if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", start);
+      } else {
+        start();
+      }
+    }
     Object.defineProperty(window, "Plotly", {
       configurable: true,
-      get: function () { return current; },
-      set: function (v) { current = v; try { adopt(v); } catch (e) { /* keep plotly working */ } }
+      get: function () { return current || pending; },
+      set: function (v) {
+        current = v;
+        try { adopt(v); } catch (e) { /* keep plotly working */ }
+        if (settle && v) { settle(v); }
+      }
     });
   }
 })();

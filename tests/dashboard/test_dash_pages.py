@@ -364,21 +364,24 @@ def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
 
 def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
     """Without a tile source the pages get the vendored cartesian plotly.js (a third of the
-    full bundle's start-up), exactly once; with one, Dash's full bundle (MapLibre) as usual."""
+    full bundle's start-up), exactly once, preloaded (assets/fw-locale.js runs it once Dash has
+    started); with one, Dash's full bundle (MapLibre) as usual."""
     import re
 
     from plotly.offline import get_plotlyjs_version
 
-    from dashboard.app import PARTIAL_PLOTLY, create_app, plotly_scripts
+    from dashboard.app import PARTIAL_PLOTLY, PLOTLY_LINK_ID, create_app, plotly_preload
 
     def plotly_tags(cfg) -> list[str]:
         html = create_app(cfg, county_db[1]).server.test_client().get("/map").get_data(True)
-        return [src for src in re.findall(r'<script[^>]*src="([^"]+)"', html) if "plotly" in src]
+        tags = re.findall(r"<(?:script|link)[^>]*>", html)
+        return [t for t in tags if "plotly" in t]
 
     head = PARTIAL_PLOTLY.read_text(encoding="utf-8")[:200]
     assert "cartesian" in head and f"v{get_plotlyjs_version().split('.')[0]}." in head
-    [src] = plotly_scripts(settings)
-    assert src.startswith("/assets/vendor/plotly-cartesian.min.js?m=")
+    [link] = plotly_preload(settings)
+    assert link["href"].startswith("/assets/vendor/plotly-cartesian.min.js?m=")
+    assert (link["rel"], link["as"], link["id"]) == ("preload", "script", PLOTLY_LINK_ID)
     tiles = settings.model_copy(
         update={
             "dashboard": settings.dashboard.model_copy(
@@ -386,8 +389,10 @@ def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
             )
         }
     )
-    assert plotly_scripts(tiles) == []
+    assert plotly_preload(tiles) == []
     try:
-        assert plotly_tags(settings) == [src] and plotly_tags(tiles) == []
+        [tag] = plotly_tags(settings)
+        assert tag.startswith('<link rel="preload" as="script"') and f'"{link["href"]}"' in tag
+        assert plotly_tags(tiles) == []
     finally:
         create_app(settings, county_db[1])  # the other tests' app and data store again
