@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 import dash_ag_grid as dag
 import plotly.graph_objects as go
-from dash import html
+from dash import ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard import ids
+from dashboard import data, ids
 from dashboard.i18n import tr
 
 # Colour-blind-safe severity scale (ColorBrewer RdYlBu, reversed: blue = good, red = bad).
@@ -228,3 +229,30 @@ def link_column(field: str, header: str, href_prefix: str, **kw) -> dict:
         "cellRendererParams": {"prefix": href_prefix},
         **kw,
     }
+
+
+# --- pages drawn in their layout ---------------------------------------------------------------
+def drawn_body(body_id: str, shown_id: str, build, *args) -> list:
+    """A page's body drawn in its layout by ``build(*args, lang)`` in the configured language,
+    so that it comes with the page (a callback drawing it after the layout is one more round
+    trip, and the page's whole server work, before the first chart), plus a store saying what
+    it shows ([language, *args]). Before the first analysis is published the body is left
+    empty: the page's callback then draws it (told to wait, it runs again when it is ready)."""
+    lang = data.store().settings.dashboard.language
+    try:
+        body, shown = build(*args, lang), [lang, *args]
+    except data.AnalysisNotReady:
+        body, shown = None, None
+    return [
+        dcc.Store(id=shown_id, data=shown),
+        dcc.Loading(html.Div(body, id=body_id), delay_show=300),
+    ]
+
+
+def redraw_needed(shown, lang: str, *args) -> None:
+    """In a page's body callback: stop (PreventUpdate) when the body on the page already shows
+    ``[lang, *args]`` (the one drawn in the layout, when the user's language is the configured
+    one); go on when the language or a control changed, or the analysis the page waited for is
+    ready."""
+    if shown == [lang, *args] and ctx.triggered_id != ids.ANALYSIS_READY:
+        raise PreventUpdate
