@@ -131,15 +131,27 @@ def plotly_preload(settings) -> list[dict[str, str]]:
     return [{"rel": "preload", "as": "script", "href": src, "id": PLOTLY_LINK_ID}]
 
 
+def _forget_unserved_callbacks() -> None:
+    """Drop the page callbacks an earlier app of this process registered but never took.
+
+    Page modules register their callbacks with ``dash.callback`` into Dash's module-level
+    list and map when use_pages (re)imports them; an app takes them over, and empties both,
+    only on its first request (``Dash._setup_server``). An app built and never served (a
+    test's, the bench's, a command's) leaves them there, and the next app would take them
+    as well: duplicates of its own. Dash 4 has no public way to reset them: its supported
+    ways are one app per process (as ``feederwatch serve`` runs) or ``app.callback`` instead of
+    ``dash.callback``, which page modules cannot use (they do not see the app). So the two
+    private containers are emptied here, before the pages are imported again."""
+    dash._callback.GLOBAL_CALLBACK_LIST.clear()
+    dash._callback.GLOBAL_CALLBACK_MAP.clear()
+
+
 def create_app(settings, engine: Engine | None = None) -> Dash:
     """The dashboard for ``settings`` on ``engine`` (made from ``settings.database_url`` when
     omitted). Everything is served locally (no CDN): Dash's bundles and ``assets/``."""
     engine = data.configure(settings, engine).engine
     lang = settings.dashboard.language
-    # Page modules register their callbacks globally when (re)imported by use_pages; callbacks
-    # left behind by an earlier app in this process that never served would clash with ours.
-    dash._callback.GLOBAL_CALLBACK_LIST.clear()
-    dash._callback.GLOBAL_CALLBACK_MAP.clear()
+    _forget_unserved_callbacks()
     app = Dash(
         "dashboard",
         use_pages=True,

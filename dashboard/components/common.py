@@ -236,12 +236,14 @@ def drawn_body(body_id: str, shown_id: str, build, *args) -> list:
     """A page's body drawn in its layout by ``build(*args, lang)`` in the configured language,
     so that it comes with the page (a callback drawing it after the layout is one more round
     trip, and the page's whole server work, before the first chart), plus a store saying what
-    it shows ([language, *args]). Before the first analysis is published the body is left
-    empty: the page's callback then draws it (told to wait, it runs again when it is ready)."""
+    it shows ([language, *args]). Before the first analysis is published, or when the body
+    cannot be drawn (the database is down), the body is left empty: the page's callback then
+    draws it, or fails as every callback does (the shell's banner; told to wait for the
+    analysis, it runs again when that is ready), while the page itself is shown."""
     lang = data.store().settings.dashboard.language
     try:
         body, shown = build(*args, lang), [lang, *args]
-    except data.AnalysisNotReady:
+    except Exception:  # noqa: BLE001 - the callback meets it again and reports it
         body, shown = None, None
     return [
         dcc.Store(id=shown_id, data=shown),

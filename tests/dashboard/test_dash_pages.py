@@ -258,16 +258,18 @@ def _component(tree, component_id):
     return next((c for c in tree._traverse() if getattr(c, "id", None) == component_id), None)
 
 
-def test_det003_bodies_come_with_their_layout(app):
+def test_det003_bodies_come_with_their_layout(settings, county_db):
     """The feeder, substation and reliability bodies are drawn in the page's layout (no second
     round trip before the first chart, issue 18), in the configured language; their callback
     leaves a body already showing the user's language and controls alone (204) and draws it
     again for another language or window."""
     from dashboard import data
+    from dashboard.app import create_app
 
+    # an app of its own: the session's may have lost its page callbacks to a later app
+    c = create_app(settings, county_db[1]).server.test_client()
     lang = data.store().settings.dashboard.language
     other = "en" if lang == "zh" else "zh"
-    c = app.server.test_client()
 
     def post(body_id, shown_id, control, user_lang, shown):
         return c.post(
