@@ -95,11 +95,21 @@ def _nav(lang: str) -> html.Nav:
 PARTIAL_PLOTLY = HERE / "assets" / "vendor" / "plotly-cartesian.min.js"
 
 
-def plotly_scripts(settings) -> list[str]:
+#: id of the preload link of the vendored plotly.js (assets/fw-locale.js runs it)
+PLOTLY_LINK_ID = "fw-plotly"
+
+
+def plotly_preload(settings) -> list[dict[str, str]]:
     """The vendored cartesian plotly.js bundle (assets/vendor/README.md) when the pages need
     nothing else: no tile source (the tile map needs the full bundle's MapLibre), and the same
     plotly.js major version as the installed plotly writes figures for. dcc.Graph uses a
-    ``window.Plotly`` that is already there instead of loading the full bundle."""
+    ``window.Plotly`` that is there instead of loading the full bundle.
+
+    A preload link, not a script: fetched at once, but run only once Dash has started
+    (assets/fw-locale.js adds it as an async script when the document is parsed), so that its
+    1.5 MB are compiled off the main thread and run while the page waits for the server (its
+    layout and first callbacks) instead of holding up Dash's start. A graph drawn before it has
+    run waits for it."""
     import re
 
     from plotly.offline import get_plotlyjs_version
@@ -117,7 +127,23 @@ def plotly_scripts(settings) -> list[str]:
         )
         return []
     mtime = int(PARTIAL_PLOTLY.stat().st_mtime)
-    return [f"/assets/vendor/{PARTIAL_PLOTLY.name}?m={mtime}"]
+    src = f"/assets/vendor/{PARTIAL_PLOTLY.name}?m={mtime}"
+    return [{"rel": "preload", "as": "script", "href": src, "id": PLOTLY_LINK_ID}]
+
+
+def _forget_unserved_callbacks() -> None:
+    """Drop the page callbacks an earlier app of this process registered but never took.
+
+    Page modules register their callbacks with ``dash.callback`` into Dash's module-level
+    list and map when use_pages (re)imports them; an app takes them over, and empties both,
+    only on its first request (``Dash._setup_server``). An app built and never served (a
+    test's, the bench's, a command's) leaves them there, and the next app would take them
+    as well: duplicates of its own. Dash 4 has no public way to reset them: its supported
+    ways are one app per process (as ``feederwatch serve`` runs) or ``app.callback`` instead of
+    ``dash.callback``, which page modules cannot use (they do not see the app). So the two
+    private containers are emptied here, before the pages are imported again."""
+    dash._callback.GLOBAL_CALLBACK_LIST.clear()
+    dash._callback.GLOBAL_CALLBACK_MAP.clear()
 
 
 def create_app(settings, engine: Engine | None = None) -> Dash:
@@ -125,10 +151,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     omitted). Everything is served locally (no CDN): Dash's bundles and ``assets/``."""
     engine = data.configure(settings, engine).engine
     lang = settings.dashboard.language
-    # Page modules register their callbacks globally when (re)imported by use_pages; callbacks
-    # left behind by an earlier app in this process that never served would clash with ours.
-    dash._callback.GLOBAL_CALLBACK_LIST.clear()
-    dash._callback.GLOBAL_CALLBACK_MAP.clear()
+    _forget_unserved_callbacks()
     app = Dash(
         "dashboard",
         use_pages=True,
@@ -137,7 +160,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         serve_locally=True,
         title=settings.site.name,
         assets_ignore=r"^plotly-cartesian\.min\.js$",
-        external_scripts=plotly_scripts(settings),
+        external_stylesheets=plotly_preload(settings),
         suppress_callback_exceptions=True,
         update_title=None,
         on_error=on_callback_error,

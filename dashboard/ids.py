@@ -59,12 +59,15 @@ PRI_DOWNLOAD = "pri-download"
 # feeder / substation detail
 FEEDER_ID = "feeder-id"
 FEEDER_BODY = "feeder-body"
+FEEDER_SHOWN = "feeder-shown"  # the language the body is drawn in
 SUB_ID = "sub-id"
 SUB_BODY = "sub-body"
+SUB_SHOWN = "sub-shown"
 
 # reliability
 REL_WINDOW = "rel-window"
 REL_BODY = "rel-body"
+REL_SHOWN = "rel-shown"
 
 # data
 DATA_SOURCES = "data-sources"

@@ -111,15 +111,57 @@
     });
   }
 
-  // plotly.js is loaded later (our vendored bundle or Dash's async one) and sets window.Plotly
+  // plotly.js is loaded later (our vendored bundle or Dash's async one) and sets window.Plotly.
+  // Our bundle is only preloaded in the page (<link id="fw-plotly">, dashboard/app.py
+  // plotly_preload) and run here, as an async script, once Dash has sent its first callback
+  // requests: its half second of start-up then overlaps the server's work on the page instead
+  // of holding up Dash's start or the handling of the page's layout. Until it has run,
+  // window.Plotly reads as a promise of it (and asking starts it), which dcc.Graph's loader
+  // waits for (`Promise.resolve(window.Plotly || <load Dash's full bundle>)`) instead of
+  // loading a second plotly.js; if our bundle fails to load, Dash's is loaded instead.
   if (window.Plotly) {
     adopt(window.Plotly);
   } else {
-    var current;
+    var current, pending, settle, started = false;
+    var link = document.getElementById("fw-plotly");
+    var load = function (src, onerror) {
+      var s = document.createElement("script");
+      s.src = src;
+      s.async = true;
+      s.onerror = onerror;
+      document.body.appendChild(s);
+      return s;
+    };
+    var start = function () {
+      if (started || current) { return; }
+      started = true;
+      load(link.href, function () {
+        if (!current) { load(window._dashPlotlyJSURL, null).onload = function () { settle(current); }; }
+      });
+    };
+    if (link) {
+      pending = new Promise(function (resolve) { settle = resolve; });
+      var fetchBefore = window.fetch;
+      window.fetch = function (input) {
+        var answer = fetchBefore.apply(this, arguments);
+        if (!started && String((input && input.url) || input).indexOf("_dash-update-component") !== -1) {
+          setTimeout(start, 0);
+        }
+        return answer;
+      };
+      window.addEventListener("load", function () { setTimeout(start, 3000); });
+    }
     Object.defineProperty(window, "Plotly", {
       configurable: true,
-      get: function () { return current; },
-      set: function (v) { current = v; try { adopt(v); } catch (e) { /* keep plotly working */ } }
+      get: function () {
+        if (pending && !current) { start(); }
+        return current || pending;
+      },
+      set: function (v) {
+        current = v;
+        try { adopt(v); } catch (e) { /* keep plotly working */ }
+        if (settle && v) { settle(v); }
+      }
     });
   }
 })();

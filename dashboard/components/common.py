@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 import dash_ag_grid as dag
 import plotly.graph_objects as go
-from dash import html
+from dash import ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
-from dashboard import ids
+from dashboard import data, ids
 from dashboard.i18n import tr
 
 # Colour-blind-safe severity scale (ColorBrewer RdYlBu, reversed: blue = good, red = bad).
@@ -79,9 +80,56 @@ def grid(
     )
 
 
+#: What our charts take from plotly's default "plotly" template, and only that: the default one
+#: (7 KB of settings for two dozen trace types) is written into every figure sent and applied
+#: by plotly.js to every plot drawn.
+_AXIS = {
+    "automargin": True,
+    "linecolor": "white",
+    "ticks": "",
+    "title": {"standoff": 15},
+    "zerolinecolor": "white",
+    "zerolinewidth": 2,
+}
+HOUSE_TEMPLATE = {
+    "layout": {
+        "autotypenumbers": "strict",
+        "colorway": [
+            "#636efa",
+            "#EF553B",
+            "#00cc96",
+            "#ab63fa",
+            "#FFA15A",
+            "#19d3f3",
+            "#FF6692",
+            "#B6E880",
+            "#FF97FF",
+            "#FECB52",
+        ],
+        "font": {"color": "#2a3f5f"},
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "title": {"x": 0.05},
+        "xaxis": _AXIS,
+        "yaxis": _AXIS,
+    },
+    "data": {
+        "bar": [{"marker": {"line": {"color": "#E5ECF6", "width": 0.5}}}],
+        "heatmap": [{"colorbar": {"outlinewidth": 0, "ticks": ""}}],
+    },
+}
+
+
 def figure_layout(fig: go.Figure, height: int = 300, **kw) -> go.Figure:
-    """The house layout (one ``update_layout``: each plotly update validates the whole tree)."""
-    grid = {"gridcolor": "#e5e5e5"}
+    """The house layout (one ``update_layout``: each plotly update validates the whole tree).
+
+    Tick labels may overflow the plot (``ticklabeloverflow="allow"``): plotly.js's default for
+    value and date axes, "hide past div", measures every label again for each label drawn (a
+    quadratic number of text measurements, a third of a detail page's drawing time)."""
+    grid = {"gridcolor": "#e5e5e5", "ticklabeloverflow": "allow"}
+    for key in kw:
+        if key.startswith(("xaxis", "yaxis")) and key not in ("xaxis", "yaxis"):
+            kw[key] = {"ticklabeloverflow": "allow", **kw[key]}
     base = {
         "height": height,
         "margin": {"l": 50, "r": 20, "t": 20, "b": 40},
@@ -92,6 +140,7 @@ def figure_layout(fig: go.Figure, height: int = 300, **kw) -> go.Figure:
         "xaxis": {**grid, **kw.pop("xaxis", {})},
         "yaxis": {**grid, **kw.pop("yaxis", {})},
     }
+    fig.layout.template = HOUSE_TEMPLATE  # assigned: update_layout would merge into the default
     fig.update_layout(**{**base, **kw})
     return fig
 
@@ -180,3 +229,32 @@ def link_column(field: str, header: str, href_prefix: str, **kw) -> dict:
         "cellRendererParams": {"prefix": href_prefix},
         **kw,
     }
+
+
+# --- pages drawn in their layout ---------------------------------------------------------------
+def drawn_body(body_id: str, shown_id: str, build, *args) -> list:
+    """A page's body drawn in its layout by ``build(*args, lang)`` in the configured language,
+    so that it comes with the page (a callback drawing it after the layout is one more round
+    trip, and the page's whole server work, before the first chart), plus a store saying what
+    it shows ([language, *args]). Before the first analysis is published, or when the body
+    cannot be drawn (the database is down), the body is left empty: the page's callback then
+    draws it, or fails as every callback does (the shell's banner; told to wait for the
+    analysis, it runs again when that is ready), while the page itself is shown."""
+    lang = data.store().settings.dashboard.language
+    try:
+        body, shown = build(*args, lang), [lang, *args]
+    except Exception:  # noqa: BLE001 - the callback meets it again and reports it
+        body, shown = None, None
+    return [
+        dcc.Store(id=shown_id, data=shown),
+        dcc.Loading(html.Div(body, id=body_id), delay_show=300),
+    ]
+
+
+def redraw_needed(shown, lang: str, *args) -> None:
+    """In a page's body callback: stop (PreventUpdate) when the body on the page already shows
+    ``[lang, *args]`` (the one drawn in the layout, when the user's language is the configured
+    one); go on when the language or a control changed, or the analysis the page waited for is
+    ready."""
+    if shown == [lang, *args] and ctx.triggered_id != ids.ANALYSIS_READY:
+        raise PreventUpdate

@@ -4,10 +4,16 @@ voltage heat map and worst areas, complaints by category, frequent-outage countd
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import project_label, t, voltage_levels
+from dashboard.components.common import (
+    drawn_body,
+    project_label,
+    redraw_needed,
+    t,
+    voltage_levels,
+)
 from dashboard.components.detail import detail_body
 from dashboard.i18n import fmt_num, norm_lang, tr
 
@@ -22,7 +28,7 @@ def layout(feeder_id: str | None = None, **_kw):
         [
             dcc.Store(id=ids.FEEDER_ID, data=feeder_id),
             html.H1([t("nav.feeder", lang), f" {feeder_id or ''}"]),
-            dcc.Loading(html.Div(id=ids.FEEDER_BODY)),
+            *drawn_body(ids.FEEDER_BODY, ids.FEEDER_SHOWN, feeder_body, feeder_id),
         ]
     )
 
@@ -65,9 +71,17 @@ def feeder_body(feeder_id: str | None, lang: str):
 
 @callback(
     Output(ids.FEEDER_BODY, "children"),
+    Output(ids.FEEDER_SHOWN, "data"),
     Input(ids.FEEDER_ID, "data"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
+    State(ids.FEEDER_SHOWN, "data"),
 )
+def update_feeder(feeder_id, lang, _ready=None, shown=None):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    redraw_needed(shown, lang, feeder_id)
+    return render_feeder(feeder_id, lang), [lang, feeder_id]
+
+
 def render_feeder(feeder_id, lang, _ready=None):
     return feeder_body(feeder_id, norm_lang(lang, data.store().settings.dashboard.language))

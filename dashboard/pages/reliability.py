@@ -9,17 +9,19 @@ from __future__ import annotations
 import dash
 import numpy as np
 import plotly.graph_objects as go
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
 from dashboard.components.common import (
     SERIES,
     SEVERITY,
     card,
+    drawn_body,
     empty_figure,
     figure_layout,
     grid,
     records,
+    redraw_needed,
     t,
 )
 from dashboard.i18n import fmt_int, fmt_num, norm_lang, tr
@@ -57,7 +59,7 @@ def layout(**_kw):
                 ],
                 className="controls",
             ),
-            dcc.Loading(html.Div(id=ids.REL_BODY)),
+            *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window),
         ]
     )
 
@@ -319,10 +321,18 @@ def reliability_body(window, lang):
 
 @callback(
     Output(ids.REL_BODY, "children"),
+    Output(ids.REL_SHOWN, "data"),
     Input(ids.REL_WINDOW, "value"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
+    State(ids.REL_SHOWN, "data"),
 )
+def update_reliability(window, lang, _ready=None, shown=None):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    redraw_needed(shown, lang, window)
+    return render_reliability(window, lang), [lang, window]
+
+
 def render_reliability(window, lang, _ready=None):
     return reliability_body(window, norm_lang(lang, data.store().settings.dashboard.language))
 

@@ -4,10 +4,17 @@ its 35 kV figures and its feeders' ranks."""
 from __future__ import annotations
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
-from dashboard.components.common import card, project_label, t, voltage_levels
+from dashboard.components.common import (
+    card,
+    drawn_body,
+    project_label,
+    redraw_needed,
+    t,
+    voltage_levels,
+)
 from dashboard.components.detail import detail_body
 from dashboard.i18n import fmt_num, norm_lang, tr
 
@@ -25,7 +32,7 @@ def layout(substation_id: str | None = None, **_kw):
         [
             dcc.Store(id=ids.SUB_ID, data=substation_id),
             html.H1([t("nav.substation", lang), f" {substation_id or ''}"]),
-            dcc.Loading(html.Div(id=ids.SUB_BODY)),
+            *drawn_body(ids.SUB_BODY, ids.SUB_SHOWN, substation_body, substation_id),
         ]
     )
 
@@ -83,9 +90,17 @@ def substation_body(sub_id: str | None, lang: str):
 
 @callback(
     Output(ids.SUB_BODY, "children"),
+    Output(ids.SUB_SHOWN, "data"),
     Input(ids.SUB_ID, "data"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
+    State(ids.SUB_SHOWN, "data"),
 )
+def update_substation(sub_id, lang, _ready=None, shown=None):
+    lang = norm_lang(lang, data.store().settings.dashboard.language)
+    redraw_needed(shown, lang, sub_id)
+    return render_substation(sub_id, lang), [lang, sub_id]
+
+
 def render_substation(sub_id, lang, _ready=None):
     return substation_body(sub_id, norm_lang(lang, data.store().settings.dashboard.language))

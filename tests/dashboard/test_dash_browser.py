@@ -204,7 +204,9 @@ def test_lang001_switch_changes_labels_and_is_remembered(dash_duo, browser_app):
 
 def test_offline001_no_foreign_host_and_screenshots(dash_duo, browser_app):
     """With the default config no page requests any host but the server's own (from the
-    browser's network log), and each page is saved as a 1366×900 screenshot."""
+    browser's network log), each page loads plotly.js once, the vendored cartesian bundle
+    (preloaded, run by assets/fw-locale.js; never Dash's full one), and each page is saved as
+    a 1366×900 screenshot."""
     from selenium import webdriver
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -239,16 +241,21 @@ def test_offline001_no_foreign_host_and_screenshots(dash_duo, browser_app):
                 )
             )
             driver.save_screenshot(str(SCREENSHOTS / f"{name}.png"))
+            plotly_js = []
             for entry in driver.get_log("performance"):
                 msg = json.loads(entry["message"])["message"]
                 if msg["method"] != "Network.requestWillBeSent":
                     continue
                 url = msg["params"]["request"]["url"]
                 parsed = urlparse(url)
+                if "plotly" in parsed.path:
+                    plotly_js.append(parsed.path)
                 # chrome:// and the like are the browser's own pages, not the network
                 if parsed.scheme not in ("http", "https", "ws", "wss") or parsed.netloc == own:
                     continue
                 foreign.append((name, url))
+            assert plotly_js == ["/assets/vendor/plotly-cartesian.min.js"], (name, plotly_js)
+            assert driver.execute_script("return !!(window.Plotly && window.Plotly.__fwLocale)")
         assert foreign == []
         severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
         assert severe == []

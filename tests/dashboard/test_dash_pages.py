@@ -253,6 +253,68 @@ def test_det002_substation_detail(app):
     assert "未找到" in texts(sd.render_substation("SS99", "zh"))
 
 
+def _component(tree, component_id):
+    """The component of ``tree`` with this id (depth first), else None."""
+    return next((c for c in tree._traverse() if getattr(c, "id", None) == component_id), None)
+
+
+def test_det003_bodies_come_with_their_layout(settings, county_db):
+    """The feeder, substation and reliability bodies are drawn in the page's layout (no second
+    round trip before the first chart, issue 18), in the configured language; their callback
+    leaves a body already showing the user's language and controls alone (204) and draws it
+    again for another language or window."""
+    from dashboard import data
+    from dashboard.app import create_app
+
+    # an app of its own: the session's may have lost its page callbacks to a later app
+    c = create_app(settings, county_db[1]).server.test_client()
+    lang = data.store().settings.dashboard.language
+    other = "en" if lang == "zh" else "zh"
+
+    def post(body_id, shown_id, control, user_lang, shown):
+        return c.post(
+            "/_dash-update-component",
+            json={
+                "output": f"..{body_id}.children...{shown_id}.data..",
+                "outputs": [
+                    {"id": body_id, "property": "children"},
+                    {"id": shown_id, "property": "data"},
+                ],
+                "inputs": [
+                    control,
+                    {"id": "lang-store", "property": "data", "value": user_lang},
+                    {"id": "analysis-ready", "property": "data", "value": 0},
+                ],
+                "state": [{"id": shown_id, "property": "data", "value": shown}],
+                "changedPropIds": [],
+            },
+        )
+
+    cases = [
+        ("feeder", {"feeder_id": "F0101"}, "feeder-body", "feeder-shown", "feeder-id", "F0101"),
+        ("substation", {"substation_id": "SS02"}, "sub-body", "sub-shown", "sub-id", "SS02"),
+        ("reliability", {}, "rel-body", "rel-shown", "rel-window", None),
+    ]
+    for name, kw, body_id, shown_id, control_id, control in cases:
+        layout = page(name).layout(**kw)
+        body = _component(layout, body_id)
+        assert any(getattr(x, "figure", None) for x in body._traverse()), name
+        shown = _component(layout, shown_id).data
+        if control is None:  # the reliability window the layout chose
+            control = _component(layout, control_id).value
+        assert shown == [lang, control]
+        prop = "value" if control_id == "rel-window" else "data"
+        value = {"id": control_id, "property": prop, "value": control}
+        assert post(body_id, shown_id, value, lang, shown).status_code == 204, name
+        again = post(body_id, shown_id, value, other, shown)
+        assert again.status_code == 200, name
+        assert again.get_json()["response"][shown_id]["data"] == [other, control]
+    window = 90 if shown[1] != 90 else 30
+    value = {"id": "rel-window", "property": "value", "value": window}
+    moved = post("rel-body", "rel-shown", value, lang, shown)
+    assert moved.get_json()["response"]["rel-shown"]["data"] == [lang, window]
+
+
 def test_rel001_reliability(app):
     rel = page("reliability")
     rel.layout()
@@ -364,21 +426,24 @@ def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
 
 def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
     """Without a tile source the pages get the vendored cartesian plotly.js (a third of the
-    full bundle's start-up), exactly once; with one, Dash's full bundle (MapLibre) as usual."""
+    full bundle's start-up), exactly once, preloaded (assets/fw-locale.js runs it once Dash has
+    started); with one, Dash's full bundle (MapLibre) as usual."""
     import re
 
     from plotly.offline import get_plotlyjs_version
 
-    from dashboard.app import PARTIAL_PLOTLY, create_app, plotly_scripts
+    from dashboard.app import PARTIAL_PLOTLY, PLOTLY_LINK_ID, create_app, plotly_preload
 
     def plotly_tags(cfg) -> list[str]:
         html = create_app(cfg, county_db[1]).server.test_client().get("/map").get_data(True)
-        return [src for src in re.findall(r'<script[^>]*src="([^"]+)"', html) if "plotly" in src]
+        tags = re.findall(r"<(?:script|link)[^>]*>", html)
+        return [t for t in tags if "plotly" in t]
 
     head = PARTIAL_PLOTLY.read_text(encoding="utf-8")[:200]
     assert "cartesian" in head and f"v{get_plotlyjs_version().split('.')[0]}." in head
-    [src] = plotly_scripts(settings)
-    assert src.startswith("/assets/vendor/plotly-cartesian.min.js?m=")
+    [link] = plotly_preload(settings)
+    assert link["href"].startswith("/assets/vendor/plotly-cartesian.min.js?m=")
+    assert (link["rel"], link["as"], link["id"]) == ("preload", "script", PLOTLY_LINK_ID)
     tiles = settings.model_copy(
         update={
             "dashboard": settings.dashboard.model_copy(
@@ -386,8 +451,10 @@ def test_shell003_cartesian_plotly_bundle_unless_tiles(settings, county_db):
             )
         }
     )
-    assert plotly_scripts(tiles) == []
+    assert plotly_preload(tiles) == []
     try:
-        assert plotly_tags(settings) == [src] and plotly_tags(tiles) == []
+        [tag] = plotly_tags(settings)
+        assert tag.startswith('<link rel="preload" as="script"') and f'"{link["href"]}"' in tag
+        assert plotly_tags(tiles) == []
     finally:
         create_app(settings, county_db[1])  # the other tests' app and data store again

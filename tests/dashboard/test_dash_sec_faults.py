@@ -80,15 +80,18 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
     c = server.test_client()
     assert c.get("/").status_code == 200
     payload = {
-        "output": "rel-body.children",
-        "outputs": {"id": "rel-body", "property": "children"},
+        "output": "..rel-body.children...rel-shown.data..",
+        "outputs": [
+            {"id": "rel-body", "property": "children"},
+            {"id": "rel-shown", "property": "data"},
+        ],
         "inputs": [
             {"id": "rel-window", "property": "value", "value": 30},
             {"id": "lang-store", "property": "data", "value": "en"},
             {"id": "analysis-ready", "property": "data", "value": 0},
         ],
         "changedPropIds": ["rel-window.value"],
-        "state": [],
+        "state": [{"id": "rel-shown", "property": "data", "value": None}],
     }
     ok = c.post(
         "/_dash-update-component",

@@ -138,12 +138,13 @@ def upload_request(csv_text: str) -> dict:
 
 def feeder_request(feeder="F0101") -> dict:
     return callback_request(
-        "feeder-body.children",
+        "..feeder-body.children...feeder-shown.data..",
         [
             {"id": "feeder-id", "property": "data", "value": feeder},
             {"id": "lang-store", "property": "data", "value": "en"},
             {"id": "analysis-ready", "property": "data", "value": 0},
         ],
+        [{"id": "feeder-shown", "property": "data", "value": None}],
     )
 
 
