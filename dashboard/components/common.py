@@ -33,6 +33,11 @@ def t(key: str, lang: str = "zh", **fmt) -> html.Span:
     return html.Span(tr(key, lang, **fmt), id={"type": ids.I18N, "key": key, "n": next(_counter)})
 
 
+def header_row(keys, lang: str) -> html.Tr:
+    """A table's header row: one cell per i18n key, in the page's language."""
+    return html.Tr([html.Th(tr(k, lang)) for k in keys])
+
+
 def card(title, *children, class_name: str = "") -> html.Div:
     head = html.Div(title, className="card-title") if title is not None else None
     return html.Div([c for c in (head, *children) if c is not None], className=f"card {class_name}")

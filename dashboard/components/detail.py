@@ -14,6 +14,7 @@ from dashboard.components.common import (
     empty_figure,
     figure_layout,
     grid,
+    header_row,
     records,
     t,
 )
@@ -253,17 +254,15 @@ def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang
     )
     if w.empty:
         return html.Div(tr("shell.no_data", lang), className="note")
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in (
-                "col.transformer",
-                "col.compliance",
-                "col.v_min",
-                "col.hours_below",
-                "col.lv_days",
-            )
-        ]
+    head = header_row(
+        (
+            "col.transformer",
+            "col.compliance",
+            "col.v_min",
+            "col.hours_below",
+            "col.lv_days",
+        ),
+        lang,
     )
     body = [
         html.Tr(
@@ -282,18 +281,16 @@ def worst_areas(area_figs: pd.DataFrame, network: dict, feeders: list[str], lang
 
 def recent_outages_table(o: pd.DataFrame, lang: str, tz: str) -> html.Table:
     rows = o.sort_values("start", ascending=False).head(12)
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in (
-                "col.outage_id",
-                "col.feeder",
-                "col.start",
-                "col.end",
-                "col.customers",
-                "col.cause",
-            )
-        ]
+    head = header_row(
+        (
+            "col.outage_id",
+            "col.feeder",
+            "col.start",
+            "col.end",
+            "col.customers",
+            "col.cause",
+        ),
+        lang,
     )
     body = [
         html.Tr(
@@ -320,12 +317,7 @@ def tickets_table(c: pd.DataFrame, lang: str, tz: str) -> html.Table:
     if c.empty:
         return html.Div(tr("shell.no_data", lang), className="note")
     latest = shown_frame(c.sort_values("time", ascending=False).head(TICKETS_SHOWN))
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in ("col.ticket", "data.time", "col.category", "col.address", "col.text")
-        ]
-    )
+    head = header_row(("col.ticket", "data.time", "col.category", "col.address", "col.text"), lang)
 
     def cell(v):
         return v if isinstance(v, str) else ""

@@ -13,7 +13,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, ids
-from dashboard.components.common import card, grid, records, t
+from dashboard.components.common import card, grid, header_row, records, t
 from dashboard.i18n import (
     REASONS,
     RECORD_KINDS,
@@ -131,19 +131,17 @@ def sources_table(lang):
     health = store.sources_health()
     status = store.collector_status().set_index("source")
     names = sorted(set(health) | set(status.index))
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in (
-                "data.source",
-                "data.status",
-                "data.last_success",
-                "data.lag",
-                "data.rows",
-                "data.error",
-                "data.notes",
-            )
-        ]
+    head = header_row(
+        (
+            "data.source",
+            "data.status",
+            "data.last_success",
+            "data.lag",
+            "data.rows",
+            "data.error",
+            "data.notes",
+        ),
+        lang,
     )
     body = []
     for n in names:
@@ -382,17 +380,15 @@ def network_table(lang):
     diags = data.store().network_diagnostics()
     if diags.empty:
         return html.Div(tr("data.network_none", lang), className="note")
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in (
-                "data.source",
-                "data.network_kind",
-                "data.network_count",
-                "data.network_feeders",
-                "data.network_example",
-            )
-        ]
+    head = header_row(
+        (
+            "data.source",
+            "data.network_kind",
+            "data.network_count",
+            "data.network_feeders",
+            "data.network_example",
+        ),
+        lang,
     )
     body = []
     for (source, kind), group in diags.groupby(["source", "kind"], sort=True):
@@ -435,12 +431,15 @@ def render_alerts(_n, lang):
     sent = store.alerts_sent(limit=50)
     if sent.empty:
         return html.Div(tr("storm.alerts_none", lang), className="note")
-    head = html.Tr(
-        [
-            html.Th(tr(k, lang))
-            for k in ("data.time", "storm.alert_rule", "storm.alert_kind", "storm.alert_message")
-        ]
-        + [html.Th(tr("storm.alert_delivered", lang))]
+    head = header_row(
+        (
+            "data.time",
+            "storm.alert_rule",
+            "storm.alert_kind",
+            "storm.alert_message",
+            "storm.alert_delivered",
+        ),
+        lang,
     )
     body = [
         html.Tr(

@@ -23,6 +23,7 @@ from dashboard.components.common import (
     empty_figure,
     figure_layout,
     grid,
+    header_row,
     kpi,
     md_link,
     t,
@@ -567,7 +568,7 @@ def planned_table(planned: pd.DataFrame, lang: str, tz: str, now) -> html.Div | 
     if planned.empty:
         return html.Div(tr("storm.planned_none", lang), className="note")
     keys = ("col.start", "col.end", "col.duration", "col.area", "col.customers", "col.cause")
-    head = html.Tr([html.Th(tr(k, lang)) for k in keys] + [html.Th(tr("storm.planned_in", lang))])
+    head = header_row((*keys, "storm.planned_in"), lang)
     body = []
     for r in planned.itertuples(index=False):
         until = (pd.Timestamp(r.start) - pd.Timestamp(now)).total_seconds() / 60.0

@@ -20,6 +20,7 @@ from dashboard.components.common import (
     empty_figure,
     figure_layout,
     grid,
+    header_row,
     records,
     redraw_needed,
     t,
@@ -238,9 +239,7 @@ def counting_panel(system, info: dict, lang: str, settings) -> html.Div:
 
 def split_table(row, lang: str) -> html.Table:
     """SAIFI / SAIDI / CAIDI with and without MEDs, planned and unplanned."""
-    head = html.Tr(
-        [html.Th(tr("rel.c.index", lang))] + [html.Th(tr(k, lang)) for _, k in SPLIT_COLUMNS]
-    )
+    head = header_row(["rel.c.index", *(k for _, k in SPLIT_COLUMNS)], lang)
     body = [
         html.Tr(
             [html.Td(tr(key, lang))]
