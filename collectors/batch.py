@@ -85,6 +85,27 @@ class Validated:
     shape_notes: Counter = field(default_factory=Counter)
 
 
+def quarantine_record(
+    source: str,
+    kind: str,
+    run_id: int | None,
+    raw: str,
+    reason_code: str,
+    reason_text: str,
+    created_at: datetime | None = None,
+) -> dict:
+    """One quarantine row: the raw record (JSON text) and why it was refused."""
+    return {
+        "source": source,
+        "kind": kind,
+        "run_id": run_id,
+        "raw": raw,
+        "reason_code": reason_code,
+        "reason_text": reason_text,
+        "created_at": created_at or datetime.now(UTC),
+    }
+
+
 def quarantine_records(
     frame: pd.DataFrame, rejected: pd.DataFrame, kind: str, source: str, run_id: int | None
 ) -> list[dict]:
@@ -93,17 +114,9 @@ def quarantine_records(
     if rejected.empty:
         return []
     raws = raw_json(frame, rejected.index)
-    now = datetime.now(UTC)
+    now = datetime.now(UTC)  # one time for the batch's rows
     return [
-        {
-            "source": source,
-            "kind": kind,
-            "run_id": run_id,
-            "raw": raw,
-            "reason_code": code,
-            "reason_text": text,
-            "created_at": now,
-        }
+        quarantine_record(source, kind, run_id, raw, code, text, now)
         for raw, code, text in zip(
             raws, rejected["reason_code"], rejected["reason_text"], strict=True
         )

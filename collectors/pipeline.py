@@ -28,6 +28,7 @@ from collectors.batch import (
     IngestOptions,
     Validated,
     area_limits,
+    quarantine_record,
     quarantine_records,
 )
 from collectors.mapping import apply_mapping
@@ -490,12 +491,10 @@ class Pipeline:
         run_id: int | None = None,
     ) -> None:
         """Record an input refused whole (unreadable file, bad feed) in the quarantine."""
-        record = {"source": source, "kind": kind, "run_id": run_id}
-        record |= {"raw": json.dumps({"input": what}), "created_at": datetime.now(UTC)}
+        raw = json.dumps({"input": what})
+        record = quarantine_record(source, kind, run_id, raw, reason_code, reason_text)
         with self.engine.begin() as conn:
-            insert_quarantine(
-                conn, [record | {"reason_code": reason_code, "reason_text": reason_text}]
-            )
+            insert_quarantine(conn, [record])
 
 
 __all__ = [
