@@ -107,6 +107,13 @@ def _search(
     owners.bus[first] = code
     owners.line[start_lid] = code
     has_loop = False
+
+    def loop(v: Any, lid: Any, detail: str) -> None:
+        """Line ``lid`` closes a loop at bus ``v``: it is the feeder's, and a finding."""
+        owners.line[lid] = code
+        order_lines.append(lid)
+        diags.add("loop", feeder=code, substation=ss, bus=v, line_id=lid, detail=detail)
+
     queue = deque([first])
     while queue:
         u = queue.popleft()
@@ -115,17 +122,8 @@ def _search(
                 continue
             if v in group:
                 if group[v] == bb:
-                    owners.line[lid] = code
-                    order_lines.append(lid)
+                    loop(v, lid, f"feeder returns to its own busbar {bb}")
                     has_loop = True
-                    diags.add(
-                        "loop",
-                        feeder=code,
-                        substation=ss,
-                        bus=v,
-                        line_id=lid,
-                        detail=f"feeder returns to its own busbar {bb}",
-                    )
                 else:
                     owners.ties.add(lid)
                     diags.add(
@@ -141,17 +139,8 @@ def _search(
             if v in owners.bus:
                 # Unreachable for another feeder (BFS covers the whole component), so v
                 # belongs to this one: a second path to v is a loop.
-                owners.line[lid] = code
-                order_lines.append(lid)
+                loop(v, lid, f"bus {v} reached twice (from bus {u})")
                 has_loop = True
-                diags.add(
-                    "loop",
-                    feeder=code,
-                    substation=ss,
-                    bus=v,
-                    line_id=lid,
-                    detail=f"bus {v} reached twice (from bus {u})",
-                )
                 continue
             owners.bus[v] = code
             owners.line[lid] = code
