@@ -96,11 +96,9 @@ def truth_seed(seed: int, draws: int) -> list[dict]:
         ranked = priorities.rank(
             "feeder", network, outages, complaints, daily, settings, TRUTH_WINDOW
         )
-        est = ranked.set_index("feeder")["avoidable_complaints"].reindex(att.index)
-        day0 = sim.days - 365 * years
-        orc = oracle(sim, t, draws, seed, day0=day0)
         r = ranked.set_index("feeder").reindex(att.index)
-        base = r["complaints_counted"]
+        est, base = r["avoidable_complaints"], r["complaints_counted"]
+        orc = oracle(sim, t, draws, seed, day0=sim.days - 365 * years)
         # where the gap lies: our figure with one part replaced by the truth's
         lv_true = pd.Series(t["lv"], index=att.index)
         outage_part = est - r["from_low_voltage"]
