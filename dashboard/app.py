@@ -17,7 +17,8 @@ from dashboard import auth, data, ids, watchdog
 from dashboard.i18n import LABELS, fmt_clock, norm_lang, tr
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    # the engine type as the data module names it: dashboard/ reaches db only through data.py
+    from dashboard.data import Engine
 
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("feederwatch.dashboard")

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from flask import Flask, jsonify
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    # the engine type as the data module names it: dashboard/ reaches db only through data.py
+    from dashboard.data import Engine
 
 log = logging.getLogger("feederwatch.dashboard")
 
