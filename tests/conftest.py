@@ -177,3 +177,51 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# --- parallel runs (pytest-xdist, `-n` in pyproject's addopts) ------------------------------
+
+
+def pytest_itemcollected(item):
+    """Group the tests for ``--dist loadgroup``: each module runs whole on one worker, so a
+    module-scoped fixture (a simulated county, a served app) is built once and its tests keep
+    their order; every browser test (marked, or using dash_duo) shares one group, so one
+    Chromium runs at a time and dash_duo's servers never race for a port. A browser test
+    counts as slow. Marked as each item is collected, before any selection or xdist's hook."""
+    browser = item.get_closest_marker("browser") is not None or "dash_duo" in getattr(
+        item, "fixturenames", ()
+    )
+    if browser:  # a Chromium per test: never part of the fast loop (-m "not slow")
+        item.add_marker(pytest.mark.browser)
+        item.add_marker(pytest.mark.slow)
+    module = item.nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+    item.add_marker(pytest.mark.xdist_group("browser" if browser else module))
+
+
+def run_shared_dir(tmp_path_factory) -> Path:
+    """A folder shared by every worker of this test run (and by nobody else): under xdist the
+    run's base folder, which holds one folder per worker; without it, this run's own folder."""
+    base = tmp_path_factory.getbasetemp()
+    uid = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    folder = base.parent / f"shared-{uid}" if uid else base / "shared"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    """The file ``name`` built by ``build(path)`` once per test run, whichever worker asks
+    first (the others wait on a file lock); each caller gets its own copy to change freely."""
+    import fcntl
+
+    shared = run_shared_dir(tmp_path_factory)
+    target = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not target.exists():
+            partial = shared / f"{name}.partial"
+            partial.unlink(missing_ok=True)
+            build(partial)
+            partial.rename(target)
+    copy = tmp_path_factory.mktemp(Path(name).stem) / name
+    shutil.copyfile(target, copy)
+    return copy

@@ -12,6 +12,9 @@ from db.migrate import current_revision, head_revision
 from feederwatch.config import ConfigError, default_config_text, load_settings
 from tests.conftest import ROOT, PgSchema, postgres_available, require
 
+# slow: every test runs the CLI in a subprocess
+pytestmark = pytest.mark.slow
+
 
 def run_cli(*args, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}

@@ -10,9 +10,14 @@ import sys
 import time
 import urllib.request
 
+import pytest
+
 from db.engine import make_engine
 from db.queries import collector_runs, outages
 from tests.conftest import ROOT, free_port
+
+# slow: runs `feederwatch demo` in a fresh folder
+pytestmark = pytest.mark.slow
 
 
 def get(url: str):

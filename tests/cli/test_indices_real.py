@@ -21,6 +21,9 @@ import pytest
 from feederwatch.config import load_settings
 from tests.conftest import PgSchema, postgres_available, real_data, require
 
+# slow: loads a utility's real year of outages on both databases
+pytestmark = pytest.mark.slow
+
 TZ = "America/Vancouver"
 SERVED = 2_000_000  # BC Hydro's customers, order of magnitude (PROVENANCE.md)
 

@@ -18,6 +18,9 @@ from db.engine import make_engine
 from db.migrate import upgrade
 from tests.conftest import ROOT
 
+# slow: a 180-day county simulated and loaded for the module, CLI subprocesses
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def county(tmp_path_factory):

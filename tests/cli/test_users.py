@@ -2,8 +2,13 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from feederwatch.users import check_user, set_user
 from tests.conftest import ROOT
+
+# slow: CLI subprocesses with password hashing, on both databases
+pytestmark = pytest.mark.slow
 
 
 def test_usr001_user_add_from_environment_hashes_the_password(engine, db_url, tmp_path):

@@ -16,6 +16,9 @@ from db.migrate import upgrade
 from db.models import Outage, QuarantinedRecord
 from tests.collectors.helpers import load_network
 
+# slow: hypothesis drives hundreds of ingests
+pytestmark = pytest.mark.slow
+
 texts = st.one_of(
     st.none(),
     st.just(""),

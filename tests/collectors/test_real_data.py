@@ -43,6 +43,7 @@ def run_cli(args, cwd, db_url):
     )
 
 
+@pytest.mark.slow
 def test_real001_bchydro_year_ingests_by_configuration(db_url, tmp_path):
     export = real_data("bchydro-outages-2024", "bchydro_outages_2024_365days.csv.gz")
     (tmp_path / "fw.toml").write_text(BC_CONFIG)

@@ -10,10 +10,14 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from db.engine import make_engine
 from db.queries import complaints, network, outages, quarantine, voltage_rollups
 from tests.conftest import ROOT
+
+# slow: simulated exports written and read back on both databases
+pytestmark = pytest.mark.slow
 
 
 def cli(args, cwd, db_url):

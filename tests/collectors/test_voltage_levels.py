@@ -301,6 +301,7 @@ def test_level011_config_toml_keys_validated_at_start_up(tmp_path):
         load_settings(bad)
 
 
+@pytest.mark.slow
 def test_level012_rollups_rebuild_command_keeps_each_area_at_its_level(
     shanghai, engine, db_url, tmp_path
 ):

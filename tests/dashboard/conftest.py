@@ -6,21 +6,34 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.conftest import built_once
 
-@pytest.fixture(scope="session")
-def county_db(tmp_path_factory):
-    """(url, engine) of a small simulated county: 120 days ending today, hourly readings."""
+
+def build_small_county(path) -> None:
+    """A small simulated county (120 days ending today, hourly readings) loaded through the
+    real pipeline into the SQLite file at ``path``."""
     from collectors.simulator import Simulation
     from collectors.simulator.load import load_history
     from db.engine import make_engine
     from db.migrate import upgrade
 
-    path = tmp_path_factory.mktemp("dash") / "county.db"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
+    engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=119)).date()
     load_history(engine, Simulation(preset="small", seed=1, start=start, days=120, resolution="1h"))
+    with engine.begin() as conn:  # the copy is of the main file alone: nothing left in the WAL
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def county_db(tmp_path_factory):
+    """(url, engine) of this worker's copy of the small simulated county, built once a run."""
+    from db.engine import make_engine
+
+    path = built_once(tmp_path_factory, "county.db", build_small_county)
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
     yield url, engine
     engine.dispose()
 

@@ -18,6 +18,9 @@ from dash.testing.wait import until
 from tests.conftest import chromium_available, free_port, require
 from tests.dashboard.conftest import ingest_active_outage
 
+# slow: starts the analysis child process and the server
+pytestmark = pytest.mark.slow
+
 
 def _children(pid: int) -> list[int]:
     """The analysis processes of server ``pid`` (spawned children; not multiprocessing's

@@ -393,6 +393,7 @@ def test_data002_cache_keyed_by_data_version(app, county_db):
     assert store.outages() is not first and "T-CACHE-1" in set(store.outages()["outage_id"])
 
 
+@pytest.mark.slow
 def test_data003_warmer_publishes_each_version_when_computed(app, county_db):
     """With the warmer running, an ingest shows on the live figures at once, while the other
     pages keep the last computed version until the warmer has computed the new one."""

@@ -12,8 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from db.engine import make_engine
 from db.queries import collector_runs, network
+
+# slow: waits out a held database lock
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLDER = """

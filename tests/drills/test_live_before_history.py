@@ -21,6 +21,9 @@ from db.queries import collector_runs, outages, watermark
 from feederwatch.config import parse_settings
 from feederwatch.demo import SOURCE, backfill_in_background, demo_settings, prepare
 
+# slow: a backfill and live runs in real time
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def short_lock_wait(monkeypatch):

@@ -84,6 +84,7 @@ WORKER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_live031_two_processes_never_overlap(db_url, engine, server, tmp_path):
     script = tmp_path / "worker.py"
     script.write_text(WORKER)
@@ -167,6 +168,7 @@ def test_live033_collect_once_table_and_exit(db_url, engine, server, tmp_path, c
     assert collector_runs(engine, "down").loc[0, "status"] == "failed"
 
 
+@pytest.mark.slow
 def test_live034_cli_collect_once(db_url, server, tmp_path):
     config = tmp_path / "config.toml"
     config.write_text(

@@ -12,6 +12,9 @@ from collectors.simulator import PRESETS, Simulation
 from collectors.simulator.exports import write_exports
 from collectors.simulator.realism import LowVoltageCounter, area_interruptions, realism
 
+# slow: simulates medium counties and a year of ground truth
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def small():
