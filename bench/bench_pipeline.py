@@ -158,7 +158,7 @@ def bare_copy_binary(url: str, frame: pd.DataFrame, ids: dict[str, int]) -> floa
     no rollups; seconds (encoding included), one transaction."""
     import psycopg
 
-    from db.upsert import binary_copy_data
+    from db.bulk import binary_copy_data
 
     started = time.perf_counter()
     data = pd.DataFrame(
