@@ -158,10 +158,11 @@ def test_plan005_titles_follow_voltage_levels(app):
     }
     assert voltage_levels(net) == {"feeder": "20 kV", "substation": "66/110 kV"}
     assert voltage_levels({}) == {"feeder": "10 kV", "substation": "35 kV"}
+    from dashboard.components.priority_table import project_text
     from dashboard.pages import priorities as pr
 
     levels = {"feeder": "20 kV", "substation": "110 kV"}
-    assert pr.project_text("reconductoring", "en", levels) == "20 kV reconductoring"
+    assert project_text("reconductoring", "en", levels) == "20 kV reconductoring"
     assert pr.level_options("zh", levels)[1]["label"] == "110 kV变电站"
 
 
