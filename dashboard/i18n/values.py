@@ -1,5 +1,6 @@
 """Translations of values shown in tables (outage causes, complaint categories, reason codes,
-run statuses, record kinds, tables, area kinds, upgrade projects): ``tr_map(TABLE, value, lang)``."""
+run statuses, record kinds, tables, area kinds, upgrade projects): ``tr_map(TABLE, value,
+lang)``."""
 
 CAUSES = {
     "weather": ("天气", "weather"),

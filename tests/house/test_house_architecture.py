@@ -1,6 +1,7 @@
 """The architecture rules of docs/architecture.md, checked on the source: which package may
-import which, dashboard/ reaching the data only through its data package (dashboard/data/), and no import cycle
-between modules (imports inside functions count: they hide cycles, they do not remove them)."""
+import which, dashboard/ reaching the data only through its data package (dashboard/data/), and
+no import cycle between modules (imports inside functions count: they hide cycles, they do not
+remove them)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ ALLOWED = {
     "dashboard": {"analytics", "db", "collectors"},
     "feederwatch": {"analytics", "db", "collectors", "dashboard"},
 }
-#: the only dashboard modules that may import db/ or collectors/: the data package and its modules
+#: the only dashboard modules that may import db/ or collectors/: the data package and its
+#: modules
 DASHBOARD_DATA_DOOR = "dashboard.data"
 
 
