@@ -17,7 +17,7 @@ from dashboard import auth, data, ids, watchdog
 from dashboard.i18n import LABELS, fmt_clock, norm_lang, tr
 
 if TYPE_CHECKING:
-    # the engine type as the data module names it: dashboard/ reaches db only through data.py
+    # the engine type as the data package names it: dashboard/ reaches db only through it
     from dashboard.data import Engine
 
 HERE = Path(__file__).resolve().parent
