@@ -154,11 +154,11 @@ def bare_copy(url: str, frame: pd.DataFrame, ids: dict[str, int]) -> float:
 
 def bare_copy_binary(url: str, frame: pd.DataFrame, ids: dict[str, int]) -> float:
     """The stricter baseline: the same rows COPYed in binary, the stream built column-wise
-    with numpy (db.upsert.binary_copy_data, the pipeline's own encoder), no conflict handling,
+    with numpy (db.bulk.binary_copy_data, the pipeline's own encoder), no conflict handling,
     no rollups; seconds (encoding included), one transaction."""
     import psycopg
 
-    from db.upsert import binary_copy_data
+    from db.bulk import binary_copy_data
 
     started = time.perf_counter()
     data = pd.DataFrame(

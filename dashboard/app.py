@@ -17,7 +17,7 @@ from dashboard import auth, data, ids, watchdog
 from dashboard.i18n import LABELS, fmt_clock, norm_lang, tr
 
 if TYPE_CHECKING:
-    # the engine type as the data module names it: dashboard/ reaches db only through data.py
+    # the engine type as the data package names it: dashboard/ reaches db only through it
     from dashboard.data import Engine
 
 HERE = Path(__file__).resolve().parent
@@ -167,47 +167,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         on_error=on_callback_error,
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
-    app.layout = html.Div(
-        [
-            dcc.Store(id=ids.LANG, storage_type="local"),
-            dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
-            dcc.Interval(
-                id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)
-            ),
-            html.Header(
-                [
-                    html.Div(settings.site.name, id=ids.SITE_NAME, className="site-name"),
-                    _nav(lang),
-                    html.Div(
-                        [
-                            html.Span(id=ids.LAST_UPDATED, className="last-updated"),
-                            dcc.RadioItems(
-                                id=ids.LANG_SWITCH,
-                                options=[
-                                    {"label": "中文", "value": "zh"},
-                                    {"label": "EN", "value": "en"},
-                                ],
-                                value=lang,
-                                inline=True,
-                                className="lang-switch",
-                            ),
-                            *_account(settings, lang),
-                        ],
-                        className="header-right",
-                    ),
-                ],
-                className="header",
-            ),
-            watchdog_banner(settings),
-            html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
-            html.Div(
-                id=ids.ANALYSIS_BANNER, className="analysis-banner", style={"display": "none"}
-            ),
-            dcc.Store(id=ids.ANALYSIS_WAITING, data=False),
-            dcc.Store(id=ids.ANALYSIS_READY, data=0),
-            html.Main(dash.page_container, className="main"),
-        ]
-    )
+    app.layout = shell_layout(settings, lang)
 
     watchdog.install(app.server, settings.dashboard.stall_seconds)
     auth.install(app.server, settings, engine)
@@ -219,6 +179,66 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
     @app.server.errorhandler(500)
     def _internal_error(_exc):  # never a traceback page
         return {"error": "internal error"}, 500
+
+    _language_callbacks(app, lang)
+    _status_callbacks(app, settings, lang)
+    # the hashes cover Dash's own inline scripts (renderer, clientside callbacks), nothing else
+    auth.install_headers(app.server, app.csp_hashes)
+    return app
+
+
+def shell_layout(settings, lang: str) -> html.Div:
+    """The shell around every page: the header, the banners, the page container."""
+    return html.Div(
+        [
+            dcc.Store(id=ids.LANG, storage_type="local"),
+            dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
+            dcc.Interval(
+                id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)
+            ),
+            _header(settings, lang),
+            watchdog_banner(settings),
+            html.Div(id=ids.STALE_BANNER, className="stale-banner", style={"display": "none"}),
+            html.Div(
+                id=ids.ANALYSIS_BANNER, className="analysis-banner", style={"display": "none"}
+            ),
+            dcc.Store(id=ids.ANALYSIS_WAITING, data=False),
+            dcc.Store(id=ids.ANALYSIS_READY, data=0),
+            html.Main(dash.page_container, className="main"),
+        ]
+    )
+
+
+def _header(settings, lang: str) -> html.Header:
+    """The site name, the navigation, the data time, the language switch and the account."""
+    return html.Header(
+        [
+            html.Div(settings.site.name, id=ids.SITE_NAME, className="site-name"),
+            _nav(lang),
+            html.Div(
+                [
+                    html.Span(id=ids.LAST_UPDATED, className="last-updated"),
+                    dcc.RadioItems(
+                        id=ids.LANG_SWITCH,
+                        options=[
+                            {"label": "中文", "value": "zh"},
+                            {"label": "EN", "value": "en"},
+                        ],
+                        value=lang,
+                        inline=True,
+                        className="lang-switch",
+                    ),
+                    *_account(settings, lang),
+                ],
+                className="header-right",
+            ),
+        ],
+        className="header",
+    )
+
+
+def _language_callbacks(app: Dash, lang: str) -> None:
+    """The language switch, kept in local storage, and the shell's labels in that language."""
 
     @app.callback(
         Output(ids.LANG, "data"),
@@ -242,6 +262,10 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         current = norm_lang(chosen, lang)
         return [tr(i["key"], current) for i in label_ids]
 
+
+def _status_callbacks(app: Dash, settings, lang: str) -> None:
+    """At each status tick: the signed-in user (with login on), the data time and the
+    stale-data banner, and the pages waiting for the first analysis."""
     if settings.dashboard.login:
 
         @app.callback(
@@ -277,10 +301,6 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         if not waiting or not data.store().analysis_ready():
             return no_update, no_update, no_update
         return (ready or 0) + 1, False, {"display": "none"}
-
-    # the hashes cover Dash's own inline scripts (renderer, clientside callbacks), nothing else
-    auth.install_headers(app.server, app.csp_hashes)
-    return app
 
 
 def watchdog_banner(settings) -> html.Div:

@@ -377,8 +377,15 @@ def install(server: Flask, settings, engine) -> Throttle | None:
     server.secret_key = secret_key(settings)
     throttle = Throttle()
     server.extensions["feederwatch_throttle"] = throttle
-    site = settings.site.name
-    default_lang = cfg.language
+    _install_gate(server, engine)
+    _install_login(server, engine, throttle, settings.site.name, cfg.language)
+    _install_logout(server, engine, cfg.language)
+    return throttle
+
+
+def _install_gate(server: Flask, engine) -> None:
+    """Every request but the open paths needs a valid session: pages are sent to ``/login``,
+    JSON gets 401; a body over the limit is refused before anything reads it."""
 
     @server.before_request
     def require_login():
@@ -397,6 +404,11 @@ def install(server: Flask, settings, engine) -> Throttle | None:
             return jsonify({"error": "login required"}), 401
         target = request.full_path if request.query_string else path
         return redirect("/login?" + urlencode({"next": _safe_next(target)}))
+
+
+def _install_login(server: Flask, engine, throttle: Throttle, site: str, default_lang: str) -> None:
+    """``/login``: the form (GET, with a new CSRF token) and the sign-in (POST: CSRF checked,
+    throttled by user and address, a disabled or changed user refused)."""
 
     @server.route("/login", methods=["GET", "POST"])
     def login():
@@ -435,6 +447,11 @@ def install(server: Flask, settings, engine) -> Throttle | None:
         log.info("login: %s (%s) from %s", name, role, ip)
         return redirect(next_url)
 
+
+def _install_logout(server: Flask, engine, default_lang: str) -> None:
+    """``/logout``: a confirmation form (GET), the sign-out of every session of the user (POST
+    with the CSRF token)."""
+
     @server.route("/logout", methods=["GET", "POST"])
     def logout():
         lang = _lang(default_lang)
@@ -449,8 +466,6 @@ def install(server: Flask, settings, engine) -> Throttle | None:
             log.info("logout: %s", user)
         session.clear()
         return redirect("/login")
-
-    return throttle
 
 
 def _html(body: str, code: int = 200):

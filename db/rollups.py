@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, and_, delete, func, select
 
+from db.bulk import bulk_upsert
 from db.models import (
     HOURLY_PHASES,
     ROLLUP_PHASES,
@@ -26,7 +27,6 @@ from db.models import (
     VoltageReading,
 )
 from db.partitions import drop_before
-from db.upsert import bulk_upsert
 
 log = logging.getLogger(__name__)
 

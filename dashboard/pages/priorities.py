@@ -12,24 +12,26 @@ import io
 import dash
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from analytics.priorities import COST_ALIASES
 from dashboard import data, ids
 from dashboard.components.common import (
-    DRIVER_COLOURS,
     card,
     empty_figure,
-    figure_layout,
     grid,
-    link_column,
-    project_label,
     t,
     voltage_levels,
 )
-from dashboard.data import DRIVERS
-from dashboard.i18n import PROJECTS, fmt_num, norm_lang, tr, tr_map
+from dashboard.components.priority_table import (
+    bars_figure,
+    budget_cut,
+    column_defs,
+    columns,
+    fmt_weight,
+    params_text,
+    table_rows,
+)
+from dashboard.i18n import fmt_num, norm_lang, tr
 from dashboard.privacy import mask
 
 dash.register_page(
@@ -39,83 +41,6 @@ dash.register_page(
 WINDOWS = data.WINDOWS
 # Cells starting with these are formulas to Excel/LibreOffice (CSV injection, OWASP).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def columns(level: str, lang: str, costs: bool = False) -> list[tuple[str, str, str]]:
-    """(field, header, kind) of the table; kind: int, num, text, link."""
-    key = "col.feeder" if level == "feeder" else "col.substation"
-    cols = [
-        ("rank", tr("col.rank", lang), "int"),
-        (level, tr(key, lang), "link"),
-        ("name", tr("col.name", lang), "text"),
-    ]
-    if level == "feeder":
-        cols.append(("substation", tr("col.substation", lang), "link"))
-    cols += [
-        ("score", tr("col.score", lang), "num"),
-        ("explain", tr("col.explain", lang), "text"),
-        ("avoidable_complaints", tr("col.avoidable", lang), "num"),
-    ]
-    cols += [(d, tr(f"drv.{d}", lang), "num") for d in DRIVERS]
-    cols += [
-        ("ch_k", tr("col.ch_k", lang), "num"),
-        ("lv_ch_k", tr("col.lv_ch_k", lang), "num"),
-    ]
-    if level == "substation":
-        cols += [
-            ("feeders_avoidable", tr("col.feeders_avoidable", lang), "num"),
-            ("total_avoidable", tr("col.total_avoidable", lang), "num"),
-        ]
-    cols.append(("project", tr("col.project", lang), "text"))
-    if costs:
-        cols += [
-            ("cost_10k_yuan", tr("col.cost", lang), "num"),
-            ("avoided_per_10k_yuan", tr("col.per_10k", lang), "num"),
-            ("budget", tr("col.budget", lang), "text"),
-            ("budget_order", tr("col.budget_order", lang), "int"),
-        ]
-    cols += [
-        ("saidi", tr("col.saidi", lang), "num"),
-        ("saifi", tr("col.saifi", lang), "num"),
-        ("low_voltage_days", tr("col.lv_days", lang), "int"),
-        ("complaints_per_1000", tr("col.cpk", lang), "num"),
-        ("customers", tr("col.customers", lang), "int"),
-    ]
-    return cols
-
-
-def column_defs(level: str, lang: str, costs: bool = False) -> list[dict]:
-    defs = []
-    for field, header, kind in columns(level, lang, costs):
-        # headers wrap to their full text (and keep a tooltip): no "可避…"
-        col = {
-            "field": field,
-            "headerName": header,
-            "headerTooltip": header,
-            "wrapHeaderText": True,
-            "autoHeaderHeight": True,
-            "minWidth": 100,
-        }
-        if kind == "link":
-            extra = {k: v for k, v in col.items() if k not in ("field", "headerName")}
-            col = link_column(field, header, f"/{field}/", **extra)
-            if field == level:
-                col.update(pinned="left", flex=0, width=110, minWidth=90)
-        if kind in ("int", "num"):
-            col["filter"] = "agNumberColumnFilter"
-            col["type"] = "numericColumn"
-            if kind == "num":
-                col["valueFormatter"] = {
-                    "function": "params.value == null ? '' : d3.format(',.2f')(params.value)"
-                }
-        if field == "project":
-            col["minWidth"] = 170
-        if field == "explain":
-            col["minWidth"] = 330
-            col["flex"] = 2
-            col["tooltipField"] = "explain"
-        defs.append(col)
-    return defs
 
 
 def _weights(w_c, w_h, w_lv) -> tuple[float, float, float] | None:
@@ -134,132 +59,88 @@ def _weights(w_c, w_h, w_lv) -> tuple[float, float, float] | None:
     return tuple(out)
 
 
-def _g(v) -> str:
-    return f"{v:g}"
-
-
-def explain(row: dict, weights: tuple[float, float, float]) -> str:
-    """The row's score written out: weight × term for each term, and the sum."""
-    wc, wh, wl = weights
-    terms = (row["avoidable_complaints"], row["ch_k"], row["lv_ch_k"])
-    parts = " + ".join(f"{_g(w)}×{fmt_num(x, 2)}" for w, x in zip(weights, terms, strict=True))
-    return f"{parts} = {fmt_num(wc * terms[0] + wh * terms[1] + wl * terms[2], 2)}"
-
-
-def budget_cut(rows: list[dict], budget: float | None) -> dict:
-    """Greedy selection within ``budget`` (10,000 yuan): rows with a cost and a positive score,
-    by score per 10,000 yuan (ties by rank), each taken when it still fits. Returns the chosen
-    keys in pick order, their total cost and avoidable complaints."""
-    chosen: list[str] = []
-    cost = avoided = 0.0
-    if budget is None:
-        return {"keys": chosen, "cost": cost, "avoided": avoided}
-    cands = [
-        r
-        for r in rows
-        if r.get("cost_10k_yuan") is not None
-        and np.isfinite(r["cost_10k_yuan"])
-        and r["cost_10k_yuan"] > 0
-        and (r.get("score") or 0) > 0
-    ]
-    cands.sort(key=lambda r: (-r["score"] / r["cost_10k_yuan"], r["rank"]))
-    for r in cands:
-        if cost + r["cost_10k_yuan"] <= budget + 1e-9:
-            chosen.append(r["row_key"])
-            cost += r["cost_10k_yuan"]
-            avoided += r["avoidable_complaints"] or 0.0
-    return {"keys": chosen, "cost": cost, "avoided": avoided}
-
-
-def project_text(code, lang: str, levels: dict[str, str]) -> str:
-    """The project's name, its voltage levels those of the network."""
-    return project_label(code, lang, levels)
-
-
-def table_rows(
-    ranked: pd.DataFrame,
-    level: str,
-    lang: str,
-    weights: tuple[float, float, float] = (1.0, 0.5, 0.5),
-    feeders: pd.DataFrame | None = None,
-    levels: dict[str, str] | None = None,
-) -> list[dict]:
-    levels = levels or {"feeder": "10 kV", "substation": "35 kV"}
-    df = ranked.copy()
-    df["ch_k"] = df["customer_hours_avoided"] / 1000.0
-    df["lv_ch_k"] = df["lv_customer_hours_removed"] / 1000.0
-    if level == "substation" and feeders is not None:
-        per_sub = feeders.groupby("substation")["avoidable_complaints"].sum()
-        df["feeders_avoidable"] = df["substation"].map(per_sub).fillna(0.0)
-        df["total_avoidable"] = df["avoidable_complaints"] + df["feeders_avoidable"]
-    keep = [f for f, _, _ in columns(level, lang, costs=True)]
-    df = df[[c for c in keep if c in df]].copy()
-    df["project"] = [project_text(p, lang, levels) for p in df["project"]]
-    for c in df.columns:
-        if df[c].dtype.kind == "f":
-            df[c] = df[c].round(3)
-    rows = df.astype(object).where(df.notna(), None).to_dict("records")
-    for r in rows:
-        r["row_key"] = f"{level}:{r[level]}"
-        r["explain"] = explain(r, weights)
-    return rows
-
-
-def params_text(window: int, weights, costs: dict, lang: str) -> str:
-    """The window, weights and costs a ranking was made with (for the chart and the exports)."""
-    wc, wh, wl = (_g(w) for w in weights)
-    cost_text = (
-        tr(
-            "pri.costs",
-            lang,
-            costs=", ".join(
-                f"{tr_map(PROJECTS, COST_ALIASES.get(k, k), lang)} {_g(v)}"
-                for k, v in costs.items()
-            ),
-        )
-        if costs
-        else tr("pri.no_costs", lang)
-    )
-    return tr(
-        "pri.params",
-        lang,
-        window=tr(f"window.{window}", lang),
-        wc=wc,
-        wh=wh,
-        wl=wl,
-        costs=cost_text,
-    )
-
-
-def bars_figure(rows: list[dict], level: str, lang: str, params: str = "", top: int = 20):
-    if not rows:
-        return empty_figure(tr("shell.no_data", lang), 420)
-    shown = rows[:top][::-1]
-    names = [str(r[level]) for r in shown]
-    fig = go.Figure(
-        [
-            go.Bar(
-                y=names,
-                x=[r.get(d) or 0 for r in shown],
-                orientation="h",
-                name=tr(f"drv.{d}", lang),
-                marker_color=DRIVER_COLOURS[d],
-            )
-            for d in DRIVERS
-        ]
-    )
-    return figure_layout(
-        fig,
-        max(340, 22 * len(shown) + 130),
-        barmode="stack",
-        title={"text": params, "font": {"size": 12}, "x": 0, "xanchor": "left"},
-        margin={"l": 70, "r": 20, "t": 40, "b": 90},
-        legend={"orientation": "h", "y": -0.12},
-    )
-
-
 def _costs(store) -> dict[str, float]:
     return {str(k): float(v) for k, v in dict(store.settings.ranking.costs or {}).items()}
+
+
+def _weight(id_, key, value, lang):
+    # no min: a negative weight must reach the callback to be refused with a message
+    return html.Div(
+        [
+            html.Label(t(key, lang)),
+            dcc.Input(id=id_, type="number", step=0.1, value=value, debounce=True),
+        ],
+        className="control",
+    )
+
+
+def _controls(lang: str, window: int, levels: dict[str, str], r, has_costs: bool) -> html.Div:
+    """Level, window, the three weights, the budget (with costs configured), the exports."""
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.Label(t("pri.level", lang)),
+                    dcc.RadioItems(
+                        id=ids.PRI_LEVEL,
+                        value="feeder",
+                        inline=True,
+                        options=level_options(lang, levels),
+                    ),
+                ],
+                className="control",
+            ),
+            html.Div(
+                [
+                    html.Label(t("map.window", lang)),
+                    dcc.Dropdown(
+                        id=ids.PRI_WINDOW,
+                        value=window,
+                        clearable=False,
+                        options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
+                    ),
+                ],
+                className="control",
+            ),
+            _weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints, lang),
+            _weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours, lang),
+            _weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours, lang),
+            html.Div(
+                [
+                    html.Label(t("pri.budget", lang)),
+                    dcc.Input(id=ids.PRI_BUDGET, type="number", debounce=True),
+                ],
+                id=ids.PRI_BUDGET_BOX,
+                className="control",
+                style={} if has_costs else {"display": "none"},
+            ),
+            html.Button(t("pri.export_csv", lang), id=ids.PRI_EXPORT_CSV, className="btn"),
+            html.Button(t("pri.export_xlsx", lang), id=ids.PRI_EXPORT_XLSX, className="btn"),
+            dcc.Download(id=ids.PRI_DOWNLOAD),
+        ],
+        className="controls",
+    )
+
+
+def _table_card(lang: str, has_costs: bool):
+    """The formula, the budget summary, the substation note and the ranked table."""
+    return card(
+        None,
+        html.Div(id=ids.PRI_FORMULA, className="formula"),
+        html.Div(id=ids.PRI_SUMMARY, className="budget-summary"),
+        html.Div(id=ids.PRI_SUB_NOTE, className="note"),
+        grid(
+            ids.PRI_GRID,
+            row_id_field="row_key",
+            height="480px",
+            columnDefs=column_defs("feeder", lang, has_costs),
+            rowClassRules={
+                "row-in-budget": "params.data.in_budget === true",
+                "row-cut-line": "params.data.cut_line === true",
+            },
+            dashGridOptions={"tooltipShowDelay": 300},
+        ),
+    )
 
 
 def layout(**_kw):
@@ -269,88 +150,14 @@ def layout(**_kw):
     window = min(WINDOWS, key=lambda w: abs(w - r.window_days))
     levels = voltage_levels(store.network())
     has_costs = bool(_costs(store))
-
-    def weight(id_, key, value):
-        # no min: a negative weight must reach the callback to be refused with a message
-        return html.Div(
-            [
-                html.Label(t(key, lang)),
-                dcc.Input(id=id_, type="number", step=0.1, value=value, debounce=True),
-            ],
-            className="control",
-        )
-
     return html.Div(
         [
             dcc.Location(id=ids.PRI_NAV, refresh="callback-nav"),
             dcc.Store(id=ids.PRI_PARAMS, data=""),
             html.H1(tr("pri.title_kv", lang, **levels), id=ids.PRI_TITLE),
-            html.Div(
-                [
-                    html.Div(
-                        [
-                            html.Label(t("pri.level", lang)),
-                            dcc.RadioItems(
-                                id=ids.PRI_LEVEL,
-                                value="feeder",
-                                inline=True,
-                                options=level_options(lang, levels),
-                            ),
-                        ],
-                        className="control",
-                    ),
-                    html.Div(
-                        [
-                            html.Label(t("map.window", lang)),
-                            dcc.Dropdown(
-                                id=ids.PRI_WINDOW,
-                                value=window,
-                                clearable=False,
-                                options=[
-                                    {"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS
-                                ],
-                            ),
-                        ],
-                        className="control",
-                    ),
-                    weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints),
-                    weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours),
-                    weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours),
-                    html.Div(
-                        [
-                            html.Label(t("pri.budget", lang)),
-                            dcc.Input(id=ids.PRI_BUDGET, type="number", debounce=True),
-                        ],
-                        id=ids.PRI_BUDGET_BOX,
-                        className="control",
-                        style={} if has_costs else {"display": "none"},
-                    ),
-                    html.Button(t("pri.export_csv", lang), id=ids.PRI_EXPORT_CSV, className="btn"),
-                    html.Button(
-                        t("pri.export_xlsx", lang), id=ids.PRI_EXPORT_XLSX, className="btn"
-                    ),
-                    dcc.Download(id=ids.PRI_DOWNLOAD),
-                ],
-                className="controls",
-            ),
+            _controls(lang, window, levels, r, has_costs),
             html.Div(id=ids.PRI_MESSAGE),
-            card(
-                None,
-                html.Div(id=ids.PRI_FORMULA, className="formula"),
-                html.Div(id=ids.PRI_SUMMARY, className="budget-summary"),
-                html.Div(id=ids.PRI_SUB_NOTE, className="note"),
-                grid(
-                    ids.PRI_GRID,
-                    row_id_field="row_key",
-                    height="480px",
-                    columnDefs=column_defs("feeder", lang, has_costs),
-                    rowClassRules={
-                        "row-in-budget": "params.data.in_budget === true",
-                        "row-cut-line": "params.data.cut_line === true",
-                    },
-                    dashGridOptions={"tooltipShowDelay": 300},
-                ),
-            ),
+            _table_card(lang, has_costs),
             card(
                 t("pri.breakdown", lang),
                 dcc.Graph(
@@ -414,7 +221,13 @@ def view(level, window, w_c, w_h, w_lv, lang, budget=None) -> dict:
         if budget is not None:
             # in-budget rows first, in pick order: the cut-line sits under the last one
             rows.sort(key=lambda r: (r["budget_order"] is None, r["budget_order"] or 0, r["rank"]))
-    formula = tr("pri.formula", lang, wc=_g(weights[0]), wh=_g(weights[1]), wl=_g(weights[2]))
+    formula = tr(
+        "pri.formula",
+        lang,
+        wc=fmt_weight(weights[0]),
+        wh=fmt_weight(weights[1]),
+        wl=fmt_weight(weights[2]),
+    )
     return {
         "rows": rows,
         "defs": column_defs(level, lang, bool(costs)),
@@ -542,8 +355,9 @@ def export_params(window, w_c, w_h, w_lv, lang) -> dict:
     costs = _costs(store)
     return {
         "window": tr(f"window.{window}", lang) if window in WINDOWS else "",
-        "weights": " / ".join("" if w is None else _g(w) for w in weights),
-        "costs": ", ".join(f"{k}={_g(v)}" for k, v in costs.items()) or tr("pri.no_costs", lang),
+        "weights": " / ".join("" if w is None else fmt_weight(w) for w in weights),
+        "costs": ", ".join(f"{k}={fmt_weight(v)}" for k, v in costs.items())
+        or tr("pri.no_costs", lang),
     }
 
 

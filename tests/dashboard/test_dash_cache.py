@@ -8,7 +8,7 @@ import threading
 import time
 from collections import Counter
 
-from dashboard.data import _VersionCache
+from dashboard.data import VersionCache
 
 JOIN_SECONDS = 10
 
@@ -23,7 +23,7 @@ def _run_all(targets) -> list[threading.Thread]:
 
 
 def test_cache001_old_version_with_nested_compute_does_not_deadlock():
-    cache = _VersionCache()
+    cache = VersionCache()
     cache.get(5, ("network",), lambda: "v5")
     cache.get(6, ("network",), lambda: "v6")
     results = []
@@ -43,7 +43,7 @@ def test_cache001_old_version_with_nested_compute_does_not_deadlock():
 
 
 def test_cache002_reentrant_compute_of_its_own_key_finishes():
-    cache = _VersionCache()
+    cache = VersionCache()
     depth = []
 
     def compute():
@@ -58,7 +58,7 @@ def test_cache002_reentrant_compute_of_its_own_key_finishes():
 
 
 def test_cache003_concurrent_first_requests_share_one_computation_without_holding_locks():
-    cache = _VersionCache()
+    cache = VersionCache()
     calls = Counter()
     results = Counter()
     gate = threading.Event()
@@ -93,7 +93,7 @@ def test_cache003_concurrent_first_requests_share_one_computation_without_holdin
 
 
 def test_cache004_waiters_stop_waiting_after_the_bound_and_errors_are_not_cached():
-    cache = _VersionCache(wait_seconds=0.2)
+    cache = VersionCache(wait_seconds=0.2)
     release = threading.Event()
     got = []
 
@@ -126,7 +126,7 @@ def test_cache004_waiters_stop_waiting_after_the_bound_and_errors_are_not_cached
 def test_cache005_storm_of_versions_and_readers_never_blocks():
     """Versions published every few milliseconds while readers of old and new versions,
     with nested computes, hammer the cache: every thread finishes."""
-    cache = _VersionCache(wait_seconds=1.0)
+    cache = VersionCache(wait_seconds=1.0)
     stop = threading.Event()
     errors = []
     newest = [10]
@@ -165,7 +165,7 @@ def test_cache005_storm_of_versions_and_readers_never_blocks():
 def test_cache006_the_version_being_warmed_survives_newer_versions():
     """With a new data version every second, the warmer's version must not be dropped while
     it computes (it would then compute everything uncached and never finish in time)."""
-    cache = _VersionCache()
+    cache = VersionCache()
     cache.get(4, ("network",), lambda: "v4")
     cache.publish(4)
     cache.start_warming(5)

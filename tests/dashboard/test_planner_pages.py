@@ -158,10 +158,11 @@ def test_plan005_titles_follow_voltage_levels(app):
     }
     assert voltage_levels(net) == {"feeder": "20 kV", "substation": "66/110 kV"}
     assert voltage_levels({}) == {"feeder": "10 kV", "substation": "35 kV"}
+    from dashboard.components.priority_table import project_text
     from dashboard.pages import priorities as pr
 
     levels = {"feeder": "20 kV", "substation": "110 kV"}
-    assert pr.project_text("reconductoring", "en", levels) == "20 kV reconductoring"
+    assert project_text("reconductoring", "en", levels) == "20 kV reconductoring"
     assert pr.level_options("zh", levels)[1]["label"] == "110 kV变电站"
 
 
@@ -432,10 +433,10 @@ def test_plan030_detail_heatmap_dates_and_formats(app):
 
 
 def test_plan014_classes_never_empty():
-    from dashboard.components.maps import _bins
+    from dashboard.components.map_classes import value_classes
 
     for values in ([1.0, 2.0, 10.0], [0, 0, 0, 5, 5, 5], [3.0], [np.nan, 1.0, 1.0], []):
-        cls, n = _bins(np.asarray(values, float))
+        cls, n = value_classes(np.asarray(values, float))
         drawn = cls[cls >= 0]
         assert sorted(set(drawn.tolist())) == list(range(n))  # every class has a member
         # classes are ordered like the values

@@ -251,7 +251,8 @@ def test_ups102_binary_copy_rows_of_every_null_pattern_round_trip(engine):
     """Rows whose NULLs fall in different columns (PostgreSQL: one fixed-width record layout
     per pattern in the binary COPY stream) and values at the ends of their types come back
     exactly; a value beyond its column's type is refused, never wrapped around."""
-    from db.upsert import binary_copy_data, upsert_readings
+    from db.bulk import binary_copy_data
+    from db.upsert import upsert_readings
 
     big = 2**31 + 60  # beyond 32 bits (January 2038): the 8-byte time key
     rows = pd.DataFrame(

@@ -1,0 +1,141 @@
+"""The store's plumbing: which data version pages are shown, the cached, shared and fallback
+ways every read goes through. The reads, the analysis, the warmer and the writes build on it
+(``reads.py``, ``analysis.py``, ``warmer.py``, ``writes.py``)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from analytics.settings import AnalyticsSettings
+from dashboard.data.cache import ANALYSIS_KEYS, AnalysisNotReady, VersionCache
+from db import queries
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+DRIVERS = ("from_interruptions", "from_duration", "from_repeated_outages", "from_low_voltage")
+
+#: the analysis windows (days) the pages offer; the warmer computes those in use
+WINDOWS = (90, 180, 365, 730)
+
+MEASURES = ("saidi", "saifi", "low_voltage_days", "complaints_per_1000", "score")
+
+
+class StoreCore:
+    """One database and one configuration: the data version, the cache, the fallbacks."""
+
+    def __init__(self, settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.tz = settings.site.timezone
+        self.analytics_settings = AnalyticsSettings.from_config(settings)
+        self.cache = VersionCache()
+        self.warm_keys: set[tuple] = set()
+        #: True while the database cannot be read (pages show the last good data and a warning)
+        self.degraded = False
+        self.last_good_at: datetime | None = None
+        self._last_version: int | None = None
+        self._last_good: dict[tuple, Any] = {}
+        self._fresh: dict[tuple, tuple[float, int, Any]] = {}
+        self._fresh_guard = threading.Lock()
+        #: the newest data version whose shared analysis the warmer has computed
+        self.published: int | None = None
+        self._warmer: threading.Thread | None = None
+        self._stop_warmer = threading.Event()
+        #: the analysis process the warmer asks, when the analysis runs outside the server
+        self._elsewhere = None
+        self._local = threading.local()
+        #: the offered windows (WINDOWS) pages have asked for: the warmer keeps them computed
+        self.windows_in_use: set[int] = set()
+
+    def version(self) -> int:
+        """The data version pages are shown. While the background warmer runs, that is the
+        newest version it has finished (a new ingest is shown once its analysis is ready, so
+        no page view waits for it); without a warmer, the newest. The live figures always use
+        :meth:`latest_version`."""
+        pinned = self._local_version()
+        if pinned is not None:
+            return pinned
+        v = self.latest_version()
+        if self._warmer is None or not self._warmer.is_alive():
+            return v
+        p = self.published
+        if p is not None and p < v:
+            return p
+        w = self.cache.warming
+        if p is None and w is not None and w < v:
+            return w  # nothing published yet: share the warmer's first computations
+        return v
+
+    def latest_version(self) -> int:
+        """The database's data version; when it cannot be read, the last one read (so that
+        cached results keep being served) with ``degraded`` set; raises if none was ever read."""
+        try:
+            v = queries.data_version(self.engine)
+        except Exception:
+            self.degraded = True
+            if self._last_version is None:
+                raise
+            return self._last_version
+        self._last_version, self.degraded, self.last_good_at = v, False, datetime.now(UTC)
+        return v
+
+    def _fallback(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` (an uncached read); when it fails, its last good result (``degraded``
+        set), or the error if there is none."""
+        try:
+            value = compute()
+        except Exception:
+            self.degraded = True
+            if key not in self._last_good:
+                raise
+            return self._last_good[key]
+        self._last_good[key] = value
+        return value
+
+    def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
+        if key[0] in ANALYSIS_KEYS and not self.analysis_ready():
+            raise AnalysisNotReady("the first analysis is being computed")
+        return self.cache.get(self.version() if version is None else version, key, compute)
+
+    def analysis_ready(self) -> bool:
+        """False only while the analysis process computes the server's first analysis (pages
+        then wait for it rather than compute it beside the process); True otherwise."""
+        return self._elsewhere is None or self.published is not None
+
+    def fresh(self, key: tuple, seconds: float, compute: Callable[[], Any]) -> Any:
+        """``compute()`` shared by every request for ``seconds`` (and the same newest data
+        version): for what depends on the clock too (health lags, the last 24 hours), which
+        every open live board asks for at each refresh. The guard covers the dictionary only."""
+        version = self.latest_version()
+        now = time.monotonic()
+        with self._fresh_guard:
+            hit = self._fresh.get(key)
+        if hit is not None and hit[0] > now and hit[1] == version:
+            return hit[2]
+        value = compute()
+        with self._fresh_guard:
+            self._fresh[key] = (now + seconds, version, value)
+        return value
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` memoised under the current data version (for pages' own results)."""
+        return self._cached(key, compute)
+
+    def latest_memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` memoised under the newest data version (for the live figures)."""
+        return self._cached(key, compute, version=self.latest_version())
+
+    def _settings_for(self, window_days: int | None) -> AnalyticsSettings:
+        s = self.analytics_settings
+        if window_days and int(window_days) in WINDOWS and self._local_version() is None:
+            self.windows_in_use.add(int(window_days))  # a page asked: keep it warm from now on
+        return s if not window_days else s.replace(window_days=int(window_days))
+
+    def _local_version(self) -> int | None:
+        """The version the warmer pins in its own thread (None in the pages' threads)."""
+        return getattr(self._local, "version", None)
