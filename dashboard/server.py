@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, jsonify
 
 if TYPE_CHECKING:
-    # the engine type as the data module names it: dashboard/ reaches db only through data.py
+    # the engine type as the data module names it: dashboard/ reaches db only through dashboard/data/
     from dashboard.data import Engine
 
 log = logging.getLogger("feederwatch.dashboard")
