@@ -187,12 +187,8 @@ def test_sim010_complaints_rise_with_outages(medium_year):
 
 
 def test_sim011_ground_truth(medium_year):
-    import time
-
     sim = medium_year[0]
-    t = time.perf_counter()
-    gt = sim.ground_truth()
-    assert time.perf_counter() - t < 30
+    gt = sim.ground_truth()  # its time is bench_simulator's to measure, not a test's
     assert gt["precision_p90_rel_se"] <= 0.06
     att = {f["feeder"]: f for f in gt["feeders"]}
     weak = [f["attributable"] for f in att.values() if f["weak"]]
