@@ -133,13 +133,24 @@ class VoltageDrivers:
 
 
 def low_voltage_drivers(
-    voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tuple, s: AnalyticsSettings
+    voltage_daily: pd.DataFrame | None,
+    areas: pd.DataFrame,
+    window: tuple,
+    s: AnalyticsSettings,
+    x_rows: dict[str, np.ndarray] | None = None,
 ) -> VoltageDrivers:
-    """Low-voltage hours and days and the peak load of each area in the window."""
+    """Low-voltage hours and days and the peak load of each area in the window. ``x_rows``:
+    :func:`daily_x_rows` of the same rollups and areas over a span that holds the window
+    (several windows of one county then read the rollups once)."""
     n_a = len(areas)
     lv_hours = np.zeros(n_a)
     lv_days = np.zeros(n_a)
-    xv = daily_x_rows(voltage_daily, areas, window, s)
+    if x_rows is None:
+        xv = daily_x_rows(voltage_daily, areas, window, s)
+    else:
+        ws, we = window_ns(window, s.tz)
+        inside = (x_rows["day"] >= ws) & (x_rows["day"] < we)
+        xv = {k: v[inside] for k, v in x_rows.items()}
     kw_max = np.zeros(n_a)
     if xv is not None:
         lv_hours = np.bincount(xv["a"], weights=xv["below"], minlength=n_a) / 60.0
@@ -152,18 +163,25 @@ def low_voltage_drivers(
 
 
 def daily_x_rows(
-    voltage_daily: pd.DataFrame | None, areas: pd.DataFrame, window: tuple, s: AnalyticsSettings
+    voltage_daily: pd.DataFrame | None,
+    areas: pd.DataFrame,
+    window: tuple | None,
+    s: AnalyticsSettings,
 ) -> dict[str, np.ndarray] | None:
-    """The combined-phase (X) daily rollup rows inside the window, as arrays: area slot ``a``,
-    ``day`` (UTC ns of the local midnight), ``vmin``, ``below`` (minutes), ``kw`` (kw_max)."""
+    """The combined-phase (X) daily rollup rows inside the window (``None``: all of them), as
+    arrays: area slot ``a``, ``day`` (UTC ns of the local midnight), ``vmin``, ``below``
+    (minutes), ``kw`` (kw_max)."""
     if voltage_daily is None or len(voltage_daily) == 0:
         return None
     # whole-column comparisons, then one gather of the chosen rows per column: a county's
     # three years hold tens of millions of rows, and hashing every row's phase, or copying the
     # frame to filter it, took seconds (bench/bench_analytics.py)
     ps = to_ns(voltage_daily["period_start"], "UTC")
-    ws, we = window_ns(window, s.tz)
-    inside = (ps >= ws) & (ps < we)
+    if window is None:
+        inside = np.ones(len(ps), bool)
+    else:
+        ws, we = window_ns(window, s.tz)
+        inside = (ps >= ws) & (ps < we)
     phase = voltage_daily["phase"].to_numpy(object)
     is_x = phase == "X"  # rollups carry canonical phases (docs/formats.md)
     if not is_x.any():  # otherwise: any spelling of X (" x")

@@ -6,15 +6,25 @@ import numpy as np
 import pandas as pd
 
 
-def text(series: pd.Series) -> pd.Series:
-    """Ids as trimmed Python-object strings with missing values as None (simple to compare)."""
-    vals = [
+def _clean(values: list) -> list:
+    return [
         (str(v).strip() or None)
         if isinstance(v, str) or (v is not None and not pd.isna(v))
         else None
-        for v in series.astype("object").tolist()
+        for v in values
     ]
-    return pd.Series(vals, dtype=object)
+
+
+def text(series: pd.Series) -> pd.Series:
+    """Ids as trimmed Python-object strings with missing values as None (simple to compare)."""
+    obj = series.astype("object")
+    if len(obj) > 64 and pd.api.types.infer_dtype(obj, skipna=True) == "string":
+        # only strings (and missing values): clean each distinct id once (ids repeat: an
+        # outage's areas, a county's daily rows); strings hash exactly, so no two ids merge
+        codes, uniques = pd.factorize(obj, use_na_sentinel=True)
+        cleaned = np.array(_clean(list(uniques)) + [None], dtype=object)
+        return pd.Series(cleaned[codes], dtype=object)
+    return pd.Series(_clean(obj.tolist()), dtype=object)
 
 
 def factor_text(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:

@@ -15,6 +15,8 @@ analysis: counted and shown, never used for attribution or ranking.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -131,7 +133,12 @@ def classify_complaints(
     reason = np.array([""] * len(c), dtype=object)
     bad_cat = cat.isin(list(s.unreasonable_categories)).to_numpy()
     reason[bad_cat] = "category"
-    kw = np.array([any(k in x for k in s.unreasonable_keywords) for x in txt], dtype=bool)
+    keywords = [str(k) for k in s.unreasonable_keywords]
+    kw = (
+        txt.str.contains("|".join(re.escape(k) for k in keywords), regex=True).to_numpy(bool)
+        if keywords and len(txt)
+        else np.zeros(len(txt), bool)
+    )
     reason[(reason == "") & kw] = "keyword"
 
     is_out = cat.isin(list(OUTAGE_CATEGORIES)).to_numpy()

@@ -54,11 +54,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from analytics import reliability
 from analytics.area_drivers import (
     counted_complaints,
+    daily_x_rows,
     interruption_drivers,
     low_voltage_drivers,
 )
@@ -165,10 +167,25 @@ def analyse(
         classified = classify_complaints(
             complaints, network=network, outages=None, voltage_daily=None, settings=s
         )
-    latest = _analyse_window(
-        network, outages, complaints, voltage_daily, s, window, classified, reliability_cache
-    )
     earlier = _earlier_windows(outages, complaints, window, s)
+    # several windows: the rollups' X rows are read once for all (a county's three years of
+    # daily rollups are millions of rows; reading them per window took a second each)
+    x_rows = (
+        daily_x_rows(voltage_daily, areas_table(network, "households"), None, s)
+        if earlier
+        else None
+    )
+    latest = _analyse_window(
+        network,
+        outages,
+        complaints,
+        voltage_daily,
+        s,
+        window,
+        classified,
+        reliability_cache,
+        x_rows,
+    )
     if not earlier:
         latest.feeders["years_used"] = 1
         latest.substations["years_used"] = 1
@@ -176,11 +193,12 @@ def analyse(
     # all the covered years as one window: the estimator pools their counts
     pooled_window = (earlier[-1][1][0], latest.window[1])
     pooled = _analyse_window(
-        network, outages, complaints, voltage_daily, s, pooled_window, classified, None
+        network, outages, complaints, voltage_daily, s, pooled_window, classified, None, x_rows
     )
     lam = s.recent_year_weight
     # the pooled low-voltage estimates only when every earlier year has readings
-    voltage_all = all(_has_voltage(voltage_daily, w, s) for _, w in earlier)
+    ps = _period_starts(voltage_daily)
+    voltage_all = all(_has_voltage(ps, w, s) for _, w in earlier)
     n = 1 + len(earlier)
     parts = [(lam, latest, True), (1.0 - lam, pooled, voltage_all)]
     feeders = _combine_years("feeder", [(w, a.feeders, v) for w, a, v in parts], n, s)
@@ -220,12 +238,19 @@ def _earlier_windows(
     return out
 
 
-def _has_voltage(voltage_daily: pd.DataFrame | None, window: tuple, s: AnalyticsSettings) -> bool:
+def _period_starts(voltage_daily: pd.DataFrame | None) -> np.ndarray | None:
+    """The rollups' period starts (UTC ns), None without rollups."""
     if voltage_daily is None or len(voltage_daily) == 0 or "period_start" not in voltage_daily:
+        return None
+    return to_ns(voltage_daily["period_start"], "UTC")
+
+
+def _has_voltage(period_starts: np.ndarray | None, window: tuple, s: AnalyticsSettings) -> bool:
+    """Whether rollups (their :func:`_period_starts`) fall in the window."""
+    if period_starts is None:
         return False
     ws, we = window_ns(window, s.tz)
-    ps = to_ns(voltage_daily["period_start"], "UTC")
-    return bool(((ps >= ws) & (ps < we)).any())
+    return bool(((period_starts >= ws) & (period_starts < we)).any())
 
 
 def _combine_years(level: str, years: list, n_years: int, s: AnalyticsSettings) -> pd.DataFrame:
@@ -269,13 +294,15 @@ def _analyse_window(
     window: tuple,
     classified: pd.DataFrame | None,
     reliability_cache: dict | None,
+    x_rows: dict | None = None,
 ) -> Analysis:
-    """The analysis of one window (see the module docstring)."""
+    """The analysis of one window (see the module docstring); ``x_rows``: the rollups' X rows
+    over all the windows analysed (:func:`analytics.area_drivers.daily_x_rows`), if read."""
     bounds = window_ns(window, s.tz)
     areas = areas_table(network, "households")
     # 1. drivers per area
     outage_drivers = interruption_drivers(network, outages, len(areas), bounds, s)
-    voltage = low_voltage_drivers(voltage_daily, areas, window, s)
+    voltage = low_voltage_drivers(voltage_daily, areas, window, s, x_rows)
     cc, observed = counted_complaints(complaints, classified, network, areas, bounds, s)
     # 2. attribution of the complaints to the drivers
     model = fit_complaint_model(outage_drivers, voltage, areas, observed, s)

@@ -321,3 +321,47 @@ def test_an410_low_voltage_fix_judged_at_each_rows_own_limit():
     # judged at a limit no uplift reaches, nothing is removed; NaN limits fall back to 198 V
     assert removed(daily.assign(v_low=260.0)).sum() == 0
     pd.testing.assert_series_equal(removed(daily.assign(v_low=np.nan)), plain)
+
+
+def test_an411_text_and_rollups_read_once_match_the_plain_paths():
+    """Speed paths give the plain paths' results: ids cleaned once per distinct value (strings
+    only; a mixed column keeps 1 and 1.0 apart), and low-voltage drivers from X rows read once
+    for several windows equal those read per window (rows of other phases and unknown
+    transformers left out alike)."""
+    from analytics.area_drivers import daily_x_rows, low_voltage_drivers
+    from analytics.areas import text
+
+    ids = pd.Series([" T1", "T2 ", None, np.nan, "", "  ", "T1", pd.NA, "T3"] * 20)
+    plain = [
+        (str(v).strip() or None)
+        if isinstance(v, str) or (v is not None and not pd.isna(v))
+        else None
+        for v in ids
+    ]
+    assert text(ids).tolist() == plain
+    assert text(pd.Series([1, 1.0, "1", " 1 "] * 20)).tolist()[:4] == ["1", "1.0", "1", "1"]
+
+    s = AnalyticsSettings()
+    areas = pd.DataFrame({"transformer": ["T1", "T2", "T3"]})
+    days = pd.date_range("2024-01-01", "2026-01-01", freq="D", tz="UTC")[:-1]
+    rng = np.random.default_rng(3)
+    n = len(days) * 4
+    daily = pd.DataFrame(
+        {
+            "period_start": np.repeat(days, 4),
+            "transformer": np.tile(["T1", "T2", "T3", "TX"], len(days)),
+            "phase": rng.choice(["X", "X", "A"], n),
+            "v_min": rng.uniform(180, 230, n),
+            "minutes_below": rng.choice([0.0, 0.0, 90.0, 300.0], n),
+            "kw_max": rng.uniform(10, 200, n),
+        }
+    )
+    every = daily_x_rows(daily, areas, None, s)
+    for window in (("2025-01-01", "2026-01-01"), ("2024-01-01", "2026-01-01")):
+        direct = low_voltage_drivers(daily, areas, window, s)
+        shared = low_voltage_drivers(daily, areas, window, s, every)
+        for k in direct.rows:
+            np.testing.assert_array_equal(direct.rows[k], shared.rows[k])
+        for k in ("hours", "days", "kw_max"):
+            np.testing.assert_array_equal(getattr(direct, k), getattr(shared, k))
+        assert direct.days.sum() > 0 and direct.rows["a"].max() == 2  # TX left out
