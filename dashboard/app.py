@@ -337,7 +337,7 @@ def _account(settings, lang: str) -> list:
             [
                 dcc.Input(type="hidden", name="csrf", id=ids.LOGOUT_CSRF, value=""),
                 html.Button(
-                    auth.TEXTS["logout"][1 if lang == "en" else 0],
+                    tr("login.logout", lang),
                     type="submit",
                     id=ids.LOGOUT,
                     className="logout",

@@ -41,6 +41,7 @@ from markupsafe import escape
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from dashboard import data
+from dashboard.i18n import tr
 
 log = logging.getLogger("feederwatch.dashboard.auth")
 
@@ -54,21 +55,9 @@ IDLE = timedelta(hours=12)
 OPEN_PATHS = ("/login", "/logout", "/healthz")
 ROLES = ("viewer", "admin")
 
-TEXTS = {
-    "title": ("登录", "Sign in"),
-    "user": ("用户名", "User name"),
-    "password": ("密码", "Password"),
-    "submit": ("登录", "Sign in"),
-    "bad": ("用户名或密码错误", "Wrong user name or password"),
-    "locked": ("尝试次数过多，请 15 分钟后再试", "Too many attempts: try again in 15 minutes"),
-    "expired": ("页面已过期，请重新登录", "The form expired: please sign in again"),
-    "logout": ("退出", "Sign out"),
-    "logout_q": ("确定退出登录？", "Sign out now?"),
-}
-
 
 def _t(key: str, lang: str) -> str:
-    return TEXTS[key][1 if lang == "en" else 0]
+    return tr(f"login.{key}", lang)
 
 
 def _login_enabled() -> bool:

@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from collectors import runner
 from collectors.health import collectors_health
+from dashboard.i18n import LANGS, tr
 from db import queries
 from db.alerts import latest_alerts, record_alerts
 
@@ -47,8 +48,9 @@ class Condition:
     body: str
 
 
-def _t(lang: str, zh: str, en: str) -> str:
-    return en if lang == "en" else zh
+def _t(lang: str, key: str, **values) -> str:
+    """The alert text ``key`` (dashboard/i18n/messages.py) in ``lang``, filled in."""
+    return tr(key, lang).format(**values)
 
 
 def _local(ts, tz: str) -> str:
@@ -60,9 +62,12 @@ def _outage_text(r, lang: str, tz: str) -> str:
     cust = "?" if pd.isna(r.customers) else f"{int(r.customers):,}"
     return _t(
         lang,
-        f"{where}（{r.substation or '-'}）停电 {cust} 户，{_local(r.start, tz)} 起，原因 {r.cause or '-'}",
-        f"{where} ({r.substation or '-'}): {cust} customers out since {_local(r.start, tz)},"
-        f" cause {r.cause or '-'}",
+        "alert.outage",
+        where=where,
+        substation=r.substation or "-",
+        customers=cust,
+        start=_local(r.start, tz),
+        cause=r.cause or "-",
     )
 
 
@@ -77,7 +82,7 @@ def conditions(engine: Engine, settings, rule, now: datetime) -> dict[str, Condi
             if pd.notna(r.customers) and int(r.customers) >= rule.min_customers:
                 text = _outage_text(r, lang, tz)
                 out[f"{r.source}:{r.outage_id}"] = Condition(
-                    f"{r.source}:{r.outage_id}", _t(lang, "新停电", "New outage"), text
+                    f"{r.source}:{r.outage_id}", _t(lang, "alert.new_outage"), text
                 )
     elif kind == "substation_outage":
         subs = queries.network(engine)["substations"].set_index("substation")["voltage_kv"]
@@ -86,11 +91,7 @@ def conditions(engine: Engine, settings, rule, now: datetime) -> dict[str, Condi
             if r.level == "substation" and kv is not None and abs(float(kv) - rule.voltage_kv) < 1:
                 out[f"{r.source}:{r.outage_id}"] = Condition(
                     f"{r.source}:{r.outage_id}",
-                    _t(
-                        lang,
-                        f"{rule.voltage_kv:g} kV 变电站停电",
-                        f"{rule.voltage_kv:g} kV substation out",
-                    ),
+                    _t(lang, "alert.substation_outage", kv=rule.voltage_kv),
                     _outage_text(r, lang, tz),
                 )
     elif kind == "etr_overdue":
@@ -99,20 +100,21 @@ def conditions(engine: Engine, settings, rule, now: datetime) -> dict[str, Condi
             if pd.notna(r.etr) and r.etr < limit:
                 out[f"{r.source}:{r.outage_id}"] = Condition(
                     f"{r.source}:{r.outage_id}",
-                    _t(lang, "超过预计送电时间", "ETR overdue"),
-                    _outage_text(r, lang, tz)
-                    + _t(lang, f"，预计送电 {_local(r.etr, tz)}", f"; ETR {_local(r.etr, tz)}"),
+                    _t(lang, "alert.etr_overdue"),
+                    _outage_text(r, lang, tz) + _t(lang, "alert.etr_was", etr=_local(r.etr, tz)),
                 )
     elif kind == "customers_out":
         total = int(pd.to_numeric(act["customers"]).fillna(0).sum()) if len(act) else 0
         if total > rule.level:
             out["system"] = Condition(
                 "system",
-                _t(lang, "停电户数超过警戒值", "Customers out above the alert level"),
+                _t(lang, "alert.customers_out"),
                 _t(
                     lang,
-                    f"当前停电 {total:,} 户（警戒值 {rule.level:,}），{len(act)} 起停电",
-                    f"{total:,} customers out (alert level {rule.level:,}), {len(act)} outages",
+                    "alert.customers_out_body",
+                    total=total,
+                    level=rule.level,
+                    outages=len(act),
                 ),
             )
     elif kind == "frequent_feeder":
@@ -122,11 +124,12 @@ def conditions(engine: Engine, settings, rule, now: datetime) -> dict[str, Condi
             if h["stale"]:
                 out[name] = Condition(
                     name,
-                    _t(lang, "数据源中断", "Data source stale"),
+                    _t(lang, "alert.data_stale"),
                     _t(
                         lang,
-                        f"数据源 {name} 最近一次成功：{h['last_success'] or '从未'}",
-                        f"source {name}: last success {h['last_success'] or 'never'}",
+                        "alert.data_stale_body",
+                        name=name,
+                        last=h["last_success"] or _t(lang, "alert.never"),
                     ),
                 )
     return out
@@ -146,12 +149,14 @@ def _frequent(engine: Engine, settings, rule, now: datetime) -> dict[str, Condit
     return {
         f: Condition(
             f,
-            _t(lang, "线路频繁停电", "Frequent outages on a feeder"),
+            _t(lang, "alert.frequent_feeder"),
             _t(
                 lang,
-                f"线路 {f} 近 {th.frequent_feeder_days} 天停电 {n} 次（阈值 {th.frequent_feeder_count}）",
-                f"feeder {f}: {n} outages in {th.frequent_feeder_days} days"
-                f" (threshold {th.frequent_feeder_count})",
+                "alert.frequent_feeder_body",
+                feeder=f,
+                days=th.frequent_feeder_days,
+                count=n,
+                threshold=th.frequent_feeder_count,
             ),
         )
         for f, n in counts.items()
@@ -226,7 +231,7 @@ def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict
                     rule,
                     key,
                     "reminder",
-                    _t(rule.language, "仍未恢复：", "Still on: ") + c.title,
+                    _t(rule.language, "alert.still_on") + c.title,
                     c.body,
                 )
         for (rname, key), prev in last.items():
@@ -236,8 +241,10 @@ def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict
                 records.append({**_closing(prev, now), "delivered": True, "error": None})
                 continue
             if rule.restored_message:
-                base = prev.title.removeprefix("仍未恢复：").removeprefix("Still on: ")
-                title = _t(rule.language, "已恢复：", "Restored: ") + base
+                base = prev.title
+                for lang in LANGS:
+                    base = base.removeprefix(_t(lang, "alert.still_on"))
+                title = _t(rule.language, "alert.restored") + base
                 emit(name, rule, key, "restored", title, prev.body)
             else:
                 records.append({**_closing(prev, now), "delivered": True, "error": None})

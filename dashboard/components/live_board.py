@@ -108,9 +108,9 @@ def _clock(ts, start, lang: str, tz: str) -> str:
     hm = t.strftime("%H:%M")
     if days <= 0:
         return hm
-    if lang == "en":
-        return f"{hm} +{days}d"
-    return f"次日 {hm}" if days == 1 else f"{days}日后 {hm}"
+    if days == 1:
+        return tr("fmt.next_day", lang).format(clock=hm)
+    return tr("fmt.days_later", lang).format(clock=hm, days=days)
 
 
 def fixed_rows(active: pd.DataFrame, lang: str, tz: str, predictions=None) -> list[dict]:

@@ -5,7 +5,8 @@ error. Formats: Chinese dates read ``11月27日 13:05``, English ``27 Nov 13:05`
 thousands with commas (what Chinese utility reports use in tables).
 
 The labels live by area, one module each (``shell``, ``live``, ``columns``, ``planner``,
-``reliability``, ``data_page``), the translations of values shown in tables in ``values``;
+``reliability``, ``data_page``, and ``messages`` for sign-in and alerts), the translations of
+values shown in tables in ``values``;
 ``LABELS`` joins the areas (a key in two areas is an error at import).
 """
 
@@ -16,7 +17,7 @@ from datetime import datetime
 
 import pandas as pd
 
-from dashboard.i18n import columns, data_page, live, planner, reliability, shell
+from dashboard.i18n import columns, data_page, live, messages, planner, reliability, shell
 from dashboard.i18n.values import (
     AREA_KINDS,
     CATEGORIES,
@@ -69,6 +70,7 @@ LABELS: dict[str, tuple[str, str]] = _joined(
     planner.LABELS,
     reliability.LABELS,
     data_page.LABELS,
+    messages.LABELS,
 )
 
 _EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

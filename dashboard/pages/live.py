@@ -339,9 +339,11 @@ def _lead(minutes: float, lang: str) -> str:
     """Time until a planned outage starts: "3 天 4 小时" / "3 d 4 h"; "45 分钟" under an hour."""
     m = max(0, int(minutes))
     days, hours = divmod(m // 60, 24)
-    if lang == "zh":
-        return f"{days} 天 {hours} 小时" if days else (f"{hours} 小时" if hours else f"{m} 分钟")
-    return f"{days} d {hours} h" if days else (f"{hours} h" if hours else f"{m} min")
+    if days:
+        return tr("fmt.lead_days", lang).format(days=days, hours=hours)
+    if hours:
+        return tr("fmt.lead_hours", lang).format(hours=hours)
+    return tr("fmt.lead_minutes", lang).format(minutes=m)
 
 
 def planned_table(planned: pd.DataFrame, lang: str, tz: str, now) -> html.Div | html.Table:
