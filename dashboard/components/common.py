@@ -253,7 +253,7 @@ def fit_margin(fig: go.Figure, height: int, width: int) -> dict[str, int]:
         if t.type == "heatmap" and t.showscale is not False:
             zs = _numbers(t.z) + [v for v in (t.zmin, t.zmax) if v is not None]
             title = t.colorbar.title.text if t.colorbar.title else ""
-            right = max(right, 30 + 10 + text_width(_tick_text(zs)) + 28, text_width(title) + 20)
+            right = max(right, 30 + 10 + text_width(_tick_text(zs)) + 34, text_width(title) + 20)
     plot_width = max(120.0, width - left - right)
     if fig.layout.xaxis.visible is False:
         bottom = 20.0
