@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
+import unicodedata
 from urllib.parse import quote
 
 import dash_ag_grid as dag
+import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 from dash import ctx, dcc, html
 from dash.exceptions import PreventUpdate
@@ -136,14 +140,10 @@ LEGEND_ROW_PX = {"lines": 20, "markers": 30}  # scatter markers up to 20 px tall
 
 def text_width(text, size: float = FONT_PX) -> float:
     """Approximate drawn width of ``text`` in pixels (generous: used to size margins)."""
-    import unicodedata
-
     return sum(size if unicodedata.east_asian_width(c) in "WF" else 0.62 * size for c in str(text))
 
 
 def _numbers(values) -> list[float]:
-    import numpy as np
-
     try:
         arr = np.asarray(values, dtype=float).ravel()
     except (TypeError, ValueError):
@@ -204,11 +204,6 @@ def _legend_height(fig, plot_width: float) -> float:
 
 def _x_labels_height(fig, plot_width: float) -> tuple[float, float]:
     """(pixels below the plot, pixels past its right edge) of the x tick labels."""
-    import datetime as dt
-
-    import numpy as np
-    import pandas as pd
-
     xs = [x for t in fig.data if t.type != "heatmap" for x in _seq(getattr(t, "x", None))]
     days = pd.Series(dtype="datetime64[ns]")
     if xs and isinstance(xs[0], (np.datetime64, dt.date)):
@@ -245,7 +240,8 @@ def fit_margin(fig: go.Figure, height: int, width: int) -> dict[str, int]:
         20 if hidden else _axis_width(fig, "yaxis", [t for t in left_traces if t.type != "heatmap"])
     )
     if any(t.type == "heatmap" for t in fig.data):
-        left = 20 + max(text_width("23"), 0) + (TITLE_PX if fig.layout.yaxis.title.text else 0)
+        # hours of the day 0 to 23
+        left = 20 + text_width("23") + (TITLE_PX if fig.layout.yaxis.title.text else 0)
     right = 20.0
     if right_traces:
         right = max(right, _axis_width(fig, "yaxis2", right_traces))
