@@ -204,13 +204,26 @@ return true;
 """
 
 
+# (seconds from asking for the page until Dash asked for its layout, until the last callback
+# answer so far), in the page's clock (Resource Timing)
+PHASES = """
+const rs = performance.getEntriesByType('resource');
+const layout = rs.find(r => r.name.includes('/_dash-layout'));
+const answers = rs.filter(r => r.name.includes('/_dash-update-component'));
+const end = answers.length ? Math.max(...answers.map(r => r.responseEnd)) : NaN;
+return [layout ? layout.startTime / 1000 : NaN, end / 1000];
+"""
+
+
 def page_bytes(base: str, server, feeder: str, sub: str, pages=None, draws: int = 1) -> list[str]:
     """Bytes each page sends to a fresh headless Chromium (empty cache) until it is drawn, as
     the network reports them on the wire (headers included), with compression and without it
     (the same server, flask-compress turned off: what was sent before issue 18), and the
     seconds from asking for the page to its first full draw (FULLY_DRAWN), each load in a new
-    browser (``draws`` of them, compressed). Returns the missed targets: compressed <= half of
-    uncompressed per page; first full draw (median) <= 1.5 s for the planner's pages."""
+    browser (``draws`` of them, compressed), split into the page's start (until Dash asks for
+    its layout), the server (until the last callback answer before the draw, PHASES) and the
+    drawing after it. Returns the missed targets: compressed <= half of uncompressed per page;
+    first full draw (median) <= 1.5 s for the planner's pages."""
     import shutil
 
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
@@ -224,7 +237,7 @@ def page_bytes(base: str, server, feeder: str, sub: str, pages=None, draws: int 
     ext = server.extensions["feederwatch_compress"]
     algos = (ext.enabled_algorithms, ext.streaming_algorithms)
 
-    def load(path: str, selector: str) -> tuple[int, float]:
+    def load(path: str, selector: str) -> tuple[int, float, tuple[float, float]]:
         options = pytest_setup_options()
         options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
         driver = webdriver.Chrome(options=options)
@@ -237,6 +250,10 @@ def page_bytes(base: str, server, feeder: str, sub: str, pages=None, draws: int 
                 lambda d: d.execute_script(FULLY_DRAWN, selector)
             )
             drawn = time.perf_counter() - t
+            # where the time went, in the page's own clock: its start (scripts parsed and run
+            # until Dash asks for its layout), then the server (until the last callback answer
+            # before the page was drawn), the rest drawing
+            start, served = driver.execute_script(PHASES)
             WebDriverWait(driver, 30).until(
                 lambda d: d.execute_script(
                     "return !document.querySelector('[data-dash-is-loading=\"true\"]')"
@@ -253,31 +270,35 @@ def page_bytes(base: str, server, feeder: str, sub: str, pages=None, draws: int 
                         ours.add(params["requestId"])
                 elif msg["method"] == "Network.loadingFinished":
                     sizes[params["requestId"]] = int(params.get("encodedDataLength", 0))
-            return sum(v for k, v in sizes.items() if k in ours), drawn
+            return sum(v for k, v in sizes.items() if k in ours), drawn, (start, served)
         finally:
             driver.quit()
 
     missed = []
     print(
         f"\n{'page':<22}{'before KB':>11}{'compressed KB':>15}{'ratio':>8}"
-        f"{'full draw s':>13}  (median; each in a fresh browser)"
+        f"{'full draw s':>13}{'start':>7}{'server':>8}{'draw':>6}  (medians; each in a fresh browser)"
     )
     for path, selector in PAGE_READY.items():
         if pages and path not in pages:
             continue
         url = path.format(feeder=feeder, sub=sub)
         ext.enabled_algorithms, ext.streaming_algorithms = (), ()
-        before, _ = load(url, selector)
+        before, _, _ = load(url, selector)
         ext.enabled_algorithms, ext.streaming_algorithms = algos
         runs = [load(url, selector) for _ in range(max(1, draws))]
         after = runs[0][0]
-        drawn = statistics.median(d for _, d in runs)
+        drawn = statistics.median(d for _, d, _ in runs)
+        start = statistics.median(p[0] for _, _, p in runs)
+        server = statistics.median(p[1] - p[0] for _, _, p in runs)
+        drawing = statistics.median(d - p[1] for _, d, p in runs)
         ratio = after / before if before else float("nan")
         ok = ratio <= 0.5
         fast = path not in PLANNER_PAGES or drawn <= DRAW_TARGET_S
-        all_draws = ", ".join(f"{d:.2f}" for _, d in runs) if len(runs) > 1 else ""
+        all_draws = ", ".join(f"{d:.2f}" for _, d, _ in runs) if len(runs) > 1 else ""
         print(
             f"{url:<22}{before / 1024:>11.0f}{after / 1024:>15.0f}{ratio:>8.2f}{drawn:>13.2f}"
+            f"{start:>7.2f}{server:>8.2f}{drawing:>6.2f}"
             f"{'' if ok and fast else '  MISS'}{f'  ({all_draws})' if all_draws else ''}"
         )
         if not ok:

@@ -22,6 +22,8 @@ from dashboard.i18n import AREA_KINDS, CATEGORIES, CAUSES, fmt_num, fmt_time, tr
 from dashboard.privacy import shown_frame
 
 HEATMAP_AREAS = 40
+#: about the width of a chart in a third of the page (grid-3), for its margins (figure_layout)
+NARROW = 380
 
 
 def outage_timeline(o: pd.DataFrame, lang: str, tz: str) -> go.Figure:
@@ -54,7 +56,7 @@ def outage_timeline(o: pd.DataFrame, lang: str, tz: str) -> go.Figure:
             )
         )
     fig.update_yaxes(title=tr("col.duration", lang), type="log")
-    return figure_layout(fig)
+    return figure_layout(fig, width=NARROW)
 
 
 def cause_figure(o: pd.DataFrame, lang: str) -> go.Figure:
@@ -64,7 +66,7 @@ def cause_figure(o: pd.DataFrame, lang: str) -> go.Figure:
     fig = go.Figure(
         go.Bar(x=[tr_map(CAUSES, k, lang) for k in c.index], y=c.to_numpy(), marker_color=SERIES[0])
     )
-    return figure_layout(fig)
+    return figure_layout(fig, width=NARROW)
 
 
 def monthly_figure(m: pd.DataFrame, lang: str) -> go.Figure:
