@@ -156,7 +156,7 @@ def heatmap_figure(
     fig.update_yaxes(title=tr("det.hour", lang), dtick=3)
     return figure_layout(
         fig,
-        xaxis={"type": "date", "tickformat": "%Y-%m-%d" if lang == "en" else "%Y年%-m月%-d日"},
+        xaxis={"type": "date", "tickformat": tr("fmt.date_axis", lang)},
     )
 
 
