@@ -198,6 +198,21 @@ def pytest_itemcollected(item):
     item.add_marker(pytest.mark.xdist_group("browser" if browser else module))
 
 
+def pytest_collection_modifyitems(config, items):
+    """The longest work first (xdist hands out the groups in this order, pyproject turning off
+    its reordering by test count): the browser group, then the modules with slow tests, then
+    the rest, so that no long module starts last and runs alone. Each group keeps its order."""
+
+    def group(item) -> str:
+        return next(item.iter_markers("xdist_group")).args[0]
+
+    rank: dict[str, int] = {}
+    for item in items:
+        tier = 0 if group(item) == "browser" else 1 if item.get_closest_marker("slow") else 2
+        rank[group(item)] = min(rank.get(group(item), 2), tier)
+    items.sort(key=lambda item: rank[group(item)])
+
+
 def run_shared_dir(tmp_path_factory) -> Path:
     """A folder shared by every worker of this test run (and by nobody else): under xdist the
     run's base folder, which holds one folder per worker; without it, this run's own folder."""
