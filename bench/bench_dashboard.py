@@ -24,7 +24,9 @@ a target is missed.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import socket
 import statistics
 import sys
@@ -340,6 +342,7 @@ def main() -> int:
     from feederwatch.config import load_settings
 
     db = Path(tempfile.mkdtemp()) / "county.db"
+    atexit.register(shutil.rmtree, db.parent, ignore_errors=True)  # the copy is the run's alone
     if args.db is None:
         build_county(db, "small" if args.bytes_only else "county")
     else:  # the bench ingests outages: work on a copy
