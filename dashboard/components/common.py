@@ -37,6 +37,27 @@ def t(key: str, lang: str = "zh", **fmt) -> html.Span:
     return html.Span(tr(key, lang, **fmt), id={"type": ids.I18N, "key": key, "n": next(_counter)})
 
 
+def window_options(lang: str, windows=data.WINDOWS) -> list[dict]:
+    """The analysis windows a dropdown offers, labelled in ``lang``."""
+    return [{"label": tr(f"window.{w}", lang), "value": w} for w in windows]
+
+
+def window_control(component_id: str, lang: str, window: int, windows=data.WINDOWS) -> html.Div:
+    """The labelled dropdown of analysis windows the planner pages share."""
+    return html.Div(
+        [
+            html.Label(t("map.window", lang)),
+            dcc.Dropdown(
+                id=component_id,
+                value=window,
+                clearable=False,
+                options=window_options(lang, windows),
+            ),
+        ],
+        className="control",
+    )
+
+
 def header_row(keys, lang: str) -> html.Tr:
     """A table's header row: one cell per i18n key, in the page's language."""
     return html.Tr([html.Th(tr(k, lang)) for k in keys])

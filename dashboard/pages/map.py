@@ -11,7 +11,14 @@ import dash
 from dash import Input, Output, callback, dcc, html, no_update
 
 from dashboard import data, ids
-from dashboard.components.common import card, empty_figure, t, voltage_levels
+from dashboard.components.common import (
+    card,
+    empty_figure,
+    t,
+    voltage_levels,
+    window_control,
+    window_options,
+)
 from dashboard.components.maps import create_map_figure
 from dashboard.data import MEASURES
 from dashboard.i18n import norm_lang, tr
@@ -68,18 +75,7 @@ def controls(lang: str, substations: list[dict], window: int):
                 ],
                 className="control",
             ),
-            html.Div(
-                [
-                    html.Label(t("map.window", lang)),
-                    dcc.Dropdown(
-                        id=ids.MAP_WINDOW,
-                        value=window,
-                        clearable=False,
-                        options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
-                    ),
-                ],
-                className="control",
-            ),
+            window_control(ids.MAP_WINDOW, lang, window, WINDOWS),
             dcc.Checklist(
                 id=ids.MAP_OUTAGES,
                 value=["on"],
@@ -227,7 +223,7 @@ def map_option_labels(lang):
     kv = voltage_levels(store.network())["feeder"]
     return (
         [{"label": tr(f"measure.{m}", lang), "value": m} for m in MEASURES],
-        [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
+        window_options(lang, WINDOWS),
         tr("map.all", lang),
         [{"label": tr("map.outages", lang), "value": "on"}],
         tr("map.title_kv", lang, kv=kv),

@@ -21,6 +21,8 @@ from dashboard.components.common import (
     grid,
     t,
     voltage_levels,
+    window_control,
+    window_options,
 )
 from dashboard.components.priority_table import (
     bars_figure,
@@ -90,18 +92,7 @@ def _controls(lang: str, window: int, levels: dict[str, str], r, has_costs: bool
                 ],
                 className="control",
             ),
-            html.Div(
-                [
-                    html.Label(t("map.window", lang)),
-                    dcc.Dropdown(
-                        id=ids.PRI_WINDOW,
-                        value=window,
-                        clearable=False,
-                        options=[{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS],
-                    ),
-                ],
-                className="control",
-            ),
+            window_control(ids.PRI_WINDOW, lang, window, WINDOWS),
             _weight(ids.PRI_W_COMPLAINTS, "pri.w_complaints", r.weight_complaints, lang),
             _weight(ids.PRI_W_HOURS, "pri.w_hours", r.weight_customer_hours, lang),
             _weight(ids.PRI_W_LV, "pri.w_lv", r.weight_low_voltage_hours, lang),
@@ -405,4 +396,4 @@ def export_payload(
 @callback(Output(ids.PRI_WINDOW, "options"), Input(ids.LANG, "data"))
 def window_labels(lang):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
-    return [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS]
+    return window_options(lang, WINDOWS)

@@ -24,6 +24,8 @@ from dashboard.components.common import (
     records,
     redraw_needed,
     t,
+    window_control,
+    window_options,
 )
 from dashboard.i18n import fmt_int, fmt_num, norm_lang, tr
 
@@ -42,22 +44,7 @@ def layout(**_kw):
         [
             html.H1(t("rel.title", lang)),
             html.Div(
-                [
-                    html.Div(
-                        [
-                            html.Label(t("map.window", lang)),
-                            dcc.Dropdown(
-                                id=ids.REL_WINDOW,
-                                value=window,
-                                clearable=False,
-                                options=[
-                                    {"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS
-                                ],
-                            ),
-                        ],
-                        className="control",
-                    )
-                ],
+                [window_control(ids.REL_WINDOW, lang, window, WINDOWS)],
                 className="controls",
             ),
             *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window),
@@ -339,4 +326,4 @@ def render_reliability(window, lang, _ready=None):
 @callback(Output(ids.REL_WINDOW, "options"), Input(ids.LANG, "data"))
 def window_labels(lang):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
-    return [{"label": tr(f"window.{w}", lang), "value": w} for w in WINDOWS]
+    return window_options(lang, WINDOWS)
