@@ -158,3 +158,37 @@ def test_an307_shrink_rates():
     assert 0 < r.weight.min() <= r.weight.max() < 1
     # the posterior is closer to the truth than the raw rate on average
     assert np.mean((r.rate - true) ** 2) < np.mean((y / 2.0 - true) ** 2)
+
+
+def test_an320_unreasonable_keywords_on_real_311_tickets():
+    """The keyword rule on a city's real service requests (DC 311, 2016; tests/data/real):
+    keywords holding regex metacharacters (".", "(", "+") match as plain, case-sensitive
+    substrings, as a substring search done here finds them; a refused category wins over a
+    keyword."""
+    from analytics.settings import AnalyticsSettings
+    from tests.conftest import ROOT
+
+    raw = pd.read_csv(ROOT / "tests/data/real/dc-311-requests/dc_311-2016_100.csv")
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": raw["SERVICEREQUESTID"],
+            "time": raw["ADDDATE"],
+            "category": raw["SERVICECODEDESCRIPTION"],
+            "text": raw["SERVICENOTES"],
+        }
+    )
+    keywords = ("rat burrows", "(", "St.", "a+b", "Closed")
+    refused = "parking meter repair"
+    s = AnalyticsSettings(unreasonable_keywords=keywords, unreasonable_categories=(refused,))
+    c = C.classify_complaints(tickets, network=NET, settings=s)
+    notes = [str(v).strip() if isinstance(v, str) else "" for v in raw["SERVICENOTES"]]
+    by_keyword = [any(k in n for k in keywords) for n in notes]
+    by_category = [str(v).strip().lower() == refused for v in raw["SERVICECODEDESCRIPTION"]]
+    want = [
+        "category" if cat else "keyword" if kw else ""
+        for cat, kw in zip(by_category, by_keyword, strict=True)
+    ]
+    assert c["reason"].tolist() == want
+    # the real notes exercise both rules and leave tickets untouched
+    assert 0 < sum(w == "keyword" for w in want) < len(want)
+    assert any(by_category) and "" in want
