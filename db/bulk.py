@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Connection, Integer, SmallInteger, String
+from sqlalchemy import BigInteger, Connection, Integer, LargeBinary, SmallInteger, String
 
 from db.models import Base
 from db.partitions import PARTITIONED, create_partitions, is_partitioned
@@ -71,7 +71,13 @@ def bulk_upsert(
 
 
 #: Binary COPY needs each column's PostgreSQL type (the with_variant types are BigInteger's).
-_PG_TYPES = {Integer: "int4", BigInteger: "int8", SmallInteger: "int2", String: "text"}
+_PG_TYPES = {
+    Integer: "int4",
+    BigInteger: "int8",
+    SmallInteger: "int2",
+    String: "text",
+    LargeBinary: "bytea",
+}
 
 
 def pg_copy_upsert(raw, table, frame, cols, key, values, conflict) -> int:

@@ -1,6 +1,6 @@
 """Monthly partitions of the voltage tables on PostgreSQL (issue 19).
 
-The raw readings (by ``ts``) and both rollups (by ``period_start``) are declaratively
+The raw readings (rows by ``ts``, blocks by ``day``) and both rollups (by ``period_start``) are declaratively
 partitioned by RANGE on PostgreSQL, one partition per UTC month, named ``<table>_pYYYYMM``.
 Partitions are created ahead of each write, in a short transaction of their own (creating one
 locks the parent table), and retention drops whole months instead of deleting row by row.
@@ -22,11 +22,14 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 #: table -> its partition key (epoch seconds, UTC)
 PARTITIONED = {
     "voltage_readings": "ts",
+    "voltage_blocks": "day",
     "voltage_hourly": "period_start",
     "voltage_daily": "period_start",
 }
 
-PARTITION_NAME = re.compile(r"^(voltage_readings|voltage_hourly|voltage_daily)_p\d{6}$")
+PARTITION_NAME = re.compile(
+    r"^(voltage_readings|voltage_blocks|voltage_hourly|voltage_daily)_p\d{6}$"
+)
 
 #: a write's rollups start up to a local day before its first reading
 ROLLUP_MARGIN_SECONDS = 2 * 86400

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Table, and_, delete, func, select
+from sqlalchemy import Connection, Table, delete, func, select
 
 from db.bulk import bulk_upsert
 from db.models import (
@@ -24,9 +24,9 @@ from db.models import (
     Transformer,
     VoltageDaily,
     VoltageHourly,
-    VoltageReading,
 )
 from db.partitions import drop_before
+from db.readings import newest_reading_ts, prune_readings, read_readings, reading_span
 
 log = logging.getLogger(__name__)
 
@@ -273,30 +273,9 @@ def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFr
 
 
 def _read_raw(conn: Connection, transformer_ids: list[int], ts_lo: int, ts_hi: int) -> pd.DataFrame:
-    """Raw readings of these areas with ts_lo < ts <= ts_hi, in (transformer_id, ts) order.
-
-    The readings are keyed time first: the time window is one range of the key, read once
-    (with the areas as a filter on it) rather than once per chunk of areas."""
-    r = VoltageReading.__table__
-    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
-    window = and_(r.c.ts > ts_lo, r.c.ts <= ts_hi)
-    wanted = sorted(set(transformer_ids))
-    # a list the database can take as parameters (SQLite's limit is 32766); past it, the
-    # window is read whole and the areas kept here
-    listed = len(wanted) <= 30_000
-    stmt = select(*(r.c[c] for c in cols)).where(window)
-    if listed:
-        stmt = stmt.where(r.c.transformer_id.in_(wanted))
-    result = conn.execute(stmt)
-    # the driver's plain tuples (integer columns: SQLAlchemy has nothing to convert):
-    # building Row objects and pandas probing each for named-tuple fields took ten
-    # times as long, most of the time of a rollup redo
-    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
-    if not listed:
-        frame = frame[frame["transformer_id"].isin(wanted)]
-    tid = frame["transformer_id"].to_numpy(np.int64)
-    ts = frame["ts"].to_numpy(np.int64)
-    return frame.iloc[np.lexsort((ts, tid))].reset_index(drop=True)
+    """Raw readings of these areas with ts_lo < ts <= ts_hi, in (transformer_id, ts) order
+    (rows and blocks, db/readings.py)."""
+    return read_readings(conn, ts_lo, ts_hi, transformer_ids)
 
 
 LONGEST_DAY_SECONDS = 86400 + 3600  # a local day is at most 25 h long
@@ -364,7 +343,7 @@ def hourly_cutoff(
     newest hour stored is the hour of the newest raw reading: one step down the readings' time
     key (the hourly table has no period index to find its own newest row cheaply), and every
     hourly row comes from readings written with it."""
-    newest_ts = conn.execute(select(func.max(VoltageReading.ts))).scalar_one_or_none()
+    newest_ts = newest_reading_ts(conn)
     newest = None
     if newest_ts is not None:
         newest = int(_period_start(np.array([int(newest_ts)], dtype=np.int64), "h", "UTC")[0])
@@ -406,8 +385,7 @@ def rebuild_all(
     key each), about ``batch_readings`` readings a window. Rollups of periods whose raw
     readings were already pruned (older than the retention) are kept as they are: there is
     nothing to recompute them from."""
-    r = VoltageReading.__table__
-    oldest, newest = conn.execute(select(func.min(r.c.ts), func.max(r.c.ts))).one()
+    oldest, newest = reading_span(conn)
     if oldest is None:
         return {"h": 0, "D": 0}
     # The first day may be partly pruned; it is recomputed from what is left of it.
@@ -447,22 +425,12 @@ def _local_midnight_after(ts: int, tz: str) -> int:
 
 def _read_raw_window(conn: Connection, ts_lo: int, ts_hi: int) -> pd.DataFrame:
     """Every area's raw readings with ts_lo < ts <= ts_hi, in (transformer_id, ts) order."""
-    r = VoltageReading.__table__
-    cols = ["transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw"]
-    result = conn.execute(select(*(r.c[c] for c in cols)).where(r.c.ts > ts_lo, r.c.ts <= ts_hi))
-    frame = pd.DataFrame.from_records(result.cursor.fetchall(), columns=cols)
-    order = np.lexsort((frame["ts"].to_numpy(np.int64), frame["transformer_id"].to_numpy(np.int64)))
-    return frame.iloc[order].reset_index(drop=True)
+    return read_readings(conn, ts_lo, ts_hi)
 
 
 def prune_raw(conn: Connection, retention_days: int, now_ts: int) -> int:
     """Delete raw readings older than the retention; hourly and daily rollups stay.
 
-    PostgreSQL drops the whole months first (no row-by-row DELETE); returns the rows deleted
-    row by row (dropped months are logged by name)."""
-    cutoff = now_ts - retention_days * 86400
-    dropped = drop_before(conn, "voltage_readings", cutoff)
-    if dropped:
-        log.info("dropped raw-reading partitions %s", ", ".join(dropped))
-    result = conn.execute(delete(VoltageReading).where(VoltageReading.ts < cutoff))
-    return result.rowcount or 0
+    PostgreSQL drops whole months first (no row-by-row DELETE); blocks go by whole days.
+    Returns the rows and blocks deleted one by one."""
+    return prune_readings(conn, now_ts - retention_days * 86400)

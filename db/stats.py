@@ -42,8 +42,8 @@ class StorageStats:
         return sum(r.bytes for r in chosen) / self.readings
 
 
-#: The tables a voltage reading costs: the raw readings and both rollups.
-READING_TABLES = ("voltage_readings", "voltage_hourly", "voltage_daily")
+#: The tables a voltage reading costs: the raw readings (rows and blocks) and both rollups.
+READING_TABLES = ("voltage_readings", "voltage_blocks", "voltage_hourly", "voltage_daily")
 
 
 def readings_represented(engine: Engine) -> int:

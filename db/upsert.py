@@ -34,7 +34,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 
 from db.base import utcnow
-from db.bulk import bulk_upsert
 from db.models import (
     Complaint,
     DataVersion,
@@ -44,6 +43,7 @@ from db.models import (
     Substation,
     Transformer,
 )
+from db.readings import store_readings
 
 DEFAULT_CHUNK_ROWS = 5_000
 
@@ -385,26 +385,10 @@ def upsert_network(
     return out
 
 
-READING_COLUMNS = ("transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw")
-
-
 def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
-    """Insert or replace voltage readings (READING_COLUMNS, integers) in the caller's transaction.
-
-    The raw DBAPI cursor is used on purpose: for tens of millions of readings, SQLAlchemy's
-    per-row parameter processing costs more than the database work itself.
-    """
-    if rows.empty:
-        return 0
-    cols = list(READING_COLUMNS)
-    data = rows[cols]
-    ts = data["ts"].to_numpy(np.int64)
-    tid = data["transformer_id"].to_numpy(np.int64)
-    in_order = (ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))
-    if not in_order.all():
-        # In key order (ts, transformer_id): new readings append at the end of the b-tree.
-        data = data.iloc[np.lexsort((tid, ts))]
-    return bulk_upsert(conn, "voltage_readings", data, cols, ("transformer_id", "ts"))
+    """Insert or replace voltage readings (READING_COLUMNS, integers) in the caller's
+    transaction: closed days packed in blocks, open ones as rows (db/readings.py)."""
+    return store_readings(conn, rows)
 
 
 def bump_data_version(conn: Connection) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from collectors.pipeline import IngestOptions, Pipeline
 from db.partitions import existing, months
+from db.readings import read_readings
 from db.rollups import prune_raw
 from tests.collectors.helpers import load_network
 
@@ -27,16 +28,20 @@ def test_part001_months_are_utc_calendar_months():
 
 
 def test_part002_ingest_makes_months_pruning_reads_them_retention_drops_them(pg_engine):
+    """Rows by ``ts`` and blocks by ``day`` (db/readings.py) land in their UTC months, a time
+    range reads only its months, and retention drops whole months, then deletes what is left
+    before the cutoff (a block once its whole day is before it)."""
     engine = pg_engine
+    tables = ("voltage_readings", "voltage_blocks", "voltage_hourly", "voltage_daily")
     with engine.connect() as conn:
         kinds = dict(
             conn.exec_driver_sql(
-                "SELECT relname, relkind FROM pg_class WHERE relname IN "
-                "('voltage_readings', 'voltage_hourly', 'voltage_daily') "
-                "AND relnamespace = current_schema()::regnamespace"
+                "SELECT relname, relkind FROM pg_class WHERE relname = ANY(%s) "
+                "AND relnamespace = current_schema()::regnamespace",
+                (list(tables),),
             ).all()
         )
-    assert kinds == {"voltage_readings": "p", "voltage_hourly": "p", "voltage_daily": "p"}
+    assert kinds == dict.fromkeys(tables, "p")
     pipe = Pipeline(engine)
     load_network(pipe)
     start = datetime(2025, 7, 29, tzinfo=UTC)  # 6 days: July into August
@@ -46,38 +51,48 @@ def test_part002_ingest_makes_months_pruning_reads_them_retention_drops_them(pg_
     )
     summary = pipe.ingest("voltage", frame, IngestOptions(source="m", interval_min=60))
     assert summary.upserted == len(times) and summary.quarantined_total == 0
+    july, august = "p202507", "p202508"
     with engine.connect() as conn:
-        assert existing(conn, "voltage_readings") == {
-            "voltage_readings_p202507",
-            "voltage_readings_p202508",
-        }
-        # the daily rollup of 29 July starts at local (UTC+8) midnight, 28 July 16:00 UTC
-        assert existing(conn, "voltage_daily") == {"voltage_daily_p202507", "voltage_daily_p202508"}
-        per_month = dict(
-            conn.exec_driver_sql(
-                "SELECT tableoid::regclass::text, count(*) FROM voltage_readings GROUP BY 1"
-            ).all()
-        )
-        july = sum(t < datetime(2025, 8, 1, tzinfo=UTC) for t in times)
-        assert per_month == {
-            "voltage_readings_p202507": july,
-            "voltage_readings_p202508": len(times) - july,
-        }
-        plan = "\n".join(
-            r[0]
-            for r in conn.exec_driver_sql(
-                "EXPLAIN SELECT count(*) FROM voltage_readings WHERE ts >= %s AND ts < %s",
-                (_epoch(2025, 8, 2), _epoch(2025, 8, 3)),
+        # every voltage table's months made ahead of the write
+        for table in ("voltage_readings", "voltage_blocks"):
+            assert existing(conn, table) == {f"{table}_{july}", f"{table}_{august}"}
+        # the newest days are open (rows, in August); days closed a day before the newest
+        # reading are in blocks (both months)
+        for table, count in (("voltage_readings", "count(*)"), ("voltage_blocks", "sum(n)")):
+            per_month = dict(
+                conn.exec_driver_sql(
+                    f"SELECT tableoid::regclass::text, {count} FROM {table} GROUP BY 1"
+                ).all()
             )
-        )
-    assert "voltage_readings_p202508" in plan and "voltage_readings_p202507" not in plan
-    # retention on 1 September with 31 days: July ends before the cutoff and goes whole;
-    # August is cut row by row
+            want = {f"voltage_readings_{august}"}
+            if table == "voltage_blocks":
+                want = {f"voltage_blocks_{july}", f"voltage_blocks_{august}"}
+            assert set(per_month) == want
+        # the daily rollup of 29 July starts at local (UTC+8) midnight, 28 July 16:00 UTC
+        assert existing(conn, "voltage_daily") == {
+            f"voltage_daily_{july}",
+            f"voltage_daily_{august}",
+        }
+        stored = read_readings(conn, 0, _epoch(2030, 1, 1))
+        assert [int(t) for t in stored["ts"]] == [int(t.timestamp()) for t in times]
+        assert stored["va_dv"].tolist() == [2200.0 + 10 * (h % 7) for h in range(len(times))]
+        for table, key in (("voltage_readings", "ts"), ("voltage_blocks", "day")):
+            plan = "\n".join(
+                r[0]
+                for r in conn.exec_driver_sql(
+                    f"EXPLAIN SELECT count(*) FROM {table} WHERE {key} >= %s AND {key} < %s",
+                    (_epoch(2025, 8, 2), _epoch(2025, 8, 3)),
+                )
+            )
+            assert f"{table}_{august}" in plan and f"{table}_{july}" not in plan
+    # retention on 1 September with 31 days (cutoff 1 August 00:00): no row is before it; the
+    # blocks of 28-30 July go, the block of 31 July (its last reading at the cutoff) stays
+    cutoff = _epoch(2025, 9, 1) - 31 * 86400
     with engine.begin() as conn:
         deleted = prune_raw(conn, 31, _epoch(2025, 9, 1))
-        left = existing(conn, "voltage_readings")
-        remaining = conn.exec_driver_sql("SELECT count(*) FROM voltage_readings").scalar_one()
-    assert left == {"voltage_readings_p202508"}
-    cutoff = datetime.fromtimestamp(_epoch(2025, 9, 1) - 31 * 86400, UTC)
-    assert deleted == sum(datetime(2025, 8, 1, tzinfo=UTC) <= t < cutoff for t in times)
-    assert remaining == sum(t >= cutoff for t in times)
+        remaining = read_readings(conn, 0, _epoch(2030, 1, 1))
+    kept_from = cutoff - 86400  # readings after 31 July 00:00 are in days still kept
+    assert deleted == sum(t.timestamp() <= kept_from for t in times) > 0
+    assert [int(t) for t in remaining["ts"]] == [
+        int(t.timestamp()) for t in times if t.timestamp() > kept_from
+    ]

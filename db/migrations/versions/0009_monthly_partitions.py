@@ -13,12 +13,19 @@ from __future__ import annotations
 
 from alembic import op
 
-from db.partitions import PARTITIONED, create_partitions
+from db.partitions import create_partitions
 
 revision = "0009"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
+
+#: the tables this revision partitions (later revisions partition their own tables)
+PARTITIONED = {
+    "voltage_readings": "ts",
+    "voltage_hourly": "period_start",
+    "voltage_daily": "period_start",
+}
 
 PERIOD_INDEX = {
     "voltage_hourly": "ix_voltage_hourly_period",

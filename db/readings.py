@@ -1,0 +1,468 @@
+"""Raw voltage readings: recent ones one row each, closed days packed in blocks (issue 19).
+
+A row per reading costs a floor of about 24 bytes on SQLite and 56 on PostgreSQL (tuple header,
+item pointer and key index) before any value. So a reading lives in one of two places:
+
+- ``voltage_readings``, one row per reading, keyed (ts, transformer_id): the landing table for
+  days still open, where live batches append a reading per area every interval;
+- ``voltage_blocks``, one row per area and UTC day with the day's readings packed in a binary
+  record array (:data:`RECORDS`): 12 bytes a reading plus one row per 96 readings.
+
+A day is *closed* once readings stamped :data:`CLOSE_AFTER_SECONDS` past its end are stored
+(counted from the newest data, not the clock, so an old export is packed as it arrives). A
+batch's readings of closed days are merged straight into their blocks; its other readings land
+as rows, and :func:`compact` later packs the rows of days that closed meanwhile (a bounded
+number per call). Every write of a block absorbs and deletes the rows of that area and day in
+the same transaction, so a reading is never in both places once committed; readers still take
+a row over a block reading of the same time (the newer write wins, as it does within each).
+
+Block membership follows the end-of-interval stamps (docs/formats.md): a reading belongs to the
+UTC day containing ``ts - 1 s``, so 24:00 closes its own day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, and_, delete, func, select
+
+from db.bulk import bulk_upsert, pg_copy_upsert
+from db.models import VoltageBlock, VoltageReading
+from db.partitions import PARTITIONED, create_partitions, is_partitioned
+
+DAY = 86400
+#: a day is packed once readings this long after its end are stored (late data stays cheap)
+CLOSE_AFTER_SECONDS = DAY
+#: readings packed by one call of :func:`compact` (a batch's transaction stays short)
+COMPACT_BUDGET = 600_000
+
+READING_COLUMNS = ("transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw")
+VALUE_COLUMNS = ("va_dv", "vb_dv", "vc_dv", "kw_dw")
+
+#: Block layouts (column ``fmt``): packed little-endian records, one per reading in time order.
+#: 1: minutes since the block's day (every reading on a whole minute, the usual case);
+#: 2: seconds since the block's day. NULL is the type's smallest value.
+RECORDS = {
+    1: np.dtype(
+        [("off", "<u2"), ("va_dv", "<i2"), ("vb_dv", "<i2"), ("vc_dv", "<i2"), ("kw_dw", "<i4")]
+    ),
+    2: np.dtype(
+        [("off", "<u4"), ("va_dv", "<i2"), ("vb_dv", "<i2"), ("vc_dv", "<i2"), ("kw_dw", "<i4")]
+    ),
+}
+_NULL = {"va_dv": -(2**15), "vb_dv": -(2**15), "vc_dv": -(2**15), "kw_dw": -(2**31)}
+_LIMIT = {"va_dv": 2**15, "vb_dv": 2**15, "vc_dv": 2**15, "kw_dw": 2**31}
+
+
+def day_of(ts: np.ndarray) -> np.ndarray:
+    """The block (UTC day start) of each end-of-interval stamp."""
+    inside = ts - 1
+    return inside - inside % DAY
+
+
+# --- encoding -------------------------------------------------------------------------------
+def encode_blocks(readings: pd.DataFrame) -> pd.DataFrame:
+    """Readings (READING_COLUMNS) -> block rows (day, transformer_id, ts_last, n, fmt, data),
+    each block's readings in time order; of a key repeated in ``readings`` the last row wins."""
+    tid = readings["transformer_id"].to_numpy(np.int64)
+    ts = readings["ts"].to_numpy(np.int64)
+    day = day_of(ts)
+    order = np.lexsort((ts, tid, day))  # stable: of a repeated key, its last row stays last
+    same = (tid[order][1:] == tid[order][:-1]) & (ts[order][1:] == ts[order][:-1])
+    order = order[np.r_[~same, True]]
+    tid, ts, day = tid[order], ts[order], day[order]
+    off = ts - day
+    starts = np.flatnonzero(np.r_[True, (day[1:] != day[:-1]) | (tid[1:] != tid[:-1])])
+    ends = np.r_[starts[1:], len(ts)]
+    whole_minutes = np.logical_and.reduceat(off % 60 == 0, starts)
+    values = {}
+    for col in VALUE_COLUMNS:
+        raw = readings[col].to_numpy(np.float64, na_value=np.nan)[order]
+        present = ~np.isnan(raw)
+        if present.any():
+            lo, hi = raw[present].min(), raw[present].max()
+            if lo <= -_LIMIT[col] or hi >= _LIMIT[col]:
+                raise ValueError(f"{col}: a value out of range for a reading block")
+        values[col] = np.where(present, raw, _NULL[col]).astype(np.int64)
+    fmt = np.where(whole_minutes, 1, 2)
+    per_reading_fmt = np.repeat(fmt, ends - starts)
+    data: list[bytes] = [b""] * len(starts)
+    for code, dtype in RECORDS.items():
+        rows = per_reading_fmt == code
+        if not rows.any():
+            continue
+        rec = np.empty(int(rows.sum()), dtype=dtype)
+        rec["off"] = off[rows] // 60 if code == 1 else off[rows]
+        for col in VALUE_COLUMNS:
+            rec[col] = values[col][rows]
+        buf = rec.tobytes()
+        size = dtype.itemsize
+        blocks = np.flatnonzero(fmt == code)
+        lengths = (ends - starts)[blocks]
+        pos = np.r_[0, np.cumsum(lengths)] * size
+        for j, b in enumerate(blocks.tolist()):
+            data[b] = buf[pos[j] : pos[j + 1]]
+    return pd.DataFrame(
+        {
+            "day": day[starts],
+            "transformer_id": tid[starts],
+            "ts_last": ts[ends - 1],
+            "n": ends - starts,
+            "fmt": fmt,
+            "data": data,
+        }
+    )
+
+
+def decode_blocks(rows: Iterable[tuple]) -> pd.DataFrame:
+    """Block rows (day, transformer_id, fmt, n, data) -> readings (READING_COLUMNS; values
+    as floats, NaN for NULL), in no particular order."""
+    rows = list(rows)
+    parts = []
+    for code, dtype in RECORDS.items():
+        chosen = [r for r in rows if r[2] == code]
+        if not chosen:
+            continue
+        rec = np.frombuffer(b"".join(bytes(r[4]) for r in chosen), dtype=dtype)
+        n = np.array([r[3] for r in chosen], dtype=np.int64)
+        day = np.repeat(np.array([r[0] for r in chosen], dtype=np.int64), n)
+        tid = np.repeat(np.array([r[1] for r in chosen], dtype=np.int64), n)
+        off = rec["off"].astype(np.int64)
+        frame = {"transformer_id": tid, "ts": day + (off * 60 if code == 1 else off)}
+        for col in VALUE_COLUMNS:
+            v = rec[col].astype(np.float64)
+            v[rec[col] == _NULL[col]] = np.nan
+            frame[col] = v
+        parts.append(pd.DataFrame(frame))
+    if not parts:
+        return _empty()
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            c: pd.Series(dtype=np.int64 if c in ("transformer_id", "ts") else float)
+            for c in READING_COLUMNS
+        }
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+def read_readings(
+    conn: Connection, ts_lo: int, ts_hi: int, transformer_ids: list[int] | None = None
+) -> pd.DataFrame:
+    """Readings with ts_lo < ts <= ts_hi (of these areas, all when None) from rows and blocks,
+    in (transformer_id, ts) order; a row wins over a block reading of the same area and time."""
+    wanted = None if transformer_ids is None else sorted(set(transformer_ids))
+    rows = _read_rows(conn, ts_lo, ts_hi, wanted)
+    blocks = _read_blocks(conn, ts_lo, ts_hi, wanted)
+    if blocks.empty:
+        frame = rows
+    elif rows.empty:
+        frame = blocks
+    else:
+        frame = pd.concat([blocks, rows], ignore_index=True)
+        frame = frame.drop_duplicates(["transformer_id", "ts"], keep="last")
+    if frame.empty:
+        return _empty()
+    tid = frame["transformer_id"].to_numpy(np.int64)
+    ts = frame["ts"].to_numpy(np.int64)
+    return frame.iloc[np.lexsort((ts, tid))].reset_index(drop=True)
+
+
+def _listed(wanted: list[int] | None) -> bool:
+    # a list the database can take as parameters (SQLite's limit is 32766); past it, the
+    # window is read whole and the areas kept here
+    return wanted is not None and len(wanted) <= 30_000
+
+
+def _read_rows(conn: Connection, ts_lo: int, ts_hi: int, wanted: list[int] | None) -> pd.DataFrame:
+    r = VoltageReading.__table__
+    stmt = select(*(r.c[c] for c in READING_COLUMNS)).where(r.c.ts > ts_lo, r.c.ts <= ts_hi)
+    if _listed(wanted):
+        stmt = stmt.where(r.c.transformer_id.in_(wanted))
+    # the driver's plain tuples: building Row objects and pandas probing each for named-tuple
+    # fields took ten times as long, most of the time of a rollup redo
+    frame = pd.DataFrame.from_records(
+        conn.execute(stmt).cursor.fetchall(), columns=list(READING_COLUMNS)
+    )
+    if wanted is not None and not _listed(wanted):
+        frame = frame[frame["transformer_id"].isin(wanted)]
+    return frame
+
+
+def _read_blocks(
+    conn: Connection, ts_lo: int, ts_hi: int, wanted: list[int] | None
+) -> pd.DataFrame:
+    b = VoltageBlock.__table__
+    first, last = (int(d) for d in day_of(np.array([ts_lo + 1, ts_hi], dtype=np.int64)))
+    stmt = select(b.c.day, b.c.transformer_id, b.c.fmt, b.c.n, b.c.data).where(
+        b.c.day.between(first, last)
+    )
+    if _listed(wanted):
+        stmt = stmt.where(b.c.transformer_id.in_(wanted))
+    frame = decode_blocks(conn.execute(stmt).cursor.fetchall())
+    keep = (frame["ts"] > ts_lo) & (frame["ts"] <= ts_hi)
+    if wanted is not None and not _listed(wanted):
+        keep &= frame["transformer_id"].isin(wanted)
+    return frame[keep] if not keep.all() else frame
+
+
+def reading_span(conn: Connection) -> tuple[int | None, int | None]:
+    """The oldest and newest reading times stored (rows and blocks)."""
+    r, b = VoltageReading.__table__, VoltageBlock.__table__
+    lo_r, hi_r = conn.execute(select(func.min(r.c.ts), func.max(r.c.ts))).one()
+    lo_day, hi_day = conn.execute(select(func.min(b.c.day), func.max(b.c.day))).one()
+    lo = [int(lo_r)] if lo_r is not None else []
+    hi = [int(hi_r)] if hi_r is not None else []
+    if lo_day is not None:
+        # the oldest block's first reading and the newest block's last (a day's worth of rows)
+        first = read_readings(conn, int(lo_day), int(lo_day) + DAY)
+        if not first.empty:
+            lo.append(int(first["ts"].min()))
+        hi.append(
+            int(conn.execute(select(func.max(b.c.ts_last)).where(b.c.day == hi_day)).scalar_one())
+        )
+    return (min(lo) if lo else None, max(hi) if hi else None)
+
+
+def newest_reading_ts(conn: Connection) -> int | None:
+    """The newest reading time stored: one step down each table's time-first key."""
+    r, b = VoltageReading.__table__, VoltageBlock.__table__
+    found = []
+    newest_row = conn.execute(select(func.max(r.c.ts))).scalar_one_or_none()
+    if newest_row is not None:
+        found.append(int(newest_row))
+    hi_day = conn.execute(select(func.max(b.c.day))).scalar_one_or_none()
+    if hi_day is not None:
+        found.append(
+            int(conn.execute(select(func.max(b.c.ts_last)).where(b.c.day == hi_day)).scalar_one())
+        )
+    return max(found) if found else None
+
+
+def count_readings(conn: Connection) -> int:
+    """Readings stored, rows and blocks (a COUNT over the rows: for tests and small tables)."""
+    r, b = VoltageReading.__table__, VoltageBlock.__table__
+    rows = conn.execute(select(func.count()).select_from(r)).scalar_one()
+    packed = conn.execute(select(func.coalesce(func.sum(b.c.n), 0))).scalar_one()
+    return int(rows) + int(packed)
+
+
+# --- writing --------------------------------------------------------------------------------
+def store_readings(conn: Connection, rows: pd.DataFrame) -> int:
+    """Insert or replace readings (READING_COLUMNS, integers; a key repeated in the batch: the
+    last row wins) in the caller's transaction: readings of closed days into their blocks,
+    the others as rows; then pack a bounded number of rows whose days have closed."""
+    if rows.empty:
+        return 0
+    data = rows[list(READING_COLUMNS)]
+    ts = data["ts"].to_numpy(np.int64)
+    newest = max(int(ts.max()), newest_reading_ts(conn) or int(ts.max()))
+    closed_before = closed_until(newest)
+    packed = day_of(ts) + DAY <= closed_before
+    if packed.any():
+        merge_into_blocks(conn, data[packed])
+    if not packed.all():
+        _write_rows(conn, data[~packed])
+    compact(conn, closed_before)
+    return len(data)
+
+
+def closed_until(newest: int) -> int:
+    """Days ending at or before this time are closed, given the newest reading stored."""
+    return newest - CLOSE_AFTER_SECONDS
+
+
+def _write_rows(conn: Connection, data: pd.DataFrame) -> None:
+    ts = data["ts"].to_numpy(np.int64)
+    tid = data["transformer_id"].to_numpy(np.int64)
+    in_order = (ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))
+    if not in_order.all():
+        # In key order (ts, transformer_id): new readings append at the end of the b-tree.
+        # Stable: a key repeated in the batch keeps its last row last.
+        data = data.iloc[np.lexsort((tid, ts))]
+    bulk_upsert(conn, "voltage_readings", data, list(READING_COLUMNS), ("transformer_id", "ts"))
+
+
+def merge_into_blocks(conn: Connection, batch: pd.DataFrame) -> int:
+    """Merge readings of closed days into their blocks: each touched block is rewritten whole
+    from what it held, the rows of its area and day (absorbed and deleted) and the batch (the
+    batch wins, then rows, then the block). Returns the blocks written."""
+    if batch.empty:
+        return 0
+    days = day_of(batch["ts"].to_numpy(np.int64))
+    tids = np.unique(batch["transformer_id"].to_numpy(np.int64)).tolist()
+    rows = _absorb_rows(conn, int(days.min()), int(days.max()) + DAY, tids)
+    return _pack(conn, rows, batch)
+
+
+def _block_keys(frame: pd.DataFrame) -> np.ndarray:
+    """One integer per (day, area): the day's number above the area id's 32 bits."""
+    days = day_of(frame["ts"].to_numpy(np.int64)) // DAY
+    return (days << 32) + frame["transformer_id"].to_numpy(np.int64)
+
+
+def _pack(conn: Connection, *newer: pd.DataFrame) -> int:
+    """Write the blocks of the readings in ``newer`` (later frames win), each merged with what
+    its block already held. Returns the blocks written."""
+    if conn.dialect.name == "postgresql":
+        # one block writer at a time: two writers of one block would each rewrite it whole
+        conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('voltage_blocks'))")
+    new = pd.concat([f[list(READING_COLUMNS)] for f in newer if not f.empty], ignore_index=True)
+    if new.empty:
+        return 0
+    days = day_of(new["ts"].to_numpy(np.int64))
+    tids = np.unique(new["transformer_id"].to_numpy(np.int64)).tolist()
+    old = _read_blocks(conn, int(days.min()), int(days.max()) + DAY, tids)
+    if not old.empty:
+        # the blocks read span a rectangle of days and areas: keep those the new readings touch
+        old = old[np.isin(_block_keys(old), np.unique(_block_keys(new)))]
+        new = pd.concat([old, new], ignore_index=True)
+    return _write_blocks(conn, encode_blocks(new))
+
+
+def _absorb_rows(conn: Connection, lo: int, hi: int, tids: list[int]) -> pd.DataFrame:
+    """The rows of these areas with lo < ts <= hi, deleted (their readings go into blocks)."""
+    r = VoltageReading.__table__
+    oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
+    if oldest is None or int(oldest) > hi:
+        return _empty()
+    found = _read_rows(conn, lo, hi, tids)
+    if not found.empty:
+        window = and_(r.c.ts > lo, r.c.ts <= hi)
+        for i in range(0, len(tids), 30_000):
+            conn.execute(delete(r).where(window, r.c.transformer_id.in_(tids[i : i + 30_000])))
+    return found
+
+
+def _write_blocks(conn: Connection, blocks: pd.DataFrame) -> int:
+    if blocks.empty:
+        return 0
+    cols = ["day", "transformer_id", "ts_last", "n", "fmt", "data"]
+    key = ("transformer_id", "day")
+    if conn.dialect.name != "postgresql":
+        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+        raw = conn.connection.driver_connection
+        cur = raw.cursor()
+        try:
+            cur.executemany(
+                f"INSERT INTO voltage_blocks ({', '.join(cols)}) VALUES ({', '.join(['?'] * 6)}) "
+                f"ON CONFLICT (day, transformer_id) DO UPDATE SET {updates}",
+                zip(
+                    blocks["day"].tolist(),
+                    blocks["transformer_id"].tolist(),
+                    blocks["ts_last"].tolist(),
+                    blocks["n"].tolist(),
+                    blocks["fmt"].tolist(),
+                    blocks["data"].tolist(),
+                    strict=True,
+                ),
+            )
+        finally:
+            cur.close()
+        return len(blocks)
+    if "voltage_blocks" in PARTITIONED and is_partitioned(conn, "voltage_blocks"):
+        create_partitions(
+            conn, "voltage_blocks", int(blocks["day"].min()), int(blocks["day"].max())
+        )
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+    values = list(
+        zip(
+            blocks["day"].tolist(),
+            blocks["transformer_id"].tolist(),
+            blocks["ts_last"].tolist(),
+            blocks["n"].tolist(),
+            blocks["fmt"].tolist(),
+            blocks["data"].tolist(),
+            strict=True,
+        )
+    )
+    raw = conn.connection.driver_connection
+    return pg_copy_upsert(
+        raw,
+        "voltage_blocks",
+        blocks,
+        cols,
+        key,
+        values,
+        f"ON CONFLICT (day, transformer_id) DO UPDATE SET {updates}",
+    )
+
+
+def compact(conn: Connection, closed_before: int, budget: int = COMPACT_BUDGET) -> int:
+    """Pack the rows of closed days (ending at or before ``closed_before``) into blocks, oldest
+    first, about ``budget`` readings per call (whole areas of a day at a time). Returns the
+    readings packed."""
+    r = VoltageReading.__table__
+    done = 0
+    while done < budget:
+        oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
+        if oldest is None:
+            break
+        day = int(day_of(np.array([int(oldest)], dtype=np.int64))[0])
+        if day + DAY > closed_before:
+            break
+        window = and_(r.c.ts > day, r.c.ts <= day + DAY)
+        tids = [
+            int(t)
+            for (t,) in conn.execute(
+                select(r.c.transformer_id).where(window).distinct().order_by(r.c.transformer_id)
+            )
+        ]
+        per_area = max(1, (budget - done) // 96)
+        rows = _absorb_rows(conn, day, day + DAY, tids[:per_area])
+        _pack(conn, rows)
+        done += len(rows)
+    return done
+
+
+def prune_readings(conn: Connection, cutoff: int) -> int:
+    """Delete readings older than ``cutoff``. Rows go one by one; a block goes once its whole
+    day is older than the cutoff (it is kept while any of its day is inside the retention).
+    PostgreSQL drops whole months first. Returns the readings deleted one by one (rows, and
+    the readings of the blocks deleted)."""
+    from db.partitions import drop_before
+
+    r, b = VoltageReading.__table__, VoltageBlock.__table__
+    drop_before(conn, "voltage_readings", cutoff)
+    drop_before(conn, "voltage_blocks", cutoff - DAY)
+    gone = conn.execute(delete(r).where(r.c.ts < cutoff)).rowcount or 0
+    old_blocks = b.c.day + DAY < cutoff
+    gone += int(
+        conn.execute(select(func.coalesce(func.sum(b.c.n), 0)).where(old_blocks)).scalar_one()
+    )
+    conn.execute(delete(b).where(old_blocks))
+    return gone
+
+
+def compact_all(conn: Connection, budget: int = COMPACT_BUDGET) -> int:
+    """Pack the rows of every closed day (``feederwatch db compact``), ``budget`` readings
+    at a time. Returns the readings packed."""
+    newest = newest_reading_ts(conn)
+    if newest is None:
+        return 0
+    total = 0
+    while packed := compact(conn, closed_until(newest), budget):
+        total += packed
+    return total
+
+
+def unpack_all(conn: Connection) -> int:
+    """Every block back into rows (a downgrade below migration 0012), a month at a time.
+    Returns the readings unpacked."""
+    b = VoltageBlock.__table__
+    lo, hi = conn.execute(select(func.min(b.c.day), func.max(b.c.day))).one()
+    if lo is None:
+        return 0
+    total = 0
+    for day in range(int(lo), int(hi) + 1, 31 * DAY):
+        readings = _read_blocks(conn, day, day + 31 * DAY, None)
+        if not readings.empty:
+            _write_rows(conn, readings)
+            total += len(readings)
+        conn.execute(delete(b).where(b.c.day >= day, b.c.day < day + 31 * DAY))
+    return total
