@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from db.bulk import bulk_upsert, pg_copy_upsert
 from db.models import VoltageBlock, VoltageReading
@@ -237,7 +237,8 @@ def newest_reading_ts(conn: Connection) -> int | None:
     if newest_row is not None:
         found.append(int(newest_row))
     hi_day = conn.execute(select(func.max(b.c.day))).scalar_one_or_none()
-    if hi_day is not None:
+    # the newest block's day ends before the newest row (live data): no need to look inside
+    if hi_day is not None and (newest_row is None or int(hi_day) + DAY > int(newest_row)):
         found.append(
             int(conn.execute(select(func.max(b.c.ts_last)).where(b.c.day == hi_day)).scalar_one())
         )
@@ -439,14 +440,17 @@ def prune_readings(conn: Connection, cutoff: int) -> int:
     return gone
 
 
-def compact_all(conn: Connection, budget: int = COMPACT_BUDGET) -> int:
-    """Pack the rows of every closed day (``feederwatch db compact``), ``budget`` readings
-    at a time. Returns the readings packed."""
-    newest = newest_reading_ts(conn)
-    if newest is None:
-        return 0
+def compact_all(engine: Engine, budget: int = COMPACT_BUDGET) -> int:
+    """Pack the rows of every closed day now (``feederwatch db compact``), ``budget`` readings
+    a transaction. Returns the readings packed."""
+    with engine.connect() as conn:
+        newest = newest_reading_ts(conn)
     total = 0
-    while packed := compact(conn, closed_until(newest), budget):
+    while newest is not None:
+        with engine.begin() as conn:
+            packed = compact(conn, closed_until(newest), budget)
+        if not packed:
+            break
         total += packed
     return total
 

@@ -419,6 +419,24 @@ def db_stats(ctx: _Context) -> None:
         engine.dispose()
 
 
+@db_group.command("compact")
+@pass_ctx
+def db_compact(ctx: _Context) -> None:
+    """Pack the raw readings of closed days into blocks now (the collectors do it as they
+    ingest, a bounded number per batch), in short transactions."""
+    from db.engine import database_label
+    from db.readings import compact_all
+
+    engine = ctx.engine()
+    try:
+        total = compact_all(engine)
+        click.echo(f"packed {total:,} readings of closed days into blocks")
+    except Exception as exc:  # an unreachable database or a missing schema: one line, exit 2
+        fail(f"cannot compact the readings at {database_label(engine)}: {exc}")
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     cli(prog_name="feederwatch")
 

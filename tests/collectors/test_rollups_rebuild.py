@@ -8,11 +8,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from collectors.pipeline import IngestOptions, Pipeline
-from db.models import VoltageDaily, VoltageReading
+from db.models import VoltageDaily
 from db.queries import voltage_rollups
+from db.readings import count_readings
 from tests.collectors.helpers import load_network
 from tests.conftest import ROOT
 
@@ -63,7 +64,7 @@ def test_roll002_retention_prunes_raw_readings_but_keeps_rollups(engine):
     recent = readings(now - timedelta(days=5), 6, [222.0, 223.0])
     pipe.ingest("voltage", pd.concat([old, recent]), IngestOptions(source="m", interval_min=60))
     with engine.connect() as conn:
-        kept = conn.execute(select(func.count()).select_from(VoltageReading)).scalar_one()
+        kept = count_readings(conn)
     assert kept == 6
     hourly = voltage_rollups(engine, "h", long=False)
     assert len(hourly) == 12

@@ -27,8 +27,9 @@ from sqlalchemy import select
 
 from collectors.runner import SourceInstances, run_source_once
 from collectors.shaping import derived_ids
-from db.models import Transformer, VoltageReading
+from db.models import Transformer
 from db.queries import complaints, outages, quarantine, source_status
+from db.readings import read_readings
 from feederwatch.config import ConfigError, parse_settings
 from tests.conftest import real_data
 
@@ -209,12 +210,15 @@ def test_shape003_date_and_time_columns_combined_by_ingest_command(engine, db_ur
 # --- constants and unpivot: voltage ------------------------------------------------------------
 def readings(engine) -> pd.DataFrame:
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(Transformer.code, VoltageReading.ts, VoltageReading.va_dv).join(
-                Transformer, Transformer.id == VoltageReading.transformer_id
-            )
-        ).all()
-    return pd.DataFrame(rows, columns=["transformer", "ts", "va_dv"])
+        codes = dict(conn.execute(select(Transformer.id, Transformer.code)).all())
+        stored = read_readings(conn, -(2**40), 2**40)
+    return pd.DataFrame(
+        {
+            "transformer": stored["transformer_id"].map(codes),
+            "ts": stored["ts"],
+            "va_dv": stored["va_dv"],
+        }
+    )
 
 
 SCADA_START = (pd.Timestamp.now("UTC").floor("D") - pd.Timedelta(days=3)).tz_localize(None)

@@ -105,8 +105,8 @@ def test_read003_rows_of_days_that_close_later_are_packed_once(engine):
     # the newest reading is day 4's 24:00: days 1-3 ended at least a day before it (packed,
     # 3 days x 3 areas), day 4 is open (rows)
     assert blocks == 9 and rows == 3 * 96
-    with engine.begin() as conn:
-        assert compact_all(conn) == 0  # nothing more is closed
+    assert compact_all(engine) == 0  # nothing more is closed
+    with engine.connect() as conn:
         assert _stored(conn) == model
 
 
@@ -174,5 +174,51 @@ def test_read006_downgrade_unpacks_every_block_into_rows(db_url):
     assert {(r[0], r[1]): tuple(r[2:]) for r in back} == model
     upgrade(engine)
     with engine.connect() as conn:
+        assert _stored(conn) == model
+    engine.dispose()
+
+
+def test_read007_rows_stored_before_the_blocks_are_packed_by_db_compact(db_url):
+    """A database upgraded from 0010 keeps its readings as rows; ``feederwatch db compact``
+    packs every closed day (the open newest day stays rows) and reads back the same."""
+    from click.testing import CliRunner
+
+    from db.engine import make_engine
+    from db.migrate import downgrade, upgrade
+    from feederwatch.cli import cli
+
+    engine = make_engine(db_url)
+    upgrade(engine)
+    downgrade(engine, "0010")
+    rows = [
+        (tid, T0 + 900 * i, 2200 + i % 30, 2210, None, i)
+        for i in range(1, 5 * 96 + 1)
+        for tid in (4, 8)
+    ]
+    with engine.begin() as conn:
+        from db.partitions import create_partitions, is_partitioned
+
+        if is_partitioned(conn, "voltage_readings"):
+            create_partitions(conn, "voltage_readings", T0, T0 + 6 * DAY)
+        conn.exec_driver_sql(
+            "INSERT INTO voltage_readings (transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw) "
+            + (
+                "VALUES (?, ?, ?, ?, ?, ?)"
+                if engine.dialect.name == "sqlite"
+                else "VALUES (%s, %s, %s, %s, %s, %s)"
+            ),
+            rows,
+        )
+    upgrade(engine)
+    model: dict = {}
+    _model_apply(model, rows)
+    result = CliRunner().invoke(
+        cli, ["db", "compact"], env={"FEEDERWATCH_DATABASE_URL": db_url}, catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    # days 1-4 ended at least a day before the newest reading (day 5's 24:00): packed
+    assert f"packed {4 * 96 * 2:,} readings" in result.output
+    with engine.connect() as conn:
+        assert _tables(conn) == (96 * 2, 4 * 2)
         assert _stored(conn) == model
     engine.dispose()

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import psycopg
-from sqlalchemy import func, select
 
 from collectors.base import Batch, Source
 from collectors.options import SimulatorOptions
@@ -20,8 +19,8 @@ from collectors.pipeline import Pipeline
 from collectors.runner import run_source_once
 from db.engine import make_engine
 from db.migrate import upgrade
-from db.models import VoltageReading
 from db.queries import collector_runs
+from db.readings import count_readings
 from feederwatch.config import parse_settings
 from tests.collectors.helpers import load_network
 from tests.conftest import PG_URL, PgSchema, postgres_available, require
@@ -54,7 +53,7 @@ class ThreeDays(Source):
 
 def readings(engine) -> int:
     with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(VoltageReading)).scalar_one()
+        return count_readings(conn)
 
 
 def test_drill002_connections_killed_mid_batch(tmp_path):
