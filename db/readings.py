@@ -10,9 +10,10 @@ item pointer and key index) before any value. So a reading lives in one of two p
 
 A day is *closed* once readings stamped :data:`CLOSE_AFTER_SECONDS` past its end are stored
 (counted from the newest data, not the clock, so an old export is packed as it arrives). A
-batch's readings of closed days are merged straight into their blocks; its other readings land
-as rows, and :func:`compact` later packs the rows of days that closed meanwhile (a bounded
-number per call). Every write of a block absorbs and deletes the rows of that area and day in
+batch's readings of closed days, and of any area and day it brings at least :data:`PACK_AT`
+readings of (a backfill, a daily export), are merged straight into their blocks; its other
+readings (live batches: one per area) land as rows, and :func:`compact` later packs the rows of
+days that closed meanwhile (a bounded number per call). Every write of a block absorbs and deletes the rows of that area and day in
 the same transaction, so a reading is never in both places once committed; readers still take
 a row over a block reading of the same time (the newer write wins, as it does within each).
 
@@ -35,6 +36,9 @@ from db.partitions import PARTITIONED, create_partitions, is_partitioned
 DAY = 86400
 #: a day is packed once readings this long after its end are stored (late data stays cheap)
 CLOSE_AFTER_SECONDS = DAY
+#: a batch bringing this many readings of one area and day packs them at once, open or not
+#: (a backfill or a daily export; a live batch brings one reading per area)
+PACK_AT = 24
 #: readings packed by one call of :func:`compact` (a batch's transaction stays short)
 COMPACT_BUDGET = 600_000
 
@@ -264,13 +268,31 @@ def store_readings(conn: Connection, rows: pd.DataFrame) -> int:
     ts = data["ts"].to_numpy(np.int64)
     newest = max(int(ts.max()), newest_reading_ts(conn) or int(ts.max()))
     closed_before = closed_until(newest)
-    packed = day_of(ts) + DAY <= closed_before
+    keys = _block_keys(data)
+    _, where, count = np.unique(keys, return_inverse=True, return_counts=True)
+    packed = (day_of(ts) + DAY <= closed_before) | (count[where] >= PACK_AT)
+    if not packed.all():
+        # an open day already packed (by a backfill) takes its new readings into its block:
+        # a reading is never both a row and in a block
+        packed |= np.isin(keys, _stored_block_keys(conn, day_of(ts[~packed])))
     if packed.any():
         merge_into_blocks(conn, data[packed])
     if not packed.all():
         _write_rows(conn, data[~packed])
     compact(conn, closed_before)
     return len(data)
+
+
+def _stored_block_keys(conn: Connection, days: np.ndarray) -> np.ndarray:
+    """The keys (:func:`_block_keys`) of the blocks stored for these days."""
+    b = VoltageBlock.__table__
+    found = conn.execute(
+        select(b.c.day, b.c.transformer_id).where(b.c.day.between(int(days.min()), int(days.max())))
+    ).all()
+    if not found:
+        return np.empty(0, dtype=np.int64)
+    arr = np.array(found, dtype=np.int64)
+    return ((arr[:, 0] // DAY) << 32) + arr[:, 1]
 
 
 def closed_until(newest: int) -> int:

@@ -46,8 +46,8 @@ def _tables(conn) -> tuple[int, int]:
 
 def test_read001_closed_days_packed_open_days_rows_every_value_back(engine):
     """Three days of 15-minute readings for two areas, NULLs in every column and values at
-    the ends of their types: the two days closed by the newest reading are packed (one block
-    per area and day), the newest day stays rows, and every reading reads back exactly."""
+    the ends of their types, in one batch: every day is packed (closed, or a whole day
+    brought at once: one block per area and day), and every reading reads back exactly."""
     rows = []
     for i in range(1, 3 * 96 + 1):
         for tid in (7, 2**31 - 1):
@@ -63,13 +63,13 @@ def test_read001_closed_days_packed_open_days_rows_every_value_back(engine):
     with engine.connect() as conn:
         assert _stored(conn) == model
         assert count_readings(conn) == len(rows)
-        # day 1 and 2 end at least a day before the newest reading (end of day 3): packed
-        assert _tables(conn) == (96 * 2, 2 * 2)
+        assert _tables(conn) == (0, 3 * 2)
 
 
 def test_read002_late_and_corrected_readings_merge_into_their_blocks(engine):
-    """A correction of a packed reading replaces it in its block; a late reading joins its
-    block; readings off the whole minute use the seconds layout; nothing is duplicated."""
+    """A correction of a packed reading replaces it in its block, in a closed day and in the
+    open day alike; a late reading joins its block; readings off the whole minute use the
+    seconds layout; nothing is duplicated (the count equals the distinct keys)."""
     first = [(5, T0 + 900 * i, 2200, 2201, 2202, 10) for i in range(1, 4 * 96 + 1)]
     with engine.begin() as conn:
         store_readings(conn, _frame(first))
