@@ -378,7 +378,7 @@ class Pipeline:
             tid = good["transformer_id"].to_numpy(np.int64)
             if not ((ts[1:] > ts[:-1]) | ((ts[1:] == ts[:-1]) & (tid[1:] >= tid[:-1]))).all():
                 good = good.iloc[np.lexsort((tid, ts))]
-            summary.upserted += upsert_readings(conn, good)
+            summary.upserted += upsert_readings(conn, good, self.limits.tz)
             interval = self._intervals(conn, good, options)
             nominal = self._nominals(conn, good)
             update_rollups(

@@ -182,7 +182,7 @@ class VoltageReading(Base):
 
 
 class VoltageBlock(Base):
-    """The readings of one area and UTC day, packed (db/readings.py, migration 0011).
+    """The readings of one area and local day, packed (db/readings.py, migration 0012).
 
     ``data`` holds ``n`` little-endian records in time order, laid out by ``fmt``
     (``db.readings.RECORDS``): 12 bytes a reading on whole minutes. A day's 96 readings cost
@@ -204,6 +204,16 @@ class VoltageBlock(Base):
     n: Mapped[int] = mapped_column(SmallInteger)
     fmt: Mapped[int] = mapped_column(SmallInteger)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class StorageLayout(Base):
+    """Storage choices fixed when first made (one row): the UTC offset the voltage blocks' days
+    begin at (db/readings.py ``block_offset``)."""
+
+    __tablename__ = "storage_layout"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    block_offset_s: Mapped[int] = mapped_column(Integer)
 
 
 #: Phase column prefixes in the rollups: a, b, c, and x = the area as a whole (a reading is

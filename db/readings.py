@@ -17,8 +17,9 @@ days that closed meanwhile (a bounded number per call). Every write of a block a
 the same transaction, so a reading is never in both places once committed; readers still take
 a row over a block reading of the same time (the newer write wins, as it does within each).
 
-Block membership follows the end-of-interval stamps (docs/formats.md): a reading belongs to the
-UTC day containing ``ts - 1 s``, so 24:00 closes its own day.
+Blocks follow the site's local days (a fixed UTC offset, :func:`block_offset`) and the
+end-of-interval stamps (docs/formats.md): a reading belongs to the day containing ``ts - 1 s``,
+so 24:00 closes its own day.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, func, select
 
 from db.bulk import bulk_upsert, pg_copy_upsert
-from db.models import VoltageBlock, VoltageReading
+from db.models import StorageLayout, VoltageBlock, VoltageReading
 from db.partitions import PARTITIONED, create_partitions, is_partitioned
 
 DAY = 86400
@@ -60,19 +61,56 @@ _NULL = {"va_dv": -(2**15), "vb_dv": -(2**15), "vc_dv": -(2**15), "kw_dw": -(2**
 _LIMIT = {"va_dv": 2**15, "vb_dv": 2**15, "vc_dv": 2**15, "kw_dw": 2**31}
 
 
-def day_of(ts: np.ndarray) -> np.ndarray:
-    """The block (UTC day start) of each end-of-interval stamp."""
-    inside = ts - 1
-    return inside - inside % DAY
+def day_of(ts: np.ndarray, off: int = 0) -> np.ndarray:
+    """The block of each end-of-interval stamp: the start (epoch seconds) of its day, days
+    beginning at midnight of the fixed UTC offset ``off`` (seconds; :func:`block_offset`)."""
+    inside = ts - 1 + off
+    return inside - inside % DAY - off
+
+
+def standard_offset(zone: str) -> int:
+    """A time zone's standard (winter) UTC offset in seconds."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    year = datetime.now().year
+    return int(
+        min(
+            datetime(year, 1, 1, tzinfo=tz).utcoffset().total_seconds(),
+            datetime(year, 7, 1, tzinfo=tz).utcoffset().total_seconds(),
+        )
+    )
+
+
+def block_offset(conn: Connection, zone: str | None = None) -> int:
+    """The UTC offset the blocks' days begin at, fixed at the first block written.
+
+    Blocks follow the site's local days (its standard offset: a daily export of a local day
+    fills whole blocks, never two halves), and keep that alignment for good even if the
+    configured zone changes: a block's ``day`` is its absolute start, so readers need no
+    offset, but writers must agree on one. Stored at the first call with a ``zone`` (UTC
+    without one)."""
+    t = StorageLayout.__table__
+    stored = conn.execute(select(t.c.block_offset_s).where(t.c.id == 1)).scalar_one_or_none()
+    if stored is not None:
+        return int(stored)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # two first writers at once: the second waits for the first's row, then keeps it
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    insert = dialect.insert(t).values(id=1, block_offset_s=standard_offset(zone or "UTC"))
+    conn.execute(insert.on_conflict_do_nothing(index_elements=["id"]))
+    return int(conn.execute(select(t.c.block_offset_s).where(t.c.id == 1)).scalar_one())
 
 
 # --- encoding -------------------------------------------------------------------------------
-def encode_blocks(readings: pd.DataFrame) -> pd.DataFrame:
+def encode_blocks(readings: pd.DataFrame, off: int = 0) -> pd.DataFrame:
     """Readings (READING_COLUMNS) -> block rows (day, transformer_id, ts_last, n, fmt, data),
     each block's readings in time order; of a key repeated in ``readings`` the last row wins."""
     tid = readings["transformer_id"].to_numpy(np.int64)
     ts = readings["ts"].to_numpy(np.int64)
-    day = day_of(ts)
+    day = day_of(ts, off)
     order = np.lexsort((ts, tid, day))  # stable: of a repeated key, its last row stays last
     same = (tid[order][1:] == tid[order][:-1]) & (ts[order][1:] == ts[order][:-1])
     order = order[np.r_[~same, True]]
@@ -202,9 +240,10 @@ def _read_blocks(
     conn: Connection, ts_lo: int, ts_hi: int, wanted: list[int] | None
 ) -> pd.DataFrame:
     b = VoltageBlock.__table__
-    first, last = (int(d) for d in day_of(np.array([ts_lo + 1, ts_hi], dtype=np.int64)))
+    # a block holds (day, day + 1 day]: it meets (ts_lo, ts_hi] when day is in
+    # (ts_lo - 1 day, ts_hi), whatever the days' alignment
     stmt = select(b.c.day, b.c.transformer_id, b.c.fmt, b.c.n, b.c.data).where(
-        b.c.day.between(first, last)
+        b.c.day > ts_lo - DAY, b.c.day < ts_hi
     )
     if _listed(wanted):
         stmt = stmt.where(b.c.transformer_id.in_(wanted))
@@ -258,32 +297,34 @@ def count_readings(conn: Connection) -> int:
 
 
 # --- writing --------------------------------------------------------------------------------
-def store_readings(conn: Connection, rows: pd.DataFrame) -> int:
+def store_readings(conn: Connection, rows: pd.DataFrame, zone: str | None = None) -> int:
     """Insert or replace readings (READING_COLUMNS, integers; a key repeated in the batch: the
     last row wins) in the caller's transaction: readings of closed days into their blocks,
-    the others as rows; then pack a bounded number of rows whose days have closed."""
+    the others as rows; then pack a bounded number of rows whose days have closed.
+    ``zone``: the site's time zone, whose local days the blocks follow (:func:`block_offset`)."""
     if rows.empty:
         return 0
+    off = block_offset(conn, zone)
     data = rows[list(READING_COLUMNS)]
     ts = data["ts"].to_numpy(np.int64)
     newest = max(int(ts.max()), newest_reading_ts(conn) or int(ts.max()))
     closed_before = closed_until(newest)
-    keys = _block_keys(data)
+    keys = _block_keys(data, off)
     _, where, count = np.unique(keys, return_inverse=True, return_counts=True)
-    packed = (day_of(ts) + DAY <= closed_before) | (count[where] >= PACK_AT)
+    packed = (day_of(ts, off) + DAY <= closed_before) | (count[where] >= PACK_AT)
     if not packed.all():
         # an open day already packed (by a backfill) takes its new readings into its block:
         # a reading is never both a row and in a block
-        packed |= np.isin(keys, _stored_block_keys(conn, day_of(ts[~packed])))
+        packed |= np.isin(keys, _stored_block_keys(conn, day_of(ts[~packed], off), off))
     if packed.any():
-        merge_into_blocks(conn, data[packed])
+        merge_into_blocks(conn, data[packed], off)
     if not packed.all():
         _write_rows(conn, data[~packed])
-    compact(conn, closed_before)
+    compact(conn, closed_before, off=off)
     return len(data)
 
 
-def _stored_block_keys(conn: Connection, days: np.ndarray) -> np.ndarray:
+def _stored_block_keys(conn: Connection, days: np.ndarray, off: int) -> np.ndarray:
     """The keys (:func:`_block_keys`) of the blocks stored for these days."""
     b = VoltageBlock.__table__
     found = conn.execute(
@@ -292,7 +333,7 @@ def _stored_block_keys(conn: Connection, days: np.ndarray) -> np.ndarray:
     if not found:
         return np.empty(0, dtype=np.int64)
     arr = np.array(found, dtype=np.int64)
-    return ((arr[:, 0] // DAY) << 32) + arr[:, 1]
+    return (((arr[:, 0] + off) // DAY) << 32) + arr[:, 1]
 
 
 def closed_until(newest: int) -> int:
@@ -311,25 +352,25 @@ def _write_rows(conn: Connection, data: pd.DataFrame) -> None:
     bulk_upsert(conn, "voltage_readings", data, list(READING_COLUMNS), ("transformer_id", "ts"))
 
 
-def merge_into_blocks(conn: Connection, batch: pd.DataFrame) -> int:
+def merge_into_blocks(conn: Connection, batch: pd.DataFrame, off: int) -> int:
     """Merge readings of closed days into their blocks: each touched block is rewritten whole
     from what it held, the rows of its area and day (absorbed and deleted) and the batch (the
     batch wins, then rows, then the block). Returns the blocks written."""
     if batch.empty:
         return 0
-    days = day_of(batch["ts"].to_numpy(np.int64))
+    days = day_of(batch["ts"].to_numpy(np.int64), off)
     tids = np.unique(batch["transformer_id"].to_numpy(np.int64)).tolist()
     rows = _absorb_rows(conn, int(days.min()), int(days.max()) + DAY, tids)
-    return _pack(conn, rows, batch)
+    return _pack(conn, off, rows, batch)
 
 
-def _block_keys(frame: pd.DataFrame) -> np.ndarray:
+def _block_keys(frame: pd.DataFrame, off: int) -> np.ndarray:
     """One integer per (day, area): the day's number above the area id's 32 bits."""
-    days = day_of(frame["ts"].to_numpy(np.int64)) // DAY
+    days = (day_of(frame["ts"].to_numpy(np.int64), off) + off) // DAY
     return (days << 32) + frame["transformer_id"].to_numpy(np.int64)
 
 
-def _pack(conn: Connection, *newer: pd.DataFrame) -> int:
+def _pack(conn: Connection, off: int, *newer: pd.DataFrame) -> int:
     """Write the blocks of the readings in ``newer`` (later frames win), each merged with what
     its block already held. Returns the blocks written."""
     if conn.dialect.name == "postgresql":
@@ -338,14 +379,14 @@ def _pack(conn: Connection, *newer: pd.DataFrame) -> int:
     new = pd.concat([f[list(READING_COLUMNS)] for f in newer if not f.empty], ignore_index=True)
     if new.empty:
         return 0
-    days = day_of(new["ts"].to_numpy(np.int64))
+    days = day_of(new["ts"].to_numpy(np.int64), off)
     tids = np.unique(new["transformer_id"].to_numpy(np.int64)).tolist()
     old = _read_blocks(conn, int(days.min()), int(days.max()) + DAY, tids)
     if not old.empty:
         # the blocks read span a rectangle of days and areas: keep those the new readings touch
-        old = old[np.isin(_block_keys(old), np.unique(_block_keys(new)))]
+        old = old[np.isin(_block_keys(old, off), np.unique(_block_keys(new, off)))]
         new = pd.concat([old, new], ignore_index=True)
-    return _write_blocks(conn, encode_blocks(new))
+    return _write_blocks(conn, encode_blocks(new, off))
 
 
 def _absorb_rows(conn: Connection, lo: int, hi: int, tids: list[int]) -> pd.DataFrame:
@@ -416,17 +457,21 @@ def _write_blocks(conn: Connection, blocks: pd.DataFrame) -> int:
     )
 
 
-def compact(conn: Connection, closed_before: int, budget: int = COMPACT_BUDGET) -> int:
+def compact(
+    conn: Connection, closed_before: int, budget: int = COMPACT_BUDGET, off: int | None = None
+) -> int:
     """Pack the rows of closed days (ending at or before ``closed_before``) into blocks, oldest
     first, about ``budget`` readings per call (whole areas of a day at a time). Returns the
     readings packed."""
     r = VoltageReading.__table__
+    if off is None:
+        off = block_offset(conn)
     done = 0
     while done < budget:
         oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
         if oldest is None:
             break
-        day = int(day_of(np.array([int(oldest)], dtype=np.int64))[0])
+        day = int(day_of(np.array([int(oldest)], dtype=np.int64), off)[0])
         if day + DAY > closed_before:
             break
         window = and_(r.c.ts > day, r.c.ts <= day + DAY)
@@ -438,7 +483,7 @@ def compact(conn: Connection, closed_before: int, budget: int = COMPACT_BUDGET) 
         ]
         per_area = max(1, (budget - done) // 96)
         rows = _absorb_rows(conn, day, day + DAY, tids[:per_area])
-        _pack(conn, rows)
+        _pack(conn, off, rows)
         done += len(rows)
     return done
 
@@ -462,11 +507,13 @@ def prune_readings(conn: Connection, cutoff: int) -> int:
     return gone
 
 
-def compact_all(engine: Engine, budget: int = COMPACT_BUDGET) -> int:
+def compact_all(engine: Engine, zone: str | None = None, budget: int = COMPACT_BUDGET) -> int:
     """Pack the rows of every closed day now (``feederwatch db compact``), ``budget`` readings
-    a transaction. Returns the readings packed."""
-    with engine.connect() as conn:
+    a transaction, in the site zone's local days (:func:`block_offset`). Returns the readings
+    packed."""
+    with engine.begin() as conn:
         newest = newest_reading_ts(conn)
+        block_offset(conn, zone)
     total = 0
     while newest is not None:
         with engine.begin() as conn:

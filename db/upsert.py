@@ -385,10 +385,11 @@ def upsert_network(
     return out
 
 
-def upsert_readings(conn: Connection, rows: pd.DataFrame) -> int:
+def upsert_readings(conn: Connection, rows: pd.DataFrame, zone: str | None = None) -> int:
     """Insert or replace voltage readings (READING_COLUMNS, integers) in the caller's
-    transaction: closed days packed in blocks, open ones as rows (db/readings.py)."""
-    return store_readings(conn, rows)
+    transaction: closed days packed in blocks of the ``zone``'s local days, open ones as rows
+    (db/readings.py)."""
+    return store_readings(conn, rows, zone)
 
 
 def bump_data_version(conn: Connection) -> None:

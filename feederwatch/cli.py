@@ -429,7 +429,7 @@ def db_compact(ctx: _Context) -> None:
 
     engine = ctx.engine()
     try:
-        total = compact_all(engine)
+        total = compact_all(engine, ctx.settings.site.timezone)
         click.echo(f"packed {total:,} readings of closed days into blocks")
     except Exception as exc:  # an unreachable database or a missing schema: one line, exit 2
         fail(f"cannot compact the readings at {database_label(engine)}: {exc}")

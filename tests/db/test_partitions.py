@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
@@ -85,14 +85,18 @@ def test_part002_ingest_makes_months_pruning_reads_them_retention_drops_them(pg_
                 )
             )
             assert f"{table}_{august}" in plan and f"{table}_{july}" not in plan
-    # retention on 1 September with 31 days (cutoff 1 August 00:00): no row is before it; the
-    # blocks of 28-30 July go, the block of 31 July (its last reading at the cutoff) stays
-    cutoff = _epoch(2025, 9, 1) - 31 * 86400
+    # retention on 1 September with 31 days (cutoff 1 August 00:00 UTC): no row is before it;
+    # a block (a local day of the site, UTC+8) goes when its whole day ends before the cutoff
+    cutoff = datetime.fromtimestamp(_epoch(2025, 9, 1) - 31 * 86400, UTC)
     with engine.begin() as conn:
         deleted = prune_raw(conn, 31, _epoch(2025, 9, 1))
         remaining = read_readings(conn, 0, _epoch(2030, 1, 1))
-    kept_from = cutoff - 86400  # readings after 31 July 00:00 are in days still kept
-    assert deleted == sum(t.timestamp() <= kept_from for t in times) > 0
-    assert [int(t) for t in remaining["ts"]] == [
-        int(t.timestamp()) for t in times if t.timestamp() > kept_from
-    ]
+    local = timezone(timedelta(hours=8))
+
+    def day_end(t: datetime) -> datetime:  # the local midnight closing the day of (t - 1 s)
+        day = (t - timedelta(seconds=1)).astimezone(local).date()
+        return datetime(day.year, day.month, day.day, tzinfo=local) + timedelta(days=1)
+
+    gone = [t for t in times if day_end(t) < cutoff]
+    assert deleted == len(gone) > 0
+    assert [int(t) for t in remaining["ts"]] == [int(t.timestamp()) for t in times if t not in gone]

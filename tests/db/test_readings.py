@@ -216,9 +216,33 @@ def test_read007_rows_stored_before_the_blocks_are_packed_by_db_compact(db_url):
         cli, ["db", "compact"], env={"FEEDERWATCH_DATABASE_URL": db_url}, catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    # days 1-4 ended at least a day before the newest reading (day 5's 24:00): packed
-    assert f"packed {4 * 96 * 2:,} readings" in result.output
+    # packed: the readings of the local days (the site's zone, from the default config) that
+    # ended at least a day before the newest reading
     with engine.connect() as conn:
-        assert _tables(conn) == (96 * 2, 4 * 2)
+        off = conn.exec_driver_sql("SELECT block_offset_s FROM storage_layout").scalar_one()
+        newest = max(ts for _, ts, *_ in rows)
+        day_end = {ts: (ts - 1 + off) // DAY * DAY - off + DAY for _, ts, *_ in rows}
+        packed = [r for r in rows if day_end[r[1]] <= newest - DAY]
+        assert off == 8 * 3600  # Asia/Shanghai
+        assert f"packed {len(packed):,} readings" in result.output
+        assert _tables(conn)[0] == len(rows) - len(packed)
         assert _stored(conn) == model
     engine.dispose()
+
+
+def test_read008_blocks_follow_the_sites_local_days_fixed_at_the_first_write(engine):
+    """Daily exports of local (UTC+8) days fill one block per area and day, never two
+    halves; the alignment is fixed by the first write, even if a later write names another
+    zone; every reading reads back."""
+    local_midnight = T0 - 8 * 3600  # 2026-01-01 00:00 in Asia/Shanghai
+    model: dict = {}
+    for day, zone in ((0, "Asia/Shanghai"), (1, "Europe/Berlin"), (2, None)):
+        start = local_midnight + day * DAY
+        rows = [(3, start + 900 * i, 2200 + i, None, None, i) for i in range(1, 97)]
+        with engine.begin() as conn:
+            store_readings(conn, _frame(rows), zone)
+        _model_apply(model, rows)
+    with engine.connect() as conn:
+        blocks = conn.exec_driver_sql("SELECT day, n FROM voltage_blocks ORDER BY day").all()
+        assert [tuple(b) for b in blocks] == [(local_midnight + d * DAY, 96) for d in range(3)]
+        assert _stored(conn) == model

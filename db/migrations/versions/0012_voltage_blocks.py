@@ -1,6 +1,7 @@
 """Voltage readings of closed days packed in blocks (issue 19): the voltage_blocks table
 
-One row per area and UTC day (db/readings.py): about 12 bytes a reading instead of a row per
+One row per area and local day (db/readings.py; storage_layout keeps the UTC offset the days
+begin at, fixed at the first block written): about 12 bytes a reading instead of a row per
 reading. On PostgreSQL it is partitioned by UTC month on ``day`` like the other voltage tables.
 Readings stored before stay rows: the pipeline packs the rows of closed days as it ingests (a
 bounded number per batch), and ``feederwatch db compact`` packs them all at once. Going down
@@ -40,9 +41,17 @@ def upgrade() -> None:
         **({"postgresql_partition_by": "RANGE (day)"} if postgresql else {}),
     )
 
+    op.create_table(
+        "storage_layout",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("block_offset_s", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name="pk_storage_layout"),
+    )
+
 
 def downgrade() -> None:
     from db.readings import unpack_all
 
     unpack_all(op.get_bind())
     op.drop_table("voltage_blocks")
+    op.drop_table("storage_layout")
