@@ -243,6 +243,10 @@ def test_read008_blocks_follow_the_sites_local_days_fixed_at_the_first_write(eng
             store_readings(conn, _frame(rows), zone)
         _model_apply(model, rows)
     with engine.connect() as conn:
-        blocks = conn.exec_driver_sql("SELECT day, n FROM voltage_blocks ORDER BY day").all()
-        assert [tuple(b) for b in blocks] == [(local_midnight + d * DAY, 96) for d in range(3)]
+        blocks = conn.exec_driver_sql(
+            "SELECT day, n, fmt, data FROM voltage_blocks ORDER BY day"
+        ).all()
+        assert [tuple(b[:2]) for b in blocks] == [(local_midnight + d * DAY, 96) for d in range(3)]
+        # a regular series: a 4-byte header (first minute, step) and 10 bytes a reading
+        assert {(b[2], len(bytes(b[3]))) for b in blocks} == {(3, 4 + 96 * 10)}
         assert _stored(conn) == model
