@@ -5,17 +5,18 @@ item pointer and key index) before any value. So a reading lives in one of two p
 
 - ``voltage_readings``, one row per reading, keyed (ts, transformer_id): the landing table for
   days still open, where live batches append a reading per area every interval;
-- ``voltage_blocks``, one row per area and UTC day with the day's readings packed in a binary
-  record array (:data:`RECORDS`): 12 bytes a reading plus one row per 96 readings.
+- ``voltage_blocks``, one row per area and local day with the day's readings packed
+  (db/blocks.py): 10 bytes a reading for a regular series, plus one row per day.
 
 A day is *closed* once readings stamped :data:`CLOSE_AFTER_SECONDS` past its end are stored
 (counted from the newest data, not the clock, so an old export is packed as it arrives). A
-batch's readings of closed days, and of any area and day it brings at least :data:`PACK_AT`
-readings of (a backfill, a daily export), are merged straight into their blocks; its other
-readings (live batches: one per area) land as rows, and :func:`compact` later packs the rows of
-days that closed meanwhile (a bounded number per call). Every write of a block absorbs and deletes the rows of that area and day in
-the same transaction, so a reading is never in both places once committed; readers still take
-a row over a block reading of the same time (the newer write wins, as it does within each).
+batch's readings of closed days, of any area and day it brings at least :data:`PACK_AT`
+readings of (a backfill, a daily export), and of days already packed are merged straight into
+their blocks; its other readings (live batches: one per area) land as rows, and
+:func:`compact` later packs the rows of days that closed meanwhile (a bounded number per call).
+Every write of a block absorbs and deletes the rows of that area and day in the same
+transaction, so a reading is never in both places once committed; readers still take a row
+over a block reading of the same time (the newer write wins, as it does within each).
 
 Blocks follow the site's local days (a fixed UTC offset, :func:`block_offset`) and the
 end-of-interval stamps (docs/formats.md): a reading belongs to the day containing ``ts - 1 s``,
@@ -24,17 +25,23 @@ so 24:00 closes its own day.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, and_, delete, func, select
 
+from db.blocks import (
+    DAY,
+    READING_COLUMNS,
+    day_of,
+    decode_blocks,
+    empty_readings,
+    encode_blocks,
+    standard_offset,
+)
 from db.bulk import bulk_upsert, pg_copy_upsert
 from db.models import StorageLayout, VoltageBlock, VoltageReading
 from db.partitions import PARTITIONED, create_partitions, is_partitioned
 
-DAY = 86400
 #: a day is packed once readings this long after its end are stored (late data stays cheap)
 CLOSE_AFTER_SECONDS = DAY
 #: a batch bringing this many readings of one area and day packs them at once, open or not
@@ -42,47 +49,6 @@ CLOSE_AFTER_SECONDS = DAY
 PACK_AT = 24
 #: readings packed by one call of :func:`compact` (a batch's transaction stays short)
 COMPACT_BUDGET = 600_000
-
-READING_COLUMNS = ("transformer_id", "ts", "va_dv", "vb_dv", "vc_dv", "kw_dw")
-VALUE_COLUMNS = ("va_dv", "vb_dv", "vc_dv", "kw_dw")
-
-#: Block layouts (column ``fmt``): packed little-endian records, one per reading in time order.
-#: 1: minutes since the block's day, then the values (readings on whole minutes);
-#: 2: seconds since the block's day, then the values (any readings);
-#: 3: a header of two u16, the first reading's minute and the step in minutes, then the
-#:    values alone (a regular series, the usual case: 10 bytes a reading).
-#: NULL is the type's smallest value.
-_VALUES = [("va_dv", "<i2"), ("vb_dv", "<i2"), ("vc_dv", "<i2"), ("kw_dw", "<i4")]
-RECORDS = {
-    1: np.dtype([("off", "<u2"), *_VALUES]),
-    2: np.dtype([("off", "<u4"), *_VALUES]),
-    3: np.dtype(_VALUES),
-}
-HEADER = {1: 0, 2: 0, 3: 4}
-_NULL = {"va_dv": -(2**15), "vb_dv": -(2**15), "vc_dv": -(2**15), "kw_dw": -(2**31)}
-_LIMIT = {"va_dv": 2**15, "vb_dv": 2**15, "vc_dv": 2**15, "kw_dw": 2**31}
-
-
-def day_of(ts: np.ndarray, off: int = 0) -> np.ndarray:
-    """The block of each end-of-interval stamp: the start (epoch seconds) of its day, days
-    beginning at midnight of the fixed UTC offset ``off`` (seconds; :func:`block_offset`)."""
-    inside = ts - 1 + off
-    return inside - inside % DAY - off
-
-
-def standard_offset(zone: str) -> int:
-    """A time zone's standard (winter) UTC offset in seconds."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(zone)
-    year = datetime.now().year
-    return int(
-        min(
-            datetime(year, 1, 1, tzinfo=tz).utcoffset().total_seconds(),
-            datetime(year, 7, 1, tzinfo=tz).utcoffset().total_seconds(),
-        )
-    )
 
 
 def block_offset(conn: Connection, zone: str | None = None) -> int:
@@ -106,128 +72,6 @@ def block_offset(conn: Connection, zone: str | None = None) -> int:
     return int(conn.execute(select(t.c.block_offset_s).where(t.c.id == 1)).scalar_one())
 
 
-# --- encoding -------------------------------------------------------------------------------
-def encode_blocks(readings: pd.DataFrame, off: int = 0) -> pd.DataFrame:
-    """Readings (READING_COLUMNS) -> block rows (day, transformer_id, ts_last, n, fmt, data),
-    each block's readings in time order; of a key repeated in ``readings`` the last row wins."""
-    tid = readings["transformer_id"].to_numpy(np.int64)
-    ts = readings["ts"].to_numpy(np.int64)
-    day = day_of(ts, off)
-    order = np.lexsort((ts, tid, day))  # stable: of a repeated key, its last row stays last
-    same = (tid[order][1:] == tid[order][:-1]) & (ts[order][1:] == ts[order][:-1])
-    order = order[np.r_[~same, True]]
-    tid, ts, day = tid[order], ts[order], day[order]
-    since = ts - day
-    starts = np.flatnonzero(np.r_[True, (day[1:] != day[:-1]) | (tid[1:] != tid[:-1])])
-    ends = np.r_[starts[1:], len(ts)]
-    values = _value_columns(readings, order)
-    fmt, header = _layouts(since, starts, ends)
-    per_reading = np.repeat(fmt, ends - starts)
-    data: list[bytes] = [b""] * len(starts)
-    for code, dtype in RECORDS.items():
-        rows = per_reading == code
-        if not rows.any():
-            continue
-        rec = np.empty(int(rows.sum()), dtype=dtype)
-        if code != 3:
-            rec["off"] = since[rows] // 60 if code == 1 else since[rows]
-        for col in VALUE_COLUMNS:
-            rec[col] = values[col][rows]
-        buf = rec.tobytes()
-        blocks = np.flatnonzero(fmt == code)
-        pos = np.r_[0, np.cumsum((ends - starts)[blocks])] * dtype.itemsize
-        heads = header[blocks].tobytes() if code == 3 else b""
-        for j, blk in enumerate(blocks.tolist()):
-            head = heads[4 * j : 4 * j + 4] if code == 3 else b""
-            data[blk] = head + buf[pos[j] : pos[j + 1]]
-    return pd.DataFrame(
-        {
-            "day": day[starts],
-            "transformer_id": tid[starts],
-            "ts_last": ts[ends - 1],
-            "n": ends - starts,
-            "fmt": fmt,
-            "data": data,
-        }
-    )
-
-
-def _value_columns(readings: pd.DataFrame, order: np.ndarray) -> dict[str, np.ndarray]:
-    """The value columns in ``order`` as integers, NULL as the type's sentinel; a value the
-    record cannot hold is refused, never wrapped around."""
-    values = {}
-    for col in VALUE_COLUMNS:
-        raw = readings[col].to_numpy(np.float64, na_value=np.nan)[order]
-        present = ~np.isnan(raw)
-        if present.any():
-            lo, hi = raw[present].min(), raw[present].max()
-            if lo <= -_LIMIT[col] or hi >= _LIMIT[col]:
-                raise ValueError(f"{col}: a value out of range for a reading block")
-        values[col] = np.where(present, raw, _NULL[col]).astype(np.int64)
-    return values
-
-
-def _layouts(since: np.ndarray, starts: np.ndarray, ends: np.ndarray):
-    """Each block's layout (RECORDS) and, for regular ones, its header (first minute, step)."""
-    whole = np.logical_and.reduceat(since % 60 == 0, starts)
-    minute = since // 60
-    n = ends - starts
-    first = minute[starts]
-    # the step of each block: its first two readings' (0 for a block of one reading)
-    second = minute[np.minimum(starts + 1, len(minute) - 1)]
-    step = np.where(n > 1, second - first, 0)
-    expected = np.repeat(first, n) + np.repeat(step, n) * (
-        np.arange(len(minute)) - np.repeat(starts, n)
-    )
-    regular = np.logical_and.reduceat(minute == expected, starts) & whole
-    regular &= (first < 2**16) & (step < 2**16)
-    fmt = np.where(regular, 3, np.where(whole, 1, 2))
-    header = np.stack([first, step], axis=1).astype("<u2")
-    return fmt, header
-
-
-def decode_blocks(rows: Iterable[tuple]) -> pd.DataFrame:
-    """Block rows (day, transformer_id, fmt, n, data) -> readings (READING_COLUMNS; values
-    as floats, NaN for NULL), in no particular order."""
-    rows = list(rows)
-    parts = []
-    for code, dtype in RECORDS.items():
-        chosen = [r for r in rows if r[2] == code]
-        if not chosen:
-            continue
-        skip = HEADER[code]
-        raw = [bytes(r[4]) for r in chosen]
-        rec = np.frombuffer(b"".join(x[skip:] for x in raw), dtype=dtype)
-        n = np.array([r[3] for r in chosen], dtype=np.int64)
-        day = np.repeat(np.array([r[0] for r in chosen], dtype=np.int64), n)
-        tid = np.repeat(np.array([r[1] for r in chosen], dtype=np.int64), n)
-        if code == 3:
-            head = np.frombuffer(b"".join(x[:skip] for x in raw), dtype="<u2").reshape(-1, 2)
-            head = head.astype(np.int64)
-            within = np.arange(len(rec)) - np.repeat(np.cumsum(n) - n, n)
-            since = (np.repeat(head[:, 0], n) + np.repeat(head[:, 1], n) * within) * 60
-        else:
-            since = rec["off"].astype(np.int64) * (60 if code == 1 else 1)
-        frame = {"transformer_id": tid, "ts": day + since}
-        for col in VALUE_COLUMNS:
-            v = rec[col].astype(np.float64)
-            v[rec[col] == _NULL[col]] = np.nan
-            frame[col] = v
-        parts.append(pd.DataFrame(frame))
-    if not parts:
-        return _empty()
-    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            c: pd.Series(dtype=np.int64 if c in ("transformer_id", "ts") else float)
-            for c in READING_COLUMNS
-        }
-    )
-
-
 # --- reading --------------------------------------------------------------------------------
 def read_readings(
     conn: Connection, ts_lo: int, ts_hi: int, transformer_ids: list[int] | None = None
@@ -245,7 +89,7 @@ def read_readings(
         frame = pd.concat([blocks, rows], ignore_index=True)
         frame = frame.drop_duplicates(["transformer_id", "ts"], keep="last")
     if frame.empty:
-        return _empty()
+        return empty_readings()
     tid = frame["transformer_id"].to_numpy(np.int64)
     ts = frame["ts"].to_numpy(np.int64)
     return frame.iloc[np.lexsort((ts, tid))].reset_index(drop=True)
@@ -430,7 +274,7 @@ def _absorb_rows(conn: Connection, lo: int, hi: int, tids: list[int]) -> pd.Data
     r = VoltageReading.__table__
     oldest = conn.execute(select(func.min(r.c.ts))).scalar_one_or_none()
     if oldest is None or int(oldest) > hi:
-        return _empty()
+        return empty_readings()
     found = _read_rows(conn, lo, hi, tids)
     if not found.empty:
         window = and_(r.c.ts > lo, r.c.ts <= hi)

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from db.blocks import DAY
 from db.readings import (
-    DAY,
     compact_all,
     count_readings,
     read_readings,
