@@ -86,7 +86,14 @@ def prepare(settings: Settings, options: SimulatorOptions, echo=click.echo):
         started = time.monotonic()
         # Nothing else writes yet (the dashboard and the collectors start after this), so the
         # recent readings go in one transaction, the fastest way (the history load's parts cost more).
-        load_history(engine, sim, source=SOURCE, voltage="recent", max_rows=None)
+        load_history(
+            engine,
+            sim,
+            source=SOURCE,
+            voltage="recent",
+            max_rows=None,
+            hourly_days=settings.database.hourly_retention_days,
+        )
         # The live collector starts where the history ends; older readings fill in behind.
         state = SimState.from_json(watermark(engine, SOURCE), sim_label(sim))
         history_end = sim.t0 + pd.Timedelta(days=sim.days)
@@ -110,7 +117,14 @@ def backfill_in_background(settings: Settings, options: SimulatorOptions, sim) -
     ctx = multiprocessing.get_context("spawn")
     proc = ctx.Process(
         target=_backfill_main,
-        args=(settings.database_url, options, settings.site.timezone, sim.start, os.getpid()),
+        args=(
+            settings.database_url,
+            options,
+            settings.site.timezone,
+            sim.start,
+            os.getpid(),
+            settings.database.hourly_retention_days,
+        ),
         name="readings-backfill",
         daemon=True,
     )
@@ -118,7 +132,9 @@ def backfill_in_background(settings: Settings, options: SimulatorOptions, sim) -
     return proc
 
 
-def _backfill_main(url: str, options: SimulatorOptions, tz: str, start: date, parent: int):
+def _backfill_main(
+    url: str, options: SimulatorOptions, tz: str, start: date, parent: int, hourly_days: int
+):
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(message)s")
     engine = make_engine(url)
     sim = simulation_for(options, tz, start)
@@ -140,6 +156,7 @@ def _backfill_main(url: str, options: SimulatorOptions, tz: str, start: date, pa
             state_key=f"{SOURCE}:backfill",
             voltage="older",
             progress=report,
+            hourly_days=hourly_days,  # the older hours are never written (docs/formats.md)
         )
     except KeyboardInterrupt:  # Ctrl+C reaches the whole process group: the demo stops
         return

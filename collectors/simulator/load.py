@@ -181,12 +181,14 @@ def load_history(
     chunk_days: int = 3,
     max_rows: int | None = MAX_ROWS_PER_TRANSACTION,
     progress: Callable[[str, int, int], None] | None = None,
+    hourly_days: int | None = None,
 ) -> BatchSummary:
     """Load the simulated history into ``engine`` through the pipeline, resuming from the
     state stored under ``state_key`` (default: the source name). Short transactions that
-    yield to live runs, WAL checkpoints between them (see the module docstring)."""
+    yield to live runs, WAL checkpoints between them (see the module docstring).
+    ``hourly_days``: the deployment's hourly retention (older hours are never written)."""
     # Waits out another writer's lock instead of stopping the load (db.engine.retry_locked).
-    pipeline = pipeline or PatientPipeline(engine, tz=sim.tz)
+    pipeline = pipeline or PatientPipeline(engine, tz=sim.tz, hourly_retention_days=hourly_days)
     key = state_key or source
     state = SimState.from_json(watermark(engine, key), sim_label(sim))
     network_options = IngestOptions(source=source, authoritative=True)
