@@ -253,6 +253,8 @@ def write_rollups(conn: Connection, rows: pd.DataFrame, freq: str) -> int:
 def _existing_keys(conn: Connection, freq: str, keys: pd.DataFrame) -> pd.DataFrame:
     """The (transformer_id, period_start) of ``keys`` already stored: per chunk of the batch's
     areas, a range of the primary key each (no period index needed)."""
+    if keys.empty:  # every hour of the batch beyond the hourly retention
+        return keys.iloc[0:0]
     table = _table(freq)
     lo, hi = int(keys["period_start"].min()), int(keys["period_start"].max())
     tids = np.unique(keys["transformer_id"].to_numpy(np.int64)).tolist()

@@ -109,6 +109,16 @@ def test_roll003_hourly_rollups_kept_for_the_newest_days_of_data(engine):
         rebuild_all(conn, 60, RollupLimits(), hourly_days=21)
     pd.testing.assert_frame_equal(voltage_rollups(engine, "h", long=False), hourly)
     assert voltage_rollups(engine, "D", long=False)["n"].sum() == 50 * 24
+    # a backfill batch wholly older than the hourly window (the demo's history load after its
+    # recent days): daily rows only, no hourly row, no error
+    summary = pipe.ingest(
+        "voltage",
+        readings(start - timedelta(days=5), 3 * 24, [218.0, 221.0, 223.0]),
+        IngestOptions(source="m", interval_min=60),
+    )
+    assert summary.upserted == 3 * 24 and summary.quarantined_total == 0
+    pd.testing.assert_frame_equal(voltage_rollups(engine, "h", long=False), hourly)
+    assert voltage_rollups(engine, "D", long=False)["n"].sum() == 53 * 24
 
 
 def test_roll004_rebuild_window_by_window_equals_the_ingest(engine):
