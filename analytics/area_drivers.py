@@ -150,7 +150,8 @@ def low_voltage_drivers(
     else:
         ws, we = window_ns(window, s.tz)
         inside = (x_rows["day"] >= ws) & (x_rows["day"] < we)
-        xv = {k: v[inside] for k, v in x_rows.items()}
+        # the pooled window holds every row: no copy
+        xv = x_rows if inside.all() else {k: v[inside] for k, v in x_rows.items()}
     kw_max = np.zeros(n_a)
     if xv is not None:
         lv_hours = np.bincount(xv["a"], weights=xv["below"], minlength=n_a) / 60.0
@@ -167,16 +168,18 @@ def daily_x_rows(
     areas: pd.DataFrame,
     window: tuple | None,
     s: AnalyticsSettings,
+    period_starts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray] | None:
     """The combined-phase (X) daily rollup rows inside the window (``None``: all of them), as
     arrays: area slot ``a``, ``day`` (UTC ns of the local midnight), ``vmin``, ``below``
-    (minutes), ``kw`` (kw_max)."""
+    (minutes), ``kw`` (kw_max). ``period_starts``: the rollups' period starts as UTC ns, if
+    already converted."""
     if voltage_daily is None or len(voltage_daily) == 0:
         return None
     # whole-column comparisons, then one gather of the chosen rows per column: a county's
     # three years hold tens of millions of rows, and hashing every row's phase, or copying the
     # frame to filter it, took seconds (bench/bench_analytics.py)
-    ps = to_ns(voltage_daily["period_start"], "UTC")
+    ps = to_ns(voltage_daily["period_start"], "UTC") if period_starts is None else period_starts
     if window is None:
         inside = np.ones(len(ps), bool)
     else:

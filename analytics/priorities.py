@@ -167,11 +167,15 @@ def analyse(
         classified = classify_complaints(
             complaints, network=network, outages=None, voltage_daily=None, settings=s
         )
+    if reliability_cache is None:  # both levels' indices share one placement of the outages
+        reliability_cache = {}
     earlier = _earlier_windows(outages, complaints, window, s)
     # several windows: the rollups' X rows are read once for all (a county's three years of
-    # daily rollups are millions of rows; reading them per window took a second each)
+    # daily rollups are millions of rows; reading them per window took a second each), and
+    # their period starts converted once
+    ps = _period_starts(voltage_daily) if earlier else None
     x_rows = (
-        daily_x_rows(voltage_daily, areas_table(network, "households"), None, s)
+        daily_x_rows(voltage_daily, areas_table(network, "households"), None, s, ps)
         if earlier
         else None
     )
@@ -197,7 +201,6 @@ def analyse(
     )
     lam = s.recent_year_weight
     # the pooled low-voltage estimates only when every earlier year has readings
-    ps = _period_starts(voltage_daily)
     voltage_all = all(_has_voltage(ps, w, s) for _, w in earlier)
     n = 1 + len(earlier)
     parts = [(lam, latest, True), (1.0 - lam, pooled, voltage_all)]

@@ -29,6 +29,10 @@ def to_utc(values: Any, tz: str) -> pd.Series:
 
 def to_ns(values: Any, tz: str) -> np.ndarray:
     """Times as int64 nanoseconds since the epoch (UTC); missing times become ``NAT``."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        # already tz-aware: its int64 values are UTC (NaT is NAT); one copy instead of three
+        # (a county's three years of daily rollups: 26 million rows)
+        return np.asarray(values.array.as_unit("ns").asi8).copy()
     s = to_utc(values, tz)
     arr = s.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
     return arr.copy()
