@@ -72,7 +72,7 @@ from analytics.lv_uplift import low_voltage_removed
 from analytics.ranking_tables import COST_ALIASES, PROJECTS, RankingInputs, score_and_rank
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 from analytics.substation_ranking import substation_table
-from analytics.times import NS_PER_DAY, to_ns, window_ns
+from analytics.times import NS_PER_DAY, ns_view, to_ns, window_ns
 
 __all__ = ["COST_ALIASES", "PROJECTS", "Analysis", "analyse", "rank"]
 
@@ -245,7 +245,7 @@ def _period_starts(voltage_daily: pd.DataFrame | None) -> np.ndarray | None:
     """The rollups' period starts (UTC ns), None without rollups."""
     if voltage_daily is None or len(voltage_daily) == 0 or "period_start" not in voltage_daily:
         return None
-    return to_ns(voltage_daily["period_start"], "UTC")
+    return ns_view(voltage_daily["period_start"], "UTC")  # read only
 
 
 def _has_voltage(period_starts: np.ndarray | None, window: tuple, s: AnalyticsSettings) -> bool:
