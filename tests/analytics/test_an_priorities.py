@@ -383,7 +383,7 @@ def test_an412_speed_paths_match_the_plain_paths():
         sound_feeder_uplift,
         substation_sag_uplift,
     )
-    from analytics.times import NAT, to_ns
+    from analytics.times import NAT, ns_view, to_ns
 
     stamps = ["2025-03-30 01:30", None, "2025-10-26 02:30", "2026-01-01 00:00"]
     local = pd.Series(pd.to_datetime(stamps)).dt.tz_localize("Europe/Berlin", ambiguous=True)
@@ -394,6 +394,30 @@ def test_an412_speed_paths_match_the_plain_paths():
         assert got.dtype == np.int64 and got.tolist() == expected
         got[0] = 0  # a copy: the frame's column is not touched
         assert series.notna().iloc[0]
+        view = ns_view(series, "Asia/Shanghai")
+        assert view.tolist() == expected and not view.flags.writeable
+    assert (
+        ns_view(pd.Series(stamps), "Asia/Shanghai").tolist()
+        == to_ns(stamps, "Asia/Shanghai").tolist()
+    )
+
+    # outage flags: a bool column (nullable, missing = false) read directly, as as_bool reads it
+    from analytics.interruptions import as_bool, outage_frame
+
+    flags = pd.array([True, None, False, True], dtype="boolean")
+    outages = pd.DataFrame(
+        {
+            "outage_id": ["a", "b", "c", "d"],
+            "feeder": "F1",
+            "start": "2025-05-01 08:00",
+            "end": "2025-05-01 09:00",
+            "planned": flags,
+            "supply_shortage": [False, True, False, False],
+        }
+    )
+    frame = outage_frame(outages, "Asia/Shanghai")
+    assert frame["planned"].tolist() == [as_bool(v) for v in flags.astype(object)]
+    assert frame["supply_shortage"].tolist() == [False, True, False, False]
 
     rng = np.random.default_rng(11)
     keys = rng.integers(0, 40, 2000)
