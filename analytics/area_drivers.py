@@ -14,7 +14,7 @@ from analytics.areas import factor_text
 from analytics.complaints import classify_complaints
 from analytics.interruptions import InterruptionModel, interruption_table
 from analytics.settings import AnalyticsSettings
-from analytics.times import NS_PER_DAY, to_ns, window_ns
+from analytics.times import NS_PER_DAY, ns_view, to_ns, window_ns
 
 #: who owns an interruption (see :func:`owner_class`)
 CLASSES = ("feeder", "substation", "area", "planned")
@@ -150,7 +150,8 @@ def low_voltage_drivers(
     else:
         ws, we = window_ns(window, s.tz)
         inside = (x_rows["day"] >= ws) & (x_rows["day"] < we)
-        xv = {k: v[inside] for k, v in x_rows.items()}
+        # the pooled window holds every row: no copy
+        xv = x_rows if inside.all() else {k: v[inside] for k, v in x_rows.items()}
     kw_max = np.zeros(n_a)
     if xv is not None:
         lv_hours = np.bincount(xv["a"], weights=xv["below"], minlength=n_a) / 60.0
@@ -167,21 +168,19 @@ def daily_x_rows(
     areas: pd.DataFrame,
     window: tuple | None,
     s: AnalyticsSettings,
+    period_starts: np.ndarray | None = None,
 ) -> dict[str, np.ndarray] | None:
     """The combined-phase (X) daily rollup rows inside the window (``None``: all of them), as
     arrays: area slot ``a``, ``day`` (UTC ns of the local midnight), ``vmin``, ``below``
-    (minutes), ``kw`` (kw_max)."""
+    (minutes), ``kw`` (kw_max). ``period_starts``: the rollups' period starts as UTC ns, if
+    already converted."""
     if voltage_daily is None or len(voltage_daily) == 0:
         return None
     # whole-column comparisons, then one gather of the chosen rows per column: a county's
     # three years hold tens of millions of rows, and hashing every row's phase, or copying the
     # frame to filter it, took seconds (bench/bench_analytics.py)
-    ps = to_ns(voltage_daily["period_start"], "UTC")
-    if window is None:
-        inside = np.ones(len(ps), bool)
-    else:
-        ws, we = window_ns(window, s.tz)
-        inside = (ps >= ws) & (ps < we)
+    # (read only: the column's own values when they are tz-aware nanoseconds)
+    ps = ns_view(voltage_daily["period_start"], "UTC") if period_starts is None else period_starts
     phase = voltage_daily["phase"].to_numpy(object)
     is_x = phase == "X"  # rollups carry canonical phases (docs/formats.md)
     if not is_x.any():  # otherwise: any spelling of X (" x")
@@ -190,29 +189,39 @@ def daily_x_rows(
         if not xcode:
             return None
         is_x = pcode == xcode[0]
-    idx = np.flatnonzero(inside & is_x)
+    if window is not None:
+        ws, we = window_ns(window, s.tz)
+        is_x &= ps >= ws
+        is_x &= ps < we
+    idx = np.flatnonzero(is_x)
+    # object dtype: a Series of strings would infer pandas' string dtype, whose factorize is
+    # four times slower on millions of rows
+    tcode, tnames = factor_text(
+        pd.Series(voltage_daily["transformer"].to_numpy(object)[idx], dtype=object)
+    )
+    name_pos = pd.Index(areas["transformer"]).get_indexer(tnames)
+    pos = np.where(tcode >= 0, name_pos[np.maximum(tcode, 0)], -1)
+    ok = pos >= 0
+    if not ok.all():  # rows of transformers outside the network: gather only the others
+        idx, pos = idx[ok], pos[ok]
 
     def column(name: str) -> np.ndarray:
         return voltage_daily[name].to_numpy(float)[idx]
 
-    tcode, tnames = factor_text(pd.Series(voltage_daily["transformer"].to_numpy(object)[idx]))
-    name_pos = pd.Index(areas["transformer"]).get_indexer(tnames)
-    pos = np.where(tcode >= 0, name_pos[np.maximum(tcode, 0)], -1)
-    ok = pos >= 0
     if "v_low" in voltage_daily:
         low = pd.to_numeric(voltage_daily["v_low"], errors="coerce").to_numpy(float)[idx]
         low = np.where(np.isnan(low), float(s.voltage_low), low)
     else:
         low = np.full(len(idx), float(s.voltage_low))
     return {
-        "a": pos[ok],
-        "day": ps[idx][ok],
-        "vmin": column("v_min")[ok],
+        "a": pos,
+        "day": ps[idx],
+        "vmin": column("v_min"),
         # the row's own lower limit (stored rollups carry it: a 10 kV bus is judged at -7 %
         # of its nominal, on the 220 V storage base); the configured limit otherwise
-        "low": low[ok],
-        "below": np.nan_to_num(column("minutes_below")[ok]),
-        "kw": column("kw_max")[ok],
+        "low": low,
+        "below": np.nan_to_num(column("minutes_below")),
+        "kw": column("kw_max"),
     }
 
 

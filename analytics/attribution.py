@@ -66,7 +66,10 @@ def _newton_polish(X: np.ndarray, y: np.ndarray, b: np.ndarray, iters: int = 30)
         mu = np.maximum(X @ b, 1e-300)
         g = X.T @ (y / mu - 1.0)
         Xf = X[:, free]
-        H = Xf.T @ (Xf * (y / mu**2)[:, None]) + 1e-12 * np.eye(free.sum())
+        # y / μ²: areas that no driver reaches have μ at the floor, whose square underflows to
+        # 0; with y = 0 they add nothing (0/0 made the Hessian NaN and stopped the polish)
+        w = np.divide(y, np.maximum(mu, 1e-150) ** 2, out=np.zeros_like(y), where=y > 0)
+        H = Xf.T @ (Xf * w[:, None]) + 1e-12 * np.eye(free.sum())
         try:
             step = np.linalg.solve(H, g[free])
         except np.linalg.LinAlgError:

@@ -61,7 +61,11 @@ def outage_frame(outages: pd.DataFrame, tz: str) -> pd.DataFrame:
         dtype=object,
     )
     for col in ("planned", "supply_shortage"):
-        if col in outages:
+        if col in outages and pd.api.types.is_bool_dtype(outages[col].dtype):
+            # already flags (the database's and the simulator's): as_bool of each is itself;
+            # a nullable boolean column's missing values are false, as in as_bool
+            o[col] = outages[col].fillna(False).to_numpy(dtype=bool)
+        elif col in outages:
             o[col] = outages[col].astype("object").map(as_bool).to_numpy(dtype=bool)
         else:
             o[col] = False

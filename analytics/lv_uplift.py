@@ -65,8 +65,11 @@ def low_voltage_removed(
     profiles = feeder_profiles(network, areas, days)
     fa = profiles.feeder[days.area]
     scale = daily_load_scale(fa, days, len(profiles.length))
-    uplift_feeder = sound_feeder_uplift(profiles, days, scale, s)
-    uplift_sub = substation_sag_uplift(areas, profiles, days, scale)
+    # per area-day, gathered once for both uplifts (millions of rows over several years)
+    row_scale = scale[fa, days.day]
+    row_shape = profiles.shape[days.area]
+    uplift_feeder = sound_feeder_uplift(profiles, days, scale, s, fa, row_shape, row_scale)
+    uplift_sub = substation_sag_uplift(areas, profiles, days, scale, fa, row_scale, row_shape)
     need = s.low_voltage_min_hours * 60.0
     lv = days.below > 0
     fixed_f = lv & (days.vmin + uplift_feeder >= days.low)
@@ -86,15 +89,19 @@ def _area_days(rows: dict[str, np.ndarray] | None) -> AreaDays | None:
     good = np.isfinite(rows["vmin"])
     if not good.any():
         return None
-    dcode, days_u = pd.factorize(rows["day"][good], sort=True)
+    if good.all():  # the usual case: no copies of millions of rows
+        pick = {k: rows[k] for k in ("a", "day", "vmin", "below", "kw", "low")}
+    else:
+        pick = {k: rows[k][good] for k in ("a", "day", "vmin", "below", "kw", "low")}
+    dcode, days_u = pd.factorize(pick["day"], sort=True)
     return AreaDays(
-        area=rows["a"][good],
+        area=pick["a"],
         day=dcode,
         n_days=len(days_u),
-        vmin=rows["vmin"][good],
-        below=rows["below"][good],
-        kw=rows["kw"][good],
-        low=rows["low"][good],
+        vmin=pick["vmin"],
+        below=pick["below"],
+        kw=pick["kw"],
+        low=pick["low"],
     )
 
 
@@ -157,10 +164,17 @@ def daily_load_scale(row_feeder: np.ndarray, days: AreaDays, n_feeders: int) -> 
 
 
 def sound_feeder_uplift(
-    profiles: FeederProfiles, days: AreaDays, scale: np.ndarray, s: AnalyticsSettings
+    profiles: FeederProfiles,
+    days: AreaDays,
+    scale: np.ndarray,
+    s: AnalyticsSettings,
+    row_feeder: np.ndarray | None = None,
+    row_shape: np.ndarray | None = None,
+    row_scale: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per area-day: the volts a feeder with the ``drop_reference_quantile`` of the drops per km
-    would add, (k_f − k_sound)·shape scaled by the day's load."""
+    would add, (k_f − k_sound)·shape scaled by the day's load. ``row_feeder``, ``row_shape``
+    and ``row_scale``: each area-day's feeder, shape and scale, if already gathered."""
     k_f, dmax = profiles.drop, profiles.length
     k_per_km = k_f / np.maximum(dmax, 1e-9)
     valid = dmax > 0
@@ -168,12 +182,20 @@ def sound_feeder_uplift(
         float(np.quantile(k_per_km[valid], s.drop_reference_quantile)) if valid.any() else 0.0
     )
     k_sound = np.minimum(k_f, ref_per_km * dmax)
-    fa = profiles.feeder[days.area]
-    return (k_f - k_sound)[fa] * profiles.shape[days.area] * scale[fa, days.day]
+    fa = profiles.feeder[days.area] if row_feeder is None else row_feeder
+    shape_a = profiles.shape[days.area] if row_shape is None else row_shape
+    sc = scale[fa, days.day] if row_scale is None else row_scale
+    return (k_f - k_sound)[fa] * shape_a * sc
 
 
 def substation_sag_uplift(
-    areas: pd.DataFrame, profiles: FeederProfiles, days: AreaDays, scale: np.ndarray
+    areas: pd.DataFrame,
+    profiles: FeederProfiles,
+    days: AreaDays,
+    scale: np.ndarray,
+    row_feeder: np.ndarray | None = None,
+    row_scale: np.ndarray | None = None,
+    row_shape: np.ndarray | None = None,
 ) -> np.ndarray:
     """Per area-day: the volts by which its substation's bus sags below its own usual level
     that day, beyond what the other substations' buses fall (the common load swing); set points
@@ -181,17 +203,30 @@ def substation_sag_uplift(
     the median minimum voltage of the areas near the bus, local weakness and feeder drop
     removed."""
     a, dcode, D = days.area, days.day, days.n_days
-    fa = profiles.feeder[a]
+    fa = profiles.feeder[a] if row_feeder is None else row_feeder
     s_code, s_names = pd.factorize(areas["substation"].to_numpy(object))
-    shape_a = profiles.shape[a]
+    shape_a = profiles.shape[a] if row_shape is None else row_shape
+    sc = scale[fa, dcode] if row_scale is None else row_scale
     near = shape_a <= 0.35
-    adj = days.vmin - profiles.local[a] + (profiles.drop[fa] * shape_a * scale[fa, dcode])
+    adj = days.vmin - profiles.local[a] + (profiles.drop[fa] * shape_a * sc)
     sa = s_code[a]
     bus = np.full((len(s_names), D), np.nan)
     kk = sa[near].astype(np.int64) * D + dcode[near]
-    med = pd.Series(adj[near]).groupby(kk).median()
-    bus.reshape(-1)[med.index.to_numpy()] = med.to_numpy()
+    keys, med = _group_median(kk, adj[near])
+    bus.reshape(-1)[keys] = med
     with np.errstate(all="ignore"):
         dev = bus - np.nanmedian(bus, axis=1, keepdims=True)
         typical = np.nanmedian(dev, axis=0)
     return np.nan_to_num(np.maximum(typical[None, :] - dev, 0.0))[sa, dcode]
+
+
+def _group_median(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct keys, median of ``values`` per key), values without NaN; one sort
+    instead of a pandas groupby (millions of area-days)."""
+    order = np.lexsort((values, keys))
+    k, v = keys[order], values[order]
+    first = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    size = np.diff(np.r_[first, len(k)])
+    lo = v[first + (size - 1) // 2]
+    hi = v[first + size // 2]
+    return k[first], (lo + hi) / 2.0

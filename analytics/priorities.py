@@ -72,7 +72,7 @@ from analytics.lv_uplift import low_voltage_removed
 from analytics.ranking_tables import COST_ALIASES, PROJECTS, RankingInputs, score_and_rank
 from analytics.settings import DEFAULT_SETTINGS, AnalyticsSettings
 from analytics.substation_ranking import substation_table
-from analytics.times import NS_PER_DAY, to_ns, window_ns
+from analytics.times import NS_PER_DAY, ns_view, to_ns, window_ns
 
 __all__ = ["COST_ALIASES", "PROJECTS", "Analysis", "analyse", "rank"]
 
@@ -167,11 +167,15 @@ def analyse(
         classified = classify_complaints(
             complaints, network=network, outages=None, voltage_daily=None, settings=s
         )
+    if reliability_cache is None:  # both levels' indices share one placement of the outages
+        reliability_cache = {}
     earlier = _earlier_windows(outages, complaints, window, s)
     # several windows: the rollups' X rows are read once for all (a county's three years of
-    # daily rollups are millions of rows; reading them per window took a second each)
+    # daily rollups are millions of rows; reading them per window took a second each), and
+    # their period starts converted once
+    ps = _period_starts(voltage_daily) if earlier else None
     x_rows = (
-        daily_x_rows(voltage_daily, areas_table(network, "households"), None, s)
+        daily_x_rows(voltage_daily, areas_table(network, "households"), None, s, ps)
         if earlier
         else None
     )
@@ -197,7 +201,6 @@ def analyse(
     )
     lam = s.recent_year_weight
     # the pooled low-voltage estimates only when every earlier year has readings
-    ps = _period_starts(voltage_daily)
     voltage_all = all(_has_voltage(ps, w, s) for _, w in earlier)
     n = 1 + len(earlier)
     parts = [(lam, latest, True), (1.0 - lam, pooled, voltage_all)]
@@ -242,7 +245,7 @@ def _period_starts(voltage_daily: pd.DataFrame | None) -> np.ndarray | None:
     """The rollups' period starts (UTC ns), None without rollups."""
     if voltage_daily is None or len(voltage_daily) == 0 or "period_start" not in voltage_daily:
         return None
-    return to_ns(voltage_daily["period_start"], "UTC")
+    return ns_view(voltage_daily["period_start"], "UTC")  # read only
 
 
 def _has_voltage(period_starts: np.ndarray | None, window: tuple, s: AnalyticsSettings) -> bool:

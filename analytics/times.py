@@ -29,9 +29,27 @@ def to_utc(values: Any, tz: str) -> pd.Series:
 
 def to_ns(values: Any, tz: str) -> np.ndarray:
     """Times as int64 nanoseconds since the epoch (UTC); missing times become ``NAT``."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        # already tz-aware: its int64 values are UTC (NaT is NAT); one copy instead of three
+        # (a county's three years of daily rollups: 26 million rows)
+        return ns_view(values, tz).copy()
     s = to_utc(values, tz)
     arr = s.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
     return arr.copy()
+
+
+def ns_view(values: Any, tz: str) -> np.ndarray:
+    """As :func:`to_ns`, but a read-only view of a tz-aware nanosecond column's own values
+    when it is one (no copy: fresh copies of tens of millions of rows cost a second on a
+    loaded machine); a converted copy otherwise."""
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.DatetimeTZDtype):
+        arr = values.array
+        if arr.unit != "ns":
+            arr = arr.as_unit("ns")
+        view = np.asarray(arr.asi8).view()
+        view.flags.writeable = False
+        return view
+    return to_ns(values, tz)
 
 
 def ts_ns(value: Any, tz: str) -> int:

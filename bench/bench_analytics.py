@@ -71,16 +71,20 @@ def speed(preset: str, seed: int, years: int) -> tuple[float, str]:
     last = 2025 + years - 1
     window = (f"{last}-01-01", f"{last + 1}-01-01")
     settings = AnalyticsSettings(history_years=years)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     analysis = priorities.analyse(network, outages, complaints, daily, settings, window)
     feeders, subs = analysis.rank("feeder"), analysis.rank("substation")
-    system = reliability.system_indices(network, outages, window=window, settings=settings)
-    secs = time.perf_counter() - t1
+    # the placement of the outages shared by both levels and the system, as the dashboard does
+    system = reliability.system_indices(
+        network, outages, window=window, settings=settings, cache=analysis.reliability_cache
+    )
+    secs, cpu = time.perf_counter() - t1, time.process_time() - c1
     line = (
         f"preset {preset}, {years} year(s) to {last}: {len(feeders)} feeders, {len(subs)} "
         f"substations, {len(outages)} outages, {len(complaints)} tickets, {len(daily)} daily "
         f"rollup rows (simulated in {prep:.0f} s); SAIFI {system['saifi'].iloc[0]:.3f} "
-        f"SAIDI {system['saidi'].iloc[0]:.1f} min"
+        f"SAIDI {system['saidi'].iloc[0]:.1f} min; CPU {cpu:.2f} s (the budget is on wall time: "
+        "on a shared machine the two differ)"
     )
     return secs, line
 

@@ -365,3 +365,104 @@ def test_an411_text_and_rollups_read_once_match_the_plain_paths():
         for k in ("hours", "days", "kw_max"):
             np.testing.assert_array_equal(getattr(direct, k), getattr(shared, k))
         assert direct.days.sum() > 0 and direct.rows["a"].max() == 2  # TX left out
+
+
+def test_an412_speed_paths_match_the_plain_paths():
+    """Session 17's speed paths give the plain paths' results exactly: tz-aware times to ns
+    (any unit and zone, NaT kept), bus medians by one sort (odd and even groups, as pandas'
+    groupby median), the uplifts from area-day rows gathered once, and the Newton polish of
+    the attribution with an area no driver reaches (no 0/0: same coefficients, no warning)."""
+    import warnings
+
+    from analytics.attribution import fit_nonnegative_poisson
+    from analytics.lv_uplift import (
+        AreaDays,
+        FeederProfiles,
+        _group_median,
+        daily_load_scale,
+        sound_feeder_uplift,
+        substation_sag_uplift,
+    )
+    from analytics.times import NAT, ns_view, to_ns
+
+    stamps = ["2025-03-30 01:30", None, "2025-10-26 02:30", "2026-01-01 00:00"]
+    local = pd.Series(pd.to_datetime(stamps)).dt.tz_localize("Europe/Berlin", ambiguous=True)
+    for series in (local, local.dt.as_unit("us"), local.dt.tz_convert("UTC")):
+        plain = series.dt.tz_convert("UTC").dt.tz_localize(None).dt.as_unit("ns")
+        expected = [NAT if pd.isna(t) else t.value for t in plain]
+        got = to_ns(series, "Asia/Shanghai")
+        assert got.dtype == np.int64 and got.tolist() == expected
+        got[0] = 0  # a copy: the frame's column is not touched
+        assert series.notna().iloc[0]
+        view = ns_view(series, "Asia/Shanghai")
+        assert view.tolist() == expected and not view.flags.writeable
+    assert (
+        ns_view(pd.Series(stamps), "Asia/Shanghai").tolist()
+        == to_ns(stamps, "Asia/Shanghai").tolist()
+    )
+
+    # outage flags: a bool column (nullable, missing = false) read directly, as as_bool reads it
+    from analytics.interruptions import as_bool, outage_frame
+
+    flags = pd.array([True, None, False, True], dtype="boolean")
+    outages = pd.DataFrame(
+        {
+            "outage_id": ["a", "b", "c", "d"],
+            "feeder": "F1",
+            "start": "2025-05-01 08:00",
+            "end": "2025-05-01 09:00",
+            "planned": flags,
+            "supply_shortage": [False, True, False, False],
+        }
+    )
+    frame = outage_frame(outages, "Asia/Shanghai")
+    assert frame["planned"].tolist() == [as_bool(v) for v in flags.astype(object)]
+    assert frame["supply_shortage"].tolist() == [False, True, False, False]
+
+    rng = np.random.default_rng(11)
+    keys = rng.integers(0, 40, 2000)
+    values = np.round(rng.normal(215, 6, 2000), 1)
+    k, med = _group_median(keys, values)
+    ref = pd.Series(values).groupby(keys).median()
+    np.testing.assert_array_equal(k, ref.index.to_numpy())
+    np.testing.assert_array_equal(med, ref.to_numpy())
+
+    n_a, n_days = 12, 30
+    area = np.repeat(np.arange(n_a), n_days)
+    days = AreaDays(
+        area=area,
+        day=np.tile(np.arange(n_days), n_a),
+        n_days=n_days,
+        vmin=rng.uniform(185, 225, len(area)),
+        below=rng.choice([0.0, 120.0], len(area)),
+        kw=rng.uniform(20, 90, len(area)),
+        low=np.full(len(area), 198.0),
+    )
+    profiles = FeederProfiles(
+        feeder=np.repeat([0, 1, 2], 4),
+        shape=rng.uniform(0, 1, n_a),
+        length=np.array([8.0, 12.0, 5.0]),
+        drop=np.array([6.0, 14.0, 2.0]),
+        local=np.minimum(rng.normal(0, 2, n_a), 0.0),
+    )
+    areas = pd.DataFrame({"substation": ["S1"] * 8 + ["S2"] * 4})
+    fa = profiles.feeder[days.area]
+    scale = daily_load_scale(fa, days, 3)
+    row_scale, row_shape = scale[fa, days.day], profiles.shape[days.area]
+    s = AnalyticsSettings()
+    np.testing.assert_array_equal(
+        sound_feeder_uplift(profiles, days, scale, s),
+        sound_feeder_uplift(profiles, days, scale, s, fa, row_shape, row_scale),
+    )
+    np.testing.assert_array_equal(
+        substation_sag_uplift(areas, profiles, days, scale),
+        substation_sag_uplift(areas, profiles, days, scale, fa, row_scale, row_shape),
+    )
+
+    X = rng.uniform(0, 3, (60, 3))
+    y = rng.poisson(X @ np.array([0.5, 0.0, 1.2])).astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        reached = fit_nonnegative_poisson(X, y)
+        with_idle = fit_nonnegative_poisson(np.vstack([X, np.zeros((5, 3))]), np.r_[y, [0.0] * 5])
+    np.testing.assert_allclose(with_idle, reached, rtol=1e-9, atol=1e-12)
