@@ -98,7 +98,7 @@ def main() -> int:
             return 1
         backfill = [line for line in out.splitlines() if line.startswith("readings backfill")]
         print(f"dashboard up after {up:.1f} s (target < {TARGET_SECONDS:.0f} s)")
-        if backfill:
+        if backfill and not args.year:
             print(f"after {args.watch_backfill:.0f} s more: {backfill[-1]}")
         if up >= TARGET_SECONDS:
             print("MISSED: too slow to first page")
