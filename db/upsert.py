@@ -37,6 +37,7 @@ from db.base import utcnow
 from db.bulk import bulk_upsert
 from db.models import (
     Complaint,
+    County,
     DataVersion,
     Feeder,
     Outage,
@@ -365,15 +366,57 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
     return counts
 
 
+def upsert_counties(target: Engine | Connection, rows: pd.DataFrame) -> dict[str, int]:
+    """Insert or update counties (``code, name, name_en``) by code; returns code -> id of
+    every county stored. Counties are never deleted here (their substations keep them)."""
+    with _transaction(target) as conn:
+        stored = {
+            r.code: (r.name, r.name_en)
+            for r in conn.execute(select(County.code, County.name, County.name_en))
+        }
+        frame = rows[["code", "name", "name_en"]].astype(object)
+        records = [
+            {k: (None if pd.isna(v) else v) for k, v in rec.items()}
+            for rec in frame.drop_duplicates("code", keep="last").to_dict("records")
+        ]
+        changed = [r for r in records if stored.get(r["code"]) != (r["name"], r["name_en"])]
+        if changed:
+            stmt = dialect_insert(conn, County.__table__)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["code"],
+                set_={"name": stmt.excluded.name, "name_en": stmt.excluded.name_en},
+            )
+            conn.execute(stmt, changed)
+            bump_data_version(conn)
+        return dict(conn.execute(select(County.code, County.id)).all())
+
+
+def county_ids(conn: Connection, substations: pd.DataFrame) -> pd.DataFrame:
+    """Substation rows with a ``county`` code column get ``county_id`` instead (None where the
+    code is blank); a code that is no county raises ValueError naming it."""
+    if "county" not in substations:
+        return substations
+    known = dict(conn.execute(select(County.code, County.id)).all())
+    codes = substations["county"]
+    unknown = sorted(set(codes.dropna()) - set(known))
+    if unknown:
+        raise ValueError(f"unknown county {unknown[0]!r} (counties: {sorted(known)})")
+    ids = codes.map(known).astype(object)
+    return substations.drop(columns="county").assign(county_id=ids.where(ids.notna(), None))
+
+
 def upsert_network(
     target: Engine | Connection,
     substations: pd.DataFrame | None = None,
     feeders: pd.DataFrame | None = None,
     transformers: pd.DataFrame | None = None,
 ) -> dict[str, UpsertCounts]:
-    """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids."""
+    """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids;
+    substations may carry their county's ``county`` code instead of ``county_id``."""
     out: dict[str, UpsertCounts] = {}
     with _transaction(target) as conn:
+        if substations is not None:
+            substations = county_ids(conn, substations)
         for name, table, rows in (
             ("substations", Substation.__table__, substations),
             ("feeders", Feeder.__table__, feeders),
@@ -431,6 +474,8 @@ __all__ = [
     "upsert_outages",
     "upsert_complaints",
     "upsert_network",
+    "upsert_counties",
+    "county_ids",
     "upsert_readings",
     "upsert_by_code",
     "bump_data_version",

@@ -91,9 +91,12 @@ def init(ctx: _Context) -> None:
     from collectors.runner import mark_abandoned_runs
     from db.migrate import current_revision, upgrade
 
+    from collectors.counties import sync_counties
+
     engine = ctx.engine()
     try:
         upgrade(engine)
+        sync_counties(engine, ctx.settings)
         revision = current_revision(engine)
         abandoned = mark_abandoned_runs(engine)
     except OperationalError as exc:
