@@ -88,10 +88,9 @@ def init(ctx: _Context) -> None:
     """Create or upgrade the database to the current schema (idempotent)."""
     from sqlalchemy.exc import OperationalError
 
+    from collectors.counties import sync_counties
     from collectors.runner import mark_abandoned_runs
     from db.migrate import current_revision, upgrade
-
-    from collectors.counties import sync_counties
 
     engine = ctx.engine()
     try:

@@ -219,9 +219,7 @@ class Settings(_Section):
 
     def source_counties(self) -> dict[str, str]:
         """Source name -> the county it is bound to (only the sources bound to one)."""
-        return {
-            name: raw["county"] for name, raw in self.sources.items() if raw.get("county")
-        }
+        return {name: raw["county"] for name, raw in self.sources.items() if raw.get("county")}
 
     def source_options(self) -> dict[str, SourceOptions]:
         """Each configured source's validated options (already checked at load)."""

@@ -48,7 +48,9 @@ def prefixed(frame: pd.DataFrame, prefix: str) -> pd.DataFrame:
             continue
         values = out[column]
         if isinstance(values.dtype, pd.CategoricalDtype):
-            out[column] = values.cat.rename_categories([prefix + str(c) for c in values.cat.categories])
+            out[column] = values.cat.rename_categories(
+                [prefix + str(c) for c in values.cat.categories]
+            )
         else:
             text = values.astype(object)
             out[column] = text.where(text.isna(), prefix + text.astype(str))

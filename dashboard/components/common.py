@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import itertools
 import re
 import unicodedata
@@ -30,6 +32,20 @@ SERIES = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', sans-serif"
 
 _counter = itertools.count()
+
+
+def county_scoped(func):
+    """A page callback whose reads are those of the county it is given (its ``county``
+    parameter: the shell's ``ids.COUNTY`` store, issue 19); None or unknown: the province."""
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def scoped(*args, **kwargs):
+        county = signature.bind_partial(*args, **kwargs).arguments.get("county")
+        with data.store().in_county(county):
+            return func(*args, **kwargs)
+
+    return scoped
 
 
 def t(key: str, lang: str = "zh", **fmt) -> html.Span:

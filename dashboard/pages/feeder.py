@@ -8,6 +8,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
 from dashboard.components.common import (
+    county_scoped,
     drawn_body,
     project_label,
     redraw_needed,
@@ -76,8 +77,10 @@ def feeder_body(feeder_id: str | None, lang: str):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.FEEDER_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_feeder(feeder_id, lang, _ready=None, shown=None):
+@county_scoped
+def update_feeder(feeder_id, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, feeder_id)
     return render_feeder(feeder_id, lang), [lang, feeder_id]

@@ -16,6 +16,7 @@ from dashboard.components.common import (
     SERIES,
     SEVERITY,
     card,
+    county_scoped,
     drawn_body,
     empty_figure,
     figure_layout,
@@ -312,8 +313,10 @@ def reliability_body(window, lang):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.REL_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_reliability(window, lang, _ready=None, shown=None):
+@county_scoped
+def update_reliability(window, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, window)
     return render_reliability(window, lang), [lang, window]

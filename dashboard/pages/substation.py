@@ -9,6 +9,7 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data, ids
 from dashboard.components.common import (
     card,
+    county_scoped,
     drawn_body,
     project_label,
     redraw_needed,
@@ -95,8 +96,10 @@ def substation_body(sub_id: str | None, lang: str):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.SUB_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_substation(sub_id, lang, _ready=None, shown=None):
+@county_scoped
+def update_substation(sub_id, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, sub_id)
     return render_substation(sub_id, lang), [lang, sub_id]

@@ -1,0 +1,93 @@
+"""The header's county selector (issue 19): shown only when the database has two or more
+counties; "全省 / Whole company" first. The choice is kept per browser tab in ``ids.COUNTY``
+(session storage), which every page callback that reads data takes as an input;
+``?county=CODE`` in a page's address sets it (a link to one county's board)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+
+from dashboard import data, ids
+from dashboard.i18n import norm_lang, tr
+
+#: the selector's value for the province (Dropdown values cannot be None)
+PROVINCE = ""
+
+
+def county_box(lang: str) -> html.Div:
+    """The header's selector, hidden until the database has several counties."""
+    return html.Div(
+        [
+            html.Span(tr("shell.county", lang), className="county-label"),
+            dcc.Dropdown(
+                id=ids.COUNTY_SWITCH,
+                options=[],
+                value=PROVINCE,
+                clearable=False,
+                searchable=True,
+                className="county-switch",
+                style={"minWidth": "190px"},
+            ),
+        ],
+        id=ids.COUNTY_BOX,
+        className="county-box",
+        style={"display": "none"},
+    )
+
+
+def county_options(lang: str) -> list[dict]:
+    """The province, then each county by its name in ``lang`` (its code when unnamed)."""
+    table = data.store().counties()
+    options = [{"label": tr("shell.province", lang), "value": PROVINCE}]
+    if len(table) < 2:
+        return options
+    for code, name, name_en in zip(table["code"], table["name"], table["name_en"], strict=True):
+        label = name_en if lang == "en" and isinstance(name_en, str) and name_en else name
+        options.append({"label": label or code, "value": code})
+    return options
+
+
+def asked_county(search: str | None) -> str | None:
+    """The ``county`` of a page address's query (``?county=LC``), None without one."""
+    values = parse_qs((search or "").lstrip("?")).get("county")
+    return values[0] if values else None
+
+
+def county_callbacks(app: Dash, lang: str) -> None:
+    """The selector's options (at each status tick: counties may arrive with a network) and
+    its two-way link with the ``ids.COUNTY`` store and the address."""
+
+    @app.callback(
+        Output(ids.COUNTY_SWITCH, "options"),
+        Output(ids.COUNTY_BOX, "style"),
+        Input(ids.STATUS_TICK, "n_intervals"),
+        Input(ids.LANG, "data"),
+        State(ids.COUNTY_SWITCH, "options"),
+    )
+    def show_counties(_n, chosen, shown):
+        options = county_options(norm_lang(chosen, lang))
+        style = {"display": "flex"} if len(options) > 1 else {"display": "none"}
+        return (no_update if options == shown else options), style
+
+    @app.callback(
+        Output(ids.COUNTY, "data"),
+        Output(ids.COUNTY_SWITCH, "value"),
+        Input(ids.COUNTY_SWITCH, "value"),
+        Input(ids.COUNTY, "modified_timestamp"),
+        Input(ids.NAV_LOCATION, "search"),
+        State(ids.COUNTY, "data"),
+    )
+    def sync_county(choice, _ts, search, stored):
+        stored = stored or None
+        if ctx.triggered_id == ids.COUNTY_SWITCH:
+            wanted = choice or None
+            return (wanted if wanted != stored else no_update), no_update
+        asked = asked_county(search)
+        if asked is not None and ctx.triggered_id in (None, ids.NAV_LOCATION):
+            return (asked if asked != stored else no_update), (
+                asked if asked != choice else no_update
+            )
+        value = stored or PROVINCE
+        return no_update, (value if value != choice else no_update)
