@@ -130,7 +130,7 @@ def sources_table(lang):
     store = data.store()
     health = store.sources_health()
     status = store.collector_status().set_index("source")
-    names = sorted(set(health) | set(status.index))
+    names = sorted(n for n in set(health) | set(status.index) if store.shows_source(n))
     head = header_row(
         (
             "data.source",
