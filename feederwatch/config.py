@@ -10,6 +10,7 @@ path is resolved against the folder of the config file (the current folder for t
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -177,9 +178,18 @@ class CountySettings(_Section):
     substations are those its network rows name (a ``county`` column, or a source's
     ``county``); pages, the API and ``rank``/``indices`` filter by its code."""
 
-    code: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\s=+@-][^\s]*$")]
+    code: str
     name: Annotated[str, Field(min_length=1, max_length=200)]
     name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError(
+                f"{value!r} is not a county code (letters, digits, '_', '-', '.'; up to 64)"
+            )
+        return value
 
 
 class Settings(_Section):

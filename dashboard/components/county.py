@@ -1,11 +1,12 @@
 """The header's county selector (issue 19): shown only when the database has two or more
 counties; "全省 / Whole company" first. The choice is kept per browser tab in ``ids.COUNTY``
-(session storage), which every page callback that reads data takes as an input;
-``?county=CODE`` in a page's address sets it (a link to one county's board)."""
+(session storage), which every page callback that reads data takes as an input, and in the
+page's address (``?county=CODE``): a link names its county, back and forward move between
+them; a page without one shows the tab's last choice."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl, urlencode
 
 from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 
@@ -74,6 +75,7 @@ def county_callbacks(app: Dash, lang: str) -> None:
     @app.callback(
         Output(ids.COUNTY, "data"),
         Output(ids.COUNTY_SWITCH, "value"),
+        Output(ids.NAV_LOCATION, "search"),
         Input(ids.COUNTY_SWITCH, "value"),
         Input(ids.COUNTY, "modified_timestamp"),
         Input(ids.NAV_LOCATION, "search"),
@@ -81,13 +83,29 @@ def county_callbacks(app: Dash, lang: str) -> None:
     )
     def sync_county(choice, _ts, search, stored):
         stored = stored or None
-        if ctx.triggered_id == ids.COUNTY_SWITCH:
-            wanted = choice or None
-            return (wanted if wanted != stored else no_update), no_update
         asked = asked_county(search)
-        if asked is not None and ctx.triggered_id in (None, ids.NAV_LOCATION):
-            return (asked if asked != stored else no_update), (
-                asked if asked != choice else no_update
+        if ctx.triggered_id == ids.COUNTY_SWITCH:  # the user's choice: kept, and in the address
+            wanted = choice or None
+            moved = with_county(search, wanted)
+            return (
+                wanted if wanted != stored else no_update,
+                no_update,
+                moved if moved != (search or "") else no_update,
             )
-        value = stored or PROVINCE
-        return no_update, (value if value != choice else no_update)
+        if asked is not None:  # an address naming a county (a link, back/forward)
+            return (
+                asked if asked != stored else no_update,
+                asked if asked != choice else no_update,
+                no_update,
+            )
+        value = stored or PROVINCE  # the tab's last choice, on a page without one
+        return no_update, (value if value != choice else no_update), no_update
+
+
+def with_county(search: str | None, county: str | None) -> str:
+    """``search`` with its ``county`` set to ``county`` (removed for the province), the other
+    parameters kept (``?storm=1``)."""
+    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?")) if k != "county"]
+    if county:
+        pairs.append(("county", county))
+    return f"?{urlencode(pairs)}" if pairs else ""

@@ -104,3 +104,53 @@ def test_cty_cli002_rank_by_county_and_unknown_county(province, tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(config), "indices", "--county", "XX"])
     assert result.exit_code == 2
     assert "--county 'XX' is not a county of the database (counties: LC, ZQ, PY)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        (
+            '[[counties]]\ncode = "LC"\nname = "a"\n[[counties]]\ncode = "LC"\nname = "b"\n',
+            "counties.1.code: 'LC' is named twice",
+        ),
+        (
+            '[[counties]]\ncode = "L C"\nname = "a"\n',
+            "counties.0.code: 'L C' is not a county code",
+        ),
+        (
+            '[[counties]]\ncode = "LC"\nname = "a"\n[sources.s]\ntype = "simulator"\n'
+            'county = "ZQ"\n',
+            "sources.s.county: 'ZQ' is not a configured county (counties: LC)",
+        ),
+        ('[[counties]]\ncode = "LC"\n', "counties.0.name: Field required"),
+    ],
+)
+def test_cty_cli003_bad_counties_refused_with_one_line(tmp_path, toml, message):
+    config = tmp_path / "config.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n{toml}', "utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "init"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.output
+
+
+def test_cty_cli004_init_writes_the_counties_none_without(tmp_path):
+    from db.engine import make_engine
+    from db.queries.counties import counties
+
+    url = f"sqlite:///{tmp_path}/p.db"
+    text, _ = province_config(url, ("LC", "ZQ"), tmp_path)
+    (tmp_path / "p.toml").write_text(text, "utf-8")
+    assert CliRunner().invoke(cli, ["--config", str(tmp_path / "p.toml"), "init"]).exit_code == 0
+    engine = make_engine(url)
+    assert counties(engine)[["code", "name_en"]].values.tolist() == [
+        ["LC", "Licheng"],
+        ["ZQ", "Zhangqiu"],
+    ]
+    engine.dispose()
+    plain = tmp_path / "plain.toml"
+    plain.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/s.db"\n', "utf-8")
+    assert CliRunner().invoke(cli, ["--config", str(plain), "init"]).exit_code == 0
+    engine = make_engine(f"sqlite:///{tmp_path}/s.db")
+    assert counties(engine).empty
+    engine.dispose()

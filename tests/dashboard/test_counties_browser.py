@@ -78,3 +78,8 @@ def test_cty_browser001_switch_county_in_zh_and_en(dash_duo, province_app):
     dash_duo.select_dcc_dropdown("#county-switch", "Whole company")
     dash_duo.wait_for_text_to_equal("#live-kpi-customers", "410", timeout=10)
     until(lambda: len(_rows(dash_duo, "live-grid")) == 3, timeout=10)
+
+    # a link to one county's board: the address's ?county= sets the choice
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/?county=PY")
+    dash_duo.wait_for_text_to_equal("#live-kpi-customers", "40", timeout=20)
+    dash_duo.wait_for_contains_text("#county-box", "Pingyin", timeout=10)
