@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import Engine
 
-from db.upsert import upsert_counties
+from db.counties import upsert_counties
 
 
 def sync_counties(engine: Engine, settings) -> dict[str, int]:

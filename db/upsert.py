@@ -366,42 +366,14 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
     return counts
 
 
-def upsert_counties(target: Engine | Connection, rows: pd.DataFrame) -> dict[str, int]:
-    """Insert or update counties (``code, name, name_en``) by code; returns code -> id of
-    every county stored. Counties are never deleted here (their substations keep them)."""
-    with _transaction(target) as conn:
-        stored = {
-            r.code: (r.name, r.name_en)
-            for r in conn.execute(select(County.code, County.name, County.name_en))
-        }
-        frame = rows[["code", "name", "name_en"]].astype(object)
-        records = [
-            {k: (None if pd.isna(v) else v) for k, v in rec.items()}
-            for rec in frame.drop_duplicates("code", keep="last").to_dict("records")
-        ]
-        changed = [r for r in records if stored.get(r["code"]) != (r["name"], r["name_en"])]
-        if changed:
-            stmt = dialect_insert(conn, County.__table__)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["code"],
-                set_={"name": stmt.excluded.name, "name_en": stmt.excluded.name_en},
-            )
-            conn.execute(stmt, changed)
-            bump_data_version(conn)
-        return dict(conn.execute(select(County.code, County.id)).all())
-
-
 def county_ids(conn: Connection, substations: pd.DataFrame) -> pd.DataFrame:
-    """Substation rows with a ``county`` code column get ``county_id`` instead (None where the
-    code is blank); a code that is no county raises ValueError naming it."""
+    """A ``county`` code column becomes ``county_id`` (blank: None); unknown: ValueError."""
     if "county" not in substations:
         return substations
     known = dict(conn.execute(select(County.code, County.id)).all())
-    codes = substations["county"]
-    unknown = sorted(set(codes.dropna()) - set(known))
-    if unknown:
+    if unknown := sorted(set(substations["county"].dropna()) - set(known)):
         raise ValueError(f"unknown county {unknown[0]!r} (counties: {sorted(known)})")
-    ids = codes.map(known).astype(object)
+    ids = substations["county"].map(known).astype(object)
     return substations.drop(columns="county").assign(county_id=ids.where(ids.notna(), None))
 
 
@@ -474,7 +446,6 @@ __all__ = [
     "upsert_outages",
     "upsert_complaints",
     "upsert_network",
-    "upsert_counties",
     "county_ids",
     "upsert_readings",
     "upsert_by_code",

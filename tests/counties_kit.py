@@ -43,7 +43,7 @@ def county_simulation(code: str, place: int, start=None):
 def load_counties(engine, codes, start=None) -> None:
     """The counties ``codes`` into ``engine`` (migrated): each its own source ``sim_<code>``."""
     from collectors.simulator.load import load_history
-    from db.upsert import upsert_counties
+    from db.counties import upsert_counties
 
     rows = [(c, n, e) for c, n, e, _ in COUNTIES if c in codes]
     upsert_counties(engine, pd.DataFrame(rows, columns=["code", "name", "name_en"]))

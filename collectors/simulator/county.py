@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .core import Simulation
 from .network import PRESETS
 
 #: columns holding ids, per frame the simulation yields
@@ -104,3 +105,18 @@ class CountyFeed:
             voltage=prefixed(batch.voltage, self.prefix),
             complaints=prefixed(batch.complaints, self.prefix),
         )
+
+
+def province(
+    counties: int, preset: str = "small", seed: int = 1, **simulation
+) -> list[CountySimulation]:
+    """``counties`` simulated counties side by side, coded ``C01``, ``C02``, ... with seeds
+    ``seed``, ``seed + 1``, ... (``simulation``: Simulation's other arguments: start, days,
+    resolution, tz). What a benchmark of a province slice loads, one source per county."""
+    return [
+        CountySimulation(
+            Simulation(preset=preset, seed=seed + i, centre=county_centre(preset, i), **simulation),
+            f"C{i + 1:02d}",
+        )
+        for i in range(counties)
+    ]

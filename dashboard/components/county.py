@@ -66,11 +66,15 @@ def county_callbacks(app: Dash, lang: str) -> None:
         Input(ids.STATUS_TICK, "n_intervals"),
         Input(ids.LANG, "data"),
         State(ids.COUNTY_SWITCH, "options"),
+        State(ids.COUNTY_BOX, "style"),
     )
-    def show_counties(_n, chosen, shown):
+    def show_counties(_n, chosen, shown, shown_style):
         options = county_options(norm_lang(chosen, lang))
         style = {"display": "flex"} if len(options) > 1 else {"display": "none"}
-        return (no_update if options == shown else options), style
+        return (
+            no_update if options == shown else options,
+            no_update if style == shown_style else style,
+        )
 
     @app.callback(
         Output(ids.COUNTY, "data"),

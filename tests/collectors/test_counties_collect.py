@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from collectors.pipeline import IngestOptions, Pipeline
+from db.counties import upsert_counties
 from db.queries import collector_runs, network, outages, quarantine
 from db.queries.counties import counties
-from db.upsert import upsert_counties
 from tests.counties_kit import county_simulation, province_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +62,7 @@ def test_cty_col002_county_simulations_side_by_side():
     east of the one before; a simulator without a county is the plain simulation."""
     from collectors.options import SimulatorOptions
     from collectors.simulator import Simulation
+    from collectors.simulator.county import province
     from collectors.simulator.source import simulation_for
 
     lc, zq = county_simulation("LC", 0), county_simulation("ZQ", 1)
@@ -81,6 +82,8 @@ def test_cty_col002_county_simulations_side_by_side():
         SimulatorOptions(type="simulator", preset="small", history_days=3), "Asia/Shanghai"
     )
     assert type(plain) is Simulation
+    codes = [c.network()["substations"]["county"].iloc[0] for c in province(3, days=2)]
+    assert codes == ["C01", "C02", "C03"]
     assert plain.network()["substations"]["substation"].iloc[0] == "SS01"
 
 

@@ -7,11 +7,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import inspect, text
 
+from db.counties import upsert_counties
 from db.engine import make_engine
 from db.migrate import current_revision, downgrade, upgrade
 from db.queries import data_version, network
 from db.queries.counties import counties, county_network, county_records, members
-from db.upsert import upsert_counties, upsert_network
+from db.upsert import upsert_network
 
 COUNTY_ROWS = pd.DataFrame(
     {"code": ["LC", "ZQ"], "name": ["历城区", "章丘区"], "name_en": ["Licheng", None]}
