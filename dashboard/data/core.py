@@ -116,10 +116,15 @@ class StoreCore:
         return getattr(self._local, "county", None)
 
     @contextmanager
-    def in_county(self, code: str | None) -> Iterator[str | None]:
+    def in_county(
+        self, code: str | None, owner: tuple[str, str | None] | None = None
+    ) -> Iterator[str | None]:
         """Reads and analysis in this block are the county's (an unknown or blank code, or a
-        database with one county or none: the province)."""
+        database with one county or none: the province). ``owner`` (``("feeder", code)`` or
+        ``("substation", code)``, a detail page's): the province unless the county owns it."""
         chosen = code if code and code in self.county_codes() else None
+        if chosen is not None and owner is not None and not self._owns(chosen, *owner):
+            chosen = None
         before = self.county()
         self._local.county = chosen
         try:
@@ -135,6 +140,15 @@ class StoreCore:
             return compute()
         finally:
             self._local.county = before
+
+    def _owns(self, county: str, level: str, code: str | None) -> bool:
+        before = self.county()
+        self._local.county = county
+        try:
+            members = self.county_members()
+        finally:
+            self._local.county = before
+        return code in (members.feeders if level == "feeder" else members.substations)
 
     def county_codes(self) -> list[str]:
         """Codes of the counties to choose from: none unless the database has two or more."""

@@ -24,6 +24,7 @@ from dashboard.components.common import (
     header_row,
     records,
     redraw_needed,
+    shown_as,
     t,
     window_control,
     window_options,
@@ -37,7 +38,7 @@ dash.register_page(
 WINDOWS = data.WINDOWS
 
 
-def layout(**_kw):
+def layout(county: str | None = None, **_kw):
     store = data.store()
     lang = store.settings.dashboard.language
     window = min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
@@ -48,7 +49,7 @@ def layout(**_kw):
                 [window_control(ids.REL_WINDOW, lang, window, WINDOWS)],
                 className="controls",
             ),
-            *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window),
+            *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window, county=county),
         ]
     )
 
@@ -319,7 +320,7 @@ def reliability_body(window, lang):
 def update_reliability(window, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, window)
-    return render_reliability(window, lang), [lang, window]
+    return render_reliability(window, lang), shown_as(lang, window)
 
 
 def render_reliability(window, lang, _ready=None):

@@ -131,6 +131,16 @@ def test_cty_dash003_pages_follow_the_county(server):
     assert len(whole) == 3 * len(table)
     options, chosen = mp.county_substations("PY", None, "LC-SS01")
     assert {o["value"][:3] for o in options} == {"PY-"} and chosen is None
+    rel, fd = page("reliability"), page("feeder")
+    body, shown = rel.update_reliability(365, "en", None, ["en", 365], "ZQ")
+    assert shown == ["en", 365, "ZQ"]  # the layout drew the whole company: drawn again
+    assert rel.update_reliability(365, "en", None, shown, None)[1] == ["en", 365]
+    assert str(body) != str(rel.update_reliability(365, "en", None, None, "LC")[0])
+    layout = rel.layout(county="PY")
+    assert any(getattr(x, "data", None) == ["zh", 365, "PY"] for x in layout._traverse())
+    # a detail page of another county's feeder (a shared link): as the whole company sees it
+    assert fd.update_feeder("ZQ-F0201", "en", None, None, "LC")[1] == ["en", "ZQ-F0201"]
+    assert fd.update_feeder("ZQ-F0201", "en", None, None, "ZQ")[1] == ["en", "ZQ-F0201", "ZQ"]
     sources = str(dp.render_status(0, "en", None, "ZQ")[0])
     assert "sim_zq" in sources and "sim_lc" not in sources and "sim_py" not in sources
 
