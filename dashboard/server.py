@@ -87,7 +87,7 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
         try:
             if county is not None and county not in set(store.counties()["code"]):
                 return jsonify({"error": f"unknown county {county[:64]!r}"}), 404
-            with store.in_county(county):
+            with store.in_county(county, remember=False):
                 body = store.live_summary()
             if county is not None:  # ?county=CODE: that county's outages only (issue 19)
                 body["county"] = county

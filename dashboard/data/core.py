@@ -53,6 +53,8 @@ class StoreCore:
         self._local = threading.local()
         #: the offered windows (WINDOWS) pages have asked for: the warmer keeps them computed
         self.windows_in_use: set[int] = set()
+        #: the counties pages have asked for (issue 19): the warmer keeps them computed too
+        self.counties_in_use: set[str] = set()
 
     def version(self) -> int:
         """The data version pages are shown. While the background warmer runs, that is the
@@ -117,14 +119,20 @@ class StoreCore:
 
     @contextmanager
     def in_county(
-        self, code: str | None, owner: tuple[str, str | None] | None = None
+        self,
+        code: str | None,
+        owner: tuple[str, str | None] | None = None,
+        remember: bool = True,
     ) -> Iterator[str | None]:
         """Reads and analysis in this block are the county's (an unknown or blank code, or a
         database with one county or none: the province). ``owner`` (``("feeder", code)`` or
-        ``("substation", code)``, a detail page's): the province unless the county owns it."""
+        ``("substation", code)``, a detail page's): the province unless the county owns it.
+        ``remember``: a page's county is kept warm from now on (the live API's is not)."""
         chosen = code if code and code in self.county_codes() else None
         if chosen is not None and owner is not None and not self._owns(chosen, *owner):
             chosen = None
+        if chosen is not None and remember and self._local_version() is None:
+            self.counties_in_use.add(chosen)  # a page asked: keep it warm from now on
         before = self.county()
         self._local.county = chosen
         try:

@@ -42,8 +42,9 @@ class StoreWarmer(StoreAnalysis):
         self.cache.start_warming(version)
         try:
             self._warm_views()
-            # each county's views too, when the database has several (issue 19)
-            for county in self.county_codes():
+            # each county's views too, of the counties pages have asked for (issue 19): a
+            # county nobody looks at costs nothing
+            for county in sorted(set(self.county_codes()) & self.counties_in_use):
                 with self.in_county(county):
                     self._warm_views()
         finally:
@@ -83,7 +84,9 @@ class StoreWarmer(StoreAnalysis):
     def _warm_once(self) -> int:
         if self._elsewhere is None:
             return self.warm()
-        return self.install(*self._elsewhere.warm(set(self.windows_in_use)))
+        return self.install(
+            *self._elsewhere.warm(set(self.windows_in_use), set(self.counties_in_use))
+        )
 
     def start_warmer(
         self, every_seconds: float, first: bool = False, elsewhere=None

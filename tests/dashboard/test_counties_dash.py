@@ -201,3 +201,38 @@ def test_cty_dash005_selector_only_with_several_counties(server, settings, count
     assert data.store().county_codes() == []
     with data.store().in_county("LC") as chosen:
         assert chosen is None
+
+
+@pytest.mark.slow
+def test_cty_dash006_the_warmer_keeps_asked_counties_warm(province):
+    """A county a page asked for is computed by the warmer for each new version (in the
+    analysis process too); a county nobody asked for costs nothing; the live API's does not
+    count."""
+    from dashboard.data import DataStore
+    from dashboard.warmproc import AnalysisProcess
+
+    settings, engine = province
+    store = DataStore(settings, engine)
+    with store.in_county("PY", remember=False):
+        store.live_summary()
+    assert store.counties_in_use == set()
+    with store.in_county("LC"):
+        pass
+    assert store.counties_in_use == {"LC"}
+    version = store.warm()
+    ranked = {
+        k[-1][1]
+        for k in store.cache.keys(version)
+        if k[0] == "ranking" and isinstance(k[-1], tuple)
+    }
+    assert ranked == {"LC"}
+    assert ("ranking", "feeder", 365, ("county", "LC")) in store.cache.keys(version)
+    proc = AnalysisProcess(settings, str(engine.url))
+    try:
+        remote, values = proc.warm({365}, {"ZQ"})
+    finally:
+        proc.stop()
+    assert remote == version
+    ranking = values[("ranking", "feeder", 365, ("county", "ZQ"))]
+    assert (ranking["feeder"].str[:3] == "ZQ-").all()
+    assert not [k for k in values if k[0] == "voltage_daily"]  # stays in the process
