@@ -13,18 +13,24 @@ from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
 from dashboard import data, ids
 from dashboard.i18n import norm_lang, tr
 
-#: the selector's value for the province (Dropdown values cannot be None)
-PROVINCE = ""
+#: the selector's value for the province (not a county code: codes start with a letter,
+#: digit or '_'); a Dropdown shows no label for None or ""
+PROVINCE = "*"
 
 
 def county_box(lang: str) -> html.Div:
-    """The header's selector, hidden until the database has several counties."""
+    """The header's selector, hidden until the database has several counties (its options as
+    the database has them now; the status tick keeps them up to date)."""
+    try:
+        options = county_options(lang)
+    except Exception:  # noqa: BLE001 - the database is not there yet: the tick fills them
+        options = [{"label": tr("shell.province", lang), "value": PROVINCE}]
     return html.Div(
         [
             html.Span(tr("shell.county", lang), className="county-label"),
             dcc.Dropdown(
                 id=ids.COUNTY_SWITCH,
-                options=[],
+                options=options,
                 value=PROVINCE,
                 clearable=False,
                 searchable=True,
@@ -34,7 +40,7 @@ def county_box(lang: str) -> html.Div:
         ],
         id=ids.COUNTY_BOX,
         className="county-box",
-        style={"display": "none"},
+        style={"display": "flex"} if len(options) > 1 else {"display": "none"},
     )
 
 
@@ -89,7 +95,9 @@ def county_callbacks(app: Dash, lang: str) -> None:
         stored = stored or None
         asked = asked_county(search)
         if ctx.triggered_id == ids.COUNTY_SWITCH:  # the user's choice: kept, and in the address
-            wanted = choice or None
+            if not choice:  # the dropdown cleared itself (not a choice: the province is "*")
+                return no_update, no_update, no_update
+            wanted = None if choice == PROVINCE else choice
             moved = with_county(search, wanted)
             return (
                 wanted if wanted != stored else no_update,

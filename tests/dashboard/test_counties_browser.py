@@ -71,9 +71,10 @@ def test_cty_browser001_switch_county_in_zh_and_en(dash_duo, province_app):
     until(lambda: _prefixes(dash_duo, "pri-grid", "feeder") == {"LC-"}, timeout=20)
     assert len(_rows(dash_duo, "pri-grid")) == zq_rows  # same preset: as many feeders
 
-    # back on the live board: Licheng's outage; the whole company again: all three
-    dash_duo.find_element("a[href='/']").click()
+    # a fresh load of a page without ?county= shows the tab's choice: Licheng's outage
+    dash_duo.wait_for_page(url=dash_duo.server_url + "/")
     dash_duo.wait_for_text_to_equal("#live-kpi-customers", "120", timeout=20)
+    dash_duo.wait_for_contains_text("#county-box", "Licheng", timeout=10)
     dash_duo.wait_for_contains_text("#live-kpis", "Customers out", timeout=10)
     dash_duo.select_dcc_dropdown("#county-switch", "Whole company")
     dash_duo.wait_for_text_to_equal("#live-kpi-customers", "410", timeout=10)

@@ -190,14 +190,14 @@ def test_cty_dash005_selector_only_with_several_counties(server, settings, count
     from dashboard.components.county import asked_county, county_options, with_county
 
     zh = county_options("zh")
-    assert [o["value"] for o in zh] == ["", "LC", "ZQ", "PY"]
+    assert [o["value"] for o in zh] == ["*", "LC", "ZQ", "PY"]
     assert [o["label"] for o in zh] == ["全省（全公司）", "历城区", "章丘区", "平阴县"]
     assert [o["label"] for o in county_options("en")][:2] == ["Whole company", "Licheng"]
     assert asked_county("?county=ZQ&storm=1") == "ZQ" and asked_county("") is None
     assert with_county("?storm=1&county=ZQ", "LC") == "?storm=1&county=LC"
     assert with_county("?county=ZQ", None) == "" and with_county(None, "PY") == "?county=PY"
     data.configure(settings, county_db[1])  # the single simulated county: no counties at all
-    assert county_options("en") == [{"label": "Whole company", "value": ""}]
+    assert county_options("en") == [{"label": "Whole company", "value": "*"}]
     assert data.store().county_codes() == []
     with data.store().in_county("LC") as chosen:
         assert chosen is None
