@@ -35,7 +35,7 @@ def test_cty_db001_migration_0011_up_and_down_keeps_the_network(db_url):
                 "VALUES (1, 'F1', 1, '2025-07-01 00:00:00')"
             )
         )
-    upgrade(engine)
+    upgrade(engine, "0011")
     assert current_revision(engine) == "0011"
     insp = inspect(engine)
     assert "counties" in insp.get_table_names()
