@@ -68,6 +68,8 @@ class IngestOptions:
     plausible_pu: tuple[float, float] = (0.5, 1.5)
     # The source's shaping (collectors/shaping.py): its options, or None for none.
     shaping: ShapingOptions | None = None
+    # The county the source is bound to (issue 19): its substations without a county get it.
+    county: str | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from collectors.counties import sync_counties
 from collectors.file_reading import (
     DEFAULT_MAX_COLUMNS,
     FileRefused,
@@ -166,6 +167,7 @@ def ingest_file_command(settings, kind: str, path: Path, source: str) -> int:
     engine = make_engine(settings.database_url)
     try:
         retry_locked(engine, lambda: upgrade(engine))
+        retry_locked(engine, lambda: sync_counties(engine, settings))
         lock = _take_source_lock(engine, source)
         if lock is None:
             click.echo(
@@ -196,6 +198,7 @@ def _ingest_locked(engine, settings, kind: str, path: Path, source: str) -> int:
         **time_options(configured),
         shaping=configured,
         **voltage_level_options(configured),
+        county=configured.county if configured else None,
     )
     run_id = pipeline.start_run(source, kind)
     size = (

@@ -63,6 +63,7 @@ PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
         "lon": ("lon", "经度", "longitude"),
         "lat": ("lat", "纬度", "latitude"),
         "town": ("town", "乡镇"),
+        "county": ("county", "县公司", "所属县", "县公司编号"),
     },
     "feeders": {
         "feeder": ("feeder", "线路编号", "code"),

@@ -212,6 +212,9 @@ class SourceOptions(ShapingOptions, VoltageLevelOptions):
     authoritative: bool = False
     # Source column -> canonical column (docs/formats.md), on top of the built-in presets.
     mapping: dict[str, str] = Field(default_factory=dict)
+    # The county (a `[[counties]]` code) this source's records belong to (issue 19): network
+    # rows without a county get it; records naming no substation, feeder or area count there.
+    county: str | None = None
 
     # --- times --- (docs/formats.md "Times of a source")
     # The zone of the source's naive times (an IANA name, e.g. "America/Denver"); unset: the

@@ -126,6 +126,7 @@ class Pipeline:
             substations=net["maps"]["substations"],
             feeders=net["maps"]["feeders"],
             transformers=net["maps"]["transformers"],
+            counties=net["maps"]["counties"],
             feeder_of_substation=net["feeder_of_substation"],
             feeder_of_transformer=net["feeder_of_transformer"],
             served_feeder=net["served_feeder"],
@@ -290,6 +291,9 @@ class Pipeline:
             frame = frame.reset_index(drop=True)
         if not (raw.empty and len(pre_rejected)):  # rows all pre-rejected: no header to judge
             check_columns(frame, kind)
+        if kind == "substations" and options.county:
+            county = frame["county"] if "county" in frame else pd.Series(None, index=frame.index)
+            frame = frame.assign(county=county.where(county.notna(), options.county))
         checked = VALIDATORS[kind](frame, self.context(options, now))
         return Validated(
             raw_all,

@@ -252,6 +252,7 @@ def preview_file(
         shaping=source_options,
         **time_options(source_options),
         **voltage_level_options(source_options),
+        county=getattr(source_options, "county", None),
     )
     reading = reading_options(source_options)
     frames = read_chunks(path, kind, mapping=None, shaping=source_options, **reading)

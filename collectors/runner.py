@@ -163,6 +163,7 @@ def ingest_options(name: str, options: SourceOptions, source: Source, kind: str)
         **time_options(options),
         shaping=options,
         **voltage_level_options(options),
+        county=options.county,
     )
 
 

@@ -25,6 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
+from collectors.counties import sync_counties
 from collectors.runner import (
     INSTANCES,
     RunResult,
@@ -116,6 +117,7 @@ def start_scheduler(settings, engine: Engine | None = None) -> BackgroundSchedul
             from db.engine import make_engine
 
             engine = make_engine(settings.database_url)
+        sync_counties(engine, settings)
         mark_abandoned_runs(engine)
         scheduler = build_scheduler(settings, engine)
         scheduler.start()
@@ -214,6 +216,7 @@ def collect_command(settings, once: bool, source: str | None) -> int:
         return EXIT_OK
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    sync_counties(engine, settings)
     mark_abandoned_runs(engine)
     try:
         if once:

@@ -14,6 +14,7 @@ import pandas as pd
 from dash import ALL, Dash, Input, Output, State, ctx, dcc, html, no_update, set_props
 
 from dashboard import auth, data, ids, watchdog
+from dashboard.components.county import county_box, county_callbacks
 from dashboard.i18n import LABELS, fmt_clock, norm_lang, tr
 
 if TYPE_CHECKING:
@@ -181,6 +182,7 @@ def create_app(settings, engine: Engine | None = None) -> Dash:
         return {"error": "internal error"}, 500
 
     _language_callbacks(app, lang)
+    county_callbacks(app, lang)
     _status_callbacks(app, settings, lang)
     # the hashes cover Dash's own inline scripts (renderer, clientside callbacks), nothing else
     auth.install_headers(app.server, app.csp_hashes)
@@ -192,6 +194,7 @@ def shell_layout(settings, lang: str) -> html.Div:
     return html.Div(
         [
             dcc.Store(id=ids.LANG, storage_type="local"),
+            dcc.Store(id=ids.COUNTY, storage_type="session"),
             dcc.Location(id=ids.NAV_LOCATION, refresh="callback-nav"),
             dcc.Interval(
                 id=ids.STATUS_TICK, interval=int(settings.dashboard.refresh_seconds * 1000)
@@ -217,6 +220,7 @@ def _header(settings, lang: str) -> html.Header:
             _nav(lang),
             html.Div(
                 [
+                    county_box(lang),
                     html.Span(id=ids.LAST_UPDATED, className="last-updated"),
                     dcc.RadioItems(
                         id=ids.LANG_SWITCH,

@@ -23,6 +23,12 @@ I18N = "i18n"
 ACCOUNT_USER = "account-user"
 LOGOUT = "logout"
 LOGOUT_CSRF = "logout-csrf"
+#: the county pages show (issue 19): a code, or None for the province (the whole company);
+#: an input of every page callback that reads data. Kept per browser tab (session storage);
+#: ``?county=CODE`` in a page's address sets it.
+COUNTY = "county-store"
+COUNTY_SWITCH = "county-switch"
+COUNTY_BOX = "county-box"
 
 # live
 LIVE_TICK = "live-tick"

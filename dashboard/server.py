@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
 if TYPE_CHECKING:
     # the engine type as the data module names it: dashboard/ reaches db only through dashboard/data/
@@ -83,8 +83,14 @@ def make_server(settings, engine: Engine | None = None, warm: bool = False) -> F
 
     @server.get("/api/live")
     def api_live():
+        county = request.args.get("county") or None
         try:
-            body = store.live_summary()
+            if county is not None and county not in set(store.counties()["code"]):
+                return jsonify({"error": f"unknown county {county[:64]!r}"}), 404
+            with store.in_county(county, remember=False):
+                body = store.live_summary()
+            if county is not None:  # ?county=CODE: that county's outages only (issue 19)
+                body["county"] = county
         except Exception as exc:  # noqa: BLE001 - the database is down: say so, without internals
             log.warning("live summary failed: %s", exc.__class__.__name__)
             return jsonify({"error": "database unreachable", "stale": True}), 503

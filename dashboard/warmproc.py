@@ -68,9 +68,9 @@ class AnalysisProcess:
         proc = self._proc
         return proc.pid if proc is not None and proc.is_alive() else None
 
-    def warm(self, windows: set[int]) -> tuple[int, dict[tuple, Any]]:
-        """Have the child warm the newest data version (and ``windows``); returns the version
-        and its results. Raises RuntimeError when the child failed, died, did not answer within
+    def warm(self, windows: set[int], counties=()) -> tuple[int, dict[tuple, Any]]:
+        """Have the child warm the newest data version (and ``windows``, and the ``counties``
+        pages have asked for); returns the version and its results. Raises RuntimeError when the child failed, died, did not answer within
         ``ANSWER_SECONDS`` or was stopped."""
         with self._exchange:
             if self._stopping.is_set():
@@ -79,7 +79,7 @@ class AnalysisProcess:
                 self._discard()
                 self._start()
             try:
-                self._conn.send(sorted(windows))
+                self._conn.send((sorted(windows), sorted(counties)))
                 deadline = time.monotonic() + ANSWER_SECONDS
                 while not self._conn.poll(POLL_SECONDS):
                     if self._stopping.is_set():
@@ -140,12 +140,12 @@ def child_main(conn, settings, url: str) -> None:
     store = data.store()
     while True:
         try:
-            windows = conn.recv()
+            windows, counties = conn.recv()
         except (EOFError, OSError):
             return  # the server is gone
         started = time.perf_counter()
         try:
-            store.windows_in_use = set(windows)
+            store.windows_in_use, store.counties_in_use = set(windows), set(counties)
             version = store.warm()
             values = store.cache.snapshot(version)
         except Exception as exc:  # noqa: BLE001 - reported to the server, which retries
@@ -166,7 +166,9 @@ def _sendable(values: dict[tuple, Any]) -> list[bytes]:
     (``STAYS_HERE``) or what cannot be pickled (a page computes it when asked) stays behind."""
     out = []
     for key, value in values.items():
-        if key in STAYS_HERE:
+        if tuple(k for k in key if not (isinstance(k, tuple) and k[:1] == ("county",))) in (
+            STAYS_HERE
+        ):  # a county's too
             continue
         try:
             out.append(pickle.dumps((key, value), protocol=pickle.HIGHEST_PROTOCOL))

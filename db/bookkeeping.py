@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 
-from db.models import CollectorRun, Feeder, IngestChunk, QuarantinedRecord, Substation, Transformer
+from db.models import (
+    CollectorRun,
+    County,
+    Feeder,
+    IngestChunk,
+    QuarantinedRecord,
+    Substation,
+    Transformer,
+)
 
 
 def network_context(conn: Connection) -> dict:
@@ -20,6 +28,7 @@ def network_context(conn: Connection) -> dict:
             ("substations", Substation),
             ("feeders", Feeder),
             ("transformers", Transformer),
+            ("counties", County),
         )
     }
     areas = pd.DataFrame(

@@ -62,8 +62,23 @@ class Substation(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     town: Mapped[str | None] = mapped_column(String(100))
+    # The county (县公司) it belongs to; NULL in a single-county deployment (migration 0011).
+    # Indexed: a county's pages read its substations, then their feeders and areas.
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"), index=True)
     source: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class County(Base):
+    """A county company (县/区供电公司) of a province deployment: its substations (and through
+    them its feeders and areas) are its own. Named in config ``[[counties]]`` (issue 19)."""
+
+    __tablename__ = "counties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
 
 
 class Feeder(Base):

@@ -36,6 +36,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from db.base import utcnow
 from db.models import (
     Complaint,
+    County,
     DataVersion,
     Feeder,
     Outage,
@@ -365,15 +366,29 @@ def upsert_by_code(conn: Connection, table: Table, rows: pd.DataFrame) -> Upsert
     return counts
 
 
+def county_ids(conn: Connection, substations: pd.DataFrame) -> pd.DataFrame:
+    """A ``county`` code column becomes ``county_id`` (blank: None); unknown: ValueError."""
+    if "county" not in substations:
+        return substations
+    known = dict(conn.execute(select(County.code, County.id)).all())
+    if unknown := sorted(set(substations["county"].dropna()) - set(known)):
+        raise ValueError(f"unknown county {unknown[0]!r} (counties: {sorted(known)})")
+    ids = substations["county"].map(known).astype(object)
+    return substations.drop(columns="county").assign(county_id=ids.where(ids.notna(), None))
+
+
 def upsert_network(
     target: Engine | Connection,
     substations: pd.DataFrame | None = None,
     feeders: pd.DataFrame | None = None,
     transformers: pd.DataFrame | None = None,
 ) -> dict[str, UpsertCounts]:
-    """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids."""
+    """Upsert network tables in one transaction. Rows carry ``code`` and resolved parent ids;
+    substations may carry their county's ``county`` code instead of ``county_id``."""
     out: dict[str, UpsertCounts] = {}
     with _transaction(target) as conn:
+        if substations is not None:
+            substations = county_ids(conn, substations)
         for name, table, rows in (
             ("substations", Substation.__table__, substations),
             ("feeders", Feeder.__table__, feeders),
@@ -416,6 +431,7 @@ __all__ = [
     "upsert_outages",
     "upsert_complaints",
     "upsert_network",
+    "county_ids",
     "upsert_readings",
     "upsert_by_code",
     "bump_data_version",

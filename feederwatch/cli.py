@@ -88,12 +88,14 @@ def init(ctx: _Context) -> None:
     """Create or upgrade the database to the current schema (idempotent)."""
     from sqlalchemy.exc import OperationalError
 
+    from collectors.counties import sync_counties
     from collectors.runner import mark_abandoned_runs
     from db.migrate import current_revision, upgrade
 
     engine = ctx.engine()
     try:
         upgrade(engine)
+        sync_counties(engine, ctx.settings)
         revision = current_revision(engine)
         abandoned = mark_abandoned_runs(engine)
     except OperationalError as exc:
@@ -256,6 +258,15 @@ def demo(ctx: _Context, preset: str | None, no_browser: bool) -> None:
     sys.exit(demo_command(ctx.settings, preset=preset, open_browser=not no_browser))
 
 
+def _county_option(func):
+    return click.option(
+        "--county",
+        default=None,
+        metavar="CODE",
+        help="One county of a province deployment ([[counties]]); default: the whole company.",
+    )(func)
+
+
 def _window_option(func):
     func = click.option("--from", "date_from", type=click.DateTime(formats=["%Y-%m-%d"]))(func)
     func = click.option("--to", "date_to", type=click.DateTime(formats=["%Y-%m-%d"]))(func)
@@ -274,14 +285,15 @@ def _window_option(func):
     default="table",
     show_default=True,
 )
+@_county_option
 @pass_ctx
-def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
+def rank(ctx: _Context, level: str, top: int, fmt: str, county: str | None) -> None:
     """Rank 10 kV feeders or 35 kV substations by the complaints an upgrade would avoid."""
     try:
         from feederwatch.reports import rank_command
     except ImportError:
         not_yet("rank")
-    sys.exit(rank_command(ctx.settings, level=level, top=top, fmt=fmt))
+    sys.exit(rank_command(ctx.settings, level=level, top=top, fmt=fmt, county=county))
 
 
 @cli.command()
@@ -306,8 +318,11 @@ def rank(ctx: _Context, level: str, top: int, fmt: str) -> None:
     help="start: each interruption whole in the period it starts in (IEEE 1366); clip: minutes "
     "inside the period. Default: [indices] period_rule.",
 )
+@_county_option
 @pass_ctx
-def indices(ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule) -> None:
+def indices(
+    ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule, county: str | None
+) -> None:
     """Reliability indices (SAIFI, SAIDI, CAIDI, ASAI, RS-1, ...) by system, substation or feeder,
     with T_MED, the Major Event Days and each index with and without them."""
     try:
@@ -319,7 +334,15 @@ def indices(ctx: _Context, by: str, date_from, date_to, fmt: str, period_rule) -
     if start and end and end <= start:
         fail(f"--to ({end}) must be after --from ({start})")
     sys.exit(
-        indices_command(ctx.settings, by=by, start=start, end=end, fmt=fmt, period_rule=period_rule)
+        indices_command(
+            ctx.settings,
+            by=by,
+            start=start,
+            end=end,
+            fmt=fmt,
+            period_rule=period_rule,
+            county=county,
+        )
     )
 
 

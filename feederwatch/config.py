@@ -10,6 +10,7 @@ path is resolved against the folder of the config file (the current folder for t
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -172,6 +173,25 @@ class AlertRule(_Section):
     language: Literal["zh", "en"] = "zh"
 
 
+class CountySettings(_Section):
+    """One ``[[counties]]`` entry (issue 19): a county company of a province deployment. Its
+    substations are those its network rows name (a ``county`` column, or a source's
+    ``county``); pages, the API and ``rank``/``indices`` filter by its code."""
+
+    code: str
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name_en: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError(
+                f"{value!r} is not a county code (letters, digits, '_', '-', '.'; up to 64)"
+            )
+        return value
+
+
 class Settings(_Section):
     """The whole configuration. ``config_dir`` is where relative paths are resolved."""
 
@@ -183,6 +203,7 @@ class Settings(_Section):
     dashboard: DashboardSettings = DashboardSettings()
     sources: dict[str, dict[str, Any]] = Field(default_factory=dict)
     alerts: dict[str, AlertRule] = Field(default_factory=dict)
+    counties: list[CountySettings] = Field(default_factory=list)
     config_path: Path | None = None
     config_dir: Path = Path(".")
 
@@ -196,6 +217,19 @@ class Settings(_Section):
         return resolve_database_url(
             os.environ.get(DATABASE_URL_ENV) or self.database.url, self.config_dir
         )
+
+    @model_validator(mode="after")
+    def _counties_distinct(self) -> Settings:
+        seen: set[str] = set()
+        for i, county in enumerate(self.counties):
+            if county.code in seen:
+                raise ValueError(f"counties.{i}.code: {county.code!r} is named twice")
+            seen.add(county.code)
+        return self
+
+    def source_counties(self) -> dict[str, str]:
+        """Source name -> the county it is bound to (only the sources bound to one)."""
+        return {name: raw["county"] for name, raw in self.sources.items() if raw.get("county")}
 
     def source_options(self) -> dict[str, SourceOptions]:
         """Each configured source's validated options (already checked at load)."""
@@ -255,6 +289,14 @@ def parse_settings(
             OPTIONS_BY_TYPE[kind].model_validate(raw)
         except ValidationError as exc:
             raise ConfigError(f"{origin}: {_first_error(exc, f'sources.{name}')}") from None
+    codes = [c.code for c in settings.counties]
+    for name, county in settings.source_counties().items():
+        if county not in codes:
+            known = ", ".join(codes) or "none: add [[counties]]"
+            raise ConfigError(
+                f"{origin}: sources.{name}.county: {county!r} is not a configured county "
+                f"(counties: {known})"
+            )
     env_url = os.environ.get(DATABASE_URL_ENV)
     if env_url:
         try:

@@ -16,6 +16,7 @@ from analytics.settings import AnalyticsSettings
 from db.engine import make_engine
 from db.migrate import upgrade
 from db.queries import complaints, last_outage_start, network, outages, voltage_rollups
+from db.queries import counties as county_queries
 
 RANK_COLUMNS = {
     "feeder": [
@@ -78,18 +79,42 @@ def _last_outage(settings) -> pd.Timestamp | None:
     return last_outage_start(engine)
 
 
-def _inputs(settings, window, history_years: int = 1):
+def _inputs(settings, window, history_years: int = 1, county: str | None = None):
     engine = make_engine(settings.database_url)
     upgrade(engine)
     # Five years before the window feed the frequent-outage and MED look-backs; the ranking's
     # earlier years (issue 15) need their complaints and readings too.
     lookback = window[0] - timedelta(days=5 * 366)
     earliest = window[0] - (window[1] - window[0]) * (history_years - 1)
-    return (
-        network(engine),
+    net = network(engine)
+    inputs = (
+        net,
         outages(engine, min(lookback, earliest), window[1]),
         complaints(engine, earliest - timedelta(days=60), window[1]),
         voltage_rollups(engine, "D", earliest, window[1]),
+    )
+    if county is None:
+        return inputs
+    # one county's part of the company (issue 19): its network and the records naming it
+    members = county_queries.members(net, county, settings.source_counties())
+    return (
+        county_queries.county_network(net, members),
+        *(county_queries.county_records(frame, members) for frame in inputs[1:]),
+    )
+
+
+def unknown_county(settings, county: str | None) -> str | None:
+    """The error line for a ``--county`` that is no county of the database, else None."""
+    if county is None:
+        return None
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    known = list(county_queries.counties(engine)["code"])
+    if county in known:
+        return None
+    return (
+        f"feederwatch: error: --county {county!r} is not a county of the database "
+        f"(counties: {', '.join(known) or 'none'})"
     )
 
 
@@ -116,9 +141,12 @@ def _emit(frame: pd.DataFrame, fmt: str) -> None:
             click.echo(frame.to_string(index=False))
 
 
-def rank_command(settings, level: str, top: int, fmt: str) -> int:
+def rank_command(settings, level: str, top: int, fmt: str, county: str | None = None) -> int:
+    if error := unknown_county(settings, county):
+        click.echo(error, err=True)
+        return 2
     window = _window(settings, None, None, _last_outage(settings))
-    net, out, comp, volt = _inputs(settings, window, settings.ranking.history_years)
+    net, out, comp, volt = _inputs(settings, window, settings.ranking.history_years, county)
     if net["feeders"].empty:
         click.echo(
             "feederwatch: error: the database has no network yet (feederwatch ingest "
@@ -207,9 +235,14 @@ def indices_command(
     end: date | None,
     fmt: str,
     period_rule: str | None = None,
+    county: str | None = None,
+    now: pd.Timestamp | None = None,
 ) -> int:
+    if error := unknown_county(settings, county):
+        click.echo(error, err=True)
+        return 2
     window = _window(settings, start, end, _last_outage(settings))
-    net, out, _comp, _volt = _inputs(settings, window)
+    net, out, _comp, _volt = _inputs(settings, window, county=county)
     if net["feeders"].empty and out.empty:
         click.echo("feederwatch: error: the database has no outages or network yet", err=True)
         return 2
@@ -221,7 +254,7 @@ def indices_command(
         window=window,
         settings=AnalyticsSettings.from_config(settings, **overrides),
         # outages still open end now (or at the window end, when that is earlier)
-        now=pd.Timestamp.now(tz="UTC"),
+        now=pd.Timestamp.now(tz="UTC") if now is None else now,
     )
     if table.empty or not (table["customers_served"] > 0).any():
         where = settings.config_path or "the config"

@@ -38,7 +38,16 @@ __all__ = ["NeedsExtra", "detect_format", "import_network", "load_network"]
 #: findings that are broken input (quarantined); every other kind is a note
 QUARANTINE_KINDS = ("unknown_bus", "unknown_line", "bad_value")
 CANONICAL = {
-    "substations": ["substation", "name", "voltage_kv", "capacity_mva", "lon", "lat", "town"],
+    "substations": [
+        "substation",
+        "name",
+        "voltage_kv",
+        "capacity_mva",
+        "lon",
+        "lat",
+        "town",
+        "county",
+    ],
     "feeders": ["feeder", "substation", "name", "voltage_kv", "length_km", "conductor", "geometry"],
     "transformers": ["transformer", "feeder", "name", "kva", "lon", "lat"],
 }

@@ -47,6 +47,7 @@ POINT_PRESETS = {
     "bus_id": "bus_id", "bus": "bus_id", "node": "bus_id", "node_id": "bus_id",
     "name": "name", "名称": "name", "voltage_kv": "voltage_kv", "vn_kv": "voltage_kv",
     "kv": "voltage_kv", "电压等级": "voltage_kv", "capacity_mva": "capacity_mva",
+    "county": "county", "县公司": "county", "所属县": "county",
 }  # fmt: skip
 
 
@@ -380,6 +381,7 @@ def _substation_points(points, pgeoms) -> pd.DataFrame:
                 "name": points.get("name"),
                 "voltage_kv": points.get("voltage_kv"),
                 "capacity_mva": points.get("capacity_mva"),
+                "county": points.get("county"),
                 "lon": [g[1][0] if g and g[0] == "Point" else np.nan for g in pgeoms],
                 "lat": [g[1][1] if g and g[0] == "Point" else np.nan for g in pgeoms],
             }

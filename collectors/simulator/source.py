@@ -27,23 +27,37 @@ import pandas as pd
 from collectors.base import Batch, Source
 from collectors.options import SimulatorOptions
 from collectors.simulator.core import Simulation
+from collectors.simulator.county import CountySimulation, county_centre
 from collectors.simulator.load import SimState, history_batches, sim_label
 
 
-def simulation_for(options: SimulatorOptions, tz: str, start: date | None = None) -> Simulation:
-    """The simulated county a simulator source (or the demo) stands for."""
+def simulation_for(
+    options: SimulatorOptions, tz: str, start: date | None = None, place: int = 0
+) -> Simulation | CountySimulation:
+    """The simulated county a simulator source (or the demo) stands for. A source bound to a
+    county (``county = "LC"``) is that county of a province: its ids carry the code and it is
+    placed ``place`` county widths east of the others (collectors/simulator/county.py)."""
     if start is None:
         start = options.start or (
             datetime.now(ZoneInfo(tz)).date() - timedelta(days=options.history_days)
         )
-    return Simulation(
+    extra = {"centre": county_centre(options.preset, place)} if options.county else {}
+    sim = Simulation(
         preset=options.preset,
         seed=options.seed,
         start=start,
         days=options.history_days,
         resolution=options.resolution,
         tz=tz,
+        **extra,
     )
+    return CountySimulation(sim, options.county) if options.county else sim
+
+
+def county_place(settings, options: SimulatorOptions) -> int:
+    """The position of the source's county among the configured ones (0 without one)."""
+    codes = [c.code for c in getattr(settings, "counties", ())]
+    return codes.index(options.county) if options.county in codes else 0
 
 
 class SimulatorSource(Source):
@@ -55,6 +69,7 @@ class SimulatorSource(Source):
     def __init__(self, name, options, *, settings=None, state=None):
         super().__init__(name, options, settings=settings, state=state)
         self.tz = settings.site.timezone if settings is not None else "Asia/Shanghai"
+        self.place = county_place(settings, options)
         self._sim: Simulation | None = None
         self._feed = None
 
@@ -63,7 +78,7 @@ class SimulatorSource(Source):
         """Minutes one simulated reading stands for (the runner passes it to the pipeline)."""
         return 15 if self.options.resolution == "15min" else 60
 
-    def _simulation(self, watermark: str | None) -> Simulation:
+    def _simulation(self, watermark: str | None) -> Simulation | CountySimulation:
         if self._sim is None:
             start = None
             if watermark:
@@ -71,7 +86,7 @@ class SimulatorSource(Source):
                     start = date.fromisoformat(json.loads(watermark)["label"].split("/")[2])
                 except (ValueError, KeyError, IndexError):
                     start = None
-            self._sim = simulation_for(self.options, self.tz, start)
+            self._sim = simulation_for(self.options, self.tz, start, self.place)
         return self._sim
 
     def batches(self, watermark: str | None) -> Iterator[Batch]:
@@ -86,7 +101,7 @@ class SimulatorSource(Source):
             state = replace(state, live_until=history_end)
         yield from self._live(sim, state)
 
-    def _live(self, sim: Simulation, state: SimState) -> Iterator[Batch]:
+    def _live(self, sim: Simulation | CountySimulation, state: SimState) -> Iterator[Batch]:
         since = pd.Timestamp(state.live_until)
         feed = self._feed
         if (

@@ -40,6 +40,7 @@ class Context:
     substations: dict[str, int] = field(default_factory=dict)
     feeders: dict[str, int] = field(default_factory=dict)
     transformers: dict[str, int] = field(default_factory=dict)
+    counties: dict[str, int] = field(default_factory=dict)  # county code -> id (issue 19)
     feeder_of_substation: dict[str, str] = field(
         default_factory=dict
     )  # feeder code -> substation code

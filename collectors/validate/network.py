@@ -79,7 +79,8 @@ def _numbers(rej: Rejects, frame: pd.DataFrame, names) -> dict[str, pd.Series]:
 
 
 def validate_substations(frame: pd.DataFrame, ctx: Context) -> Checked:
-    """Substation rows -> rows for ``upsert_network`` (code, name, ...)."""
+    """Substation rows -> rows for ``upsert_network`` (code, name, ...); a ``county`` column
+    (a configured county's code, issue 19) becomes ``county_id``."""
     rej = Rejects(frame.index)
     code = check_id(rej, values_of(frame, "substation"), "substation")
     check_texts(rej, frame, ("name", "town"))
@@ -87,6 +88,9 @@ def validate_substations(frame: pd.DataFrame, ctx: Context) -> Checked:
     lon, bad_lon = parse_numbers(values_of(frame, "lon"))
     lat, bad_lat = parse_numbers(values_of(frame, "lat"))
     rej.add(bad_lon | bad_lat | (lon.abs() > 180) | (lat.abs() > 90), "bad_coordinate")
+    county = check_id(rej, values_of(frame, "county"), "county", required=False)
+    county_id = county.map(ctx.counties)
+    rej.add(county.notna() & county_id.isna(), "unknown_county", county)
     good = pd.DataFrame(
         {
             "code": code,
@@ -97,8 +101,10 @@ def validate_substations(frame: pd.DataFrame, ctx: Context) -> Checked:
             "lat": lat,
             "town": clean_text(values_of(frame, "town")),
         }
-    )[rej.ok]
-    return Checked(good, rej.frame())
+    )
+    if "county" in frame:  # without the column a re-import keeps the counties stored
+        good["county_id"] = county_id.astype(object).where(county_id.notna(), None)
+    return Checked(good[rej.ok], rej.frame())
 
 
 def validate_feeders(frame: pd.DataFrame, ctx: Context) -> Checked:
@@ -174,6 +180,9 @@ def validate_transformers(frame: pd.DataFrame, ctx: Context) -> Checked:
     lon, bad_lon = parse_numbers(values_of(frame, "lon"))
     lat, bad_lat = parse_numbers(values_of(frame, "lat"))
     rej.add(bad_lon | bad_lat | (lon.abs() > 180) | (lat.abs() > 90), "bad_coordinate")
+    county = check_id(rej, values_of(frame, "county"), "county", required=False)
+    county_id = county.map(ctx.counties)
+    rej.add(county.notna() & county_id.isna(), "unknown_county", county)
     good = pd.DataFrame(
         {
             "code": code,

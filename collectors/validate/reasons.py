@@ -56,6 +56,7 @@ REASONS: dict[str, str] = {
     "time_too_old": "the time is before 1990",
     "bad_version": "the version is neither a number nor a time",
     "unknown_substation": "the substation is not in the network",
+    "unknown_county": "the county is not one of the configured counties",
     "unknown_feeder": "the feeder is not in the network",
     "unknown_transformer": "the transformer area is not in the network",
     # network models (collectors/network_import, issue 14): broken references in the model

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import inspect
 import itertools
 import re
 import unicodedata
@@ -30,6 +32,25 @@ SERIES = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Microsoft YaHei', 'PingFang SC', 'Noto Sans CJK SC', sans-serif"
 
 _counter = itertools.count()
+
+
+def county_scoped(func=None, *, owner: tuple[str, str] | None = None):
+    """A page callback whose reads are those of the county it is given (its ``county``
+    parameter: the shell's ``ids.COUNTY`` store, issue 19); None or unknown: the province.
+    ``owner`` (level, parameter), a detail page's: a feeder or substation of another county
+    (a shared link) is shown as the whole company sees it."""
+    if func is None:
+        return functools.partial(county_scoped, owner=owner)
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def scoped(*args, **kwargs):
+        given = signature.bind_partial(*args, **kwargs).arguments
+        item = (owner[0], given.get(owner[1])) if owner else None
+        with data.store().in_county(given.get("county"), item):
+            return func(*args, **kwargs)
+
+    return scoped
 
 
 def t(key: str, lang: str = "zh", **fmt) -> html.Span:
@@ -405,17 +426,28 @@ def link_column(field: str, header: str, href_prefix: str, **kw) -> dict:
 
 
 # --- pages drawn in their layout ---------------------------------------------------------------
-def drawn_body(body_id: str, shown_id: str, build, *args) -> list:
+def drawn_body(
+    body_id: str,
+    shown_id: str,
+    build,
+    *args,
+    county: str | None = None,
+    owner: tuple[str, str | None] | None = None,
+) -> list:
     """A page's body drawn in its layout by ``build(*args, lang)`` in the configured language,
     so that it comes with the page (a callback drawing it after the layout is one more round
     trip, and the page's whole server work, before the first chart), plus a store saying what
     it shows ([language, *args]). Before the first analysis is published, or when the body
     cannot be drawn (the database is down), the body is left empty: the page's callback then
     draws it, or fails as every callback does (the shell's banner; told to wait for the
-    analysis, it runs again when that is ready), while the page itself is shown."""
-    lang = data.store().settings.dashboard.language
+    analysis, it runs again when that is ready), while the page itself is shown. ``county``:
+    the page address's (issue 19); the tab's own choice, when the address has none, is drawn by
+    the callback."""
+    store = data.store()
+    lang = store.settings.dashboard.language
     try:
-        body, shown = build(*args, lang), [lang, *args]
+        with store.in_county(county, owner):
+            body, shown = build(*args, lang), shown_as(lang, *args)
     except Exception:  # noqa: BLE001 - the callback meets it again and reports it
         body, shown = None, None
     return [
@@ -429,5 +461,12 @@ def redraw_needed(shown, lang: str, *args) -> None:
     ``[lang, *args]`` (the one drawn in the layout, when the user's language is the configured
     one); go on when the language or a control changed, or the analysis the page waited for is
     ready."""
-    if shown == [lang, *args] and ctx.triggered_id != ids.ANALYSIS_READY:
+    if shown == shown_as(lang, *args) and ctx.triggered_id != ids.ANALYSIS_READY:
         raise PreventUpdate
+
+
+def shown_as(lang: str, *args) -> list:
+    """What a body callback records as shown: ``[lang, *args]``, and the county when one is
+    chosen (issue 19: the layout draws the whole company's body)."""
+    county = data.store().county()
+    return [lang, *args] if county is None else [lang, *args, county]

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from dashboard import data
 from dashboard.components.common import FONT
 from dashboard.components.geo import convert_geojson, load_geojson, wgs84_to_gcj02
 from dashboard.i18n import tr
@@ -250,8 +251,9 @@ def set_view(
             "bgcolor": "rgba(255,255,255,0.85)",
             "title": {"text": label},
         },
-        # a new substation choice is a new view (zoom to it); otherwise pan/zoom are kept
-        uirevision=f"map:{substation or ''}",
+        # a new substation or county choice is a new view (zoom to it); otherwise pan/zoom
+        # are kept
+        uirevision=":".join(["map", *filter(None, [data.store().county()]), substation or ""]),
         clickmode="event",
     )
     focus = bool(substation) and len(extent[0]) > 0

@@ -179,8 +179,11 @@ class StoreAnalysis(StoreReads):
 
     def _indices_now(self) -> pd.Timestamp:
         """One "now" per data version for the indices: open outages count up to it (issue 15),
-        and every window's figures of a version share the placed outages."""
-        return self._cached(("indices_now",), lambda: pd.Timestamp.now(tz="UTC").floor("min"))
+        and every window's figures of a version share the placed outages. Every county shares
+        the province's (a county's figures are the province's figures of its part)."""
+        return self.province(
+            lambda: self._cached(("indices_now",), lambda: pd.Timestamp.now(tz="UTC").floor("min"))
+        )
 
     def _reliability_cache(self) -> dict:
         """Placed and merged outages shared by every window's reliability figures (one data

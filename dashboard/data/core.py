@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from analytics.settings import AnalyticsSettings
 from dashboard.data.cache import ANALYSIS_KEYS, AnalysisNotReady, VersionCache
 from db import queries
+from db.queries import counties as county_queries
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -51,6 +53,8 @@ class StoreCore:
         self._local = threading.local()
         #: the offered windows (WINDOWS) pages have asked for: the warmer keeps them computed
         self.windows_in_use: set[int] = set()
+        #: the counties pages have asked for (issue 19): the warmer keeps them computed too
+        self.counties_in_use: set[str] = set()
 
     def version(self) -> int:
         """The data version pages are shown. While the background warmer runs, that is the
@@ -100,7 +104,81 @@ class StoreCore:
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
         if key[0] in ANALYSIS_KEYS and not self.analysis_ready():
             raise AnalysisNotReady("the first analysis is being computed")
-        return self.cache.get(self.version() if version is None else version, key, compute)
+        return self.cache.get(
+            self.version() if version is None else version, self._county_key(key), compute
+        )
+
+    # --- counties (issue 19) --------------------------------------------------------------
+    # A request's county is set for its thread (``in_county``); every read and analysis then
+    # narrows the province's cached frames to it and caches the result under (version, key,
+    # county). Without a county (the province, and every single-county deployment) keys and
+    # results are exactly as before.
+    def county(self) -> str | None:
+        """The county this thread's request is for (None: the province, the whole company)."""
+        return getattr(self._local, "county", None)
+
+    @contextmanager
+    def in_county(
+        self,
+        code: str | None,
+        owner: tuple[str, str | None] | None = None,
+        remember: bool = True,
+    ) -> Iterator[str | None]:
+        """Reads and analysis in this block are the county's (an unknown or blank code, or a
+        database with one county or none: the province). ``owner`` (``("feeder", code)`` or
+        ``("substation", code)``, a detail page's): the province unless the county owns it.
+        ``remember``: a page's county is kept warm from now on (the live API's is not)."""
+        chosen = code if code and code in self.county_codes() else None
+        if chosen is not None and owner is not None and not self._owns(chosen, *owner):
+            chosen = None
+        if chosen is not None and remember and self._local_version() is None:
+            self.counties_in_use.add(chosen)  # a page asked: keep it warm from now on
+        before = self.county()
+        self._local.county = chosen
+        try:
+            yield chosen
+        finally:
+            self._local.county = before
+
+    def province(self, compute: Callable[[], Any]) -> Any:
+        """``compute()`` for the whole company, whatever this thread's county."""
+        before = self.county()
+        self._local.county = None
+        try:
+            return compute()
+        finally:
+            self._local.county = before
+
+    def _owns(self, county: str, level: str, code: str | None) -> bool:
+        before = self.county()
+        self._local.county = county
+        try:
+            members = self.county_members()
+        finally:
+            self._local.county = before
+        return code in (members.feeders if level == "feeder" else members.substations)
+
+    def county_codes(self) -> list[str]:
+        """Codes of the counties to choose from: none unless the database has two or more."""
+        try:
+            table = self.counties()
+        except Exception:  # noqa: BLE001 - the database is down: the codes last read
+            return self._last_good.get(("county_codes",), [])
+        codes = list(table["code"]) if len(table) > 1 else []
+        self._last_good[("county_codes",)] = codes
+        return codes
+
+    def counties(self):
+        """The database's counties (``db.queries.counties.counties``), shared by every county."""
+        return self.province(
+            lambda: self.cache.get(
+                self.latest_version(), ("counties",), lambda: county_queries.counties(self.engine)
+            )
+        )
+
+    def _county_key(self, key: tuple) -> tuple:
+        county = self.county()
+        return key if county is None else (*key, ("county", county))
 
     def analysis_ready(self) -> bool:
         """False only while the analysis process computes the server's first analysis (pages
@@ -113,6 +191,7 @@ class StoreCore:
         every open live board asks for at each refresh. The guard covers the dictionary only."""
         version = self.latest_version()
         now = time.monotonic()
+        key = self._county_key(key)
         with self._fresh_guard:
             hit = self._fresh.get(key)
         if hit is not None and hit[0] > now and hit[1] == version:

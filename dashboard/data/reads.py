@@ -19,6 +19,7 @@ from dashboard.data.core import StoreCore
 from db import alerts as db_alerts
 from db import queries
 from db.engine import sqlite_file
+from db.queries import counties as county_queries
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -33,18 +34,52 @@ PLANNED_SECONDS = 30.0
 class StoreReads(StoreCore):
     """Reads of the database, cached or shared."""
 
-    # --- raw reads (cached) ---------------------------------------------------------------
+    # --- raw reads (cached; a county's are the province's narrowed to it, db.queries.counties)
     def network(self) -> dict[str, pd.DataFrame]:
+        if self.county() is not None:
+            return self._cached(
+                ("network",),
+                lambda: county_queries.county_network(
+                    self.province(self.network), self.county_members()
+                ),
+            )
         return self._cached(("network",), lambda: queries.network(self.engine))
 
+    def county_members(self) -> county_queries.Members | None:
+        """What this thread's county owns (None for the province)."""
+        county = self.county()
+        if county is None:
+            return None
+        return self._cached(
+            ("county_members",),
+            lambda: county_queries.members(
+                self.province(self.network), county, self.settings.source_counties()
+            ),
+        )
+
+    def _narrowed(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame``'s rows of this thread's county (all of them for the province)."""
+        members = self.county_members()
+        return frame if members is None else county_queries.county_records(frame, members)
+
+    def _records(self, key: tuple, read, version: int | None = None) -> pd.DataFrame:
+        """A cached read of records; a county's are the province's narrowed to it."""
+        if self.county() is None:
+            return self._cached(key, read, version=version)
+        return self._cached(
+            key,
+            lambda: self._narrowed(self.province(lambda: self._records(key, read, version))),
+            version=version,
+        )
+
     def outages(self) -> pd.DataFrame:
-        return self._cached(("outages",), lambda: queries.outages(self.engine))
+        return self._records(("outages",), lambda: queries.outages(self.engine))
 
     def complaints(self) -> pd.DataFrame:
-        return self._cached(("complaints",), lambda: queries.complaints(self.engine))
+        return self._records(("complaints",), lambda: queries.complaints(self.engine))
 
     def voltage_daily(self) -> pd.DataFrame:
-        return self._cached(("voltage_daily",), lambda: queries.voltage_rollups(self.engine, "D"))
+        return self._records(("voltage_daily",), lambda: queries.voltage_rollups(self.engine, "D"))
 
     def active(self) -> pd.DataFrame:
         """Active outages with feeder names, newest first."""
@@ -55,7 +90,7 @@ class StoreReads(StoreCore):
             df["feeder_name"] = df["feeder"].map(names)
             return df
 
-        return self._cached(("active",), compute, version=self.latest_version())
+        return self._records(("active",), compute, version=self.latest_version())
 
     def feeder_lines(self) -> pd.DataFrame:
         """Per feeder: id, substation, name, and its polylines as lists of (lon, lat)."""
@@ -122,7 +157,18 @@ class StoreReads(StoreCore):
         return self._fallback(("data_updated_at",), lambda: queries.data_updated_at(self.engine))
 
     def stale_sources(self, now: datetime | None = None) -> list[str]:
-        return sorted(name for name, s in self.sources_health(now).items() if s["stale"])
+        return sorted(
+            name
+            for name, s in self.sources_health(now).items()
+            if s["stale"] and self.shows_source(name)
+        )
+
+    def shows_source(self, name: str) -> bool:
+        """Whether this thread's county shows the source: the province shows every source, a
+        county those bound to it and those bound to none."""
+        county = self.county()
+        bound = self.settings.source_counties().get(name)
+        return county is None or bound is None or bound == county
 
     def customers_out_series(
         self, now: datetime | None = None, hours: int = 24, step_minutes: int = 10
@@ -130,11 +176,13 @@ class StoreReads(StoreCore):
         """Customers out at each step of the last ``hours`` (time UTC, customers)."""
         now = pd.Timestamp(now or datetime.now(UTC)).tz_convert("UTC")
         start = now - pd.Timedelta(hours=hours)
-        o = self._fallback(
-            ("outages_24h", hours),
-            lambda: queries.outages(
-                self.engine, start=start.to_pydatetime(), end=now.to_pydatetime()
-            ),
+        o = self._narrowed(
+            self._fallback(
+                ("outages_24h", hours),
+                lambda: queries.outages(
+                    self.engine, start=start.to_pydatetime(), end=now.to_pydatetime()
+                ),
+            )
         )
         grid = pd.date_range(start.floor(f"{step_minutes}min"), now, freq=f"{step_minutes}min")
         total = np.zeros(len(grid))
@@ -201,7 +249,11 @@ class StoreReads(StoreCore):
 
     # --- data page ------------------------------------------------------------------------
     def collector_status(self) -> pd.DataFrame:
-        return self._fallback(("source_status",), lambda: queries.source_status(self.engine))
+        status = self._fallback(("source_status",), lambda: queries.source_status(self.engine))
+        if self.county() is None or status.empty or "source" not in status:
+            return status
+        shown = status["source"].map(self.shows_source).astype(bool)
+        return status[shown.to_numpy()].reset_index(drop=True)
 
     def quarantine(
         self, source: str | None = None, limit: int = 50, offset: int = 0
@@ -245,7 +297,7 @@ class StoreReads(StoreCore):
         not by a data version)."""
 
         def read() -> pd.DataFrame:
-            df = queries.planned_outages(self.engine, days, now)
+            df = self._narrowed(queries.planned_outages(self.engine, days, now))
             names = self.network()["feeders"].set_index("feeder")["name"]
             df["feeder_name"] = df["feeder"].map(names)
             return df
@@ -253,7 +305,9 @@ class StoreReads(StoreCore):
         if now is not None:
             return read()
         return self.fresh(
-            ("planned", days), PLANNED_SECONDS, lambda: self._fallback(("planned", days), read)
+            ("planned", days),
+            PLANNED_SECONDS,
+            lambda: self._fallback(self._county_key(("planned", days)), read),
         )
 
     def alerts_sent(self, limit: int = 50) -> pd.DataFrame:

@@ -41,20 +41,12 @@ class StoreWarmer(StoreAnalysis):
         self._local.version = version
         self.cache.start_warming(version)
         try:
-            self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
-            self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
-            self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
-            self.frequent("feeder"), self.area_voltage(), self.etr_model()
-            self.voltage_compliance_daily(), self.voltage_last_day()
-            for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
-                warm_view(self)
-            # the configured window, then those in use: rankings (priorities, map) and the
-            # reliability page's indices (a window nobody looks at costs nothing)
-            days = self.settings.ranking.window_days
-            for w in sorted({days, *self.windows_in_use}, key=lambda w: w != days):
-                self.ranking("feeder", w), self.ranking("substation", w)
-                self.system_indices(w), self.indices("system", w, monthly=True)
-                self.major_event_days(w), self.indices("substation", w)
+            self._warm_views()
+            # each county's views too, of the counties pages have asked for (issue 19): a
+            # county nobody looks at costs nothing
+            for county in sorted(set(self.county_codes()) & self.counties_in_use):
+                with self.in_county(county):
+                    self._warm_views()
         finally:
             self._local.version = None
         self.warm_keys = set(self.cache.keys(version))
@@ -62,6 +54,23 @@ class StoreWarmer(StoreAnalysis):
         self.cache.publish(version)
         release_memory()
         return version
+
+    def _warm_views(self) -> None:
+        """The shared inputs and default views of this thread's county (or the province)."""
+        self.network(), self.outages(), self.complaints(), self.voltage_daily(), self.active()
+        self.feeder_lines(), self.ranking("feeder"), self.ranking("substation")
+        self.indices("feeder", monthly=True), self.indices("substation", monthly=True)
+        self.frequent("feeder"), self.area_voltage(), self.etr_model()
+        self.voltage_compliance_daily(), self.voltage_last_day()
+        for warm_view in WARMERS.values():  # pages' default views (e.g. the map figure)
+            warm_view(self)
+        # the configured window, then those in use: rankings (priorities, map) and the
+        # reliability page's indices (a window nobody looks at costs nothing)
+        days = self.settings.ranking.window_days
+        for w in sorted({days, *self.windows_in_use}, key=lambda w: w != days):
+            self.ranking("feeder", w), self.ranking("substation", w)
+            self.system_indices(w), self.indices("system", w, monthly=True)
+            self.major_event_days(w), self.indices("substation", w)
 
     def install(self, version: int, values: dict[tuple, Any]) -> int:
         """Publish ``version`` with ``values`` computed elsewhere (the analysis process)."""
@@ -75,7 +84,9 @@ class StoreWarmer(StoreAnalysis):
     def _warm_once(self) -> int:
         if self._elsewhere is None:
             return self.warm()
-        return self.install(*self._elsewhere.warm(set(self.windows_in_use)))
+        return self.install(
+            *self._elsewhere.warm(set(self.windows_in_use), set(self.counties_in_use))
+        )
 
     def start_warmer(
         self, every_seconds: float, first: bool = False, elsewhere=None

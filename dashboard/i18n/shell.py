@@ -10,6 +10,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "nav.feeder": ("线路详情", "Feeder"),
     "nav.substation": ("变电站详情", "Substation"),
     "shell.data_as_of": ("数据截至", "Data as of"),
+    "shell.county": ("县公司", "County"),
+    "shell.province": ("全省（全公司）", "Whole company"),
     "shell.watchdog_failed": (
         "看板刷新失败：服务器无响应或出错，显示的数字可能已过时。最后一次成功刷新：",
         "The board cannot refresh: the server is not answering or failing; the figures shown "

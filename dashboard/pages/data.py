@@ -13,7 +13,7 @@ import dash
 from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import auth, data, ids
-from dashboard.components.common import card, grid, header_row, records, t
+from dashboard.components.common import card, county_scoped, grid, header_row, records, t
 from dashboard.i18n import (
     REASONS,
     RECORD_KINDS,
@@ -130,7 +130,7 @@ def sources_table(lang):
     store = data.store()
     health = store.sources_health()
     status = store.collector_status().set_index("source")
-    names = sorted(set(health) | set(status.index))
+    names = sorted(n for n in set(health) | set(status.index) if store.shows_source(n))
     head = header_row(
         (
             "data.source",
@@ -252,8 +252,10 @@ def counts_table(lang):
     Input(ids.DATA_REFRESH, "n_intervals"),
     Input(ids.LANG, "data"),
     Input(ids.DATA_UPLOAD_RESULT, "children"),
+    Input(ids.COUNTY, "data"),
 )
-def render_status(_n, lang, _upload):
+@county_scoped
+def render_status(_n, lang, _upload, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     return sources_table(lang), counts_table(lang)
 
@@ -413,8 +415,10 @@ def network_table(lang):
     Input(ids.DATA_REFRESH, "n_intervals"),
     Input(ids.LANG, "data"),
     Input(ids.DATA_UPLOAD_RESULT, "children"),
+    Input(ids.COUNTY, "data"),
 )
-def render_network(_n, lang, _upload):
+@county_scoped
+def render_network(_n, lang, _upload, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     return network_table(lang)
 

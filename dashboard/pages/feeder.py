@@ -8,9 +8,11 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
 from dashboard.components.common import (
+    county_scoped,
     drawn_body,
     project_label,
     redraw_needed,
+    shown_as,
     t,
     voltage_levels,
 )
@@ -22,13 +24,20 @@ dash.register_page(
 )
 
 
-def layout(feeder_id: str | None = None, **_kw):
+def layout(feeder_id: str | None = None, county: str | None = None, **_kw):
     lang = data.store().settings.dashboard.language
     return html.Div(
         [
             dcc.Store(id=ids.FEEDER_ID, data=feeder_id),
             html.H1([t("nav.feeder", lang), f" {feeder_id or ''}"]),
-            *drawn_body(ids.FEEDER_BODY, ids.FEEDER_SHOWN, feeder_body, feeder_id),
+            *drawn_body(
+                ids.FEEDER_BODY,
+                ids.FEEDER_SHOWN,
+                feeder_body,
+                feeder_id,
+                county=county,
+                owner=("feeder", feeder_id),
+            ),
         ]
     )
 
@@ -76,11 +85,13 @@ def feeder_body(feeder_id: str | None, lang: str):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.FEEDER_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_feeder(feeder_id, lang, _ready=None, shown=None):
+@county_scoped(owner=("feeder", "feeder_id"))
+def update_feeder(feeder_id, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, feeder_id)
-    return render_feeder(feeder_id, lang), [lang, feeder_id]
+    return render_feeder(feeder_id, lang), shown_as(lang, feeder_id)
 
 
 def render_feeder(feeder_id, lang, _ready=None):

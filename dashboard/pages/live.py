@@ -18,6 +18,7 @@ from analytics import etr
 from dashboard import data, ids
 from dashboard.components.common import (
     card,
+    county_scoped,
     empty_figure,
     grid,
     header_row,
@@ -215,8 +216,10 @@ def etr_predictions(store, act: pd.DataFrame, now=None) -> pd.DataFrame | None:
     Input(ids.LANG, "data"),
     State(ids.LIVE_SEEN, "data"),
     State(ids.LIVE_LOOKED, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_live(_n, lang, seen, looked=None, now: datetime | None = None):
+@county_scoped
+def update_live(_n, lang, seen, looked=None, county=None, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     now = now or datetime.now(UTC)
@@ -302,9 +305,17 @@ def update_since(seen, _clicks, rows, looked, lang, now: datetime | None = None,
     Input(ids.LIVE_TREND_RANGE, "value"),
     Input(ids.LIVE_BREAKDOWN, "value"),
     State(ids.LIVE_STORM, "data"),
+    Input(ids.COUNTY, "data"),
 )
+@county_scoped
 def update_live_charts(
-    _n, lang, trend_range="24h", breakdown="substation", storm=False, now: datetime | None = None
+    _n,
+    lang,
+    trend_range="24h",
+    breakdown="substation",
+    storm=False,
+    county=None,
+    now: datetime | None = None,
 ):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
@@ -398,8 +409,10 @@ def planned_table(planned: pd.DataFrame, lang: str, tz: str, now) -> html.Div | 
     Output(ids.LIVE_PLANNED, "children"),
     Input(ids.LIVE_TICK, "n_intervals"),
     Input(ids.LANG, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_planned(_n, lang, now: datetime | None = None):
+@county_scoped
+def update_planned(_n, lang, county=None, now: datetime | None = None):
     store = data.store()
     lang = norm_lang(lang, store.settings.dashboard.language)
     at = now or datetime.now(UTC)

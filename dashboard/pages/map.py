@@ -8,11 +8,12 @@ from __future__ import annotations
 import logging
 
 import dash
-from dash import Input, Output, callback, dcc, html, no_update
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from dashboard import data, ids
 from dashboard.components.common import (
     card,
+    county_scoped,
     empty_figure,
     t,
     voltage_levels,
@@ -112,6 +113,21 @@ def layout(**_kw):
     )
 
 
+@callback(
+    Output(ids.MAP_SUBSTATION, "options"),
+    Output(ids.MAP_SUBSTATION, "value"),
+    Input(ids.COUNTY, "data"),
+    State(ids.MAP_SUBSTATION, "options"),
+    State(ids.MAP_SUBSTATION, "value"),
+)
+@county_scoped
+def county_substations(county=None, shown=None, chosen=None):
+    """The substation filter lists the chosen county's substations (issue 19)."""
+    options = substation_options(data.store().network()["substations"])
+    keep = chosen if chosen in {o["value"] for o in options} else None
+    return (no_update if options == shown else options), (no_update if keep == chosen else keep)
+
+
 def default_window(store) -> int:
     return min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
 
@@ -133,8 +149,10 @@ data.WARMERS["map"] = _warm_default_views
     Input(ids.MAP_OUTAGES, "value"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_map(measure, substation, window, outages_on, lang, _ready=None):
+@county_scoped
+def update_map(measure, substation, window, outages_on, lang, _ready=None, county=None):
     return map_view(data.store(), measure, substation, window, outages_on, lang)
 
 

@@ -17,6 +17,7 @@ from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, 
 from dashboard import data, ids
 from dashboard.components.common import (
     card,
+    county_scoped,
     empty_figure,
     grid,
     t,
@@ -248,8 +249,10 @@ def view(level, window, w_c, w_h, w_lv, lang, budget=None) -> dict:
     Input(ids.PRI_BUDGET, "value"),
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_priorities(level, window, w_c, w_h, w_lv, budget, lang, _ready=None):
+@county_scoped
+def update_priorities(level, window, w_c, w_h, w_lv, budget, lang, _ready=None, county=None):
     v = view(level, window, w_c, w_h, w_lv, lang, budget)
     if "rows" not in v:  # refused weights: one message, the table stays as it was
         return (no_update, no_update, v["message"], no_update, no_update, no_update, no_update)
@@ -364,9 +367,23 @@ def export_params(window, w_c, w_h, w_lv, lang) -> dict:
     State(ids.PRI_W_COMPLAINTS, "value"),
     State(ids.PRI_W_HOURS, "value"),
     State(ids.PRI_W_LV, "value"),
+    Input(ids.COUNTY, "data"),
     prevent_initial_call=True,
 )
-def export(_csv, _xlsx, shown, all_rows, level, lang, window=None, w_c=None, w_h=None, w_lv=None):
+@county_scoped
+def export(
+    _csv,
+    _xlsx,
+    shown,
+    all_rows,
+    level,
+    lang,
+    window=None,
+    w_c=None,
+    w_h=None,
+    w_lv=None,
+    county=None,
+):
     """Exactly the rows on screen: the grid's rows after its sort and filter."""
     kind = {ids.PRI_EXPORT_CSV: "csv", ids.PRI_EXPORT_XLSX: "xlsx"}.get(ctx.triggered_id)
     if kind is None:

@@ -16,6 +16,7 @@ from dashboard.components.common import (
     SERIES,
     SEVERITY,
     card,
+    county_scoped,
     drawn_body,
     empty_figure,
     figure_layout,
@@ -23,6 +24,7 @@ from dashboard.components.common import (
     header_row,
     records,
     redraw_needed,
+    shown_as,
     t,
     window_control,
     window_options,
@@ -36,7 +38,7 @@ dash.register_page(
 WINDOWS = data.WINDOWS
 
 
-def layout(**_kw):
+def layout(county: str | None = None, **_kw):
     store = data.store()
     lang = store.settings.dashboard.language
     window = min(WINDOWS, key=lambda w: abs(w - store.settings.ranking.window_days))
@@ -47,7 +49,7 @@ def layout(**_kw):
                 [window_control(ids.REL_WINDOW, lang, window, WINDOWS)],
                 className="controls",
             ),
-            *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window),
+            *drawn_body(ids.REL_BODY, ids.REL_SHOWN, reliability_body, window, county=county),
         ]
     )
 
@@ -312,11 +314,13 @@ def reliability_body(window, lang):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.REL_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_reliability(window, lang, _ready=None, shown=None):
+@county_scoped
+def update_reliability(window, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, window)
-    return render_reliability(window, lang), [lang, window]
+    return render_reliability(window, lang), shown_as(lang, window)
 
 
 def render_reliability(window, lang, _ready=None):

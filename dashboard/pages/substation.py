@@ -9,9 +9,11 @@ from dash import Input, Output, State, callback, dcc, html
 from dashboard import data, ids
 from dashboard.components.common import (
     card,
+    county_scoped,
     drawn_body,
     project_label,
     redraw_needed,
+    shown_as,
     t,
     voltage_levels,
 )
@@ -26,13 +28,20 @@ dash.register_page(
 )
 
 
-def layout(substation_id: str | None = None, **_kw):
+def layout(substation_id: str | None = None, county: str | None = None, **_kw):
     lang = data.store().settings.dashboard.language
     return html.Div(
         [
             dcc.Store(id=ids.SUB_ID, data=substation_id),
             html.H1([t("nav.substation", lang), f" {substation_id or ''}"]),
-            *drawn_body(ids.SUB_BODY, ids.SUB_SHOWN, substation_body, substation_id),
+            *drawn_body(
+                ids.SUB_BODY,
+                ids.SUB_SHOWN,
+                substation_body,
+                substation_id,
+                county=county,
+                owner=("substation", substation_id),
+            ),
         ]
     )
 
@@ -95,11 +104,13 @@ def substation_body(sub_id: str | None, lang: str):
     Input(ids.LANG, "data"),
     Input(ids.ANALYSIS_READY, "data"),
     State(ids.SUB_SHOWN, "data"),
+    Input(ids.COUNTY, "data"),
 )
-def update_substation(sub_id, lang, _ready=None, shown=None):
+@county_scoped(owner=("substation", "sub_id"))
+def update_substation(sub_id, lang, _ready=None, shown=None, county=None):
     lang = norm_lang(lang, data.store().settings.dashboard.language)
     redraw_needed(shown, lang, sub_id)
-    return render_substation(sub_id, lang), [lang, sub_id]
+    return render_substation(sub_id, lang), shown_as(lang, sub_id)
 
 
 def render_substation(sub_id, lang, _ready=None):

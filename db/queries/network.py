@@ -7,15 +7,15 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import Engine, select
 
-from db.models import Feeder, Substation, Transformer
+from db.models import County, Feeder, Substation, Transformer
 
 
 def network(engine: Engine) -> dict[str, pd.DataFrame]:
     """The network as canonical DataFrames: ``substations``, ``feeders``, ``transformers``.
 
-    Feeders carry their substation's code, transformers their feeder's code; ``geometry`` is
-    GeoJSON text (WGS84)."""
-    s, f, t = Substation, Feeder, Transformer
+    Substations carry their county's code (``county``, None outside any county), feeders their
+    substation's code, transformers their feeder's code; ``geometry`` is GeoJSON text (WGS84)."""
+    s, f, t, c = Substation, Feeder, Transformer, County
     with engine.connect() as conn:
         subs = pd.read_sql(
             select(
@@ -27,7 +27,10 @@ def network(engine: Engine) -> dict[str, pd.DataFrame]:
                 s.lon,
                 s.lat,
                 s.town,
-            ).order_by(s.code),
+                c.code.label("county"),
+            )
+            .join(c, s.county_id == c.id, isouter=True)
+            .order_by(s.code),
             conn,
         )
         feeders = pd.read_sql(

@@ -284,6 +284,7 @@ def test_det003_bodies_come_with_their_layout(settings, county_db):
                     control,
                     {"id": "lang-store", "property": "data", "value": user_lang},
                     {"id": "analysis-ready", "property": "data", "value": 0},
+                    {"id": "county-store", "property": "data", "value": None},
                 ],
                 "state": [{"id": shown_id, "property": "data", "value": shown}],
                 "changedPropIds": [],

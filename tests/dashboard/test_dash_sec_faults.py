@@ -89,6 +89,7 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
             {"id": "rel-window", "property": "value", "value": 30},
             {"id": "lang-store", "property": "data", "value": "en"},
             {"id": "analysis-ready", "property": "data", "value": 0},
+            {"id": "county-store", "property": "data", "value": None},
         ],
         "changedPropIds": ["rel-window.value"],
         "state": [{"id": "rel-shown", "property": "data", "value": None}],
@@ -101,6 +102,7 @@ def test_fault002_callbacks_never_show_a_traceback(broken_later):
                 {"id": "rel-window", "property": "value", "value": 365},
                 {"id": "lang-store", "property": "data", "value": "en"},
                 {"id": "analysis-ready", "property": "data", "value": 0},
+                {"id": "county-store", "property": "data", "value": None},
             ],
         },
     )

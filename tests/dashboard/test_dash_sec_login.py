@@ -143,6 +143,7 @@ def feeder_request(feeder="F0101") -> dict:
             {"id": "feeder-id", "property": "data", "value": feeder},
             {"id": "lang-store", "property": "data", "value": "en"},
             {"id": "analysis-ready", "property": "data", "value": 0},
+            {"id": "county-store", "property": "data", "value": None},
         ],
         [{"id": "feeder-shown", "property": "data", "value": None}],
     )
