@@ -166,7 +166,7 @@ def test_read006_downgrade_unpacks_every_block_into_rows(db_url):
         assert _tables(conn)[1] > 0
     model: dict = {}
     _model_apply(model, rows)
-    downgrade(engine, "0010")
+    downgrade(engine, "0011")
     with engine.connect() as conn:
         back = conn.exec_driver_sql(
             "SELECT transformer_id, ts, va_dv, vb_dv, vc_dv, kw_dw FROM voltage_readings"
@@ -179,7 +179,7 @@ def test_read006_downgrade_unpacks_every_block_into_rows(db_url):
 
 
 def test_read007_rows_stored_before_the_blocks_are_packed_by_db_compact(db_url):
-    """A database upgraded from 0010 keeps its readings as rows; ``feederwatch db compact``
+    """A database upgraded from 0011 keeps its readings as rows; ``feederwatch db compact``
     packs every closed day (the open newest day stays rows) and reads back the same."""
     from click.testing import CliRunner
 
@@ -189,7 +189,7 @@ def test_read007_rows_stored_before_the_blocks_are_packed_by_db_compact(db_url):
 
     engine = make_engine(db_url)
     upgrade(engine)
-    downgrade(engine, "0010")
+    downgrade(engine, "0011")
     rows = [
         (tid, T0 + 900 * i, 2200 + i % 30, 2210, None, i)
         for i in range(1, 5 * 96 + 1)

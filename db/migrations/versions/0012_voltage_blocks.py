@@ -8,7 +8,7 @@ bounded number per batch), and ``feederwatch db compact`` packs them all at once
 unpacks every block back into rows first, so no reading is lost either way.
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-11-29 12:30:00
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
