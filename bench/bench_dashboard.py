@@ -61,6 +61,23 @@ def build_county(path: Path, preset: str = "county") -> None:
     engine.dispose()
 
 
+def serve_in_thread(app):
+    """``app`` served by waitress on a free port of 127.0.0.1 in a daemon thread, as
+    `feederwatch serve` runs it (its waitress settings and thread switch interval); returns
+    the server and a :class:`Client` of it."""
+    from waitress.server import create_server
+
+    from feederwatch.serve import SWITCH_INTERVAL_SECONDS, waitress_options
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+    srv = create_server(app, host="127.0.0.1", port=port, **waitress_options(app))
+    threading.Thread(target=srv.run, daemon=True).start()
+    return srv, Client(f"http://127.0.0.1:{port}")
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     k = (len(values) - 1) * q
@@ -333,7 +350,6 @@ def main() -> int:
     args = ap.parse_args()
 
     import pandas as pd
-    from waitress.server import create_server
 
     from dashboard import data
     from dashboard.server import make_server
@@ -365,16 +381,7 @@ def main() -> int:
 
     app = make_server(settings, engine)
     store = data.store()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # as `feederwatch serve` runs it: its waitress settings and thread switch interval
-    from feederwatch.serve import SWITCH_INTERVAL_SECONDS, waitress_options
-
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    srv = create_server(app, host="127.0.0.1", port=port, **waitress_options(app))
-    threading.Thread(target=srv.run, daemon=True).start()
-    client = Client(f"http://127.0.0.1:{port}")
+    srv, client = serve_in_thread(app)
     net = store.network()
     feeder = str(net["feeders"]["feeder"].iloc[0])
     sub = str(net["substations"]["substation"].iloc[0])
