@@ -297,12 +297,14 @@ def _status_callbacks(app: Dash, settings, lang: str) -> None:
         Input(ids.STATUS_TICK, "n_intervals"),
         State(ids.ANALYSIS_WAITING, "data"),
         State(ids.ANALYSIS_READY, "data"),
+        State(ids.COUNTY, "data"),
         prevent_initial_call=True,
     )
-    def analysis_ready(_n, waiting, ready):
-        """Once the first analysis is published, the pages that were told to wait render
-        again (their callbacks take ANALYSIS_READY as an input) and the notice goes."""
-        if not waiting or not data.store().analysis_ready():
+    def analysis_ready(_n, waiting, ready, county=None):
+        """Once the first analysis (or the page's county's) is published, the pages that were
+        told to wait render again (their callbacks take ANALYSIS_READY as an input) and the
+        notice goes."""
+        if not waiting or not data.store().analysis_ready(county):
             return no_update, no_update, no_update
         return (ready or 0) + 1, False, {"display": "none"}
 

@@ -97,14 +97,16 @@ class StoreAnalysis(StoreReads):
 
     def etr_model(self):
         """The restoration-time model of this data version (analytics/etr.py, issue 17), fitted
-        on the whole outage history once (by the warmer); None with too little history."""
+        on the whole outage history once (by the warmer); None with too little history. The
+        whole company's, for every county too: more history, and a county's live board never
+        waits for a model of its own."""
 
         def compute():
             o = self.outages()
             classes = etr.feeder_classes(self.network()["feeders"])
             return etr.fit(o.assign(feeder_class=o["feeder"].map(classes)), self.tz)
 
-        return self._cached(("etr_model",), compute)
+        return self.province(lambda: self._cached(("etr_model",), compute))
 
     def frequent(self, level: str = "feeder") -> pd.DataFrame:
         return self._cached(

@@ -55,6 +55,8 @@ class StoreCore:
         self.windows_in_use: set[int] = set()
         #: the counties pages have asked for (issue 19): the warmer keeps them computed too
         self.counties_in_use: set[str] = set()
+        #: the counties whose analysis the last published version carries
+        self.counties_published: set[str] = set()
 
     def version(self) -> int:
         """The data version pages are shown. While the background warmer runs, that is the
@@ -102,8 +104,8 @@ class StoreCore:
         return value
 
     def _cached(self, key: tuple, compute: Callable[[], Any], version: int | None = None) -> Any:
-        if key[0] in ANALYSIS_KEYS and not self.analysis_ready():
-            raise AnalysisNotReady("the first analysis is being computed")
+        if key[0] in ANALYSIS_KEYS and not self.analysis_ready(self.county()):
+            raise AnalysisNotReady("the analysis is being computed")
         return self.cache.get(
             self.version() if version is None else version, self._county_key(key), compute
         )
@@ -180,10 +182,20 @@ class StoreCore:
         county = self.county()
         return key if county is None else (*key, ("county", county))
 
-    def analysis_ready(self) -> bool:
-        """False only while the analysis process computes the server's first analysis (pages
-        then wait for it rather than compute it beside the process); True otherwise."""
-        return self._elsewhere is None or self.published is not None
+    def analysis_ready(self, county: str | None = None) -> bool:
+        """False only while the analysis process computes the server's first analysis, or a
+        ``county``'s first (pages then wait for it rather than compute it beside the process,
+        in the server, where seconds of pandas work would stall every live board); True
+        otherwise."""
+        if self._elsewhere is None:
+            return True
+        if self.published is None:
+            return False
+        return (
+            county is None
+            or county not in self.county_codes()
+            or (county in self.counties_published)
+        )
 
     def fresh(self, key: tuple, seconds: float, compute: Callable[[], Any]) -> Any:
         """``compute()`` shared by every request for ``seconds`` (and the same newest data

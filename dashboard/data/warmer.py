@@ -82,10 +82,18 @@ class StoreWarmer(StoreAnalysis):
         return version
 
     def _warm_once(self) -> int:
+        counties = set(self.counties_in_use)
         if self._elsewhere is None:
-            return self.warm()
-        return self.install(
-            *self._elsewhere.warm(set(self.windows_in_use), set(self.counties_in_use))
+            version = self.warm()
+        else:
+            version = self.install(*self._elsewhere.warm(set(self.windows_in_use), counties))
+        self.counties_published = counties
+        return version
+
+    def _wanted(self) -> bool:
+        """A new data version, or a county a page asked for since the last publication."""
+        return self.latest_version() != self.published or bool(
+            self.counties_in_use - self.counties_published
         )
 
     def start_warmer(
@@ -113,7 +121,7 @@ class StoreWarmer(StoreAnalysis):
             while not stop.is_set():
                 pause = every_seconds
                 try:
-                    if self.latest_version() != self.published:
+                    if self._wanted():
                         started = time.perf_counter()
                         first = self.published is None
                         version = self._warm_once()
@@ -133,7 +141,13 @@ class StoreWarmer(StoreAnalysis):
                 except Exception as exc:  # noqa: BLE001 - a database hiccup: try again next tick
                     if not stop.is_set():
                         log.warning("analysis warm-up failed: %s", str(exc)[:300])
-                stop.wait(pause)
+                # the pause bounds the warmer's share of a core under frequent data versions;
+                # a county a page asks for (a person waiting) ends it
+                resume = time.monotonic() + pause
+                while not stop.is_set() and time.monotonic() < resume:
+                    if self.counties_in_use - self.counties_published:
+                        break
+                    stop.wait(min(0.25, every_seconds))
 
         self._warmer = threading.Thread(target=loop, name="dashboard-warmer", daemon=True)
         self._warmer.start()

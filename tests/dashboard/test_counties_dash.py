@@ -236,3 +236,45 @@ def test_cty_dash006_the_warmer_keeps_asked_counties_warm(province):
     ranking = values[("ranking", "feeder", 365, ("county", "ZQ"))]
     assert (ranking["feeder"].str[:3] == "ZQ-").all()
     assert not [k for k in values if k[0] == "voltage_daily"]  # stays in the process
+
+
+@pytest.mark.slow
+def test_cty_dash007_a_new_county_waits_for_the_analysis_process_never_computes_here(province):
+    """With the analysis in its own process: a county a page asks for for the first time is
+    refused at once (AnalysisNotReady, the page's notice), never computed in the server
+    where seconds of pandas work would stall every live board; the warmer wakes for it at
+    once (not after its pause: 3600 s here) and publishes it; its live board never waits
+    (the whole company's restoration-time model, no county model)."""
+    import time
+
+    from dash.testing.wait import until
+
+    from dashboard.data import ANALYSIS_KEYS, AnalysisNotReady, DataStore
+    from dashboard.warmproc import AnalysisProcess
+
+    settings, engine = province
+    store = DataStore(settings, engine)
+    proc = AnalysisProcess(settings, str(engine.url))
+    store.start_warmer(3600, elsewhere=proc)
+    try:
+        until(lambda: store.published is not None, timeout=180)
+        province_model = store.etr_model()
+        assert store.analysis_ready() and not store.analysis_ready("ZQ")
+        asked = time.monotonic()
+        with store.in_county("ZQ"), pytest.raises(AnalysisNotReady):
+            store.ranking("feeder")
+        with store.in_county("ZQ"):
+            assert store.etr_model() is province_model  # the live board's model: no wait
+            assert store.live_summary()["data_version"] == store.latest_version()
+        computed = [k for k in store.cache.keys(store.published) if ("county", "ZQ") in k[1:]]
+        assert computed and not [k for k in computed if k[0] in ANALYSIS_KEYS]
+        until(lambda: store.analysis_ready("ZQ"), timeout=180)
+        assert time.monotonic() - asked < 600  # woken for it, not after the 3600 s pause
+        with store.in_county("ZQ"):
+            ranking = store.ranking("feeder")
+        alone = DataStore(settings, engine)
+        with alone.in_county("ZQ"):
+            pd.testing.assert_frame_equal(ranking, alone.ranking("feeder"))
+        assert store.analysis_ready("XX")  # an unknown code is the province
+    finally:
+        store.stop_warmer()
