@@ -91,11 +91,13 @@ def replace_network_diagnostics(
 ) -> None:
     """Store ``findings`` (columns ``DIAGNOSTIC_FIELDS``) as the source's current network
     diagnostics, dropping those of its earlier imports; ``quarantine`` rows (as
-    ``db.bookkeeping.insert_quarantine`` takes them) are written in the same transaction."""
+    ``db.bookkeeping.insert_quarantine`` takes them) are written in the same transaction, which
+    bumps the data version."""
     from sqlalchemy import delete, insert
 
     from db.bookkeeping import insert_quarantine
     from db.models import NetworkDiagnostic
+    from db.upsert import bump_data_version
 
     now = datetime.now(UTC)
     rows = []
@@ -114,6 +116,9 @@ def replace_network_diagnostics(
         if rows:
             conn.execute(insert(NetworkDiagnostic), rows)
         insert_quarantine(conn, quarantine or [])
+        # the map's dashed feeders and the data page read these: a new data version, or a
+        # page that read the findings before would keep showing them until the next ingest
+        bump_data_version(conn)
 
 
 def network_diagnostics(engine: Engine, source: str | None = None) -> pd.DataFrame:

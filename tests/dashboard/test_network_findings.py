@@ -25,7 +25,9 @@ def test_netui001_findings_listed_by_kind_and_feeders_flagged(app):
              "detail": "open switch 3 at bus 2; bus 2 (F0101) - bus 4 (F0201)"},
         ]
     )  # fmt: skip
-    replace_network_diagnostics(store.engine, SOURCE, None, findings)
+    before = store.feeder_flags()  # read at the data version before the findings
+    assert "F0101" not in set(before.get("feeder", []))
+    replace_network_diagnostics(store.engine, SOURCE, None, findings)  # a new data version
     try:
         en = str(dp.network_table("en"))
         assert "Loop" in en and "Bus without coordinates" in en and "Open point" in en
