@@ -193,9 +193,15 @@ def store_readings(conn: Connection, rows: pd.DataFrame, zone: str | None = None
     _, where, count = np.unique(keys, return_inverse=True, return_counts=True)
     packed = (day_of(ts, off) + DAY <= closed_before) | (count[where] >= PACK_AT)
     if not packed.all():
-        # an open day already packed (by a backfill) takes its new readings into its block:
-        # a reading is never both a row and in a block
-        packed |= np.isin(keys, _stored_block_keys(conn, day_of(ts[~packed], off), off))
+        # an open day already packed (a backfill brought its first hours): a reading at or
+        # before the block's newest may be one it holds (a correction, a gap filled) and is
+        # merged into it, so a reading is never both a row and in a block; a newer one (the
+        # live batches that follow) lands as a row and is packed when the day closes, instead
+        # of every live batch rewriting every area's block
+        stored, newest_in = _stored_blocks(conn, day_of(ts[~packed], off), off)
+        if len(stored):
+            at = pd.Index(stored).get_indexer(keys)
+            packed |= (at >= 0) & (ts <= newest_in[np.maximum(at, 0)])
     if packed.any():
         merge_into_blocks(conn, data[packed], off)
     if not packed.all():
@@ -204,16 +210,18 @@ def store_readings(conn: Connection, rows: pd.DataFrame, zone: str | None = None
     return len(data)
 
 
-def _stored_block_keys(conn: Connection, days: np.ndarray, off: int) -> np.ndarray:
-    """The keys (:func:`_block_keys`) of the blocks stored for these days."""
+def _stored_blocks(conn: Connection, days: np.ndarray, off: int):
+    """The keys (:func:`_block_keys`) and newest reading times of the blocks of these days."""
     b = VoltageBlock.__table__
     found = conn.execute(
-        select(b.c.day, b.c.transformer_id).where(b.c.day.between(int(days.min()), int(days.max())))
+        select(b.c.day, b.c.transformer_id, b.c.ts_last).where(
+            b.c.day.between(int(days.min()), int(days.max()))
+        )
     ).all()
     if not found:
-        return np.empty(0, dtype=np.int64)
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
     arr = np.array(found, dtype=np.int64)
-    return (((arr[:, 0] + off) // DAY) << 32) + arr[:, 1]
+    return (((arr[:, 0] + off) // DAY) << 32) + arr[:, 1], arr[:, 2]
 
 
 def closed_until(newest: int) -> int:

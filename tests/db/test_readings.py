@@ -250,3 +250,44 @@ def test_read008_blocks_follow_the_sites_local_days_fixed_at_the_first_write(eng
         # a regular series: a 4-byte header (first minute, step) and 10 bytes a reading
         assert {(b[2], len(bytes(b[3]))) for b in blocks} == {(3, 4 + 96 * 10)}
         assert _stored(conn) == model
+
+
+def test_read009_live_readings_after_a_packed_open_day_land_as_rows(engine):
+    """Today's first hours packed by a backfill, then live batches (one reading per area):
+    the new readings land as rows after the block (no block rewritten per live batch), a
+    correction of a packed reading goes into the block, and the rows are packed once the day
+    closes; every reading reads back, none twice."""
+    backfill = [(tid, T0 + 900 * i, 2200, 2210, 2220, i) for i in range(1, 41) for tid in (1, 2)]
+    with engine.begin() as conn:
+        store_readings(conn, _frame(backfill))
+        packed = conn.exec_driver_sql("SELECT transformer_id, n FROM voltage_blocks").all()
+    assert sorted(tuple(r) for r in packed) == [(1, 40), (2, 40)]
+    model: dict = {}
+    _model_apply(model, backfill)
+    for i in range(41, 61):
+        live = [(tid, T0 + 900 * i, 2230, None, None, i) for tid in (1, 2)]
+        with engine.begin() as conn:
+            store_readings(conn, _frame(live))
+        _model_apply(model, live)
+    correction = [(1, T0 + 900 * 5, 1990, 1990, 1990, 0)]
+    with engine.begin() as conn:
+        store_readings(conn, _frame(correction))
+    _model_apply(model, correction)
+    with engine.connect() as conn:
+        blocks = dict(conn.exec_driver_sql("SELECT transformer_id, n FROM voltage_blocks").all())
+        assert _tables(conn)[0] == 2 * 20 - 20  # area 1's rows went in with its correction
+        assert blocks == {1: 60, 2: 40}
+        assert _stored(conn) == model and count_readings(conn) == len(model)
+    # a day later the day is closed: the next batch packs what is left
+    later = [(tid, T0 + 2 * DAY + 900, 2200, None, None, 1) for tid in (1, 2)]
+    with engine.begin() as conn:
+        store_readings(conn, _frame(later))
+    _model_apply(model, later)
+    with engine.connect() as conn:
+        blocks = dict(
+            conn.exec_driver_sql(
+                "SELECT transformer_id, n FROM voltage_blocks WHERE day < %d" % (T0 + DAY)
+            ).all()
+        )
+        assert blocks == {1: 60, 2: 60}
+        assert _stored(conn) == model and count_readings(conn) == len(model)
