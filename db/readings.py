@@ -11,8 +11,8 @@ item pointer and key index) before any value. So a reading lives in one of two p
 A day is *closed* once readings stamped :data:`CLOSE_AFTER_SECONDS` past its end are stored
 (counted from the newest data, not the clock, so an old export is packed as it arrives). A
 batch's readings of closed days, of any area and day it brings at least :data:`PACK_AT`
-readings of (a backfill, a daily export), and of days already packed are merged straight into
-their blocks; its other readings (live batches: one per area) land as rows, and
+readings of (a backfill, a daily export), and of days already packed up to their block's newest
+reading (corrections, gaps filled) are merged straight into their blocks; its other readings (live batches: one per area) land as rows, and
 :func:`compact` later packs the rows of days that closed meanwhile (a bounded number per call).
 Every write of a block absorbs and deletes the rows of that area and day in the same
 transaction, so a reading is never in both places once committed; readers still take a row
