@@ -40,7 +40,7 @@ from db.blocks import (
 )
 from db.bulk import bulk_upsert, pg_copy_upsert
 from db.models import StorageLayout, VoltageBlock, VoltageReading
-from db.partitions import PARTITIONED, create_partitions, is_partitioned
+from db.partitions import create_partitions, is_partitioned
 
 #: a day is packed once readings this long after its end are stored (late data stays cheap)
 CLOSE_AFTER_SECONDS = DAY
@@ -296,53 +296,27 @@ def _write_blocks(conn: Connection, blocks: pd.DataFrame) -> int:
         return 0
     cols = ["day", "transformer_id", "ts_last", "n", "fmt", "data"]
     key = ("transformer_id", "day")
+    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
+    conflict = f"ON CONFLICT (day, transformer_id) DO UPDATE SET {updates}"
+    values = list(zip(*(blocks[c].tolist() for c in cols), strict=True))
+    raw = conn.connection.driver_connection
     if conn.dialect.name != "postgresql":
-        updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
-        raw = conn.connection.driver_connection
         cur = raw.cursor()
         try:
             cur.executemany(
-                f"INSERT INTO voltage_blocks ({', '.join(cols)}) VALUES ({', '.join(['?'] * 6)}) "
-                f"ON CONFLICT (day, transformer_id) DO UPDATE SET {updates}",
-                zip(
-                    blocks["day"].tolist(),
-                    blocks["transformer_id"].tolist(),
-                    blocks["ts_last"].tolist(),
-                    blocks["n"].tolist(),
-                    blocks["fmt"].tolist(),
-                    blocks["data"].tolist(),
-                    strict=True,
-                ),
+                f"INSERT INTO voltage_blocks ({', '.join(cols)}) "
+                f"VALUES ({', '.join(['?'] * len(cols))}) {conflict}",
+                values,
             )
         finally:
             cur.close()
         return len(blocks)
-    if "voltage_blocks" in PARTITIONED and is_partitioned(conn, "voltage_blocks"):
+    if is_partitioned(conn, "voltage_blocks"):
+        # normally made ahead by the pipeline (ensure_reading_partitions)
         create_partitions(
             conn, "voltage_blocks", int(blocks["day"].min()), int(blocks["day"].max())
         )
-    updates = ", ".join(f"{c} = excluded.{c}" for c in cols if c not in key)
-    values = list(
-        zip(
-            blocks["day"].tolist(),
-            blocks["transformer_id"].tolist(),
-            blocks["ts_last"].tolist(),
-            blocks["n"].tolist(),
-            blocks["fmt"].tolist(),
-            blocks["data"].tolist(),
-            strict=True,
-        )
-    )
-    raw = conn.connection.driver_connection
-    return pg_copy_upsert(
-        raw,
-        "voltage_blocks",
-        blocks,
-        cols,
-        key,
-        values,
-        f"ON CONFLICT (day, transformer_id) DO UPDATE SET {updates}",
-    )
+    return pg_copy_upsert(raw, "voltage_blocks", blocks, cols, key, values, conflict)
 
 
 def compact(
