@@ -136,47 +136,37 @@ class StoreAnalysis(StoreReads):
     def indices(
         self, by: str, window_days: int | None = None, monthly: bool = False
     ) -> pd.DataFrame:
-        s = self._settings_for(window_days)
         return self._cached(
-            ("indices", by, s.window_days, monthly),
-            lambda: an_reliability.indices(
-                by,
-                self.network(),
-                self.outages(),
-                window=self.window(window_days),
-                settings=s,
-                freq="M" if monthly else None,
-                now=self._indices_now(),
-                cache=self._reliability_cache(),
+            ("indices", by, self._settings_for(window_days).window_days, monthly),
+            lambda: self._reliability(
+                an_reliability.indices, window_days, by, freq="M" if monthly else None
             ),
         )
 
     def system_indices(self, window_days: int | None = None) -> pd.DataFrame:
-        s = self._settings_for(window_days)
         return self._cached(
-            ("system", s.window_days),
-            lambda: an_reliability.system_indices(
-                self.network(),
-                self.outages(),
-                window=self.window(window_days),
-                settings=s,
-                now=self._indices_now(),
-                cache=self._reliability_cache(),
-            ),
+            ("system", self._settings_for(window_days).window_days),
+            lambda: self._reliability(an_reliability.system_indices, window_days),
         )
 
     def major_event_days(self, window_days: int | None = None) -> tuple[pd.DataFrame, dict]:
-        s = self._settings_for(window_days)
         return self._cached(
-            ("med", s.window_days),
-            lambda: an_reliability.major_event_days(
-                self.network(),
-                self.outages(),
-                window=self.window(window_days),
-                settings=s,
-                now=self._indices_now(),
-                cache=self._reliability_cache(),
-            ),
+            ("med", self._settings_for(window_days).window_days),
+            lambda: self._reliability(an_reliability.major_event_days, window_days),
+        )
+
+    def _reliability(self, compute, window_days: int | None, *leading, **extra):
+        """``compute(*leading, network, outages, ...)`` of analytics.reliability over the
+        window, with this version's shared "now" and placed outages."""
+        return compute(
+            *leading,
+            self.network(),
+            self.outages(),
+            window=self.window(window_days),
+            settings=self._settings_for(window_days),
+            now=self._indices_now(),
+            cache=self._reliability_cache(),
+            **extra,
         )
 
     def _indices_now(self) -> pd.Timestamp:
