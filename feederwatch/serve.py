@@ -25,6 +25,23 @@ def waitress_options(server) -> dict:
     return {"threads": WORKER_THREADS, "ident": "FeederWatch", "max_request_body_size": limit}
 
 
+def _sync_counties(engine, settings) -> None:
+    """The configured ``[[counties]]`` written to the database, as ``init`` and the collectors
+    do: a serve-only deployment's county selector and names follow its config. A database whose
+    schema is older than the counties (never initialised) is left alone with a warning."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from collectors.counties import sync_counties
+
+    try:
+        sync_counties(engine, settings)
+    except SQLAlchemyError as exc:
+        log.warning(
+            "[[counties]] not written to the database (%s): run `feederwatch init`",
+            str(getattr(exc, "orig", exc)).splitlines()[0],
+        )
+
+
 def serve_command(settings, with_collectors: bool) -> int:
     """Serve until interrupted; with ``with_collectors`` run the scheduler in this process."""
     from waitress import serve
@@ -43,6 +60,7 @@ def serve_command(settings, with_collectors: bool) -> int:
     # live callbacks p95 went from 632 to 366 ms with a backfill running.
     sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     engine = make_engine(settings.database_url)
+    _sync_counties(engine, settings)
     server = make_server(settings, engine, warm=True)
     store = data.store()
     server.extensions["feederwatch_watch"].start_monitor()

@@ -154,3 +154,56 @@ def test_cty_cli004_init_writes_the_counties_none_without(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/s.db")
     assert counties(engine).empty
     engine.dispose()
+
+
+@pytest.mark.slow
+def test_cty_cli005_serve_alone_writes_the_configured_counties(tmp_path):
+    """A serve-only deployment: the database was initialised without ``[[counties]]``; a real
+    `feederwatch serve` with a province config writes them before it serves (as ``init`` and
+    the collectors do), so its county selector shows the configured names."""
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from dash.testing.wait import until
+
+    from db.engine import make_engine
+    from db.queries.counties import counties
+    from tests.conftest import free_port
+
+    url = f"sqlite:///{tmp_path}/s.db"
+    plain = tmp_path / "plain.toml"
+    plain.write_text(f'[database]\nurl = "{url}"\n', "utf-8")
+    assert CliRunner().invoke(cli, ["--config", str(plain), "init"]).exit_code == 0
+    engine = make_engine(url)
+    assert counties(engine).empty
+    port = free_port()
+    text, _ = province_config(url, ("LC", "ZQ"), tmp_path, f"\n[dashboard]\nport = {port}\n")
+    config = tmp_path / "p.toml"
+    config.write_text(text, "utf-8")
+
+    def up() -> bool:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
+        except urllib.error.HTTPError:  # 503 while no collector has run: the server is up
+            return True
+        except OSError:
+            return False
+        return True
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "feederwatch.cli", "--config", str(config), "serve"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        until(up, timeout=60, poll=0.1)
+        assert counties(engine)[["code", "name", "name_en"]].values.tolist() == [
+            ["LC", "历城区", "Licheng"],
+            ["ZQ", "章丘区", "Zhangqiu"],
+        ]
+    finally:
+        server.terminate()
+        server.wait(20)
+        engine.dispose()
