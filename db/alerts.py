@@ -6,20 +6,49 @@ from __future__ import annotations
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from db.models import AlertSent
 
-COLUMNS = ("id", "rule", "key", "kind", "title", "body", "delivered", "error", "sent_at")
+COLUMNS = ("id", "rule", "key", "seq", "kind", "title", "body", "delivered", "error", "sent_at")
 
 
 def record_alerts(engine: Engine, rows: list[dict]) -> None:
     """Record sent (or failed) notifications: dicts with rule, key, kind, title, body,
-    delivered, error and sent_at (UTC)."""
+    delivered, error and sent_at (UTC); each numbered next for its (rule, key)."""
     if not rows:
         return
+    a = AlertSent
     with engine.begin() as conn:
-        conn.execute(insert(AlertSent), rows)
+        for row in rows:
+            last = conn.execute(
+                select(func.max(a.seq)).where(a.rule == row["rule"], a.key == row["key"])
+            ).scalar()
+            conn.execute(insert(a).values(**row, seq=(last or 0) + 1))
+
+
+def claim_alert(engine: Engine, row: dict) -> int | None:
+    """Insert one message's record (a dict as :func:`record_alerts` takes, with its ``seq``)
+    unless that number of its (rule, key) is already recorded, by another process that
+    evaluated the same change: the new row's id, or None when the number was taken."""
+    try:
+        with engine.begin() as conn:
+            return conn.execute(
+                insert(AlertSent).values(**row).returning(AlertSent.id)
+            ).scalar_one()
+    except IntegrityError:
+        return None
+
+
+def finish_alert(engine: Engine, alert_id: int, delivered: bool, error: str | None) -> None:
+    """Record how the sending of a claimed message (:func:`claim_alert`) ended."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(AlertSent)
+            .where(AlertSent.id == alert_id)
+            .values(delivered=delivered, error=error)
+        )
 
 
 def _frame(rows) -> pd.DataFrame:

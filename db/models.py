@@ -466,11 +466,17 @@ class AlertSent(Base):
     change only, re-notified quietly, cleared with a restoration message."""
 
     __tablename__ = "alerts_sent"
-    __table_args__ = (Index("ix_alerts_sent_rule_key", "rule", "key", "id"),)
+    __table_args__ = (
+        Index("ix_alerts_sent_rule_key", "rule", "key", "id"),
+        UniqueConstraint("rule", "key", "seq", name="uq_alerts_sent_rule_key_seq"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     rule: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(200))
+    #: the (rule, key)'s message number (1, 2, ...): a process claims a message by inserting
+    #: the next number before it sends, so two processes cannot send the same change (0013)
+    seq: Mapped[int] = mapped_column(Integer)
     #: alert (a condition began), reminder (still on), restored (it ended)
     kind: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)

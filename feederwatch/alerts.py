@@ -14,7 +14,9 @@ apprise (one light, pure-Python library; WeCom, DingTalk, Feishu, e-mail and gen
 webhooks behind one URL scheme) sends them; the URLs come only from the environment variables a
 rule names in ``urls_env``. One evaluation runs at a time in a process: a run finishing while
 another evaluates asks it to go round once more instead of waiting (no lock is held while
-sending).
+sending). Across processes (several collector processes on one database), each message is
+claimed before it is sent by inserting its record under the next number of its (rule, key),
+unique in the table: of two processes evaluating the same change, one sends it.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from collectors import runner
 from collectors.health import collectors_health
 from dashboard.i18n import LANGS, tr
 from db import queries
-from db.alerts import latest_alerts, record_alerts
+from db.alerts import claim_alert, finish_alert, latest_alerts
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +190,29 @@ def send(urls: list[str], title: str, body: str) -> tuple[bool, str | None]:
     return ok, None if ok else "a notification service refused or could not be reached"
 
 
+#: a claimed message younger than this is still being sent by the process that claimed it
+#: (apprise's own timeouts are seconds); an older one without a result was lost with its
+#: process, and the condition is sent again
+IN_FLIGHT_SECONDS = 120
+#: the ``error`` of a claimed message while it is being sent
+SENDING = "sending"
+
+
+def _in_flight(prev, now: datetime) -> bool:
+    return (
+        not prev.delivered
+        and prev.error == SENDING
+        and pd.Timestamp(now) - prev.sent_at < pd.Timedelta(seconds=IN_FLIGHT_SECONDS)
+    )
+
+
 def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict]:
-    """Evaluate every enabled rule once, send what changed, record it; returns the records."""
+    """Evaluate every enabled rule once, send what changed, record it; returns the records.
+
+    Each message is claimed before it is sent: its record is inserted with the next number of
+    its (rule, key), unique in ``alerts_sent``. When two processes evaluate the same change
+    (two collector processes of a province), one insert wins and only that process sends; no
+    lock is held while sending."""
     now = now or datetime.now(UTC)
     rules = {n: r for n, r in settings.alerts.items() if r.enabled}
     if not rules:
@@ -198,20 +221,25 @@ def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict
     last = {(r.rule, r.key): r for r in state.itertuples(index=False)}
     records: list[dict] = []
 
-    def emit(name, rule, key, kind, title, body):
-        delivered, error = send(rule_urls(rule), title, body)
-        records.append(
-            {
-                "rule": name,
-                "key": key,
-                "kind": kind,
-                "title": title,
-                "body": body,
-                "delivered": delivered,
-                "error": error,
-                "sent_at": now,
-            }
-        )
+    def record(prev, name, key, kind, title, body, urls=None):
+        row = {
+            "rule": name,
+            "key": key,
+            "seq": 1 if prev is None else int(prev.seq) + 1,
+            "kind": kind,
+            "title": title,
+            "body": body,
+            "delivered": urls is None,  # a quiet closing is recorded as done
+            "error": None if urls is None else SENDING,
+            "sent_at": now,
+        }
+        alert_id = claim_alert(engine, row)
+        if alert_id is None:  # another process evaluated this change and sends it
+            return
+        if urls is not None:
+            row["delivered"], row["error"] = send(urls, title, body)
+            finish_alert(engine, alert_id, row["delivered"], row["error"])
+        records.append(row)
 
     for name, rule in rules.items():
         try:
@@ -219,48 +247,32 @@ def evaluate(engine: Engine, settings, now: datetime | None = None) -> list[dict
         except Exception:
             log.warning("alert rule %s could not be evaluated", name, exc_info=True)
             continue
+        urls = rule_urls(rule)
         for key, c in now_on.items():
             prev = last.get((name, key))
+            if prev is not None and _in_flight(prev, now):
+                continue
             if prev is None or prev.kind not in OPEN_KINDS or not prev.delivered:
-                emit(name, rule, key, "alert", c.title, c.body)
+                record(prev, name, key, "alert", c.title, c.body, urls)
             elif rule.renotify_minutes and pd.Timestamp(now) - prev.sent_at >= pd.Timedelta(
                 minutes=rule.renotify_minutes
             ):
-                emit(
-                    name,
-                    rule,
-                    key,
-                    "reminder",
-                    _t(rule.language, "alert.still_on") + c.title,
-                    c.body,
-                )
+                title = _t(rule.language, "alert.still_on") + c.title
+                record(prev, name, key, "reminder", title, c.body, urls)
         for (rname, key), prev in last.items():
             if rname != name or key in now_on or prev.kind not in OPEN_KINDS:
                 continue
-            if not prev.delivered:  # never got out: close it quietly
-                records.append({**_closing(prev, now), "delivered": True, "error": None})
+            if _in_flight(prev, now):
                 continue
-            if rule.restored_message:
-                base = prev.title
-                for lang in LANGS:
-                    base = base.removeprefix(_t(lang, "alert.still_on"))
-                title = _t(rule.language, "alert.restored") + base
-                emit(name, rule, key, "restored", title, prev.body)
-            else:
-                records.append({**_closing(prev, now), "delivered": True, "error": None})
-    record_alerts(engine, records)
+            if not prev.delivered or not rule.restored_message:  # close it quietly
+                record(prev, name, key, "restored", "", "")
+                continue
+            base = prev.title
+            for lang in LANGS:
+                base = base.removeprefix(_t(lang, "alert.still_on"))
+            title = _t(rule.language, "alert.restored") + base
+            record(prev, name, key, "restored", title, prev.body, urls)
     return records
-
-
-def _closing(prev, now) -> dict:
-    return {
-        "rule": prev.rule,
-        "key": prev.key,
-        "kind": "restored",
-        "title": "",
-        "body": "",
-        "sent_at": now,
-    }
 
 
 _guard = threading.Lock()

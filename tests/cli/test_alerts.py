@@ -258,3 +258,145 @@ def test_alert003_data_stale_without_any_run(engine, tmp_path, hook_server, monk
     (tmp_path / "drop").mkdir()
     runner.run_source_once(engine, settings, "drop")  # a successful (empty) run: fresh again
     assert [m["title"] for m in received] == ["数据源中断", "已恢复：数据源中断"]
+
+
+_EVALUATE = """
+import json, sys, time
+from pathlib import Path
+from db.engine import make_engine
+from feederwatch import alerts
+from tests.cli.test_alerts import _settings
+tmp, url, go = Path(sys.argv[1]), sys.argv[2], Path(sys.argv[3])
+engine = make_engine(url)
+settings = _settings(tmp, url)
+while not go.exists():
+    time.sleep(0.005)
+print(json.dumps([r["kind"] for r in alerts.evaluate(engine, settings)]))
+"""
+
+
+def _evaluate_at_once(tmp_path, url: str, n: int) -> list[list[str]]:
+    """``n`` processes evaluate the rules at the same moment (each waits, imports done, for a
+    file to appear); what each sent."""
+    import json
+    import os
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    go = tmp_path / f"go{time.monotonic_ns()}"
+    root = Path(__file__).resolve().parents[2]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _EVALUATE, str(tmp_path), url, str(go)],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(n)
+    ]
+    time.sleep(3.0)  # every process has imported and waits
+    go.touch()
+    out = []
+    for p in procs:
+        stdout, stderr = p.communicate(timeout=120)
+        assert p.returncode == 0, stderr[-2000:]
+        out.append(json.loads(stdout.strip().splitlines()[-1]))
+    return out
+
+
+def test_alert004_processes_evaluating_at_once_send_each_change_once(engine, tmp_path, monkeypatch):
+    """Two collector processes of a province evaluate the rules at the same moment: each change
+    is sent once (each message is claimed in alerts_sent before it is sent), not once per
+    process. The webhook answers slowly (0.8 s), as a real one may, so the processes' sends
+    overlap; before the claim, every process sent its own copy."""
+    import time
+
+    from collectors.pipeline import IngestOptions, Pipeline
+    from db.alerts import alerts_sent
+
+    received: list[dict] = []
+
+    class Slow(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            n = int(self.headers.get("Content-Length") or 0)
+            body = json.loads(self.rfile.read(n) or b"{}")
+            time.sleep(0.8)
+            received.append({"path": self.path, **body})
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *_a):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Slow)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    monkeypatch.setenv("FW_HOOK_A", f"json://127.0.0.1:{port}/a")
+    monkeypatch.setenv("FW_HOOK_B", f"json://127.0.0.1:{port}/b")
+    try:
+        pipe = Pipeline(engine)
+        for table in ("substations", "feeders", "transformers"):
+            pipe.ingest(table, NETWORK[table], IngestOptions(source="gis"))
+        now = pd.Timestamp.now(tz="UTC").floor("s")
+        outage = {
+            "outage_id": "X1",
+            "feeder": "F1",
+            "start": (now - pd.Timedelta(minutes=5)).isoformat(),
+            "customers": 150,
+        }
+        pipe.ingest("outages", pd.DataFrame([outage]), IngestOptions(source="t"))
+        url = engine.url.render_as_string(hide_password=False)
+        sent = _evaluate_at_once(tmp_path, url, 3)
+        assert sorted(sum(sent, [])) == ["alert"], sent
+        assert [(m["path"], m["title"]) for m in received] == [("/a", "New outage")]
+        rec = alerts_sent(engine)
+        assert rec[["kind", "seq", "delivered"]].values.tolist() == [["alert", 1, True]]
+        # restored: once again one message, whichever process sends it
+        ended = {**outage, "end": now.isoformat()}
+        pipe.ingest("outages", pd.DataFrame([ended]), IngestOptions(source="t"))
+        sent = _evaluate_at_once(tmp_path, url, 3)
+        assert sorted(sum(sent, [])) == ["restored"], sent
+        assert [m["title"] for m in received] == ["New outage", "Restored: New outage"]
+        assert alerts_sent(engine)["seq"].tolist() == [2, 1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_alert005_a_claim_lost_with_its_process_is_sent_again(
+    engine, tmp_path, hook_server, monkeypatch
+):
+    """A process claimed a message and died before sending it: while the claim is young
+    another process leaves it (it may still be sending); once older than IN_FLIGHT_SECONDS the
+    condition is sent again, under the next number."""
+    from collectors.pipeline import IngestOptions, Pipeline
+    from db.alerts import alerts_sent, claim_alert
+    from feederwatch import alerts
+
+    port, received = hook_server
+    monkeypatch.setenv("FW_HOOK_A", f"json://127.0.0.1:{port}/a")
+    monkeypatch.setenv("FW_HOOK_B", f"json://127.0.0.1:{port}/b")
+    pipe = Pipeline(engine)
+    for table in ("substations", "feeders", "transformers"):
+        pipe.ingest(table, NETWORK[table], IngestOptions(source="gis"))
+    now = pd.Timestamp.now(tz="UTC").floor("s")
+    row = {"outage_id": "Y1", "feeder": "F2", "start": (now - pd.Timedelta(minutes=5)).isoformat()}
+    pipe.ingest("outages", pd.DataFrame([{**row, "customers": 140}]), IngestOptions(source="t"))
+    settings = _settings(tmp_path, str(engine.url))
+    claim = {"rule": "big", "key": "t:Y1", "seq": 1, "kind": "alert", "title": "New outage"}
+    claim |= {"body": "", "delivered": False, "error": alerts.SENDING}
+    assert claim_alert(engine, {**claim, "sent_at": now.to_pydatetime()}) is not None
+    assert claim_alert(engine, {**claim, "sent_at": now.to_pydatetime()}) is None  # taken
+    assert alerts.evaluate(engine, settings, now=(now + pd.Timedelta(seconds=30))) == []
+    later = now + pd.Timedelta(seconds=alerts.IN_FLIGHT_SECONDS + 1)
+    sent = alerts.evaluate(engine, settings, now=later.to_pydatetime())
+    assert [(r["key"], r["kind"], r["seq"], r["delivered"]) for r in sent] == [
+        ("t:Y1", "alert", 2, True)
+    ]
+    assert [m["title"] for m in received] == ["New outage"]
+    assert alerts_sent(engine)["seq"].tolist() == [2, 1]

@@ -226,3 +226,42 @@ def test_mig008_compact_voltage_layout_keeps_every_row(db_url):
     }
     assert stored() == want
     engine.dispose()
+
+
+def test_mig006_alert_records_numbered_on_upgrade(db_url):
+    """0013: the alert records kept before are numbered per (rule, key) in id order, and a
+    number cannot be recorded twice."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import text
+
+    from db.alerts import alerts_sent, claim_alert
+
+    engine = make_engine(db_url)
+    upgrade(engine, "0012")
+    now = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)
+    with engine.begin() as conn:
+        for rule, key, kind in [
+            ("big", "a", "alert"),
+            ("big", "b", "alert"),
+            ("big", "a", "restored"),
+        ]:
+            conn.execute(
+                text(
+                    "INSERT INTO alerts_sent (rule, key, kind, title, body, delivered, sent_at) "
+                    "VALUES (:r, :k, :kind, '', '', true, :t)"
+                ),
+                {"r": rule, "k": key, "kind": kind, "t": now},
+            )
+    upgrade(engine)
+    rec = alerts_sent(engine).sort_values("id")
+    assert rec[["key", "kind", "seq"]].values.tolist() == [
+        ["a", "alert", 1],
+        ["b", "alert", 1],
+        ["a", "restored", 2],
+    ]
+    row = {"rule": "big", "key": "a", "kind": "alert", "title": "", "body": ""}
+    row |= {"delivered": True, "error": None, "sent_at": now}
+    assert claim_alert(engine, {**row, "seq": 2}) is None
+    assert claim_alert(engine, {**row, "seq": 3}) is not None
+    engine.dispose()
