@@ -162,3 +162,13 @@ def test_arch004_the_checker_sees_imports_inside_functions():
     # guards the checker itself: a function-level import is an edge like any other
     graph = _graph()
     assert "collectors.ingest" in graph["dashboard.data.writes"]
+
+
+def test_arch005_the_rollup_columns_agree_across_the_layers():
+    """db/ and analytics/ may not import each other, so each names the rollup columns: the
+    database's long rollup frame is the analytics' rollup columns plus the limits each row was
+    judged under (docs/formats.md), in that order."""
+    from analytics.voltage_rollups import ROLLUP_COLUMNS
+    from db.queries.records import _LONG_ROLLUP_COLUMNS
+
+    assert _LONG_ROLLUP_COLUMNS == [*ROLLUP_COLUMNS, "v_low", "v_high"]
