@@ -46,7 +46,7 @@ not reachable from one year of observations.
 
 The true yield leaks more than "a little" when the history is short (session 18): a feeder's
 yield per excess event depends on its own draws (its repeated outages grow faster than its
-rate), so with one year the plain oracle's Spearman is up to 0.06 above the posterior mean of
+rate), so with one year the plain oracle's Spearman is 0.02-0.04 above the posterior mean of
 the truth itself. :func:`bayes_oracle` computes that posterior mean with the truth's own
 machinery at samples of the posterior (no true yield); bench/bench_analytics.py measures the
 issue 15 targets against it and prints this plain oracle beside it.
