@@ -33,14 +33,18 @@ def _run(seed: int) -> dict:
     ranked = priorities.rank(
         "feeder", network, outages, complaints, daily, AnalyticsSettings(), WINDOW
     )
-    from bench.truth_ceiling import oracle, truth_targets
+    from bench.truth_ceiling import oracle, outage_attributable_at, true_draws, truth_targets
 
     truth = sim.ground_truth()  # only the test reads it
     att = pd.Series({f["feeder"]: f["attributable"] for f in truth["feeders"]})
     r = ranked.set_index("feeder").reindex(att.index)
     est, base = r["avoidable_complaints"], r["complaints_counted"]
     # the structural oracle (bench/truth_ceiling.py) from the same year: the ceiling
-    orc = oracle(sim, truth_targets(sim, truth), draws=2000, seed=seed)
+    t = truth_targets(sim, truth)
+    orc = oracle(sim, t, draws=2000, seed=seed)
+    # the machinery of bench_analytics' reference oracle (bench/truth_ceiling.py bayes_oracle)
+    # at the feeders' true draws, against the truth's own outage part
+    machinery = outage_attributable_at(sim, true_draws(sim.net.feeders), 300, 0)
     return {
         "seed": seed,
         "n": len(att),
@@ -52,6 +56,8 @@ def _run(seed: int) -> dict:
         "captured": captured_share(est, att),
         "oracle_spearman": spearman(orc, att),
         "oracle_captured": captured_share(orc, att),
+        "machinery": spearman(machinery, t["att_out"]),
+        "machinery_total": float(machinery.sum() / t["att_out"].sum()),
     }
 
 
@@ -121,3 +127,15 @@ def test_an204_against_the_oracle(results, seed):
     print(f"seed {seed}: Spearman / oracle's {sp:.3f}, captured share / oracle's {cs:.3f}")
     assert sp >= FLOOR_RATIO_SPEARMAN, f"seed {seed}: Spearman {sp:.3f} of the oracle's"
     assert cs >= FLOOR_RATIO_CAPTURED, f"seed {seed}: captured share {cs:.3f} of the oracle's"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_an205_the_reference_oracles_machinery_gives_back_the_truth(results, seed):
+    """bench/bench_analytics.py judges the ranking against the posterior mean of the truth,
+    computed by re-running the ground truth's machinery at samples of each feeder's draws
+    (bench/truth_ceiling.py ``outage_attributable_at``). At the true draws that machinery must
+    give back the truth's outage part, feeder by feeder (up to its Monte Carlo noise), or the
+    bench's reference is wrong."""
+    r = results[seed]
+    assert r["machinery"] >= 0.98, f"seed {seed}: Spearman {r['machinery']:.4f}"
+    assert abs(r["machinery_total"] - 1.0) < 0.03, f"seed {seed}: total {r['machinery_total']:.3f}"
