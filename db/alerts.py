@@ -14,24 +14,11 @@ from db.models import AlertSent
 COLUMNS = ("id", "rule", "key", "seq", "kind", "title", "body", "delivered", "error", "sent_at")
 
 
-def record_alerts(engine: Engine, rows: list[dict]) -> None:
-    """Record sent (or failed) notifications: dicts with rule, key, kind, title, body,
-    delivered, error and sent_at (UTC); each numbered next for its (rule, key)."""
-    if not rows:
-        return
-    a = AlertSent
-    with engine.begin() as conn:
-        for row in rows:
-            last = conn.execute(
-                select(func.max(a.seq)).where(a.rule == row["rule"], a.key == row["key"])
-            ).scalar()
-            conn.execute(insert(a).values(**row, seq=(last or 0) + 1))
-
-
 def claim_alert(engine: Engine, row: dict) -> int | None:
-    """Insert one message's record (a dict as :func:`record_alerts` takes, with its ``seq``)
-    unless that number of its (rule, key) is already recorded, by another process that
-    evaluated the same change: the new row's id, or None when the number was taken."""
+    """Insert one message's record (a dict with rule, key, seq, kind, title, body, delivered,
+    error and sent_at (UTC)) unless that number of its (rule, key) is already recorded, by
+    another process that evaluated the same change: the new row's id, or None when the number
+    was taken."""
     try:
         with engine.begin() as conn:
             return conn.execute(

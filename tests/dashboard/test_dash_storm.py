@@ -184,36 +184,34 @@ def test_storm004_predicted_restoration_when_no_etr(app, county_db):
 
 
 def test_storm005_data_page_lists_alerts_sent(app, county_db):
-    from db.alerts import record_alerts
+    from db.alerts import claim_alert
 
     _, engine = county_db
     dp = importlib.import_module("dashboard.pages.data")
     now = _now().to_pydatetime()
-    record_alerts(
-        engine,
-        [
-            {
-                "rule": "big",
-                "key": "s:O1",
-                "kind": "alert",
-                "title": "New outage",
-                "body": "F0101: 500 customers",
-                "delivered": True,
-                "error": None,
-                "sent_at": now,
-            },
-            {
-                "rule": "big",
-                "key": "s:O2",
-                "kind": "restored",
-                "title": "Restored: New outage",
-                "body": "F0102",
-                "delivered": False,
-                "error": "service refused",
-                "sent_at": now,
-            },
-        ],
-    )
+    for row in (
+        {
+            "rule": "big",
+            "key": "s:O1",
+            "kind": "alert",
+            "title": "New outage",
+            "body": "F0101: 500 customers",
+            "delivered": True,
+            "error": None,
+            "sent_at": now,
+        },
+        {
+            "rule": "big",
+            "key": "s:O2",
+            "kind": "restored",
+            "title": "Restored: New outage",
+            "body": "F0102",
+            "delivered": False,
+            "error": "service refused",
+            "sent_at": now,
+        },
+    ):
+        assert claim_alert(engine, {**row, "seq": 1}) is not None
     try:
         text = str(dp.render_alerts(0, "en"))
         assert "New outage — F0101: 500 customers" in text and "service refused" in text
