@@ -113,7 +113,7 @@ def model(f: dict, cond_n, veg, hid, tp_n) -> dict:
 
     cond_n, tp_n: the lognormal noise factors of condition and third party; veg, hid: the
     vegetation and unobserved multipliers. Returns rates (5, n_f, S) of the random causes,
-    their excess over the reference, storm exposure and momentary rate.
+    their excess over the reference, storm exposure, momentary rate and condition factor.
     """
     L = f["length_km"][:, None]
     urban, bad = f["urban"][:, None], f["bad"][:, None]
@@ -139,6 +139,7 @@ def model(f: dict, cond_n, veg, hid, tp_n) -> dict:
         storm_exp=storm_exp,
         mom=mom,
         storm_exp_ref=np.minimum(storm_exp, base * 0.8),
+        cond=cond,
     )
 
 
@@ -275,7 +276,7 @@ def feeders_at(f: dict, cond_n, veg, hid, tp_n) -> dict:
         mom_rate_ref=np.minimum(m["mom"][:, 0], 0.10 * L * 0.6),
         veg=veg[:, 0],
         hidden=hid[:, 0],
-        cond=np.exp(0.035 * ((2025 - f["year"]) - 12)) * cond_n[:, 0],
+        cond=m["cond"][:, 0],
     )
     return out
 
