@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import inspect
 import itertools
 import re
-import unicodedata
 from urllib.parse import quote
 
 import dash_ag_grid as dag
-import numpy as np
-import pandas as pd
 import plotly.graph_objects as go
 from dash import ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import data, ids
+from dashboard.components.margins import FONT_PX, fit_margin, space_date_ticks
 from dashboard.i18n import tr
 
 # Colour-blind-safe severity scale (ColorBrewer RdYlBu, reversed: blue = good, red = bad).
@@ -171,144 +168,15 @@ HOUSE_TEMPLATE = {
 }
 
 
-#: text sizes in pixels at the house font (13 px): a wide (CJK) character is about the font
-#: size, a Latin letter or digit about 0.62 of it (system-ui, Microsoft YaHei, Noto Sans CJK);
-#: one line of text with its leading
-FONT_PX = 13
-LINE_PX = 16
-TITLE_PX = 18 + 15  # an axis title's line plus its standoff (_AXIS)
-LEGEND_ROW_PX = {"lines": 20, "markers": 30}  # scatter markers up to 20 px tall in the legend
-
-
-def text_width(text, size: float = FONT_PX) -> float:
-    """Approximate drawn width of ``text`` in pixels (generous: used to size margins)."""
-    return sum(size if unicodedata.east_asian_width(c) in "WF" else 0.62 * size for c in str(text))
-
-
-def _numbers(values) -> list[float]:
-    try:
-        arr = np.asarray(values, dtype=float).ravel()
-    except (TypeError, ValueError):
-        return []
-    return arr[np.isfinite(arr)].tolist()
-
-
-def _seq(values) -> list:
-    return [] if values is None else list(values)
-
-
-def _tick_text(values, log: bool = False) -> str:
-    """The longest tick label plotly's default format writes for an axis over ``values``."""
-    nums = _numbers(values)
-    if not nums:
-        return "0"
-    top, low = max(max(nums), 0.0), min(min(nums), 0.0)
-    top = max(abs(top), abs(low)) * 1.1  # autorange pads
-    minus = "-" if low < 0 else ""
-    if log:
-        return "10k" if top >= 1e4 else f"{10 ** len(str(int(max(top, 1)))) // 10}0"
-    if top >= 1e4:
-        return f"{minus}{top / 1e3:.1f}k"
-    if top >= 10:
-        spread = max(nums) - min(nums)
-        return f"{minus}{top:.0f}" + (".5" if spread < 10 else "")
-    return f"{minus}{top:.2f}"
-
-
-def _axis_width(fig, axis: str, traces) -> float:
-    """Pixels a vertical axis takes beside the plot: tick labels, their gap and its title."""
-    ax = fig.layout[axis]
-    values = [v for tr_ in traces for v in _numbers(_seq(getattr(tr_, "y", None)))]
-    if ax.range is not None:
-        values += _numbers(ax.range)
-    if ax.tickvals is not None and ax.ticktext is not None:
-        ticks = max((text_width(x) for x in ax.ticktext), default=0)
-    else:
-        ticks = text_width(_tick_text(values, ax.type == "log"))
-    title = ax.title.text if ax.title is not None else None
-    return ticks + 10 + (TITLE_PX if title else 0) + (15 if axis == "yaxis2" else 0)
-
-
-def _legend_height(fig, plot_width: float) -> float:
-    """Pixels of the horizontal legend below the plot (0 when there is none)."""
-    named = [t for t in fig.data if t.name and t.showlegend is not False and t.type != "heatmap"]
-    if fig.layout.showlegend is False or (len(named) < 2 and fig.layout.showlegend is not True):
-        return 0.0
-    rows, used = 1, 0.0
-    for t in named:
-        w = 45 + text_width(t.name)
-        if used and used + w > plot_width:
-            rows, used = rows + 1, 0.0
-        used += w
-    markers = any(getattr(t, "mode", None) == "markers" for t in named)
-    return 22 + LEGEND_ROW_PX["markers" if markers else "lines"] * rows
-
-
-def _x_labels_height(fig, plot_width: float) -> tuple[float, float]:
-    """(pixels below the plot, pixels past its right edge) of the x tick labels."""
-    xs = [x for t in fig.data if t.type != "heatmap" for x in _seq(getattr(t, "x", None))]
-    days = pd.Series(dtype="datetime64[ns]")
-    if xs and isinstance(xs[0], (np.datetime64, dt.date)):
-        days = pd.to_datetime(pd.Series(xs), errors="coerce").dropna()
-    elif xs and isinstance(xs[0], str) and re.fullmatch(r"\d{4}-\d\d(-\d\d)?", xs[0]):
-        days = pd.to_datetime(pd.Series(xs), format="mixed", errors="coerce").dropna()
-    if fig.layout.xaxis.type == "date" or len(days):
-        if len(days) and (days.max() - days.min()) < pd.Timedelta(days=3):
-            # hours over the full date, turned when they crowd (one outage, one day)
-            return 5 * LINE_PX + 2, 86.0
-        return 2 * LINE_PX + 12, 40.0  # dates: day/month over the year; the last one centred
-    if xs and isinstance(xs[0], str) and not _numbers(xs[:1]):
-        labels = list(dict.fromkeys(xs))
-        widest = max(text_width(x) for x in labels)
-        if sum(text_width(x) + 8 for x in labels) > plot_width:  # plotly turns them by 30 or 90°
-            turned = 90 if len(labels) * (LINE_PX + 2) > plot_width else 30
-            down = widest if turned == 90 else widest * 0.5 + LINE_PX
-            return down + 12, (widest * 0.87 if turned == 30 else LINE_PX)
-        return LINE_PX + 10, widest / 2
-    return LINE_PX + 10, 25.0  # numbers: the last one centred on the edge
-
-
-def fit_margin(fig: go.Figure, height: int, width: int) -> dict[str, int]:
-    """Margins that hold the figure's tick labels, axis titles, second axis, colour bar and
-    legend, estimated from its own texts for a plot about ``width`` px wide. With them plotly's
-    automargin (kept on, so that nothing can clip) finds nothing to push and draws each chart
-    once instead of twice: its redraw for new margins was the largest part of a detail page's
-    drawing time."""
-    top = 20
-    left_traces = [t for t in fig.data if getattr(t, "yaxis", None) in (None, "y")]
-    right_traces = [t for t in fig.data if getattr(t, "yaxis", None) == "y2"]
-    hidden = fig.layout.yaxis.visible is False
-    left = (
-        20 if hidden else _axis_width(fig, "yaxis", [t for t in left_traces if t.type != "heatmap"])
-    )
-    if any(t.type == "heatmap" for t in fig.data):
-        # hours of the day 0 to 23
-        left = 20 + text_width("23") + (TITLE_PX if fig.layout.yaxis.title.text else 0)
-    right = 20.0
-    if right_traces:
-        right = max(right, _axis_width(fig, "yaxis2", right_traces))
-    for t in fig.data:
-        if t.type == "heatmap" and t.showscale is not False:
-            zs = _numbers(t.z) + [v for v in (t.zmin, t.zmax) if v is not None]
-            title = t.colorbar.title.text if t.colorbar.title else ""
-            right = max(right, 30 + 10 + text_width(_tick_text(zs)) + 34, text_width(title) + 20)
-    plot_width = max(120.0, width - left - right)
-    if fig.layout.xaxis.visible is False:
-        bottom = 20.0
-    else:
-        below, past = _x_labels_height(fig, plot_width)
-        right = max(right, past)
-        legend = _legend_height(fig, plot_width)
-        legend_y = fig.layout.legend.y if fig.layout.legend.y is not None else -0.18
-        # the legend hangs ``-legend_y`` plot heights below the plot: solve for the margin
-        hang = -legend_y if legend_y < 0 else 0.0
-        bottom = max(below, (hang * (height - top) + legend) / (1 + hang) if legend else 0)
-    return {
-        "l": int(round(max(50, left) + 4)),
-        "r": int(round(right + 4)),
-        "t": top,
-        "b": int(round(max(40, bottom) + 4)),
-    }
+#: a second value axis on the right, over the first: its own nice ticks from zero (left to
+#: itself, plotly aligns its ticks with the first axis's grid, at values such as "−0.0135")
+SECOND_AXIS = {
+    "overlaying": "y",
+    "side": "right",
+    "showgrid": False,
+    "tickmode": "auto",
+    "rangemode": "tozero",
+}
 
 
 def figure_layout(fig: go.Figure, height: int = 300, width: int = 600, **kw) -> go.Figure:
@@ -336,6 +204,7 @@ def figure_layout(fig: go.Figure, height: int = 300, width: int = 600, **kw) -> 
     margin = kw.pop("margin", None)
     fig.update_layout(**{**base, **kw})
     fig.layout.margin = margin or fit_margin(fig, height, width)
+    space_date_ticks(fig, width)
     return fig
 
 

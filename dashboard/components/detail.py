@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboard.components.common import (
+    SECOND_AXIS,
     SERIES,
     SEVERITY,
     card,
@@ -88,7 +89,7 @@ def monthly_figure(m: pd.DataFrame, lang: str) -> go.Figure:
     return figure_layout(
         fig,
         yaxis={"title": tr("col.saidi", lang)},
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False, "title": "SAIFI"},
+        yaxis2={**SECOND_AXIS, "title": "SAIFI"},
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from dashboard.components.common import SERIES, empty_figure, figure_layout, md_link
+from dashboard.components.common import SECOND_AXIS, SERIES, empty_figure, figure_layout, md_link
 from dashboard.i18n import CAUSES, fmt_time, tr, tr_map
 
 #: an overdue ETR puts a row above every other (then customers x minutes out)
@@ -252,6 +252,4 @@ def by_substation_figure(
             ),
         ]
     )
-    return figure_layout(
-        fig, height, barmode="group", yaxis2={"overlaying": "y", "side": "right", "showgrid": False}
-    )
+    return figure_layout(fig, height, barmode="group", yaxis2=SECOND_AXIS)

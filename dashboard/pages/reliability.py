@@ -13,6 +13,7 @@ from dash import Input, Output, State, callback, dcc, html
 
 from dashboard import data, ids
 from dashboard.components.common import (
+    SECOND_AXIS,
     SERIES,
     SEVERITY,
     card,
@@ -86,7 +87,7 @@ def monthly_figure(m, lang):
         320,
         barmode="group",
         yaxis={"title": tr("col.saidi", lang)},
-        yaxis2={"overlaying": "y", "side": "right", "showgrid": False},
+        yaxis2=SECOND_AXIS,
     )
 
 
