@@ -13,14 +13,22 @@ from dashboard.i18n import fmt_num, tr
 
 def value_classes(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Colour class of each value (-1: no value) and the number of classes: quintile breaks of
-    the finite values, repeated breaks merged (many feeders at 0 make fewer, wider classes)."""
+    the finite values, repeated breaks merged (many feeders at 0 make fewer, wider classes).
+    When a fifth of the feeders or more share the lowest value (no low-voltage day, say), that
+    value is a class of its own and the rest are split by their own quartiles: four feeders
+    in five at 0 must not paint the fifth, with 110 low-voltage days, in the same colour."""
     out = np.full(len(values), -1)
     ok = np.isfinite(values)
     if not ok.any():
         return out, 0
     v = values[ok]
-    edges = np.unique(np.quantile(v, [0.2, 0.4, 0.6, 0.8]))
-    edges = edges[(edges > v.min()) & (edges <= v.max())]
+    low = v.min()
+    above = v[v > low]
+    if len(above) and np.mean(v == low) >= 0.2:
+        edges = np.unique(np.concatenate([[above.min()], np.quantile(above, [0.25, 0.5, 0.75])]))
+    else:
+        edges = np.unique(np.quantile(v, [0.2, 0.4, 0.6, 0.8]))
+    edges = edges[(edges > low) & (edges <= v.max())]
     cls = np.searchsorted(edges, v, side="right")
     # interpolated breaks can leave a class empty (values 1, 2, 10): number only those used
     used, cls = np.unique(cls, return_inverse=True)
