@@ -51,8 +51,10 @@ from analytics.settings import AnalyticsSettings  # noqa: E402
 from bench.truth_ceiling import (  # noqa: E402
     bayes_oracle,
     bayes_samples,
+    observations,
     oracle,
     outage_attributable_at,
+    posterior_excess,
     true_draws,
     truth_targets,
 )
@@ -136,6 +138,18 @@ def truth_seed(seed: int, draws: int, k: int, reps: int, dump: Path | None = Non
         excess = r["fault_rate_eb"] - r["fault_rate_sound"]
         per_event = (outage_part / excess.where(excess > 0)).fillna(0.0)
         true_exc = pd.Series(t["true_exc"], index=att.index)
+        parts = _part_swaps(
+            att,
+            orc,
+            ours=(excess.clip(lower=0.0), per_event, r["from_low_voltage"]),
+            oracle=(
+                pd.Series(
+                    posterior_excess(sim, observations(sim, day0), draws, seed)[0], att.index
+                ),
+                pd.Series(samples.mean(0), index=att.index),
+                lv_true,
+            ),
+        )
         rows.append(
             {
                 "seed": seed,
@@ -152,9 +166,30 @@ def truth_seed(seed: int, draws: int, k: int, reps: int, dump: Path | None = Non
                 "base_captured": captured_share(base, att),
                 "with_true_lv": spearman(outage_part + lv_true, att),
                 "with_true_excess": spearman(per_event * true_exc + r["from_low_voltage"], att),
+                "parts": parts,
             }
         )
     return rows
+
+
+#: the three parts of a feeder's figure, in the order of :func:`_part_swaps`
+PARTS = ("excess", "yield", "LV")
+
+
+def _part_swaps(att, orc, ours: tuple, oracle: tuple) -> dict[str, float]:
+    """Where the gap lies: Spearman ratio to the oracle of our figure (excess outage events ×
+    complaints per excess event + low-voltage part) with one or two of its parts replaced by the
+    oracle's: its posterior excess, its complaint yield per excess event (its outage part ÷ its
+    posterior excess) and the low-voltage part it is given (the truth's).
+    ``ours`` = (excess, yield, LV); ``oracle`` = (posterior excess, outage part, LV)."""
+    o_exc, o_out, o_lv = oracle
+    theirs = (o_exc, o_out / o_exc.where(o_exc > 0), o_lv)
+    ref = spearman(orc, att)
+    out = {}
+    for swap in ((0,), (1,), (2,), (0, 1), (0, 2), (1, 2)):
+        e, y, lv = (theirs[i] if i in swap else ours[i] for i in range(3))
+        out[" + ".join(PARTS[i] for i in swap)] = spearman((e * y).fillna(0.0) + lv, att) / ref
+    return out
 
 
 def truth(seeds: list[int], draws: int, k: int, reps: int, dump: Path | None) -> list[str]:
@@ -195,6 +230,17 @@ def truth(seeds: list[int], draws: int, k: int, reps: int, dump: Path | None) ->
             f"true draws vs the truth's outage part: Spearman {r['check']:.4f})",
             flush=True,
         )
+    swaps = list(rows[0]["parts"]) if rows else []
+    print(
+        "\nwhere the gap lies: Spearman ratio to the oracle with the oracle's own part(s) in "
+        "place of ours (excess: its posterior excess; yield: its complaints per excess event; "
+        "LV: the low-voltage part it is given)"
+    )
+    print("| seed | history | " + " | ".join(swaps) + " |")
+    print("|---|---|" + "---|" * len(swaps))
+    for r in rows:
+        cells = " | ".join(f"{r['parts'][k]:.3f}" for k in swaps)
+        print(f"| {r['seed']} | {r['years']} y | {cells} |")
     df = pd.DataFrame(rows)
     misses = []
     if df["check"].min() < CHECK_MIN:
