@@ -34,7 +34,9 @@ class Batch:
 class Simulation:
     """A deterministic simulated county: network, outages, voltage, complaints, ground truth.
 
-    Same preset, seed, start, days, resolution and centre give identical output. Times in the
+    Same preset, seed, start, days, resolution and centre give identical output; with
+    ``weather_start`` the content (weather, faults, readings, tickets) is that of a county
+    starting on that date, only dated from ``start`` instead. Times in the
     frames are tz-aware UTC; "day" and "month" are local calendar days/months in ``tz``
     (DESIGN.md). Voltage is generated lazily, day by day, from per-day random streams, so any
     window (a month, the last N days) is the same slice of the same history.
@@ -49,6 +51,7 @@ class Simulation:
         resolution: str = "15min",
         centre: tuple[float, float] = (116.25, 36.58),
         tz: str = "Asia/Shanghai",
+        weather_start: date | str | None = None,
     ):
         if preset not in PRESETS:
             raise ValueError(f"unknown preset {preset!r}")
@@ -59,6 +62,12 @@ class Simulation:
         if isinstance(start, datetime):
             start = start.date()
         self.preset, self.seed, self.start, self.days = preset, int(seed), start, int(days)
+        # the calendar whose weather the county lives through (its season, storms and draws),
+        # dated from ``start``: the same content on any dates (a test county "ending today"
+        # that is the same county every day)
+        if isinstance(weather_start, str):
+            weather_start = date.fromisoformat(weather_start)
+        self.weather_start = start if weather_start is None else weather_start
         self.resolution, self.centre, self.tz = resolution, tuple(centre), tz
         self.points_per_day = 96 if resolution == "15min" else 24
         self.t0 = pd.Timestamp(start).tz_localize(tz).tz_convert("UTC")
@@ -70,7 +79,7 @@ class Simulation:
 
     @cached_property
     def weather(self):
-        return make_weather(self.seed, self.start, self.days)
+        return make_weather(self.seed, self.weather_start, self.days)
 
     @cached_property
     def vmodel(self):

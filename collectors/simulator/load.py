@@ -120,7 +120,9 @@ class SimState:
 
 
 def sim_label(sim) -> str:
-    return f"{sim.preset}/{sim.seed}/{sim.start}/{sim.days}/{sim.resolution}"
+    label = f"{sim.preset}/{sim.seed}/{sim.start}/{sim.days}/{sim.resolution}"
+    weather = getattr(sim, "weather_start", sim.start)
+    return label if weather == sim.start else f"{label}/weather {weather}"
 
 
 def history_batches(

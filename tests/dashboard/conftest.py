@@ -3,15 +3,23 @@ real pipeline into a SQLite file, ending today so that live figures have somethi
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
 from tests.conftest import built_once
 
+#: the season the test county lives through, whatever today is: its weather, faults and
+#: tickets are those of the 120 days from this date, dated to end today. The tests then see the
+#: same county every day; with the weather of the dates themselves every day drew a new one,
+#: and a test could pass one day and fail the next (session 19: three did).
+SEASON = date(2026, 8, 3)
+
 
 def build_small_county(path) -> None:
-    """A small simulated county (120 days ending today, hourly readings) loaded through the
-    real pipeline into the SQLite file at ``path``."""
+    """A small simulated county (120 days ending today, hourly readings; the content of
+    :data:`SEASON`) loaded through the real pipeline into the SQLite file at ``path``."""
     from collectors.simulator import Simulation
     from collectors.simulator.load import load_history
     from db.engine import make_engine
@@ -20,7 +28,10 @@ def build_small_county(path) -> None:
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     start = (pd.Timestamp.now(tz="Asia/Shanghai").normalize() - pd.Timedelta(days=119)).date()
-    load_history(engine, Simulation(preset="small", seed=1, start=start, days=120, resolution="1h"))
+    sim = Simulation(
+        preset="small", seed=1, start=start, days=120, resolution="1h", weather_start=SEASON
+    )
+    load_history(engine, sim)
     with engine.begin() as conn:  # the copy is of the main file alone: nothing left in the WAL
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()

@@ -136,6 +136,36 @@ def test_sim006_other_seed_other_county():
     assert same.mean() < 0.2
 
 
+def test_sim012_weather_start_same_county_other_dates():
+    """A county dated from another start but living through the same weather (the dashboard
+    tests' county "ending today") is the same county, every time shifted by the days between."""
+    base = Simulation("small", seed=1, start=date(2026, 8, 3), days=20, resolution="1h")
+    moved = Simulation(
+        "small",
+        seed=1,
+        start=date(2027, 1, 5),
+        days=20,
+        resolution="1h",
+        weather_start="2026-08-03",
+    )
+    shift = pd.Timestamp("2027-01-05") - pd.Timestamp("2026-08-03")
+    a, b = base.outages(), moved.outages()
+    assert len(a) > 0 and len(a) == len(b)
+    cols = ["feeder", "transformer", "customers", "cause", "planned", "level"]
+    pd.testing.assert_frame_equal(a[cols], b[cols])
+    assert ((b["start"] - a["start"]) == shift).all()
+    assert ((b["end"] - a["end"]).dropna() == shift).all()
+    va, vb = base.voltage_days(5, 6), moved.voltage_days(5, 6)
+    for col in ("va", "vb", "vc", "kw"):
+        assert np.array_equal(va[col].to_numpy(), vb[col].to_numpy(), equal_nan=True)
+    assert len(va) > 0 and ((vb["time"] - va["time"]) == shift).all()
+    ca, cb = base.complaints(), moved.complaints()
+    assert len(ca) == len(cb) and ((cb["time"] - ca["time"]) == shift).all()
+    # without it, other dates are another draw of the weather: another county's history
+    other = Simulation("small", seed=1, start=date(2027, 1, 5), days=20, resolution="1h")
+    assert len(other.outages()) != len(a) or not other.outages()["cause"].equals(a["cause"])
+
+
 def test_sim007_realism_medium_year(medium_year):
     sim, lv_share, _, _ = medium_year
     r = realism(sim, lv_share)
