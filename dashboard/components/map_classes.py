@@ -23,8 +23,11 @@ def value_classes(values: np.ndarray) -> tuple[np.ndarray, int]:
         return out, 0
     v = values[ok]
     low = v.min()
-    above = v[v > low]
-    if len(above) and np.mean(v == low) >= 0.2:
+    # at the lowest value: equal to it within a thousandth of the range (a score of 0.00001 is
+    # a score of 0 on a legend that shows four decimals at most)
+    at_low = v <= low + 1e-3 * (v.max() - low)
+    above = v[~at_low]
+    if len(above) and np.mean(at_low) >= 0.2:
         edges = np.unique(np.concatenate([[above.min()], np.quantile(above, [0.25, 0.5, 0.75])]))
     else:
         edges = np.unique(np.quantile(v, [0.2, 0.4, 0.6, 0.8]))

@@ -434,7 +434,7 @@ def test_plan030_detail_heatmap_dates_and_formats(app):
 
 
 def test_plan014_classes_never_empty():
-    from dashboard.components.map_classes import value_classes
+    from dashboard.components.map_classes import Classes, value_classes
 
     cases = ([1.0, 2.0, 10.0], [0, 0, 0, 5, 5, 5], [3.0], [np.nan, 1.0, 1.0], [])
     # most feeders without a low-voltage day: the few with some are not coloured as the rest
@@ -451,3 +451,9 @@ def test_plan014_classes_never_empty():
     # the feeders at 0 are a class of their own, the one with 110 days is in the top class
     cls, n = value_classes(np.asarray(zeros))
     assert n >= 3 and set(np.asarray(zeros)[cls == 0]) == {0.0} and cls[-1] == n - 1
+    # scores a hair above 0 are 0 on the legend: with the zeros, not a class named like them
+    scores = np.asarray([0.0] * 10 + [1e-5, 2e-5, 3.0, 8.0, 20.0, 22.5])
+    c = Classes.of(scores, "score")
+    assert set(c.classes[:12]) == {0} and c.n >= 2
+    names = [c.name(k, "en") for k in range(c.n)]
+    assert len(set(names)) == len(names), names
