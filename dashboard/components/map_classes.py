@@ -65,7 +65,7 @@ class Classes:
     #: the value of the only class, when there is one class (see :func:`class_colour`)
     only: float | None
     #: decimals of the feeders' hover texts, and of the legend's class ranges (enough that
-    #: neighbouring classes' ranges read apart: 0.03 is not "0.0")
+    #: neighbouring classes' ranges read apart: 0.03 is not "0.0", up to four)
     digits: int
     legend_digits: int
 
@@ -74,15 +74,15 @@ class Classes:
         classes, n = value_classes(values)
         finite = values[np.isfinite(values)]
         digits = DIGITS.get(measure, 1)
-        bounds = sorted(
-            {
-                float(b)
-                for c in range(n)
-                for b in (np.nanmin(values[classes == c]), np.nanmax(values[classes == c]))
-            }
-        )
+        lows = [float(np.nanmin(values[classes == c])) for c in range(n)]
+        highs = [float(np.nanmax(values[classes == c])) for c in range(n)]
         legend_digits = digits
-        while legend_digits < 4 and len({round(b, legend_digits) for b in bounds}) < len(bounds):
+        # as many decimals as it takes for each class to end below where the next one starts
+        # (0.03 is not "0.0"); a class's own spread needs none (0 and 0.00002 both read "0.0")
+        while legend_digits < 4 and any(
+            round(highs[c], legend_digits) >= round(lows[c + 1], legend_digits)
+            for c in range(n - 1)
+        ):
             legend_digits += 1
         only = float(finite[0]) if n == 1 else None
         return cls(values, classes, n, only, digits, legend_digits)

@@ -457,3 +457,11 @@ def test_plan014_classes_never_empty():
     assert set(c.classes[:12]) == {0} and c.n >= 2
     names = [c.name(k, "en") for k in range(c.n)]
     assert len(set(names)) == len(names), names
+    # one decimal reads them apart: a hair above 0 does not make every class "3.0000"
+    assert c.legend_digits == 1 and names[0] == "0.0", names
+    # neighbouring classes that one decimal cannot tell apart get more
+    close = Classes.of(
+        np.asarray([0.01, 0.02, 0.03, 0.034, 0.05, 0.06, 0.08, 0.09, 0.1, 0.12]), "x"
+    )
+    tight = [close.name(k, "en") for k in range(close.n)]
+    assert close.legend_digits >= 2 and len(set(tight)) == len(tight), tight
