@@ -31,6 +31,13 @@ class Batch:
     complaints: pd.DataFrame
 
 
+def _as_date(day: date | datetime | str) -> date:
+    """A calendar date from a date, a datetime or an ISO date string."""
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return day.date() if isinstance(day, datetime) else day
+
+
 class Simulation:
     """A deterministic simulated county: network, outages, voltage, complaints, ground truth.
 
@@ -57,17 +64,12 @@ class Simulation:
             raise ValueError(f"unknown preset {preset!r}")
         if resolution not in ("15min", "1h"):
             raise ValueError("resolution must be '15min' or '1h'")
-        if isinstance(start, str):
-            start = date.fromisoformat(start)
-        if isinstance(start, datetime):
-            start = start.date()
+        start = _as_date(start)
         self.preset, self.seed, self.start, self.days = preset, int(seed), start, int(days)
         # the calendar whose weather the county lives through (its season, storms and draws),
         # dated from ``start``: the same content on any dates (a test county "ending today"
         # that is the same county every day)
-        if isinstance(weather_start, str):
-            weather_start = date.fromisoformat(weather_start)
-        self.weather_start = start if weather_start is None else weather_start
+        self.weather_start = start if weather_start is None else _as_date(weather_start)
         self.resolution, self.centre, self.tz = resolution, tuple(centre), tz
         self.points_per_day = 96 if resolution == "15min" else 24
         self.t0 = pd.Timestamp(start).tz_localize(tz).tz_convert("UTC")

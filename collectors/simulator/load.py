@@ -121,8 +121,7 @@ class SimState:
 
 def sim_label(sim) -> str:
     label = f"{sim.preset}/{sim.seed}/{sim.start}/{sim.days}/{sim.resolution}"
-    weather = getattr(sim, "weather_start", sim.start)
-    return label if weather == sim.start else f"{label}/weather {weather}"
+    return label if sim.weather_start == sim.start else f"{label}/weather {sim.weather_start}"
 
 
 def history_batches(

@@ -145,13 +145,8 @@ def test_chart002_edge_cases_drawn_once(dash_duo, lang):
         ]
     )
     dash_duo.start_server(app)
-    until(
-        lambda: (
-            len(dash_duo.driver.execute_script(CHARTS.replace("#_pages_content ", "")))
-            == len(figures)
-        ),
-        timeout=20,
-    )
-    drawn = dash_duo.driver.execute_script(CHARTS.replace("#_pages_content ", ""))
+    charts = CHARTS.replace("#_pages_content ", "")  # every chart of this page
+    until(lambda: len(dash_duo.driver.execute_script(charts)) == len(figures), timeout=20)
+    drawn = dash_duo.driver.execute_script(charts)
     assert {i: outside for i, (_, _, _, outside) in enumerate(drawn) if outside} == {}
     assert {i: (a, d) for i, (_, a, d, _) in enumerate(drawn) if a != d} == {}
